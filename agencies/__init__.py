@@ -1,0 +1,1 @@
+"""Agencies layer: the role catalogue and responsibility arrangements (pure domain, no simulation)."""

@@ -1,0 +1,74 @@
+"""Responsibility arrangements (职责安排): who leads, assists and is informed, per incident type and task.
+
+An arrangement is data, not code: the engine reads it to route notifications and to settle task
+ownership. Doctrines of domain.md map onto a handful of fields:
+
+* ``relay`` — the role every notification passes through after intake: the sector lead (行业牵头,
+  三管三必须), the street office (属地), the emergency-management bureau's command centre (综合监管) or
+  the city operations platform (一网统管);
+* ``fan_out`` — ``serial`` (the relay notifies owners one after another) or ``parallel`` (copy-notify, 抄告);
+* ``grid_model`` — ``parallel`` grids (a grid worker's report climbs the residents' committee → street
+  office line, 多网并行) or one ``integrated`` grid (reports go straight to the platform, 多网合一);
+* ``platform`` — whether the city operations platform's channels are in use (一网统管);
+* ``dispatch`` — ``own_agency`` (the owner sends its own units) or ``nearest`` (the nearest free unit of
+  the right kind, whoever owns it: 最快响应、就近干预).
+
+A task with no lead or with two leads is *allowed*: the engine escalates it to the lowest common
+superior and measures the cost as ownerless time (无主时间).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from agencies.base import Bilingual, Frozen, Ident
+
+RoleRef = Ident
+"""A role id from the catalogue (``fire``, ``street_office`` …) or an agency id of the scenario."""
+
+LeadRule = Literal["sectoral", "territorial", "unified", "first_on_scene"]
+FanOut = Literal["serial", "parallel"]
+GridModel = Literal["parallel", "integrated"]
+DispatchRule = Literal["own_agency", "nearest"]
+
+
+class TaskAssignment(Frozen):
+    """Ownership of one task: ``lead`` normally names one role; zero or two are ambiguous on purpose."""
+
+    lead: list[RoleRef] = Field(default_factory=list, max_length=4)
+    assist: list[RoleRef] = Field(default_factory=list)
+    informed: list[RoleRef] = Field(default_factory=list)
+    dispatch: DispatchRule | None = None
+
+
+class IncidentTypeAssignment(Frozen):
+    lead: RoleRef
+    """The incident's overall lead (牵头单位): notified first after the relay."""
+    informed: list[RoleRef] = Field(default_factory=list)
+    tasks: dict[Ident, TaskAssignment] = Field(default_factory=dict)
+
+
+class Arrangement(Frozen):
+    name: Ident
+    title: Bilingual | None = None
+    doctrine: Bilingual | None = None
+    lead_rule: LeadRule = "sectoral"
+    relay: RoleRef | None = None
+    """Role every notification passes through after intake; ``None`` means the incident lead relays."""
+    fan_out: FanOut = "serial"
+    grid_model: GridModel = "parallel"
+    dispatch: DispatchRule = "own_agency"
+    platform: bool = False
+    """One operations platform in use (一网统管): channels whose medium is ``platform`` carry messages.
+    Without it those channels are not part of the coordination graph."""
+    escalation_decision: Annotated[float, Field(ge=0)] = 300.0
+    """Seconds a superior needs to settle a disputed or ownerless task once the case reaches its desk."""
+    incident_types: dict[Ident, IncidentTypeAssignment] = Field(default_factory=dict)
+
+    def leads_for(self, incident_type: str, task: str) -> list[str]:
+        it = self.incident_types.get(incident_type)
+        if it is None or task not in it.tasks:
+            return []
+        return list(it.tasks[task].lead)

@@ -1,0 +1,1 @@
+"""Dashboards layer: the Streamlit app (imports simulation/, never imported by it)."""

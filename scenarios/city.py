@@ -1,0 +1,114 @@
+"""City description: generated on a lattice (区 → 街道 → 社区 → 网格) or listed explicitly."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from agencies.base import Frozen, Ident
+from scenarios.distributions import Distribution, Uniform
+
+Pos = Annotated[float, Field(gt=0)]
+
+
+class GeneratedCity(Frozen):
+    """A district laid out on a lattice of square grids, street by street.
+
+    Grid ids are ``S{street}-C{community}-G{grid}`` (1-based); streets are ``S1`` … ``Sn``. Households per
+    grid default to 300–500 (the urban community grid of domain.md: 300–500 households or ~1,000 people).
+    """
+
+    district: Ident = "district"
+    streets: Annotated[int, Field(ge=1, le=2000)] = 4
+    communities_per_street: Annotated[int, Field(ge=1, le=200)] = 3
+    grids_per_community: Annotated[int, Field(ge=1, le=200)] = 4
+    grid_size_m: Annotated[float, Field(gt=10, le=5000)] = 400.0
+    households: Distribution = Uniform(dist="uniform", low=300, high=500)
+    persons_per_household: Annotated[float, Field(gt=0, le=20)] = 2.6
+    grid_workers_per_grid: Annotated[float, Field(ge=0, le=50)] = 1.0
+    road_speed_kmh: Annotated[float, Field(gt=0, le=130)] = 25.0
+    arterial_speed_kmh: Annotated[float, Field(gt=0, le=130)] = 40.0
+    arterial_every: Annotated[int, Field(ge=0, le=1000)] = 4
+    """Every k-th lattice row and column is an arterial road (0: none)."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Seed of the city's own layout draws (households), separate from the run seed."""
+
+    @property
+    def n_grids(self) -> int:
+        return self.streets * self.communities_per_street * self.grids_per_community
+
+
+class GridSpec(Frozen):
+    id: Ident
+    street: Ident
+    community: Ident | None = None
+    x: float
+    y: float
+    households: Annotated[int, Field(ge=0)] = 400
+    population: Annotated[int, Field(ge=0)] | None = None
+    grid_workers: Annotated[float, Field(ge=0)] = 1.0
+
+
+class RoadSpec(Frozen):
+    from_: Ident = Field(alias="from")
+    to: Ident
+    length_m: Pos
+    speed_kmh: Annotated[float, Field(gt=0, le=130)] = 30.0
+
+
+class ExplicitCity(Frozen):
+    district: Ident = "district"
+    grids: Annotated[list[GridSpec], Field(min_length=1)]
+    roads: list[RoadSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def verify_roads(self) -> "ExplicitCity":
+        ids = [g.id for g in self.grids]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"duplicate grid id(s): {', '.join(sorted(dup))}")
+        known = set(ids)
+        for r in self.roads:
+            for end in (r.from_, r.to):
+                if end not in known:
+                    raise ValueError(f"road {r.from_}->{r.to} names unknown grid '{end}'")
+        return self
+
+
+class City(Frozen):
+    generated: GeneratedCity | None = None
+    explicit: ExplicitCity | None = None
+
+    @model_validator(mode="after")
+    def verify_one_layout(self) -> "City":
+        if (self.generated is None) == (self.explicit is None):
+            raise ValueError("give exactly one of 'generated' or 'explicit'")
+        return self
+
+    @property
+    def district(self) -> str:
+        return (self.generated or self.explicit).district  # type: ignore[union-attr]
+
+    def grid_ids(self) -> list[str]:
+        if self.explicit is not None:
+            return [g.id for g in self.explicit.grids]
+        g = self.generated
+        assert g is not None
+        return [
+            f"S{s}-C{c}-G{k}"
+            for s in range(1, g.streets + 1)
+            for c in range(1, g.communities_per_street + 1)
+            for k in range(1, g.grids_per_community + 1)
+        ]
+
+    def street_ids(self) -> list[str]:
+        if self.explicit is not None:
+            return sorted({g.street for g in self.explicit.grids})
+        assert self.generated is not None
+        return [f"S{s}" for s in range(1, self.generated.streets + 1)]
+
+    def street_of(self, grid_id: str) -> str:
+        if self.explicit is not None:
+            return next(g.street for g in self.explicit.grids if g.id == grid_id)
+        return grid_id.split("-", 1)[0]

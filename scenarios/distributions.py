@@ -1,0 +1,154 @@
+"""Tagged probability distributions for durations, latencies and other non-negative quantities.
+
+In YAML a distribution is a mapping tagged by ``dist`` (``{dist: lognormal, median: 90, p90: 300}``)
+or a bare number, which means ``fixed``. Every distribution is non-negative (they model seconds) and
+draws vectorised samples from a ``numpy.random.Generator`` it is given — never from global state.
+
+Extension point: add a model with a new ``dist`` literal and a ``sample`` / ``mean`` pair, then add it
+to :data:`Distribution`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BeforeValidator, Field, model_validator
+
+from agencies.base import Frozen
+
+# z-score of the 90th percentile of the standard normal distribution.
+_Z90 = 1.2815515655446004
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class Fixed(Frozen):
+    dist: Literal["fixed"] = "fixed"
+    value: NonNeg
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value)
+
+    def mean(self) -> float:
+        return self.value
+
+
+class Exponential(Frozen):
+    dist: Literal["exponential"]
+    mean_: Pos = Field(alias="mean")
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.exponential(self.mean_, size)
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class LogNormal(Frozen):
+    """Log-normal given by its median and 90th percentile (how response times are usually reported)."""
+
+    dist: Literal["lognormal"]
+    median: Pos
+    p90: Pos
+
+    @model_validator(mode="after")
+    def _p90_above_median(self) -> "LogNormal":
+        if self.p90 <= self.median:
+            raise ValueError(f"p90 ({self.p90}) must be greater than median ({self.median})")
+        return self
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p90 / self.median) / _Z90
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.lognormal(math.log(self.median), self.sigma, size)
+
+    def mean(self) -> float:
+        return self.median * math.exp(self.sigma**2 / 2)
+
+
+class Triangular(Frozen):
+    dist: Literal["triangular"]
+    low: NonNeg
+    mode: NonNeg
+    high: NonNeg
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError(f"need low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+
+class Uniform(Frozen):
+    dist: Literal["uniform"]
+    low: NonNeg
+    high: NonNeg
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be less than high ({self.high})")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Empirical(Frozen):
+    """Resampling of observed values, optionally weighted."""
+
+    dist: Literal["empirical"]
+    values: Annotated[list[NonNeg], Field(min_length=1)]
+    weights: list[Pos] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> "Empirical":
+        if self.weights is not None and len(self.weights) != len(self.values):
+            raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
+        return self
+
+    def _p(self) -> np.ndarray | None:
+        if self.weights is None:
+            return None
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
+
+    def mean(self) -> float:
+        p = self._p()
+        v = np.asarray(self.values, dtype=float)
+        return float(v.mean() if p is None else (v * p).sum())
+
+
+def _number_means_fixed(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    if isinstance(value, dict) and "dist" not in value:
+        raise ValueError("a distribution needs a 'dist' tag (fixed, exponential, lognormal, triangular, uniform, empirical) or a plain number")
+    return value
+
+
+Distribution = Annotated[
+    Union[Fixed, Exponential, LogNormal, Triangular, Uniform, Empirical],
+    Field(discriminator="dist"),
+    BeforeValidator(_number_means_fixed),
+]
+"""A non-negative distribution; a bare number is shorthand for ``{dist: fixed, value: N}``."""
+
+ZERO = Fixed(value=0.0)

@@ -1,0 +1,238 @@
+"""Load a scenario: read YAML → resolve ``extends`` and the arrangement → apply ``--set`` → validate.
+
+Phases (desmod-style): *read* (safe YAML with line records) → *resolve* (``extends`` chain, bundled
+arrangement by name) → *override* (``--set PATH=VALUE``) → *validate* (pydantic). Every failure is an
+:class:`~scenarios.errors.InputError` whose lines read ``FILE:LINE: field.path: message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from agencies.arrangement import Arrangement
+from agencies.base import RefError
+from scenarios.errors import InputError, Problem
+from scenarios.schema import Scenario
+from scenarios.yamlsrc import SrcDict, SrcList, deep_merge, load_file, load_text, to_plain
+
+SCENARIO_LIBRARY = Path(__file__).parent / "library"
+AGENCY_LIBRARY = Path(__file__).resolve().parent.parent / "agencies" / "library"
+ARRANGEMENT_LIBRARY = Path(__file__).resolve().parent.parent / "agencies" / "arrangements"
+SET_SRC = "--set"
+
+
+def bundled_scenarios() -> list[Path]:
+    return sorted(p for p in SCENARIO_LIBRARY.glob("*.yaml"))
+
+
+def bundled_arrangements() -> list[Path]:
+    return sorted(ARRANGEMENT_LIBRARY.glob("*.yaml"))
+
+
+def _resolve_extends(ref: str, here: Path, name: str, line: int | None) -> Path:
+    for base in (here.parent, SCENARIO_LIBRARY, AGENCY_LIBRARY):
+        cand = (base / ref).resolve()
+        if cand.is_file():
+            return cand
+    raise InputError.one(name, line, "extends", f"cannot find '{ref}' (looked beside the file and in the bundled library)")
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
+    data = load_file(path)
+    name = str(path)
+    here = path.resolve()
+    if not isinstance(data, SrcDict):
+        raise InputError.one(name, 1, "", "a scenario file must be a YAML mapping")
+    if "extends" not in data:
+        return data
+    ref = data["extends"]
+    line = data.src["extends"][1]
+    if not isinstance(ref, str):
+        raise InputError.one(name, line, "extends", "must be a file name")
+    target = _resolve_extends(ref, here, name, line)
+    if target in chain or target == here:
+        cycle = " -> ".join(p.name for p in (*chain, here, target))
+        raise InputError.one(name, line, "extends", f"cycle in extends: {cycle}")
+    base = _read_with_extends(_display(target), (*chain, here))
+    own = SrcDict()
+    for k, v in data.items():
+        if k != "extends":
+            own[k] = v
+            own.src[k] = data.src[k]
+    return deep_merge(base, own)
+
+
+def _display(p: Path) -> Path:
+    """A path relative to the working directory when it lies below it (shorter error lines)."""
+    try:
+        return p.relative_to(Path.cwd())
+    except ValueError:
+        return p
+
+
+def find_arrangement(ref: str, here: Path | None = None) -> Path | None:
+    cands = []
+    if here is not None:
+        cands.append(here.parent / ref)
+    cands += [Path(ref), ARRANGEMENT_LIBRARY / f"{ref}.yaml", ARRANGEMENT_LIBRARY / ref]
+    return next((c for c in cands if c.suffix in (".yaml", ".yml") and c.is_file()), None)
+
+
+def read_arrangement(ref: str, here: Path | None, name: str, line: int | None, path: str = "arrangement") -> SrcDict:
+    found = find_arrangement(ref, here)
+    if found is None:
+        known = ", ".join(p.stem for p in bundled_arrangements())
+        raise InputError.one(name, line, path, f"unknown arrangement '{ref}' (bundled: {known})")
+    data = load_file(_display(found.resolve()))
+    if not isinstance(data, SrcDict):
+        raise InputError.one(str(found), 1, "", "an arrangement file must be a YAML mapping")
+    return data
+
+
+def load_arrangement(ref: str) -> Arrangement:
+    """Load and validate one arrangement file or bundled name on its own."""
+    data = read_arrangement(ref, None, ref, None, "")
+    name = str(find_arrangement(ref))
+    try:
+        return Arrangement.model_validate(to_plain(data))
+    except ValidationError as e:
+        raise InputError(_problems(e, data, name)) from None
+
+
+# -- --set PATH=VALUE ----------------------------------------------------------------------------------
+
+
+def parse_set(expr: str) -> tuple[list[str], Any]:
+    if "=" not in expr:
+        raise InputError.one(SET_SRC, None, expr, "expected PATH=VALUE")
+    path, raw = expr.split("=", 1)
+    parts = [p for p in path.strip().split(".")]
+    if not path.strip() or any(not p for p in parts):
+        raise InputError.one(SET_SRC, None, path, "empty segment in path")
+    value = load_text(raw if raw.strip() else "null", f"{SET_SRC} {path}")
+    return parts, value
+
+
+def apply_set(doc: SrcDict, expr: str) -> None:
+    """Set a field by dotted path; list items are addressed by index or by their ``id``."""
+    parts, value = parse_set(expr)
+    node: Any = doc
+    for i, seg in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, dict):
+            if last:
+                node[seg] = value
+                if isinstance(node, SrcDict):
+                    node.src[seg] = (SET_SRC, None)
+                return
+            if seg not in node:
+                raise InputError.one(SET_SRC, None, where, f"no such field (have: {', '.join(map(str, node)) or 'nothing'})")
+            node = node[seg]
+        elif isinstance(node, list):
+            idx = _list_index(node, seg)
+            if idx is None:
+                ids = [str(x.get("id")) for x in node if isinstance(x, dict) and "id" in x]
+                raise InputError.one(SET_SRC, None, where, f"no item '{seg}' (give an index 0..{len(node) - 1}" + (f" or an id: {', '.join(ids)})" if ids else ")"))
+            if last:
+                node[idx] = value
+                if isinstance(node, SrcList):
+                    node.src[idx] = (SET_SRC, None)
+                return
+            node = node[idx]
+        else:
+            raise InputError.one(SET_SRC, None, where, "cannot descend into a plain value")
+
+
+def _list_index(node: list, seg: str) -> int | None:
+    if seg.lstrip("-").isdigit():
+        idx = int(seg)
+        return idx if 0 <= idx < len(node) else None
+    return next((i for i, x in enumerate(node) if isinstance(x, dict) and x.get("id") == seg), None)
+
+
+# -- validation errors → lines -------------------------------------------------------------------------
+
+
+def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
+    """Walk ``loc`` through the Src tree; return (file, line, readable path) of the deepest match."""
+    node, src, names = doc, (default, None), []
+    for seg in loc:
+        if isinstance(node, dict) and seg in node:
+            src = node.src.get(seg, src) if isinstance(node, SrcDict) else src
+            names.append(str(seg))
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            src = node.src[seg] if isinstance(node, SrcList) else src
+            item = node[seg]
+            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else seg
+            names[-1:] = [f"{names[-1]}[{label}]"] if names else [f"[{label}]"]
+            node = item
+        elif isinstance(seg, str) and seg in ("fixed", "exponential", "lognormal", "triangular", "uniform", "empirical", "function-after", "function-before"):
+            continue  # union tags pydantic adds to the location
+        else:
+            names.append(str(seg))
+            node = None
+    return src[0], src[1], ".".join(names)
+
+
+def _problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
+    out = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        ctx_err = (e.get("ctx") or {}).get("error")
+        if isinstance(ctx_err, RefError):
+            loc = loc + ctx_err.path
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "union_tag_invalid":
+            msg = msg.replace("Input tag", "tag").replace("found using 'dist'", "(dist)")
+        file, line, path = _locate(doc, loc, default)
+        out.append(Problem(file, line, path, msg))
+    seen, uniq = set(), []
+    for p in out:  # one line per problem
+        if (p.file, p.line, p.path, p.message) not in seen:
+            seen.add((p.file, p.line, p.path, p.message))
+            uniq.append(p)
+    return uniq
+
+
+# -- public API -------------------------------------------------------------------------------------------
+
+
+def read_document(path: str | Path, arrangement: str | None = None, sets: Iterable[str] = ()) -> SrcDict:
+    """The merged, overridden raw document (before validation)."""
+    p = Path(path)
+    doc = _read_with_extends(p)
+    name = str(p)
+    if arrangement is not None:
+        doc["arrangement"] = read_arrangement(arrangement, None, "--arrangement", None)
+        doc.src["arrangement"] = (str(_display(find_arrangement(arrangement).resolve())), 1)  # type: ignore[union-attr]
+    elif isinstance(doc.get("arrangement"), str):
+        src = doc.src.get("arrangement", (name, None))
+        doc["arrangement"] = read_arrangement(doc["arrangement"], Path(src[0]), src[0], src[1])
+    for expr in sets:
+        apply_set(doc, expr)
+    return doc
+
+
+def load_scenario(path: str | Path, arrangement: str | None = None, sets: Iterable[str] = ()) -> Scenario:
+    """Load, resolve and validate a scenario file; raise :class:`InputError` on any bad input."""
+    doc = read_document(path, arrangement, sets)
+    name = str(path)
+    try:
+        return Scenario.model_validate(to_plain(doc))
+    except ValidationError as e:
+        raise InputError(_problems(e, doc, name)) from None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Stable hash of the validated scenario (its canonical JSON), for caches and manifests."""
+    blob = json.dumps(scenario.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,302 @@
+"""The scenario schema (情景文件): immutable pydantic models with named cross-reference checks.
+
+A scenario names a city, the agencies and their duty desks, stations and units, the channels of the
+coordination graph, a responsibility arrangement and the incidents to run. Field-level constraints live
+on the fields; cross-references live in ``verify_*`` validators whose messages name the entity at fault
+(the loader maps those messages to YAML lines).
+
+Extension points: new detector kinds in :data:`DetectorKind`; new task capabilities in the role
+catalogue (``agencies/library/roles.yaml``); hazard models in :mod:`scenarios.hazards`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import networkx as nx
+from pydantic import Field, model_validator
+
+from agencies.arrangement import Arrangement
+from agencies.base import Bilingual, Frozen, Ident, RefError
+from agencies.catalogue import role_catalogue
+from scenarios.city import City
+from scenarios.distributions import ZERO, Distribution
+
+Seconds = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+ChannelKind = Literal["report", "notify", "command", "request_support", "handoff"]
+Medium = Literal["phone", "radio", "platform", "in_person"]
+DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report"]
+UnitKind = Ident
+
+
+class DutyDesk(Frozen):
+    """A duty desk (值班台): receives messages, one at a time per person on duty."""
+
+    staff: Annotated[int, Field(ge=1, le=500)] = 2
+    handling: Distribution = ZERO
+    """Time a duty officer spends taking one message (read, log, acknowledge)."""
+    night_staff: Annotated[int, Field(ge=0, le=500)] | None = None
+    """Staff on duty 22:00–06:00; ``0`` means nobody answers at night (messages wait for the day shift)."""
+
+
+class AgencySpec(Frozen):
+    id: Ident
+    role: Ident
+    name: Bilingual | None = None
+    parent: Ident | None = None
+    """Superior agency (上级) — the chain used to find the lowest common superior when ownership is disputed."""
+    jurisdiction: list[Ident] | None = None
+    """Streets this agency covers; ``None`` means the whole district."""
+    desk: DutyDesk = DutyDesk()
+    decision: Distribution = ZERO
+    """Time the agency needs to decide and order a dispatch once notified."""
+
+
+class StationSpec(Frozen):
+    id: Ident
+    agency: Ident
+    grid: Ident
+    name: Bilingual | None = None
+
+
+class UnitSpec(Frozen):
+    """``count`` identical units of one kind at a station (named ``station.kind1``, ``station.kind2`` …)."""
+
+    station: Ident
+    kind: UnitKind
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+    turnout: Distribution = ZERO
+    """Time from the dispatch order to leaving the station (出动时间)."""
+
+
+class ChannelSpec(Frozen):
+    from_: Ident = Field(alias="from")
+    to: Ident
+    kind: ChannelKind = "notify"
+    latency: Distribution = ZERO
+    reliability: Annotated[float, Field(gt=0, le=1)] = 1.0
+    """Probability a message gets through; a lost message is re-sent after ``retry_after``."""
+    retry_after: Annotated[float, Field(gt=0)] = 120.0
+    medium: Medium = "phone"
+    both_ways: bool = True
+    down: list[tuple[Seconds, Seconds]] = Field(default_factory=list)
+    """Periods (start, end) in seconds when the channel is out of service."""
+
+
+class DetectorSpec(Frozen):
+    kind: DetectorKind
+    delay: Distribution
+    """Time from onset until this detector reports (if it fires at all)."""
+    probability: Probability = 1.0
+    """Chance the detector fires in a replication (sensor coverage, patrol finding it…)."""
+    report_to: Ident
+    """Role or agency id that receives the first report."""
+
+
+class TaskSpec(Frozen):
+    id: Ident
+    capability: Ident | None = None
+    """Capability needed (defaults to the task id)."""
+    after: list[Ident] = Field(default_factory=list)
+    unit: UnitKind | None = None
+    """Kind of unit the task needs; ``None`` means desk staff do it where they are."""
+    count: Annotated[int, Field(ge=1, le=100)] = 1
+    duration: Distribution = ZERO
+    setup: Distribution = ZERO
+    """Time on scene before work starts (deploy hoses, set cordon tape)."""
+    controls: bool = False
+    """The incident counts as under control when this task is done."""
+    intervention: Ident | None = None
+    """Hazard-model intervention applied when the task starts (``suppress``, ``plug``, ``evacuate`` …)."""
+    intervention_args: dict[Ident, float | str | list[str]] = Field(default_factory=dict)
+    """Keyword arguments of the intervention (``flow_lpm: 1900`` …)."""
+
+    @property
+    def needs(self) -> str:
+        return self.capability or self.id
+
+
+class IncidentType(Frozen):
+    name: Bilingual | None = None
+    detection: Annotated[list[DetectorSpec], Field(min_length=1)]
+    verify: Distribution = ZERO
+    """Time the receiving desk spends verifying the report before notifying (核实)."""
+    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def verify_task_dag(self) -> "IncidentType":
+        ids = [t.id for t in self.tasks]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise RefError(f"duplicate task id(s): {', '.join(dup)}", "tasks")
+        g = nx.DiGraph()
+        g.add_nodes_from(ids)
+        for k, t in enumerate(self.tasks):
+            for p in t.after:
+                if p not in g:
+                    raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
+                g.add_edge(p, t.id)
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            return self
+        raise RefError("task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks")
+
+
+class IncidentSpec(Frozen):
+    id: Ident
+    type: Ident
+    grid: Ident
+    onset: Seconds = 0.0
+    severity: Annotated[int, Field(ge=1, le=4)] = 3
+    """Suggested response level I–IV (1 = I, 特别重大; 4 = IV, 一般)."""
+    primary: bool = False
+    """The incident whose times become the replication's metrics (default: the first listed)."""
+    hazard: dict | None = None  # replaced by HazardParams when the hazard models land
+
+
+class Scenario(Frozen):
+    name: Ident
+    description: Bilingual
+    horizon: Annotated[float, Field(gt=0, le=400 * 86400)]
+    clock_start: Annotated[float, Field(ge=0, lt=86400)] = 36000.0
+    """Time of day at t = 0 in seconds after midnight (night desks and day profiles use it)."""
+    city: City
+    agencies: Annotated[list[AgencySpec], Field(min_length=1)]
+    stations: list[StationSpec] = Field(default_factory=list)
+    units: list[UnitSpec] = Field(default_factory=list)
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    arrangement: Arrangement
+    incident_types: dict[Ident, IncidentType]
+    incidents: Annotated[list[IncidentSpec], Field(min_length=1)]
+
+    # -- cross-reference checks (named, each message names the entity at fault) --------------------
+
+    @model_validator(mode="after")
+    def verify_agencies(self) -> "Scenario":
+        roles = role_catalogue()
+        seen: set[str] = set()
+        streets = set(self.city.street_ids())
+        for i, a in enumerate(self.agencies):
+            if a.id in seen:
+                raise RefError(f"agency '{a.id}' is defined twice", "agencies", i, "id")
+            seen.add(a.id)
+            if a.role not in roles:
+                raise RefError(f"agency '{a.id}' has unknown role '{a.role}' (known: {', '.join(sorted(roles))})", "agencies", i, "role")
+            for k, s in enumerate(a.jurisdiction or []):
+                if s not in streets:
+                    raise RefError(f"agency '{a.id}' covers unknown street '{s}'", "agencies", i, "jurisdiction", k)
+        for i, a in enumerate(self.agencies):
+            if a.parent is not None and a.parent not in seen:
+                raise RefError(f"agency '{a.id}' has unknown parent '{a.parent}'", "agencies", i, "parent")
+        parents = nx.DiGraph((a.parent, a.id) for a in self.agencies if a.parent)
+        if not nx.is_directed_acyclic_graph(parents):
+            raise RefError("agency parent chain has a cycle: " + " -> ".join(e[0] for e in nx.find_cycle(parents)), "agencies")
+        return self
+
+    @model_validator(mode="after")
+    def verify_stations_and_units(self) -> "Scenario":
+        agencies = {a.id for a in self.agencies}
+        grids = set(self.city.grid_ids())
+        station_ids: set[str] = set()
+        for i, s in enumerate(self.stations):
+            if s.id in station_ids:
+                raise RefError(f"station '{s.id}' is defined twice", "stations", i, "id")
+            station_ids.add(s.id)
+            if s.agency not in agencies:
+                raise RefError(f"station '{s.id}' belongs to unknown agency '{s.agency}'", "stations", i, "agency")
+            if s.grid not in grids:
+                raise RefError(f"station '{s.id}' stands in unknown grid '{s.grid}'", "stations", i, "grid")
+        for i, u in enumerate(self.units):
+            if u.station not in station_ids:
+                raise RefError(f"unit '{u.kind}' is at unknown station '{u.station}'", "units", i, "station")
+        return self
+
+    @model_validator(mode="after")
+    def verify_channels(self) -> "Scenario":
+        agencies = {a.id for a in self.agencies}
+        for i, c in enumerate(self.channels):
+            for field, end in (("from", c.from_), ("to", c.to)):
+                if end not in agencies:
+                    raise RefError(f"channel {c.from_}->{c.to} names unknown agency '{end}'", "channels", i, field)
+            for k, (start, end) in enumerate(c.down):
+                if end <= start:
+                    raise RefError(f"channel {c.from_}->{c.to} has a down period ending before it starts", "channels", i, "down", k)
+        return self
+
+    @model_validator(mode="after")
+    def verify_incidents(self) -> "Scenario":
+        grids = set(self.city.grid_ids())
+        roles_present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
+        ids: set[str] = set()
+        for i, inc in enumerate(self.incidents):
+            if inc.id in ids:
+                raise RefError(f"incident '{inc.id}' is defined twice", "incidents", i, "id")
+            ids.add(inc.id)
+            if inc.type not in self.incident_types:
+                raise RefError(f"incident '{inc.id}' has unknown type '{inc.type}' (known: {', '.join(sorted(self.incident_types))})", "incidents", i, "type")
+            if inc.grid not in grids:
+                raise RefError(f"incident '{inc.id}' is in unknown grid '{inc.grid}'", "incidents", i, "grid")
+            if inc.onset >= self.horizon:
+                raise RefError(f"incident '{inc.id}' starts at {inc.onset} s, after the horizon {self.horizon} s", "incidents", i, "onset")
+        for tname, itype in self.incident_types.items():
+            for k, d in enumerate(itype.detection):
+                if d.report_to not in roles_present:
+                    raise RefError(f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is", "incident_types", tname, "detection", k, "report_to")
+        if sum(i.primary for i in self.incidents) > 1:
+            raise RefError("more than one incident is marked primary", "incidents")
+        return self
+
+    @model_validator(mode="after")
+    def verify_tasks_doable(self) -> "Scenario":
+        roles = role_catalogue()
+        present = {a.role for a in self.agencies}
+        can = set().union(*(roles[r].capabilities for r in present))
+        unit_kinds = {u.kind for u in self.units}
+        for tname, itype in self.incident_types.items():
+            for k, t in enumerate(itype.tasks):
+                if t.needs not in can:
+                    raise RefError(f"incident type '{tname}': task '{t.id}' needs '{t.needs}', which no agency of the scenario can do", "incident_types", tname, "tasks", k)
+                if t.unit is not None and t.unit not in unit_kinds:
+                    raise RefError(f"incident type '{tname}': task '{t.id}' needs unit kind '{t.unit}', which no station has", "incident_types", tname, "tasks", k, "unit")
+        return self
+
+    @model_validator(mode="after")
+    def verify_arrangement(self) -> "Scenario":
+        """Every role the arrangement names exists here, and every task of every used type is assigned."""
+        roles = role_catalogue()
+        present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
+        arr = self.arrangement
+
+        def check(ref: str, where: str) -> None:
+            if ref not in present:
+                known = "a role of the catalogue" if ref in roles else "an unknown role"
+                raise RefError(f"arrangement '{arr.name}': {where} names '{ref}' ({known}) but no agency of the scenario is '{ref}'", "arrangement", *where.split("."))
+
+        if arr.relay is not None:
+            check(arr.relay, "relay")
+        for tname in sorted({i.type for i in self.incidents}):
+            ia = arr.incident_types.get(tname)
+            if ia is None:
+                raise RefError(f"arrangement '{arr.name}' has no assignment for incident type '{tname}'", "arrangement", "incident_types")
+            check(ia.lead, f"incident_types.{tname}.lead")
+            for ref in ia.informed:
+                check(ref, f"incident_types.{tname}.informed")
+            for task in self.incident_types[tname].tasks:
+                ta = ia.tasks.get(task.id)
+                if ta is None:
+                    raise RefError(f"arrangement '{arr.name}' does not assign task '{task.id}' of '{tname}' (write `lead: []` to leave it ownerless on purpose)", "arrangement", "incident_types", tname, "tasks")
+                for ref in ta.lead + ta.assist + ta.informed:
+                    check(ref, f"incident_types.{tname}.tasks.{task.id}")
+                for ref in ta.lead:
+                    role = ref if ref in roles else next(a.role for a in self.agencies if a.id == ref)
+                    if task.needs not in roles[role].capabilities:
+                        raise RefError(f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' but cannot do '{task.needs}'", "arrangement", "incident_types", tname, "tasks", task.id, "lead")
+            for extra in sorted(set(ia.tasks) - {t.id for t in self.incident_types[tname].tasks}):
+                raise RefError(f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'", "arrangement", "incident_types", tname, "tasks", extra)
+        return self
+
+    def primary_incident(self) -> IncidentSpec:
+        return next((i for i in self.incidents if i.primary), self.incidents[0])

@@ -1,0 +1,402 @@
+"""The SimPy engine: one replication of a scenario on a built :class:`~simulation.world.World`.
+
+Flow of an incident (one SimPy process, plus one per task)::
+
+    onset → detection (competing detectors) → report at the receiver's duty desk → verification and
+    response level (Policy) → notification of the relay, then of lead / owners / informed (serial or
+    parallel, along the coordination graph) → per task: available → owner known (escalation to the
+    lowest common superior when the arrangement names no lead or two) → notified → unit assigned
+    (Policy, nearest first, FCFS queue when none is free) → arrived → started → done → control, close
+
+Hot path rules: no logging, no dict building per event; draws come from buffered named streams.
+Extension points: :class:`~simulation.policy.Policy`; hazard models via ``scenarios.hazards``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Generator
+
+import simpy
+
+from scenarios.schema import IncidentSpec, TaskSpec
+from simulation.coordination import Hop
+from simulation.policy import AutomaticPolicy, IncidentView, Policy
+from simulation.records import DeskUse, IncidentRecord, TaskRecord, UnitUse
+from simulation.rng import Streams
+from simulation.world import Unit, World
+
+NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts processed events (for ``events_processed``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        super().step()
+
+
+class Desk:
+    """A duty desk (值班台): a SimPy resource with one slot per person on duty.
+
+    When the agency has fewer staff at night, the missing slots are held by 'off-duty' requests with
+    higher priority from 22:00 to 06:00, so messages queue for the people actually there.
+    """
+
+    __slots__ = ("name", "res", "staff", "handling", "uses")
+
+    def __init__(self, env: simpy.Environment, name: str, staff: int, handling, night_staff: int | None,
+                 clock_start: float, horizon: float, trace: bool) -> None:
+        self.name, self.staff, self.handling = name, staff, handling
+        self.res = simpy.PriorityResource(env, capacity=staff)
+        self.uses: list[DeskUse] | None = [] if trace else None
+        if night_staff is not None and night_staff < staff:
+            for _ in range(staff - night_staff):
+                env.process(self._off_duty(env, clock_start, horizon))
+
+    def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
+        t_day = clock_start % 86400
+        # Seconds until the next 22:00 (0 if it is night now).
+        night_now = t_day >= NIGHT_START or t_day < NIGHT_END
+        wait = 0.0 if night_now else NIGHT_START - t_day
+        while env.now + wait < horizon:
+            yield env.timeout(wait)
+            with self.res.request(priority=-1) as req:
+                yield req
+                tod = (clock_start + env.now) % 86400
+                until_day = (NIGHT_END - tod) % 86400
+                yield env.timeout(until_day)
+            wait = (NIGHT_START - NIGHT_END)  # day length until the next night
+
+
+@dataclass
+class IncidentState:
+    spec: IncidentSpec
+    rec: IncidentRecord
+    view: IncidentView
+    lead: str
+    relay: str
+    notified: dict[str, simpy.Event] = field(default_factory=dict)
+    done: dict[str, simpy.Event] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
+    hazard: Any = None
+
+
+class Replication:
+    """One replication: build processes, run to the horizon, collect records."""
+
+    def __init__(self, world: World, seed: int, replication: int, policy: Policy | None = None, trace: bool = False) -> None:
+        sc = world.scenario
+        self.world, self.sc, self.trace = world, sc, trace
+        self.env = CountingEnvironment()
+        self.streams = Streams(seed, replication)
+        self.policy: Policy = policy or AutomaticPolicy(world)
+        self.desks = {a.id: Desk(self.env, a.id, a.desk.staff, self.streams.draws("desk", a.id, a.desk.handling),
+                                 a.desk.night_staff, sc.clock_start, sc.horizon, trace) for a in sc.agencies}
+        self.unit_free = [True] * len(world.units)
+        self.waiting: deque = deque()
+        self.incidents: list[IncidentRecord] = []
+        self.tasks: list[TaskRecord] = []
+        self.unit_uses: list[UnitUse] = []
+        self.states: list[IncidentState] = []
+
+    # -- run ----------------------------------------------------------------------------------------
+
+    def run(self) -> "Replication":
+        for inc in self.sc.incidents:
+            self.env.process(self._incident(inc))
+        self.env.run(until=self.sc.horizon)
+        for t in self.tasks:
+            if t.status != "done":
+                t.status = "abandoned"
+        for st in self.states:
+            if st.hazard is not None:
+                st.rec.outcomes = dict(st.hazard.outcomes(self.sc.horizon - st.spec.onset))
+        return self
+
+    # -- messaging ----------------------------------------------------------------------------------
+
+    def _hop(self, hop: Hop) -> Generator:
+        """One message over one channel: wait out outages, latency, loss and retry, then the desk."""
+        env, spec = self.env, hop.spec
+        lat = self.streams.draws("latency", hop.key, spec.latency)
+        lost = self.streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
+        while True:
+            for start, end in spec.down:
+                if start <= env.now < end:
+                    yield env.timeout(end - env.now)
+            yield env.timeout(lat())
+            if lost is None or lost() < spec.reliability:
+                break
+            yield env.timeout(spec.retry_after)  # the sender notices no acknowledgement and calls again
+        yield from self._desk(hop.dst)
+
+    def _desk(self, agency: str) -> Generator:
+        desk = self.desks[agency]
+        with desk.res.request(priority=0) as req:
+            yield req
+            start = self.env.now
+            yield self.env.timeout(desk.handling())
+            if desk.uses is not None:
+                desk.uses.append(DeskUse(agency, start, self.env.now, desk.staff))
+
+    def _send(self, src: str, dst: str) -> Generator:
+        path = self.world.graph.path(src, dst)
+        if path is None:
+            # No channel at all: the message never arrives; the run records the consequence.
+            yield self.env.event()
+        for hop in path or ():
+            yield from self._hop(hop)
+
+    def _notify(self, st: IncidentState, src: str, dst: str) -> Generator:
+        ev = self._notified_event(st, dst)
+        if ev.triggered:
+            return
+        yield from self._send(src, dst)
+        if not ev.triggered:
+            ev.succeed(self.env.now)
+            if dst == st.lead:
+                st.rec.t_notify_lead = self.env.now
+
+    def _notified_event(self, st: IncidentState, agency: str) -> simpy.Event:
+        ev = st.notified.get(agency)
+        if ev is None:
+            ev = st.notified[agency] = self.env.event()
+        return ev
+
+    def _decide(self, value: Any) -> Generator:
+        """Policy answers may be values or events (a drill waits for a human)."""
+        if isinstance(value, simpy.Event):
+            value = yield value
+        return value
+
+    # -- incident -----------------------------------------------------------------------------------
+
+    def _incident(self, spec: IncidentSpec) -> Generator:
+        env, w, sc = self.env, self.world, self.sc
+        itype = sc.incident_types[spec.type]
+        arr = sc.arrangement
+        ia = arr.incident_types[spec.type]
+        rec = IncidentRecord(spec.id, spec.type, spec.grid, spec.onset)
+        self.incidents.append(rec)
+        lead = w.resolve(ia.lead, spec.grid)
+        relay = w.resolve(arr.relay, spec.grid) if arr.relay else lead
+        st = IncidentState(spec, rec, IncidentView(spec.id, spec.type, spec.grid, spec.severity, 0.0), lead or "", relay or "")
+        rec.lead = lead
+        self.states.append(st)
+        for t in itype.tasks:
+            st.done[t.id] = env.event()
+        if spec.onset:
+            yield env.timeout(spec.onset)
+        if spec.hazard is not None:
+            st.hazard = self._build_hazard(spec)
+
+        # Detection: competing detectors, the earliest that fires wins (发现).
+        best, best_d = math.inf, None
+        for k, d in enumerate(itype.detection):
+            entity = f"{spec.id}.{d.kind}{k}"
+            if d.probability < 1.0 and self.streams.uniforms("detection", entity)() >= d.probability:
+                continue
+            delay = self.streams.draws("detection", entity, d.delay)()
+            if delay < best:
+                best, best_d = delay, d
+        if best_d is None:
+            return  # nobody noticed: every time stays null, tasks end abandoned
+        yield env.timeout(best)
+        rec.t_detect = env.now
+        rec.detected_by = best_d.kind
+        receiver = self._receiver(best_d.report_to, best_d.kind, spec.grid)
+        rec.receiver = receiver
+        yield from self._desk(receiver)
+        rec.t_report = env.now
+        self._notified_event(st, receiver).succeed(env.now)
+        if receiver == lead:
+            rec.t_notify_lead = env.now
+        yield env.timeout(self.streams.draws("verify", spec.id, itype.verify)())
+        view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
+        rec.level = yield from self._decide(self.policy.response_level(view))
+
+        for t in itype.tasks:
+            env.process(self._task(st, t))
+
+        # Notification: intake → relay, then the relay notifies lead, owners and informed (通知/抄告).
+        yield from self._notify(st, receiver, st.relay)
+        targets: list[str] = []
+        for ref in [ia.lead, *_single_leads(ia, itype.tasks), *ia.informed]:
+            a = w.resolve(ref, spec.grid)
+            if a is not None and a not in targets and a != st.relay:
+                targets.append(a)
+        order = yield from self._decide(self.policy.notify_order(view, st.relay, targets))
+        if arr.fan_out == "parallel":
+            for a in order:
+                env.process(self._notify(st, st.relay, a))
+        else:
+            for a in order:
+                yield from self._notify(st, st.relay, a)
+
+    def _receiver(self, report_to: str, kind: str, grid: str) -> str:
+        """Who takes the first report; one integrated grid sends grid reports straight to the platform."""
+        if kind == "grid_patrol" and self.sc.arrangement.grid_model == "integrated":
+            platform = self.world.resolve("city_operations_centre", grid)
+            if platform is not None:
+                return platform
+        agency = self.world.resolve(report_to, grid)
+        assert agency is not None  # verify_incidents guarantees it
+        return agency
+
+    def _build_hazard(self, spec: IncidentSpec) -> Any:
+        from scenarios.hazards import build_hazard, site_for
+
+        return build_hazard(spec.hazard, site_for(self.world.citymap, spec.grid))
+
+    # -- tasks --------------------------------------------------------------------------------------
+
+    def _task(self, st: IncidentState, task: TaskSpec) -> Generator:
+        env, w, spec = self.env, self.world, st.spec
+        rec = TaskRecord(spec.id, task.id)
+        self.tasks.append(rec)
+        if task.after:
+            yield env.all_of([st.done[p] for p in task.after])
+            # The hand-off comes from whoever finished the last predecessor.
+            last = max(task.after, key=lambda p: (st.done[p].value, p))
+            rec.from_agency = st.owner.get(last)
+        rec.available = env.now
+        ia = self.sc.arrangement.incident_types[spec.type]
+        leads = []
+        for ref in ia.tasks[task.id].lead:
+            a = w.resolve(ref, spec.grid)
+            if a is not None and a not in leads:
+                leads.append(a)
+        if len(leads) == 1:
+            owner = leads[0]
+            rec.owner_known = env.now
+        else:
+            owner = yield from self._escalate(st, task, leads, rec)
+        rec.owner = owner
+        st.owner[task.id] = owner
+        ev = self._notified_event(st, owner)
+        if not ev.triggered:
+            yield ev
+        rec.notified = env.now
+        agency = w.graph.agency[owner]
+        yield env.timeout(self.streams.draws("decision", f"{spec.id}.{task.id}", agency.decision)())
+        units: list[Unit] = []
+        if task.unit is not None:
+            rec.dispatch_request = env.now
+            units = yield self._request_units(st, task, owner)
+            rec.unit_assigned = env.now
+            rec.queue_wait = env.now - rec.dispatch_request
+            grid = w.citymap.index[spec.grid]
+            arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(w.travel[u.station_row, grid]) for u in units]
+            yield env.timeout(min(arrivals))
+            rec.arrived = env.now
+            rec.units = [u.name for u in units]
+            self._on_dispatch(st.rec, rec, units[arrivals.index(min(arrivals))].name)
+        else:
+            rec.unit_assigned = rec.arrived = env.now
+        yield env.timeout(self.streams.draws("duration", f"{spec.id}.{task.id}.setup", task.setup)())
+        rec.started = env.now
+        duration, effective = self._intervene(st, task)
+        yield env.timeout(duration)
+        rec.done = env.now
+        rec.status = "done"
+        if task.controls and effective and math.isnan(st.rec.t_control):
+            st.rec.t_control = env.now
+        st.done[task.id].succeed(env.now)
+        if all(e.triggered for e in st.done.values()):
+            st.rec.t_close = env.now
+        if units:
+            self._release(units, st, rec, spec.grid)
+
+    def _intervene(self, st: IncidentState, task: TaskSpec) -> tuple[float, bool]:
+        nominal = self.streams.draws("duration", f"{st.spec.id}.{task.id}", task.duration)()
+        if task.intervention is None or st.hazard is None:
+            return nominal, True
+        took = st.hazard.intervene(task.intervention, self.env.now - st.spec.onset, **task.intervention_args)
+        return (nominal, False) if took is None else (float(took), True)
+
+    def _escalate(self, st: IncidentState, task: TaskSpec, leads: list[str], rec: TaskRecord) -> Generator:
+        """No lead or two leads: the incident lead takes the case up to the lowest common superior."""
+        env, w = self.env, self.world
+        rec.escalated = True
+        candidates = leads or w.capable(task.needs, st.spec.grid)
+        lead = st.lead
+        ev = self._notified_event(st, lead)
+        if not ev.triggered:
+            yield ev
+        superior = w.graph.lowest_common_superior(sorted(set(candidates + [lead]))) or lead
+        yield from self._send(lead, superior)
+        self._notified_event(st, superior)  # the superior now knows of the incident
+        if not st.notified[superior].triggered:
+            st.notified[superior].succeed(env.now)
+        yield env.timeout(self.sc.arrangement.escalation_decision)
+        owner = yield from self._decide(self.policy.settle_owner(st.view, task.id, superior, candidates))
+        rec.owner_known = env.now
+        env.process(self._notify(st, superior, owner))
+        return owner
+
+    # -- units --------------------------------------------------------------------------------------
+
+    def _request_units(self, st: IncidentState, task: TaskSpec, owner: str) -> simpy.Event:
+        ev = self.env.event()
+        ta = self.sc.arrangement.incident_types[st.spec.type].tasks[task.id]
+        rule = ta.dispatch or self.sc.arrangement.dispatch
+        agencies = None if rule == "nearest" else {owner}
+        req = (ev, task.unit, agencies, self.world.citymap.index[st.spec.grid], task.count, st, task)
+        if not self._try_assign(req):
+            self.waiting.append(req)
+        return ev
+
+    def _try_assign(self, req: tuple) -> bool:
+        ev, kind, agencies, grid, count, st, task = req
+        w = self.world
+        free = [u for u in w.units_by_kind.get(kind, ()) if self.unit_free[u.index]
+                and (agencies is None or u.agency in agencies) and math.isfinite(w.travel[u.station_row, grid])]
+        if not free:
+            return False
+        free.sort(key=lambda u: (w.travel[u.station_row, grid], u.index))
+        chosen = self.policy.choose_units(st.view, task.id, count, free)
+        if isinstance(chosen, simpy.Event):  # a human picks: hold the units meanwhile is out of scope
+            chosen = free[:count]
+        for u in chosen:
+            self.unit_free[u.index] = False
+        ev.succeed(list(chosen))
+        return True
+
+    def _release(self, units: list[Unit], st: IncidentState, rec: TaskRecord, grid_id: str) -> None:
+        w, env = self.world, self.env
+        grid = w.citymap.index[grid_id]
+        for u in units:
+            back = float(w.travel[u.station_row, grid])
+            self.unit_uses.append(UnitUse(u.name, st.spec.id, rec.task, rec.unit_assigned, rec.arrived, env.now + back))
+            env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))
+
+    def _unit_back(self, unit: Unit) -> None:
+        self.unit_free[unit.index] = True
+        for req in list(self.waiting):
+            if self._try_assign(req):
+                self.waiting.remove(req)
+                break
+
+    def _on_dispatch(self, inc: IncidentRecord, rec: TaskRecord, first_unit: str) -> None:
+        if math.isnan(inc.t_dispatch) or rec.unit_assigned < inc.t_dispatch:
+            inc.t_dispatch = rec.unit_assigned
+            inc.queue_wait = rec.queue_wait
+        if math.isnan(inc.t_first_arrival) or rec.arrived < inc.t_first_arrival:
+            inc.t_first_arrival = rec.arrived
+            inc.first_unit = first_unit
+
+
+def _single_leads(ia, tasks: list[TaskSpec]) -> list[str]:  # noqa: ANN001
+    return [ia.tasks[t.id].lead[0] for t in tasks if len(ia.tasks[t.id].lead) == 1]
+
+
+def run_replication(world: World, seed: int, replication: int, policy: Policy | None = None, trace: bool = False) -> Replication:
+    return Replication(world, seed, replication, policy, trace).run()
