@@ -20,7 +20,7 @@ from agencies.arrangement import Arrangement
 from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
-from scenarios.distributions import ZERO, Distribution
+from scenarios.distributions import ZERO, Distribution, Fixed
 
 Seconds = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -157,6 +157,38 @@ class IncidentSpec(Frozen):
     hazard: dict | None = None  # replaced by HazardParams when the hazard models land
 
 
+class StreamSpec(Frozen):
+    """Routine incidents (日常警情): Poisson arrivals per grid with a time-of-day profile."""
+
+    id: Ident
+    type: Ident
+    rate_per_hour: Annotated[float, Field(ge=0, le=1e6)]
+    """Arrivals per grid per hour (before the profile multiplier)."""
+    grids: list[Ident] | None = None
+    """Grids where the stream arises (default: every grid)."""
+    weight_by_population: bool = False
+    """Spread arrivals over grids in proportion to population instead of evenly (rate is then the mean per grid)."""
+    profile: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)] | None = None
+    """24 hourly multipliers by time of day (hour 0 = 00:00–01:00)."""
+    severity: Annotated[int, Field(ge=1, le=4)] = 4
+    start: Seconds = 0.0
+    end: Seconds | None = None
+
+
+class DispatchSpec(Frozen):
+    """How a free unit is chosen, and what happens when every eligible unit is busy (调度规则)."""
+
+    order: Literal["nearest", "own_jurisdiction", "preference"] = "nearest"
+    """``nearest`` by travel time; ``own_jurisdiction``: units of the incident's street first; ``preference``:
+    the fixed list of the incident's grid (Larson's hypercube model), nearest for grids without a list."""
+    preferences: dict[Ident, list[str]] = Field(default_factory=dict)
+    """Per grid, stations (``fs1``) or units (``fs1.engine2``) in order of preference."""
+    when_all_busy: Literal["queue", "mutual_aid"] = "queue"
+    """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
+    mutual_aid_travel: Distribution = Fixed(value=1800.0)
+    """Time for the mutual-aid unit to arrive after the request."""
+
+
 class Scenario(Frozen):
     name: Ident
     description: Bilingual
@@ -170,7 +202,9 @@ class Scenario(Frozen):
     channels: list[ChannelSpec] = Field(default_factory=list)
     arrangement: Arrangement
     incident_types: dict[Ident, IncidentType]
-    incidents: Annotated[list[IncidentSpec], Field(min_length=1)]
+    incidents: list[IncidentSpec] = Field(default_factory=list)
+    streams: list[StreamSpec] = Field(default_factory=list)
+    dispatch: DispatchSpec = DispatchSpec()
 
     # -- cross-reference checks (named, each message names the entity at fault) --------------------
 
@@ -247,6 +281,28 @@ class Scenario(Frozen):
                     raise RefError(f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is", "incident_types", tname, "detection", k, "report_to")
         if sum(i.primary for i in self.incidents) > 1:
             raise RefError("more than one incident is marked primary", "incidents")
+        if not self.incidents and not self.streams:
+            raise RefError("a scenario needs at least one incident or one stream", "incidents")
+        for i, st in enumerate(self.streams):
+            if st.type not in self.incident_types:
+                raise RefError(f"stream '{st.id}' has unknown incident type '{st.type}'", "streams", i, "type")
+            for k, g in enumerate(st.grids or []):
+                if g not in grids:
+                    raise RefError(f"stream '{st.id}' names unknown grid '{g}'", "streams", i, "grids", k)
+            if st.end is not None and st.end <= st.start:
+                raise RefError(f"stream '{st.id}' ends before it starts", "streams", i, "end")
+        return self
+
+    @model_validator(mode="after")
+    def verify_dispatch(self) -> "Scenario":
+        grids = set(self.city.grid_ids())
+        stations = {s.id for s in self.stations}
+        for g, prefs in self.dispatch.preferences.items():
+            if g not in grids:
+                raise RefError(f"dispatch preference list for unknown grid '{g}'", "dispatch", "preferences", g)
+            for k, ref in enumerate(prefs):
+                if ref.split(".", 1)[0] not in stations:
+                    raise RefError(f"dispatch preference '{ref}' of grid '{g}' names no station", "dispatch", "preferences", g, k)
         return self
 
     @model_validator(mode="after")
@@ -277,7 +333,7 @@ class Scenario(Frozen):
 
         if arr.relay is not None:
             check(arr.relay, "relay")
-        for tname in sorted({i.type for i in self.incidents}):
+        for tname in sorted({i.type for i in self.incidents} | {s.type for s in self.streams}):
             ia = arr.incident_types.get(tname)
             if ia is None:
                 raise RefError(f"arrangement '{arr.name}' has no assignment for incident type '{tname}'", "arrangement", "incident_types")
@@ -298,5 +354,8 @@ class Scenario(Frozen):
                 raise RefError(f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'", "arrangement", "incident_types", tname, "tasks", extra)
         return self
 
-    def primary_incident(self) -> IncidentSpec:
+    def primary_incident(self) -> IncidentSpec | None:
+        """The incident whose times are the replication's metrics (``None`` for stream-only scenarios)."""
+        if not self.incidents:
+            return None
         return next((i for i in self.incidents if i.primary), self.incidents[0])

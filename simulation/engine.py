@@ -25,10 +25,12 @@ from scenarios.schema import IncidentSpec, TaskSpec
 from simulation.coordination import Hop
 from simulation.policy import AutomaticPolicy, IncidentView, Policy
 from simulation.records import DeskUse, IncidentRecord, TaskRecord, UnitUse
+from simulation.arrivals import draw_stream
 from simulation.rng import Streams
 from simulation.world import Unit, World
 
 NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
+MUTUAL_AID: list = []  # sentinel: the request was handed to a neighbouring district
 
 
 class CountingEnvironment(simpy.Environment):
@@ -112,6 +114,12 @@ class Replication:
     def run(self) -> "Replication":
         for inc in self.sc.incidents:
             self.env.process(self._incident(inc))
+        routine = []
+        for stream in self.sc.streams:
+            routine.extend(draw_stream(stream, self.sc, self.world.citymap, self.streams))
+        if routine:
+            routine.sort(key=lambda i: (i.onset, i.id))
+            self.env.process(self._arrivals(routine))
         self.env.run(until=self.sc.horizon)
         for t in self.tasks:
             if t.status != "done":
@@ -120,6 +128,14 @@ class Replication:
             if st.hazard is not None:
                 st.rec.outcomes = dict(st.hazard.outcomes(self.sc.horizon - st.spec.onset))
         return self
+
+    def _arrivals(self, incidents: list[IncidentSpec]) -> Generator:
+        """One process feeds all routine incidents in time order (cheaper than one sleeper each)."""
+        env = self.env
+        for spec in incidents:
+            if spec.onset > env.now:
+                yield env.timeout(spec.onset - env.now)
+            env.process(self._incident(spec, started=True))
 
     # -- messaging ----------------------------------------------------------------------------------
 
@@ -179,7 +195,7 @@ class Replication:
 
     # -- incident -----------------------------------------------------------------------------------
 
-    def _incident(self, spec: IncidentSpec) -> Generator:
+    def _incident(self, spec: IncidentSpec, started: bool = False) -> Generator:
         env, w, sc = self.env, self.world, self.sc
         itype = sc.incident_types[spec.type]
         arr = sc.arrangement
@@ -193,7 +209,7 @@ class Replication:
         self.states.append(st)
         for t in itype.tasks:
             st.done[t.id] = env.event()
-        if spec.onset:
+        if spec.onset and not started:
             yield env.timeout(spec.onset)
         if spec.hazard is not None:
             st.hazard = self._build_hazard(spec)
@@ -293,12 +309,21 @@ class Replication:
             units = yield self._request_units(st, task, owner)
             rec.unit_assigned = env.now
             rec.queue_wait = env.now - rec.dispatch_request
-            grid = w.citymap.index[spec.grid]
-            arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(w.travel[u.station_row, grid]) for u in units]
-            yield env.timeout(min(arrivals))
+            if units is MUTUAL_AID:
+                # A neighbouring district's unit comes; local units stay free (跨区支援).
+                st.rec.mutual_aid = True
+                yield env.timeout(self.streams.draws("turnout", "mutual_aid", self.sc.dispatch.mutual_aid_travel)())
+                rec.units = ["mutual_aid"]
+                first = "mutual_aid"
+                units = []
+            else:
+                grid = w.citymap.index[spec.grid]
+                arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(w.travel[u.station_row, grid]) for u in units]
+                yield env.timeout(min(arrivals))
+                rec.units = [u.name for u in units]
+                first = units[arrivals.index(min(arrivals))].name
             rec.arrived = env.now
-            rec.units = [u.name for u in units]
-            self._on_dispatch(st.rec, rec, units[arrivals.index(min(arrivals))].name)
+            self._on_dispatch(st.rec, rec, first)
         else:
             rec.unit_assigned = rec.arrived = env.now
         yield env.timeout(self.streams.draws("duration", f"{spec.id}.{task.id}.setup", task.setup)())
@@ -351,17 +376,37 @@ class Replication:
         agencies = None if rule == "nearest" else {owner}
         req = (ev, task.unit, agencies, self.world.citymap.index[st.spec.grid], task.count, st, task)
         if not self._try_assign(req):
-            self.waiting.append(req)
+            if self.sc.dispatch.when_all_busy == "mutual_aid":
+                ev.succeed(MUTUAL_AID)
+            else:
+                self.waiting.append(req)
         return ev
+
+    def _candidates(self, kind: str, agencies: set[str] | None, grid: int) -> list[Unit]:
+        """Free eligible units in the scenario's dispatch order (ties broken by unit order)."""
+        w = self.world
+        free = self.unit_free
+        order = self.sc.dispatch.order
+        pref = w.preferences.get(grid) if order == "preference" else None
+        if pref is not None:
+            units = w.units
+            return [units[i] for i in pref if free[i] and units[i].kind == kind
+                    and (agencies is None or units[i].agency in agencies)]
+        travel = w.travel
+        cand = [u for u in w.units_by_kind.get(kind, ()) if free[u.index]
+                and (agencies is None or u.agency in agencies) and math.isfinite(travel[u.station_row, grid])]
+        if order == "own_jurisdiction":
+            street = int(w.citymap.street[grid])
+            cand.sort(key=lambda u: (w.unit_street[u.index] != street, travel[u.station_row, grid], u.index))
+        else:
+            cand.sort(key=lambda u: (travel[u.station_row, grid], u.index))
+        return cand
 
     def _try_assign(self, req: tuple) -> bool:
         ev, kind, agencies, grid, count, st, task = req
-        w = self.world
-        free = [u for u in w.units_by_kind.get(kind, ()) if self.unit_free[u.index]
-                and (agencies is None or u.agency in agencies) and math.isfinite(w.travel[u.station_row, grid])]
+        free = self._candidates(kind, agencies, grid)
         if not free:
             return False
-        free.sort(key=lambda u: (w.travel[u.station_row, grid], u.index))
         chosen = self.policy.choose_units(st.view, task.id, count, free)
         if isinstance(chosen, simpy.Event):  # a human picks: hold the units meanwhile is out of scope
             chosen = free[:count]

@@ -34,8 +34,11 @@ def censored_gap(task, horizon: float) -> tuple[float, bool]:  # noqa: ANN001 - 
 
 
 def replication_metrics(rep: Replication) -> dict[str, float | None]:
+    """Metrics of the primary incident, or means over all incidents of a stream-only scenario."""
     sc = rep.sc
     primary = sc.primary_incident()
+    if primary is None:
+        return _stream_metrics(rep)
     inc = next(r for r in rep.incidents if r.incident == primary.id)
     onset = primary.onset
     out: dict[str, float | None] = {m: _val(getattr(inc, m) - onset) for m in TIME_METRICS}
@@ -55,6 +58,24 @@ def replication_metrics(rep: Replication) -> dict[str, float | None]:
         out[m] = None
     for k, v in inc.outcomes.items():
         out[k] = None if v is None else _val(float(v))
+    return out
+
+
+def _stream_metrics(rep: Replication) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for m in TIME_METRICS:
+        xs = [getattr(i, m) - i.t_start for i in rep.incidents if not math.isnan(getattr(i, m))]
+        out[m] = float(np.mean(xs)) if xs else None
+    gaps = [censored_gap(t, rep.sc.horizon)[0] for t in rep.tasks if (t.is_handoff or t.escalated) and not math.isnan(t.available)]
+    n_inc = max(len(rep.incidents), 1)
+    out["handoff_gap_total"] = float(sum(gaps)) / n_inc if rep.incidents else None
+    out["handoff_gap_max"] = float(max(gaps)) if gaps else None
+    out["handoff_count"] = float(len(gaps)) / n_inc if rep.incidents else None
+    out["ownerless_time"] = float(sum(t.ownerless_time for t in rep.tasks)) / n_inc if rep.incidents else None
+    for m in HAZARD_METRICS:
+        out[m] = None
+    out["incidents"] = float(len(rep.incidents))
+    out["mutual_aid_fraction"] = (sum(i.mutual_aid for i in rep.incidents) / len(rep.incidents)) if rep.incidents else None
     return out
 
 

@@ -39,6 +39,8 @@ class World:
     units: list[Unit]
     travel: np.ndarray  # seconds, [station row, grid]
     station_rows: dict[str, int]
+    unit_street: list[int]  # street index of each unit's station
+    preferences: dict[int, list[int]]  # grid index -> unit indices in order of preference
 
     @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:
@@ -83,9 +85,24 @@ def build_world(scenario: Scenario, file: str = "<scenario>") -> World:
         for k in range(1, spec.count + 1):
             units.append(Unit(len(units), f"{cm.district}.{st.agency}.{st.id}.{spec.kind}{k}", spec.kind,
                               st.agency, st.id, rows[st.id], spec.turnout))
-    world = World(scenario, cm, graph, units, travel, rows)
+    unit_street = [int(cm.street[cm.index[stations[u.station].grid]]) for u in units]
+    world = World(scenario, cm, graph, units, travel, rows, unit_street, _preferences(scenario, cm, units))
     _check_reachable(world, file)
     return world
+
+
+def _preferences(scenario: Scenario, cm: CityMap, units: list[Unit]) -> dict[int, list[int]]:
+    """Resolve per-grid preference lists (station ids or ``station.kindN``) to unit indices."""
+    out: dict[int, list[int]] = {}
+    for grid, refs in scenario.dispatch.preferences.items():
+        order: list[int] = []
+        for ref in refs:
+            for u in units:
+                short = u.name.split(".", 2)[2]  # station.kindN
+                if (u.station == ref or short == ref) and u.index not in order:
+                    order.append(u.index)
+        out[cm.index[grid]] = order
+    return out
 
 
 def _check_reachable(world: World, file: str) -> None:
