@@ -21,6 +21,7 @@ from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
 from scenarios.distributions import ZERO, Distribution, Fixed
+from scenarios.hazards.params import HazardParams
 
 Seconds = Annotated[float, Field(ge=0)]
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -93,6 +94,10 @@ class DetectorSpec(Frozen):
     """Chance the detector fires in a replication (sensor coverage, patrol finding it…)."""
     report_to: Ident
     """Role or agency id that receives the first report."""
+    hazard_detector: Ident | None = None
+    """When set and the incident has a hazard model, the model says when this detector fires
+    (``smoke_detector``, ``sprinkler``, ``smart_sensor``, ``cctv_density`` …); ``delay`` is then the
+    transmission time added after it."""
 
 
 class TaskSpec(Frozen):
@@ -154,7 +159,8 @@ class IncidentSpec(Frozen):
     """Suggested response level I–IV (1 = I, 特别重大; 4 = IV, 一般)."""
     primary: bool = False
     """The incident whose times become the replication's metrics (default: the first listed)."""
-    hazard: dict | None = None  # replaced by HazardParams when the hazard models land
+    hazard: HazardParams | None = None
+    """Hazard physics of this incident (fire, plume, crowd): interventions act on it, outcomes come from it."""
 
 
 class StreamSpec(Frozen):

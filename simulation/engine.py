@@ -21,6 +21,8 @@ from typing import Any, Generator
 
 import simpy
 
+from scenarios.hazards import build_hazard
+from scenarios.hazards.base import Site
 from scenarios.schema import IncidentSpec, TaskSpec
 from simulation.coordination import Hop
 from simulation.policy import AutomaticPolicy, IncidentView, Policy
@@ -221,6 +223,11 @@ class Replication:
             if d.probability < 1.0 and self.streams.uniforms("detection", entity)() >= d.probability:
                 continue
             delay = self.streams.draws("detection", entity, d.delay)()
+            if d.hazard_detector is not None and st.hazard is not None:
+                fires_at = st.hazard.detection_time(d.hazard_detector)
+                if fires_at is None:
+                    continue
+                delay += fires_at
             if delay < best:
                 best, best_d = delay, d
         if best_d is None:
@@ -268,9 +275,10 @@ class Replication:
         return agency
 
     def _build_hazard(self, spec: IncidentSpec) -> Any:
-        from scenarios.hazards import build_hazard, site_for
-
-        return build_hazard(spec.hazard, site_for(self.world.citymap, spec.grid))
+        cm = self.world.citymap
+        g = cm.index[spec.grid]
+        site = Site(float(cm.x[g]), float(cm.y[g]), cm.x, cm.y, cm.population, cm.grid_ids)
+        return build_hazard(spec.hazard, site)
 
     # -- tasks --------------------------------------------------------------------------------------
 
@@ -328,24 +336,33 @@ class Replication:
             rec.unit_assigned = rec.arrived = env.now
         yield env.timeout(self.streams.draws("duration", f"{spec.id}.{task.id}.setup", task.setup)())
         rec.started = env.now
-        duration, effective = self._intervene(st, task)
+        duration, effect = self._intervene(st, task)
+        if task.controls and effect is not None and math.isnan(st.rec.t_control):
+            # Control is when the intervention takes full effect (a fire knocked down, a crowd's inflow
+            # cut), which may come before the crews finish the task's work.
+            st.rec.t_control = env.now + effect
         yield env.timeout(duration)
         rec.done = env.now
         rec.status = "done"
-        if task.controls and effective and math.isnan(st.rec.t_control):
-            st.rec.t_control = env.now
         st.done[task.id].succeed(env.now)
         if all(e.triggered for e in st.done.values()):
             st.rec.t_close = env.now
         if units:
             self._release(units, st, rec, spec.grid)
 
-    def _intervene(self, st: IncidentState, task: TaskSpec) -> tuple[float, bool]:
+    def _intervene(self, st: IncidentState, task: TaskSpec) -> tuple[float, float | None]:
+        """(task duration, seconds until the task's effect holds or ``None`` if it never does).
+
+        Without a hazard model the effect holds when the work is done. With one, the model says when
+        the intervention takes hold; the crews stay for at least the task's own duration.
+        """
         nominal = self.streams.draws("duration", f"{st.spec.id}.{task.id}", task.duration)()
         if task.intervention is None or st.hazard is None:
-            return nominal, True
+            return nominal, nominal
         took = st.hazard.intervene(task.intervention, self.env.now - st.spec.onset, **task.intervention_args)
-        return (nominal, False) if took is None else (float(took), True)
+        if took is None:
+            return nominal, None
+        return max(nominal, float(took)), float(took)
 
     def _escalate(self, st: IncidentState, task: TaskSpec, leads: list[str], rec: TaskRecord) -> Generator:
         """No lead or two leads: the incident lead takes the case up to the lowest common superior."""

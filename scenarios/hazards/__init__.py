@@ -1,0 +1,38 @@
+"""Hazard physics of Linkage (灾害物理模型): fire, toxic plume and crowd behind one protocol.
+
+``build_hazard(params, site)`` turns validated parameters (any member of :data:`HazardParams`) into a
+:class:`HazardModel`. Units are SI; time is seconds since the hazard's onset.
+"""
+
+from __future__ import annotations
+
+from scenarios.hazards.base import HazardModel, Intervention, Site
+from scenarios.hazards.crowd import CrowdModel, fruin_los, weidmann_flow, weidmann_speed
+from scenarios.hazards.evacuation import (
+    building_evacuation,
+    pauls_evacuation_time_s,
+    pauls_time_minutes,
+    sfpe_specific_flow,
+    sfpe_speed,
+)
+from scenarios.hazards.fire import FireModel, growth_alpha, time_to_hrr
+from scenarios.hazards.params import CHEMICALS, CrowdParams, FireParams, HazardParams, PlumeParams
+from scenarios.hazards.plume import PlumeModel, plume_field
+
+__all__ = [
+    "CHEMICALS", "CrowdModel", "CrowdParams", "FireModel", "FireParams", "HazardModel", "HazardParams",
+    "Intervention", "PlumeModel", "PlumeParams", "Site", "build_hazard", "building_evacuation", "fruin_los",
+    "growth_alpha", "pauls_evacuation_time_s", "pauls_time_minutes", "plume_field", "sfpe_specific_flow",
+    "sfpe_speed", "time_to_hrr", "weidmann_flow", "weidmann_speed",
+]
+
+
+def build_hazard(params: FireParams | PlumeParams | CrowdParams, site: Site | None = None) -> HazardModel:
+    """A fresh hazard model for ``params`` (the plume places itself on ``site``; others ignore it)."""
+    if isinstance(params, FireParams):
+        return FireModel(params)
+    if isinstance(params, PlumeParams):
+        return PlumeModel(params, site)
+    if isinstance(params, CrowdParams):
+        return CrowdModel(params)
+    raise TypeError(f"not a hazard parameter model: {type(params).__name__}")

@@ -1,0 +1,116 @@
+"""The hazard-model protocol (灾害物理模型接口) shared by fire, plume and crowd.
+
+A hazard model is a small analytic (or piecewise-analytic) numpy model evaluated *event by event*:
+the engine asks for the state at an event time, for the time a detector would fire, applies
+interventions as tasks start, and reads final outcomes. There is no per-second ticking.
+
+Time is in seconds since the hazard's onset; lengths in metres; SI everywhere.
+
+Extension points: a new hazard implements :class:`HazardModel` (duck-typed ``Protocol``), adds a
+parameter model with a ``model: Literal[...]`` discriminator to :mod:`scenarios.hazards.params` and a
+branch to :func:`scenarios.hazards.build_hazard`. :class:`InterventionLog` gives the common
+bookkeeping (non-decreasing times, unknown action -> ``ValueError``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class HazardModel(Protocol):
+    """What the engine needs from any hazard (fire 火灾, plume 毒气扩散, crowd 拥挤踩踏)."""
+
+    kind: str
+
+    def state(self, t: float) -> dict[str, float]:
+        """Summary numbers at ``t`` seconds since onset, given interventions recorded so far."""
+        ...
+
+    def detection_time(self, detector: str) -> float | None:
+        """Seconds since onset when a detector of this kind would fire; ``None`` if never / n.a."""
+        ...
+
+    def intervene(self, action: str, t: float, **kw: Any) -> float | None:
+        """Record an intervention at ``t``; seconds until full effect, ``None`` if it never takes hold."""
+        ...
+
+    def outcomes(self, t_end: float) -> dict[str, float | None]:
+        """Final outcomes at ``t_end`` given all interventions recorded so far."""
+        ...
+
+
+@dataclass(frozen=True)
+class Site:
+    """Incident location and the city's grids (网格) as centroids with populations (metres).
+
+    The plume uses it for per-grid exposure; fire and crowd ignore it.
+    """
+
+    x: float
+    y: float
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    grid_population: np.ndarray
+    grid_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.grid_ids)
+        for name in ("grid_x", "grid_y", "grid_population"):
+            arr = np.asarray(getattr(self, name), dtype=float)
+            if arr.ndim != 1 or (n and arr.shape[0] != n):
+                raise ValueError(f"Site.{name} must be 1-D with one entry per grid id")
+            object.__setattr__(self, name, arr)
+
+    @classmethod
+    def point(cls, x: float = 0.0, y: float = 0.0) -> "Site":
+        """A site with no grids (fire, crowd, or a plume asked only about points)."""
+        empty = np.zeros(0)
+        return cls(x, y, empty, empty, empty, [])
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """One recorded intervention: action name, time (s since onset) and keyword arguments."""
+
+    action: str
+    t: float
+    kw: dict[str, Any]
+
+
+class InterventionLog:
+    """Bookkeeping shared by the models: validates action names and non-decreasing times."""
+
+    actions: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.log: list[Intervention] = []
+
+    def _record(self, action: str, t: float, kw: dict[str, Any]) -> Intervention:
+        if action not in self.actions:
+            raise ValueError(f"unknown action {action!r} for {type(self).__name__} (known: {', '.join(self.actions)})")
+        if not np.isfinite(t) or t < 0:
+            raise ValueError(f"intervention time must be finite and >= 0, got {t!r}")
+        if self.log and t < self.log[-1].t:
+            raise ValueError(f"interventions must come in non-decreasing time ({t} < {self.log[-1].t})")
+        item = Intervention(action, float(t), dict(kw))
+        self.log.append(item)
+        return item
+
+    def first(self, action: str) -> Intervention | None:
+        """The earliest recorded intervention of this kind, if any."""
+        return next((i for i in self.log if i.action == action), None)
+
+    def all(self, action: str) -> list[Intervention]:
+        return [i for i in self.log if i.action == action]
+
+
+def check_nonneg(name: str, value: float) -> float:
+    """Keyword arguments of ``intervene`` are not pydantic-validated: reject negatives / non-finite."""
+    v = float(value)
+    if not np.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
