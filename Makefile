@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= out/flagship
 
-.PHONY: run test test-fast bench clean setup
+.PHONY: run test test-fast bench clean setup sysdeps
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -20,7 +20,17 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/linkage run scenarios/library/high_rise_fire.yaml -n 200 --seed 7 --out $(OUT)
 
-test: setup
+# Debian packages the browser tests need (headless Chromium, CJK fonts). Installed when missing and
+# we are root with apt-get; otherwise the browser tests skip with a message saying why.
+sysdeps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium and fonts-noto-cjk (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fontconfig >/dev/null) \
+	    || echo "warning: apt-get could not install chromium/fonts-noto-cjk; browser tests will skip"; \
+	else echo "note: not root or no apt-get: chromium/fonts-noto-cjk not installed; browser tests will skip"; fi
+
+test: setup sysdeps
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 test-fast: setup
