@@ -154,10 +154,20 @@ def graph(
                       + (f" (+{world.citymap.n} grids)" if grids else ""))
 
 
+def _mount_subcommands() -> None:
+    """Sub-apps and command groups that live in their own modules."""
+    from simulation import cli_hazard
+
+    app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
+
+
+_mount_subcommands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: bad input → one line per problem on stderr, exit 1, no traceback."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="linkage")
+        rv = app(args=argv, standalone_mode=False, prog_name="linkage")
     except InputError as e:
         for p in e.problems:
             err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)
@@ -172,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd = ctx.command_path if ctx is not None else "linkage"
         err_console.print(f"{cmd}: {e.format_message()}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
+    if isinstance(rv, int) and rv != 0:  # a command that ended with typer.Exit(code)
+        sys.exit(rv)
 
 
 if __name__ == "__main__":
