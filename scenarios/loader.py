@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from agencies.arrangement import Arrangement
-from agencies.base import RefError
+from agencies.base import ID_PATTERN, RefError
 from scenarios.errors import InputError, Problem
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, SrcList, deep_merge, load_file, load_text, to_plain
@@ -47,7 +47,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     name = str(path)
     here = path.resolve()
     if not isinstance(data, SrcDict):
-        raise InputError.one(name, 1, "", "a scenario file must be a YAML mapping")
+        raise InputError.one(name, 1, "", _not_a_mapping("a scenario file", data))
     if "extends" not in data:
         return data
     ref = data["extends"]
@@ -65,6 +65,13 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
             own[k] = v
             own.src[k] = data.src[k]
     return deep_merge(base, own)
+
+
+def _not_a_mapping(what: str, data: Any) -> str:
+    if data is None:
+        return f"the file is empty ({what} must be a YAML mapping of fields)"
+    kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+    return f"{what} must be a YAML mapping of fields (got {kind})"
 
 
 def _display(p: Path) -> Path:
@@ -90,7 +97,7 @@ def read_arrangement(ref: str, here: Path | None, name: str, line: int | None, p
         raise InputError.one(name, line, path, f"unknown arrangement '{ref}' (bundled: {known})")
     data = load_file(_display(found.resolve()))
     if not isinstance(data, SrcDict):
-        raise InputError.one(str(found), 1, "", "an arrangement file must be a YAML mapping")
+        raise InputError.one(str(found), 1, "", _not_a_mapping("an arrangement file", data))
     return data
 
 
@@ -113,8 +120,13 @@ def parse_set(expr: str) -> tuple[list[str], Any]:
     path, raw = expr.split("=", 1)
     parts = [p for p in path.strip().split(".")]
     if not path.strip() or any(not p for p in parts):
-        raise InputError.one(SET_SRC, None, path, "empty segment in path")
-    value = load_text(raw if raw.strip() else "null", f"{SET_SRC} {path}")
+        raise InputError.one(SET_SRC, None, path.strip() or expr, "empty segment in path (expected PATH=VALUE with PATH like agencies.police.desk.staff)")
+    try:
+        value = load_text(raw if raw.strip() else "null", SET_SRC)
+    except InputError as e:
+        # The value is a one-line YAML snippet: "FILE:LINE" would mislead, so name the path instead.
+        msg = "; ".join(p.message for p in e.problems)
+        raise InputError.one(SET_SRC, None, path.strip(), f"value {raw!r} is not valid: {msg}") from None
     return parts, value
 
 
@@ -175,6 +187,8 @@ def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
             node = item
         elif isinstance(seg, str) and seg in ("fixed", "exponential", "lognormal", "triangular", "uniform", "empirical", "function-after", "function-before"):
             continue  # union tags pydantic adds to the location
+        elif seg == "value" and isinstance(node, (int, float)) and not isinstance(node, bool):
+            continue  # a bare number is shorthand for {dist: fixed, value: N}: the path ends at the number
         else:
             names.append(str(seg))
             node = None
@@ -191,6 +205,10 @@ def _problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif e["type"] == "finite_number":
+            msg = f"must be a finite number (got {e.get('input')}; NaN and infinity are not allowed)"
+        elif e["type"] == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
+            msg = f"{e.get('input')!r} is not an id (letters, digits, '_' and '-', starting with a letter; no spaces or dots)"
         elif e["type"] == "union_tag_invalid":
             msg = msg.replace("Input tag", "tag").replace("found using 'dist'", "(dist)")
         file, line, path = _locate(doc, loc, default)

@@ -16,11 +16,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 from scenarios.errors import InputError
 
 MAX_BYTES = 2_000_000
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted (the composer recurses; a scenario needs ~8)."""
 Src = tuple[str, int | None]
 
 
@@ -40,15 +42,26 @@ class SrcList(list):
         self.src: list[Src] = []
 
 
+# Explicit tags a person may write: the JSON-like core schema only. Anything else (``!!python/…``,
+# ``!!binary``, ``!!set``, ``!!timestamp``, local ``!tags``) is refused, never constructed.
+_CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+
+
 def _check_events(yaml: YAML, text: str, name: str) -> None:
+    depth = 0
     for ev in yaml.parse(text):
         line = ev.start_mark.line + 1 if ev.start_mark else None
+        if isinstance(ev, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError.one(name, line, "", f"YAML nesting is deeper than {MAX_DEPTH} levels")
+        elif isinstance(ev, CollectionEndEvent):
+            depth -= 1
         if isinstance(ev, AliasEvent):
             raise InputError.one(name, line, "", f"YAML aliases (*{ev.anchor}) are not allowed in Linkage files")
-        if isinstance(ev, (ScalarEvent, CollectionStartEvent)) and ev.tag is not None:
-            implicit = getattr(ev, "implicit", (True, True))
-            if not (isinstance(implicit, tuple) and implicit[0]) and not str(ev.tag).startswith("tag:yaml.org,2002:"):
-                raise InputError.one(name, line, "", f"YAML tag {ev.tag} is not allowed in Linkage files")
+        if isinstance(ev, (ScalarEvent, CollectionStartEvent)) and ev.tag is not None and str(ev.tag) not in _CORE_TAGS:
+            tag = str(ev.tag).replace("tag:yaml.org,2002:", "!!")
+            raise InputError.one(name, line, "", f"YAML tag {tag} is not allowed in Linkage files")
 
 
 def _wrap(node: Any, name: str) -> Any:
@@ -105,8 +118,12 @@ def load_text(text: str, name: str) -> Any:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         msg = " ".join(str(x) for x in (e.context, e.problem) if x) or "YAML syntax error"
+        if "'\\t'" in msg:  # ruamel's wording ("found character '\t' that cannot start any token") hides the cause
+            msg = "a tab character is used for indentation; indent with spaces"
         raise InputError.one(name, line, "", f"YAML: {msg}".replace("\n", " ")) from None
-    except (YAMLError, ValueError, RecursionError) as e:
+    except RecursionError:
+        raise InputError.one(name, None, "", "YAML: nesting is too deep") from None
+    except (YAMLError, ValueError) as e:
         raise InputError.one(name, None, "", f"YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
     return _wrap(data, name)
 
@@ -117,12 +134,21 @@ def load_file(path: Path) -> Any:
         size = path.stat().st_size
     except OSError as e:
         raise InputError.one(name, None, "", f"cannot read file: {e.strerror or e}") from None
+    if not path.is_file():
+        raise InputError.one(name, None, "", "not a file" + (" (a folder)" if path.is_dir() else ""))
     if size > MAX_BYTES:
         raise InputError.one(name, None, "", f"file is larger than {MAX_BYTES // 1_000_000} MB")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError.one(name, None, "", f"cannot read file as UTF-8 text: {e}") from None
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError.one(name, None, "", f"cannot read file: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # Point at the line of the first bad byte: a Latin-1/GBK file usually has one accented word.
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise InputError.one(name, line, "", f"not UTF-8 text: byte 0x{raw[e.start]:02x} at column {col} (save the file as UTF-8)") from None
     return load_text(text, name)
 
 

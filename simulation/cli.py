@@ -47,15 +47,16 @@ def _minutes(v: float | None) -> str:
 def print_summary(summary: dict, console: Console = out_console) -> None:
     """The run's summary as a table: times in minutes, counts and outcomes as numbers."""
     t = Table(title=f"{summary['scenario']} · {summary['arrangement']} · n={summary['replications']} · seed={summary['seed']}")
-    for col in ("metric", "mean", "p50", "p90", "95% CI of mean"):
+    for col in ("metric", "n", "mean", "p50", "p90", "95% CI of mean"):
         t.add_column(col, justify="right" if col != "metric" else "left")
     for name, s in summary["metrics"].items():
         is_time = name.startswith("t_") or name in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
         fmt = _minutes if is_time else (lambda v: "—" if v is None else f"{v:.2f}")
         label = f"{name} (min)" if is_time else name
         ci = "—" if s["ci95"] is None else f"{fmt(s['ci95'][0])} – {fmt(s['ci95'][1])}"
-        t.add_row(label, fmt(s["mean"]), fmt(s["p50"]), fmt(s["p90"]), ci)
+        t.add_row(label, str(s["n"]), fmt(s["mean"]), fmt(s["p50"]), fmt(s["p90"]), ci)
     console.print(t)
+    console.print("n: replications where the metric applies (e.g. t_control only where the incident was brought under control)")
     console.print(f"events processed: {summary['events_processed']:,} in {summary['wall_seconds']:.2f} s "
                   f"({summary['events_processed'] / max(summary['wall_seconds'], 1e-9):,.0f} events/s)")
 
@@ -156,9 +157,10 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation import cli_hazard
+    from simulation import cli_compare, cli_hazard
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
+    cli_compare.register(app)
 
 
 _mount_subcommands()

@@ -114,6 +114,15 @@ class Replication:
     # -- run ----------------------------------------------------------------------------------------
 
     def run(self) -> "Replication":
+        self.start()
+        self.env.run(until=self.sc.horizon)
+        return self.finish()
+
+    def start(self) -> None:
+        """Start the incident processes; a drill then steps the clock itself and calls :meth:`finish`."""
+        bind = getattr(self.policy, "bind", None)
+        if bind is not None:  # a drill policy schedules its injects in this replication's environment
+            bind(self)
         for inc in self.sc.incidents:
             self.env.process(self._incident(inc))
         routine = []
@@ -122,7 +131,9 @@ class Replication:
         if routine:
             routine.sort(key=lambda i: (i.onset, i.id))
             self.env.process(self._arrivals(routine))
-        self.env.run(until=self.sc.horizon)
+
+    def finish(self) -> "Replication":
+        """Close the books at the horizon: unfinished tasks are abandoned, hazard outcomes are read."""
         for t in self.tasks:
             if t.status != "done":
                 t.status = "abandoned"
@@ -242,6 +253,10 @@ class Replication:
         self._notified_event(st, receiver).succeed(env.now)
         if receiver == lead:
             rec.t_notify_lead = env.now
+        service = self._intake_service(receiver)
+        if service is not None and service != st.relay:
+            # 119/110/120 alert the service they dispatch for at once, whatever the relay does.
+            env.process(self._notify(st, receiver, service))
         yield env.timeout(self.streams.draws("verify", spec.id, itype.verify)())
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
         rec.level = yield from self._decide(self.policy.response_level(view))
@@ -252,7 +267,8 @@ class Replication:
         # Notification: intake → relay, then the relay notifies lead, owners and informed (通知/抄告).
         yield from self._notify(st, receiver, st.relay)
         targets: list[str] = []
-        for ref in [ia.lead, *_single_leads(ia, itype.tasks), *ia.informed]:
+        task_refs = [r for t in itype.tasks for r in (*ia.tasks[t.id].assist, *ia.tasks[t.id].informed)]
+        for ref in [ia.lead, *_single_leads(ia, itype.tasks), *task_refs, *ia.informed]:
             a = w.resolve(ref, spec.grid)
             if a is not None and a not in targets and a != st.relay:
                 targets.append(a)
@@ -263,6 +279,12 @@ class Replication:
         else:
             for a in order:
                 yield from self._notify(st, st.relay, a)
+
+    def _intake_service(self, receiver: str) -> str | None:
+        """The service an intake centre dispatches for (its parent: 119 → fire), if the arrangement lets it."""
+        if not self.sc.arrangement.intake_direct or self.world.graph.graph.nodes[receiver]["kind"] != "centre":
+            return None
+        return self.world.graph.agency[receiver].parent
 
     def _receiver(self, report_to: str, kind: str, grid: str) -> str:
         """Who takes the first report; one integrated grid sends grid reports straight to the platform."""
@@ -311,10 +333,12 @@ class Replication:
         rec.notified = env.now
         agency = w.graph.agency[owner]
         yield env.timeout(self.streams.draws("decision", f"{spec.id}.{task.id}", agency.decision)())
+        count = yield from self._decide(self.policy.task_order(st.view, task.id, owner, task.unit, task.count))
+        rec.decided = env.now
         units: list[Unit] = []
         if task.unit is not None:
             rec.dispatch_request = env.now
-            units = yield self._request_units(st, task, owner)
+            units = yield self._request_units(st, task, owner, count)
             rec.unit_assigned = env.now
             rec.queue_wait = env.now - rec.dispatch_request
             if units is MUTUAL_AID:
@@ -334,9 +358,13 @@ class Replication:
             self._on_dispatch(st.rec, rec, first)
         else:
             rec.unit_assigned = rec.arrived = env.now
+        measure = None
+        if task.intervention is not None and st.hazard is not None:  # on scene: which measure (evacuate/shelter …)
+            measure = yield from self._decide(self.policy.intervention(st.view, task.id, owner, task.intervention,
+                                                                       dict(task.intervention_args)))
         yield env.timeout(self.streams.draws("duration", f"{spec.id}.{task.id}.setup", task.setup)())
         rec.started = env.now
-        duration, effect = self._intervene(st, task)
+        duration, effect = self._intervene(st, task, measure)
         if task.controls and effect is not None and math.isnan(st.rec.t_control):
             # Control is when the intervention takes full effect (a fire knocked down, a crowd's inflow
             # cut), which may come before the crews finish the task's work.
@@ -350,7 +378,7 @@ class Replication:
         if units:
             self._release(units, st, rec, spec.grid)
 
-    def _intervene(self, st: IncidentState, task: TaskSpec) -> tuple[float, float | None]:
+    def _intervene(self, st: IncidentState, task: TaskSpec, measure: tuple | None = None) -> tuple[float, float | None]:
         """(task duration, seconds until the task's effect holds or ``None`` if it never does).
 
         Without a hazard model the effect holds when the work is done. With one, the model says when
@@ -359,7 +387,10 @@ class Replication:
         nominal = self.streams.draws("duration", f"{st.spec.id}.{task.id}", task.duration)()
         if task.intervention is None or st.hazard is None:
             return nominal, nominal
-        took = st.hazard.intervene(task.intervention, self.env.now - st.spec.onset, **task.intervention_args)
+        action, kw = measure if measure is not None else (task.intervention, task.intervention_args)
+        if action is None:  # the commander chose no measure: the crews work, the hazard is untouched
+            return nominal, None
+        took = st.hazard.intervene(action, self.env.now - st.spec.onset, **kw)
         if took is None:
             return nominal, None
         return max(nominal, float(took)), float(took)
@@ -369,6 +400,10 @@ class Replication:
         env, w = self.env, self.world
         rec.escalated = True
         candidates = leads or w.capable(task.needs, st.spec.grid)
+        if task.unit is not None:
+            # A superior gives the task to someone who can send the unit it needs (stable order otherwise).
+            has = {u.agency for u in w.units_by_kind.get(task.unit, ())}
+            candidates = sorted(candidates, key=lambda a: a not in has)
         lead = st.lead
         ev = self._notified_event(st, lead)
         if not ev.triggered:
@@ -386,12 +421,12 @@ class Replication:
 
     # -- units --------------------------------------------------------------------------------------
 
-    def _request_units(self, st: IncidentState, task: TaskSpec, owner: str) -> simpy.Event:
+    def _request_units(self, st: IncidentState, task: TaskSpec, owner: str, count: int | None = None) -> simpy.Event:
         ev = self.env.event()
         ta = self.sc.arrangement.incident_types[st.spec.type].tasks[task.id]
         rule = ta.dispatch or self.sc.arrangement.dispatch
         agencies = None if rule == "nearest" else {owner}
-        req = (ev, task.unit, agencies, self.world.citymap.index[st.spec.grid], task.count, st, task)
+        req = (ev, task.unit, agencies, self.world.citymap.index[st.spec.grid], task.count if count is None else count, st, task)
         if not self._try_assign(req):
             if self.sc.dispatch.when_all_busy == "mutual_aid":
                 ev.succeed(MUTUAL_AID)

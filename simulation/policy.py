@@ -40,6 +40,12 @@ class Policy(Protocol):
     def choose_units(self, view: IncidentView, task: str, count: int, candidates: Sequence[Unit]) -> Any:
         """Units to send, from free candidates sorted nearest first (ties by unit order)."""
 
+    def task_order(self, view: IncidentView, task: str, owner: str, unit_kind: str | None, count: int) -> Any:
+        """The owner's order for a notified task (签收/派单): how many units to request (``count`` in the plan)."""
+
+    def intervention(self, view: IncidentView, task: str, owner: str, action: str, args: dict) -> Any:
+        """The measure taken on scene as ``(action, args)`` — e.g. evacuate vs shelter; ``(None, {})`` for none."""
+
 
 class AutomaticPolicy:
     """Follows the arrangement as written: the plan's own play (预案自动执行)."""
@@ -58,3 +64,9 @@ class AutomaticPolicy:
 
     def choose_units(self, view: IncidentView, task: str, count: int, candidates: Sequence[Unit]) -> list[Unit]:
         return list(candidates[:count])
+
+    def task_order(self, view: IncidentView, task: str, owner: str, unit_kind: str | None, count: int) -> int:
+        return count
+
+    def intervention(self, view: IncidentView, task: str, owner: str, action: str, args: dict) -> tuple[str, dict]:
+        return action, args

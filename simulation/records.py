@@ -10,10 +10,10 @@ import math
 
 NAN = math.nan
 
-TASK_STAGES = ("available", "owner_known", "notified", "unit_assigned", "arrived", "started", "done")
-"""Stages every task passes, in order (可用 → 明确责任 → 已通知 → 派出单元 → 到场 → 开始 → 完成)."""
+TASK_STAGES = ("available", "owner_known", "notified", "decided", "unit_assigned", "arrived", "started", "done")
+"""Stages every task passes, in order (可用 → 明确责任 → 已通知 → 决定 → 派出单元 → 到场 → 开始 → 完成)."""
 
-GAP_PARTS = ("ownership", "notification", "unit_wait", "travel", "setup")
+GAP_PARTS = ("ownership", "notification", "decision", "unit_wait", "travel", "setup")
 """A hand-off gap (交接间隙) = time from a task becoming available to its start, split by stage."""
 
 
@@ -47,8 +47,10 @@ class TaskRecord:
         return (self.owner_known - self.available) if self.escalated else 0.0
 
     def gap_parts(self) -> tuple[float, ...]:
-        a, o, n, u, r, s = (self.available, self.owner_known, self.notified, self.unit_assigned, self.arrived, self.started)
-        return (o - a, n - o, u - n, r - u, s - r)
+        """The gap split by :data:`GAP_PARTS` (consecutive stages from available to started)."""
+        a, o, n, d, u, r, s = (self.available, self.owner_known, self.notified, self.decided, self.unit_assigned,
+                               self.arrived, self.started)
+        return (o - a, n - o, d - n, u - d, r - u, s - r)
 
 
 class IncidentRecord:

@@ -89,18 +89,21 @@ def test_incident_timeline(replication):
 
 def test_tasks_and_handoffs(replication):
     t = {r.task: r for r in replication.tasks}
+    a = t["attack"]  # root task: no hand-off, but its stages are recorded (fire decides in 10 s)
+    assert (a.available, a.notified, a.decided, a.unit_assigned, a.arrived, a.started, a.done) == (120, 145, 155, 155, 315, 345, 945)
+    assert not a.is_handoff
     # cordon: police were notified at 190 (fire→police 40 + desk 5 after fire's own notice at 145)
     c = t["cordon"]
     assert (c.available, c.owner_known, c.notified, c.unit_assigned, c.arrived, c.started, c.done) == (945, 945, 945, 945, 1045, 1045, 1145)
     assert c.from_agency == "fire" and c.owner == "police" and c.gap == 100
-    assert c.gap_parts() == (0, 0, 0, 100, 0)
+    assert c.decided == 945 and c.gap_parts() == (0, 0, 0, 0, 100, 0)
     # cleanup: ownerless → fire takes it to gov (30 + desk 20), gov decides (100): owner known at 1295;
     # gov → so (30) + so desk (30): notified 1355; desk work 200 → done 1555.
     k = t["cleanup"]
     assert k.escalated and k.owner == "so" and k.from_agency == "police"
     assert (k.available, k.owner_known, k.notified, k.started, k.done) == (1145, 1295, 1355, 1355, 1555)
     assert k.gap == 210 and k.ownerless_time == 150
-    assert k.gap_parts() == (150, 60, 0, 0, 0)
+    assert k.gap_parts() == (150, 60, 0, 0, 0, 0)
 
 
 def test_replication_metrics(replication):

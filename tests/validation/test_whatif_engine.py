@@ -30,11 +30,12 @@ def metric(name: str, sets: list[str], key: str, seed: int = 11) -> np.ndarray:
 
 
 def test_upper_floor_water_gives_control_sooner():
-    weak = metric("high_rise_fire", [], "t_control")
+    deficient = ["incidents.fire1.hazard.upper_floor_water_fraction=0.35"]
+    weak = metric("high_rise_fire", deficient, "t_control")
     full = metric("high_rise_fire", ["incidents.fire1.hazard.upper_floor_water_fraction=1.0"], "t_control")
     assert np.isnan(weak).mean() > 0.9          # deficient water: the fire is not held
     assert np.isfinite(full).mean() > 0.9       # full pressure: held in (nearly) every replication
-    floors_weak = metric("high_rise_fire", [], "fire_floors")
+    floors_weak = metric("high_rise_fire", deficient, "fire_floors")
     floors_full = metric("high_rise_fire", ["incidents.fire1.hazard.upper_floor_water_fraction=1.0"], "fire_floors")
     assert floors_full.mean() < floors_weak.mean() - 5
 

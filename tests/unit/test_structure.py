@@ -1,0 +1,127 @@
+"""Structural indicators on a tiny hand-built scenario whose answers are worked out by hand.
+
+Graph (fixed latencies; desk handling in brackets):
+    centre_119 [0] —10— fire [5] —60— police [5] —30— health [5]
+    district_gov [50] —100— fire / police / street [20]
+Relay = incident lead = fire; health is reachable only through police, the street only through the
+district government — so those two desks are single points of failure for them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scenarios.loader import load_scenario
+from simulation.structure import cut_desks, indicators, weighted_graph
+from simulation.world import build_world
+
+
+def tiny(tmp_path, cordon_leads=("police",)):
+    doc = {
+        "name": "tiny", "description": {"zh": "小", "en": "tiny"}, "horizon": 7200,
+        "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
+        "agencies": [
+            {"id": "gov", "role": "district_government", "desk": {"staff": 1, "handling": 50}},
+            {"id": "fire", "role": "fire", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
+            {"id": "c119", "role": "centre_119", "parent": "fire", "desk": {"staff": 2, "handling": 0}},
+            {"id": "police", "role": "police", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
+            {"id": "health", "role": "health", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
+            {"id": "street", "role": "street_office", "parent": "gov", "jurisdiction": ["S1"], "desk": {"staff": 1, "handling": 20}},
+        ],
+        "channels": [
+            {"from": "c119", "to": "fire", "kind": "command", "latency": 10},
+            {"from": "fire", "to": "police", "kind": "request_support", "latency": 60},
+            {"from": "police", "to": "health", "kind": "handoff", "latency": 30},
+            {"from": "gov", "to": "fire", "kind": "command", "latency": 100},
+            {"from": "gov", "to": "police", "kind": "command", "latency": 100},
+            {"from": "gov", "to": "street", "kind": "command", "latency": 100},
+        ],
+        "arrangement": {
+            "name": "tiny_lead", "relay": None, "fan_out": "serial",
+            "incident_types": {"fire_t": {"lead": "fire", "tasks": {
+                "fire_attack": {"lead": ["fire"]}, "cordon": {"lead": list(cordon_leads)},
+                "triage_transport": {"lead": ["health"]}, "resettlement": {"lead": ["street_office"]}}}},
+        },
+        "incident_types": {"fire_t": {
+            "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "centre_119"}],
+            "tasks": [{"id": "fire_attack", "duration": 100}, {"id": "cordon", "duration": 100},
+                      {"id": "triage_transport", "after": ["fire_attack"], "duration": 100},
+                      {"id": "resettlement", "after": ["cordon"], "duration": 100}]}},
+        "incidents": [{"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"}],
+    }
+    p = tmp_path / "tiny.yaml"
+    p.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
+    return build_world(load_scenario(p))
+
+
+def test_notification_paths_hops_and_latency(tmp_path):
+    ind = indicators(tiny(tmp_path))
+    rows = {r["target"]: r for r in ind["notification"]}
+    assert ind["relay"] == "fire" and ind["lead"] == "fire"
+    assert {r["receiver"] for r in ind["notification"]} == {"c119"}
+    # c119 → fire: 10 + 5 desk
+    assert rows["fire"]["hops"] == 1 and rows["fire"]["expected_latency"] == pytest.approx(15)
+    # … → police: + 60 + 5
+    assert rows["police"]["hops"] == 2 and rows["police"]["expected_latency"] == pytest.approx(80)
+    # … → health via police: + 30 + 5
+    assert rows["health"]["hops"] == 3 and rows["health"]["expected_latency"] == pytest.approx(115)
+    # … → street via gov: 15 + (100 + 50) + (100 + 20)
+    assert rows["street"]["hops"] == 3 and rows["street"]["expected_latency"] == pytest.approx(285)
+    assert ind["summary"]["max_notify_hops"] == 3
+    assert ind["summary"]["unreachable_targets"] == 0
+
+
+def test_single_points_of_failure(tmp_path):
+    w = tiny(tmp_path)
+    g = weighted_graph(w)
+    assert cut_desks(g, "fire", "health") == ["police"]
+    assert cut_desks(g, "fire", "street") == ["gov"]
+    assert cut_desks(g, "c119", "fire") == []
+    spof = {s["desk"]: s for s in indicators(w)["single_points_of_failure"]}
+    assert spof["police"]["cuts"] == ["health"] and spof["police"]["reasons"] == ["graph"]
+    assert spof["gov"]["cuts"] == ["street"]
+    # The relay is on every path by rule, for every target but itself.
+    assert spof["fire"]["reasons"] == ["relay"] and spof["fire"]["cuts"] == ["health", "police", "street"]
+    assert set(spof) == {"police", "gov", "fire"}
+
+
+def test_handoff_pairs_lowest_common_superior(tmp_path):
+    pairs = {p["task"]: p for p in indicators(tiny(tmp_path))["handoff_pairs"]}
+    assert set(pairs) == {"triage_transport", "resettlement"}
+    t = pairs["triage_transport"]
+    assert (t["from_agency"], t["to_agency"], t["superior"], t["hierarchy_hops"], t["channel_hops"]) == ("fire", "health", "gov", 2, 2)
+    assert t["expected_latency"] == pytest.approx(65 + 35)
+    r = pairs["resettlement"]
+    assert (r["from_agency"], r["to_agency"], r["superior"], r["hierarchy_hops"], r["channel_hops"]) == ("police", "street", "gov", 2, 2)
+    assert r["expected_latency"] == pytest.approx(150 + 120)
+
+
+def test_escalation_of_an_ownerless_task(tmp_path):
+    ind = indicators(tiny(tmp_path, cordon_leads=()))
+    (esc,) = ind["escalations"]
+    assert esc["task"] == "cordon" and esc["claimants"] == 0 and esc["candidates"] == ["police"]
+    assert esc["superior"] == "gov" and esc["channel_hops"] == 1
+    assert esc["expected_latency"] == pytest.approx(100 + 50)
+
+
+def test_betweenness(tmp_path):
+    bc = indicators(tiny(tmp_path))["betweenness"]
+    assert bc["health"] == 0 and bc["street"] == 0  # leaves carry nobody's messages
+    assert bc["police"] > 0 and bc["gov"] > 0 and bc["fire"] > 0
+
+
+def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
+    from simulation.world import build_world as bw
+
+    ind = {a: indicators(bw(load_scenario("scenarios/library/high_rise_fire.yaml", a)))
+           for a in ("sectoral_lead", "integrated_grid", "unified_command")}
+    rcv = lambda a: {r["detector"]: r["receiver"] for r in ind[a]["notification"]}  # noqa: E731
+    assert rcv("integrated_grid")["grid_patrol"] == "city_ops"
+    assert rcv("sectoral_lead")["grid_patrol"] == "rc_S3"
+    # One hop from the platform to every owner: at most intake → city_ops → agency.
+    assert ind["integrated_grid"]["summary"]["max_notify_hops"] <= 2 < ind["sectoral_lead"]["summary"]["max_notify_hops"]
+    assert ind["integrated_grid"]["single_points_of_failure"][0]["desk"] == "city_ops"
+    assert ind["unified_command"]["single_points_of_failure"][0]["desk"] == "emergency_bureau"
+    assert next(iter(ind["integrated_grid"]["betweenness_centres"])) == "city_ops"
