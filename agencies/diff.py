@@ -1,8 +1,9 @@
 """Arrangement diff (职责安排对比) and responsibility matrix — pure functions of :class:`Arrangement`.
 
 ``diff_rows(a, b)`` lists, per incident type and task, who leads, assists and is informed, how the
-lead is found, how notifications fan out, the grid model, the platform and the dispatch rule in both
-arrangements, flagging the rows that differ. ``responsibility_matrix`` gives the tasks × roles table a
+lead is found, how notifications fan out, whether the intake centre alerts its own service at once
+(``intake_direct``), the grid model, the platform and the dispatch rule in both arrangements, flagging
+the rows that differ. ``responsibility_matrix`` gives the tasks × roles table a
 planner reads as 牵头 / 协助 / 知会 (lead / assist / informed).
 """
 
@@ -15,7 +16,8 @@ from agencies.arrangement import Arrangement
 ALL = "*"
 """Incident type or task column of a row that applies to the whole arrangement (or incident type)."""
 
-ARRANGEMENT_FIELDS = ("lead_rule", "fan_out", "grid_model", "platform", "relay", "dispatch", "escalation_decision")
+ARRANGEMENT_FIELDS = ("lead_rule", "fan_out", "grid_model", "platform", "relay", "intake_direct", "dispatch",
+                      "escalation_decision")
 TASK_FIELDS = ("lead", "assist", "informed", "dispatch")
 
 

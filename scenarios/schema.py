@@ -21,6 +21,7 @@ from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
 from scenarios.distributions import ZERO, Distribution, Fixed
+from scenarios.hazard_loop import HazardLoopSpec
 from scenarios.hazards.params import HazardParams
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -147,7 +148,9 @@ class IncidentType(Frozen):
             cycle = nx.find_cycle(g)
         except nx.NetworkXNoCycle:
             return self
-        raise RefError("task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks")
+        on_cycle = {e[0] for e in cycle}
+        k = next(k for k, t in enumerate(self.tasks) if t.id in on_cycle)
+        raise RefError("task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks", k, "after")
 
 
 class IncidentSpec(Frozen):
@@ -159,6 +162,8 @@ class IncidentSpec(Frozen):
     """Suggested response level I–IV (1 = I, 特别重大; 4 = IV, 一般)."""
     primary: bool = False
     """The incident whose times become the replication's metrics (default: the first listed)."""
+    stream: Ident | None = None
+    """Set by the engine on routine incidents: the stream they came from (their random draws are keyed by it)."""
     hazard: HazardParams | None = None
     """Hazard physics of this incident (fire, plume, crowd): interventions act on it, outcomes come from it."""
 
@@ -211,6 +216,8 @@ class Scenario(Frozen):
     incidents: list[IncidentSpec] = Field(default_factory=list)
     streams: list[StreamSpec] = Field(default_factory=list)
     dispatch: DispatchSpec = DispatchSpec()
+    hazard_loop: HazardLoopSpec | None = None
+    """The grid workers' hazard-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效), run by ``linkage hazard-loop``."""
 
     # -- cross-reference checks (named, each message names the entity at fault) --------------------
 
@@ -233,7 +240,11 @@ class Scenario(Frozen):
                 raise RefError(f"agency '{a.id}' has unknown parent '{a.parent}'", "agencies", i, "parent")
         parents = nx.DiGraph((a.parent, a.id) for a in self.agencies if a.parent)
         if not nx.is_directed_acyclic_graph(parents):
-            raise RefError("agency parent chain has a cycle: " + " -> ".join(e[0] for e in nx.find_cycle(parents)), "agencies")
+            cycle = nx.find_cycle(parents)
+            on_cycle = {e[0] for e in cycle}
+            i = next(i for i, a in enumerate(self.agencies) if a.id in on_cycle)
+            chain = " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}"
+            raise RefError(f"agency parent chain has a cycle: {chain}", "agencies", i, "parent")
         return self
 
     @model_validator(mode="after")

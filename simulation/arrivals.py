@@ -1,9 +1,9 @@
-"""Routine incident streams (日常警情): Poisson arrivals per grid, drawn vectorised per hour.
+"""Routine incident streams (日常警情): Poisson arrivals per grid, drawn vectorised a day at a time.
 
-Arrivals are drawn up front for the whole horizon from the stream's own named random stream — one
-Poisson count per hour block (rate × grids × the hour's profile multiplier), uniform times inside the
-block, grids uniform or population-weighted — so a year of arrivals costs a few numpy calls, and two
-arrangements compared with one seed see the same incidents.
+Each (stream, day) has its own named random stream: one Poisson count per hour (rate × grids × the
+hour's profile multiplier), uniform times inside the hour, grids uniform or population-weighted. A
+day's arrivals therefore never depend on the horizon or on other days, a year costs a few numpy calls
+per day, and two arrangements compared with one seed see the same incidents.
 """
 
 from __future__ import annotations
@@ -14,30 +14,31 @@ from scenarios.schema import IncidentSpec, Scenario, StreamSpec
 from simulation.citymap import CityMap
 from simulation.rng import Streams
 
+DAY = 86400.0
 
-def draw_stream(stream: StreamSpec, sc: Scenario, cm: CityMap, streams: Streams) -> list[IncidentSpec]:
-    rng = streams.generator("stream", stream.id)
+
+def draw_stream(stream: StreamSpec, sc: Scenario, cm: CityMap, streams: Streams, day: int) -> list[IncidentSpec]:
+    """The stream's incidents with onsets in day ``day`` (``[day·86400, (day+1)·86400)``), in time order."""
+    rng = streams.generator("stream", f"{stream.id}#{day}")
     grids = np.array([cm.index[g] for g in stream.grids], dtype=np.int64) if stream.grids else np.arange(cm.n)
+    p = None
     if stream.weight_by_population:
         w = cm.population[grids].astype(float)
         p = w / w.sum() if w.sum() > 0 else None
-    else:
-        p = None
-    end = min(stream.end if stream.end is not None else sc.horizon, sc.horizon)
-    edges = np.arange(stream.start, end, 3600.0)
-    widths = np.minimum(edges + 3600.0, end) - edges
+    edges = day * DAY + np.arange(24) * 3600.0
     hours = (((sc.clock_start + edges) // 3600) % 24).astype(np.int64)
     mult = np.asarray(stream.profile, dtype=float)[hours] if stream.profile is not None else 1.0
-    lam = stream.rate_per_hour * len(grids) * mult * widths / 3600.0
-    counts = rng.poisson(lam)
+    counts = rng.poisson(stream.rate_per_hour * len(grids) * mult * np.ones(24))
     total = int(counts.sum())
     if total == 0:
         return []
-    starts = np.repeat(edges, counts) + rng.random(total) * np.repeat(widths, counts)
-    order = np.argsort(starts, kind="stable")
-    onsets = starts[order]
+    onsets = np.repeat(edges, counts) + rng.random(total) * 3600.0
     picks = grids[rng.choice(len(grids), size=total, p=p)]
+    order = np.argsort(onsets, kind="stable")
+    onsets, picks = onsets[order], picks[order]
+    end = min(stream.end if stream.end is not None else sc.horizon, sc.horizon)
+    keep = (onsets >= stream.start) & (onsets < end)
     ids = cm.grid_ids
-    return [IncidentSpec.model_construct(id=f"{stream.id}-{k}", type=stream.type, grid=ids[int(g)], onset=float(t),
-                                         severity=stream.severity, primary=False, hazard=None)
-            for k, (t, g) in enumerate(zip(onsets.tolist(), picks.tolist()))]
+    return [IncidentSpec.model_construct(id=f"{stream.id}-{day}-{k}", type=stream.type, grid=ids[int(g)], onset=float(t),
+                                         severity=stream.severity, primary=False, stream=stream.id, hazard=None)
+            for k, (t, g) in enumerate(zip(onsets[keep].tolist(), picks[keep].tolist()))]

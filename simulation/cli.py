@@ -62,8 +62,16 @@ def print_summary(summary: dict, console: Console = out_console) -> None:
 
 
 def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
+    """Refuse an output folder that could not be created — before any work is done."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
         raise _fail("--out", "", f"'{out}' exists and is not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _fail("--out", "", f"'{out}' cannot be created: '{parent}' is a file, not a folder")
+            break
 
 
 @app.command()
@@ -157,10 +165,11 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation import cli_compare, cli_hazard
+    from simulation import cli_compare, cli_dashboard, cli_drill, cli_hazard, cli_hazard_loop, cli_sweep
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    cli_compare.register(app)
+    for module in (cli_compare, cli_sweep, cli_hazard_loop, cli_drill, cli_dashboard):
+        module.register(app)
 
 
 _mount_subcommands()

@@ -25,6 +25,8 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 MINUTE_METRICS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+SHARE_METRICS = ("controlled",)
+"""Shares of replications (0–1), shown in percent; their differences in percentage points."""
 VERDICT_WORDS = {"better": "better · 更好", "worse": "worse · 更差", "no clear difference": "no clear difference · 无明显差异",
                  "not comparable": "not comparable · 无法比较"}
 VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim", "not comparable": "yellow"}
@@ -38,6 +40,8 @@ def fmt(metric: str, v: float | None, signed: bool = False) -> str:
     """Times in minutes (one decimal), other metrics as plain numbers; ``—`` for null."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
+    if metric in SHARE_METRICS:
+        return f"{100 * v:+.0f} pp" if signed else f"{100 * v:.0f} %"
     x = v / 60 if is_time(metric) else v
     return f"{x:+.1f}" if signed else f"{x:.1f}"
 
@@ -73,6 +77,8 @@ def _progress() -> Progress:
 
 
 def print_verdicts(result, metrics: list[str] | None = None, console: Console = out_console) -> None:  # noqa: ANN001
+    from simulation.compare import CONDITIONAL_METRICS  # deferred: keeps `linkage --help` quick
+
     c = result.comparison.to_pylist()
     t = Table(title=f"{result.scenario} · baseline {result.baseline} · n={result.replications} · seed={result.seed} "
                     "(times in minutes; difference = arrangement − baseline, 95 % paired CI; p Holm-adjusted)")
@@ -96,6 +102,9 @@ def print_verdicts(result, metrics: list[str] | None = None, console: Console = 
             if k:
                 notes.append(f"{m}: null in {k}/{result.replications} replications of {r[side]} "
                              "(not reached by the horizon, or does not apply) — 未在时限内发生或不适用")
+        if m in CONDITIONAL_METRICS and (r["missing_baseline"] or r["missing_arrangement"]):
+            notes.append(f"{m}: the difference is over the {r['n']} replications where both arms held the hazard; "
+                         "read it with `controlled` (share held) — 仅在双方均控制住的重复中比较，请结合控制率")
     console.print(t)
     for note in dict.fromkeys(notes):
         console.print(f"  note: {note}", markup=False, highlight=False)
@@ -135,7 +144,8 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
     if arr.doctrine:
         console.print(arr.doctrine.zh, markup=False)
         console.print(arr.doctrine.en, markup=False)
-    console.print(f"lead rule {arr.lead_rule} · relay {arr.relay or '(incident lead)'} · fan-out {arr.fan_out} · "
+    console.print(f"lead rule {arr.lead_rule} · relay {arr.relay or '(incident lead)'} · "
+                  f"intake alerts own service {'yes' if arr.intake_direct else 'no'} · fan-out {arr.fan_out} · "
                   f"grid model {arr.grid_model} · platform {'yes' if arr.platform else 'no'} · dispatch {arr.dispatch} · "
                   f"escalation decision {arr.escalation_decision:g} s", markup=False)
     types = [incident_type] if incident_type else list(arr.incident_types)
@@ -206,12 +216,12 @@ def register(app: typer.Typer) -> None:
     def list_cmd() -> None:
         """The bundled arrangements with their doctrine settings."""
         t = Table(title="Bundled arrangements 内置职责安排")
-        for col in ("name", "title 名称", "lead rule", "relay", "fan-out", "grid", "platform", "dispatch"):
+        for col in ("name", "title 名称", "lead rule", "relay", "intake direct", "fan-out", "grid", "platform", "dispatch"):
             t.add_column(col)
         for p in bundled_arrangements():
             a = load_arrangement(p.stem)
             t.add_row(a.name, f"{a.title.zh}\n{a.title.en}" if a.title else "", a.lead_rule, a.relay or "(incident lead)",
-                      a.fan_out, a.grid_model, "yes" if a.platform else "no", a.dispatch)
+                      "yes" if a.intake_direct else "no", a.fan_out, a.grid_model, "yes" if a.platform else "no", a.dispatch)
         out_console.print(t)
 
     @arr_app.command("show")

@@ -12,6 +12,14 @@ Beyond arrangements: a :class:`Variant` is (label, arrangement, extra ``--set`` 
 machinery compares *scenario options* too — a channel latency, a channel down for a period, a desk
 empty at night — which live in the scenario, not in the arrangement. A plain string is the variant
 whose label and arrangement are that name.
+
+Hazards that are held in only part of the replications make ``t_control`` null elsewhere; its paired
+difference then rests on the replications held in both arms (``n``, ``missing_*`` say how many). Each
+run therefore gets the derived metric ``controlled`` (1 = held by the horizon, else 0; higher is better),
+whose mean is the share of replications held — compare that, and the harms, not the held-subset mean.
+
+The hand-off attribution splits every gap into :data:`STAGES` (``records.GAP_PARTS``: ownership,
+notification, decision, unit_wait, travel, setup) per agency pair and task.
 """
 
 from __future__ import annotations
@@ -34,19 +42,27 @@ from scenarios.errors import InputError
 from scenarios.loader import load_scenario
 from scenarios.schema import Scenario
 from simulation.experiment import RunResult, package_version, run
-from simulation.metrics import NOT_METRICS
+from simulation.metrics import NOT_METRICS, summarize
 from simulation.records import GAP_PARTS, TASK_STAGES
 from simulation.structure import indicators
 from simulation.world import build_world
 
 STAGES = GAP_PARTS
-"""Hand-off stages of the attribution table: ownership, notification, unit_wait, travel, setup."""
+"""Hand-off stages of the attribution table: ownership, notification, decision, unit_wait, travel, setup."""
+GAP_BOUNDS = TASK_STAGES[:TASK_STAGES.index("started") + 1]
+"""The task stages that bound the gap parts: part *k* runs from ``GAP_BOUNDS[k]`` to ``GAP_BOUNDS[k + 1]``."""
+assert len(GAP_BOUNDS) == len(STAGES) + 1, "records.GAP_PARTS and TASK_STAGES disagree"
 
 NOT_COMPARABLE = "not comparable"
 """Verdict when fewer than 2 replications have the metric in both arms."""
 
-HIGHER_IS_BETTER: frozenset[str] = frozenset()
-"""Every contract metric is a time, a count of hand-offs or a harm: lower is better."""
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"controlled"})
+"""Every contract metric is a time, a count of hand-offs or a harm (lower is better) — except the derived
+share ``controlled``."""
+
+CONDITIONAL_METRICS = ("t_control",)
+"""Times that are null when the hazard is never brought under control: their paired difference is taken
+over the replications held in *both* arms only, so read them beside ``controlled`` (the share held)."""
 
 COMPARISON_SCHEMA = pa.schema([
     ("metric", pa.string()), ("baseline", pa.string()), ("arrangement", pa.string()), ("n", pa.int64()),
@@ -233,25 +249,59 @@ def _nan_none(x: object) -> object:
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
+# -- derived metrics ------------------------------------------------------------------------------------
+
+
+def add_controlled(result: RunResult, scenario: Scenario) -> None:
+    """Add ``controlled`` to a run: 1 in a replication where the primary incident was brought under control
+    by the horizon (``t_control`` not null and within it), else 0 — its mean is the share held (控制率).
+
+    ``t_control`` alone hides what matters when a hazard is held in only part of the replications (the
+    flagship fire with weak upper-floor water): its mean is over the held ones only. Only added where
+    control applies — the primary incident's type has a task that ``controls`` it; a stream-only scenario
+    or one without such a task gets no column (a metric that does not apply is absent or null, never 0).
+    """
+    inc = scenario.primary_incident()
+    reps = result.replications
+    if inc is None or "controlled" in reps.column_names or "t_control" not in reps.column_names:
+        return
+    if not any(t.controls for t in scenario.incident_types[inc.type].tasks):
+        return
+    limit = scenario.horizon - inc.onset
+    vals = [0.0 if v is None or v > limit else 1.0 for v in reps.column("t_control").to_pylist()]
+    at = reps.schema.get_field_index("t_control") + 1
+    result.replications = reps.add_column(at, pa.field("controlled", pa.float64()), pa.array(vals, pa.float64()))
+    metrics = {}
+    for k, v in result.summary["metrics"].items():
+        metrics[k] = v
+        if k == "t_control":
+            metrics["controlled"] = summarize(vals)
+    result.summary["metrics"] = metrics
+
+
 # -- hand-off attribution ------------------------------------------------------------------------------
 
 
 def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[dict]:
     """Where one arrangement's hand-off gaps go: per (from, to, task, stage), seconds per replication.
 
-    Only the primary incident counts (as for ``handoff_gap_total``). A hand-off that never started by
+    Stages are :data:`STAGES` (``records.GAP_PARTS``), each the time between two consecutive task stages
+    of :data:`GAP_BOUNDS` — ``decision`` is notified → decided, the owner's own deliberation, kept apart
+    from ``unit_wait`` (decided → unit assigned). Only the primary incident counts (as for
+    ``handoff_gap_total``). A hand-off that never started by
     the horizon is charged up to the horizon to the stage it was stuck in, like the censored gap.
     """
-    primary = scenario.primary_incident().id
+    inc = scenario.primary_incident()
+    primary = None if inc is None else inc.id  # a stream-only scenario: every incident counts
     n_reps = result.replications.num_rows
     h = result.handoffs
     acc: dict[tuple[str, str, str, str], float] = {}
     if h.num_rows:
-        cols = {c: h.column(c).to_pylist() for c in ("incident", "task", "from_agency", "to_agency", *TASK_STAGES)}
+        cols = {c: h.column(c).to_pylist() for c in ("incident", "task", "from_agency", "to_agency", *GAP_BOUNDS)}
         for i in range(h.num_rows):
-            if cols["incident"][i] != primary:
+            if primary is not None and cols["incident"][i] != primary:
                 continue
-            times = [cols[s][i] for s in ("available", "owner_known", "notified", "unit_assigned", "arrived", "started")]
+            times = [cols[s][i] for s in GAP_BOUNDS]
             stuck = next((k for k, t in enumerate(times) if t is None), None)
             if stuck is not None:  # censored: the stuck stage runs to the horizon, later stages take nothing
                 times = times[:stuck] + [scenario.horizon] + [scenario.horizon] * (len(times) - stuck - 1)
@@ -305,6 +355,7 @@ def compare(scenario_path: str | Path, arrangements: Sequence[str | Variant], re
     runs: dict[str, RunResult] = {}
     for v in variants:
         runs[v.label] = run(loaded[v.label], replications, seed, world=worlds[v.label], progress=progress)
+        add_controlled(runs[v.label], loaded[v.label])
     baseline = variants[0].label
     comparison = comparison_table(runs, baseline)
     attribution = attribution_table(r for v in variants for r in attribution_rows(v.label, runs[v.label], loaded[v.label]))

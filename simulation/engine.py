@@ -66,18 +66,22 @@ class Desk:
                 env.process(self._off_duty(env, clock_start, horizon))
 
     def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
-        t_day = clock_start % 86400
-        # Seconds until the next 22:00 (0 if it is night now).
-        night_now = t_day >= NIGHT_START or t_day < NIGHT_END
-        wait = 0.0 if night_now else NIGHT_START - t_day
-        while env.now + wait < horizon:
+        def is_night(tod: float) -> bool:
+            return tod >= NIGHT_START or tod < NIGHT_END
+
+        while True:
+            tod = (clock_start + env.now) % 86400
+            wait = 0.0 if is_night(tod) else NIGHT_START - tod  # until the next 22:00
+            if env.now + wait >= horizon:
+                return
             yield env.timeout(wait)
             with self.res.request(priority=-1) as req:
-                yield req
+                yield req  # the day officer finishes the message in hand, then goes off duty
                 tod = (clock_start + env.now) % 86400
-                until_day = (NIGHT_END - tod) % 86400
-                yield env.timeout(until_day)
-            wait = (NIGHT_START - NIGHT_END)  # day length until the next night
+                if is_night(tod):
+                    yield env.timeout((NIGHT_END - tod) % 86400)
+            if env.now >= horizon:
+                return
 
 
 @dataclass
@@ -90,7 +94,14 @@ class IncidentState:
     notified: dict[str, simpy.Event] = field(default_factory=dict)
     done: dict[str, simpy.Event] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
     hazard: Any = None
+
+    @property
+    def key(self) -> str:
+        """Name of this incident's random streams: its id, or its stream's for routine incidents
+        (one stream per routine source keeps memory flat however many incidents arrive)."""
+        return self.spec.stream or self.spec.id
 
 
 class Replication:
@@ -125,12 +136,8 @@ class Replication:
             bind(self)
         for inc in self.sc.incidents:
             self.env.process(self._incident(inc))
-        routine = []
-        for stream in self.sc.streams:
-            routine.extend(draw_stream(stream, self.sc, self.world.citymap, self.streams))
-        if routine:
-            routine.sort(key=lambda i: (i.onset, i.id))
-            self.env.process(self._arrivals(routine))
+        if self.sc.streams:
+            self.env.process(self._arrivals())
 
     def finish(self) -> "Replication":
         """Close the books at the horizon: unfinished tasks are abandoned, hazard outcomes are read."""
@@ -142,13 +149,18 @@ class Replication:
                 st.rec.outcomes = dict(st.hazard.outcomes(self.sc.horizon - st.spec.onset))
         return self
 
-    def _arrivals(self, incidents: list[IncidentSpec]) -> Generator:
-        """One process feeds all routine incidents in time order (cheaper than one sleeper each)."""
-        env = self.env
-        for spec in incidents:
-            if spec.onset > env.now:
-                yield env.timeout(spec.onset - env.now)
-            env.process(self._incident(spec, started=True))
+    def _arrivals(self) -> Generator:
+        """One process feeds all routine incidents in time order, a day's worth drawn at a time."""
+        env, sc = self.env, self.sc
+        for day in range(int(math.ceil(sc.horizon / 86400.0))):
+            routine = []
+            for stream in sc.streams:
+                routine.extend(draw_stream(stream, sc, self.world.citymap, self.streams, day))
+            routine.sort(key=lambda i: (i.onset, i.id))
+            for spec in routine:
+                if spec.onset > env.now:
+                    yield env.timeout(spec.onset - env.now)
+                env.process(self._incident(spec, started=True))
 
     # -- messaging ----------------------------------------------------------------------------------
 
@@ -222,6 +234,9 @@ class Replication:
         self.states.append(st)
         for t in itype.tasks:
             st.done[t.id] = env.event()
+            # Every task has a record from the start: one never reached ends 'abandoned', not missing.
+            st.tasks[t.id] = TaskRecord(spec.id, t.id)
+            self.tasks.append(st.tasks[t.id])
         if spec.onset and not started:
             yield env.timeout(spec.onset)
         if spec.hazard is not None:
@@ -230,7 +245,7 @@ class Replication:
         # Detection: competing detectors, the earliest that fires wins (发现).
         best, best_d = math.inf, None
         for k, d in enumerate(itype.detection):
-            entity = f"{spec.id}.{d.kind}{k}"
+            entity = f"{st.key}.{d.kind}{k}"
             if d.probability < 1.0 and self.streams.uniforms("detection", entity)() >= d.probability:
                 continue
             delay = self.streams.draws("detection", entity, d.delay)()
@@ -257,7 +272,7 @@ class Replication:
         if service is not None and service != st.relay:
             # 119/110/120 alert the service they dispatch for at once, whatever the relay does.
             env.process(self._notify(st, receiver, service))
-        yield env.timeout(self.streams.draws("verify", spec.id, itype.verify)())
+        yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
         rec.level = yield from self._decide(self.policy.response_level(view))
 
@@ -293,7 +308,7 @@ class Replication:
             if platform is not None:
                 return platform
         agency = self.world.resolve(report_to, grid)
-        assert agency is not None  # verify_incidents guarantees it
+        assert agency is not None  # verify_incidents guarantees the role exists; resolve falls back across streets
         return agency
 
     def _build_hazard(self, spec: IncidentSpec) -> Any:
@@ -306,8 +321,7 @@ class Replication:
 
     def _task(self, st: IncidentState, task: TaskSpec) -> Generator:
         env, w, spec = self.env, self.world, st.spec
-        rec = TaskRecord(spec.id, task.id)
-        self.tasks.append(rec)
+        rec = st.tasks[task.id]
         if task.after:
             yield env.all_of([st.done[p] for p in task.after])
             # The hand-off comes from whoever finished the last predecessor.
@@ -332,7 +346,7 @@ class Replication:
             yield ev
         rec.notified = env.now
         agency = w.graph.agency[owner]
-        yield env.timeout(self.streams.draws("decision", f"{spec.id}.{task.id}", agency.decision)())
+        yield env.timeout(self.streams.draws("decision", f"{st.key}.{task.id}", agency.decision)())
         count = yield from self._decide(self.policy.task_order(st.view, task.id, owner, task.unit, task.count))
         rec.decided = env.now
         units: list[Unit] = []
@@ -362,12 +376,12 @@ class Replication:
         if task.intervention is not None and st.hazard is not None:  # on scene: which measure (evacuate/shelter …)
             measure = yield from self._decide(self.policy.intervention(st.view, task.id, owner, task.intervention,
                                                                        dict(task.intervention_args)))
-        yield env.timeout(self.streams.draws("duration", f"{spec.id}.{task.id}.setup", task.setup)())
+        yield env.timeout(self.streams.draws("duration", f"{st.key}.{task.id}.setup", task.setup)())
         rec.started = env.now
         duration, effect = self._intervene(st, task, measure)
-        if task.controls and effect is not None and math.isnan(st.rec.t_control):
+        if task.controls and effect is not None and math.isnan(st.rec.t_control) and env.now + effect <= self.sc.horizon:
             # Control is when the intervention takes full effect (a fire knocked down, a crowd's inflow
-            # cut), which may come before the crews finish the task's work.
+            # cut), which may come before the crews finish the task's work; after the horizon it is unseen.
             st.rec.t_control = env.now + effect
         yield env.timeout(duration)
         rec.done = env.now
@@ -384,7 +398,7 @@ class Replication:
         Without a hazard model the effect holds when the work is done. With one, the model says when
         the intervention takes hold; the crews stay for at least the task's own duration.
         """
-        nominal = self.streams.draws("duration", f"{st.spec.id}.{task.id}", task.duration)()
+        nominal = self.streams.draws("duration", f"{st.key}.{task.id}", task.duration)()
         if task.intervention is None or st.hazard is None:
             return nominal, nominal
         action, kw = measure if measure is not None else (task.intervention, task.intervention_args)

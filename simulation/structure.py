@@ -4,12 +4,16 @@ Shown beside the simulated figures so a planner sees *why* an arrangement is fas
 replication runs:
 
 * **notification paths** — hops and expected latency from each intake desk, through the relay, to every
-  agency the relay must notify (the route the engine's messages take: receiver → relay → target);
+  agency the relay must notify (the route the engine's messages take: receiver → relay → target) — incident
+  lead, single task leads, task-level assist and informed, incident-level informed; an intake centre's own
+  service (119 → fire brigade) is also alerted directly when the arrangement says ``intake_direct``, and
+  the quicker of the two routes is shown (``route``: ``relay``, ``direct`` or ``receiver``);
 * **hand-off pairs** — for each task that follows another agency's work (the task DAG's predecessor →
   task owners), the hops up the parent chain to their lowest common superior (最近共同上级) and the
   channel path between them; plus the escalation route of every task with no lead or two leads;
 * **single points of failure** — duty desks that sit on *every* path from a receiver to a required
-  agency (nodes whose removal disconnects them), and the relay, which every notification must pass by rule;
+  agency (nodes whose removal disconnects them), and the relay, which every notification must pass by
+  rule — except the intake centre's own service, which also has the direct route;
 * **betweenness centrality** of the agencies and centres on the latency-weighted graph.
 
 Expected latency uses the weights the engine routes by: channel latency mean + receiving desk's mean
@@ -33,6 +37,14 @@ def _resolve_receiver(world: World, report_to: str, kind: str, grid: str) -> str
         if platform is not None:
             return platform
     return world.resolve(report_to, grid)
+
+
+def intake_service(world: World, receiver: str) -> str | None:
+    """The service an intake centre alerts at once (its parent: 119 → fire brigade), as the engine does
+    when the arrangement says ``intake_direct``; ``None`` for any other receiver."""
+    if not world.scenario.arrangement.intake_direct or world.graph.graph.nodes[receiver]["kind"] != "centre":
+        return None
+    return world.graph.agency[receiver].parent
 
 
 def weighted_graph(world: World) -> nx.DiGraph:
@@ -90,9 +102,12 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     lead = res(ia.lead, grid)
     relay = res(arr.relay, grid) if arr.relay else lead
 
-    # Agencies the relay notifies — the engine's targets: incident lead, single task leads, informed.
+    # Agencies the relay notifies — the engine's targets: incident lead, single task leads, task-level
+    # assist and informed, incident-level informed (Replication._incident).
     targets: list[str] = []
-    for ref in [ia.lead, *(ia.tasks[t.id].lead[0] for t in itype.tasks if len(ia.tasks[t.id].lead) == 1), *ia.informed]:
+    task_refs = [r for t in itype.tasks for r in (*ia.tasks[t.id].assist, *ia.tasks[t.id].informed)]
+    for ref in [ia.lead, *(ia.tasks[t.id].lead[0] for t in itype.tasks if len(ia.tasks[t.id].lead) == 1),
+                *task_refs, *ia.informed]:
         a = res(ref, grid)
         if a is not None and a not in targets:
             targets.append(a)
@@ -106,16 +121,30 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     notification, spof = [], {}
     for kind, rcv in receivers:
         h1, l1 = _leg(world, rcv, relay)
-        for t in targets:
+        service = intake_service(world, rcv)
+        for t in [*targets, *([service] if service is not None and service not in targets else [])]:
+            if t == rcv:  # the receiver knows already
+                notification.append({"detector": kind, "receiver": rcv, "relay": relay, "target": t, "route": "receiver",
+                                     "hops": 0, "expected_latency": 0.0})
+                continue
             h2, l2 = _leg(world, relay, t) if t != relay else (0, 0.0)
-            notification.append({"detector": kind, "receiver": rcv, "relay": relay, "target": t,
-                                 "hops": _add(h1, h2), "expected_latency": _addf(l1, l2)})
-            cut = set(cut_desks(g, rcv, relay)) | set(cut_desks(g, relay, t))
-            if relay not in (rcv, t):
-                spof.setdefault(relay, {"desk": relay, "reasons": set(), "cuts": set()})["reasons"].add("relay")
-                spof[relay]["cuts"].add(t)
-            for v in cut - {rcv, t}:
-                spof.setdefault(v, {"desk": v, "reasons": set(), "cuts": set()})["reasons"].add("graph")
+            row = {"detector": kind, "receiver": rcv, "relay": relay, "target": t, "route": "relay",
+                   "hops": _add(h1, h2), "expected_latency": _addf(l1, l2)}
+            # Desks on every route the engine uses: the relay (by rule) and the graph cuts of its two legs …
+            by_rule = {relay} - {rcv, t}
+            graph_cut = (set(cut_desks(g, rcv, relay)) | set(cut_desks(g, relay, t))) - by_rule
+            if t == service and t != relay:
+                # … and, when the centre also alerts this service directly, on the direct route as well.
+                hd, ld = _leg(world, rcv, t)
+                if hd is not None:
+                    if row["expected_latency"] is None or ld < row["expected_latency"]:
+                        row.update(route="direct", hops=hd, expected_latency=ld)
+                    direct_cut = set(cut_desks(g, rcv, t))
+                    graph_cut = ((graph_cut | by_rule) & direct_cut)
+                    by_rule = set()
+            notification.append(row)
+            for v, reason in [*((v, "relay") for v in by_rule), *((v, "graph") for v in graph_cut - {rcv, t})]:
+                spof.setdefault(v, {"desk": v, "reasons": set(), "cuts": set()})["reasons"].add(reason)
                 spof[v]["cuts"].add(t)
 
     owner: dict[str, str | None] = {}

@@ -54,7 +54,7 @@ class World:
         if ref in self.graph.agency:
             return ref
         street = self.citymap.street_of(grid)
-        general = None
+        general = other = None
         for a in self.scenario.agencies:
             if a.role != ref:
                 continue
@@ -62,14 +62,19 @@ class World:
                 general = general or a.id
             elif street in a.jurisdiction:
                 return a.id
-        return general
+            else:
+                other = other or a.id
+        # Nobody of that role covers this street: the district-wide one, else the first of another street
+        # (a neighbouring office steps in) — so a stream incident anywhere still has someone to call.
+        return general or other
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""
         roles = role_catalogue()
         street = self.citymap.street_of(grid)
-        return [a.id for a in self.scenario.agencies
-                if capability in roles[a.role].capabilities and (a.jurisdiction is None or street in a.jurisdiction)]
+        able = [a for a in self.scenario.agencies if capability in roles[a.role].capabilities]
+        local = [a.id for a in able if a.jurisdiction is None or street in a.jurisdiction]
+        return local or [a.id for a in able]  # nobody local: whoever can, from another street
 
 
 def build_world(scenario: Scenario, file: str = "<scenario>") -> World:

@@ -1,13 +1,22 @@
 """Channel and desk failures (issue 4, item 6): which arrangement degrades gracefully.
 
-Both failures are scenario options that already exist in the schema — ``channels[].down`` (a channel out
-of service for a period) and ``agencies[].desk.night_staff`` (0 = nobody on duty 22:00–06:00) — applied
-to one arm of a comparison with ``--set`` (a :class:`Variant`). With common random numbers an
-arrangement whose routes do not touch the failed element gives *identical* results pair by pair, so
+Every failure is a scenario option that already exists in the schema — ``channels[].down`` (a channel
+out of service for a period) and ``agencies[].desk.night_staff`` (0 = nobody on duty 22:00–06:00) —
+applied to one arm of a comparison with ``--set`` (a :class:`Variant`). With common random numbers an
+element that an arrangement's routes never touch gives *identical* results pair by pair, so
 "unaffected" is an exact statement, not a statistical one.
 
+Two mechanisms of the engine decide who degrades gracefully, and the tests pin both:
+
+* **the intake centre alerts its own service at once** (``intake_direct``: 119 → fire brigade over the
+  radio, in parallel with the relay). A second route to the fire brigade — the platform, the bureau —
+  makes a dead radio cheap; a relay that itself reaches the fire brigade through 119 and the same radio
+  (the street office) does not;
+* **fan-out**: a serial phone list stalls at an unanswered desk, so every agency phoned after it waits;
+  parallel copy-notify (抄告) only delays the tasks the empty desk owns.
+
 The structural indicators predict the outcome: the failed desk is the relay (a single point of failure
-by rule) in exactly the arrangements that suffer.
+by rule) in the arrangements that suffer most.
 """
 
 from __future__ import annotations
@@ -15,19 +24,53 @@ from __future__ import annotations
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.compare import Variant, compare
+from simulation.compare import ComparisonResult, Variant, compare
+from simulation.world import build_world
 
 FIRE = "scenarios/library/high_rise_fire.yaml"
 RADIO_DOWN = "channels.0.down=[[0,1800]]"            # the 119 → fire brigade radio, first 30 minutes
-NIGHT = "clock_start=14400"                             # 04:00: night shift until 06:00
+NIGHT = "clock_start=14400"                             # 04:00: night shift until 06:00, 2 h after onset
 BUREAU_EMPTY = "agencies.emergency_bureau.desk.night_staff=0"
+STREET_EMPTY = "agencies.street_S3.desk.night_staff=0"  # the fire is in street S3
+HOUR = 3600.0
 
 
-def effect(arrangement: str, failure: str, common: tuple[str, ...] = (), n: int = 12) -> dict[str, dict]:
-    res = compare(FIRE, [Variant("ok", arrangement), Variant("failed", arrangement, (failure,))], n, seed=9, sets=common)
-    rows = {r["metric"]: r for r in res.comparison.to_pylist()}
-    rows["_structure"] = res.structure["ok"]
-    return rows
+def platform_down(seconds: int = 3600) -> tuple[str, ...]:
+    """Every channel of the city operations platform (medium ``platform``) out for the first ``seconds``."""
+    chans = load_scenario(FIRE).channels
+    return tuple(f"channels.{i}.down=[[0,{seconds}]]" for i, c in enumerate(chans) if c.medium == "platform")
+
+
+def run_pair(arrangement: str, failure: tuple[str, ...], common: tuple[str, ...] = (), n: int = 12) -> ComparisonResult:
+    return compare(FIRE, [Variant("ok", arrangement), Variant("failed", arrangement, failure)], n, seed=9, sets=common)
+
+
+def rows(res: ComparisonResult) -> dict[str, dict]:
+    return {r["metric"]: r for r in res.comparison.to_pylist()}
+
+
+def notified(res: ComparisonResult, arm: str, task: str) -> dict[int, float]:
+    """When the task's owner heard of the incident, per replication (primary incident)."""
+    return {r["replication"]: r["notified"] for r in res.runs[arm].tasks.to_pylist()
+            if r["incident"] == "fire1" and r["task"] == task}
+
+
+def delay(res: ComparisonResult, task: str) -> dict[int, float]:
+    """Failed − ok notification time of ``task``, per replication."""
+    ok, bad = notified(res, "ok", task), notified(res, "failed", task)
+    return {k: bad[k] - ok[k] for k in ok}
+
+
+def receivers(res: ComparisonResult) -> dict[int, str]:
+    """Who took the first report, per replication (the same in both arms: detection draws are common)."""
+    got = {arm: {r["replication"]: r["receiver"] for r in res.runs[arm].incidents.to_pylist() if r["incident"] == "fire1"}
+           for arm in ("ok", "failed")}
+    assert got["ok"] == got["failed"]
+    return got["ok"]
+
+
+def per_rep(res: ComparisonResult, arm: str, metric: str) -> dict[int, float]:
+    return {r["replication"]: r[metric] for r in res.runs[arm].replications.to_pylist()}
 
 
 def test_channel_zero_is_the_119_fire_radio():
@@ -35,39 +78,157 @@ def test_channel_zero_is_the_119_fire_radio():
     assert (c.from_, c.to, c.medium, c.both_ways, c.down) == ("centre_119", "fire_brigade", "radio", True, [])
 
 
+# -- the 119 → fire brigade radio down for 30 minutes ----------------------------------------------------
+
+
 @pytest.mark.parametrize("arrangement", ["sectoral_lead", "nearest_first"])
 def test_radio_down_hurts_arrangements_where_the_fire_brigade_relays(arrangement):
-    r = effect(arrangement, RADIO_DOWN)
+    res = run_pair(arrangement, (RADIO_DOWN,))
+    r = rows(res)
     lead = r["t_notify_lead"]
-    # The lead (fire) is reached over the dead radio: the notice waits for the channel, ~ the outage.
+    # The lead (fire) is reached only over the dead radio: the notice waits for the channel, ~ the outage.
     assert lead["verdict"] == "worse" and lead["ci_low"] > 10 * 60
     assert lead["diff_mean"] < 30 * 60  # never more than the 30-minute outage
     assert r["t_first_arrival"]["diff_mean"] > 0
-    assert r["_structure"]["relay"] == "fire_brigade"
+    assert res.structure["ok"]["relay"] == "fire_brigade"
+    d = delay(res, "fire_attack")
+    assert min(d.values()) > 0 and max(d.values()) <= 30 * 60
 
 
 @pytest.mark.parametrize("arrangement", ["integrated_grid", "unified_command"])
-def test_radio_down_leaves_platform_and_bureau_routes_untouched(arrangement):
-    r = effect(arrangement, RADIO_DOWN)
-    for m in ("t_notify_lead", "t_first_arrival", "t_dispatch", "handoff_gap_total"):
-        assert r[m]["diff_mean"] == 0 and r[m]["ci_low"] == r[m]["ci_high"] == 0, (arrangement, m)
+def test_radio_down_is_cheap_where_the_relay_is_a_second_route_to_the_fire_brigade(arrangement):
+    """119 alerts the fire brigade over the radio *and* passes the case to the platform / the bureau, which
+    notifies the fire brigade over its own channel: with the radio dead the second route delivers."""
+    res = run_pair(arrangement, (RADIO_DOWN,))
+    d = delay(res, "fire_attack")
+    rcv = receivers(res)
+    assert "centre_119" in rcv.values()
+    for k, v in d.items():
+        if rcv[k] == "centre_119":  # the radio was 119's quick route; the relay's takes a few minutes more
+            assert 0 <= v < 10 * 60, (k, v)
+        else:                       # the case never needed the radio
+            assert v == 0, (k, rcv[k], v)
+    assert sum(d.values()) / len(d) < 2 * 60  # vs ~24 min under sectoral_lead
+    r = rows(res)
+    # Not free — the second route is a few minutes slower than the radio — but bounded by it.
+    assert r["t_notify_lead"]["diff_mean"] < 2 * 60 and r["t_notify_lead"]["ci_high"] < 5 * 60
 
 
-def test_bureau_desk_empty_at_night_cripples_unified_command():
-    r = effect("unified_command", BUREAU_EMPTY, (NIGHT,))
-    # Every notice waits at the bureau's empty desk until the 06:00 shift (≤ 2 h after onset).
-    assert r["t_notify_lead"]["verdict"] == "worse" and r["t_notify_lead"]["ci_low"] > 60 * 60
-    assert r["t_notify_lead"]["diff_mean"] < 2 * 3600
-    assert r["t_first_arrival"]["diff_mean"] > 5 * 60
-    spof = {s["desk"]: s for s in r["_structure"]["single_points_of_failure"]}
-    assert "relay" in spof["emergency_bureau"]["reasons"] and "fire_brigade" in spof["emergency_bureau"]["cuts"]
+def test_radio_down_still_hurts_territorial_lead_whose_relay_reaches_fire_through_119():
+    """The street office reaches the fire brigade via 119 and the same radio: no second route. Its own
+    lead time is untouched, which is why t_notify_lead alone would call this arrangement robust."""
+    world = build_world(load_scenario(FIRE, "territorial_lead"))
+    assert [(h.src, h.dst) for h in world.graph.path("street_S3", "fire_brigade")] == [
+        ("street_S3", "centre_119"), ("centre_119", "fire_brigade")]
+    res = run_pair("territorial_lead", (RADIO_DOWN,))
+    r = rows(res)
+    assert r["t_notify_lead"]["diff_mean"] == 0  # the lead is the street office
+    d = delay(res, "fire_attack")
+    assert sum(d.values()) / len(d) > 10 * 60 and max(d.values()) <= 30 * 60, d
+    # and the street office's serial phone list, which starts with the fire brigade, waits with it
+    c = delay(res, "cordon")
+    assert sum(c.values()) / len(c) > 10 * 60, c
 
 
-@pytest.mark.parametrize("arrangement", ["integrated_grid", "sectoral_lead"])
+# -- the emergency bureau's desk empty at night ----------------------------------------------------------
+
+
+def test_bureau_desk_empty_at_night_cripples_unified_command_except_119s_own_dispatch():
+    res = run_pair("unified_command", (BUREAU_EMPTY,), (NIGHT,))
+    r = rows(res)
+    # Every notice through the bureau waits at its empty desk until the 06:00 shift (≤ 2 h after onset).
+    assert r["t_notify_lead"]["verdict"] == "worse" and r["t_notify_lead"]["ci_low"] > HOUR
+    assert r["t_notify_lead"]["diff_mean"] < 2 * HOUR
+    assert r["handoff_gap_total"]["verdict"] == "worse"
+    rcv = receivers(res)
+    fire, prop, cordon = delay(res, "fire_attack"), delay(res, "first_response"), delay(res, "cordon")
+    cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
+    by_119 = [k for k, v in rcv.items() if v == "centre_119"]
+    by_property = [k for k, v in rcv.items() if v == "property"]
+    assert by_119 and by_property
+    for k in by_119:
+        # 119 alerts the fire brigade itself: the fire attack is not delayed at all …
+        assert fire[k] == 0
+        # … but the property's fire-control room hears only through the bureau: the evacuation waits, people die.
+        assert prop[k] > HOUR and cas_bad[k] > cas_ok[k]
+    for k in by_property:
+        # The fire-control room took the alarm and evacuates at once; the fire brigade waits for the bureau.
+        assert prop[k] == 0 and fire[k] > HOUR and cas_bad[k] == cas_ok[k]
+    assert min(cordon.values()) > HOUR  # police hear only through the bureau
+    spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}
+    assert "relay" in spof["emergency_bureau"]["reasons"] and "police" in spof["emergency_bureau"]["cuts"]
+
+
+@pytest.mark.parametrize("arrangement", ["integrated_grid", "sectoral_lead", "nearest_first"])
 def test_bureau_desk_empty_does_not_touch_arrangements_that_only_inform_it(arrangement):
-    r = effect(arrangement, BUREAU_EMPTY, (NIGHT,))
-    for m in ("t_notify_lead", "t_first_arrival", "t_dispatch", "t_close", "handoff_gap_total"):
-        assert r[m]["diff_mean"] == 0 and r[m]["ci_low"] == r[m]["ci_high"] == 0, (arrangement, m)
-    assert "emergency_bureau" not in {s["desk"] for s in r["_structure"]["single_points_of_failure"]
+    res = run_pair(arrangement, (BUREAU_EMPTY,), (NIGHT,))
+    r = rows(res)
+    for m in ("t_notify_lead", "t_first_arrival", "t_dispatch", "t_close", "handoff_gap_total", "casualties"):
+        if m in r:
+            assert r[m]["diff_mean"] == 0 and r[m]["ci_low"] == r[m]["ci_high"] == 0, (arrangement, m)
+    assert "emergency_bureau" not in {s["desk"] for s in res.structure["ok"]["single_points_of_failure"]
                                       if "relay" in s["reasons"]}
 
+
+# -- the street office's desk empty at night -------------------------------------------------------------
+
+
+def test_street_office_empty_at_night_cripples_territorial_lead():
+    res = run_pair("territorial_lead", (STREET_EMPTY,), (NIGHT,))
+    r = rows(res)
+    assert r["t_notify_lead"]["verdict"] == "worse" and HOUR < r["t_notify_lead"]["diff_mean"] < 2 * HOUR
+    rcv = receivers(res)
+    by_119 = [k for k, v in rcv.items() if v == "centre_119"]
+    assert by_119
+    fire, prop = delay(res, "fire_attack"), delay(res, "first_response")
+    cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
+    for k in by_119:
+        assert fire[k] == 0                                  # 119's own dispatch survives …
+        assert prop[k] > HOUR and cas_bad[k] > cas_ok[k]    # … the evacuation order does not
+    assert min(delay(res, "cordon").values()) > HOUR
+    assert res.structure["ok"]["relay"] == "street_S3"
+
+
+def test_street_office_empty_stalls_the_serial_phone_list_of_sectoral_lead():
+    """The fire brigade phones the property, then the street office, then the police …: nobody answers at
+    the street office, so the police, 120 and housing wait for the 06:00 shift — a serial relay is only
+    as fast as the slowest desk on its list. The lead itself (fire) is unaffected."""
+    res = run_pair("sectoral_lead", (STREET_EMPTY,), (NIGHT,))
+    r = rows(res)
+    assert r["t_notify_lead"]["diff_mean"] == 0 and r["t_notify_lead"]["ci_low"] == r["t_notify_lead"]["ci_high"] == 0
+    for task in ("cordon", "first_attack"):
+        assert min(delay(res, task).values()) > HOUR, task
+    assert all(v == 0 for v in delay(res, "fire_attack").values())
+    assert r["handoff_gap_total"]["verdict"] == "worse" and r["handoff_gap_total"]["ci_low"] > HOUR
+
+
+@pytest.mark.parametrize("arrangement", ["integrated_grid", "nearest_first", "unified_command"])
+def test_street_office_empty_only_delays_its_own_tasks_under_parallel_copy_notify(arrangement):
+    res = run_pair(arrangement, (STREET_EMPTY,), (NIGHT,))
+    for task in ("fire_attack", "first_response", "cordon", "search_rescue"):
+        assert all(v == 0 for v in delay(res, task).values()), (arrangement, task)
+    r = rows(res)
+    assert r["t_notify_lead"]["diff_mean"] == 0
+    assert r["casualties"]["diff_mean"] == 0 and r["casualties"]["ci_low"] == r["casualties"]["ci_high"] == 0
+    # resettlement (the street office's) waits for the shift — the only loss, far below sectoral_lead's
+    assert r["handoff_gap_total"]["verdict"] == "worse" and r["handoff_gap_total"]["diff_mean"] < HOUR
+
+
+# -- the city operations platform down for an hour ---------------------------------------------------------
+
+
+def test_platform_down_hurts_integrated_grid_only():
+    """One platform, one single point of failure: with every platform channel down for an hour the
+    integrated grid's relay is unreachable; arrangements without the platform do not even see it."""
+    res = run_pair("integrated_grid", platform_down())
+    r = rows(res)
+    assert r["t_notify_lead"]["verdict"] == "worse" and r["t_notify_lead"]["diff_mean"] > 10 * 60
+    assert r["handoff_gap_total"]["verdict"] == "worse"
+    assert r["fire_floors"]["diff_mean"] > 0 and r["controlled"]["diff_mean"] < 0
+    assert min(delay(res, "cordon").values()) > 30 * 60  # police hear only through the platform
+    spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}
+    assert "relay" in spof["city_ops"]["reasons"]
+    for other in ("sectoral_lead", "unified_command", "territorial_lead"):
+        o = rows(run_pair(other, platform_down(), n=6))
+        for m in ("t_notify_lead", "t_first_arrival", "handoff_gap_total", "casualties"):
+            assert o[m]["diff_mean"] == 0 and o[m]["ci_low"] == o[m]["ci_high"] == 0, (other, m)

@@ -55,6 +55,9 @@ def test_doctrine_settings():
     ig = a["integrated_grid"]
     assert (ig.relay, ig.fan_out, ig.grid_model, ig.platform) == ("city_operations_centre", "parallel", "integrated", True)
     assert a["nearest_first"].dispatch == "nearest"
+    # every doctrine lets 119/110/120 dispatch their own service at once (the file says so explicitly)
+    assert all(x.intake_direct for x in a.values())
+    assert all("intake_direct: true" in p.read_text(encoding="utf-8") for p in bundled_arrangements())
     assert a["nearest_first"].incident_types["high_rise_fire"].tasks["first_attack"].lead == ["fire"]
 
 
@@ -94,10 +97,14 @@ def test_diff_rows_cover_every_field_and_self_diff_is_empty():
     assert rows and not any(r.changed for r in rows)
     assert diff_rows(a, a, changed_only=True) == []
     fields = {r.field for r in rows}
-    assert fields >= {"lead", "assist", "informed", "lead_rule", "fan_out", "grid_model", "platform", "dispatch", "relay"}
+    assert fields >= {"lead", "assist", "informed", "lead_rule", "fan_out", "grid_model", "platform", "dispatch", "relay",
+                      "intake_direct"}
     # one row per field per task, plus the type-level lead/informed, plus the arrangement-wide settings
     n_tasks = sum(len(it.tasks) for it in a.incident_types.values())
-    assert len(rows) == 7 + 2 * len(a.incident_types) + 4 * n_tasks
+    assert len(rows) == 8 + 2 * len(a.incident_types) + 4 * n_tasks
+    # an arrangement whose centres wait for the relay shows up in the diff
+    waiting = a.model_copy(update={"intake_direct": False})
+    assert [(r.field, r.a, r.b) for r in diff_rows(a, waiting, changed_only=True)] == [("intake_direct", "yes", "no")]
     # the dispatch rule shown is the one that applies (arrangement default when the task has none)
     s = diff_rows(load_arrangement("sectoral_lead"), a, changed_only=True)
     assert (ALL, ALL, "dispatch", "own_agency", "nearest") in {(r.incident_type, r.task, r.field, r.a, r.b) for r in s}

@@ -4,7 +4,8 @@ Graph (fixed latencies; desk handling in brackets):
     centre_119 [0] —10— fire [5] —60— police [5] —30— health [5]
     district_gov [50] —100— fire / police / street [20]
 Relay = incident lead = fire; health is reachable only through police, the street only through the
-district government — so those two desks are single points of failure for them.
+district government — so those two desks are single points of failure for them. With the police as relay,
+119 still alerts its own service (the fire brigade) directly (``intake_direct``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from simulation.structure import cut_desks, indicators, weighted_graph
 from simulation.world import build_world
 
 
-def tiny(tmp_path, cordon_leads=("police",)):
+def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=()):
     doc = {
         "name": "tiny", "description": {"zh": "小", "en": "tiny"}, "horizon": 7200,
         "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
@@ -39,9 +40,10 @@ def tiny(tmp_path, cordon_leads=("police",)):
             {"from": "gov", "to": "street", "kind": "command", "latency": 100},
         ],
         "arrangement": {
-            "name": "tiny_lead", "relay": None, "fan_out": "serial",
+            "name": "tiny_lead", "relay": relay, "fan_out": "serial", "intake_direct": intake_direct,
             "incident_types": {"fire_t": {"lead": "fire", "tasks": {
-                "fire_attack": {"lead": ["fire"]}, "cordon": {"lead": list(cordon_leads)},
+                "fire_attack": {"lead": ["fire"], "informed": list(fire_attack_informed)},
+                "cordon": {"lead": list(cordon_leads)},
                 "triage_transport": {"lead": ["health"]}, "resettlement": {"lead": ["street_office"]}}}},
         },
         "incident_types": {"fire_t": {
@@ -125,3 +127,38 @@ def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
     assert ind["integrated_grid"]["single_points_of_failure"][0]["desk"] == "city_ops"
     assert ind["unified_command"]["single_points_of_failure"][0]["desk"] == "emergency_bureau"
     assert next(iter(ind["integrated_grid"]["betweenness_centres"])) == "city_ops"
+
+
+def test_intake_centre_alerts_its_own_service_directly(tmp_path):
+    """Relay = police: every notice goes c119 → fire → police (80 s) and out again — except the fire
+    brigade's, which 119 alerts at once over its radio (15 s); so the relay is no single point of failure
+    for the fire brigade, but still is for everyone else."""
+    ind = indicators(tiny(tmp_path, relay="police"))
+    rows = {r["target"]: r for r in ind["notification"]}
+    assert ind["relay"] == "police"
+    assert (rows["fire"]["route"], rows["fire"]["hops"]) == ("direct", 1)
+    assert rows["fire"]["expected_latency"] == pytest.approx(15)
+    assert rows["health"]["route"] == "relay" and rows["health"]["expected_latency"] == pytest.approx(80 + 35)
+    spof = {s["desk"]: s for s in ind["single_points_of_failure"]}
+    assert "fire" not in spof["police"]["cuts"] and spof["police"]["reasons"] == ["relay"]
+    assert set(spof["police"]["cuts"]) == {"health", "street"}
+    assert "health" in spof["fire"]["cuts"] and spof["fire"]["reasons"] == ["graph"]  # c119 → police runs via fire
+
+
+def test_without_intake_direct_the_service_waits_for_the_relay(tmp_path):
+    ind = indicators(tiny(tmp_path, relay="police", intake_direct=False))
+    rows = {r["target"]: r for r in ind["notification"]}
+    # c119 → fire → police (80) then police → fire (60 + 5)
+    assert rows["fire"]["route"] == "relay" and rows["fire"]["hops"] == 3
+    assert rows["fire"]["expected_latency"] == pytest.approx(80 + 65)
+    spof = {s["desk"]: s for s in ind["single_points_of_failure"]}
+    assert "fire" in spof["police"]["cuts"]
+
+
+def test_task_level_informed_agencies_are_notification_targets(tmp_path):
+    plain = {r["target"] for r in indicators(tiny(tmp_path))["notification"]}
+    assert "gov" not in plain
+    ind = indicators(tiny(tmp_path, fire_attack_informed=("district_government",)))
+    rows = {r["target"]: r for r in ind["notification"]}
+    # c119 → fire (15), fire → gov over the both-ways command channel (100 + 50)
+    assert rows["gov"]["hops"] == 2 and rows["gov"]["expected_latency"] == pytest.approx(15 + 150)

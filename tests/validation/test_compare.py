@@ -186,3 +186,80 @@ def test_no_metric_is_made_up():
     reps = res.runs["sectoral_lead"].replications
     null_metrics = {c for c in reps.column_names if reps.column(c).null_count == reps.num_rows}
     assert not null_metrics & {r["metric"] for r in res.comparison.to_pylist()}
+
+
+def test_attribution_splits_every_gap_part_including_the_owners_decision(tmp_path):
+    """The attribution table's stages are records.GAP_PARTS, each charged the time between the two task
+    stages that bound it — so per task and stage it equals the mean of that column of handoffs.parquet.
+    ``decision`` (notified → decided: housing's 15-minute median ruling on a structural assessment) is
+    kept apart from ``unit_wait`` (decided → unit assigned)."""
+    from simulation.records import GAP_PARTS
+
+    n = 6
+    res = compare(FIRE, ["sectoral_lead", "integrated_grid"], n, seed=12)
+    res.write(tmp_path / "o")
+    h = [x for x in pq.read_table(tmp_path / "o" / "handoffs.parquet").to_pylist() if x["incident"] == "fire1"]
+    assert not any(x["censored"] for x in h)  # every hand-off started: no horizon charge to account for
+    att = res.attribution.to_pylist()
+    for arm in res.runs:
+        got: dict[tuple[str, str], float] = {}
+        for a in att:
+            if a["arrangement"] == arm:
+                got[(a["task"], a["stage"])] = got.get((a["task"], a["stage"]), 0.0) + a["seconds_mean"]
+        want: dict[tuple[str, str], float] = {}
+        for x in h:
+            if x["arrangement"] == arm:
+                for part in GAP_PARTS:
+                    if x[part] > 0:
+                        want[(x["task"], part)] = want.get((x["task"], part), 0.0) + x[part] / n
+        assert got.keys() == want.keys(), arm
+        for k in want:
+            assert got[k] == pytest.approx(want[k]), (arm, k)
+        assert {s for _, s in got} <= set(GAP_PARTS)
+        assert got[("structural_assessment", "decision")] > 5 * 60, arm  # housing deliberates
+        # shares of one arm add up to 1
+        assert sum(a["share"] for a in att if a["arrangement"] == arm) == pytest.approx(1.0)
+
+
+def test_share_of_replications_held_is_compared_not_only_the_held_subset():
+    """The flagship fire is held in only part of the replications (weak upper-floor water): ``t_control`` is
+    null elsewhere, so its mean is over the held ones. ``controlled`` (1 = held by the horizon) is added per
+    replication; its mean is the share held, compared with the paired test, higher is better."""
+    from simulation.compare import verdict
+
+    res = compare(FIRE, ["sectoral_lead", "unified_command"], 20, seed=2024)
+    for label, run in res.runs.items():
+        reps = run.replications
+        names = reps.column_names
+        assert names.index("controlled") == names.index("t_control") + 1
+        tc, held = reps.column("t_control").to_pylist(), reps.column("controlled").to_pylist()
+        assert held == [0.0 if v is None else 1.0 for v in tc], label
+        assert run.summary["metrics"]["controlled"]["mean"] == pytest.approx(sum(held) / len(held))
+    share = res.runs["sectoral_lead"].summary["metrics"]["controlled"]["mean"]
+    assert 0 < share < 1  # held in part of the replications: the case this metric is for
+    r = row(res, "controlled", "unified_command")
+    assert r["n"] == 20 and r["missing_baseline"] == r["missing_arrangement"] == 0  # defined in every replication
+    t = row(res, "t_control", "unified_command")
+    assert t["n"] < 20 and t["missing_baseline"] > 0  # the conditional time says on how many it rests
+    # the CLI shows the share in percent and says what the conditional time rests on
+    from rich.console import Console
+
+    from simulation.cli_compare import print_verdicts
+
+    con = Console(record=True, width=240)
+    print_verdicts(res, ["controlled", "t_control"], console=con)
+    text = con.export_text()
+    assert f"{100 * share:.0f} %" in text and " pp [" in text
+    assert f"t_control: the difference is over the {t['n']} replications where both arms held the hazard" in text
+    assert verdict("controlled", 0.3, 0.1, 0.5, 0.01) == "better"
+    assert verdict("controlled", -0.3, -0.5, -0.1, 0.01) == "worse"
+    assert verdict("t_control", -30.0, -50.0, -10.0, 0.01) == "better"
+
+
+def test_controlled_is_absent_where_control_does_not_apply(tmp_path):
+    path = two_route_scenario(tmp_path)  # no task `controls` the incident
+    res = compare(path, [Variant("A", None), Variant("B", None, ("channels.0.latency=60",))], 3, seed=1)
+    for run in res.runs.values():
+        assert "controlled" not in run.replications.column_names
+        assert "controlled" not in run.summary["metrics"]
+    assert "controlled" not in {r["metric"] for r in res.comparison.to_pylist()}

@@ -1,0 +1,248 @@
+"""Session state of the dashboard: the chosen scenario, its overrides, custom arrangements, cached runs.
+
+Streamlit forgets a widget's value when its page is not shown, so everything another page needs lives
+under plain (non-widget) keys: ``cfg.*``. Runs are cached with ``st.cache_data`` (bounded) keyed by the
+validated scenario's hash, the arrangement(s), seed, N and the ``--set`` overrides; the uploaded file's
+temporary path is not part of the key (underscore argument), its content hash is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from scenarios.errors import InputError
+from scenarios.loader import bundled_arrangements, bundled_scenarios, load_scenario, scenario_hash
+from scenarios.schema import Scenario
+
+MAX_UPLOAD_BYTES = 512 * 1024
+"""Uploaded or pasted scenario files above this are refused before parsing (the loader's own limit is 2 MB)."""
+CACHE_ENTRIES = 16
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "linkage-dashboard"
+
+CFG_SOURCE = "cfg.source"  # "bundled" | "upload"
+CFG_BUNDLED = "cfg.bundled"  # stem of the bundled scenario
+CFG_UPLOAD = "cfg.upload"  # {"name": str, "text": str} of the last good upload
+CFG_SETS = "cfg.sets"  # list of --set expressions
+CFG_VALUES = "cfg.values"  # widget key -> value (kept across pages)
+CFG_CUSTOM = "cfg.custom_arrangements"  # name -> YAML path of arrangements edited on the arrangements page
+CFG_RESULT = "cfg.compare"  # the last comparison's cache key arguments
+
+
+@dataclass
+class ScenarioChoice:
+    """What the planner picked: a file path (bundled or the upload written to a temp folder) and overrides."""
+
+    path: str
+    display: str
+    sets: tuple[str, ...] = ()
+    scenario: Scenario | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None and not self.problems
+
+    @property
+    def hash(self) -> str:
+        return scenario_hash(self.scenario) if self.scenario is not None else ""
+
+
+def bundled() -> dict[str, Path]:
+    return {p.stem: p for p in bundled_scenarios()}
+
+
+FLAGSHIP = "high_rise_fire"
+
+
+def default_bundled() -> str:
+    lib = bundled()
+    return FLAGSHIP if FLAGSHIP in lib else next(iter(lib))
+
+
+def arrangements() -> dict[str, str]:
+    """Arrangement name → reference for ``load_scenario``: bundled names, then the planner's own files."""
+    out = {p.stem: p.stem for p in bundled_arrangements()}
+    out.update(st.session_state.get(CFG_CUSTOM, {}))
+    return out
+
+
+def problem_lines(err: InputError, tmpdir: Path | None = None) -> list[str]:
+    """The loader's ``FILE:LINE: path: message`` lines, with the upload's temp folder taken out."""
+    lines = [str(p) for p in err.problems]
+    if tmpdir is not None:
+        lines = [ln.replace(f"{tmpdir}/", "").replace(str(tmpdir), "") for ln in lines]
+    return lines
+
+
+def _safe_name(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(name or "upload").name)[:80].lstrip(".") or "upload"
+    return stem if stem.endswith((".yaml", ".yml")) else f"{stem}.yaml"
+
+
+def write_upload(name: str, data: bytes) -> tuple[Path | None, str | None]:
+    """Store an uploaded scenario in its own temp folder (``extends`` then finds the bundled library).
+
+    Returns ``(path, None)`` or ``(None, reason)`` when the file is too big or not UTF-8 text.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        return None, "too_big"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "not_utf8"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    folder = UPLOAD_DIR / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _safe_name(name)
+    if not path.exists():
+        path.write_bytes(data)
+    return path, None
+
+
+def write_arrangement(name: str, text: str) -> Path:
+    """Store an arrangement edited in the app as YAML (content-addressed, so caches stay valid)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = UPLOAD_DIR / "arrangements" / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _safe_name(name)
+    if not path.exists():
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def validate(path: str | Path, sets: tuple[str, ...] = (), arrangement: str | None = None) -> tuple[Scenario | None, list[str]]:
+    """Load through the CLI's own loader; problems as the CLI prints them (no traceback)."""
+    tmpdir = Path(path).parent if Path(path).is_relative_to(UPLOAD_DIR) else None
+    try:
+        return _load(str(path), sets, arrangement, _mtime(path)), []
+    except InputError as e:
+        return None, problem_lines(e, tmpdir)
+
+
+def _mtime(path: str | Path) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _load(path: str, sets: tuple[str, ...], arrangement: str | None, mtime: float) -> Scenario:
+    return load_scenario(path, arrangement, sets)
+
+
+def current_choice() -> ScenarioChoice:
+    """The scenario every page works on (default: the first bundled scenario, no overrides)."""
+    ss = st.session_state
+    src = ss.get(CFG_SOURCE, "bundled")
+    sets = tuple(ss.get(CFG_SETS, ()))
+    if src == "upload" and ss.get(CFG_UPLOAD):
+        up = ss[CFG_UPLOAD]
+        path, _ = write_upload(up["name"], up["text"].encode("utf-8"))
+        display = up["name"]
+    else:
+        lib = bundled()
+        stem = ss.get(CFG_BUNDLED) if ss.get(CFG_BUNDLED) in lib else default_bundled()
+        path, display = lib[stem], stem
+    assert path is not None
+    sc, problems = validate(path, sets)
+    return ScenarioChoice(str(path), display, sets, sc, problems)
+
+
+# -- cached runs ---------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cached_run(scenario_key: str, arrangement: str | None, replications: int, seed: int, sets: tuple[str, ...],
+               _path: str) -> Any:
+    """One arrangement's run (``simulation.experiment.run``), cached by scenario hash, arrangement, N, seed, sets."""
+    from simulation.experiment import run
+    from simulation.world import build_world
+
+    sc = load_scenario(_path, arrangement, sets)
+    return run(sc, replications, seed, world=build_world(sc, _path))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def cached_compare(scenario_key: str, arms: tuple[tuple[str, str], ...], replications: int, seed: int,
+                   sets: tuple[str, ...], _path: str, _progress: Callable[[int], None] | None = None) -> Any:
+    """A comparison (``simulation.compare.compare``) of ``arms`` = ((label, arrangement ref), …), the first
+    the baseline; cached by scenario hash, arms, N, seed and overrides (bounded: :data:`CACHE_ENTRIES`)."""
+    from simulation.compare import Variant, compare
+
+    return compare(_path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress)
+
+
+def compare_with_progress(args: tuple, total: int, show: Callable[[int, int], None], poll: float = 0.15) -> Any:
+    """Run :func:`cached_compare` in a worker thread and report progress from the script thread.
+
+    The bar must not be touched inside the cached function (Streamlit would record and later replay it
+    into a block that no longer exists), so the engine's progress callback only counts replications and
+    this loop shows the count. A cache hit returns at once.
+    """
+    done = [0]
+    out: dict[str, Any] = {}
+
+    def tick(k: int = 1) -> None:
+        done[0] += k
+
+    def work() -> None:
+        try:
+            out["result"] = cached_compare(*args, _progress=tick)
+        except BaseException as e:  # re-raised in the script thread
+            out["error"] = e
+
+    worker = threading.Thread(target=work, name="linkage-compare", daemon=True)
+    add_script_run_ctx(worker, get_script_run_ctx())
+    worker.start()
+    while worker.is_alive():
+        worker.join(poll)
+        show(done[0], total)
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
+
+
+OPTION_KEYS = "cfg.option_keys"
+
+
+def option_widget(key: str, options: list, default: Any) -> None:
+    """Prepare a select/radio widget: keep its value across pages, reset it when no longer offered, and
+    register it for :func:`relabel` (its option labels depend on the language)."""
+    st.session_state.setdefault(OPTION_KEYS, set()).add(key)
+    restore(key, default)
+    value = st.session_state[key]
+    if isinstance(value, list):
+        st.session_state[key] = [v for v in value if v in options]
+    elif value not in options:
+        st.session_state[key] = default
+
+
+def relabel() -> None:
+    """``on_change`` of the language toggle. A browser remembers a select widget's choice by its label;
+    once the labels change language it would show no choice (or the old label). Assigning each value
+    again makes Streamlit send it to the browser with the new labels."""
+    ss = st.session_state
+    for key in ss.get(OPTION_KEYS, ()):
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def remember(key: str, value: Any) -> None:
+    """Keep a widget's value for when its page comes back (see module docstring)."""
+    st.session_state.setdefault(CFG_VALUES, {})[key] = value
+
+
+def restore(key: str, default: Any) -> None:
+    """Seed a widget's state from the kept value before the widget is created."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(CFG_VALUES, {}).get(key, default)

@@ -1,0 +1,247 @@
+"""Arrangements page (职责安排): responsibility matrix, edit, save as YAML, diff two side by side.
+
+The matrix and the diff come from :mod:`agencies.diff` (the CLI's ``linkage arrangements`` uses the same
+functions); an edited arrangement is validated by the schema and against the current scenario before it
+can be saved or used on the compare page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+
+from agencies.arrangement import Arrangement
+from agencies.base import ID_PATTERN
+from agencies.catalogue import role_catalogue
+from agencies.diff import ALL, ASSIST, INFORMED, LEAD, diff_rows, responsibility_matrix
+from dashboards import charts, state
+from dashboards.i18n import current, has, label, role_name, t, text
+from scenarios.errors import InputError
+from scenarios.loader import load_arrangement
+
+CELLS = ("", LEAD, ASSIST, INFORMED)
+CELL_KEYS = {LEAD: "lead", ASSIST: "assist", INFORMED: "informed"}
+SETTINGS = ("lead_rule", "relay", "fan_out", "grid_model", "platform", "dispatch", "escalation_decision")
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _arrangement(ref: str) -> Arrangement:
+    return load_arrangement(ref)
+
+
+def arrangement_title(arr: Arrangement) -> str:
+    return text(arr.title, default=arr.name) if arr.title else arr.name
+
+
+def cell_label(code: str) -> str:
+    return t(f"resp.{CELL_KEYS[code]}") if code in CELL_KEYS else t("resp.none")
+
+
+def word(field: str, value: str) -> str:
+    """A setting's value in words; the same value can mean different things per field (parallel grids)."""
+    return label("word", f"{field}_{value}") if has(f"word.{field}_{value}") else label("word", value)
+
+
+def row_label(task: str) -> str:
+    return t("arr.whole_incident") if task == ALL else label("task", task)
+
+
+def matrix_frame(arr: Arrangement, itype: str, extra_roles: list[str]) -> pd.DataFrame:
+    """Tasks × roles with cells ``L``/``A``/``I``/'' (rows keep the task ids as index)."""
+    roles, rows = responsibility_matrix(arr, itype)
+    cols = roles + [r for r in extra_roles if r not in roles]
+    return pd.DataFrame([{r: cells.get(r, "") for r in cols} for _, cells in rows], index=[task for task, _ in rows])
+
+
+def apply_matrix(arr: Arrangement, itype: str, matrix: pd.DataFrame) -> dict[str, Any]:
+    """The arrangement as a plain mapping with ``itype``'s lead/assist/informed taken from ``matrix``."""
+    doc = arr.model_dump(mode="json", exclude_none=True)
+    it = doc["incident_types"][itype]
+    for task, row in matrix.iterrows():
+        part = {c: [r for r in matrix.columns if row[r] == c] for c in (LEAD, ASSIST, INFORMED)}
+        if task == ALL:
+            it["lead"] = part[LEAD][0] if len(part[LEAD]) == 1 else part[LEAD]
+            it["informed"] = part[INFORMED]
+            continue
+        ta = it["tasks"].setdefault(str(task), {})
+        ta["lead"], ta["assist"], ta["informed"] = part[LEAD], part[ASSIST], part[INFORMED]
+    return doc
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    y = YAML()
+    y.default_flow_style = None
+    y.width = 120
+    y.allow_unicode = True
+    buf = io.StringIO()
+    y.dump(doc, buf)
+    return buf.getvalue()
+
+
+def _validate_doc(doc: dict[str, Any]) -> tuple[Arrangement | None, list[str]]:
+    try:
+        return Arrangement.model_validate(doc), []
+    except ValidationError as e:
+        return None, [f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors(include_url=False)]
+
+
+def _settings_table(arrs: dict[str, Arrangement]) -> pd.DataFrame:
+    rows = []
+    for f in SETTINGS:
+        row = {t("arr.setting"): t(f"arr.field.{f}")}
+        for name, a in arrs.items():
+            v = getattr(a, f)
+            row[name] = (t("arr.relay_lead") if v is None and f == "relay" else role_name(v) if f == "relay"
+                         else t(f"common.{'yes' if v else 'no'}") if isinstance(v, bool)
+                         else word(f, str(v)) if isinstance(v, str) else f"{v:g}")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
+    st.subheader(t("arr.edit"))
+    st.caption(t("arr.edit_help"))
+    m = matrix_frame(arr, itype, scenario_roles)
+    shown = m.copy()
+    shown.index = [row_label(i) for i in m.index]
+    cfg = {r: st.column_config.SelectboxColumn(role_name(r), options=list(CELLS), format_func={c: cell_label(c) for c in CELLS}.__getitem__, width="small")
+           for r in m.columns}
+    edited = st.data_editor(shown, key="arrangements.editor", column_config=cfg, num_rows="fixed", width="stretch")
+    edited.index = m.index
+    words = {w: label("word", w) for w in ("serial", "parallel", "own_agency", "nearest")}
+    grids = {w: word("grid_model", w) for w in ("parallel", "integrated")}
+    c1, c2, c3, c4 = st.columns(4)
+    ss = st.session_state
+    if ss.get("cfg.edit_base") != arr.name:  # another arrangement picked: its own settings are the start
+        for k in ("arrangements.fan_out", "arrangements.grid_model", "arrangements.dispatch", "arrangements.platform",
+                  "arrangements.name"):
+            ss.pop(k, None)
+        ss["cfg.edit_base"] = arr.name
+    state.option_widget("arrangements.fan_out", ["serial", "parallel"], arr.fan_out)
+    state.option_widget("arrangements.grid_model", ["parallel", "integrated"], arr.grid_model)
+    state.option_widget("arrangements.dispatch", ["own_agency", "nearest"], arr.dispatch)
+    ss.setdefault("arrangements.platform", arr.platform)
+    ss.setdefault("arrangements.name", f"{arr.name}_edited")
+    fan = c1.selectbox(t("arr.field.fan_out"), ["serial", "parallel"], key="arrangements.fan_out", format_func=words.__getitem__)
+    grid = c2.selectbox(t("arr.field.grid_model"), ["parallel", "integrated"], key="arrangements.grid_model",
+                        format_func=grids.__getitem__)
+    disp = c3.selectbox(t("arr.field.dispatch"), ["own_agency", "nearest"], key="arrangements.dispatch",
+                        format_func=words.__getitem__)
+    plat = c4.checkbox(t("arr.field.platform"), key="arrangements.platform")
+    name = st.text_input(t("arr.new_name"), key="arrangements.name", max_chars=64)
+    doc = apply_matrix(arr, itype, edited)
+    doc.update(name=name, fan_out=fan, grid_model=grid, dispatch=disp, platform=plat)
+    doc.pop("title", None)
+    new, problems = _validate_doc(doc)
+    if not re.match(ID_PATTERN, name or ""):
+        problems = [t("arr.bad_name")] + problems
+    if new is not None and not problems:
+        choice = state.current_choice()
+        path = state.write_arrangement(name, to_yaml(doc))
+        _, sc_problems = state.validate(choice.path, choice.sets, arrangement=str(path))
+        problems = [p.replace(f"{path.parent}/", "") for p in sc_problems]
+    if problems:
+        st.error(t("arr.invalid", n=len(problems)), icon=":material/block:")
+        st.code("\n".join(problems), language=None)
+        return
+    yaml_text = to_yaml(doc)
+    c1, c2 = st.columns(2)
+    c1.download_button(t("arr.download"), yaml_text.encode("utf-8"), file_name=f"{name}.yaml", mime="application/x-yaml",
+                       key="arrangements.download")
+    if c2.button(t("arr.use"), key="arrangements.use"):
+        path = state.write_arrangement(name, yaml_text)
+        st.session_state.setdefault(state.CFG_CUSTOM, {})[name] = str(path)
+        st.success(t("arr.added", name=name))
+    with st.expander(t("arr.yaml")):
+        st.code(yaml_text, language="yaml")
+
+
+def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
+    st.subheader(t("arr.diff"))
+    names = list(refs)
+    c1, c2 = st.columns(2)
+    state.option_widget("arrangements.diff.left", names, names[0])
+    state.option_widget("arrangements.diff.right", names, names[1 % len(names)])
+    titles = {n: arrangement_title(_arrangement(r)) for n, r in refs.items()}
+    left = c1.selectbox(t("arr.left"), names, key="arrangements.diff.left", format_func=titles.__getitem__)
+    right = c2.selectbox(t("arr.right"), names, key="arrangements.diff.right", format_func=titles.__getitem__)
+    state.remember("arrangements.diff.left", left)
+    state.remember("arrangements.diff.right", right)
+    a, b = _arrangement(refs[left]), _arrangement(refs[right])
+    for side, col, arr in (("left", c1, a), ("right", c2, b)):
+        with col:
+            st.markdown(f"**{arrangement_title(arr)}**")
+            st.caption(text(arr.doctrine) if arr.doctrine else "")
+            if itype in arr.incident_types:
+                m = matrix_frame(arr, itype, [])
+                st.plotly_chart(charts.matrix_heatmap(m, [row_label(i) for i in m.index], [role_name(r) for r in m.columns],
+                                                      t("arr.matrix_title", type=label("incident_type", itype))),
+                                key=f"arrangements.diff.matrix.{side}", width="stretch")
+    changed = diff_rows(a, b, changed_only=True)
+    st.markdown(f"**{t('arr.changes', n=len(changed))}**")
+    if changed:
+        df = pd.DataFrame([{t("arr.col_type"): t("arr.all") if r.incident_type == ALL else label("incident_type", r.incident_type),
+                            t("arr.col_task"): "—" if r.task == ALL else label("task", r.task),
+                            t("arr.col_field"): t(f"arr.field.{r.field}"),
+                            f"{t('arr.left')} · {titles[left]}": _show_value(r.a, r.field),
+                            f"{t('arr.right')} · {titles[right]}": _show_value(r.b, r.field)} for r in changed])
+        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch")
+
+
+def _show_value(v: str, field: str = "") -> str:
+    """A diff cell (role ids, setting values, ``—``) in the chosen language."""
+    if v == "—":
+        return v
+    words = {"(incident lead)": t("arr.relay_lead"), "(none)": t("arr.none"), "yes": t("common.yes"), "no": t("common.no")}
+    out = []
+    for p in (x.strip() for x in v.split(",")):
+        out.append(words[p] if p in words else role_name(p) if p in role_catalogue() else word(field, p))
+    return "、".join(out) if current().startswith("zh") else ", ".join(out)
+
+
+def render() -> None:
+    st.title(t("arr.title"))
+    st.caption(t("arr.intro"))
+    choice = state.current_choice()
+    if not choice.ok:
+        st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
+        st.code("\n".join(choice.problems), language=None)
+        return
+    sc = choice.scenario
+    assert sc is not None
+    refs = state.arrangements()
+    try:
+        loaded = {n: _arrangement(r) for n, r in refs.items()}
+    except InputError as e:
+        st.error("\n".join(state.problem_lines(e)))
+        return
+    names = list(refs)
+    state.option_widget("arrangements.pick", names, sc.arrangement.name if sc.arrangement.name in names else names[0])
+    pick = st.selectbox(t("arr.pick"), names, key="arrangements.pick", format_func={n: arrangement_title(a) for n, a in loaded.items()}.__getitem__)
+    state.remember("arrangements.pick", pick)
+    arr = loaded[pick]
+    types = [it for it in sc.incident_types if it in arr.incident_types] or list(arr.incident_types)
+    state.option_widget("arrangements.type", types, types[0])
+    itype = st.selectbox(t("arr.type"), types, key="arrangements.type", format_func={v: label("incident_type", v) for v in types}.__getitem__)
+    state.remember("arrangements.type", itype)
+    if arr.doctrine:
+        st.info(text(arr.doctrine))
+    st.dataframe(_settings_table({arrangement_title(arr): arr}), hide_index=True, key="arrangements.settings")
+    scenario_roles = list(dict.fromkeys(a.role for a in sc.agencies))
+    m = matrix_frame(arr, itype, [])
+    st.plotly_chart(charts.matrix_heatmap(m, [row_label(i) for i in m.index], [role_name(r) for r in m.columns],
+                                          t("arr.matrix_title", type=label("incident_type", itype))),
+                    key="arrangements.matrix", width="stretch")
+    _editor(arr, itype, scenario_roles)
+    if len(names) > 1:
+        _diff(refs, itype, scenario_roles)
+
+
+if __name__ == "__main__":
+    render()

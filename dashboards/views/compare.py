@@ -1,0 +1,236 @@
+"""Compare page (对比): N replications of 2–4 arrangements — which is better, by how much, how sure, why.
+
+Runs ``simulation.compare.compare`` (common random numbers, paired differences, Holm-adjusted p) and
+shows its tables: metric cards with the paired difference and its 95 % CI, distributions, the hand-off
+gap attribution by agency pair and stage, one representative replication as a timeline, the
+coordination graph with the slowest notification path, and the map. Exports Parquet/CSV and a one-page
+HTML report.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import streamlit as st
+
+from dashboards import charts, report, state
+from dashboards.i18n import agency_names, label, t
+from scenarios.errors import InputError
+from simulation.compare import HIGHER_IS_BETTER
+from scenarios.loader import load_scenario
+
+CARD_METRICS = ("t_first_arrival", "t_control", "t_close", "handoff_gap_total", "ownerless_time", "casualties")
+TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
+DEFAULT_ARMS = ("sectoral_lead", "unified_command")
+
+
+def is_time(metric: str) -> bool:
+    return metric.startswith("t_") or metric in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+
+
+def fmt(metric: str, v: Any, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "—"
+    x = v / 60 if is_time(metric) else v
+    return f"{x:+.1f}" if signed else f"{x:.1f}"
+
+
+@st.cache_resource(max_entries=state.CACHE_ENTRIES, show_spinner=False)
+def _world(path: str, arrangement: str, sets: tuple[str, ...]) -> Any:
+    from simulation.world import build_world
+
+    return build_world(load_scenario(path, arrangement, sets), path)
+
+
+def _arm_labels(refs: dict[str, str], arms: list[str]) -> dict[str, str]:
+    from dashboards.views.arrangements import _arrangement, arrangement_title
+
+    return {a: arrangement_title(_arrangement(refs[a])) for a in arms}
+
+
+def _controls(refs: dict[str, str]) -> tuple[list[str], int, int, bool]:
+    names = list(refs)
+    default = [a for a in DEFAULT_ARMS if a in names] or names[:2]
+    state.option_widget("compare.arrangements", names, default)
+    labels = _arm_labels(refs, names)
+    arms = st.multiselect(t("compare.arrangements"), names, key="compare.arrangements", max_selections=4,
+                          format_func=labels.__getitem__, help=t("compare.arrangements_help"))
+    state.remember("compare.arrangements", arms)
+    c1, c2, c3 = st.columns([1, 1, 1])
+    state.restore("compare.n", 50)
+    state.restore("compare.seed", 7)
+    n = c1.number_input(t("compare.n"), min_value=2, max_value=5000, step=10, key="compare.n", help=t("compare.n_help"))
+    seed = c2.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key="compare.seed")
+    state.remember("compare.n", n)
+    state.remember("compare.seed", seed)
+    c3.markdown("&nbsp;")
+    clicked = c3.button(t("compare.run"), key="compare.run", type="primary", width="stretch")
+    return arms, int(n), int(seed), clicked
+
+
+def _run(args: tuple, total: int) -> Any:
+    bar = st.progress(0.0, text=t("compare.progress", done=0, total=total))
+
+    def show(done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0), text=t("compare.progress", done=done, total=total))
+
+    try:
+        return state.compare_with_progress(args, total, show)
+    finally:
+        bar.empty()
+
+
+def _cards(result: Any, labels: dict[str, str]) -> None:
+    comp = result.comparison.to_pandas()
+    base = result.baseline
+    st.markdown(t("compare.baseline_is", name=labels.get(base, base)))
+    metrics = [m for m in CARD_METRICS if m in set(comp["metric"])]
+    for arm in [a for a in result.runs if a != base]:
+        st.markdown(f"**{labels.get(arm, arm)}** {t('compare.vs')} **{labels.get(base, base)}**")
+        cols = st.columns(len(metrics) or 1)
+        for col, m in zip(cols, metrics):
+            row = comp[(comp["metric"] == m) & (comp["arrangement"] == arm)].iloc[0]
+            name = t("common.with_unit", what=label("metric", m), unit=t("common.min")) if is_time(m) else label("metric", m)
+            col.metric(name, fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
+                       delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
+                       help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
+                              p=("—" if pd.isna(row["p_adjusted"]) else f"{row['p_adjusted']:.3g}"),
+                              verdict=label("verdict", row["verdict"])))
+            col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
+                        + label("verdict", row["verdict"]))
+    table = pd.DataFrame({
+        t("common.metric"): [label("metric", m) for m in comp["metric"]],
+        t("compare.col_arm"): [labels.get(a, a) for a in comp["arrangement"]],
+        t("compare.col_base"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_baseline"])],
+        t("compare.col_mean"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_arrangement"])],
+        t("compare.col_diff"): [fmt(m, v, True) for m, v in zip(comp["metric"], comp["diff_mean"])],
+        t("compare.col_ci"): [f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]" for m, lo, hi in zip(comp["metric"], comp["ci_low"], comp["ci_high"])],
+        t("compare.col_ci_unpaired"): [f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]" for m, lo, hi in
+                                       zip(comp["metric"], comp["ci_low_unpaired"], comp["ci_high_unpaired"])],
+        t("compare.col_p"): ["—" if pd.isna(p) else f"{p:.3g}" for p in comp["p_adjusted"]],
+        t("compare.col_verdict"): [label("verdict", v) for v in comp["verdict"]],
+    })
+    st.caption(t("compare.table_help"))
+    st.dataframe(table, hide_index=True, key="compare.table", width="stretch")
+
+
+def representative(result: Any, arm: str) -> int:
+    """The replication whose close time is nearest the arrangement's median (ties: lowest index)."""
+    reps = result.runs[arm].replications.to_pandas()
+    col = "t_close" if reps["t_close"].notna().any() else "handoff_gap_total"
+    med = reps[col].median()
+    return int(reps.loc[(reps[col] - med).abs().sort_values(kind="stable").index[0], "replication"])
+
+
+def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
+    arms = list(result.runs)
+    state.option_widget("compare.focus", arms, arms[-1])
+    focus = st.selectbox(t("compare.focus"), arms, key="compare.focus", format_func={a: labels.get(a, a) for a in arms}.__getitem__)
+    state.remember("compare.focus", focus)
+    world = _world(choice.path, refs[focus], choice.sets)
+    names = agency_names(world.scenario)
+    tabs = st.tabs([t(f"compare.tab.{k}") for k in ("dist", "heat", "gantt", "graph", "map")])
+    with tabs[0]:
+        reps = result.table("replications").to_pandas()
+        metrics = [m for m in result.comparison.column("metric").to_pylist()]
+        metrics = list(dict.fromkeys(metrics)) or ["t_close"]
+        state.option_widget("compare.metric", metrics, "t_close" if "t_close" in metrics else metrics[0])
+        m = st.selectbox(t("common.metric"), metrics, key="compare.metric", format_func={v: label("metric", v) for v in metrics}.__getitem__)
+        state.remember("compare.metric", m)
+        st.plotly_chart(charts.distribution(reps, m, labels), key="compare.dist", width="stretch")
+    with tabs[1]:
+        attr = result.attribution.to_pandas()
+        attr = attr[attr["arrangement"] == focus]
+        if attr.empty:
+            st.info(t("compare.no_handoffs"))
+        else:
+            st.caption(t("compare.heat_help"))
+            st.plotly_chart(charts.handoff_heatmap(attr, names), key="compare.heat", width="stretch")
+    with tabs[2]:
+        r = representative(result, focus)
+        tasks = result.runs[focus].tasks.to_pandas()
+        tasks = tasks[tasks["replication"] == r]
+        st.caption(t("compare.gantt_help", r=r))
+        st.plotly_chart(charts.gantt(tasks, names), key="compare.gantt", width="stretch")
+    with tabs[3]:
+        rows = (result.structure.get(focus) or {}).get("notification", [])
+        path, lat, row = charts.slowest_notification(world, rows)
+        if row is not None:
+            st.caption(t("compare.graph_help", src=names.get(row["receiver"], row["receiver"]),
+                         dst=names.get(row["target"], row["target"]), hops=row["hops"], minutes=fmt("t_", lat)))
+        st.plotly_chart(charts.coordination_graph(world, names, path), key="compare.graph", width="stretch")
+    with tabs[4]:
+        reps_focus = result.runs[focus].replications.to_pandas()
+        units = {}
+        for u in world.scenario.units:
+            units.setdefault(u.station, []).append(f"{label('unit_kind', u.kind)} ×{u.count}")
+        st.plotly_chart(charts.city_map(world, names, charts.hazard_footprint(world, reps_focus),
+                                        {k: "<br>".join(v) for k, v in units.items()}), key="compare.map", width="stretch")
+
+
+def _table_bytes(tbl: pa.Table, kind: str) -> bytes:
+    buf = io.BytesIO()
+    if kind == "parquet":
+        pq.write_table(tbl, buf)
+    else:
+        pacsv.write_csv(tbl, buf)
+    return buf.getvalue()
+
+
+def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -> None:
+    st.subheader(t("compare.export"))
+    state.option_widget("compare.export_table", list(TABLES), "comparison")
+    name = st.selectbox(t("compare.export_table"), TABLES, key="compare.export_table", format_func={v: t(f"table.{v}") for v in TABLES}.__getitem__)
+    state.remember("compare.export_table", name)
+    tbl = getattr(result, name) if name in ("comparison", "attribution") else result.table(name)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(t("compare.download_parquet"), _table_bytes(tbl, "parquet"), file_name=f"{name}.parquet",
+                       mime="application/vnd.apache.parquet", key="compare.download_parquet")
+    c2.download_button(t("compare.download_csv"), _table_bytes(tbl, "csv"), file_name=f"{name}.csv", mime="text/csv",
+                       key="compare.download_csv")
+    html = report.render(result, labels, choice.scenario, choice.display, choice.sets)
+    c3.download_button(t("compare.download_report"), html.encode("utf-8"), file_name="linkage-comparison.html",
+                       mime="text/html", key="compare.download_report")
+
+
+def render() -> None:
+    st.title(t("compare.title"))
+    st.caption(t("compare.intro"))
+    choice = state.current_choice()
+    if not choice.ok:
+        st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
+        st.code("\n".join(choice.problems), language=None)
+        return
+    st.markdown(t("compare.scenario_is", name=choice.display, n=len(choice.sets)))
+    refs = state.arrangements()
+    arms, n, seed, clicked = _controls(refs)
+    args = (choice.hash, tuple((a, refs[a]) for a in arms), n, seed, choice.sets, choice.path)
+    if clicked:
+        if not 2 <= len(arms) <= 4:
+            st.error(t("compare.need_arms"), icon=":material/block:")
+            return
+        st.session_state[state.CFG_RESULT] = args
+    if st.session_state.get(state.CFG_RESULT) != args:
+        st.info(t("compare.press_run"))
+        return
+    try:
+        result = _run(args, n * len(arms))
+    except InputError as e:
+        st.error(t("compare.failed"), icon=":material/block:")
+        st.code("\n".join(state.problem_lines(e)), language=None)
+        return
+    labels = _arm_labels(refs, arms)
+    st.success(t("compare.done", arms=len(arms), n=n, seed=seed,
+                 seconds=f"{sum(r.summary['wall_seconds'] for r in result.runs.values()):.1f}"), icon=":material/check_circle:")
+    _cards(result, labels)
+    _explain(result, labels, choice, refs)
+    _export(result, labels, choice)
+
+
+if __name__ == "__main__":
+    render()

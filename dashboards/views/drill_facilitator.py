@@ -1,0 +1,134 @@
+"""Drill facilitator console (导调控制台): clock, inject timeline with the gaps between injects, live state
+of every agency, waiting decisions and their defaults, evaluators' notes, the after-action report.
+
+Evaluators and observers join here too and see the same, read-only (evaluators may add notes). All
+rights are checked by the drill service on the server side. Widget keys start with ``drill.``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.views.drill_player import W as PW
+from dashboards.views.drill_player import act, client, header, join_form, lang, language_toggle
+from simulation.drill.msel import format_time
+
+W = {
+    "zh": {"title": "桌面推演 · 导调控制台", "step": "推进到下一决策/注入", "forward": "快进（分钟）", "go": "快进",
+           "until": "运行至（情景秒）", "run": "运行", "end": "结束推演", "injects": "注入时间线", "gap": "与上一注入间隔（分）",
+           "deliver": "立即下达", "agencies": "各单位实时状态", "pending": "待决事项", "hazard": "灾害态势", "log": "推演记录",
+           "note": "评估记录", "improve": "列入改进计划", "save": "保存", "report": "评估报告", "make": "生成报告",
+           "default": "设置默认处置（JSON）", "target": "决策类型或事项", "set": "设置", "download": "下载"},
+    "en": {"title": "Tabletop drill · facilitator console", "step": "Step to next decision/inject", "forward": "Fast-forward (min)",
+           "go": "Forward", "until": "Run until (scenario s)", "run": "Run", "end": "End the drill", "injects": "Inject timeline",
+           "gap": "Gap to previous inject (min)", "deliver": "Deliver now", "agencies": "Live state of every agency",
+           "pending": "Decisions waiting", "hazard": "Hazard state", "log": "Drill log", "note": "Evaluator's note",
+           "improve": "add to the improvement plan", "save": "Save", "report": "After-action report", "make": "Build report",
+           "default": "Set a default (JSON)", "target": "Decision kind or key", "set": "Set", "download": "Download"},
+}
+
+
+def _inject_timeline(view: dict) -> pd.DataFrame:
+    rows = []
+    for i in view["injects"]:
+        t = i["delivered_at"] if i["delivered_at"] is not None else i["at"]
+        rows.append({"id": i["id"], "to": i["to"], "time": t, "trigger": i["trigger"], "delivered": i["delivered_at"] is not None,
+                     "text": i[f"inject_{lang()}"]})
+    rows.sort(key=lambda r: (r["time"] is None, r["time"] or 0))
+    prev = None
+    for r in rows:
+        r["gap_min"] = None if r["time"] is None or prev is None else round((r["time"] - prev) / 60, 1)
+        prev = r["time"] if r["time"] is not None else prev
+        r["time"] = format_time(r["time"]) if r["time"] is not None else "—"
+    return pd.DataFrame(rows)
+
+
+def render() -> None:
+    import json
+
+    language_toggle()
+    w, pw = W[lang()], PW[lang()]
+    st.title(w["title"])
+    auth = join_form("control", ("facilitator", "evaluator", "observer"))
+    if auth is None:
+        return
+    token = auth["token"]
+    try:
+        view = client().view(token)
+    except ValueError as e:
+        st.error(str(e))
+        st.session_state.pop("drill.control.auth", None)
+        return
+    header(view)
+    if st.button(pw["refresh"], key="drill.control.refresh"):
+        st.rerun()
+    running = not view["read_only"] and not view["clock"]["ended"]
+    if running:
+        c1, c2, c3, c4 = st.columns(4)
+        if c1.button(w["step"], key="drill.clock.step"):
+            act(token, "clock", {"mode": "step"})
+        minutes = c2.number_input(w["forward"], 1, 240, 10, key="drill.clock.minutes")
+        if c2.button(w["go"], key="drill.clock.forward"):
+            act(token, "clock", {"mode": "forward", "value": minutes * 60})
+        until = c3.number_input(w["until"], 0, int(view["clock"]["horizon"]), int(view["clock"]["now"]), key="drill.clock.until")
+        if c3.button(w["run"], key="drill.clock.run"):
+            act(token, "clock", {"mode": "until", "value": until})
+        if c4.button(w["end"], key="drill.clock.end", type="primary"):
+            act(token, "clock", {"mode": "end"})
+
+    st.header(w["injects"])
+    st.table(_inject_timeline(view).set_index("id"))  # a static table: few rows, read across the room
+    waiting = [i["id"] for i in view["injects"] if i["delivered_at"] is None]
+    if running and waiting:
+        c1, c2 = st.columns([3, 1])
+        pick = c1.selectbox(w["deliver"], waiting, key="drill.deliver.pick")
+        if c2.button(w["deliver"], key="drill.deliver.go"):
+            act(token, "deliver", {"inject": pick})
+
+    st.header(w["agencies"])
+    names = view["agency_names"]
+    st.dataframe(pd.DataFrame([{**a, "name": names[a["agency"]][lang()]} for a in view["agencies"]]), hide_index=True,
+                 width="stretch", key="drill.agencies")
+    st.header(w["pending"])
+    st.dataframe(pd.DataFrame([{"key": p["key"], "agency": p["agency"], "deadline": format_time(p["deadline_at"]),
+                                "plan": json.dumps(p["plan"], ensure_ascii=False)} for p in view["pending"]]),
+                 hide_index=True, width="stretch", key="drill.pending")
+    if running:
+        with st.form("drill.default.form"):
+            target = st.text_input(w["target"], key="drill.default.target")
+            value = st.text_input(w["default"], key="drill.default.value")
+            if st.form_submit_button(w["set"]):
+                try:
+                    act(token, "set_default", {"target": target, "value": json.loads(value or "{}")})
+                except json.JSONDecodeError as e:
+                    st.error(str(e))
+    if view["hazards"]:
+        st.header(w["hazard"])
+        st.dataframe(pd.DataFrame(view["hazards"]).T, width="stretch", key="drill.hazards")
+
+    st.header(w["log"])
+    st.dataframe(pd.DataFrame([{"t": format_time(m["sim_time"]), "kind": m["kind"], "agency": m["agency"], "actor": m["actor"],
+                                "fallback": m["fallback"], "detail": json.dumps(m["payload"], ensure_ascii=False)[:200]}
+                               for m in reversed(view["messages"])]), hide_index=True, width="stretch", key="drill.log")
+
+    if view["role"] in ("facilitator", "evaluator"):
+        with st.form("drill.note.form"):
+            text = st.text_area(w["note"], key="drill.note.text")
+            agency = st.selectbox(pw["owner"], [None, *names], key="drill.note.agency",
+                                  format_func=lambda a: "—" if a is None else names[a][lang()])
+            improve = st.checkbox(w["improve"], key="drill.note.improve")
+            if st.form_submit_button(w["save"]):
+                act(token, "note", {"text": text, "agency": agency, "improvement": improve})
+        st.header(w["report"])
+        c1, c2 = st.columns(2)
+        fmt = c1.selectbox("format", ["html", "docx"], key="drill.report.format")
+        if c2.button(w["make"], key="drill.report.make"):
+            st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
+        blob = st.session_state.get("drill.report.blob")
+        if blob:
+            st.download_button(w["download"], blob[1], file_name=f"aar-{view['clock']['code']}.{blob[0]}", key="drill.report.download")
+
+
+if __name__ == "__main__":  # also runnable as a Streamlit page script
+    render()

@@ -1,0 +1,212 @@
+"""Drill player view (参演席位): one agency's (or group's) messages, tasks, units and decisions.
+
+Everything shown comes from the server-side view of the seat's token; every button is a request that the
+server checks again (a player can neither see nor act for another agency, whatever this page sends).
+The drill service is the HTTP server named by ``LINKAGE_DRILL_SERVER`` or, without it, an in-process
+service over the folder ``LINKAGE_DRILL_DIR`` (default ``drills``). Widget keys start with ``drill.``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards.i18n import LANG_KEY as APP_LANG_KEY
+from simulation.drill.msel import format_time
+
+W = {
+    "zh": {"title": "桌面推演 · 参演席位", "code": "场次代码", "seat": "席位", "pin": "PIN", "join": "加入", "refresh": "刷新",
+           "clock": "情景时间", "pending": "待决事项", "none": "暂无", "decide": "提交决策", "messages": "收到的信息",
+           "tasks": "本单位任务", "units": "本单位力量", "ack": "签收", "notify": "抄告", "message": "发送消息", "to": "发给",
+           "from": "以…名义", "text": "内容", "kind": "类型", "send": "发送", "incident": "事件", "leave": "退出",
+           "deadline": "时限", "plan": "预案默认", "ended": "推演已结束", "lang": "语言", "level": "响应级别",
+           "targets": "通知对象（顺序）", "owner": "责任单位", "units_n": "派出数量", "action": "处置措施", "no_measure": "不采取措施",
+           "args": "参数"},
+    "en": {"title": "Tabletop drill · player seat", "code": "Session code", "seat": "Seat", "pin": "PIN", "join": "Join",
+           "refresh": "Refresh", "clock": "Scenario time", "pending": "Decisions waiting", "none": "none", "decide": "Decide",
+           "messages": "Messages received", "tasks": "Our tasks", "units": "Our units", "ack": "Acknowledge", "notify": "Copy-notify",
+           "message": "Send a message", "to": "To", "from": "As", "text": "Text", "kind": "Kind", "send": "Send",
+           "incident": "Incident", "leave": "Leave", "deadline": "deadline", "plan": "plan's default", "ended": "The drill has ended",
+           "lang": "Language", "level": "Response level", "targets": "Agencies to notify (in order)", "owner": "Owner agency",
+           "units_n": "Units to send", "action": "Measure", "no_measure": "no measure", "args": "arguments"},
+}
+
+
+@st.cache_resource
+def _local_service(directory: str) -> Any:
+    from simulation.drill.views import DrillService
+
+    return DrillService(directory)
+
+
+def client() -> Any:
+    """The drill API: HTTP client of the drill server, or the in-process service (same three calls)."""
+    url = os.environ.get("LINKAGE_DRILL_SERVER")
+    if url:
+        from simulation.drill.client import HttpDrillClient
+
+        return HttpDrillClient(url)
+    return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+
+
+def lang() -> str:
+    """The dashboard's language when these pages run inside it (``dashboards.i18n.LANG_KEY``), else our own toggle."""
+    v = st.session_state.get(APP_LANG_KEY) or st.session_state.get("drill.lang", "zh")
+    return "zh" if str(v).startswith("zh") else "en"
+
+
+def language_toggle() -> None:
+    if st.session_state.get(APP_LANG_KEY) is None:  # standalone: the app's sidebar toggle is absent
+        st.session_state.setdefault("drill.lang", "zh")
+        st.radio(W["zh"]["lang"] + " / " + W["en"]["lang"], ["zh", "en"], horizontal=True, key="drill.lang")
+
+
+def join_form(prefix: str, roles: tuple[str, ...]) -> dict | None:
+    """Join with session code, seat and PIN; the token lives in this browser session only."""
+    key = f"drill.{prefix}.auth"
+    if st.session_state.get(key):
+        return st.session_state[key]
+    w = W[lang()]
+    with st.form(f"drill.{prefix}.join"):
+        code = st.text_input(w["code"], key=f"drill.{prefix}.code").strip().upper()
+        seat = st.text_input(w["seat"], key=f"drill.{prefix}.seat").strip()
+        pin = st.text_input(w["pin"], type="password", key=f"drill.{prefix}.pin").strip()
+        ok = st.form_submit_button(w["join"])
+    if ok:
+        try:
+            auth = client().join(code, seat, pin)
+        except ValueError as e:
+            st.error(str(e))
+            return None
+        if auth["role"] not in roles:
+            st.error(f"{auth['role']}: {'请使用对应页面' if lang() == 'zh' else 'use the page for this role'}")
+            return None
+        st.session_state[key] = auth
+        st.rerun()
+    return None
+
+
+def act(token: str, action: str, payload: dict) -> None:
+    try:
+        client().act(token, action, payload)
+    except ValueError as e:  # DrillError / AccessDenied: shown as the server says it
+        st.session_state["drill.error"] = str(e)
+    st.rerun()
+
+
+def header(view: dict) -> None:
+    c = view["clock"]
+    w = W[lang()]
+    tod = (c["clock_start"] + c["now"]) % 86400
+    st.subheader(c["title"][lang()])
+    st.markdown(f"**{w['clock']}**: `{c['label']}` ({int(tod // 3600):02d}:{int(tod % 3600 // 60):02d}) · "
+                f"{view['seat']} · {c['code']}" + (f" · **{w['ended']}**" if c["ended"] else ""))
+    err = st.session_state.pop("drill.error", None)
+    if err:
+        st.error(err)
+
+
+def _decision_widgets(p: dict, names: dict) -> dict:
+    w, k, o = W[lang()], f"drill.decide.{p['key']}", p["options"]
+    label = lambda a: names.get(a, {}).get(lang(), a)  # noqa: E731
+    if p["kind"] == "response_level":
+        lv = st.selectbox(w["level"], o["levels"], index=o["levels"].index(p["plan"]["level"]), key=f"{k}.level",
+                          format_func=lambda x: "Ⅰ Ⅱ Ⅲ Ⅳ".split()[x - 1])
+        return {"level": lv}
+    if p["kind"] == "notify_order":
+        return {"targets": st.multiselect(w["targets"], o["targets"], default=p["plan"]["targets"], key=f"{k}.targets",
+                                          format_func=label)}
+    if p["kind"] == "settle_owner":
+        return {"owner": st.selectbox(w["owner"], o["candidates"], key=f"{k}.owner", format_func=label)}
+    if p["kind"] == "task_order":
+        if not o["unit_kind"]:
+            return {"units": 0}
+        return {"units": int(st.number_input(f"{w['units_n']} ({o['unit_kind']})", 1, max(o["max"], 1),
+                                             value=max(1, p["plan"]["units"]), key=f"{k}.units"))}
+    actions = [None, *o["actions"]]
+    a = st.selectbox(w["action"], actions, index=actions.index(o["planned"]), key=f"{k}.action",
+                     format_func=lambda x: w["no_measure"] if x is None else x)
+    args = {}
+    if a == o["planned"]:
+        for name, v in o["args"].items():
+            args[name] = st.number_input(f"{w['args']}: {name}", value=float(v), key=f"{k}.arg.{name}") if isinstance(v, (int, float)) else v
+    return {"action": a, "args": args}
+
+
+def render() -> None:
+    language_toggle()
+    w = W[lang()]
+    st.title(w["title"])
+    auth = join_form("player", ("player",))
+    if auth is None:
+        return
+    token = auth["token"]
+    try:
+        view = client().view(token)
+    except ValueError as e:
+        st.error(str(e))
+        st.session_state.pop("drill.player.auth", None)
+        return
+    header(view)
+    c1, c2 = st.columns(2)
+    if c1.button(w["refresh"], key="drill.refresh"):
+        st.rerun()
+    if c2.button(w["leave"], key="drill.leave"):
+        st.session_state.pop("drill.player.auth", None)
+        st.rerun()
+    names = view["agency_names"]
+
+    st.header(w["pending"])
+    if not view["pending"]:
+        st.caption(w["none"])
+    for p in view["pending"]:
+        with st.form(f"drill.decide.{p['key']}.form"):
+            st.markdown(f"**{p['key']}** · {names.get(p['agency'], {}).get(lang(), p['agency'])} · "
+                        f"{w['deadline']} `{format_time(p['deadline_at'])}` · {w['plan']}: `{p['plan']}`")
+            value = _decision_widgets(p, names)
+            if st.form_submit_button(w["decide"]):
+                act(token, "decide", {"key": p["key"], "value": value})
+
+    st.header(w["messages"])
+    acked = {m["payload"]["inject"] for m in view["messages"] if m["kind"] == "ack"}
+    for m in reversed(view["messages"]):
+        if m["kind"] == "inject":
+            pl = m["payload"]
+            st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({pl['from']}, {pl['method']}): {pl[lang()]}")
+            if pl["inject"] not in acked and st.button(f"{w['ack']} {pl['inject']}", key=f"drill.ack.{pl['inject']}"):
+                act(token, "ack", {"inject": pl["inject"]})
+    rows = [{"t": format_time(m["sim_time"]), "kind": m["kind"], "agency": m["agency"],
+             "detail": ", ".join(f"{k}={v}" for k, v in m["payload"].items() if k not in ("zh", "en", "options", "plan"))}
+            for m in reversed(view["messages"]) if m["kind"] != "inject"]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="drill.messages")
+
+    st.header(w["tasks"])
+    st.dataframe(pd.DataFrame(view["tasks"]), hide_index=True, width="stretch", key="drill.tasks")
+    st.header(w["units"])
+    st.dataframe(pd.DataFrame(view["units"]), hide_index=True, width="stretch", key="drill.units")
+
+    if view["incidents"] and not view["clock"]["ended"]:
+        others = [a for a in names if a not in view["agencies"]]
+        with st.form("drill.notify.form"):
+            st.markdown(f"**{w['notify']}**")
+            inc = st.selectbox(w["incident"], view["incidents"], key="drill.notify.incident")
+            src = st.selectbox(w["from"], view["agencies"], key="drill.notify.from")
+            dst = st.selectbox(w["to"], others, key="drill.notify.to", format_func=lambda a: names[a][lang()])
+            if st.form_submit_button(w["notify"]):
+                act(token, "notify", {"incident": inc, "from": src, "to": dst})
+        with st.form("drill.message.form"):
+            st.markdown(f"**{w['message']}**")
+            inc = st.selectbox(w["incident"], view["incidents"], key="drill.message.incident")
+            src = st.selectbox(w["from"], view["agencies"], key="drill.message.from")
+            dst = st.selectbox(w["to"], others, key="drill.message.to", format_func=lambda a: names[a][lang()])
+            kind = st.selectbox(w["kind"], ["request_support", "info"], key="drill.message.kind")
+            text = st.text_area(w["text"], key="drill.message.text")
+            if st.form_submit_button(w["send"]):
+                act(token, "message", {"incident": inc, "from": src, "to": dst, "kind": kind, "text": text})
+
+
+if __name__ == "__main__":  # also runnable as a Streamlit page script
+    render()

@@ -1,0 +1,266 @@
+"""Scenario page (情景): pick or upload a scenario, edit what a planner reasons about, check it quickly.
+
+Edits become ``--set`` overrides (shown, so the same run can be repeated with ``linkage run``); the
+scenario is validated by the CLI's own loader and problems are shown inline, one line each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboards import charts, state
+from dashboards.i18n import agency_names, label, minutes, t, text
+from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
+
+KEY_METRICS = ("t_detect", "t_notify_lead", "t_first_arrival", "t_control", "t_close", "handoff_gap_total", "ownerless_time")
+SOURCES = ("bundled", "upload", "paste")
+
+
+def _source() -> bool:
+    """Choose the scenario; ``False`` when nothing valid is chosen yet (the page stops there)."""
+    ss = st.session_state
+    state.option_widget("scenario.source", list(SOURCES), ss.get(state.CFG_SOURCE, "bundled"))
+    src = st.radio(t("scenario.source"), SOURCES, key="scenario.source", horizontal=True,
+                   format_func={s: t(f"scenario.source_{s}") for s in SOURCES}.__getitem__)
+    state.remember("scenario.source", src)
+    if src == "bundled":
+        lib = list(state.bundled())
+        state.option_widget("scenario.pick", lib, ss.get(state.CFG_BUNDLED, state.default_bundled()))
+        pick = st.selectbox(t("scenario.pick"), lib, key="scenario.pick", format_func={s: label("scenario_name", s) for s in lib}.__getitem__)
+        state.remember("scenario.pick", pick)
+        _switch("bundled", pick, None)
+        return True
+    if src == "upload":
+        f = st.file_uploader(t("scenario.upload"), type=["yaml", "yml"], key="scenario.upload",
+                             max_upload_size=1, help=t("scenario.upload_help", kb=state.MAX_UPLOAD_BYTES // 1024))
+        if f is not None:
+            return _take(f.name, f.getvalue())
+    else:
+        raw = st.text_area(t("scenario.paste"), key="scenario.yaml_text", height=200,
+                           help=t("scenario.upload_help", kb=state.MAX_UPLOAD_BYTES // 1024))
+        if raw.strip():
+            return _take("pasted.yaml", raw.encode("utf-8"))
+    if ss.get(state.CFG_SOURCE) == "upload" and ss.get(state.CFG_UPLOAD):
+        st.caption(t("scenario.using_upload", name=ss[state.CFG_UPLOAD]["name"]))
+        return True
+    st.info(t("scenario.upload_first"))
+    return False
+
+
+def _take(name: str, data: bytes) -> bool:
+    """Validate an uploaded/pasted file; on success it becomes the current scenario."""
+    path, reason = state.write_upload(name, data)
+    if path is None:
+        st.error(t(f"scenario.upload_{reason}", kb=state.MAX_UPLOAD_BYTES // 1024), icon=":material/block:")
+        return False
+    sc, problems = state.validate(path)
+    if problems:
+        st.error(t("scenario.invalid", n=len(problems)), icon=":material/block:")
+        st.code("\n".join(problems), language=None)
+        return False
+    _switch("upload", None, {"name": path.name, "text": data.decode("utf-8")})
+    return True
+
+
+def _switch(source: str, bundled: str | None, upload: dict | None) -> None:
+    """Make a scenario current; a different scenario forgets the old one's edits."""
+    ss = st.session_state
+    ident = (source, bundled or (upload or {}).get("text"))
+    if ss.get("cfg.identity") != ident:
+        if "cfg.identity" in ss:
+            ss[state.CFG_SETS] = []
+            ss[state.CFG_VALUES] = {k: v for k, v in ss.get(state.CFG_VALUES, {}).items() if not _is_knob(k)}
+            for k in [k for k in ss if isinstance(k, str) and _is_knob(k)]:
+                del ss[k]
+        ss["cfg.identity"] = ident
+    ss[state.CFG_SOURCE] = source
+    if bundled is not None:
+        ss[state.CFG_BUNDLED] = bundled
+    if upload is not None:
+        ss[state.CFG_UPLOAD] = upload
+
+
+def _is_knob(key: str) -> bool:
+    return key.startswith("scenario.") and key.split(".")[1] not in ("source", "pick", "upload", "yaml_text", "preview_n", "preview_seed", "preview_run")
+
+
+def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str:
+    lb = k.label
+    if k.group == "desk":
+        return names.get(lb["agency"], lb["agency"])
+    if k.group == "units":
+        return f"{stations.get(lb['station'], lb['station'])} · {label('unit_kind', lb['kind'])}"
+    if k.group == "sensors":
+        return t("scenario.detector_label", kind=label("detector", lb["kind"]), to=names.get(lb["report_to"], label("role", lb["report_to"])))
+    if k.group == "grid_workers":
+        return t("scenario.grid_workers_label") + (f" · {lb['grid']}" if "grid" in lb else "")
+    if k.group == "micro_stations":
+        return stations.get(lb["station"], lb["station"])
+    return t(f"scenario.incident_{lb['what']}", incident=lb["incident"])
+
+
+def _widget(k: Knob, lab: str) -> Any:
+    if k.options:
+        state.option_widget(k.key, list(k.options), k.value)
+    else:
+        state.restore(k.key, k.value)
+    b = k.bounds
+    if k.options and k.group == "incidents" and b is not None:
+        v = st.select_slider(lab, options=list(k.options), key=k.key, format_func={s: t(f"severity.{s}") for s in k.options}.__getitem__)
+    elif k.options:
+        v = st.selectbox(lab, list(k.options), key=k.key)
+    elif b is not None and b.integer:
+        v = st.number_input(lab, min_value=int(b.low) if b.low is not None else None,
+                            max_value=int(b.high) if b.high is not None else None, step=1, key=k.key)
+    elif k.group == "sensors":
+        v = st.slider(lab, min_value=float(b.low), max_value=float(b.high), step=k.step, key=k.key)  # type: ignore[union-attr]
+    else:
+        v = st.number_input(lab, min_value=b.low if b else None, max_value=b.high if b else None,
+                            step=k.step or 1.0, key=k.key)
+    state.remember(k.key, v)
+    return v
+
+
+def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
+    """Channels as an editable table (typical latency, p90, reliability) → ``--set`` overrides."""
+    rows, base = [], []
+    kept = st.session_state.get(state.CFG_VALUES, {}).get("scenario.channels", {})
+    for i, c in enumerate(sc.channels):
+        dist, typical, p90 = latency_parts(c.latency)
+        base.append((dist, typical, p90, c.reliability))
+        ty, p9, rel = kept.get(i, (typical, p90, c.reliability))
+        rows.append({"from": names.get(c.from_, c.from_), "to": names.get(c.to, c.to), "kind": label("channel_kind", c.kind),
+                     "medium": label("medium", c.medium), "dist": label("dist", dist), "typical": ty, "p90": p9, "reliability": rel})
+    df = pd.DataFrame(rows)
+    cols = {"from": st.column_config.TextColumn(t("scenario.ch_from"), disabled=True),
+            "to": st.column_config.TextColumn(t("scenario.ch_to"), disabled=True),
+            "kind": st.column_config.TextColumn(t("scenario.ch_kind"), disabled=True),
+            "medium": st.column_config.TextColumn(t("scenario.ch_medium"), disabled=True),
+            "dist": st.column_config.TextColumn(t("scenario.ch_dist"), disabled=True),
+            "typical": st.column_config.NumberColumn(t("scenario.ch_typical"), min_value=0.0, step=1.0),
+            "p90": st.column_config.NumberColumn(t("scenario.ch_p90"), min_value=0.0, step=1.0),
+            "reliability": st.column_config.NumberColumn(t("scenario.ch_reliability"), min_value=CHANNEL_RELIABILITY.low,
+                                                         max_value=CHANNEL_RELIABILITY.high, step=0.01)}
+    edited = st.data_editor(df, key="scenario.channels", column_config=cols, hide_index=True, num_rows="fixed",
+                            width="stretch")
+    sets, keep = [], {}
+    for i, (dist, typical, p90, rel) in enumerate(base):
+        row = edited.iloc[i]
+        ty = float(row["typical"]) if pd.notna(row["typical"]) else typical
+        p9 = float(row["p90"]) if dist == "lognormal" and pd.notna(row["p90"]) else p90
+        r = float(row["reliability"]) if pd.notna(row["reliability"]) else rel
+        if dist in ("fixed", "lognormal") and (ty != typical or p9 != p90):
+            sets.append(latency_override(i, dist, ty, p9))
+        if r != rel:
+            sets.append(f"channels.{i}.reliability={r}")
+        if (ty, p9, r) != (typical, p90, rel):
+            keep[i] = (ty, p9, r)
+    state.remember("scenario.channels", keep)
+    return sets
+
+
+GROUPS = ("desk", "units", "channels", "sensors", "grid_workers", "micro_stations", "incidents")
+
+
+def _edits(sc: Any) -> list[str]:
+    names = agency_names(sc)
+    stations = {s.id: text(s.name, default=f"{names.get(s.agency, s.agency)} · {s.id}") for s in sc.stations}
+    all_knobs = knobs(sc)
+    sets: list[str] = []
+    st.subheader(t("scenario.edit"))
+    st.caption(t("scenario.edit_help"))
+    tabs = st.tabs([t(f"scenario.group.{g}") for g in GROUPS])
+    for g, tab in zip(GROUPS, tabs):
+        with tab:
+            if g == "channels":
+                sets += _channel_table(sc, names)
+                continue
+            group = [k for k in all_knobs if k.group == g]
+            if not group:
+                st.caption(t("scenario.nothing_here"))
+            cols = st.columns(3)
+            for i, k in enumerate(group):
+                with cols[i % 3]:
+                    v = _widget(k, _knob_label(k, names, stations))
+                over = k.override(v)
+                if over is not None:
+                    sets.append(over)
+    return sets
+
+
+def _preview(choice: state.ScenarioChoice) -> None:
+    st.subheader(t("scenario.preview"))
+    c1, c2, c3 = st.columns([1, 1, 1])
+    state.restore("scenario.preview_n", 30)
+    state.restore("scenario.preview_seed", 7)
+    n = c1.number_input(t("scenario.preview_n"), min_value=2, max_value=1000, step=10, key="scenario.preview_n")
+    seed = c2.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key="scenario.preview_seed")
+    state.remember("scenario.preview_n", n)
+    state.remember("scenario.preview_seed", seed)
+    clicked = c3.button(t("scenario.preview_run"), key="scenario.preview_run", type="primary")
+    args = (choice.hash, None, int(n), int(seed), choice.sets, choice.path)
+    if clicked:
+        st.session_state["cfg.preview"] = args
+    if st.session_state.get("cfg.preview") != args:
+        st.caption(t("scenario.preview_hint"))
+        return
+    with st.spinner(t("common.running")):
+        res = state.cached_run(*args)
+    m = res.summary["metrics"]
+    cards = st.columns(4)
+    for i, name in enumerate(("t_first_arrival", "t_control", "t_close", "handoff_gap_total")):
+        cards[i].metric(t(f"metric.{name}"), f"{minutes(m[name]['mean'])} {t('common.min')}")
+    rows = []
+    for name in KEY_METRICS:
+        s = m.get(name)
+        if s is None or s["mean"] is None:
+            continue
+        ci = s["ci95"]
+        rows.append({t("common.metric"): t(f"metric.{name}"), t("common.mean_min"): round(s["mean"] / 60, 2),
+                     t("common.p90_min"): round(s["p90"] / 60, 2),
+                     t("common.ci95_min"): "—" if ci is None else f"{ci[0] / 60:.2f} – {ci[1] / 60:.2f}"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="scenario.preview_table")
+
+
+def render() -> None:
+    st.title(t("scenario.title"))
+    st.caption(t("scenario.intro"))
+    if not _source():
+        return
+    ss = st.session_state
+    base = state.current_choice()
+    base = state.ScenarioChoice(base.path, base.display, (), *state.validate(base.path))
+    if not base.ok:
+        st.error(t("scenario.invalid", n=len(base.problems)), icon=":material/block:")
+        st.code("\n".join(base.problems), language=None)
+        return
+    sc = base.scenario
+    assert sc is not None
+    st.markdown(f"**{base.display}** — {text(sc.description)}")
+    st.caption(t("scenario.counts", grids=len(sc.city.grid_ids()), agencies=len(sc.agencies), stations=len(sc.stations),
+                 units=sum(u.count for u in sc.units), incidents=len(sc.incidents)))
+    sets = _edits(sc)
+    ss[state.CFG_SETS] = sets
+    choice = state.current_choice()
+    if choice.problems:
+        st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
+        st.code("\n".join(choice.problems), language=None)
+        return
+    if sets:
+        st.caption(t("scenario.sets_help"))
+        st.code("\n".join(f"--set '{s}'" for s in sets), language="bash")
+    else:
+        st.caption(t("scenario.no_edits"))
+    from simulation.world import build_world
+
+    st.subheader(t("map.title"))
+    st.plotly_chart(charts.city_map(build_world(choice.scenario), agency_names(choice.scenario)), key="scenario.map",
+                    width="stretch")
+    _preview(choice)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,353 @@
+"""Master scenario events list (MSEL, 主情景事件清单): the injects of a drill.
+
+An inject (情景注入) is delivered at a scenario time (``T+15:00``) and/or when a condition holds
+("when the plume reaches grid X", "if no cordon by T+15 min"), to one recipient agency, with a text in
+Chinese and English, the actions players are expected to take with time criteria (HSEEP exercise
+evaluation guide; AQ/T 9009 评估) and an optional effect on the simulation (a crowd surge, a hazard
+parameter that changes, an intervention somebody outside the players makes).
+
+Text forms (used by CSV/XLSX columns and accepted in YAML):
+
+- ``time``: ``T+MM:SS``, ``T+H:MM:SS``, ``HH:MM:SS`` or seconds — scenario time since the drill's start.
+- ``trigger``: ``started:TASK`` · ``done:TASK`` · ``notified:AGENCY`` · ``hazard:METRIC>=VALUE`` (or ``<=``)
+  · ``reaches:GRID`` (plume front), each optionally prefixed with ``not`` (``not started:cordon``). The
+  condition is checked at ``time`` (default 0) and then every ``poll_s`` seconds; the inject goes out the
+  first time it holds.
+- ``expected_actions``: ``AGENCY:ACTION<=MINUTES`` items separated by ``;``. ACTION is one of
+  ``response_level``, ``notify_order``, ``settle_owner.TASK``, ``task_order.TASK``, ``intervention.TASK``,
+  ``started.TASK``, ``done.TASK``, ``notify.AGENCY``, ``message``, ``ack`` (acknowledging this inject).
+- ``effect``: items separated by ``;``: ``surge:PERSONS/SECONDS`` (crowd: extra arrivals, e.g. a train),
+  ``set:FIELD=VALUE`` (a hazard parameter from now on), ``intervention:ACTION k=v …`` (a measure taken by
+  somebody outside the drill).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError
+
+from agencies.base import Bilingual, Frozen, Ident
+from scenarios.errors import InputError, Problem
+
+COLUMNS = ("id", "time", "trigger", "incident", "from", "to", "method", "inject_zh", "inject_en",
+           "expected_actions", "effect", "objective", "notes")
+"""MSEL columns (HSEEP: event number, scenario time, from, to, method, inject, expected action, objective)."""
+
+ACTION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention", "started",
+                "done", "notify", "message", "ack")
+_TIME_RE = re.compile(r"^\s*(?:T\s*\+\s*)?(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)\s*$", re.I)
+_EXPECT_RE = re.compile(r"^\s*([A-Za-z][\w\-]*)\s*:\s*([a-z_]+)(?:\.([A-Za-z][\w\-]*))?\s*<=\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$")
+_TRIGGER_RE = re.compile(r"^\s*(not\s+)?(started|done|notified|reaches|hazard)\s*:\s*(.+?)\s*$", re.I)
+_HAZARD_RE = re.compile(r"^([a-z_]+)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)$")
+
+
+def parse_time(v: Any) -> Any:
+    """``T+15:00`` → 900.0; numbers pass through; blank → None."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    if isinstance(v, str):
+        s = v.strip()
+        try:
+            return float(s.removeprefix("T+").removeprefix("t+"))
+        except ValueError:
+            pass
+        m = _TIME_RE.match(s)
+        if m:
+            h, mm, ss = m.groups()
+            if h is None:  # MM:SS
+                return int(mm) * 60 + float(ss)
+            return int(h) * 3600 + int(mm) * 60 + float(ss)
+    raise ValueError(f"{v!r} is not a scenario time (write T+MM:SS, H:MM:SS or seconds)")
+
+
+def format_time(t: float | None) -> str:
+    if t is None:
+        return ""
+    t = int(round(t))
+    return f"T+{t // 3600}:{t % 3600 // 60:02d}:{t % 60:02d}"
+
+
+class ExpectedAction(Frozen):
+    """An action a player agency should take, within ``within_s`` of the inject (时间标准)."""
+
+    agency: Ident
+    action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
+    target: Ident | None = None
+    within_s: Annotated[float, Field(gt=0)]
+
+    @property
+    def label(self) -> str:
+        return f"{self.action}.{self.target}" if self.target else self.action
+
+    def text(self) -> str:
+        return f"{self.agency}:{self.label}<={self.within_s / 60:g}"
+
+
+class Trigger(Frozen):
+    kind: Literal["started", "done", "notified", "reaches", "hazard"]
+    arg: str
+    negate: bool = False
+    op: Literal[">=", "<="] | None = None
+    value: float | None = None
+
+    def text(self) -> str:
+        body = f"{self.arg}{self.op}{self.value:g}" if self.kind == "hazard" else self.arg
+        return ("not " if self.negate else "") + f"{self.kind}:{body}"
+
+
+class Effect(Frozen):
+    kind: Literal["surge", "set", "intervention"]
+    persons: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    over_s: Annotated[float, Field(gt=0, le=3600)] | None = None
+    field: Ident | None = None
+    value: float | str | None = None
+    action: Ident | None = None
+    args: dict[Ident, float | str] = Field(default_factory=dict)
+
+    def text(self) -> str:
+        if self.kind == "surge":
+            return f"surge:{self.persons:g}/{self.over_s:g}"
+        if self.kind == "set":
+            return f"set:{self.field}={self.value}"
+        return "intervention:" + " ".join([self.action or "", *(f"{k}={v}" for k, v in self.args.items())])
+
+
+def _items(v: Any) -> Any:
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [s for s in (x.strip() for x in v.split(";")) if s]
+    return v
+
+
+def _num(s: str) -> float | str:
+    try:
+        return float(s)
+    except ValueError:
+        return s
+
+
+def _expected(v: Any) -> Any:
+    out = []
+    for item in _items(v):
+        if isinstance(item, str):
+            m = _EXPECT_RE.match(item)
+            if not m:
+                raise ValueError(f"expected action {item!r} is not AGENCY:ACTION<=MINUTES (e.g. police:task_order.crowd_control<=10)")
+            agency, action, target, minutes = m.groups()
+            if action not in ACTION_KINDS:
+                raise ValueError(f"expected action {item!r}: unknown action '{action}' (known: {', '.join(ACTION_KINDS)})")
+            item = {"agency": agency, "action": action, "target": target, "within_s": float(minutes) * 60}
+        out.append(item)
+    return out
+
+
+def _trigger(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    if not v.strip():
+        return None
+    m = _TRIGGER_RE.match(v)
+    if not m:
+        raise ValueError(f"trigger {v!r} is not one of started:TASK, done:TASK, notified:AGENCY, reaches:GRID, hazard:METRIC>=VALUE (optionally 'not …')")
+    neg, kind, arg = m.groups()
+    out: dict[str, Any] = {"kind": kind.lower(), "arg": arg, "negate": bool(neg)}
+    if out["kind"] == "hazard":
+        h = _HAZARD_RE.match(arg.replace(" ", ""))
+        if not h:
+            raise ValueError(f"trigger {v!r}: write hazard:METRIC>=VALUE or hazard:METRIC<=VALUE")
+        out.update(arg=h.group(1), op=h.group(2), value=float(h.group(3)))
+    return out
+
+
+def _effects(v: Any) -> Any:
+    out = []
+    for item in _items(v):
+        if isinstance(item, str):
+            kind, _, body = item.partition(":")
+            kind, body = kind.strip(), body.strip()
+            if kind == "surge":
+                persons, _, over = body.partition("/")
+                try:
+                    item = {"kind": "surge", "persons": float(persons), "over_s": float(over or 60)}
+                except ValueError:
+                    raise ValueError(f"effect {item!r}: write surge:PERSONS/SECONDS (e.g. surge:1500/60)") from None
+            elif kind == "set":
+                f, eq, val = body.partition("=")
+                if not eq:
+                    raise ValueError(f"effect {item!r}: write set:FIELD=VALUE")
+                item = {"kind": "set", "field": f.strip(), "value": _num(val.strip())}
+            elif kind == "intervention":
+                words = body.split()
+                if not words:
+                    raise ValueError(f"effect {item!r}: write intervention:ACTION k=v …")
+                args = {}
+                for w in words[1:]:
+                    k, eq, val = w.partition("=")
+                    if not eq:
+                        raise ValueError(f"effect {item!r}: argument {w!r} is not k=v")
+                    args[k] = _num(val)
+                item = {"kind": "intervention", "action": words[0], "args": args}
+            else:
+                raise ValueError(f"effect {item!r}: unknown kind '{kind}' (known: surge, set, intervention)")
+        out.append(item)
+    return out
+
+
+class Inject(Frozen):
+    """One MSEL row (注入): when, to whom, what it says, what players should do, what it changes."""
+
+    id: Ident
+    time: Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(parse_time)] = None
+    trigger: Annotated[Trigger | None, BeforeValidator(_trigger)] = None
+    incident: Ident | None = None
+    """Incident the inject concerns (default: the scenario's primary incident)."""
+    from_: str = Field("controller", alias="from")
+    to: Ident
+    method: str = "phone"
+    text: Bilingual
+    expected: Annotated[list[ExpectedAction], BeforeValidator(_expected)] = Field(default_factory=list)
+    effect: Annotated[list[Effect], BeforeValidator(_effects)] = Field(default_factory=list)
+    objective: str = ""
+    notes: str = ""
+
+    @property
+    def manual(self) -> bool:
+        """Neither a time nor a trigger: the facilitator delivers it by hand."""
+        return self.time is None and self.trigger is None
+
+    def row(self) -> dict[str, str]:
+        return {"id": self.id, "time": format_time(self.time), "trigger": self.trigger.text() if self.trigger else "",
+                "incident": self.incident or "", "from": self.from_, "to": self.to, "method": self.method,
+                "inject_zh": self.text.zh, "inject_en": self.text.en,
+                "expected_actions": "; ".join(e.text() for e in self.expected),
+                "effect": "; ".join(e.text() for e in self.effect), "objective": self.objective, "notes": self.notes}
+
+
+class Msel(Frozen):
+    injects: list[Inject] = Field(default_factory=list)
+
+    def get(self, inject_id: str) -> Inject | None:
+        return next((i for i in self.injects if i.id == inject_id), None)
+
+
+def _row_to_doc(row: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for k, v in row.items():
+        if k is None:
+            continue
+        key = str(k).strip().lower().replace(" ", "_")
+        if isinstance(v, str):
+            v = v.strip()
+        if v is None or v == "":
+            continue
+        doc[key] = v
+    zh, en = doc.pop("inject_zh", None), doc.pop("inject_en", None)
+    if zh is not None or en is not None:
+        doc["text"] = {"zh": str(zh or en), "en": str(en or zh)}
+    if "expected_actions" in doc:
+        doc["expected"] = doc.pop("expected_actions")
+    if "id" in doc:
+        doc["id"] = str(doc["id"])
+    for k in ("objective", "notes", "method", "from", "to", "incident"):
+        if k in doc:
+            doc[k] = str(doc[k])
+    return doc
+
+
+def _validate_rows(rows: list[tuple[int, dict[str, Any]]], name: str) -> Msel:
+    problems: list[Problem] = []
+    injects: list[Inject] = []
+    for line, row in rows:
+        doc = _row_to_doc(row)
+        unknown = [k for k in doc if k not in {"id", "time", "trigger", "incident", "from", "to", "method", "text",
+                                                  "expected", "effect", "objective", "notes"}]
+        for k in unknown:
+            problems.append(Problem(name, line, f"injects[{doc.get('id', line)}].{k}", f"unknown column (known: {', '.join(COLUMNS)})"))
+        if unknown:
+            continue
+        try:
+            injects.append(Inject.model_validate(doc))
+        except ValidationError as e:
+            for err in e.errors(include_url=False):
+                path = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
+                problems.append(Problem(name, line, f"injects[{doc.get('id', line)}].{path}", err["msg"].removeprefix("Value error, ")))
+    seen: set[str] = set()
+    for (line, _), inj in zip(rows, injects):
+        if inj.id in seen:
+            problems.append(Problem(name, line, f"injects[{inj.id}].id", f"inject '{inj.id}' is defined twice"))
+        seen.add(inj.id)
+    if problems:
+        raise InputError(problems)
+    return Msel(injects=injects)
+
+
+def read_msel(path: str | Path) -> Msel:
+    """Read a MSEL from CSV (UTF-8, with or without BOM) or XLSX (first sheet); errors name file:row."""
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise InputError.one(name, None, "", "no such MSEL file")
+    if p.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            ws = load_workbook(p, read_only=True, data_only=True).worksheets[0]
+        except Exception as e:  # a corrupt or non-Excel file: one clear line
+            raise InputError.one(name, None, "", f"not a readable XLSX workbook ({type(e).__name__})") from None
+        it = ws.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(it, [])]
+        rows = [(i, dict(zip(header, r))) for i, r in enumerate(it, start=2) if any(c not in (None, "") for c in r)]
+    elif p.suffix.lower() == ".csv":
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError.one(name, None, "", "not UTF-8 text (save the CSV as UTF-8)") from None
+        reader = csv.DictReader(io.StringIO(text))
+        rows = [(reader.line_num, r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
+    else:
+        raise InputError.one(name, None, "", "a MSEL file must be .csv or .xlsx")
+    return _validate_rows(rows, name)
+
+
+def msel_from_data(items: list[Any], name: str) -> Msel:
+    """A MSEL written inline in a drill YAML (a list of inject mappings)."""
+    rows = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InputError.one(name, None, f"msel[{i}]", "each inject must be a mapping")
+        line = getattr(items, "src", [(name, None)] * len(items))[i][1] if hasattr(items, "src") else None
+        rows.append((line, dict(item)))
+    return _validate_rows(rows, name)
+
+
+def write_msel(msel: Msel, path: str | Path) -> None:
+    """Write CSV (UTF-8 with BOM, so spreadsheet programs show Chinese) or XLSX with the MSEL columns."""
+    p = Path(path)
+    rows = [i.row() for i in msel.injects]
+    tmp = p.with_name(f".{p.name}.tmp")
+    if p.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "MSEL"
+        ws.append(list(COLUMNS))
+        for r in rows:
+            ws.append([r[c] for c in COLUMNS])
+        wb.save(tmp)
+    elif p.suffix.lower() == ".csv":
+        with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(COLUMNS))
+            w.writeheader()
+            w.writerows(rows)
+    else:
+        raise InputError.one(str(path), None, "", "export a MSEL as .csv or .xlsx")
+    tmp.replace(p)

@@ -1,0 +1,252 @@
+"""Bad input through the real ``linkage`` console script (坏输入语料): one clear line, exit 1, nothing written.
+
+Each case runs ``.venv/bin/linkage`` in a subprocess on one broken file of ``tests/corpus/bad`` (each
+breaks exactly one thing; its first line says what) or one broken command line, and checks the contract
+of DESIGN.md: exit code 1; stderr holds exactly one line per problem, reading
+``FILE:LINE: field.path: message`` with FILE as given on the command line and LINE the line where the bad
+value is written (counted by hand in the corpus file, also when the file ``extends`` another); no
+traceback anywhere; the ``--out`` folder and any temporary folder beside it do not exist afterwards.
+
+Files are passed as absolute paths and the working directory is an empty folder, so "as given" is the
+absolute path and anything the CLI (or an injected YAML payload) writes into the working directory is
+caught by comparing the folder before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BAD = REPO / "tests" / "corpus" / "bad"
+LINKAGE = REPO / ".venv" / "bin" / "linkage"
+HRF = REPO / "scenarios" / "library" / "high_rise_fire.yaml"
+TASKS = "incident_types.high_rise_fire.tasks"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: the command (after ``linkage``) and what its single stderr line must say.
+
+    ``args`` and ``where`` may use ``{bad}`` (corpus folder), ``{hrf}`` (the flagship scenario),
+    ``{out}`` (the --out folder), ``{work}`` (cwd) and ``{inp}`` (a folder for files made by the test).
+    ``where`` is what the line starts with (a file or an option); ``line`` the expected line number or
+    ``None`` when no line applies; ``path`` the exact field path (``""`` when there is none).
+    """
+
+    args: tuple[str, ...]
+    where: str
+    line: int | None
+    path: str
+    message: str
+
+
+def run_file(name: str, line: int | None, path: str, message: str, where: str | None = None) -> Case:
+    return Case(("run", f"{{bad}}/{name}", "-n", "2", "--out", "{out}"), where or f"{{bad}}/{name}", line, path, message)
+
+
+def validate_file(name: str, line: int | None, path: str, message: str) -> Case:
+    return Case(("validate", f"{{bad}}/{name}"), f"{{bad}}/{name}", line, path, message)
+
+
+def run_hrf(*extra: str, where: str, path: str, message: str, line: int | None = None) -> Case:
+    return Case(("run", "{hrf}", "-n", "2", "--out", "{out}", *extra), where, line, path, message)
+
+
+FILE_CASES: dict[str, Case] = {
+    # -- YAML itself --------------------------------------------------------------------------------
+    "yaml-unclosed-bracket": run_file("yaml_unclosed_bracket.yaml", 5, "", "expected ',' or ']'"),
+    "yaml-bad-indent": run_file("yaml_bad_indent.yaml", 6, "", "mapping values are not allowed here"),
+    "yaml-duplicate-key": run_file("yaml_duplicate_key.yaml", 5, "", 'duplicate key "horizon"'),
+    "yaml-tab-indent": run_file("yaml_tab_indent.yaml", 5, "", "tab character is used for indentation"),
+    "yaml-alias-bomb": run_file("alias_bomb.yaml", 3, "", "aliases (*a) are not allowed"),
+    "yaml-deep-nesting": run_file("deep_nesting.yaml", 3, "", "nesting is deeper than 64 levels"),
+    "yaml-python-tag": run_file("python_tag.yaml", 3, "", "tag !!python/object/apply:os.system is not allowed"),
+    "empty-file": run_file("empty.yaml", 1, "", "the file is empty"),
+    "top-level-list": run_file("top_level_list.yaml", 1, "", "must be a YAML mapping of fields (got a list)"),
+    "non-utf8": run_file("non_utf8.yaml", 3, "", "not UTF-8 text: byte 0xe9"),
+    # -- extends ------------------------------------------------------------------------------------
+    "extends-cycle": run_file("extends_cycle_a.yaml", 2, "extends", "cycle in extends", where="{bad}/extends_cycle_b.yaml"),
+    "extends-missing-file": run_file("extends_missing.yaml", 2, "extends", "cannot find 'no_such_base.yaml'"),
+    "extends-not-a-name": run_file("extends_not_a_name.yaml", 2, "extends", "must be a file name"),
+    # -- unknown keys, wrong types, bad numbers -----------------------------------------------------
+    "unknown-top-level-key": run_file("unknown_top_level_key.yaml", 3, "horizn", "unknown field"),
+    "unknown-desk-key": run_file("unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"),
+    "wrong-type-horizon": run_file("wrong_type_horizon.yaml", 3, "horizon", "valid number"),
+    "negative-horizon": run_file("negative_horizon.yaml", 3, "horizon", "greater than 0"),
+    "name-not-an-id": run_file("bad_name_id.yaml", 3, "name", "'high rise fire' is not an id"),
+    "nan-latency": run_file("nan_latency.yaml", 4, "channels[0].latency", "finite number (got nan"),
+    "inf-duration": run_file("inf_duration.yaml", 7, f"{TASKS}[cordon].duration", "finite number (got inf"),
+    "negative-fixed-duration": run_file("negative_duration.yaml", 7, f"{TASKS}[cordon].duration.value", "greater than or equal to 0"),
+    "lognormal-p90-below-median": run_file("lognormal_p90_below_median.yaml", 6, "agencies[police].desk.handling",
+                                           "p90 (30.0) must be greater than median (60.0)"),
+    "triangular-low-above-high": run_file("triangular_low_above_high.yaml", 7, f"{TASKS}[fire_attack].setup", "low <= mode <= high"),
+    "unknown-dist-tag": run_file("unknown_dist_tag.yaml", 7, f"{TASKS}[cordon].duration", "tag 'gamma' (dist)"),
+    # -- references ---------------------------------------------------------------------------------
+    "unknown-role": run_file("unknown_role.yaml", 5, "agencies[police].role", "unknown role 'sheriff'"),
+    "unknown-parent": run_file("unknown_parent.yaml", 5, "agencies[housing].parent", "unknown parent 'mayor_office'"),
+    "parent-cycle": run_file("parent_cycle.yaml", 5, "agencies[district_gov].parent", "agency parent chain has a cycle"),
+    "jurisdiction-unknown-street": run_file("jurisdiction_unknown_street.yaml", 5, "agencies[street_S1].jurisdiction[0]", "unknown street 'S9'"),
+    "station-unknown-grid": run_file("station_unknown_grid.yaml", 5, "stations[fs1].grid", "unknown grid 'S9-C1-G1'"),
+    "station-unknown-agency": run_file("station_unknown_agency.yaml", 5, "stations[fs2].agency", "unknown agency 'fire_department'"),
+    "unit-unknown-station": run_file("unit_unknown_station.yaml", 8, "units[4].station", "unknown station 'fs9'"),
+    "channel-unknown-agency": run_file("channel_unknown_agency.yaml", 5, "channels[1].to", "unknown agency 'centre_999'"),
+    "incident-unknown-grid": run_file("incident_unknown_grid.yaml", 5, "incidents[fire1].grid", "unknown grid 'S5-C1-G1'"),
+    "incident-unknown-type": run_file("incident_unknown_type.yaml", 5, "incidents[fire1].type", "unknown type 'high_rise_flood'"),
+    "incident-after-horizon": run_file("onset_after_horizon.yaml", 5, "incidents[fire1].onset", "after the horizon"),
+    "detector-unknown-role": run_file("detector_unknown_role.yaml", 6, "incident_types.high_rise_fire.detection[0].report_to",
+                                      "reports to 'centre_911'"),
+    "task-after-unknown-task": run_file("task_after_unknown.yaml", 7, f"{TASKS}[cordon].after", "unknown task 'fire_attak'"),
+    "task-dag-cycle": run_file("task_dag_cycle.yaml", 7, f"{TASKS}[first_response].after", "task DAG has a cycle"),
+    "task-no-agency-can-do": run_file("task_capability_nobody.yaml", 6, f"{TASKS}[cordon]",
+                                      "needs 'drone_survey', which no agency of the scenario can do"),
+    "task-unit-kind-missing": run_file("task_unit_kind_missing.yaml", 7, f"{TASKS}[cordon].unit", "unit kind 'hovercraft', which no station has"),
+    # The fault is the missing assignment, so the line is in the arrangement file the scenario names.
+    "arrangement-missing-task": run_file("arrangement_missing_task.yaml", 9, "arrangement.incident_types.high_rise_fire.tasks",
+                                         "does not assign task 'resettlement'", where="{bad}/arrangement_missing_task.arr.yaml"),
+    "arrangement-unknown-role": run_file("arrangement_unknown_role.yaml", 13, "arrangement.incident_types.high_rise_fire.tasks.cordon",
+                                         "no agency of the scenario is 'market_regulation'"),
+    # -- the city -----------------------------------------------------------------------------------
+    "city-empty": run_file("city_empty.yaml", 6, "city.explicit.grids", "at least 1 item"),
+    "city-both-layouts": run_file("city_both_layouts.yaml", 3, "city", "exactly one of 'generated' or 'explicit'"),
+    # -- the validate and graph commands on the same files -----------------------------------------
+    "validate-duplicate-key": validate_file("yaml_duplicate_key.yaml", 5, "", 'duplicate key "horizon"'),
+    "validate-unknown-desk-key": validate_file("unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"),
+    "validate-alias-bomb": validate_file("alias_bomb.yaml", 3, "", "aliases (*a) are not allowed"),
+    "validate-task-dag-cycle": validate_file("task_dag_cycle.yaml", 7, f"{TASKS}[first_response].after", "task DAG has a cycle"),
+    "validate-non-utf8": validate_file("non_utf8.yaml", 3, "", "not UTF-8 text"),
+    "graph-unknown-role": Case(("graph", "{bad}/unknown_role.yaml", "--out", "{work}/graph.graphml"),
+                               "{bad}/unknown_role.yaml", 5, "agencies[police].role", "unknown role 'sheriff'"),
+}
+
+CLI_CASES: dict[str, Case] = {
+    "n-zero": Case(("run", "{hrf}", "-n", "0", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got 0)"),
+    "n-negative": Case(("run", "{hrf}", "-n", "-3", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got -3)"),
+    "n-not-a-number": Case(("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"),
+    "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
+    "set-unknown-path": run_hrf("--set", "nosuch.path=1", where="--set", path="nosuch", message="no such field"),
+    "set-unknown-item": run_hrf("--set", "agencies.nosuch.desk.staff=2", where="--set", path="agencies.nosuch", message="no item 'nosuch'"),
+    "set-schema-violation": run_hrf("--set", "agencies.police.desk.staff=0", where="--set", path="agencies[police].desk.staff",
+                                    message="greater than or equal to 1"),
+    "set-without-equals": run_hrf("--set", "horizon", where="--set", path="horizon", message="expected PATH=VALUE"),
+    "set-empty-segment": run_hrf("--set", "agencies..staff=2", where="--set", path="agencies..staff", message="empty segment in path"),
+    "set-into-plain-value": run_hrf("--set", "horizon.x=3", where="--set", path="horizon.x", message="cannot descend into a plain value"),
+    "set-bad-yaml-value": run_hrf("--set", "horizon=[1", where="--set", path="horizon", message="value '[1' is not valid"),
+    "set-nan": run_hrf("--set", "horizon=.nan", where="--set", path="horizon", message="finite number (got nan"),
+    "set-no-incidents": run_hrf("--set", "incidents=[]", where="--set", path="incidents", message="at least one incident"),
+    "arrangement-unknown-name": run_hrf("-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"),
+    "arrangement-file-missing-task": run_hrf("-a", "{bad}/arrangement_missing_task.arr.yaml", where="{bad}/arrangement_missing_task.arr.yaml",
+                                             line=9, path="arrangement.incident_types.high_rise_fire.tasks",
+                                             message="does not assign task 'resettlement'"),
+    "scenario-missing": Case(("run", "{bad}/no_such_scenario.yaml", "-n", "2", "--out", "{out}"), "{bad}/no_such_scenario.yaml", None, "",
+                             "cannot read file: No such file or directory"),
+    "scenario-is-a-folder": Case(("run", "{bad}", "-n", "2", "--out", "{out}"), "{bad}", None, "", "not a file (a folder)"),
+    "zero-byte-file": Case(("run", "{inp}/zero.yaml", "-n", "2", "--out", "{out}"), "{inp}/zero.yaml", 1, "", "the file is empty"),
+    "out-is-a-file": Case(("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt"), "--out", None, "", "exists and is not a folder"),
+    "out-under-a-file": Case(("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt/sub"), "--out", None, "", "is a file, not a folder"),
+}
+
+def _expand(s: str, env: dict[str, Path]) -> str:
+    return s.format(**{k: str(v) for k, v in env.items()})
+
+
+def _snapshot(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
+    work, inp = tmp_path / "work", tmp_path / "in"
+    work.mkdir()
+    inp.mkdir()
+    (inp / "zero.yaml").write_bytes(b"")
+    (work / "existing.txt").write_text("not a folder\n")
+    env = {"bad": BAD, "hrf": HRF, "out": work / "out", "work": work, "inp": inp}
+    before = _snapshot(work)
+    proc = subprocess.run([str(LINKAGE), *(_expand(a, env) for a in case.args)], cwd=work, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    both = proc.stdout + proc.stderr
+    assert "Traceback" not in both, both
+    assert proc.returncode == 1, both
+    lines = proc.stderr.splitlines()
+    assert len(lines) == expected_lines and all(ln.strip() for ln in lines), proc.stderr
+    where = _expand(case.where, env)
+    prefix = f"{where}:{case.line}: " if case.line is not None else f"{where}: "
+    line = lines[0]
+    assert line.startswith(prefix), f"expected to start with {prefix!r}: {line!r}"
+    rest = line[len(prefix):]
+    if case.path:
+        assert rest.startswith(f"{case.path}: "), f"expected field path {case.path!r}: {line!r}"
+    assert case.message in rest, f"expected {case.message!r} in {line!r}"
+    # Nothing written: no --out folder, no temporary folder beside it, no graph, no injected file.
+    assert not (work / "out").exists()
+    assert _snapshot(work) == before, sorted(_snapshot(work) - before)
+
+
+# One representative per kind of fault runs in quick runs (-m "not slow"); every process pays ~1.5 s of
+# imports (scipy via scenarios.hazards), so the full table (~75 processes) is marked slow.
+QUICK = {"yaml-unclosed-bracket", "extends-cycle", "unknown-desk-key", "inf-duration", "unknown-role", "task-dag-cycle",
+         "city-empty", "arrangement-missing-task", "n-zero", "set-schema-violation", "set-unknown-path",
+         "arrangement-unknown-name", "out-is-a-file"}
+
+
+def _params(cases: dict[str, Case]) -> list:
+    return [pytest.param(c, id=k, marks=() if k in QUICK else pytest.mark.slow) for k, c in cases.items()]
+
+
+@pytest.mark.parametrize("case", _params(FILE_CASES))
+def test_bad_file(case: Case, tmp_path: Path) -> None:
+    check(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", _params(CLI_CASES))
+def test_bad_command_line(case: Case, tmp_path: Path) -> None:
+    check(case, tmp_path)
+
+
+def test_validate_reports_each_file_on_its_own_line(tmp_path: Path) -> None:
+    """Two single-fault files → exactly two lines, one per file, in the order given."""
+    case = Case(("validate", "{bad}/negative_horizon.yaml", "{bad}/unknown_role.yaml"), "{bad}/negative_horizon.yaml", 3, "horizon",
+                "greater than 0")
+    check(case, tmp_path, expected_lines=2)
+    proc = subprocess.run([str(LINKAGE), "validate", str(BAD / "negative_horizon.yaml"), str(BAD / "unknown_role.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    second = proc.stderr.splitlines()[1]
+    assert second.startswith(f"{BAD / 'unknown_role.yaml'}:5: agencies[police].role: "), second
+
+
+def test_relative_path_is_echoed_as_given(tmp_path: Path) -> None:
+    """Run from the repository with a relative path: the line starts with that same relative path."""
+    rel = "tests/corpus/bad/unknown_desk_key.yaml"
+    out = tmp_path / "out"
+    proc = subprocess.run([str(LINKAGE), "run", rel, "-n", "2", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stderr.splitlines() == [f"{rel}:6: agencies[police].desk.staf: unknown field"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_python_tag_is_never_executed(tmp_path: Path) -> None:
+    """The !!python/object/apply payload would create ``linkage_pwned_marker`` in the working directory."""
+    proc = subprocess.run([str(LINKAGE), "validate", str(BAD / "python_tag.yaml")], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert not (tmp_path / "linkage_pwned_marker").exists()
+    assert "python/object/apply" in proc.stderr
+
+
+def test_quick_subset_names_real_cases() -> None:
+    assert QUICK <= set(FILE_CASES) | set(CLI_CASES)
+
+
+def test_corpus_is_complete() -> None:
+    """≥ 25 broken files, each saying on its first line what is broken, and each exercised by a case."""
+    files = sorted(p.name for p in BAD.glob("*.yaml"))
+    assert len(files) >= 25
+    used = " ".join(" ".join((*c.args, c.where)) for c in (*FILE_CASES.values(), *CLI_CASES.values()))
+    for name in files:
+        assert f"{{bad}}/{name}" in used, f"{name} is not used by any case"
+        first = (BAD / name).read_bytes().split(b"\n", 1)[0]
+        assert first.startswith(b"# Broken"), f"{name}: first line should say what is broken"
+    assert len(FILE_CASES) + len(CLI_CASES) >= 35

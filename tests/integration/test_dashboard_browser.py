@@ -1,0 +1,137 @@
+"""End-to-end: the real Streamlit server in headless Chromium (Debian's /usr/bin/chromium via Playwright).
+
+Starts ``python -m streamlit run dashboards/app.py`` on a free loopback port, opens the app, goes to
+the compare page through the sidebar, runs a comparison of two arrangements with a small N, checks that
+the metric cards, the comparison table and the charts appear with no exception on the page, and saves
+a screenshot to ``test-artifacts/compare.png``. Skips only when /usr/bin/chromium is absent
+(``make test`` installs it: ``apt-get install -y chromium fonts-noto-cjk``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboards" / "app.py"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+WAIT_MS = 120_000
+"""Upper bound for anything to appear (a shared 2-core machine can be slow); passing runs take seconds."""
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium fonts-noto-cjk); browser test skipped")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def test_compare_runs_in_a_real_browser(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(server + "/")
+            page.locator(".st-key-lang").wait_for()  # the entry file ran: language toggle in the sidebar
+            expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
+            page.get_by_role("link", name="对比").click()
+            expect(page.get_by_role("heading", name="对比职责安排")).to_be_visible(timeout=WAIT_MS)
+            arms = page.locator(".st-key-compare-arrangements")
+            expect(arms).to_contain_text("行业牵头", timeout=WAIT_MS)  # the default pair: sectoral lead vs unified command
+            expect(arms).to_contain_text("统一指挥", timeout=WAIT_MS)
+            n = page.locator(".st-key-compare-n input")
+            n.fill("20")
+            n.press("Enter")
+            expect(n).to_have_value("20", timeout=WAIT_MS)
+            page.wait_for_timeout(500)  # let the rerun for the new N finish before pressing the button
+            page.locator(".st-key-compare-run button").click()
+            cards = page.locator("[data-testid='stMetric']")
+            expect(cards.first).to_be_visible(timeout=WAIT_MS)
+            expect(cards.nth(3)).to_be_visible(timeout=WAIT_MS)  # at least four metric cards
+            expect(page.get_by_text("首车到场").first).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=WAIT_MS)
+            expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_attached(timeout=WAIT_MS)
+            expect(page.locator(".st-key-compare-download_report button")).to_be_visible(timeout=WAIT_MS)
+            assert page.locator("[data-testid='stException']").count() == 0
+            page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside; show more of it
+            page.wait_for_timeout(2000)  # charts finish drawing
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "compare.png"))
+            assert (ARTIFACTS / "compare.png").stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def test_language_toggle_relabels_choices_in_the_browser(server: str) -> None:
+    """A browser keeps a select widget's choice by its label: after the switch the choices must still
+    show, in the new language (this is browser state, which AppTest does not see)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(server + "/")
+            expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
+            source = page.locator(".st-key-scenario-source")
+            expect(source.get_by_role("radio", name="内置情景库")).to_be_checked(timeout=WAIT_MS)
+            expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot('- combobox "情景": 高层住宅火灾', timeout=WAIT_MS)
+            page.locator(".st-key-lang").get_by_text("English").click()
+            expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=WAIT_MS)
+            expect(source.get_by_role("radio", name="Bundled library")).to_be_checked(timeout=WAIT_MS)
+            expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot(
+                '- combobox "Scenario": High-rise residential fire', timeout=WAIT_MS)
+            expect(page.get_by_role("link", name="Compare")).to_be_visible(timeout=WAIT_MS)
+            assert page.locator("[data-testid='stException']").count() == 0
+        finally:
+            browser.close()

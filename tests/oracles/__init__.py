@@ -1,0 +1,1 @@
+"""Exact analytic oracles that simulation results are checked against (queueing: Erlang, hypercube)."""
