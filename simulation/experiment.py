@@ -130,15 +130,19 @@ class Collector:
         return reps, _table(self.inc), _table(self.hand), _table(self.task)
 
 
+INT_COLUMNS = {"replication", "level"}
+BOOL_COLUMNS = {"mutual_aid", "escalated", "censored"}
+FLOAT_COLUMNS = {*TASK_STAGES, *GAP_PARTS, *INCIDENT_COLUMNS, "gap"}
+
+
 def _table(cols: dict[str, list]) -> pa.Table:
-    fields = []
-    for k, v in cols.items():
-        sample = next((x for x in v if x is not None), None)
-        typ = (pa.bool_() if isinstance(sample, bool) else pa.int64() if isinstance(sample, int) and k in ("replication", "level")
-               else pa.float64() if isinstance(sample, (int, float)) or k in TASK_STAGES or k in GAP_PARTS or k in INCIDENT_COLUMNS
-               else pa.string())
-        fields.append(pa.field(k, typ))
-    return pa.table(cols, schema=pa.schema(fields))
+    """Columns with fixed types (never guessed from the data), so that tables of different runs,
+    slices or sweep points — an all-null or empty column included — always concatenate."""
+    def typ(k: str) -> pa.DataType:
+        return (pa.int64() if k in INT_COLUMNS else pa.bool_() if k in BOOL_COLUMNS
+                else pa.float64() if k in FLOAT_COLUMNS else pa.string())
+
+    return pa.table(cols, schema=pa.schema([pa.field(k, typ(k)) for k in cols]))
 
 
 def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: World | None = None,
