@@ -10,22 +10,9 @@ Notebook API::
 
 from __future__ import annotations
 
-from typing import Any
-
 from scenarios.loader import load_scenario
+from simulation.compare import compare  # the function, not the module of the same name
 from simulation.experiment import RunResult, run
+from simulation.sweep import sweep
 
 __all__ = ["RunResult", "compare", "load_scenario", "run", "sweep"]
-
-
-def __getattr__(name: str) -> Any:
-    # compare and sweep pull in scipy.stats / dask: imported on first use, not with every CLI start.
-    if name == "compare":
-        from simulation.compare import compare
-
-        return compare
-    if name == "sweep":
-        from simulation.sweep import sweep
-
-        return sweep
-    raise AttributeError(f"module 'simulation' has no attribute {name!r}")
