@@ -17,7 +17,7 @@ from rich.table import Table
 
 from scenarios.errors import InputError
 
-_out = Console()
+_out = Console(soft_wrap=True)
 _err = Console(stderr=True)
 
 
