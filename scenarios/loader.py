@@ -171,6 +171,12 @@ def _list_index(node: list, seg: str) -> int | None:
 # -- validation errors → lines -------------------------------------------------------------------------
 
 
+UNION_TAGS = frozenset({"fixed", "exponential", "lognormal", "triangular", "uniform", "empirical",  # dist
+                        "fire", "plume", "crowd",  # hazard models
+                        "function-after", "function-before"})
+"""Segments pydantic adds to an error location for tagged unions; they name no key of the document."""
+
+
 def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
     """Walk ``loc`` through the Src tree; return (file, line, readable path) of the deepest match."""
     node, src, names = doc, (default, None), []
@@ -185,7 +191,7 @@ def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
             label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else seg
             names[-1:] = [f"{names[-1]}[{label}]"] if names else [f"[{label}]"]
             node = item
-        elif isinstance(seg, str) and seg in ("fixed", "exponential", "lognormal", "triangular", "uniform", "empirical", "function-after", "function-before"):
+        elif isinstance(seg, str) and seg in UNION_TAGS:
             continue  # union tags pydantic adds to the location
         elif seg == "value" and isinstance(node, (int, float)) and not isinstance(node, bool):
             continue  # a bare number is shorthand for {dist: fixed, value: N}: the path ends at the number

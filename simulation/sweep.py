@@ -363,14 +363,25 @@ def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: st
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if old is not None:
         _check_resume(old, manifest, out)
-    else:
-        _atomic_bytes(out / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
-    _atomic_table(out / "points" / f"sweep={sweep_id}" / "points.parquet", _points_table(des, seeds))
+    n_workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    with _executor(n_workers, scheduler, executor) as pool:  # an unreachable scheduler fails before any write
+        if old is None:
+            _atomic_bytes(out / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+        _atomic_table(out / "points" / f"sweep={sweep_id}" / "points.parquet", _points_table(des, seeds))
+        result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, scenario_path, pool, progress)
+    result.wall_seconds = time.perf_counter() - t0
+    return result
+
+
+def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], replications: int, batch: int,
+                    docs: dict, scenario_path: Path, pool: tuple[cf.Executor, Callable[[dict], Any]],
+                    progress: bool | Callable[[SweepStatus], None] | None) -> SweepResult:
+    """List what is done (parts, recorded failures), then run only the missing tasks."""
     for tmp in out.rglob(".*.tmp"):  # left by a killed run
         tmp.unlink(missing_ok=True)
 
     failed = {int(p.stem.split("=", 1)[1]): json.loads(p.read_text(encoding="utf-8"))["error"]
-              for p in (out / "errors").glob("point=*.json")} if old is not None else {}
+              for p in (out / "errors").glob("point=*.json")}
     for k in failed:
         _drop_point(out, sweep_id, k)
     done = _parts_done(out, sweep_id)
@@ -384,16 +395,14 @@ def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: st
         left[t.point] += 1
     status = SweepStatus(replications * len(des.points) - sum(t.count for t in todo), replications * len(des.points),
                          sum(1 for k, n in left.items() if n == 0 and k not in failed), len(failed), len(des.points))
-    _run_tasks(todo, docs, scenario_path, out, sweep_id, des, workers, scheduler, executor, progress, status, left, result)
-    result.wall_seconds = time.perf_counter() - t0
+    _run_tasks(todo, docs, scenario_path, out, sweep_id, des, pool, progress, status, left, result)
     return result
 
 
 def _run_tasks(todo: list[Task], docs: dict, scenario_path: Path, out: Path, sweep_id: str, des: Design,
-               workers: int | None, scheduler: str | None, executor: cf.Executor | None,
-               progress: bool | Callable[[SweepStatus], None] | None, status: SweepStatus,
-               left: dict[int, int], result: SweepResult) -> None:
-    n_workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+               pool: tuple[cf.Executor, Callable[[dict], Any]], progress: bool | Callable[[SweepStatus], None] | None,
+               status: SweepStatus, left: dict[int, int], result: SweepResult) -> None:
+    ex, share = pool
     callback = progress if callable(progress) else None
     bar = _progress_bar(None if callable(progress) else progress)
     path_s = str(scenario_path.resolve())
@@ -401,7 +410,7 @@ def _run_tasks(todo: list[Task], docs: dict, scenario_path: Path, out: Path, swe
     def status_text() -> str:
         return f"points {status.points_done}/{status.points_total} done · {status.points_failed} failed"
 
-    with _executor(n_workers, scheduler, executor) as (ex, share), bar:
+    with bar:
         shared = {k: share(doc) for k, doc in docs.items()}
         bar_task = bar.add_task("sweep", total=status.replications_total, completed=status.replications_done, status=status_text())
         futures: dict[cf.Future, Task] = {ex.submit(evaluate, t, shared[t.arrangement], path_s): t for t in todo}

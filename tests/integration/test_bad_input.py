@@ -58,6 +58,11 @@ def run_hrf(*extra: str, where: str, path: str, message: str, line: int | None =
 
 
 FILE_CASES: dict[str, Case] = {
+    # -- hazard parameters (issue 3): the same one-line errors as the rest of the schema ----------
+    "hazard-negative-leak-rate": run_file("hazard_negative_leak_rate.yaml", 6, "incidents[leak1].hazard.release_rate_kg_s", "greater than 0"),
+    "hazard-unknown-chemical": run_file("hazard_unknown_chemical.yaml", 6, "incidents[leak1].hazard.chemical", "unknown chemical 'xenon'"),
+    "hazard-unknown-stability": run_file("hazard_unknown_stability.yaml", 6, "incidents[leak1].hazard.stability", "unknown stability class 'G'"),
+    "hazard-density-above-max": run_file("hazard_density_above_max.yaml", 6, "incidents[crowd1].hazard.initial_density", "less than or equal to 5.4"),
     # -- YAML itself --------------------------------------------------------------------------------
     "yaml-unclosed-bracket": run_file("yaml_unclosed_bracket.yaml", 5, "", "expected ',' or ']'"),
     "yaml-bad-indent": run_file("yaml_bad_indent.yaml", 6, "", "mapping values are not allowed here"),
@@ -188,7 +193,7 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
 
 # One representative per kind of fault runs in quick runs (-m "not slow"); every process pays ~1.5 s of
 # imports (scipy via scenarios.hazards), so the full table (~75 processes) is marked slow.
-QUICK = {"yaml-unclosed-bracket", "extends-cycle", "unknown-desk-key", "inf-duration", "unknown-role", "task-dag-cycle",
+QUICK = {"hazard-unknown-chemical", "yaml-unclosed-bracket", "extends-cycle", "unknown-desk-key", "inf-duration", "unknown-role", "task-dag-cycle",
          "city-empty", "arrangement-missing-task", "n-zero", "set-schema-violation", "set-unknown-path",
          "arrangement-unknown-name", "out-is-a-file"}
 
