@@ -118,6 +118,7 @@ def run_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Run seed (same seed, same results).")] = 0,
     set_: SetOpt = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (replications/incidents/handoffs/tasks.parquet, summary.json).")] = None,
+    routine_records: Annotated[str, typer.Option("--routine-records", help="full: keep every routine incident's records; summary: fold them into tallies (bounded memory for long runs).")] = "full",
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
     from simulation.experiment import run
@@ -127,12 +128,15 @@ def run_cmd(
         raise _fail("-n", "replications", f"must be at least 1 (got {n})")
     if seed < 0:
         raise _fail("--seed", "seed", f"must be non-negative (got {seed})")
+    if routine_records not in ("full", "summary"):
+        raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
     _check_out(out)
     sc = load_scenario(scenario, arrangement, set_ or ())
     world = build_world(sc, str(scenario))
     with _progress(n, "replications") as prog:
         task = prog.add_task("run", total=n)
-        result = run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k))
+        result = run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
+                     keep_routine=routine_records == "full")
     if out is not None:
         result.write(out)
     print_summary(result.summary)

@@ -29,6 +29,7 @@ from simulation.policy import AutomaticPolicy, IncidentView, Policy
 from simulation.records import DeskUse, IncidentRecord, TaskRecord, UnitUse
 from simulation.arrivals import draw_stream
 from simulation.rng import Streams
+from simulation.routine import RoutineTally
 from simulation.world import Unit, World
 
 NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
@@ -107,7 +108,8 @@ class IncidentState:
 class Replication:
     """One replication: build processes, run to the horizon, collect records."""
 
-    def __init__(self, world: World, seed: int, replication: int, policy: Policy | None = None, trace: bool = False) -> None:
+    def __init__(self, world: World, seed: int, replication: int, policy: Policy | None = None, trace: bool = False,
+                 keep_routine: bool = True) -> None:
         sc = world.scenario
         self.world, self.sc, self.trace = world, sc, trace
         self.env = CountingEnvironment()
@@ -121,6 +123,9 @@ class Replication:
         self.tasks: list[TaskRecord] = []
         self.unit_uses: list[UnitUse] = []
         self.states: list[IncidentState] = []
+        # keep_routine=False: routine incidents are folded into a tally when they close (bounded memory).
+        self.routine: RoutineTally | None = None if keep_routine else RoutineTally()
+        self._open_routine: dict[str, IncidentState] = {}
 
     # -- run ----------------------------------------------------------------------------------------
 
@@ -144,6 +149,12 @@ class Replication:
         for t in self.tasks:
             if t.status != "done":
                 t.status = "abandoned"
+        for st in self._open_routine.values():  # routine incidents still open at the horizon
+            for t in st.tasks.values():
+                if t.status != "done":
+                    t.status = "abandoned"
+            self.routine.add(st.rec, list(st.tasks.values()), self.sc.horizon)  # type: ignore[union-attr]
+        self._open_routine.clear()
         for st in self.states:
             if st.hazard is not None:
                 st.rec.outcomes = dict(st.hazard.outcomes(self.sc.horizon - st.spec.onset))
@@ -226,17 +237,23 @@ class Replication:
         arr = sc.arrangement
         ia = arr.incident_types[spec.type]
         rec = IncidentRecord(spec.id, spec.type, spec.grid, spec.onset)
-        self.incidents.append(rec)
+        tally = self.routine is not None and spec.stream is not None
+        if not tally:
+            self.incidents.append(rec)
         lead = w.resolve(ia.lead, spec.grid)
         relay = w.resolve(arr.relay, spec.grid) if arr.relay else lead
         st = IncidentState(spec, rec, IncidentView(spec.id, spec.type, spec.grid, spec.severity, 0.0), lead or "", relay or "")
         rec.lead = lead
-        self.states.append(st)
+        if tally:
+            self._open_routine[spec.id] = st
+        else:
+            self.states.append(st)
         for t in itype.tasks:
             st.done[t.id] = env.event()
             # Every task has a record from the start: one never reached ends 'abandoned', not missing.
             st.tasks[t.id] = TaskRecord(spec.id, t.id)
-            self.tasks.append(st.tasks[t.id])
+            if not tally:
+                self.tasks.append(st.tasks[t.id])
         if spec.onset and not started:
             yield env.timeout(spec.onset)
         if spec.hazard is not None:
@@ -389,6 +406,9 @@ class Replication:
         st.done[task.id].succeed(env.now)
         if all(e.triggered for e in st.done.values()):
             st.rec.t_close = env.now
+            if spec.id in self._open_routine:
+                del self._open_routine[spec.id]
+                self.routine.add(st.rec, list(st.tasks.values()), self.sc.horizon)  # type: ignore[union-attr]
         if units:
             self._release(units, st, rec, spec.grid)
 
@@ -486,7 +506,8 @@ class Replication:
         grid = w.citymap.index[grid_id]
         for u in units:
             back = float(w.travel[u.station_row, grid])
-            self.unit_uses.append(UnitUse(u.name, st.spec.id, rec.task, rec.unit_assigned, rec.arrived, env.now + back))
+            if self.routine is None or st.spec.stream is None:
+                self.unit_uses.append(UnitUse(u.name, st.spec.id, rec.task, rec.unit_assigned, rec.arrived, env.now + back))
             env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))
 
     def _unit_back(self, unit: Unit) -> None:

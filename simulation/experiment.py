@@ -147,8 +147,12 @@ def _table(cols: dict[str, list]) -> pa.Table:
 
 def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: World | None = None,
         policy_factory: Callable[[World], Policy] | None = None, progress: Callable[[int], None] | None = None,
-        keep_last: bool = False, first_replication: int = 0) -> RunResult:
-    """Run ``replications`` independent replications; replication ``r`` draws from streams keyed by (seed, r)."""
+        keep_last: bool = False, first_replication: int = 0, keep_routine: bool = True) -> RunResult:
+    """Run ``replications`` independent replications; replication ``r`` draws from streams keyed by (seed, r).
+
+    ``keep_routine=False`` folds routine (stream) incidents into tallies instead of keeping their records:
+    memory stays bounded for a year of routine load, and incidents/handoffs/tasks list primary incidents only.
+    """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     world = world or build_world(scenario)
@@ -157,7 +161,7 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
     last = None
     for r in range(first_replication, first_replication + replications):
         policy = policy_factory(world) if policy_factory else None
-        rep = Replication(world, seed, r, policy, trace=keep_last).run()
+        rep = Replication(world, seed, r, policy, trace=keep_last, keep_routine=keep_routine).run()
         col.add(r, seed, rep)
         last = rep
         if progress is not None:

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from simulation.engine import Replication
+from simulation.routine import RoutineTally
 
 TIME_METRICS = ("t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close")
 HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "ownerless_time")
@@ -38,7 +39,7 @@ def replication_metrics(rep: Replication) -> dict[str, float | None]:
     sc = rep.sc
     primary = sc.primary_incident()
     if primary is None:
-        return _stream_metrics(rep)
+        return rep.routine.metrics() if rep.routine is not None else _stream_metrics(rep)
     inc = next(r for r in rep.incidents if r.incident == primary.id)
     onset = primary.onset
     out: dict[str, float | None] = {m: _val(getattr(inc, m) - onset) for m in TIME_METRICS}
@@ -62,20 +63,18 @@ def replication_metrics(rep: Replication) -> dict[str, float | None]:
 
 
 def _stream_metrics(rep: Replication) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for m in TIME_METRICS:
-        xs = [getattr(i, m) - i.t_start for i in rep.incidents if not math.isnan(getattr(i, m))]
-        out[m] = float(np.mean(xs)) if xs else None
-    gaps = [censored_gap(t, rep.sc.horizon)[0] for t in rep.tasks if (t.is_handoff or t.escalated) and not math.isnan(t.available)]
-    n_inc = max(len(rep.incidents), 1)
-    out["handoff_gap_total"] = float(sum(gaps)) / n_inc if rep.incidents else None
-    out["handoff_gap_max"] = float(max(gaps)) if gaps else None
-    out["handoff_count"] = float(len(gaps)) / n_inc if rep.incidents else None
-    out["ownerless_time"] = float(sum(t.ownerless_time for t in rep.tasks)) / n_inc if rep.incidents else None
+    """Means over all incidents — the same tally the engine keeps when it drops routine records."""
+    tally = RoutineTally()
+    by_incident: dict[str, list] = {}
+    for t in rep.tasks:
+        by_incident.setdefault(t.incident, []).append(t)
+    for inc in rep.incidents:
+        tally.add(inc, by_incident.get(inc.incident, []), rep.sc.horizon)
+    out = tally.metrics()
+    waits = [i.queue_wait for i in rep.incidents if not math.isnan(i.queue_wait)]
+    out["waited_fraction"] = float(np.mean([w > 0 for w in waits])) if waits else None
     for m in HAZARD_METRICS:
         out[m] = None
-    out["incidents"] = float(len(rep.incidents))
-    out["mutual_aid_fraction"] = (sum(i.mutual_aid for i in rep.incidents) / len(rep.incidents)) if rep.incidents else None
     return out
 
 
