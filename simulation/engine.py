@@ -285,11 +285,12 @@ class Replication:
         self._notified_event(st, receiver).succeed(env.now)
         if receiver == lead:
             rec.t_notify_lead = env.now
+        yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
         service = self._intake_service(receiver)
         if service is not None and service != st.relay:
-            # 119/110/120 alert the service they dispatch for at once, whatever the relay does.
+            # Once verified, 119/110/120 alert the service they dispatch for, whatever the relay does
+            # (the same verification delay applies to every notice, so no arrangement gets a head start).
             env.process(self._notify(st, receiver, service))
-        yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
         rec.level = yield from self._decide(self.policy.response_level(view))
 
