@@ -8,10 +8,11 @@ element that an arrangement's routes never touch gives *identical* results pair 
 
 Two mechanisms of the engine decide who degrades gracefully, and the tests pin both:
 
-* **the intake centre alerts its own service at once** (``intake_direct``: 119 → fire brigade over the
-  radio, in parallel with the relay). A second route to the fire brigade — the platform, the bureau —
-  makes a dead radio cheap; a relay that itself reaches the fire brigade through 119 and the same radio
-  (the street office) does not;
+* **the intake centre alerts its own service itself** (``intake_direct``: 119 → fire brigade over the
+  radio, in parallel with the relay, once the case is verified — the same verification every notice
+  waits for, so it is no head start). A relay with its own channel to the fire brigade — the platform,
+  the bureau — makes a dead radio cheap; a relay that itself reaches the fire brigade through 119 and
+  the same radio (the street office) does not;
 * **fan-out**: a serial phone list stalls at an unanswered desk, so every agency phoned after it waits;
   parallel copy-notify (抄告) only delays the tasks the empty desk owns.
 

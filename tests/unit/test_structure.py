@@ -5,7 +5,9 @@ Graph (fixed latencies; desk handling in brackets):
     district_gov [50] —100— fire / police / street [20]
 Relay = incident lead = fire; health is reachable only through police, the street only through the
 district government — so those two desks are single points of failure for them. With the police as relay,
-119 still alerts its own service (the fire brigade) directly (``intake_direct``).
+119 still alerts its own service (the fire brigade) directly (``intake_direct``). Expected latencies leave out
+the receiver's verification (核实): the engine makes every notice wait for it, the direct alert included, so it
+is common to every route and does not change which is quicker (pinned against the engine below).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from simulation.structure import cut_desks, indicators, weighted_graph
 from simulation.world import build_world
 
 
-def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=()):
+def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=(), verify=0):
     doc = {
         "name": "tiny", "description": {"zh": "小", "en": "tiny"}, "horizon": 7200,
         "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
@@ -47,7 +49,7 @@ def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fir
                 "triage_transport": {"lead": ["health"]}, "resettlement": {"lead": ["street_office"]}}}},
         },
         "incident_types": {"fire_t": {
-            "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "centre_119"}],
+            "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "centre_119"}], "verify": verify,
             "tasks": [{"id": "fire_attack", "duration": 100}, {"id": "cordon", "duration": 100},
                       {"id": "triage_transport", "after": ["fire_attack"], "duration": 100},
                       {"id": "resettlement", "after": ["cordon"], "duration": 100}]}},
@@ -131,7 +133,7 @@ def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
 
 def test_intake_centre_alerts_its_own_service_directly(tmp_path):
     """Relay = police: every notice goes c119 → fire → police (80 s) and out again — except the fire
-    brigade's, which 119 alerts at once over its radio (15 s); so the relay is no single point of failure
+    brigade's, which 119 alerts itself over its radio (15 s); so the relay is no single point of failure
     for the fire brigade, but still is for everyone else."""
     ind = indicators(tiny(tmp_path, relay="police"))
     rows = {r["target"]: r for r in ind["notification"]}
@@ -162,3 +164,21 @@ def test_task_level_informed_agencies_are_notification_targets(tmp_path):
     rows = {r["target"]: r for r in ind["notification"]}
     # c119 → fire (15), fire → gov over the both-ways command channel (100 + 50)
     assert rows["gov"]["hops"] == 2 and rows["gov"]["expected_latency"] == pytest.approx(15 + 150)
+
+
+def test_direct_alert_waits_for_verification_like_the_relays_notice(tmp_path):
+    """The engine side of the structural latencies above: 119's direct alert leaves after the same
+    verification as the relay's notice, so a relay that is not the fire brigade buys it no head start.
+    Fixed times: report at 60 s (c119's desk takes 0), verification 100 s, radio 10 s, fire's desk 5 s →
+    the fire brigade hears at 175 s whether it is the relay (lead relays) or is alerted directly (police
+    relay). Before verification applied to the direct alert it heard at 75 s under the police relay."""
+    from simulation.experiment import run
+
+    def fire_notified(world) -> list[float]:
+        """When the lead (the fire brigade) heard, per replication."""
+        return run(world.scenario, 2, seed=1, world=world).incidents.column("t_notify_lead").to_pylist()
+
+    assert fire_notified(tiny(tmp_path, verify=100)) == [175.0, 175.0]                 # fire is the relay
+    assert fire_notified(tiny(tmp_path, relay="police", verify=100)) == [175.0, 175.0]  # direct alert
+    # … and the verification really is in both: without it the same routes take 75 s
+    assert fire_notified(tiny(tmp_path, relay="police")) == [75.0, 75.0]

@@ -1,0 +1,412 @@
+"""Sweep explorer (参数扫描浏览): one sweep folder made by ``linkage sweep`` — its manifest, the points with
+their factor values, each point's mean and 95 % interval of a metric against a factor, the failed points,
+and the design's own analysis from :mod:`simulation.analysis` (Sobol' indices, tornado, Spearman; PRIM
+for a target the planner types). Tables download as CSV.
+
+Reads only: nothing is written into the sweep folder (``linkage analyze`` writes its files there; this
+page composes the same functions in memory). Loads are cached by the folder and a signature of its
+files, so a sweep that is still running shows new points on the next rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboards import state
+from dashboards.charts import PALETTE, _layout
+from dashboards.i18n import label, t
+from dashboards.views.compare import is_time
+from scenarios.errors import InputError
+
+DEFAULT_FOLDER = "out"  # where docs/sweeps.md puts its sweeps (--out out/staffing), relative to the working folder
+MANIFEST = "manifest.json"
+MAX_DEPTH, MAX_FOUND = 4, 200  # bound the search for sweeps under a folder the planner types
+NOT_METRICS = {"sweep", "point", "replication", "seed", "arrangement", "events_processed"}
+NEEDED = ("sweep", "design", "factors", "factor_specs", "points", "seed", "replications")
+COMMAND = "linkage sweep SCENARIO --vary PATH=SPEC --out {folder}/NAME"
+
+
+# -- reading a sweep ------------------------------------------------------------------------------------------
+
+
+def find_sweeps(root: Path, max_depth: int = MAX_DEPTH, limit: int = MAX_FOUND) -> list[Path]:
+    """Sweep folders (holding ``manifest.json``) under ``root``, at most ``max_depth`` levels down.
+
+    A sweep's own sub-folders hold thousands of ``point=k`` parts and never another sweep: not entered.
+    """
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if MANIFEST in filenames:
+            found.append(here)
+            dirnames[:] = []
+        elif len(here.relative_to(root).parts) >= max_depth:
+            dirnames[:] = []
+        else:
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if len(found) >= limit:
+            break
+    return sorted(found)
+
+
+def signature(folder: Path) -> tuple[int, int, int, int]:
+    """What changes when a sweep grows or is resumed: the manifest's mtime and size, parts, failures."""
+    m = (folder / MANIFEST).stat()
+    parts = sum(1 for _ in folder.glob("replications/sweep=*/point=*/part-*.parquet"))
+    errors = sum(1 for _ in folder.glob("errors/point=*.json"))
+    return m.st_mtime_ns, m.st_size, parts, errors
+
+
+@st.cache_data(max_entries=state.CACHE_ENTRIES, show_spinner=False)
+def load(folder: str, sig: tuple) -> tuple[dict, pd.DataFrame, list[dict]]:
+    """(manifest, replications with factor columns, failed points) — ``sig`` only keys the cache."""
+    from simulation.results import load_sweep
+    from simulation.sweep import read_manifest
+
+    out = Path(folder)
+    manifest = read_manifest(out)
+    lacking = [k for k in NEEDED if k not in manifest] if isinstance(manifest, dict) else list(NEEDED)
+    if lacking:
+        raise InputError.one(str(out / MANIFEST), None, lacking[0], "missing: not a manifest written by linkage sweep")
+    if not all(isinstance(p, dict) and "point" in p and isinstance(p.get("values"), dict) for p in manifest["points"]) \
+            or not all(isinstance(s, dict) and "path" in s for s in manifest["factor_specs"]):
+        raise InputError.one(str(out / MANIFEST), None, "points", "malformed: not a manifest written by linkage sweep")
+    errors = []
+    for p in sorted(out.glob("errors/point=*.json"), key=lambda p: int(p.stem.split("=", 1)[1])):
+        info = json.loads(p.read_text(encoding="utf-8"))
+        errors.append({"point": int(info["point"]), "values": info.get("values", {}), "error": str(info.get("error", ""))})
+    return manifest, load_sweep(out), errors
+
+
+def metrics_of(df: pd.DataFrame, factors: list[str]) -> list[str]:
+    """Numeric result columns, in the run contract's order (as ``simulation.analysis.point_means`` takes them)."""
+    return [c for c in df.columns if c not in NOT_METRICS and c not in factors and pd.api.types.is_numeric_dtype(df[c])]
+
+
+def shown(v: Any) -> Any:
+    return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else json.dumps(v, ensure_ascii=False)
+
+
+def point_stats(manifest: dict, df: pd.DataFrame, metric: str | None, errors: list[dict]) -> pd.DataFrame:
+    """One row per design point: point, run_seed, factor values, status, replications, mean and 95 % CI
+    of ``metric`` (its own unit; ``simulation.metrics.summarize``, a t-interval over non-null values)."""
+    from simulation.metrics import summarize
+
+    factors = [s["path"] for s in manifest["factor_specs"]]
+    failed = {e["point"] for e in errors}
+    groups = dict(tuple(df.groupby("point"))) if not df.empty else {}
+    rows = []
+    for p in manifest["points"]:
+        k = int(p["point"])
+        g = groups.get(k)
+        n_rep = 0 if g is None else len(g)
+        status = "failed" if k in failed else "pending" if n_rep == 0 else "done" if n_rep >= manifest["replications"] else "partial"
+        row = {"point": k, "run_seed": p.get("run_seed"), **{f: shown(p["values"].get(f)) for f in factors},
+               "status": status, "replications": n_rep}
+        if "arrangement" not in factors and g is not None and "arrangement" in g:
+            row["arrangement"] = g["arrangement"].iloc[0]
+        s = summarize([None if pd.isna(v) else float(v) for v in g[metric]]) if metric and g is not None else {"n": 0}
+        row.update(mean=s.get("mean"), ci_low=(s.get("ci95") or [None, None])[0], ci_high=(s.get("ci95") or [None, None])[1])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def factor_frame(points: list[dict], factors: list[Any]) -> pd.DataFrame:
+    """The design's factor values as PRIM takes them (numeric, or category text), as ``analyze`` builds them."""
+    return pd.DataFrame({f.path: [p[f.path] if f.numeric or isinstance(p[f.path], str) else json.dumps(p[f.path])
+                                  for p in points] for f in factors})
+
+
+def design_analysis(manifest: dict, y: np.ndarray) -> tuple[str, pd.DataFrame | None, str | None]:
+    """(kind, table, problem key) of the design's own method on per-point means ``y`` (NaN where none)."""
+    from simulation.analysis import sobol_indices, tornado
+    from simulation.designs import parse_factors
+
+    factors = parse_factors(manifest["factors"])
+    points = [p["values"] for p in manifest["points"]]
+    kind = manifest["design"]
+    if kind == "sobol":
+        if np.isnan(y).any():
+            return "sobol", None, "sweep.sobol_missing"
+        return "sobol", sobol_indices(y, [f.path for f in factors], calc_second_order=manifest.get("calc_second_order", False),
+                                      seed=manifest["seed"]), None
+    if kind == "grid":
+        return "tornado", tornado(points, y, factors), None
+    X, ok = factor_frame(points, factors), ~np.isnan(y)
+    rows = [{"factor": f.path, "spearman": pd.Series(X[f.path][ok]).corr(pd.Series(y[ok]), method="spearman")}
+            for f in factors if f.numeric]
+    return "spearman", pd.DataFrame(rows, columns=["factor", "spearman"]), None
+
+
+# -- figures --------------------------------------------------------------------------------------------------
+
+
+def means_chart(table: pd.DataFrame, x: str, colour: str | None, metric: str, scale: float, lines: bool) -> go.Figure:
+    """Per-point means with 95 % error bars against factor ``x``; one trace per value of ``colour``."""
+    fig = go.Figure()
+    have = table[table["mean"].notna()]
+    groups = [(label("metric", metric), have)] if not colour else [(str(k), g) for k, g in have.groupby(colour, sort=True)]
+    for i, (name, g) in enumerate(groups):
+        g = g.sort_values([x, "point"])
+        mean = g["mean"].to_numpy(float) / scale
+        lo, hi = g["ci_low"].to_numpy(float) / scale, g["ci_high"].to_numpy(float) / scale
+        hover = [f"{t('sweep.col_point')} {k} · {t('sweep.col_n')} {n}" for k, n in zip(g["point"], g["replications"])]
+        fig.add_trace(go.Scatter(x=g[x].tolist(), y=mean.tolist(), name=name, mode="lines+markers" if lines else "markers",
+                                 error_y=dict(type="data", symmetric=False, array=(hi - mean).tolist(), arrayminus=(mean - lo).tolist()),
+                                 marker=dict(color=PALETTE[i % len(PALETTE)], size=9), hovertext=hover))
+    unit = t("common.min") if scale == 60 else None
+    what = label("metric", metric)
+    fig.update_xaxes(title=x)
+    fig.update_yaxes(title=t("common.with_unit", what=what, unit=unit) if unit else what)
+    fig.update_layout(legend_title_text=colour or "")
+    return _layout(fig, t("sweep.chart_title", metric=what))
+
+
+def analysis_chart(kind: str, table: pd.DataFrame, metric: str, scale: float) -> go.Figure:
+    what = label("metric", metric)
+    fig = go.Figure()
+    if kind == "sobol":
+        for i, idx in enumerate(("S1", "ST")):
+            fig.add_trace(go.Bar(y=table["factor"].tolist(), x=table[idx].tolist(), orientation="h", name=t(f"sweep.{idx.lower()}"),
+                                 error_x=dict(type="data", array=table[f"{idx}_conf"].tolist()), marker_color=PALETTE[i]))
+        fig.update_layout(barmode="group")
+        fig.update_xaxes(title=t("sweep.sobol_axis"))
+        return _layout(fig, t("sweep.sobol_title", metric=what))
+    if kind == "tornado":
+        base = table["baseline"].to_numpy(float) / scale
+        for i, side in enumerate(("low", "high")):
+            fig.add_trace(go.Bar(y=table["factor"].tolist(), x=(table[f"at_{side}"].to_numpy(float) / scale - base).tolist(),
+                                 base=base.tolist(), orientation="h", name=t(f"sweep.col_at_{side}"), marker_color=PALETTE[i]))
+        fig.update_layout(barmode="overlay")
+        fig.update_yaxes(autorange="reversed")
+        unit = t("common.min") if scale == 60 else None
+        fig.update_xaxes(title=t("common.with_unit", what=what, unit=unit) if unit else what)
+        return _layout(fig, t("sweep.tornado_title", metric=what))
+    fig.add_trace(go.Bar(y=table["factor"].tolist(), x=table["spearman"].tolist(), orientation="h", name=t("sweep.col_spearman"),
+                         marker_color=PALETTE[0]))
+    fig.update_xaxes(title=t("sweep.col_spearman"), range=[-1, 1])
+    return _layout(fig, t("sweep.spearman_title", metric=what))
+
+
+# -- page sections --------------------------------------------------------------------------------------------
+
+
+def csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode("utf-8-sig")  # BOM: spreadsheet programs then read Chinese text right
+
+
+def choose_folder() -> Path | None:
+    """The sweep folder typed (or picked among those found under it); an inline message when there is none."""
+    state.restore("sweep.folder", DEFAULT_FOLDER)
+    typed = st.text_input(t("sweep.folder"), key="sweep.folder", help=t("sweep.folder_help", command="linkage sweep --out")).strip()
+    state.remember("sweep.folder", typed)
+    root = Path(typed or ".").expanduser()
+    if not root.exists():
+        if typed == DEFAULT_FOLDER:
+            st.info(t("sweep.none_yet", folder=typed, command=COMMAND.format(folder=typed)))
+        else:
+            st.error(t("sweep.missing", folder=typed), icon=":material/block:")
+        return None
+    if not root.is_dir():
+        st.error(t("sweep.not_folder", folder=typed), icon=":material/block:")
+        return None
+    if (root / MANIFEST).is_file():
+        return root
+    found = [p.relative_to(root).as_posix() for p in find_sweeps(root)]
+    if not found:
+        st.error(t("sweep.not_sweep", folder=typed, file=MANIFEST), icon=":material/block:")
+        return None
+    state.option_widget("sweep.pick", found, found[0])
+    pick = st.selectbox(t("sweep.pick"), found, key="sweep.pick", help=t("sweep.pick_help", n=len(found)))
+    state.remember("sweep.pick", pick)
+    return root / pick
+
+
+def show_manifest(m: dict, stats: pd.DataFrame) -> None:
+    st.subheader(t("sweep.manifest"))
+    design = label("design", m["design"]) + (f" · {t('sweep.field.samples')} {m['samples']}" if m.get("samples") else "")
+    rows = [("sweep", m["sweep"]), ("scenario", m.get("scenario", "")), ("scenario_hash", m.get("scenario_hash", "")),
+            ("design", design)]
+    rows += [(("factor", i + 1), expr) for i, expr in enumerate(m["factors"])]
+    rows += [("seed", str(m["seed"])), ("common_seeds", t("common.yes") if m.get("common_seeds") else t("common.no")),
+             ("replications", str(m["replications"])), ("points", str(len(m["points"]))),
+             ("version", str(m.get("version", ""))), ("created", str(m.get("created", "")))]
+    names = [t("sweep.field.factor", i=k[1]) if isinstance(k, tuple) else t(f"sweep.field.{k}") for k, _ in rows]
+    st.dataframe(pd.DataFrame({t("sweep.field_col"): names, t("sweep.value_col"): [str(v) for _, v in rows]}),
+                 hide_index=True, key="sweep.manifest", width="stretch")
+    counts = stats["status"].value_counts()
+    st.caption(t("sweep.progress", done=int(counts.get("done", 0)), total=len(stats), failed=int(counts.get("failed", 0)),
+                 waiting=int(counts.get("pending", 0) + counts.get("partial", 0))))
+
+
+def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, scale: float) -> None:
+    st.subheader(t("sweep.points"))
+    st.caption(t("sweep.points_help"))
+    fmt = lambda v: "—" if v is None or pd.isna(v) else f"{v / scale:.2f}"  # noqa: E731
+    view = pd.DataFrame({t("sweep.col_point"): stats["point"], t("sweep.col_seed"): stats["run_seed"]})
+    for f in factors:
+        view[f] = stats[f].astype(str)
+    view[t("sweep.col_status")] = [t(f"sweep.status.{s}") for s in stats["status"]]
+    view[t("sweep.col_n")] = stats["replications"]
+    if metric:
+        view[t("sweep.col_mean")] = [fmt(v) for v in stats["mean"]]
+        view[t("sweep.col_ci")] = [f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(stats["ci_low"], stats["ci_high"])]
+    st.dataframe(view, hide_index=True, key="sweep.points", width="stretch")
+    raw = stats.rename(columns={c: f"{metric}_{c}" for c in ("mean", "ci_low", "ci_high")}) if metric else stats
+    st.download_button(t("sweep.download_points"), csv(raw), file_name="points.csv", mime="text/csv", key="sweep.download_points")
+
+
+def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: str, scale: float) -> None:
+    state.option_widget("sweep.x", factors, factors[0])
+    c1, c2 = st.columns(2)
+    x = c1.selectbox(t("sweep.x"), factors, key="sweep.x")
+    state.remember("sweep.x", x)
+    colours = [""] + [f for f in factors if f != x] + (["arrangement"] if "arrangement" in stats and "arrangement" not in factors else [])
+    state.option_widget("sweep.colour", colours, next((f for f in factors if f != x), ""))
+    names = {c: t("sweep.colour_none") if not c else t("sweep.colour_arrangement") if c == "arrangement" else c for c in colours}
+    colour = c2.selectbox(t("sweep.colour"), colours, key="sweep.colour", format_func=names.__getitem__)
+    state.remember("sweep.colour", colour)
+    if stats["mean"].notna().sum() == 0:
+        st.info(t("sweep.no_values", metric=label("metric", metric)))
+        return
+    fig = means_chart(stats, x, colour or None, metric, scale, lines=manifest["design"] == "grid")
+    st.plotly_chart(fig, key="sweep.chart", width="stretch")
+
+
+def show_failed(errors: list[dict], factors: list[str]) -> None:
+    st.subheader(t("sweep.failed"))
+    if not errors:
+        st.caption(t("sweep.failed_none"))
+        return
+    table = pd.DataFrame([{"point": e["point"], **{f: shown(e["values"].get(f)) for f in factors}, "error": e["error"]} for e in errors])
+    view = table.rename(columns={"point": t("sweep.col_point"), "error": t("sweep.col_error")})
+    st.dataframe(view, hide_index=True, key="sweep.failed", width="stretch")
+    with st.expander(t("sweep.failed_lines", n=len(errors))):
+        st.code("\n".join(f"point={e['point']}: {e['error']}" for e in errors), language=None)
+    st.download_button(t("sweep.download_failed"), csv(table), file_name="failed_points.csv", mime="text/csv",
+                       key="sweep.download_failed")
+
+
+COLS = {"factor": "col_factor", "S1": "s1", "S1_conf": "col_s1_conf", "ST": "st", "ST_conf": "col_st_conf", "low": "col_low",
+        "high": "col_high", "baseline_level": "col_baseline_level", "at_low": "col_at_low", "at_high": "col_at_high",
+        "baseline": "col_baseline", "swing": "col_swing", "spearman": "col_spearman"}
+
+
+def show_analysis(manifest: dict, stats: pd.DataFrame, metric: str, scale: float) -> None:
+    st.subheader(t("sweep.analysis"))
+    y = stats["mean"].to_numpy(dtype=float)
+    kind, table, problem = design_analysis(manifest, y)
+    if np.isnan(y).any():
+        st.caption(t("sweep.left_out", n=int(np.isnan(y).sum())))
+    if problem:
+        st.warning(t(problem, n=int(np.isnan(y).sum())), icon=":material/warning:")
+    elif table is not None and not table.empty:
+        st.caption(t(f"sweep.{kind}_help"))
+        st.plotly_chart(analysis_chart(kind, table, metric, scale), key="sweep.analysis_chart", width="stretch")
+        view = table.copy()
+        if kind == "tornado":
+            for c in ("at_low", "at_high", "baseline", "swing"):
+                view[c] = view[c] / scale
+        view = view.astype({c: str for c in ("low", "high", "baseline_level") if c in view})
+        st.dataframe(view.rename(columns={c: t(f"sweep.{k}") for c, k in COLS.items()}).round(3), hide_index=True,
+                     key="sweep.analysis_table", width="stretch")
+        st.download_button(t("sweep.download_analysis"), csv(table), file_name=f"{kind}_{metric}.csv", mime="text/csv",
+                           key="sweep.download_analysis")
+    else:
+        st.info(t("sweep.no_numeric"))
+    show_prim(manifest, y, metric, scale)
+
+
+def prim_rule(boxes: pd.DataFrame, box: int) -> str:
+    """A box as a rule in the chosen language (``Box.rule`` joins with an English "and")."""
+    parts = []
+    for r in boxes[boxes["box"] == box].itertuples():
+        if r.values is not None and isinstance(r.values, str):
+            parts.append(f"{r.factor} ∈ {{{r.values}}}")
+        elif pd.isna(r.low):
+            parts.append(f"{r.factor} ≤ {r.high:g}")
+        elif pd.isna(r.high):
+            parts.append(f"{r.factor} ≥ {r.low:g}")
+        else:
+            parts.append(f"{r.low:g} ≤ {r.factor} ≤ {r.high:g}")
+    return t("sweep.and").join(parts) or t("sweep.everywhere")
+
+
+def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
+    from simulation.analysis import misses, parse_target, prim
+    from simulation.designs import parse_factors
+
+    st.markdown(f"**{t('sweep.prim_title')}**")
+    state.restore("sweep.target", "")
+    text = st.text_input(t("sweep.target"), key="sweep.target", placeholder="<= 8", help=t("sweep.target_help")).strip()
+    state.remember("sweep.target", text)
+    if not text:
+        return
+    try:
+        op, value = parse_target(text)
+    except InputError:
+        st.error(t("sweep.bad_target", text=text), icon=":material/block:")
+        return
+    ok = ~np.isnan(y)
+    miss = misses(y[ok], (op, value * scale))  # typed in the shown unit (minutes for times), compared in the stored one
+    st.caption(t("sweep.target_misses", miss=int(miss.sum()), n=int(ok.sum()), metric=label("metric", metric), op=op, value=f"{value:g}"))
+    if not miss.any() or miss.all():
+        st.info(t("sweep.prim_all" if miss.any() else "sweep.prim_none"))
+        return
+    factors = parse_factors(manifest["factors"])
+    res = prim(factor_frame([p["values"] for p in manifest["points"]], factors)[ok], miss)
+    if res.summary.empty:  # fewer than two misses: PRIM does not draw a box around a single point
+        st.info(t("sweep.prim_no_box"))
+        return
+    summary = res.summary.assign(rule=[prim_rule(res.boxes, b) for b in res.summary["box"]])
+    view = pd.DataFrame({t("sweep.col_box"): summary["box"], t("sweep.col_rule"): summary["rule"],
+                         t("sweep.col_coverage"): summary["coverage"].round(3), t("sweep.col_density"): summary["density"].round(3),
+                         t("sweep.col_mass"): summary["mass"].round(3), t("sweep.col_points"): summary["points"]})
+    st.caption(t("sweep.prim_help"))
+    st.dataframe(view, hide_index=True, key="sweep.prim", width="stretch")
+    st.download_button(t("sweep.download_prim"), csv(res.boxes.merge(res.summary.drop(columns="rule"), on="box")),
+                       file_name=f"prim_{metric}.csv", mime="text/csv", key="sweep.download_prim")
+
+
+def render() -> None:
+    st.title(t("sweep.title"))
+    st.caption(t("sweep.intro"))
+    folder = choose_folder()
+    if folder is None:
+        return
+    try:
+        manifest, df, errors = load(str(folder), signature(folder))
+    except (InputError, OSError, ValueError, KeyError, TypeError) as e:  # a damaged folder: say so, in one place
+        st.error(t("sweep.unreadable", folder=str(folder)), icon=":material/block:")
+        st.code("\n".join(state.problem_lines(e)) if isinstance(e, InputError) else f"{type(e).__name__}: {e}", language=None)
+        return
+    factors = [s["path"] for s in manifest["factor_specs"]]
+    metrics = metrics_of(df, factors)
+    metric = None
+    if metrics:
+        state.option_widget("sweep.metric", metrics, "t_first_arrival" if "t_first_arrival" in metrics else metrics[0])
+        metric = st.selectbox(t("common.metric"), metrics, key="sweep.metric", format_func={m: label("metric", m) for m in metrics}.__getitem__)
+        state.remember("sweep.metric", metric)
+    scale = 60.0 if metric and is_time(metric) else 1.0
+    stats = point_stats(manifest, df, metric, errors)
+    show_manifest(manifest, stats)
+    if metric is None:
+        st.info(t("sweep.no_results"))
+    else:
+        show_chart(stats, manifest, factors, metric, scale)
+    show_points(stats, factors, metric, scale)
+    show_failed(errors, factors)
+    if metric is not None:
+        show_analysis(manifest, stats, metric, scale)
+
+
+if __name__ == "__main__":
+    render()
