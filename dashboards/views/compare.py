@@ -24,7 +24,7 @@ from scenarios.errors import InputError
 from simulation.compare import HIGHER_IS_BETTER
 from scenarios.loader import load_scenario
 
-CARD_METRICS = ("t_first_arrival", "t_control", "t_close", "handoff_gap_total", "ownerless_time", "casualties")
+CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
 DEFAULT_ARMS = ("sectoral_lead", "unified_command")
 
