@@ -61,8 +61,9 @@ class Arrangement(Frozen):
     grid_model: GridModel = "parallel"
     dispatch: DispatchRule = "own_agency"
     intake_direct: bool = True
-    """The intake centre (119/110/120) alerts the service it dispatches for at once, in parallel with the
-    relay — as every command centre does; ``false`` makes even the centre's own service wait for the relay."""
+    """Once the report is verified, the intake centre (119/110/120) alerts the service it dispatches for,
+    in parallel with the relay — as every command centre does; ``false`` makes even the centre's own
+    service wait for the relay."""
     platform: bool = False
     """One operations platform in use (一网统管): channels whose medium is ``platform`` carry messages.
     Without it those channels are not part of the coordination graph."""
