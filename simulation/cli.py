@@ -14,6 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from simulation.console import make_console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -23,8 +25,8 @@ from scenarios.schema import Scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = make_console()
+err_console = make_console(stderr=True)
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 ArrangementOpt = Annotated[Optional[str], typer.Option("-a", "--arrangement", help="Arrangement name or YAML file (overrides the scenario's).")]

@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from simulation.console import make_console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -21,8 +23,8 @@ from agencies.diff import ALL, CELL_NAMES, diff_rows, responsibility_matrix
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_arrangement
 
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = make_console()
+err_console = make_console(stderr=True)
 
 MINUTE_METRICS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
 SHARE_METRICS = ("controlled",)

@@ -9,11 +9,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from simulation.console import make_console
 from rich.table import Table
 
 from scenarios.errors import InputError
 
-out = Console()
+out = make_console()
 DirOpt = Annotated[Optional[Path], typer.Option("--dir", help="Folder of drill sessions (default: $LINKAGE_DRILL_DIR or ./drills).")]
 
 

@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -41,7 +38,7 @@ from scipy import stats
 from scenarios.errors import InputError
 from scenarios.loader import load_scenario
 from scenarios.schema import Scenario
-from simulation.experiment import RunResult, package_version, run
+from simulation.experiment import RunResult, atomic_folder, package_version, run
 from simulation.metrics import NOT_METRICS, summarize
 from simulation.records import GAP_PARTS, TASK_STAGES
 from simulation.structure import indicators
@@ -121,21 +118,13 @@ class ComparisonResult:
 
     def write(self, out: str | Path) -> None:
         """The files of DESIGN.md for all arms plus comparison/attribution — all or nothing."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
+        with atomic_folder(out) as tmp:
             for name in ("replications", "incidents", "handoffs", "tasks"):
                 pq.write_table(self.table(name), tmp / f"{name}.parquet")
             pq.write_table(self.comparison, tmp / "comparison.parquet")
             pq.write_table(self.attribution, tmp / "attribution.parquet")
             (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, ensure_ascii=False, default=_json),
                                               encoding="utf-8")
-            out.mkdir(exist_ok=True)
-            for f in tmp.iterdir():
-                os.replace(f, out / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _json(x: object) -> object:

@@ -12,10 +12,11 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -57,18 +58,26 @@ class RunResult:
 
     def write(self, out: str | Path) -> None:
         """Write every file into a temporary folder first, then move them in: nothing partial is left."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
+        with atomic_folder(out) as tmp:
             for name in ("replications", "incidents", "handoffs", "tasks"):
                 pq.write_table(getattr(self, name), tmp / f"{name}.parquet")
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), encoding="utf-8")
-            out.mkdir(exist_ok=True)
-            for f in tmp.iterdir():
-                os.replace(f, out / f.name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; on success move its files into ``out``, on failure leave
+    nothing behind — the 'nothing partial' rule for every command that writes outputs."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        out.mkdir(exist_ok=True)
+        for f in tmp.iterdir():
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Collector:

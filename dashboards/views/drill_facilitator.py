@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.views.drill_player import W as PW
-from dashboards.views.drill_player import act, client, header, join_form, lang, language_toggle
+from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle
 from simulation.drill.msel import format_time
 
 W = {
@@ -50,17 +50,10 @@ def render() -> None:
     language_toggle()
     w, pw = W[lang()], PW[lang()]
     st.title(w["title"])
-    auth = join_form("control", ("facilitator", "evaluator", "observer"))
-    if auth is None:
+    joined = joined_view("control", ("facilitator", "evaluator", "observer"))
+    if joined is None:
         return
-    token = auth["token"]
-    try:
-        view = client().view(token)
-    except ValueError as e:
-        st.error(str(e))
-        st.session_state.pop("drill.control.auth", None)
-        return
-    header(view)
+    token, view = joined
     if st.button(pw["refresh"], key="drill.control.refresh"):
         st.rerun()
     running = not view["read_only"] and not view["clock"]["ended"]

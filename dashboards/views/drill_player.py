@@ -89,6 +89,21 @@ def join_form(prefix: str, roles: tuple[str, ...]) -> dict | None:
     return None
 
 
+def joined_view(prefix: str, roles: tuple[str, ...]) -> tuple[str, dict] | None:
+    """Join (or stay joined) and fetch this seat's view from the server; ``None`` until that works."""
+    auth = join_form(prefix, roles)
+    if auth is None:
+        return None
+    try:
+        view = client().view(auth["token"])
+    except ValueError as e:
+        st.error(str(e))
+        st.session_state.pop(f"drill.{prefix}.auth", None)
+        return None
+    header(view)
+    return auth["token"], view
+
+
 def act(token: str, action: str, payload: dict) -> None:
     try:
         client().act(token, action, payload)
@@ -140,17 +155,10 @@ def render() -> None:
     language_toggle()
     w = W[lang()]
     st.title(w["title"])
-    auth = join_form("player", ("player",))
-    if auth is None:
+    joined = joined_view("player", ("player",))
+    if joined is None:
         return
-    token = auth["token"]
-    try:
-        view = client().view(token)
-    except ValueError as e:
-        st.error(str(e))
-        st.session_state.pop("drill.player.auth", None)
-        return
-    header(view)
+    token, view = joined
     c1, c2 = st.columns(2)
     if c1.button(w["refresh"], key="drill.refresh"):
         st.rerun()
