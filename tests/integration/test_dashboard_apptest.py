@@ -105,8 +105,10 @@ def english_only_labels() -> list[str]:
     return sorted(pieces)
 
 
-def assert_language(at: AppTest, lang: str) -> None:
-    texts = visible_texts(at)
+def assert_language(at: AppTest, lang: str, clean=lambda s: s) -> None:  # noqa: ANN001 - text filter
+    """No English label left in zh-CN, no Chinese left in en; ``clean`` strips what both languages share
+    (a page's own data, such as field paths)."""
+    texts = [s for s in (clean(s) for s in visible_texts(at)) if s]
     assert len(texts) > 10
     if lang == "zh-CN":
         left = sorted({p for p in english_only_labels() for s in texts if p in s})

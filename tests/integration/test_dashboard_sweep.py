@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import ASCII_ALLOWED, CJK, LANG_NAMES, english_only_labels, visible_texts  # as every page
+from test_dashboard_apptest import ASCII_ALLOWED, visible_texts  # as every page
+from test_dashboard_apptest import assert_language as assert_page_language
 
 from simulation.analysis import sobol_indices, tornado
 from simulation.designs import parse_factors
@@ -91,14 +92,7 @@ def assert_language(at: AppTest, lang: str) -> None:
     """``test_dashboard_apptest.assert_language`` with the factor paths taken out of each text first: they
     are field names of the scenario file, the same in both languages (``units.0.count`` contains the
     English label piece "units"); the rest of every text is still checked."""
-    texts = [s for s in (_drop_paths(s) for s in visible_texts(at)) if s]
-    assert len(texts) > 10
-    if lang == "zh-CN":
-        left = sorted({p for p in english_only_labels() for s in texts if p in s})
-        assert not left, f"English labels left in zh-CN: {left[:10]}"
-    else:
-        left = sorted({s for s in texts if CJK.search(s) and s not in LANG_NAMES})
-        assert not left, f"Chinese text left in en: {left[:10]}"
+    assert_page_language(at, lang, clean=_drop_paths)
 
 
 def _drop_paths(text: str, data: tuple[str, ...] = ()) -> str:
