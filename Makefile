@@ -19,6 +19,8 @@ setup: $(STAMP)
 
 run: setup
 	$(VENV)/bin/linkage run scenarios/library/high_rise_fire.yaml -n 200 --seed 7 --out $(OUT)
+	@echo "Next: compare arrangements with '$(VENV)/bin/linkage compare scenarios/library/high_rise_fire.yaml -a sectoral_lead -a integrated_grid',"
+	@echo "or open the planner dashboard with '$(VENV)/bin/linkage dashboard'."
 
 # Debian packages the browser tests need (headless Chromium, CJK fonts). Installed when missing and
 # we are root with apt-get; otherwise the browser tests skip with a message saying why.
