@@ -313,6 +313,16 @@ class Replication:
             for a in order:
                 yield from self._notify(st, st.relay, a)
 
+    # -- public messaging (extension point for drills and other policies) --------------------------
+
+    def copy_notify(self, st: IncidentState, src: str, dst: str) -> simpy.Process:
+        """Start a copy-notification (抄告) of incident ``st`` from ``src`` to ``dst`` along the graph."""
+        return self.env.process(self._notify(st, src, dst))
+
+    def message(self, src: str, dst: str) -> Generator:
+        """A message from ``src`` to ``dst`` along the quickest channels (latency, loss, desks): ``yield from`` it."""
+        yield from self._send(src, dst)
+
     def _intake_service(self, receiver: str) -> str | None:
         """The service an intake centre dispatches for (its parent: 119 → fire), if the arrangement lets it."""
         if not self.sc.arrangement.intake_direct or self.world.graph.graph.nodes[receiver]["kind"] != "centre":

@@ -302,11 +302,11 @@ class DrillSession:
 
     def _apply_notify(self, body: dict) -> None:
         st = self.policy._state(body["incident"])
-        self.rep.env.process(self.rep._notify(st, body["from"], body["to"]))
+        self.rep.copy_notify(st, body["from"], body["to"])
 
     def _apply_message(self, body: dict) -> None:
         def carry() -> Any:
-            yield from self.rep._send(body["from"], body["to"])
+            yield from self.rep.message(body["from"], body["to"])
             self.policy._record("message", f"delivered:{body['id']}", body["to"], body, actor=body["from"])
             self.policy.attention = True
 
