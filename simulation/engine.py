@@ -96,6 +96,7 @@ class IncidentState:
     done: dict[str, simpy.Event] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    alerted: set[str] = field(default_factory=set)  # services an intake centre has already alerted
     hazard: Any = None
 
     @property
@@ -199,19 +200,30 @@ class Replication:
             if desk.uses is not None:
                 desk.uses.append(DeskUse(agency, start, self.env.now, desk.staff))
 
-    def _send(self, src: str, dst: str) -> Generator:
+    def _send(self, src: str, dst: str, st: IncidentState | None = None) -> Generator:
         path = self.world.graph.path(src, dst)
         if path is None:
             # No channel at all: the message never arrives; the run records the consequence.
             yield self.env.event()
         for hop in path or ():
             yield from self._hop(hop)
+            if st is not None and hop.dst != dst:
+                self._passing_intake(st, hop.dst)
+
+    def _passing_intake(self, st: IncidentState, centre: str) -> None:
+        """A case relayed *through* 119/110/120 is taken there like any call: the centre alerts its service."""
+        service = self._intake_service(centre)
+        if service is None or service in st.alerted:
+            return
+        st.alerted.add(service)
+        if not self._notified_event(st, service).triggered:
+            self.env.process(self._notify(st, centre, service))
 
     def _notify(self, st: IncidentState, src: str, dst: str) -> Generator:
         ev = self._notified_event(st, dst)
         if ev.triggered:
             return
-        yield from self._send(src, dst)
+        yield from self._send(src, dst, st)
         if not ev.triggered:
             ev.succeed(self.env.now)
             if dst == st.lead:
@@ -287,6 +299,8 @@ class Replication:
             rec.t_notify_lead = env.now
         yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
         service = self._intake_service(receiver)
+        if service is not None:
+            st.alerted.add(service)
         if service is not None and service != st.relay:
             # Once verified, 119/110/120 alert the service they dispatch for, whatever the relay does
             # (the same verification delay applies to every notice, so no arrangement gets a head start).
