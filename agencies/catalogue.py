@@ -23,6 +23,9 @@ class Role(Frozen):
     en: str
     kind: Literal["agency", "centre"]
     capabilities: frozenset[str]
+    dispatch_centre: bool = False
+    """An emergency call centre (110/119/120) that dispatches for its parent service: a call it takes,
+    or a case relayed through it, alerts that service (接警即派)."""
 
     def name(self, lang: str) -> str:
         return self.zh if lang.startswith("zh") else self.en

@@ -207,7 +207,8 @@ class Replication:
             yield self.env.event()
         for hop in path or ():
             yield from self._hop(hop)
-            if st is not None and hop.dst != dst:
+            if st is not None and hop.dst != dst and self._intake_service(hop.dst) != dst:
+                # (when the case is already on its way to that very service, no second notice)
                 self._passing_intake(st, hop.dst)
 
     def _passing_intake(self, st: IncidentState, centre: str) -> None:
@@ -339,7 +340,7 @@ class Replication:
 
     def _intake_service(self, receiver: str) -> str | None:
         """The service an intake centre dispatches for (its parent: 119 → fire), if the arrangement lets it."""
-        if not self.sc.arrangement.intake_direct or self.world.graph.graph.nodes[receiver]["kind"] != "centre":
+        if not self.sc.arrangement.intake_direct or not self.world.dispatch_centres.get(receiver, False):
             return None
         return self.world.graph.agency[receiver].parent
 

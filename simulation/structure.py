@@ -6,14 +6,16 @@ replication runs:
 * **notification paths** — hops and expected latency from each intake desk, through the relay, to every
   agency the relay must notify (the route the engine's messages take: receiver → relay → target) — incident
   lead, single task leads, task-level assist and informed, incident-level informed; an intake centre's own
-  service (119 → fire brigade) is also alerted directly when the arrangement says ``intake_direct``, and
-  the quicker of the two routes is shown (``route``: ``relay``, ``direct`` or ``receiver``);
+  service (119 → fire brigade) is also alerted directly when the arrangement says ``intake_direct`` — by
+  the centre that took the report, and by any centre the case passes through on its way (property → 119 →
+  relay: 119 alerts the fire brigade as it passes) — and the quickest route is shown (``route``:
+  ``relay``, ``direct``, ``passing`` with ``via`` the centre, or ``receiver``);
 * **hand-off pairs** — for each task that follows another agency's work (the task DAG's predecessor →
   task owners), the hops up the parent chain to their lowest common superior (最近共同上级) and the
   channel path between them; plus the escalation route of every task with no lead or two leads;
 * **single points of failure** — duty desks that sit on *every* path from a receiver to a required
   agency (nodes whose removal disconnects them), and the relay, which every notification must pass by
-  rule — except the intake centre's own service, which also has the direct route;
+  rule — except the intake centre's own service, which also has the direct or passing route;
 * **betweenness centrality** of the agencies and centres on the latency-weighted graph.
 
 Expected latency uses the weights the engine routes by: channel latency mean + receiving desk's mean
@@ -42,7 +44,7 @@ def _resolve_receiver(world: World, report_to: str, kind: str, grid: str) -> str
 def intake_service(world: World, receiver: str) -> str | None:
     """The service an intake centre alerts at once (its parent: 119 → fire brigade), as the engine does
     when the arrangement says ``intake_direct``; ``None`` for any other receiver."""
-    if not world.scenario.arrangement.intake_direct or world.graph.graph.nodes[receiver]["kind"] != "centre":
+    if not world.scenario.arrangement.intake_direct or not world.dispatch_centres.get(receiver, False):
         return None
     return world.graph.agency[receiver].parent
 
@@ -88,6 +90,28 @@ def _addf(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a + b
 
 
+def _passing_centres(world: World, g: nx.DiGraph, rcv: str, relay: str,
+                     targets: list[str]) -> list[tuple[str, int | None, float | None, set[str], set[str]]]:
+    """Intake centres (119/110/120) strictly inside the routes the case travels — receiver → relay, then
+    relay → each target — with the hops and expected latency to reach each, the desks passed by rule (the
+    relay) and the graph cuts before it: the engine's centre alerts its own service as the case passes
+    (``Replication._passing_intake``). As for the relay route, a serial list's wait for earlier names is
+    left out."""
+    cg = world.graph
+    h1, l1 = _leg(world, rcv, relay)
+    out = []
+    legs = [(rcv, relay, 0, 0.0, set())] + ([(relay, t, h1, l1, {relay} - {rcv}) for t in targets if t != relay]
+                                            if h1 is not None else [])
+    for src, dst, h0, l0, rule in legs:
+        base = set() if src == rcv else set(cut_desks(g, rcv, relay))
+        for i, hop in enumerate((cg.path(src, dst) or [])[:-1]):
+            c = hop.dst
+            if c != rcv and intake_service(world, c) not in (None, dst):  # as the engine: no second notice
+                out.append((c, h0 + i + 1, l0 + cg.expected_latency(src, c), rule,
+                            base | set(cut_desks(g, src, c))))
+    return out
+
+
 def indicators(world: World, incident_type: str | None = None, grid: str | None = None) -> dict[str, Any]:
     """All structural indicators for one incident type in one grid (default: the primary incident's)."""
     sc = world.scenario
@@ -122,29 +146,42 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     for kind, rcv in receivers:
         h1, l1 = _leg(world, rcv, relay)
         service = intake_service(world, rcv)
+        passing = _passing_centres(world, g, rcv, relay, targets)
         for t in [*targets, *([service] if service is not None and service not in targets else [])]:
             if t == rcv:  # the receiver knows already
                 notification.append({"detector": kind, "receiver": rcv, "relay": relay, "target": t, "route": "receiver",
-                                     "hops": 0, "expected_latency": 0.0})
+                                     "via": None, "hops": 0, "expected_latency": 0.0})
                 continue
             h2, l2 = _leg(world, relay, t) if t != relay else (0, 0.0)
-            row = {"detector": kind, "receiver": rcv, "relay": relay, "target": t, "route": "relay",
+            row = {"detector": kind, "receiver": rcv, "relay": relay, "target": t, "route": "relay", "via": None,
                    "hops": _add(h1, h2), "expected_latency": _addf(l1, l2)}
-            # Desks on every route the engine uses: the relay (by rule) and the graph cuts of its two legs …
+            # Every route the engine may deliver by, each with the desks it cannot bypass: the relay route
+            # (the relay by rule, plus the graph cuts of its two legs) …
             by_rule = {relay} - {rcv, t}
-            graph_cut = (set(cut_desks(g, rcv, relay)) | set(cut_desks(g, relay, t))) - by_rule
+            routes = [(by_rule, (set(cut_desks(g, rcv, relay)) | set(cut_desks(g, relay, t))) - by_rule)]
             if t == service and t != relay:
-                # … and, when the centre also alerts this service directly, on the direct route as well.
+                # … the centre's own alert to its service when it took the report …
                 hd, ld = _leg(world, rcv, t)
                 if hd is not None:
                     if row["expected_latency"] is None or ld < row["expected_latency"]:
                         row.update(route="direct", hops=hd, expected_latency=ld)
-                    direct_cut = set(cut_desks(g, rcv, t))
-                    graph_cut = ((graph_cut | by_rule) & direct_cut)
-                    by_rule = set()
+                    routes.append((set(), set(cut_desks(g, rcv, t))))
+            for c, hc, lc, rule, cut in passing:
+                # … and the alert of a centre the case passes through (property → 119 → relay: 119 alerts fire).
+                if intake_service(world, c) != t:
+                    continue
+                hd, ld = _leg(world, c, t)
+                if hd is None or hc is None:
+                    continue
+                if row["expected_latency"] is None or lc + ld < row["expected_latency"]:
+                    row.update(route="passing", via=c, hops=hc + hd, expected_latency=lc + ld)
+                routes.append((rule, cut | {c} | set(cut_desks(g, c, t))))
             notification.append(row)
-            for v, reason in [*((v, "relay") for v in by_rule), *((v, "graph") for v in graph_cut - {rcv, t})]:
-                spof.setdefault(v, {"desk": v, "reasons": set(), "cuts": set()})["reasons"].add(reason)
+            on_all = set.intersection(*(r | c for r, c in routes)) - {rcv, t}
+            rule_all = set.intersection(*(r for r, _ in routes))
+            for v in on_all:
+                spof.setdefault(v, {"desk": v, "reasons": set(), "cuts": set()})["reasons"].add(
+                    "relay" if v in rule_all else "graph")
                 spof[v]["cuts"].add(t)
 
     owner: dict[str, str | None] = {}

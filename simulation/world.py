@@ -43,6 +43,12 @@ class World:
     preferences: dict[int, list[int]]  # grid index -> unit indices in order of preference
 
     @cached_property
+    def dispatch_centres(self) -> dict[str, bool]:
+        """Agency id → whether it is an emergency call centre that dispatches for its parent (110/119/120)."""
+        roles = role_catalogue()
+        return {a.id: roles[a.role].dispatch_centre for a in self.scenario.agencies}
+
+    @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:
         out: dict[str, list[Unit]] = {}
         for u in self.units:

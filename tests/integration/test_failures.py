@@ -10,9 +10,11 @@ Two mechanisms of the engine decide who degrades gracefully, and the tests pin b
 
 * **the intake centre alerts its own service itself** (``intake_direct``: 119 → fire brigade over the
   radio, in parallel with the relay, once the case is verified — the same verification every notice
-  waits for, so it is no head start). A relay with its own channel to the fire brigade — the platform,
-  the bureau — makes a dead radio cheap; a relay that itself reaches the fire brigade through 119 and
-  the same radio (the street office) does not;
+  waits for, so it is no head start — and likewise when a case only passes through 119, as a property
+  alarm does on its way to the bureau). A relay with its own channel to the fire brigade — the platform,
+  the bureau — bounds the cost of a dead radio; a relay that itself reaches the fire brigade through 119
+  and the same radio (the street office) does not. Conversely, an empty desk at a relay the case reaches
+  *through* 119 no longer delays the fire brigade;
 * **fan-out**: a serial phone list stalls at an unanswered desk, so every agency phoned after it waits;
   parallel copy-notify (抄告) only delays the tasks the empty desk owns.
 
@@ -96,20 +98,40 @@ def test_radio_down_hurts_arrangements_where_the_fire_brigade_relays(arrangement
     assert min(d.values()) > 0 and max(d.values()) <= 30 * 60
 
 
+def fire_route(res: ComparisonResult) -> dict[str, dict]:
+    """The structural indicators' quickest route to the fire brigade, per receiver of the first report."""
+    return {r["receiver"]: r for r in res.structure["ok"]["notification"] if r["target"] == "fire_brigade"}
+
+
 @pytest.mark.parametrize("arrangement", ["integrated_grid", "unified_command"])
 def test_radio_down_is_cheap_where_the_relay_is_a_second_route_to_the_fire_brigade(arrangement):
-    """119 alerts the fire brigade over the radio *and* passes the case to the platform / the bureau, which
-    notifies the fire brigade over its own channel: with the radio dead the second route delivers."""
+    """119 alerts the fire brigade over the radio — when it takes the call, and when a property alarm passes
+    through it on the way to the bureau — *and* the case reaches the platform / the bureau, which notifies
+    the fire brigade over its own channel: with the radio dead the second route delivers, a few minutes
+    later. Only where the case never touches 119 (the fire-control room reports straight onto the
+    platform) is the radio irrelevant."""
     res = run_pair(arrangement, (RADIO_DOWN,))
     d = delay(res, "fire_attack")
     rcv = receivers(res)
-    assert "centre_119" in rcv.values()
+    route = fire_route(res)
+    on_radio = {k for k, v in rcv.items() if route[v]["route"] == "direct" or route[v]["via"] == "centre_119"}
+    assert {k for k, v in rcv.items() if v == "centre_119"} <= on_radio
+    # The bureau's case passes 119 (property → 119 → bureau); the platform's does not (property → platform).
+    assert (route["property"]["route"], route["property"]["via"]) == (
+        {"unified_command": ("passing", "centre_119"), "integrated_grid": ("relay", None)}[arrangement])
     for k, v in d.items():
-        if rcv[k] == "centre_119":  # the radio was 119's quick route; the relay's takes a few minutes more
-            assert 0 <= v < 10 * 60, (k, v)
-        else:                       # the case never needed the radio
+        if k in on_radio:  # the radio was the quick route; the relay's takes a few minutes more
+            assert 0 <= v < 10 * 60, (k, rcv[k], v)
+        else:              # the case never needed the radio
             assert v == 0, (k, rcv[k], v)
-    assert sum(d.values()) / len(d) < 2 * 60  # vs ~24 min under sectoral_lead
+    assert sum(d[k] for k in on_radio) > 0
+    assert max(d.values()) < 10 * 60  # vs ~24 min on average under sectoral_lead, up to the 30-minute outage
+    by_property = {k for k, v in rcv.items() if v == "property"}
+    assert by_property
+    if arrangement == "integrated_grid":  # the radio matters only after a 119 call: under 2 min on average
+        assert on_radio.isdisjoint(by_property) and sum(d.values()) / len(d) < 2 * 60
+    else:  # every property alarm passes 119: its quick alert is lost too, and the bureau's route takes over
+        assert by_property <= on_radio and all(d[k] > 0 for k in by_property)
     r = rows(res)
     # Not free — the second route is a few minutes slower than the radio — but bounded by it.
     assert r["t_notify_lead"]["diff_mean"] < 2 * 60 and r["t_notify_lead"]["ci_high"] < 5 * 60
@@ -135,27 +157,35 @@ def test_radio_down_still_hurts_territorial_lead_whose_relay_reaches_fire_throug
 
 
 def test_bureau_desk_empty_at_night_cripples_unified_command_except_119s_own_dispatch():
+    """Every notice the bureau sends waits at its empty desk — except the fire brigade's: 119 alerts it
+    whether it took the call or the property's alarm passed through it on the way to the bureau
+    (property → 119 → bureau), so the fire attack, and with it the floors burnt, never moves. What the
+    empty desk costs is the property's evacuation order after a 119 call, and the police."""
     res = run_pair("unified_command", (BUREAU_EMPTY,), (NIGHT,))
     r = rows(res)
     # Every notice through the bureau waits at its empty desk until the 06:00 shift (≤ 2 h after onset).
     assert r["t_notify_lead"]["verdict"] == "worse" and r["t_notify_lead"]["ci_low"] > HOUR
     assert r["t_notify_lead"]["diff_mean"] < 2 * HOUR
     assert r["handoff_gap_total"]["verdict"] == "worse"
+    assert r["casualties"]["verdict"] == "worse"
+    assert r["fire_floors"]["diff_mean"] == 0 and r["fire_floors"]["ci_low"] == r["fire_floors"]["ci_high"] == 0
     rcv = receivers(res)
+    route = fire_route(res)
+    assert route["centre_119"]["route"] == "direct"
+    assert (route["property"]["route"], route["property"]["via"]) == ("passing", "centre_119")
     fire, prop, cordon = delay(res, "fire_attack"), delay(res, "first_response"), delay(res, "cordon")
     cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
     by_119 = [k for k, v in rcv.items() if v == "centre_119"]
     by_property = [k for k, v in rcv.items() if v == "property"]
-    assert by_119 and by_property
+    assert by_119 and by_property and set(by_119) | set(by_property) == set(rcv)
+    assert all(v == 0 for v in fire.values())  # 119 alerts the fire brigade either way: the attack is not delayed
     for k in by_119:
-        # 119 alerts the fire brigade itself: the fire attack is not delayed at all …
-        assert fire[k] == 0
-        # … but the property's fire-control room hears only through the bureau: the evacuation waits, people die.
+        # … but after a 119 call the property's fire-control room hears only through the bureau: people die.
         assert prop[k] > HOUR and cas_bad[k] > cas_ok[k]
     for k in by_property:
-        # The fire-control room took the alarm and evacuates at once; the fire brigade waits for the bureau.
-        assert prop[k] == 0 and fire[k] > HOUR and cas_bad[k] == cas_ok[k]
-    assert min(cordon.values()) > HOUR  # police hear only through the bureau
+        # The fire-control room took the alarm and evacuates at once: nothing that costs lives waits.
+        assert prop[k] == 0 and cas_bad[k] == cas_ok[k]
+    assert min(cordon.values()) > HOUR  # police hear only through the bureau, whoever took the report
     spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}
     assert "relay" in spof["emergency_bureau"]["reasons"] and "police" in spof["emergency_bureau"]["cuts"]
 

@@ -21,7 +21,8 @@ from simulation.structure import cut_desks, indicators, weighted_graph
 from simulation.world import build_world
 
 
-def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=(), verify=0):
+def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=(), verify=0,
+         property_alarm=False):
     doc = {
         "name": "tiny", "description": {"zh": "小", "en": "tiny"}, "horizon": 7200,
         "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
@@ -55,6 +56,12 @@ def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fir
                       {"id": "resettlement", "after": ["cordon"], "duration": 100}]}},
         "incidents": [{"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"}],
     }
+    if property_alarm:
+        # The property's alarm goes to 119 (20 s, desk 0), which has a line to the district government (40 s).
+        doc["agencies"].append({"id": "prop", "role": "property", "parent": "gov", "desk": {"staff": 1, "handling": 0}})
+        doc["channels"] += [{"from": "prop", "to": "c119", "kind": "report", "latency": 20},
+                            {"from": "c119", "to": "gov", "kind": "notify", "latency": 40}]
+        doc["incident_types"]["fire_t"]["detection"] = [{"kind": "sensor", "delay": 60, "report_to": "property"}]
     p = tmp_path / "tiny.yaml"
     p.write_text(json.dumps(doc), encoding="utf-8")  # JSON is YAML
     return build_world(load_scenario(p))
@@ -182,3 +189,35 @@ def test_direct_alert_waits_for_verification_like_the_relays_notice(tmp_path):
     assert fire_notified(tiny(tmp_path, relay="police", verify=100)) == [175.0, 175.0]  # direct alert
     # … and the verification really is in both: without it the same routes take 75 s
     assert fire_notified(tiny(tmp_path, relay="police")) == [75.0, 75.0]
+
+
+def test_a_case_passing_through_119_reaches_the_fire_brigade_there(tmp_path):
+    """Property alarm, relay = district government: the case travels prop → c119 → gov (20 + 0, then 40 + 50
+    = 110 s). 119 alerts its own service as the case passes, like any call it takes: c119 → fire 10 + 5, so
+    the fire brigade hears 35 s after the report — not after the relay, prop → gov → c119 → fire (110 + 40 + 15 =
+    165 s, back over the both-ways notify line). The relay
+    is then no single point of failure for the fire brigade; 119, on both routes, is. Pinned against the
+    engine: report at 60 s, verification 0 → the fire brigade (lead) hears at 95 s; 225 s without
+    ``intake_direct``, which turns every intake-centre alert off."""
+    from simulation.experiment import run
+
+    ind = indicators(tiny(tmp_path, relay="district_government", property_alarm=True))
+    rows = {r["target"]: r for r in ind["notification"]}
+    assert ind["relay"] == "gov" and {r["receiver"] for r in ind["notification"]} == {"prop"}
+    assert (rows["fire"]["route"], rows["fire"]["via"], rows["fire"]["hops"]) == ("passing", "c119", 2)
+    assert rows["fire"]["expected_latency"] == pytest.approx(35)
+    # police is not 119's service: it waits for the relay, prop → c119 → gov → police (110 + 105)
+    assert (rows["police"]["route"], rows["police"]["via"]) == ("relay", None)
+    assert rows["police"]["expected_latency"] == pytest.approx(215)
+    spof = {s["desk"]: s for s in ind["single_points_of_failure"]}
+    assert "fire" not in spof["gov"]["cuts"] and spof["gov"]["reasons"] == ["relay"]
+    assert "fire" in spof["c119"]["cuts"] and spof["c119"]["reasons"] == ["graph"]
+
+    off = indicators(tiny(tmp_path, relay="district_government", property_alarm=True, intake_direct=False))
+    fire_off = next(r for r in off["notification"] if r["target"] == "fire")
+    assert (fire_off["route"], fire_off["expected_latency"]) == ("relay", pytest.approx(165))
+    assert "fire" in {s["desk"]: s for s in off["single_points_of_failure"]}["gov"]["cuts"]
+
+    for direct, heard in ((True, 95.0), (False, 225.0)):
+        w = tiny(tmp_path, relay="district_government", property_alarm=True, intake_direct=direct)
+        assert run(w.scenario, 2, seed=1, world=w).incidents.column("t_notify_lead").to_pylist() == [heard, heard]
