@@ -246,3 +246,14 @@ def restore(key: str, default: Any) -> None:
     """Seed a widget's state from the kept value before the widget is created."""
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(CFG_VALUES, {}).get(key, default)
+
+
+def explain_if_invalid(choice: "ScenarioChoice") -> bool:
+    """Show a scenario's problems inline (the loader's FILE:LINE lines); True when there were any."""
+    if choice.ok:
+        return False
+    from dashboards.i18n import t
+
+    st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
+    st.code("\n".join(choice.problems), language=None)
+    return True

@@ -209,9 +209,7 @@ def render() -> None:
     st.title(t("arr.title"))
     st.caption(t("arr.intro"))
     choice = state.current_choice()
-    if not choice.ok:
-        st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
-        st.code("\n".join(choice.problems), language=None)
+    if state.explain_if_invalid(choice):
         return
     sc = choice.scenario
     assert sc is not None

@@ -202,9 +202,7 @@ def render() -> None:
     st.title(t("compare.title"))
     st.caption(t("compare.intro"))
     choice = state.current_choice()
-    if not choice.ok:
-        st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
-        st.code("\n".join(choice.problems), language=None)
+    if state.explain_if_invalid(choice):
         return
     st.markdown(t("compare.scenario_is", name=choice.display, n=len(choice.sets)))
     refs = state.arrangements()

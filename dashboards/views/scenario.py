@@ -233,9 +233,7 @@ def render() -> None:
     ss = st.session_state
     base = state.current_choice()
     base = state.ScenarioChoice(base.path, base.display, (), *state.validate(base.path))
-    if not base.ok:
-        st.error(t("scenario.invalid", n=len(base.problems)), icon=":material/block:")
-        st.code("\n".join(base.problems), language=None)
+    if state.explain_if_invalid(base):
         return
     sc = base.scenario
     assert sc is not None
