@@ -16,7 +16,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -72,8 +74,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             proc.wait(timeout=5)
 
 
-def test_compare_runs_in_a_real_browser(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+@contextmanager
+def app_page(server: str) -> Iterator[Any]:
+    """The app's front page in headless Debian chromium, closed afterwards."""
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -81,57 +85,57 @@ def test_compare_runs_in_a_real_browser(server: str) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(120_000)
             page.goto(server + "/")
-            page.locator(".st-key-lang").wait_for()  # the entry file ran: language toggle in the sidebar
-            expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
-            page.get_by_role("link", name="对比").click()
-            expect(page.get_by_role("heading", name="对比职责安排")).to_be_visible(timeout=WAIT_MS)
-            arms = page.locator(".st-key-compare-arrangements")
-            expect(arms).to_contain_text("行业牵头", timeout=WAIT_MS)  # the default pair: sectoral lead vs unified command
-            expect(arms).to_contain_text("统一指挥", timeout=WAIT_MS)
-            n = page.locator(".st-key-compare-n input")
-            n.fill("20")
-            n.press("Enter")
-            expect(n).to_have_value("20", timeout=WAIT_MS)
-            page.wait_for_timeout(500)  # let the rerun for the new N finish before pressing the button
-            page.locator(".st-key-compare-run button").click()
-            cards = page.locator("[data-testid='stMetric']")
-            expect(cards.first).to_be_visible(timeout=WAIT_MS)
-            expect(cards.nth(3)).to_be_visible(timeout=WAIT_MS)  # at least four metric cards
-            expect(page.get_by_text("首车到场").first).to_be_visible(timeout=WAIT_MS)
-            expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=WAIT_MS)
-            expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_attached(timeout=WAIT_MS)
-            expect(page.locator(".st-key-compare-download_report button")).to_be_visible(timeout=WAIT_MS)
-            assert page.locator("[data-testid='stException']").count() == 0
-            page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside; show more of it
-            page.wait_for_timeout(2000)  # charts finish drawing
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "compare.png"))
-            assert (ARTIFACTS / "compare.png").stat().st_size > 10_000
+            yield page
         finally:
             browser.close()
+
+
+def test_compare_runs_in_a_real_browser(server: str) -> None:
+    from playwright.sync_api import expect
+
+    with app_page(server) as page:
+        page.locator(".st-key-lang").wait_for()  # the entry file ran: language toggle in the sidebar
+        expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("link", name="对比").click()
+        expect(page.get_by_role("heading", name="对比职责安排")).to_be_visible(timeout=WAIT_MS)
+        arms = page.locator(".st-key-compare-arrangements")
+        expect(arms).to_contain_text("行业牵头", timeout=WAIT_MS)  # the default pair: sectoral lead vs unified command
+        expect(arms).to_contain_text("统一指挥", timeout=WAIT_MS)
+        n = page.locator(".st-key-compare-n input")
+        n.fill("20")
+        n.press("Enter")
+        expect(n).to_have_value("20", timeout=WAIT_MS)
+        page.wait_for_timeout(500)  # let the rerun for the new N finish before pressing the button
+        page.locator(".st-key-compare-run button").click()
+        cards = page.locator("[data-testid='stMetric']")
+        expect(cards.first).to_be_visible(timeout=WAIT_MS)
+        expect(cards.nth(3)).to_be_visible(timeout=WAIT_MS)  # at least four metric cards
+        expect(page.get_by_text("首车到场").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_attached(timeout=WAIT_MS)
+        expect(page.locator(".st-key-compare-download_report button")).to_be_visible(timeout=WAIT_MS)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside; show more of it
+        page.wait_for_timeout(2000)  # charts finish drawing
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "compare.png"))
+        assert (ARTIFACTS / "compare.png").stat().st_size > 10_000
 
 
 def test_language_toggle_relabels_choices_in_the_browser(server: str) -> None:
     """A browser keeps a select widget's choice by its label: after the switch the choices must still
     show, in the new language (this is browser state, which AppTest does not see)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(server + "/")
-            expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
-            source = page.locator(".st-key-scenario-source")
-            expect(source.get_by_role("radio", name="内置情景库")).to_be_checked(timeout=WAIT_MS)
-            expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot('- combobox "情景": 高层住宅火灾', timeout=WAIT_MS)
-            page.locator(".st-key-lang").get_by_text("English").click()
-            expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=WAIT_MS)
-            expect(source.get_by_role("radio", name="Bundled library")).to_be_checked(timeout=WAIT_MS)
-            expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot(
-                '- combobox "Scenario": High-rise residential fire', timeout=WAIT_MS)
-            expect(page.get_by_role("link", name="Compare")).to_be_visible(timeout=WAIT_MS)
-            assert page.locator("[data-testid='stException']").count() == 0
-        finally:
-            browser.close()
+    with app_page(server) as page:
+        expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
+        source = page.locator(".st-key-scenario-source")
+        expect(source.get_by_role("radio", name="内置情景库")).to_be_checked(timeout=WAIT_MS)
+        expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot('- combobox "情景": 高层住宅火灾', timeout=WAIT_MS)
+        page.locator(".st-key-lang").get_by_text("English").click()
+        expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=WAIT_MS)
+        expect(source.get_by_role("radio", name="Bundled library")).to_be_checked(timeout=WAIT_MS)
+        expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot(
+            '- combobox "Scenario": High-rise residential fire', timeout=WAIT_MS)
+        expect(page.get_by_role("link", name="Compare")).to_be_visible(timeout=WAIT_MS)
+        assert page.locator("[data-testid='stException']").count() == 0

@@ -14,7 +14,6 @@ import math
 import os
 from collections import defaultdict
 
-import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios, seeds, tiny_doc
@@ -28,9 +27,9 @@ from simulation.world import World, build_world
 
 EXAMPLES = int(os.environ.get("LINKAGE_PROPERTY_EXAMPLES", "60"))  # raise it for a deep search
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Known-bug tests must fail on every run (strict xfail), so their search is reproducible; shrinking a
-# scenario takes minutes and the minimal examples are written out below, so it is skipped.
-KNOWN_BUG = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, report_multiple_bugs=False,
+# Regression tests for engine bugs these properties found: derandomized so the search is reproducible;
+# shrinking a scenario takes minutes and the minimal examples are written out below, so it is skipped.
+REGRESSION = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, report_multiple_bugs=False,
                      phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.too_slow])
 EPS = 1e-6  # seconds; float slack at shift changes and in sums
 
@@ -102,7 +101,7 @@ def test_every_task_ends_done_or_abandoned(sc: Scenario, seed: int) -> None:
             assert not present(t.done), (t.incident, t.task, t.done)
 
 
-@KNOWN_BUG
+@REGRESSION
 @given(scenarios(), seeds)
 @example(tiny(_undetected), 1)
 def test_every_task_of_every_incident_has_a_record(sc: Scenario, seed: int) -> None:
@@ -225,7 +224,7 @@ def test_incident_times_are_ordered(sc: Scenario, seed: int) -> None:
             assert present(r.t_report) and r.t_report <= r.t_control
 
 
-@KNOWN_BUG
+@REGRESSION
 @given(scenarios(), seeds)
 @example(tiny(_long_control_task), 1)
 def test_control_is_never_recorded_after_the_horizon(sc: Scenario, seed: int) -> None:
@@ -336,7 +335,7 @@ def check_horizon_only_cuts(sc: Scenario, seed: int) -> None:
     assert not any(r.t_start < h for r in long.incidents if r.incident not in {x.incident for x in short.incidents})
 
 
-@KNOWN_BUG
+@REGRESSION
 @given(scenarios(streams=True), seeds)
 @example(tiny(_routine_stream, horizon=3 * 3600.0), 1)
 def test_horizon_only_cuts_the_run_short_with_routine_streams(sc: Scenario, seed: int) -> None:
@@ -376,7 +375,7 @@ def test_metrics_are_null_not_zero_where_they_do_not_apply(sc: Scenario, seed: i
 # -- known engine crashes (属地 jurisdictions) ----------------------------------------------------------
 
 
-@KNOWN_BUG
+@REGRESSION
 @given(scenarios(jurisdictions=True), seeds)
 @example(tiny(_report_to_other_street), 1)
 @example(tiny(_ownerless_nobody_on_street), 1)
