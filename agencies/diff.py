@@ -78,11 +78,15 @@ def diff_rows(a: Arrangement, b: Arrangement, changed_only: bool = False) -> lis
     for it in itypes:
         ia, ib = a.incident_types.get(it), b.incident_types.get(it)
         rows.append(DiffRow(it, ALL, "lead", _show(ia.lead if ia else None), _show(ib.lead if ib else None)))
-        rows.append(DiffRow(it, ALL, "informed", _show(ia.informed if ia else None), _show(ib.informed if ib else None)))
+        rows.append(
+            DiffRow(it, ALL, "informed", _show(ia.informed if ia else None), _show(ib.informed if ib else None))
+        )
         tasks = list(ia.tasks if ia else ()) + [t for t in (ib.tasks if ib else ()) if not ia or t not in ia.tasks]
         for task in tasks:
             for f in TASK_FIELDS:
-                rows.append(DiffRow(it, task, f, _show(_task_value(a, it, task, f)), _show(_task_value(b, it, task, f))))
+                rows.append(
+                    DiffRow(it, task, f, _show(_task_value(a, it, task, f)), _show(_task_value(b, it, task, f)))
+                )
     return [r for r in rows if r.changed] if changed_only else rows
 
 

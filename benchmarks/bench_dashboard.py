@@ -53,7 +53,7 @@ def main() -> None:
     os.chdir(ROOT)
     import streamlit as st
 
-    from simulation.compare import compare
+    from simulation.experiments.compare import compare
 
     raw, cold, cached, rerun = [], [], [], []
     for k in range(args.repeat):

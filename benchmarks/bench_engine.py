@@ -23,8 +23,8 @@ processes hits them alike) and the ratio engine/raw. Times come from
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import datetime as dt
 import io
 import json
@@ -34,8 +34,8 @@ import platform
 import pstats
 import sys
 import time
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Callable, Generator
 
 import numpy as np
 import simpy
@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import load_scenario  # noqa: E402
 from scenarios.schema import Scenario  # noqa: E402
-from simulation.engine import Replication  # noqa: E402
-from simulation.world import World, build_world  # noqa: E402
+from simulation.model.engine import Replication  # noqa: E402
+from simulation.model.world import World, build_world  # noqa: E402
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "library" / "high_rise_fire.yaml"
 SEED = 7
@@ -120,7 +120,9 @@ def raw_plan(events: int) -> tuple[int, int]:
     return n, body - n * (CHILD_EVENTS + 1)
 
 
-def raw_pass(per_rep_events: list[int], delays: list[float], env_factory: Callable[[], simpy.Environment] = simpy.Environment) -> float:
+def raw_pass(
+    per_rep_events: list[int], delays: list[float], env_factory: Callable[[], simpy.Environment] = simpy.Environment
+) -> float:
     t0 = time.perf_counter()
     for e in per_rep_events:
         env = env_factory()
@@ -178,10 +180,25 @@ def measure(n: int, repeats: int) -> dict:
 
     total, total_off = sum(events), sum(events_off)
     rows = [
-        {"what": "engine, flagship (hazard models on)", "events": total, "seconds": t_engine, "events_per_s": total / t_engine},
-        {"what": "engine, flagship (hazard models off)", "events": total_off, "seconds": t_off, "events_per_s": total_off / t_off},
+        {
+            "what": "engine, flagship (hazard models on)",
+            "events": total,
+            "seconds": t_engine,
+            "events_per_s": total / t_engine,
+        },
+        {
+            "what": "engine, flagship (hazard models off)",
+            "events": total_off,
+            "seconds": t_off,
+            "events_per_s": total_off / t_off,
+        },
         {"what": "raw SimPy, same event count (on)", "events": total, "seconds": t_raw, "events_per_s": total / t_raw},
-        {"what": "raw SimPy, same event count (off)", "events": total_off, "seconds": t_raw_off, "events_per_s": total_off / t_raw_off},
+        {
+            "what": "raw SimPy, same event count (off)",
+            "events": total_off,
+            "seconds": t_raw_off,
+            "events_per_s": total_off / t_raw_off,
+        },
     ]
     return {
         "scenario": str(FLAGSHIP.relative_to(FLAGSHIP.parents[2])), "replications": n, "seed": SEED, "repeats": repeats,

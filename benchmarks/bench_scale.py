@@ -1,11 +1,11 @@
-"""Benchmark: megacity scale (issue 5) — a year of the hazard-discovery loop at 1,000 / 10,000 / 68,000 grids,
+"""Benchmark: megacity scale (issue 5) — a year of the defect-discovery loop at 1,000 / 10,000 / 68,000 grids,
 routine emergency streams in the engine, and the ratio to raw SimPy on the same event count.
 
 Run: ``python benchmarks/bench_scale.py [--quick]`` from the repository root. Each size runs in a fresh
 subprocess so that peak memory (``ru_maxrss``) belongs to that size alone; ``--quick`` stops at 10,000
 grids. Prints a Markdown table; no assertion on time — the figures go to benchmarks/README.md.
 
-Comparators, each on the *same event count* as the hazard loop at that size:
+Comparators, each on the *same event count* as the defect loop at that size:
 * **raw SimPy**: 1,000 SimPy processes that do nothing but ``yield env.timeout(d)`` until the count is
   reached — the SimPy kernel's floor, no model at all;
 * **per-hazard SimPy** (1,000 grids only): the same loop written the usual way — one SimPy process per
@@ -34,12 +34,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def child_hazard_loop(grids: int, days: float, trace: bool) -> dict:
+def child_defect_loop(grids: int, days: float, trace: bool) -> dict:
     """One size, in this (fresh) process: wall time, events, peak RSS; or tracemalloc's peak if ``trace``."""
-    from scenarios.hazard_loop import HazardLoopSpec, PatrolSpec
-    from simulation.hazard_loop import simulate
+    from scenarios.defect_loop import DefectLoopSpec, PatrolSpec
+    from simulation.model.defect_loop import simulate
 
-    spec = HazardLoopSpec(grids=grids, days=days, patrol=PatrolSpec(workers_per_grid=WORKERS_PER_GRID))
+    spec = DefectLoopSpec(grids=grids, days=days, patrol=PatrolSpec(workers_per_grid=WORKERS_PER_GRID))
     rss0 = _rss_mb()
     if trace:
         import tracemalloc
@@ -50,9 +50,18 @@ def child_hazard_loop(grids: int, days: float, trace: bool) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     r = simulate(spec, seed=1)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"grids": grids, "days": days, "wall_s": wall, "cpu_s": cpu, "events": r.events_processed, "hazards": r.counts["arisen"],
-            "rectification_rate": r.rectification_rate, "rss_before_mb": rss0, "rss_peak_mb": _rss_mb(),
-            "peak_pending": r.peak_pending}
+    return {
+        "grids": grids,
+        "days": days,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "events": r.events_processed,
+        "hazards": r.counts["arisen"],
+        "rectification_rate": r.rectification_rate,
+        "rss_before_mb": rss0,
+        "rss_peak_mb": _rss_mb(),
+        "peak_pending": r.peak_pending,
+    }
 
 
 def raw_simpy(n_events: int) -> float:
@@ -79,13 +88,13 @@ def raw_simpy(n_events: int) -> float:
 
 
 def per_hazard_simpy(grids: int, days: float) -> dict:
-    """The same loop, one SimPy process per hazard (draws as in simulation.hazard_loop, same defaults)."""
+    """The same loop, one SimPy process per hazard (draws as in simulation.model.defect_loop, same defaults)."""
     import numpy as np
     import simpy
 
-    from scenarios.hazard_loop import CATEGORIES, DAY, HazardLoopSpec, PatrolSpec
+    from scenarios.defect_loop import CATEGORIES, DAY, DefectLoopSpec, PatrolSpec
 
-    spec = HazardLoopSpec(grids=grids, days=days, patrol=PatrolSpec(workers_per_grid=WORKERS_PER_GRID))
+    spec = DefectLoopSpec(grids=grids, days=days, patrol=PatrolSpec(workers_per_grid=WORKERS_PER_GRID))
     rng = np.random.default_rng(1)
     horizon = days * DAY
     depts = spec.departments
@@ -151,7 +160,9 @@ def routine_scenario_yaml(grids: int, days: float) -> str:
     119 intake → fire brigade, one routine stream, nearest dispatch, mutual aid when all are busy."""
     streets = max(1, grids // 80)
     n_st = max(1, grids // 1000)
-    stations = "".join(f"  - {{id: fs{k}, agency: fire_brigade, grid: S{1 + (k * streets) // n_st}-C5-G4}}\n" for k in range(n_st))
+    stations = "".join(
+        f"  - {{id: fs{k}, agency: fire_brigade, grid: S{1 + (k * streets) // n_st}-C5-G4}}\n" for k in range(n_st)
+    )
     units = "".join(f"  - {{station: fs{k}, kind: engine, count: 4, turnout: 60}}\n" for k in range(n_st))
     return f"""name: routine_bench
 description: {{zh: 日常警情基准, en: routine incidents benchmark}}
@@ -185,8 +196,8 @@ def child_streams(grids: int, days: float) -> dict:
     import tempfile
 
     from scenarios.loader import load_scenario
-    from simulation.engine import Replication
-    from simulation.world import build_world
+    from simulation.model.engine import Replication
+    from simulation.model.world import build_world
 
     with tempfile.TemporaryDirectory() as d:
         f = Path(d) / "routine.yaml"
@@ -206,7 +217,9 @@ def child_streams(grids: int, days: float) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -219,7 +232,7 @@ def main() -> None:
     if a.child is not None:
         kind, *rest = a.child
         if kind == "loop":
-            print(json.dumps(child_hazard_loop(int(rest[0]), float(rest[1]), rest[2] == "trace")))
+            print(json.dumps(child_defect_loop(int(rest[0]), float(rest[1]), rest[2] == "trace")))
         elif kind == "raw":
             print(json.dumps({"wall_s": raw_simpy(int(rest[0]))}))
         elif kind == "streams":
@@ -232,8 +245,12 @@ def main() -> None:
 
     print(f"Python {sys.version.split()[0]}, numpy {numpy.__version__}, simpy {simpy.__version__}; one core; "
           f"times are CPU seconds of the run (the machine is shared; wall time in brackets)")
-    print(f"\nHazard-discovery loop, {a.days:g} days, {WORKERS_PER_GRID:.2f} grid workers per grid, default Putuo-scaled rates\n")
-    print("| grids | hazards | events | CPU s (wall) | events/s | peak RSS MB (before run) | traced peak MB | raw SimPy CPU s, same events | loop ÷ raw SimPy |")
+    print(
+        f"\nHazard-discovery loop, {a.days:g} days, {WORKERS_PER_GRID:.2f} grid workers per grid, default Putuo-scaled rates\n"
+    )
+    print(
+        "| grids | hazards | events | CPU s (wall) | events/s | peak RSS MB (before run) | traced peak MB | raw SimPy CPU s, same events | loop ÷ raw SimPy |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sizes = SIZES[:2] if a.quick else SIZES
     for g in sizes:
@@ -245,19 +262,27 @@ def main() -> None:
               f"{tr['traced_peak_mb']:.1f} | {raw:.2f} | {r['cpu_s'] / raw:.3f} |", flush=True)
     n = _child(["naive", "1000", str(a.days)])
     loop = _child(["loop", "1000", str(a.days), "time"])
-    print(f"\nper-hazard SimPy (one process per hazard), 1,000 grids: {n['hazards']:,} hazards, "
-          f"{n['simpy_events']:,} SimPy events in {n['cpu_s']:.2f} CPU s vs the aggregated loop {loop['cpu_s']:.2f} CPU s "
-          f"(speed-up {n['cpu_s'] / loop['cpu_s']:.1f}×)", flush=True)
+    print(
+        f"\nper-hazard SimPy (one process per hazard), 1,000 grids: {n['hazards']:,} hazards, "
+        f"{n['simpy_events']:,} SimPy events in {n['cpu_s']:.2f} CPU s vs the aggregated loop {loop['cpu_s']:.2f} CPU s "
+        f"(speed-up {n['cpu_s'] / loop['cpu_s']:.1f}×)",
+        flush=True,
+    )
     print(f"\nRoutine emergencies in the SimPy engine ({ROUTINE_RATE} calls per grid-hour, 4 engines per 1,000 grids, "
           f"nearest dispatch, mutual aid when all busy)\n")
-    print("| grids | days | incidents | events | build CPU s | run CPU s | events/s | incidents/s | year CPU s (extrapolated) | peak RSS MB (before run) | raw SimPy CPU s, same events | engine ÷ raw SimPy |")
+    print(
+        "| grids | days | incidents | events | build CPU s | run CPU s | events/s | incidents/s | year CPU s (extrapolated) | peak RSS MB (before run) | raw SimPy CPU s, same events | engine ÷ raw SimPy |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for g, days in zip(list(sizes) + [SIZES[-1]] * (not a.quick), (7.0, 7.0, 7.0, 30.0)):
         r = _child(["streams", str(g), str(days)])
         raw = _child(["raw", str(r["events"])])["wall_s"]
-        print(f"| {g:,} | {days:g} | {r['incidents']:,} | {r['events']:,} | {r['build_cpu_s']:.2f} | {r['cpu_s']:.2f} | "
-              f"{r['events'] / r['cpu_s']:,.0f} | {r['incidents'] / r['cpu_s']:,.0f} | {r['cpu_s'] * 365 / days:,.0f} | "
-              f"{r['rss_peak_mb']:.0f} ({r['rss_before_mb']:.0f}) | {raw:.2f} | {r['cpu_s'] / raw:.1f} |", flush=True)
+        print(
+            f"| {g:,} | {days:g} | {r['incidents']:,} | {r['events']:,} | {r['build_cpu_s']:.2f} | {r['cpu_s']:.2f} | "
+            f"{r['events'] / r['cpu_s']:,.0f} | {r['incidents'] / r['cpu_s']:,.0f} | {r['cpu_s'] * 365 / days:,.0f} | "
+            f"{r['rss_peak_mb']:.0f} ({r['rss_before_mb']:.0f}) | {raw:.2f} | {r['cpu_s'] / raw:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import read_document  # noqa: E402
 from scenarios.yamlsrc import to_plain  # noqa: E402
-from simulation.designs import point_seed  # noqa: E402
-from simulation.experiment import run  # noqa: E402
-from simulation.sweep import sweep, validate  # noqa: E402
+from simulation.experiments.designs import point_seed  # noqa: E402
+from simulation.experiments.runner import run  # noqa: E402
+from simulation.experiments.sweep import sweep, validate  # noqa: E402
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "library" / "high_rise_fire.yaml"
 
@@ -88,8 +88,10 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
     rate1 = total / next(w for name, k, w in rows if name == "local pool" and k == 1)
-    print(f"sweep: {args.points} points × {args.reps} replications = {total}, batch {args.batch}; best of {args.repeats}; "
-          f"{cores} cores; load average {os.getloadavg()[0]:.1f} (1 min)")
+    print(
+        f"sweep: {args.points} points × {args.reps} replications = {total}, batch {args.batch}; best of {args.repeats}; "
+        f"{cores} cores; load average {os.getloadavg()[0]:.1f} (1 min)"
+    )
     print(f"first sweep in a process (forkserver start + imports, 1 tiny task): {forkserver_start:.2f} s; "
           f"Dask LocalCluster start-up: {cluster_start:.2f} s (not in the table)")
     print()

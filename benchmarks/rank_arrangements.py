@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/rank_arrangements.py [-n 100] [--seed 2024] [--out DIR]
 
-For each flagship scenario present in ``scenarios/library`` it runs ``simulation.compare.compare`` with
+For each flagship scenario present in ``scenarios/library`` it runs ``simulation.experiments.compare.compare`` with
 all bundled arrangements (baseline ``sectoral_lead``, common random numbers) and prints Markdown:
 means with 95 % CIs, paired differences against the baseline with 95 % CIs and Holm-adjusted verdicts,
 the largest hand-off attribution rows and the structural summary — the evidence the README's sentences
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scenarios.loader import SCENARIO_LIBRARY, bundled_arrangements, load_scenario  # noqa: E402
-from simulation.compare import STAGES, compare  # noqa: E402
+from simulation.experiments.compare import STAGES, compare  # noqa: E402
 
 FLAGSHIPS = ("high_rise_fire", "chemical_leak", "crowd_crush")
 BASELINE = "sectoral_lead"
@@ -112,9 +112,15 @@ def rank_scenario(name: str, arrangements: list[str], n: int, seed: int, out: Pa
             if r is None:
                 cells.append("—")
                 continue
-            p = "—" if r["p_adjusted"] is None else ("p<0.001" if r["p_adjusted"] < 1e-3 else f"p={r['p_adjusted']:.2f}")
-            cells.append(f"{_num(m, r['diff_mean'], True)} [{_num(m, r['ci_low'], True)}, {_num(m, r['ci_high'], True)}] "
-                         f"{MARK[r['verdict']]} {p}")
+            p = (
+                "—"
+                if r["p_adjusted"] is None
+                else ("p<0.001" if r["p_adjusted"] < 1e-3 else f"p={r['p_adjusted']:.2f}")
+            )
+            cells.append(
+                f"{_num(m, r['diff_mean'], True)} [{_num(m, r['ci_low'], True)}, {_num(m, r['ci_high'], True)}] "
+                f"{MARK[r['verdict']]} {p}"
+            )
         lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
     att = res.attribution.to_pylist()
     lines += ["", "Hand-off gap by stage (minutes per replication, primary incident):", "",
@@ -132,7 +138,9 @@ def rank_scenario(name: str, arrangements: list[str], n: int, seed: int, out: Pa
         for t in task_names:
             xs = [None if r["started"] is None else r["started"] - inc.onset for r in rows_a if r["task"] == t]
             ok = [x for x in xs if x is not None]
-            cells.append("—" if not ok else f"{sum(ok) / len(ok) / 60:.1f}" + ("" if len(ok) == len(xs) else f" (n={len(ok)})"))
+            cells.append(
+                "—" if not ok else f"{sum(ok) / len(ok) / 60:.1f}" + ("" if len(ok) == len(xs) else f" (n={len(ok)})")
+            )
         lines.append(f"| `{a}` | " + " | ".join(cells) + " |")
     lines += ["", "Largest hand-off losses (primary incident; minutes per replication, share of the arrangement's gap) "
               "and structure (relay · max notify hops · expected worst notify latency · escalations):", ""]

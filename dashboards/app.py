@@ -25,11 +25,20 @@ with st.sidebar:
              format_func={c: t(f"lang_name.{c}") for c in LANGS}.__getitem__)
 
 pages = [
-    st.Page("views/scenario.py", title=t("nav.scenario"), icon=":material/location_city:", url_path="scenario", default=True),
-    st.Page("views/arrangements.py", title=t("nav.arrangements"), icon=":material/account_tree:", url_path="arrangements"),
+    st.Page(
+        "views/scenario.py", title=t("nav.scenario"), icon=":material/location_city:", url_path="scenario", default=True
+    ),
+    st.Page(
+        "views/arrangements.py", title=t("nav.arrangements"), icon=":material/account_tree:", url_path="arrangements"
+    ),
     st.Page("views/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:", url_path="compare"),
     st.Page("views/sweep.py", title=t("nav.sweep"), icon=":material/tune:", url_path="sweep"),
-    st.Page(drill_facilitator.render, title=t("nav.drill_facilitator"), icon=":material/sports_esports:", url_path="drill-facilitator"),
+    st.Page(
+        drill_facilitator.render,
+        title=t("nav.drill_facilitator"),
+        icon=":material/sports_esports:",
+        url_path="drill-facilitator",
+    ),
     st.Page(drill_player.render, title=t("nav.drill_player"), icon=":material/person:", url_path="drill-player"),
 ]
 st.navigation(pages).run()

@@ -18,7 +18,14 @@ from dashboards.i18n import label, t
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D")
 ZONE_COLOURS = ("rgba(0,0,0,0)", "rgba(238,202,59,0.55)", "rgba(245,133,24,0.6)", "rgba(228,87,86,0.7)")
-STAGE_COLOURS = {"ownership": "#E45756", "notification": "#F58518", "decision": "#B279A2", "unit_wait": "#EECA3B", "travel": "#4C78A8", "setup": "#72B7B2"}
+STAGE_COLOURS = {
+    "ownership": "#E45756",
+    "notification": "#F58518",
+    "decision": "#B279A2",
+    "unit_wait": "#EECA3B",
+    "travel": "#4C78A8",
+    "setup": "#72B7B2",
+}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
@@ -97,7 +104,9 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
     for k, (agency, sts) in enumerate(by_agency.items()):
         xs = [float(cm.x[cm.index[s.grid]]) + (k % 5 - 2) * cm.grid_size_m * 0.08 for s in sts]
         ys = [float(cm.y[cm.index[s.grid]]) + (k // 5 % 3 - 1) * cm.grid_size_m * 0.08 for s in sts]
-        hover = [f"{s.id} · {names.get(agency, agency)}<br>{s.grid}<br>{(units_by_station or {}).get(s.id, '')}" for s in sts]
+        hover = [
+            f"{s.id} · {names.get(agency, agency)}<br>{s.grid}<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
+        ]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=9, symbol="diamond",
                                  color=PALETTE[k % len(PALETTE)], line=dict(width=1, color="white")),
                                  name=names.get(agency, agency), text=hover, hoverinfo="text"))
@@ -142,13 +151,24 @@ def distribution(reps: pd.DataFrame, metric: str, arrangement_labels: dict[str, 
 def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """Mean hand-off gap (minutes per replication) by agency pair × stage, for one arrangement."""
     df = attribution.copy()
-    df["pair"] = [f"{names.get(a, a or '—')} → {names.get(b, b or '—')}" for a, b in zip(df["from_agency"], df["to_agency"])]
+    df["pair"] = [
+        f"{names.get(a, a or '—')} → {names.get(b, b or '—')}" for a, b in zip(df["from_agency"], df["to_agency"])
+    ]
     piv = df.pivot_table(index="pair", columns="stage", values="seconds_mean", aggfunc="sum", fill_value=0.0) / 60
     stages = [s for s in STAGE_COLOURS if s in piv.columns] + [s for s in piv.columns if s not in STAGE_COLOURS]
     piv = piv[stages]
-    fig = go.Figure(go.Heatmap(z=piv.values, x=[label("stage", s) for s in stages], y=list(piv.index), colorscale="OrRd",
-                               colorbar=dict(title=t("common.min")), hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
-                               text=np.round(piv.values, 1), texttemplate="%{text}"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=piv.values,
+            x=[label("stage", s) for s in stages],
+            y=list(piv.index),
+            colorscale="OrRd",
+            colorbar=dict(title=t("common.min")),
+            hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
+            text=np.round(piv.values, 1),
+            texttemplate="%{text}",
+        )
+    )
     return _layout(fig, t("compare.heat_title"), max(320, 40 * len(piv) + 120))
 
 
@@ -156,15 +176,28 @@ def gantt(tasks: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """One replication's tasks, one lane per agency: waiting (available → started) then working (→ done)."""
     fig = go.Figure()
     lanes = list(dict.fromkeys(tasks["owner"].fillna("—")))
-    for part, start, end, colour in (("wait", "available", "started", "#F2B447"), ("work", "started", "done", "#4C78A8")):
+    for part, start, end, colour in (
+        ("wait", "available", "started", "#F2B447"),
+        ("work", "started", "done", "#4C78A8"),
+    ):
         d = tasks.dropna(subset=[start])
         s = d[start] / 60
         e = d[end].fillna(d[start].max() if end == "started" else d[start]) / 60
-        fig.add_trace(go.Bar(y=[names.get(o, o) for o in d["owner"].fillna("—")], x=(e - s).clip(lower=0), base=s,
-                             orientation="h", name=t(f"compare.gantt_{part}"), marker_color=colour,
-                             text=[label("task", x) for x in d["task"]], textposition="inside" if part == "work" else "none",
-                             insidetextanchor="start", textangle=0,
-                             hovertemplate="%{text}: %{base:.1f} → %{x:.1f}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                y=[names.get(o, o) for o in d["owner"].fillna("—")],
+                x=(e - s).clip(lower=0),
+                base=s,
+                orientation="h",
+                name=t(f"compare.gantt_{part}"),
+                marker_color=colour,
+                text=[label("task", x) for x in d["task"]],
+                textposition="inside" if part == "work" else "none",
+                insidetextanchor="start",
+                textangle=0,
+                hovertemplate="%{text}: %{base:.1f} → %{x:.1f}<extra></extra>",
+            )
+        )
     fig.update_layout(barmode="overlay")
     fig.update_xaxes(title=t("compare.gantt_x"))
     fig.update_yaxes(categoryorder="array", categoryarray=[names.get(o, o) for o in lanes][::-1])
@@ -208,7 +241,7 @@ def coordination_graph(world: Any, names: dict[str, str], highlight: list[str] |
 
 def slowest_notification(world: Any, notification: list[dict]) -> tuple[list[str], float | None, dict | None]:
     """The slowest receiver → relay → target route of the structural indicators
-    (``simulation.structure.indicators``), as the chain of agencies the engine's messages pass."""
+    (``simulation.experiments.structure.indicators``), as the chain of agencies the engine's messages pass."""
     rows = [r for r in notification if r.get("expected_latency") is not None]
     if not rows:
         return [], None, None

@@ -93,7 +93,11 @@ def agency_name(agency: Any, lang: str | None = None) -> str:
         return agency.name.get(lang)
     base = role_name(agency.role, lang)
     if agency.jurisdiction:
-        return f"{base}（{'、'.join(agency.jurisdiction)}）" if lang.startswith("zh") else f"{base} ({', '.join(agency.jurisdiction)})"
+        return (
+            f"{base}（{'、'.join(agency.jurisdiction)}）"
+            if lang.startswith("zh")
+            else f"{base} ({', '.join(agency.jurisdiction)})"
+        )
     return base
 
 

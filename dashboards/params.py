@@ -132,7 +132,9 @@ def latency_parts(d: Any) -> tuple[str, float | None, float | None]:
 def latency_override(index: int, dist: str, typical: float, p90: float | None) -> str:
     """``--set channels.i.latency=…`` keeping the distribution's family."""
     if dist == "lognormal" and p90 is not None:
-        return f"channels.{index}.latency={{dist: lognormal, median: {_yaml(float(typical))}, p90: {_yaml(float(p90))}}}"
+        return (
+            f"channels.{index}.latency={{dist: lognormal, median: {_yaml(float(typical))}, p90: {_yaml(float(p90))}}}"
+        )
     return f"channels.{index}.latency={_yaml(float(typical))}"
 
 

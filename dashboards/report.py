@@ -1,6 +1,6 @@
 """One-page comparison report (对比报告): printable, self-contained HTML in the chosen language.
 
-Rendered with Jinja2 (autoescaped) from a :class:`~simulation.compare.ComparisonResult`: the verdict
+Rendered with Jinja2 (autoescaped) from a :class:`~simulation.experiments.compare.ComparisonResult`: the verdict
 table with paired differences and 95 % intervals (drawn as an inline SVG forest plot — no scripts, no
 external resources), the largest hand-off gap contributors and the structural indicators.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment
 
 from dashboards.i18n import agency_name, current, label, t, text
-from simulation.experiment import package_version
+from simulation.experiments.runner import package_version
 
 TEMPLATE = """<!doctype html>
 <html lang="{{ 'zh-CN' if zh else 'en' }}"><head><meta charset="utf-8">
@@ -60,7 +60,12 @@ STRUCTURE_KEYS = ("max_notify_hops", "max_notify_latency", "unreachable_targets"
 
 
 def _is_time(metric: str) -> bool:
-    return metric.startswith("t_") or metric in ("handoff_gap_total", "handoff_gap_max", "ownerless_time", "max_notify_latency")
+    return metric.startswith("t_") or metric in (
+        "handoff_gap_total",
+        "handoff_gap_max",
+        "ownerless_time",
+        "max_notify_latency",
+    )
 
 
 def _fmt(metric: str, v: Any, signed: bool = False) -> str:
@@ -104,10 +109,16 @@ def render(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tu
     agencies = {a.id: agency_name(a, lang) for a in sc.agencies}
     gaps = []
     for g in sorted(result.attribution.to_pylist(), key=lambda g: -g["seconds_mean"])[:top_gaps]:
-        gaps.append({"arm": labels.get(g["arrangement"], g["arrangement"]),
-                     "pair": f"{agencies.get(g['from_agency'], g['from_agency'])} → {agencies.get(g['to_agency'], g['to_agency'])}",
-                     "task": label("task", g["task"], lang), "stage": label("stage", g["stage"], lang),
-                     "minutes": f"{g['seconds_mean'] / 60:.1f}", "share": f"{100 * g['share']:.0f} %"})
+        gaps.append(
+            {
+                "arm": labels.get(g["arrangement"], g["arrangement"]),
+                "pair": f"{agencies.get(g['from_agency'], g['from_agency'])} → {agencies.get(g['to_agency'], g['to_agency'])}",
+                "task": label("task", g["task"], lang),
+                "stage": label("stage", g["stage"], lang),
+                "minutes": f"{g['seconds_mean'] / 60:.1f}",
+                "share": f"{100 * g['share']:.0f} %",
+            }
+        )
     structure = [(labels.get(k, k), {s: _fmt(s, v["summary"].get(s)) if isinstance(v["summary"].get(s), float)
                                      else v["summary"].get(s, "—") for s in STRUCTURE_KEYS})
                  for k, v in result.structure.items()]

@@ -12,9 +12,10 @@ import hashlib
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
@@ -119,7 +120,9 @@ def write_arrangement(name: str, text: str) -> Path:
     return path
 
 
-def validate(path: str | Path, sets: tuple[str, ...] = (), arrangement: str | None = None) -> tuple[Scenario | None, list[str]]:
+def validate(
+    path: str | Path, sets: tuple[str, ...] = (), arrangement: str | None = None
+) -> tuple[Scenario | None, list[str]]:
     """Load through the CLI's own loader; problems as the CLI prints them (no traceback)."""
     tmpdir = Path(path).parent if Path(path).is_relative_to(UPLOAD_DIR) else None
     try:
@@ -164,9 +167,9 @@ def current_choice() -> ScenarioChoice:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_run(scenario_key: str, arrangement: str | None, replications: int, seed: int, sets: tuple[str, ...],
                _path: str) -> Any:
-    """One arrangement's run (``simulation.experiment.run``), cached by scenario hash, arrangement, N, seed, sets."""
-    from simulation.experiment import run
-    from simulation.world import build_world
+    """One arrangement's run (``simulation.experiments.runner.run``), cached by scenario hash, arrangement, N, seed, sets."""
+    from simulation.experiments.runner import run
+    from simulation.model.world import build_world
 
     sc = load_scenario(_path, arrangement, sets)
     return run(sc, replications, seed, world=build_world(sc, _path))
@@ -175,11 +178,13 @@ def cached_run(scenario_key: str, arrangement: str | None, replications: int, se
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_compare(scenario_key: str, arms: tuple[tuple[str, str], ...], replications: int, seed: int,
                    sets: tuple[str, ...], _path: str, _progress: Callable[[int], None] | None = None) -> Any:
-    """A comparison (``simulation.compare.compare``) of ``arms`` = ((label, arrangement ref), …), the first
+    """A comparison (``simulation.experiments.compare.compare``) of ``arms`` = ((label, arrangement ref), …), the first
     the baseline; cached by scenario hash, arms, N, seed and overrides (bounded: :data:`CACHE_ENTRIES`)."""
-    from simulation.compare import Variant, compare
+    from simulation.experiments.compare import Variant, compare
 
-    return compare(_path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress)
+    return compare(
+        _path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress
+    )
 
 
 def compare_with_progress(args: tuple, total: int, show: Callable[[int, int], None], poll: float = 0.15) -> Any:
@@ -248,7 +253,7 @@ def restore(key: str, default: Any) -> None:
         st.session_state[key] = st.session_state.get(CFG_VALUES, {}).get(key, default)
 
 
-def explain_if_invalid(choice: "ScenarioChoice") -> bool:
+def explain_if_invalid(choice: ScenarioChoice) -> bool:
     """Show a scenario's problems inline (the loader's FILE:LINE lines); True when there were any."""
     if choice.ok:
         return False

@@ -63,7 +63,7 @@ class ExplicitCity(Frozen):
     roads: list[RoadSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def verify_roads(self) -> "ExplicitCity":
+    def verify_roads(self) -> ExplicitCity:
         ids = [g.id for g in self.grids]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
@@ -81,7 +81,7 @@ class City(Frozen):
     explicit: ExplicitCity | None = None
 
     @model_validator(mode="after")
-    def verify_one_layout(self) -> "City":
+    def verify_one_layout(self) -> City:
         if (self.generated is None) == (self.explicit is None):
             raise ValueError("give exactly one of 'generated' or 'explicit'")
         return self

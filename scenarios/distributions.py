@@ -11,7 +11,7 @@ to :data:`Distribution`.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
@@ -55,7 +55,7 @@ class LogNormal(Frozen):
     p90: Pos
 
     @model_validator(mode="after")
-    def _p90_above_median(self) -> "LogNormal":
+    def _p90_above_median(self) -> LogNormal:
         if self.p90 <= self.median:
             raise ValueError(f"p90 ({self.p90}) must be greater than median ({self.median})")
         return self
@@ -78,7 +78,7 @@ class Triangular(Frozen):
     high: NonNeg
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
             raise ValueError(f"need low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})")
         return self
@@ -96,7 +96,7 @@ class Uniform(Frozen):
     high: NonNeg
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.low >= self.high:
             raise ValueError(f"low ({self.low}) must be less than high ({self.high})")
         return self
@@ -116,7 +116,7 @@ class Empirical(Frozen):
     weights: list[Pos] | None = None
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if self.weights is not None and len(self.weights) != len(self.values):
             raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
         return self
@@ -140,12 +140,14 @@ def _number_means_fixed(value: object) -> object:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"dist": "fixed", "value": value}
     if isinstance(value, dict) and "dist" not in value:
-        raise ValueError("a distribution needs a 'dist' tag (fixed, exponential, lognormal, triangular, uniform, empirical) or a plain number")
+        raise ValueError(
+            "a distribution needs a 'dist' tag (fixed, exponential, lognormal, triangular, uniform, empirical) or a plain number"
+        )
     return value
 
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, LogNormal, Triangular, Uniform, Empirical],
+    Fixed | Exponential | LogNormal | Triangular | Uniform | Empirical,
     Field(discriminator="dist"),
     BeforeValidator(_number_means_fixed),
 ]

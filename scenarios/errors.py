@@ -25,5 +25,5 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
     @classmethod
-    def one(cls, file: str, line: int | None, path: str, message: str) -> "InputError":
+    def one(cls, file: str, line: int | None, path: str, message: str) -> InputError:
         return cls([Problem(file, line, path, message)])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,7 +40,9 @@ def _resolve_extends(ref: str, here: Path, name: str, line: int | None) -> Path:
         cand = (base / ref).resolve()
         if cand.is_file():
             return cand
-    raise InputError.one(name, line, "extends", f"cannot find '{ref}' (looked beside the file and in the bundled library)")
+    raise InputError.one(
+        name, line, "extends", f"cannot find '{ref}' (looked beside the file and in the bundled library)"
+    )
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
@@ -120,7 +123,12 @@ def parse_set(expr: str) -> tuple[list[str], Any]:
     path, raw = expr.split("=", 1)
     parts = [p for p in path.strip().split(".")]
     if not path.strip() or any(not p for p in parts):
-        raise InputError.one(SET_SRC, None, path.strip() or expr, "empty segment in path (expected PATH=VALUE with PATH like agencies.police.desk.staff)")
+        raise InputError.one(
+            SET_SRC,
+            None,
+            path.strip() or expr,
+            "empty segment in path (expected PATH=VALUE with PATH like agencies.police.desk.staff)",
+        )
     try:
         value = load_text(raw if raw.strip() else "null", SET_SRC)
     except InputError as e:
@@ -144,13 +152,21 @@ def apply_set(doc: SrcDict, expr: str) -> None:
                     node.src[seg] = (SET_SRC, None)
                 return
             if seg not in node:
-                raise InputError.one(SET_SRC, None, where, f"no such field (have: {', '.join(map(str, node)) or 'nothing'})")
+                raise InputError.one(
+                    SET_SRC, None, where, f"no such field (have: {', '.join(map(str, node)) or 'nothing'})"
+                )
             node = node[seg]
         elif isinstance(node, list):
             idx = _list_index(node, seg)
             if idx is None:
                 ids = [str(x.get("id")) for x in node if isinstance(x, dict) and "id" in x]
-                raise InputError.one(SET_SRC, None, where, f"no item '{seg}' (give an index 0..{len(node) - 1}" + (f" or an id: {', '.join(ids)})" if ids else ")"))
+                raise InputError.one(
+                    SET_SRC,
+                    None,
+                    where,
+                    f"no item '{seg}' (give an index 0..{len(node) - 1}"
+                    + (f" or an id: {', '.join(ids)})" if ids else ")"),
+                )
             if last:
                 node[idx] = value
                 if isinstance(node, SrcList):

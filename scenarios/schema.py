@@ -20,8 +20,8 @@ from agencies.arrangement import Arrangement
 from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
+from scenarios.defect_loop import DefectLoopSpec
 from scenarios.distributions import ZERO, Distribution, Fixed
-from scenarios.hazard_loop import HazardLoopSpec
 from scenarios.hazards.params import HazardParams
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -132,7 +132,7 @@ class IncidentType(Frozen):
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def verify_task_dag(self) -> "IncidentType":
+    def verify_task_dag(self) -> IncidentType:
         ids = [t.id for t in self.tasks]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -150,7 +150,9 @@ class IncidentType(Frozen):
             return self
         on_cycle = {e[0] for e in cycle}
         k = next(k for k, t in enumerate(self.tasks) if t.id in on_cycle)
-        raise RefError("task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks", k, "after")
+        raise RefError(
+            "task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks", k, "after"
+        )
 
 
 class IncidentSpec(Frozen):
@@ -216,13 +218,13 @@ class Scenario(Frozen):
     incidents: list[IncidentSpec] = Field(default_factory=list)
     streams: list[StreamSpec] = Field(default_factory=list)
     dispatch: DispatchSpec = DispatchSpec()
-    hazard_loop: HazardLoopSpec | None = None
-    """The grid workers' hazard-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效), run by ``linkage hazard-loop``."""
+    defect_loop: DefectLoopSpec | None = None
+    """The grid workers' defect-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效), run by ``linkage defect-loop``."""
 
     # -- cross-reference checks (named, each message names the entity at fault) --------------------
 
     @model_validator(mode="after")
-    def verify_agencies(self) -> "Scenario":
+    def verify_agencies(self) -> Scenario:
         roles = role_catalogue()
         seen: set[str] = set()
         streets = set(self.city.street_ids())
@@ -231,7 +233,12 @@ class Scenario(Frozen):
                 raise RefError(f"agency '{a.id}' is defined twice", "agencies", i, "id")
             seen.add(a.id)
             if a.role not in roles:
-                raise RefError(f"agency '{a.id}' has unknown role '{a.role}' (known: {', '.join(sorted(roles))})", "agencies", i, "role")
+                raise RefError(
+                    f"agency '{a.id}' has unknown role '{a.role}' (known: {', '.join(sorted(roles))})",
+                    "agencies",
+                    i,
+                    "role",
+                )
             for k, s in enumerate(a.jurisdiction or []):
                 if s not in streets:
                     raise RefError(f"agency '{a.id}' covers unknown street '{s}'", "agencies", i, "jurisdiction", k)
@@ -248,7 +255,7 @@ class Scenario(Frozen):
         return self
 
     @model_validator(mode="after")
-    def verify_stations_and_units(self) -> "Scenario":
+    def verify_stations_and_units(self) -> Scenario:
         agencies = {a.id for a in self.agencies}
         grids = set(self.city.grid_ids())
         station_ids: set[str] = set()
@@ -266,7 +273,7 @@ class Scenario(Frozen):
         return self
 
     @model_validator(mode="after")
-    def verify_channels(self) -> "Scenario":
+    def verify_channels(self) -> Scenario:
         agencies = {a.id for a in self.agencies}
         for i, c in enumerate(self.channels):
             for field, end in (("from", c.from_), ("to", c.to)):
@@ -274,11 +281,13 @@ class Scenario(Frozen):
                     raise RefError(f"channel {c.from_}->{c.to} names unknown agency '{end}'", "channels", i, field)
             for k, (start, end) in enumerate(c.down):
                 if end <= start:
-                    raise RefError(f"channel {c.from_}->{c.to} has a down period ending before it starts", "channels", i, "down", k)
+                    raise RefError(
+                        f"channel {c.from_}->{c.to} has a down period ending before it starts", "channels", i, "down", k
+                    )
         return self
 
     @model_validator(mode="after")
-    def verify_incidents(self) -> "Scenario":
+    def verify_incidents(self) -> Scenario:
         grids = set(self.city.grid_ids())
         roles_present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
         ids: set[str] = set()
@@ -287,15 +296,32 @@ class Scenario(Frozen):
                 raise RefError(f"incident '{inc.id}' is defined twice", "incidents", i, "id")
             ids.add(inc.id)
             if inc.type not in self.incident_types:
-                raise RefError(f"incident '{inc.id}' has unknown type '{inc.type}' (known: {', '.join(sorted(self.incident_types))})", "incidents", i, "type")
+                raise RefError(
+                    f"incident '{inc.id}' has unknown type '{inc.type}' (known: {', '.join(sorted(self.incident_types))})",
+                    "incidents",
+                    i,
+                    "type",
+                )
             if inc.grid not in grids:
                 raise RefError(f"incident '{inc.id}' is in unknown grid '{inc.grid}'", "incidents", i, "grid")
             if inc.onset >= self.horizon:
-                raise RefError(f"incident '{inc.id}' starts at {inc.onset} s, after the horizon {self.horizon} s", "incidents", i, "onset")
+                raise RefError(
+                    f"incident '{inc.id}' starts at {inc.onset} s, after the horizon {self.horizon} s",
+                    "incidents",
+                    i,
+                    "onset",
+                )
         for tname, itype in self.incident_types.items():
             for k, d in enumerate(itype.detection):
                 if d.report_to not in roles_present:
-                    raise RefError(f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is", "incident_types", tname, "detection", k, "report_to")
+                    raise RefError(
+                        f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is",
+                        "incident_types",
+                        tname,
+                        "detection",
+                        k,
+                        "report_to",
+                    )
         if sum(i.primary for i in self.incidents) > 1:
             raise RefError("more than one incident is marked primary", "incidents")
         if not self.incidents and not self.streams:
@@ -311,7 +337,7 @@ class Scenario(Frozen):
         return self
 
     @model_validator(mode="after")
-    def verify_dispatch(self) -> "Scenario":
+    def verify_dispatch(self) -> Scenario:
         grids = set(self.city.grid_ids())
         stations = {s.id for s in self.stations}
         for g, prefs in self.dispatch.preferences.items():
@@ -319,11 +345,13 @@ class Scenario(Frozen):
                 raise RefError(f"dispatch preference list for unknown grid '{g}'", "dispatch", "preferences", g)
             for k, ref in enumerate(prefs):
                 if ref.split(".", 1)[0] not in stations:
-                    raise RefError(f"dispatch preference '{ref}' of grid '{g}' names no station", "dispatch", "preferences", g, k)
+                    raise RefError(
+                        f"dispatch preference '{ref}' of grid '{g}' names no station", "dispatch", "preferences", g, k
+                    )
         return self
 
     @model_validator(mode="after")
-    def verify_tasks_doable(self) -> "Scenario":
+    def verify_tasks_doable(self) -> Scenario:
         roles = role_catalogue()
         present = {a.role for a in self.agencies}
         can = set().union(*(roles[r].capabilities for r in present))
@@ -331,13 +359,26 @@ class Scenario(Frozen):
         for tname, itype in self.incident_types.items():
             for k, t in enumerate(itype.tasks):
                 if t.needs not in can:
-                    raise RefError(f"incident type '{tname}': task '{t.id}' needs '{t.needs}', which no agency of the scenario can do", "incident_types", tname, "tasks", k)
+                    raise RefError(
+                        f"incident type '{tname}': task '{t.id}' needs '{t.needs}', which no agency of the scenario can do",
+                        "incident_types",
+                        tname,
+                        "tasks",
+                        k,
+                    )
                 if t.unit is not None and t.unit not in unit_kinds:
-                    raise RefError(f"incident type '{tname}': task '{t.id}' needs unit kind '{t.unit}', which no station has", "incident_types", tname, "tasks", k, "unit")
+                    raise RefError(
+                        f"incident type '{tname}': task '{t.id}' needs unit kind '{t.unit}', which no station has",
+                        "incident_types",
+                        tname,
+                        "tasks",
+                        k,
+                        "unit",
+                    )
         return self
 
     @model_validator(mode="after")
-    def verify_arrangement(self) -> "Scenario":
+    def verify_arrangement(self) -> Scenario:
         """Every role the arrangement names exists here, and every task of every used type is assigned."""
         roles = role_catalogue()
         present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
@@ -346,29 +387,58 @@ class Scenario(Frozen):
         def check(ref: str, where: str) -> None:
             if ref not in present:
                 known = "a role of the catalogue" if ref in roles else "an unknown role"
-                raise RefError(f"arrangement '{arr.name}': {where} names '{ref}' ({known}) but no agency of the scenario is '{ref}'", "arrangement", *where.split("."))
+                raise RefError(
+                    f"arrangement '{arr.name}': {where} names '{ref}' ({known}) but no agency of the scenario is '{ref}'",
+                    "arrangement",
+                    *where.split("."),
+                )
 
         if arr.relay is not None:
             check(arr.relay, "relay")
         for tname in sorted({i.type for i in self.incidents} | {s.type for s in self.streams}):
             ia = arr.incident_types.get(tname)
             if ia is None:
-                raise RefError(f"arrangement '{arr.name}' has no assignment for incident type '{tname}'", "arrangement", "incident_types")
+                raise RefError(
+                    f"arrangement '{arr.name}' has no assignment for incident type '{tname}'",
+                    "arrangement",
+                    "incident_types",
+                )
             check(ia.lead, f"incident_types.{tname}.lead")
             for ref in ia.informed:
                 check(ref, f"incident_types.{tname}.informed")
             for task in self.incident_types[tname].tasks:
                 ta = ia.tasks.get(task.id)
                 if ta is None:
-                    raise RefError(f"arrangement '{arr.name}' does not assign task '{task.id}' of '{tname}' (write `lead: []` to leave it ownerless on purpose)", "arrangement", "incident_types", tname, "tasks")
+                    raise RefError(
+                        f"arrangement '{arr.name}' does not assign task '{task.id}' of '{tname}' (write `lead: []` to leave it ownerless on purpose)",
+                        "arrangement",
+                        "incident_types",
+                        tname,
+                        "tasks",
+                    )
                 for ref in ta.lead + ta.assist + ta.informed:
                     check(ref, f"incident_types.{tname}.tasks.{task.id}")
                 for ref in ta.lead:
                     role = ref if ref in roles else next(a.role for a in self.agencies if a.id == ref)
                     if task.needs not in roles[role].capabilities:
-                        raise RefError(f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' but cannot do '{task.needs}'", "arrangement", "incident_types", tname, "tasks", task.id, "lead")
+                        raise RefError(
+                            f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' but cannot do '{task.needs}'",
+                            "arrangement",
+                            "incident_types",
+                            tname,
+                            "tasks",
+                            task.id,
+                            "lead",
+                        )
             for extra in sorted(set(ia.tasks) - {t.id for t in self.incident_types[tname].tasks}):
-                raise RefError(f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'", "arrangement", "incident_types", tname, "tasks", extra)
+                raise RefError(
+                    f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'",
+                    "arrangement",
+                    "incident_types",
+                    tname,
+                    "tasks",
+                    extra,
+                )
         return self
 
     def primary_incident(self) -> IncidentSpec | None:

@@ -124,7 +124,9 @@ def load_text(text: str, name: str) -> Any:
     except RecursionError:
         raise InputError.one(name, None, "", "YAML: nesting is too deep") from None
     except (YAMLError, ValueError) as e:
-        raise InputError.one(name, None, "", f"YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        raise InputError.one(
+            name, None, "", f"YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        ) from None
     return _wrap(data, name)
 
 
@@ -148,7 +150,9 @@ def load_file(path: Path) -> Any:
         # Point at the line of the first bad byte: a Latin-1/GBK file usually has one accented word.
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise InputError.one(name, line, "", f"not UTF-8 text: byte 0x{raw[e.start]:02x} at column {col} (save the file as UTF-8)") from None
+        raise InputError.one(
+            name, line, "", f"not UTF-8 text: byte 0x{raw[e.start]:02x} at column {col} (save the file as UTF-8)"
+        ) from None
     return load_text(text, name)
 
 

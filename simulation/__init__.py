@@ -11,8 +11,8 @@ Notebook API::
 from __future__ import annotations
 
 from scenarios.loader import load_scenario
-from simulation.compare import compare  # the function, not the module of the same name
-from simulation.experiment import RunResult, run
-from simulation.sweep import sweep
+from simulation.experiments.compare import compare  # the function, not the module of the same name
+from simulation.experiments.runner import RunResult, run
+from simulation.experiments.sweep import sweep
 
 __all__ = ["RunResult", "compare", "load_scenario", "run", "sweep"]

@@ -88,7 +88,10 @@ def _validate_doc(doc: dict[str, Any]) -> tuple[Arrangement | None, list[str]]:
     try:
         return Arrangement.model_validate(doc), []
     except ValidationError as e:
-        return None, [f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}" for err in e.errors(include_url=False)]
+        return None, [
+            f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}"
+            for err in e.errors(include_url=False)
+        ]
 
 
 def _settings_table(arrs: dict[str, Arrangement]) -> pd.DataFrame:
@@ -110,8 +113,12 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
     m = matrix_frame(arr, itype, scenario_roles)
     shown = m.copy()
     shown.index = [row_label(i) for i in m.index]
-    cfg = {r: st.column_config.SelectboxColumn(role_name(r), options=list(CELLS), format_func={c: cell_label(c) for c in CELLS}.__getitem__, width="small")
-           for r in m.columns}
+    cfg = {
+        r: st.column_config.SelectboxColumn(
+            role_name(r), options=list(CELLS), format_func={c: cell_label(c) for c in CELLS}.__getitem__, width="small"
+        )
+        for r in m.columns
+    }
     edited = st.data_editor(shown, key="arrangements.editor", column_config=cfg, num_rows="fixed", width="stretch")
     edited.index = m.index
     words = {w: label("word", w) for w in ("serial", "parallel", "own_agency", "nearest")}
@@ -128,7 +135,9 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
     state.option_widget("arrangements.dispatch", ["own_agency", "nearest"], arr.dispatch)
     ss.setdefault("arrangements.platform", arr.platform)
     ss.setdefault("arrangements.name", f"{arr.name}_edited")
-    fan = c1.selectbox(t("arr.field.fan_out"), ["serial", "parallel"], key="arrangements.fan_out", format_func=words.__getitem__)
+    fan = c1.selectbox(
+        t("arr.field.fan_out"), ["serial", "parallel"], key="arrangements.fan_out", format_func=words.__getitem__
+    )
     grid = c2.selectbox(t("arr.field.grid_model"), ["parallel", "integrated"], key="arrangements.grid_model",
                         format_func=grids.__getitem__)
     disp = c3.selectbox(t("arr.field.dispatch"), ["own_agency", "nearest"], key="arrangements.dispatch",
@@ -152,8 +161,13 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
         return
     yaml_text = to_yaml(doc)
     c1, c2 = st.columns(2)
-    c1.download_button(t("arr.download"), yaml_text.encode("utf-8"), file_name=f"{name}.yaml", mime="application/x-yaml",
-                       key="arrangements.download")
+    c1.download_button(
+        t("arr.download"),
+        yaml_text.encode("utf-8"),
+        file_name=f"{name}.yaml",
+        mime="application/x-yaml",
+        key="arrangements.download",
+    )
     if c2.button(t("arr.use"), key="arrangements.use"):
         path = state.write_arrangement(name, yaml_text)
         st.session_state.setdefault(state.CFG_CUSTOM, {})[name] = str(path)
@@ -180,17 +194,33 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
             st.caption(text(arr.doctrine) if arr.doctrine else "")
             if itype in arr.incident_types:
                 m = matrix_frame(arr, itype, [])
-                st.plotly_chart(charts.matrix_heatmap(m, [row_label(i) for i in m.index], [role_name(r) for r in m.columns],
-                                                      t("arr.matrix_title", type=label("incident_type", itype))),
-                                key=f"arrangements.diff.matrix.{side}", width="stretch")
+                st.plotly_chart(
+                    charts.matrix_heatmap(
+                        m,
+                        [row_label(i) for i in m.index],
+                        [role_name(r) for r in m.columns],
+                        t("arr.matrix_title", type=label("incident_type", itype)),
+                    ),
+                    key=f"arrangements.diff.matrix.{side}",
+                    width="stretch",
+                )
     changed = diff_rows(a, b, changed_only=True)
     st.markdown(f"**{t('arr.changes', n=len(changed))}**")
     if changed:
-        df = pd.DataFrame([{t("arr.col_type"): t("arr.all") if r.incident_type == ALL else label("incident_type", r.incident_type),
-                            t("arr.col_task"): "—" if r.task == ALL else label("task", r.task),
-                            t("arr.col_field"): t(f"arr.field.{r.field}"),
-                            f"{t('arr.left')} · {titles[left]}": _show_value(r.a, r.field),
-                            f"{t('arr.right')} · {titles[right]}": _show_value(r.b, r.field)} for r in changed])
+        df = pd.DataFrame(
+            [
+                {
+                    t("arr.col_type"): t("arr.all")
+                    if r.incident_type == ALL
+                    else label("incident_type", r.incident_type),
+                    t("arr.col_task"): "—" if r.task == ALL else label("task", r.task),
+                    t("arr.col_field"): t(f"arr.field.{r.field}"),
+                    f"{t('arr.left')} · {titles[left]}": _show_value(r.a, r.field),
+                    f"{t('arr.right')} · {titles[right]}": _show_value(r.b, r.field),
+                }
+                for r in changed
+            ]
+        )
         st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch")
 
 
@@ -198,7 +228,12 @@ def _show_value(v: str, field: str = "") -> str:
     """A diff cell (role ids, setting values, ``—``) in the chosen language."""
     if v == "—":
         return v
-    words = {"(incident lead)": t("arr.relay_lead"), "(none)": t("arr.none"), "yes": t("common.yes"), "no": t("common.no")}
+    words = {
+        "(incident lead)": t("arr.relay_lead"),
+        "(none)": t("arr.none"),
+        "yes": t("common.yes"),
+        "no": t("common.no"),
+    }
     out = []
     for p in (x.strip() for x in v.split(",")):
         out.append(words[p] if p in words else role_name(p) if p in role_catalogue() else word(field, p))
@@ -221,12 +256,22 @@ def render() -> None:
         return
     names = list(refs)
     state.option_widget("arrangements.pick", names, sc.arrangement.name if sc.arrangement.name in names else names[0])
-    pick = st.selectbox(t("arr.pick"), names, key="arrangements.pick", format_func={n: arrangement_title(a) for n, a in loaded.items()}.__getitem__)
+    pick = st.selectbox(
+        t("arr.pick"),
+        names,
+        key="arrangements.pick",
+        format_func={n: arrangement_title(a) for n, a in loaded.items()}.__getitem__,
+    )
     state.remember("arrangements.pick", pick)
     arr = loaded[pick]
     types = [it for it in sc.incident_types if it in arr.incident_types] or list(arr.incident_types)
     state.option_widget("arrangements.type", types, types[0])
-    itype = st.selectbox(t("arr.type"), types, key="arrangements.type", format_func={v: label("incident_type", v) for v in types}.__getitem__)
+    itype = st.selectbox(
+        t("arr.type"),
+        types,
+        key="arrangements.type",
+        format_func={v: label("incident_type", v) for v in types}.__getitem__,
+    )
     state.remember("arrangements.type", itype)
     if arr.doctrine:
         st.info(text(arr.doctrine))

@@ -1,6 +1,6 @@
 """Compare page (对比): N replications of 2–4 arrangements — which is better, by how much, how sure, why.
 
-Runs ``simulation.compare.compare`` (common random numbers, paired differences, Holm-adjusted p) and
+Runs ``simulation.experiments.compare.compare`` (common random numbers, paired differences, Holm-adjusted p) and
 shows its tables: metric cards with the paired difference and its 95 % CI, distributions, the hand-off
 gap attribution by agency pair and stage, one representative replication as a timeline, the
 coordination graph with the slowest notification path, and the map. Exports Parquet/CSV and a one-page
@@ -21,8 +21,8 @@ import streamlit as st
 from dashboards import charts, report, state
 from dashboards.i18n import agency_names, label, t
 from scenarios.errors import InputError
-from simulation.compare import HIGHER_IS_BETTER
 from scenarios.loader import load_scenario
+from simulation.experiments.compare import HIGHER_IS_BETTER
 
 CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
@@ -42,7 +42,7 @@ def fmt(metric: str, v: Any, signed: bool = False) -> str:
 
 @st.cache_resource(max_entries=state.CACHE_ENTRIES, show_spinner=False)
 def _world(path: str, arrangement: str, sets: tuple[str, ...]) -> Any:
-    from simulation.world import build_world
+    from simulation.model.world import build_world
 
     return build_world(load_scenario(path, arrangement, sets), path)
 
@@ -95,7 +95,11 @@ def _cards(result: Any, labels: dict[str, str]) -> None:
         cols = st.columns(len(metrics) or 1)
         for col, m in zip(cols, metrics):
             row = comp[(comp["metric"] == m) & (comp["arrangement"] == arm)].iloc[0]
-            name = t("common.with_unit", what=label("metric", m), unit=t("common.min")) if is_time(m) else label("metric", m)
+            name = (
+                t("common.with_unit", what=label("metric", m), unit=t("common.min"))
+                if is_time(m)
+                else label("metric", m)
+            )
             col.metric(name, fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
                        delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
                        help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
@@ -103,18 +107,25 @@ def _cards(result: Any, labels: dict[str, str]) -> None:
                               verdict=label("verdict", row["verdict"])))
             col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
                         + label("verdict", row["verdict"]))
-    table = pd.DataFrame({
-        t("common.metric"): [label("metric", m) for m in comp["metric"]],
-        t("compare.col_arm"): [labels.get(a, a) for a in comp["arrangement"]],
-        t("compare.col_base"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_baseline"])],
-        t("compare.col_mean"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_arrangement"])],
-        t("compare.col_diff"): [fmt(m, v, True) for m, v in zip(comp["metric"], comp["diff_mean"])],
-        t("compare.col_ci"): [f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]" for m, lo, hi in zip(comp["metric"], comp["ci_low"], comp["ci_high"])],
-        t("compare.col_ci_unpaired"): [f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]" for m, lo, hi in
-                                       zip(comp["metric"], comp["ci_low_unpaired"], comp["ci_high_unpaired"])],
-        t("compare.col_p"): ["—" if pd.isna(p) else f"{p:.3g}" for p in comp["p_adjusted"]],
-        t("compare.col_verdict"): [label("verdict", v) for v in comp["verdict"]],
-    })
+    table = pd.DataFrame(
+        {
+            t("common.metric"): [label("metric", m) for m in comp["metric"]],
+            t("compare.col_arm"): [labels.get(a, a) for a in comp["arrangement"]],
+            t("compare.col_base"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_baseline"])],
+            t("compare.col_mean"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_arrangement"])],
+            t("compare.col_diff"): [fmt(m, v, True) for m, v in zip(comp["metric"], comp["diff_mean"])],
+            t("compare.col_ci"): [
+                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
+                for m, lo, hi in zip(comp["metric"], comp["ci_low"], comp["ci_high"])
+            ],
+            t("compare.col_ci_unpaired"): [
+                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
+                for m, lo, hi in zip(comp["metric"], comp["ci_low_unpaired"], comp["ci_high_unpaired"])
+            ],
+            t("compare.col_p"): ["—" if pd.isna(p) else f"{p:.3g}" for p in comp["p_adjusted"]],
+            t("compare.col_verdict"): [label("verdict", v) for v in comp["verdict"]],
+        }
+    )
     st.caption(t("compare.table_help"))
     st.dataframe(table, hide_index=True, key="compare.table", width="stretch")
 
@@ -130,7 +141,9 @@ def representative(result: Any, arm: str) -> int:
 def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
     arms = list(result.runs)
     state.option_widget("compare.focus", arms, arms[-1])
-    focus = st.selectbox(t("compare.focus"), arms, key="compare.focus", format_func={a: labels.get(a, a) for a in arms}.__getitem__)
+    focus = st.selectbox(
+        t("compare.focus"), arms, key="compare.focus", format_func={a: labels.get(a, a) for a in arms}.__getitem__
+    )
     state.remember("compare.focus", focus)
     world = _world(choice.path, refs[focus], choice.sets)
     names = agency_names(world.scenario)
@@ -140,7 +153,12 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
         metrics = [m for m in result.comparison.column("metric").to_pylist()]
         metrics = list(dict.fromkeys(metrics)) or ["t_close"]
         state.option_widget("compare.metric", metrics, "t_close" if "t_close" in metrics else metrics[0])
-        m = st.selectbox(t("common.metric"), metrics, key="compare.metric", format_func={v: label("metric", v) for v in metrics}.__getitem__)
+        m = st.selectbox(
+            t("common.metric"),
+            metrics,
+            key="compare.metric",
+            format_func={v: label("metric", v) for v in metrics}.__getitem__,
+        )
         state.remember("compare.metric", m)
         st.plotly_chart(charts.distribution(reps, m, labels), key="compare.dist", width="stretch")
     with tabs[1]:
@@ -169,8 +187,13 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
         units = {}
         for u in world.scenario.units:
             units.setdefault(u.station, []).append(f"{label('unit_kind', u.kind)} ×{u.count}")
-        st.plotly_chart(charts.city_map(world, names, charts.hazard_footprint(world, reps_focus),
-                                        {k: "<br>".join(v) for k, v in units.items()}), key="compare.map", width="stretch")
+        st.plotly_chart(
+            charts.city_map(
+                world, names, charts.hazard_footprint(world, reps_focus), {k: "<br>".join(v) for k, v in units.items()}
+            ),
+            key="compare.map",
+            width="stretch",
+        )
 
 
 def _table_bytes(tbl: pa.Table, kind: str) -> bytes:
@@ -185,7 +208,12 @@ def _table_bytes(tbl: pa.Table, kind: str) -> bytes:
 def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -> None:
     st.subheader(t("compare.export"))
     state.option_widget("compare.export_table", list(TABLES), "comparison")
-    name = st.selectbox(t("compare.export_table"), TABLES, key="compare.export_table", format_func={v: t(f"table.{v}") for v in TABLES}.__getitem__)
+    name = st.selectbox(
+        t("compare.export_table"),
+        TABLES,
+        key="compare.export_table",
+        format_func={v: t(f"table.{v}") for v in TABLES}.__getitem__,
+    )
     state.remember("compare.export_table", name)
     tbl = getattr(result, name) if name in ("comparison", "attribution") else result.table(name)
     c1, c2, c3 = st.columns(3)
@@ -223,8 +251,16 @@ def render() -> None:
         st.code("\n".join(state.problem_lines(e)), language=None)
         return
     labels = _arm_labels(refs, arms)
-    st.success(t("compare.done", arms=len(arms), n=n, seed=seed,
-                 seconds=f"{sum(r.summary['wall_seconds'] for r in result.runs.values()):.1f}"), icon=":material/check_circle:")
+    st.success(
+        t(
+            "compare.done",
+            arms=len(arms),
+            n=n,
+            seed=seed,
+            seconds=f"{sum(r.summary['wall_seconds'] for r in result.runs.values()):.1f}",
+        ),
+        icon=":material/check_circle:",
+    )
     _cards(result, labels)
     _explain(result, labels, choice, refs)
     _export(result, labels, choice)

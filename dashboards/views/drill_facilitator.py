@@ -15,17 +15,56 @@ from dashboards.views.drill_player import act, client, joined_view, lang, langua
 from simulation.drill.msel import format_time
 
 W = {
-    "zh": {"title": "桌面推演 · 导调控制台", "step": "推进到下一决策/注入", "forward": "快进（分钟）", "go": "快进",
-           "until": "运行至（情景秒）", "run": "运行", "end": "结束推演", "injects": "注入时间线", "gap": "与上一注入间隔（分）",
-           "deliver": "立即下达", "agencies": "各单位实时状态", "pending": "待决事项", "hazard": "灾害态势", "log": "推演记录",
-           "note": "评估记录", "improve": "列入改进计划", "save": "保存", "report": "评估报告", "make": "生成报告",
-           "default": "设置默认处置（JSON）", "target": "决策类型或事项", "set": "设置", "download": "下载"},
-    "en": {"title": "Tabletop drill · facilitator console", "step": "Step to next decision/inject", "forward": "Fast-forward (min)",
-           "go": "Forward", "until": "Run until (scenario s)", "run": "Run", "end": "End the drill", "injects": "Inject timeline",
-           "gap": "Gap to previous inject (min)", "deliver": "Deliver now", "agencies": "Live state of every agency",
-           "pending": "Decisions waiting", "hazard": "Hazard state", "log": "Drill log", "note": "Evaluator's note",
-           "improve": "add to the improvement plan", "save": "Save", "report": "After-action report", "make": "Build report",
-           "default": "Set a default (JSON)", "target": "Decision kind or key", "set": "Set", "download": "Download"},
+    "zh": {
+        "title": "桌面推演 · 导调控制台",
+        "step": "推进到下一决策/注入",
+        "forward": "快进（分钟）",
+        "go": "快进",
+        "until": "运行至（情景秒）",
+        "run": "运行",
+        "end": "结束推演",
+        "injects": "注入时间线",
+        "gap": "与上一注入间隔（分）",
+        "deliver": "立即下达",
+        "agencies": "各单位实时状态",
+        "pending": "待决事项",
+        "hazard": "灾害态势",
+        "log": "推演记录",
+        "note": "评估记录",
+        "improve": "列入改进计划",
+        "save": "保存",
+        "report": "评估报告",
+        "make": "生成报告",
+        "default": "设置默认处置（JSON）",
+        "target": "决策类型或事项",
+        "set": "设置",
+        "download": "下载",
+    },
+    "en": {
+        "title": "Tabletop drill · facilitator console",
+        "step": "Step to next decision/inject",
+        "forward": "Fast-forward (min)",
+        "go": "Forward",
+        "until": "Run until (scenario s)",
+        "run": "Run",
+        "end": "End the drill",
+        "injects": "Inject timeline",
+        "gap": "Gap to previous inject (min)",
+        "deliver": "Deliver now",
+        "agencies": "Live state of every agency",
+        "pending": "Decisions waiting",
+        "hazard": "Hazard state",
+        "log": "Drill log",
+        "note": "Evaluator's note",
+        "improve": "add to the improvement plan",
+        "save": "Save",
+        "report": "After-action report",
+        "make": "Build report",
+        "default": "Set a default (JSON)",
+        "target": "Decision kind or key",
+        "set": "Set",
+        "download": "Download",
+    },
 }
 
 
@@ -33,8 +72,16 @@ def _inject_timeline(view: dict) -> pd.DataFrame:
     rows = []
     for i in view["injects"]:
         t = i["delivered_at"] if i["delivered_at"] is not None else i["at"]
-        rows.append({"id": i["id"], "to": i["to"], "time": t, "trigger": i["trigger"], "delivered": i["delivered_at"] is not None,
-                     "text": i[f"inject_{lang()}"]})
+        rows.append(
+            {
+                "id": i["id"],
+                "to": i["to"],
+                "time": t,
+                "trigger": i["trigger"],
+                "delivered": i["delivered_at"] is not None,
+                "text": i[f"inject_{lang()}"],
+            }
+        )
     rows.sort(key=lambda r: (r["time"] is None, r["time"] or 0))
     prev = None
     for r in rows:
@@ -64,7 +111,9 @@ def render() -> None:
         minutes = c2.number_input(w["forward"], 1, 240, 10, key="drill.clock.minutes")
         if c2.button(w["go"], key="drill.clock.forward"):
             act(token, "clock", {"mode": "forward", "value": minutes * 60})
-        until = c3.number_input(w["until"], 0, int(view["clock"]["horizon"]), int(view["clock"]["now"]), key="drill.clock.until")
+        until = c3.number_input(
+            w["until"], 0, int(view["clock"]["horizon"]), int(view["clock"]["now"]), key="drill.clock.until"
+        )
         if c3.button(w["run"], key="drill.clock.run"):
             act(token, "clock", {"mode": "until", "value": until})
         if c4.button(w["end"], key="drill.clock.end", type="primary"):
@@ -101,9 +150,24 @@ def render() -> None:
         st.dataframe(pd.DataFrame(view["hazards"]).T, width="stretch", key="drill.hazards")
 
     st.header(w["log"])
-    st.dataframe(pd.DataFrame([{"t": format_time(m["sim_time"]), "kind": m["kind"], "agency": m["agency"], "actor": m["actor"],
-                                "fallback": m["fallback"], "detail": json.dumps(m["payload"], ensure_ascii=False)[:200]}
-                               for m in reversed(view["messages"])]), hide_index=True, width="stretch", key="drill.log")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "t": format_time(m["sim_time"]),
+                    "kind": m["kind"],
+                    "agency": m["agency"],
+                    "actor": m["actor"],
+                    "fallback": m["fallback"],
+                    "detail": json.dumps(m["payload"], ensure_ascii=False)[:200],
+                }
+                for m in reversed(view["messages"])
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="drill.log",
+    )
 
     if view["role"] in ("facilitator", "evaluator"):
         with st.form("drill.note.form"):
@@ -120,7 +184,9 @@ def render() -> None:
             st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
         blob = st.session_state.get("drill.report.blob")
         if blob:
-            st.download_button(w["download"], blob[1], file_name=f"aar-{view['clock']['code']}.{blob[0]}", key="drill.report.download")
+            st.download_button(
+                w["download"], blob[1], file_name=f"aar-{view['clock']['code']}.{blob[0]}", key="drill.report.download"
+            )
 
 
 if __name__ == "__main__":  # also runnable as a Streamlit page script

@@ -18,26 +18,84 @@ from dashboards.i18n import LANG_KEY as APP_LANG_KEY
 from simulation.drill.msel import format_time
 
 W = {
-    "zh": {"title": "桌面推演 · 参演席位", "code": "场次代码", "seat": "席位", "pin": "PIN", "join": "加入", "refresh": "刷新",
-           "clock": "情景时间", "pending": "待决事项", "none": "暂无", "decide": "提交决策", "messages": "收到的信息",
-           "tasks": "本单位任务", "units": "本单位力量", "ack": "签收", "notify": "抄告", "message": "发送消息", "to": "发给",
-           "from": "以…名义", "text": "内容", "kind": "类型", "send": "发送", "incident": "事件", "leave": "退出",
-           "deadline": "时限", "plan": "预案默认", "ended": "推演已结束", "lang": "语言", "level": "响应级别",
-           "targets": "通知对象（顺序）", "owner": "责任单位", "units_n": "派出数量", "action": "处置措施", "no_measure": "不采取措施",
-           "args": "参数"},
-    "en": {"title": "Tabletop drill · player seat", "code": "Session code", "seat": "Seat", "pin": "PIN", "join": "Join",
-           "refresh": "Refresh", "clock": "Scenario time", "pending": "Decisions waiting", "none": "none", "decide": "Decide",
-           "messages": "Messages received", "tasks": "Our tasks", "units": "Our units", "ack": "Acknowledge", "notify": "Copy-notify",
-           "message": "Send a message", "to": "To", "from": "As", "text": "Text", "kind": "Kind", "send": "Send",
-           "incident": "Incident", "leave": "Leave", "deadline": "deadline", "plan": "plan's default", "ended": "The drill has ended",
-           "lang": "Language", "level": "Response level", "targets": "Agencies to notify (in order)", "owner": "Owner agency",
-           "units_n": "Units to send", "action": "Measure", "no_measure": "no measure", "args": "arguments"},
+    "zh": {
+        "title": "桌面推演 · 参演席位",
+        "code": "场次代码",
+        "seat": "席位",
+        "pin": "PIN",
+        "join": "加入",
+        "refresh": "刷新",
+        "clock": "情景时间",
+        "pending": "待决事项",
+        "none": "暂无",
+        "decide": "提交决策",
+        "messages": "收到的信息",
+        "tasks": "本单位任务",
+        "units": "本单位力量",
+        "ack": "签收",
+        "notify": "抄告",
+        "message": "发送消息",
+        "to": "发给",
+        "from": "以…名义",
+        "text": "内容",
+        "kind": "类型",
+        "send": "发送",
+        "incident": "事件",
+        "leave": "退出",
+        "deadline": "时限",
+        "plan": "预案默认",
+        "ended": "推演已结束",
+        "lang": "语言",
+        "level": "响应级别",
+        "targets": "通知对象（顺序）",
+        "owner": "责任单位",
+        "units_n": "派出数量",
+        "action": "处置措施",
+        "no_measure": "不采取措施",
+        "args": "参数",
+    },
+    "en": {
+        "title": "Tabletop drill · player seat",
+        "code": "Session code",
+        "seat": "Seat",
+        "pin": "PIN",
+        "join": "Join",
+        "refresh": "Refresh",
+        "clock": "Scenario time",
+        "pending": "Decisions waiting",
+        "none": "none",
+        "decide": "Decide",
+        "messages": "Messages received",
+        "tasks": "Our tasks",
+        "units": "Our units",
+        "ack": "Acknowledge",
+        "notify": "Copy-notify",
+        "message": "Send a message",
+        "to": "To",
+        "from": "As",
+        "text": "Text",
+        "kind": "Kind",
+        "send": "Send",
+        "incident": "Incident",
+        "leave": "Leave",
+        "deadline": "deadline",
+        "plan": "plan's default",
+        "ended": "The drill has ended",
+        "lang": "Language",
+        "level": "Response level",
+        "targets": "Agencies to notify (in order)",
+        "owner": "Owner agency",
+        "units_n": "Units to send",
+        "action": "Measure",
+        "no_measure": "no measure",
+        "args": "arguments",
+    },
 }
 
 
 @st.cache_resource
 def _local_service(directory: str) -> Any:
-    from simulation.drill.views import DrillService
+    from simulation.faces.drill_service import DrillService
 
     return DrillService(directory)
 
@@ -46,7 +104,7 @@ def client() -> Any:
     """The drill API: HTTP client of the drill server, or the in-process service (same three calls)."""
     url = os.environ.get("LINKAGE_DRILL_SERVER")
     if url:
-        from simulation.drill.client import HttpDrillClient
+        from simulation.faces.drill_client import HttpDrillClient
 
         return HttpDrillClient(url)
     return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
@@ -147,7 +205,11 @@ def _decision_widgets(p: dict, names: dict) -> dict:
     args = {}
     if a == o["planned"]:
         for name, v in o["args"].items():
-            args[name] = st.number_input(f"{w['args']}: {name}", value=float(v), key=f"{k}.arg.{name}") if isinstance(v, (int, float)) else v
+            args[name] = (
+                st.number_input(f"{w['args']}: {name}", value=float(v), key=f"{k}.arg.{name}")
+                if isinstance(v, (int, float))
+                else v
+            )
     return {"action": a, "args": args}
 
 
@@ -186,9 +248,18 @@ def render() -> None:
             st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({pl['from']}, {pl['method']}): {pl[lang()]}")
             if pl["inject"] not in acked and st.button(f"{w['ack']} {pl['inject']}", key=f"drill.ack.{pl['inject']}"):
                 act(token, "ack", {"inject": pl["inject"]})
-    rows = [{"t": format_time(m["sim_time"]), "kind": m["kind"], "agency": m["agency"],
-             "detail": ", ".join(f"{k}={v}" for k, v in m["payload"].items() if k not in ("zh", "en", "options", "plan"))}
-            for m in reversed(view["messages"]) if m["kind"] != "inject"]
+    rows = [
+        {
+            "t": format_time(m["sim_time"]),
+            "kind": m["kind"],
+            "agency": m["agency"],
+            "detail": ", ".join(
+                f"{k}={v}" for k, v in m["payload"].items() if k not in ("zh", "en", "options", "plan")
+            ),
+        }
+        for m in reversed(view["messages"])
+        if m["kind"] != "inject"
+    ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="drill.messages")
 
     st.header(w["tasks"])

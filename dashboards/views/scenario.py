@@ -15,7 +15,15 @@ from dashboards import charts, state
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
 
-KEY_METRICS = ("t_detect", "t_notify_lead", "t_first_arrival", "t_control", "t_close", "handoff_gap_total", "ownerless_time")
+KEY_METRICS = (
+    "t_detect",
+    "t_notify_lead",
+    "t_first_arrival",
+    "t_control",
+    "t_close",
+    "handoff_gap_total",
+    "ownerless_time",
+)
 SOURCES = ("bundled", "upload", "paste")
 
 
@@ -29,7 +37,12 @@ def _source() -> bool:
     if src == "bundled":
         lib = list(state.bundled())
         state.option_widget("scenario.pick", lib, ss.get(state.CFG_BUNDLED, state.default_bundled()))
-        pick = st.selectbox(t("scenario.pick"), lib, key="scenario.pick", format_func={s: label("scenario_name", s) for s in lib}.__getitem__)
+        pick = st.selectbox(
+            t("scenario.pick"),
+            lib,
+            key="scenario.pick",
+            format_func={s: label("scenario_name", s) for s in lib}.__getitem__,
+        )
         state.remember("scenario.pick", pick)
         _switch("bundled", pick, None)
         return True
@@ -84,7 +97,15 @@ def _switch(source: str, bundled: str | None, upload: dict | None) -> None:
 
 
 def _is_knob(key: str) -> bool:
-    return key.startswith("scenario.") and key.split(".")[1] not in ("source", "pick", "upload", "yaml_text", "preview_n", "preview_seed", "preview_run")
+    return key.startswith("scenario.") and key.split(".")[1] not in (
+        "source",
+        "pick",
+        "upload",
+        "yaml_text",
+        "preview_n",
+        "preview_seed",
+        "preview_run",
+    )
 
 
 def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str:
@@ -94,7 +115,11 @@ def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str
     if k.group == "units":
         return f"{stations.get(lb['station'], lb['station'])} · {label('unit_kind', lb['kind'])}"
     if k.group == "sensors":
-        return t("scenario.detector_label", kind=label("detector", lb["kind"]), to=names.get(lb["report_to"], label("role", lb["report_to"])))
+        return t(
+            "scenario.detector_label",
+            kind=label("detector", lb["kind"]),
+            to=names.get(lb["report_to"], label("role", lb["report_to"])),
+        )
     if k.group == "grid_workers":
         return t("scenario.grid_workers_label") + (f" · {lb['grid']}" if "grid" in lb else "")
     if k.group == "micro_stations":
@@ -109,7 +134,9 @@ def _widget(k: Knob, lab: str) -> Any:
         state.restore(k.key, k.value)
     b = k.bounds
     if k.options and k.group == "incidents" and b is not None:
-        v = st.select_slider(lab, options=list(k.options), key=k.key, format_func={s: t(f"severity.{s}") for s in k.options}.__getitem__)
+        v = st.select_slider(
+            lab, options=list(k.options), key=k.key, format_func={s: t(f"severity.{s}") for s in k.options}.__getitem__
+        )
     elif k.options:
         v = st.selectbox(lab, list(k.options), key=k.key)
     elif b is not None and b.integer:
@@ -132,18 +159,34 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         dist, typical, p90 = latency_parts(c.latency)
         base.append((dist, typical, p90, c.reliability))
         ty, p9, rel = kept.get(i, (typical, p90, c.reliability))
-        rows.append({"from": names.get(c.from_, c.from_), "to": names.get(c.to, c.to), "kind": label("channel_kind", c.kind),
-                     "medium": label("medium", c.medium), "dist": label("dist", dist), "typical": ty, "p90": p9, "reliability": rel})
+        rows.append(
+            {
+                "from": names.get(c.from_, c.from_),
+                "to": names.get(c.to, c.to),
+                "kind": label("channel_kind", c.kind),
+                "medium": label("medium", c.medium),
+                "dist": label("dist", dist),
+                "typical": ty,
+                "p90": p9,
+                "reliability": rel,
+            }
+        )
     df = pd.DataFrame(rows)
-    cols = {"from": st.column_config.TextColumn(t("scenario.ch_from"), disabled=True),
-            "to": st.column_config.TextColumn(t("scenario.ch_to"), disabled=True),
-            "kind": st.column_config.TextColumn(t("scenario.ch_kind"), disabled=True),
-            "medium": st.column_config.TextColumn(t("scenario.ch_medium"), disabled=True),
-            "dist": st.column_config.TextColumn(t("scenario.ch_dist"), disabled=True),
-            "typical": st.column_config.NumberColumn(t("scenario.ch_typical"), min_value=0.0, step=1.0),
-            "p90": st.column_config.NumberColumn(t("scenario.ch_p90"), min_value=0.0, step=1.0),
-            "reliability": st.column_config.NumberColumn(t("scenario.ch_reliability"), min_value=CHANNEL_RELIABILITY.low,
-                                                         max_value=CHANNEL_RELIABILITY.high, step=0.01)}
+    cols = {
+        "from": st.column_config.TextColumn(t("scenario.ch_from"), disabled=True),
+        "to": st.column_config.TextColumn(t("scenario.ch_to"), disabled=True),
+        "kind": st.column_config.TextColumn(t("scenario.ch_kind"), disabled=True),
+        "medium": st.column_config.TextColumn(t("scenario.ch_medium"), disabled=True),
+        "dist": st.column_config.TextColumn(t("scenario.ch_dist"), disabled=True),
+        "typical": st.column_config.NumberColumn(t("scenario.ch_typical"), min_value=0.0, step=1.0),
+        "p90": st.column_config.NumberColumn(t("scenario.ch_p90"), min_value=0.0, step=1.0),
+        "reliability": st.column_config.NumberColumn(
+            t("scenario.ch_reliability"),
+            min_value=CHANNEL_RELIABILITY.low,
+            max_value=CHANNEL_RELIABILITY.high,
+            step=0.01,
+        ),
+    }
     edited = st.data_editor(df, key="scenario.channels", column_config=cols, hide_index=True, num_rows="fixed",
                             width="stretch")
     sets, keep = [], {}
@@ -252,7 +295,7 @@ def render() -> None:
         st.code("\n".join(f"--set '{s}'" for s in sets), language="bash")
     else:
         st.caption(t("scenario.no_edits"))
-    from simulation.world import build_world
+    from simulation.model.world import build_world
 
     st.subheader(t("map.title"))
     st.plotly_chart(charts.city_map(build_world(choice.scenario), agency_names(choice.scenario)), key="scenario.map",

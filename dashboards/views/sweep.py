@@ -1,6 +1,6 @@
 """Sweep explorer (参数扫描浏览): one sweep folder made by ``linkage sweep`` — its manifest, the points with
 their factor values, each point's mean and 95 % interval of a metric against a factor, the failed points,
-and the design's own analysis from :mod:`simulation.analysis` (Sobol' indices, tornado, Spearman; PRIM
+and the design's own analysis from :mod:`simulation.experiments.analysis` (Sobol' indices, tornado, Spearman; PRIM
 for a target the planner types). Tables download as CSV.
 
 Reads only: nothing is written into the sweep folder (``linkage analyze`` writes its files there; this
@@ -68,8 +68,8 @@ def signature(folder: Path) -> tuple[int, int, int, int]:
 @st.cache_data(max_entries=state.CACHE_ENTRIES, show_spinner=False)
 def load(folder: str, sig: tuple) -> tuple[dict, pd.DataFrame, list[dict]]:
     """(manifest, replications with factor columns, failed points) — ``sig`` only keys the cache."""
-    from simulation.results import load_sweep
-    from simulation.sweep import read_manifest
+    from simulation.experiments.results import load_sweep
+    from simulation.experiments.sweep import read_manifest
 
     out = Path(folder)
     manifest = read_manifest(out)
@@ -82,12 +82,14 @@ def load(folder: str, sig: tuple) -> tuple[dict, pd.DataFrame, list[dict]]:
     errors = []
     for p in sorted(out.glob("errors/point=*.json"), key=lambda p: int(p.stem.split("=", 1)[1])):
         info = json.loads(p.read_text(encoding="utf-8"))
-        errors.append({"point": int(info["point"]), "values": info.get("values", {}), "error": str(info.get("error", ""))})
+        errors.append(
+            {"point": int(info["point"]), "values": info.get("values", {}), "error": str(info.get("error", ""))}
+        )
     return manifest, load_sweep(out), errors
 
 
 def metrics_of(df: pd.DataFrame, factors: list[str]) -> list[str]:
-    """Numeric result columns, in the run contract's order (as ``simulation.analysis.point_means`` takes them)."""
+    """Numeric result columns, in the run contract's order (as ``simulation.experiments.analysis.point_means`` takes them)."""
     return [c for c in df.columns if c not in NOT_METRICS and c not in factors and pd.api.types.is_numeric_dtype(df[c])]
 
 
@@ -97,8 +99,8 @@ def shown(v: Any) -> Any:
 
 def point_stats(manifest: dict, df: pd.DataFrame, metric: str | None, errors: list[dict]) -> pd.DataFrame:
     """One row per design point: point, run_seed, factor values, status, replications, mean and 95 % CI
-    of ``metric`` (its own unit; ``simulation.metrics.summarize``, a t-interval over non-null values)."""
-    from simulation.metrics import summarize
+    of ``metric`` (its own unit; ``simulation.experiments.metrics.summarize``, a t-interval over non-null values)."""
+    from simulation.experiments.metrics import summarize
 
     factors = [s["path"] for s in manifest["factor_specs"]]
     failed = {e["point"] for e in errors}
@@ -108,13 +110,23 @@ def point_stats(manifest: dict, df: pd.DataFrame, metric: str | None, errors: li
         k = int(p["point"])
         g = groups.get(k)
         n_rep = 0 if g is None else len(g)
-        status = "failed" if k in failed else "pending" if n_rep == 0 else "done" if n_rep >= manifest["replications"] else "partial"
+        status = (
+            "failed"
+            if k in failed
+            else "pending"
+            if n_rep == 0
+            else "done"
+            if n_rep >= manifest["replications"]
+            else "partial"
+        )
         row = {"point": k, "run_seed": p.get("run_seed"), **{f: shown(p["values"].get(f)) for f in factors},
                "status": status, "replications": n_rep}
         if "arrangement" not in factors and g is not None and "arrangement" in g:
             row["arrangement"] = g["arrangement"].iloc[0]
         s = summarize([None if pd.isna(v) else float(v) for v in g[metric]]) if metric and g is not None else {"n": 0}
-        row.update(mean=s.get("mean"), ci_low=(s.get("ci95") or [None, None])[0], ci_high=(s.get("ci95") or [None, None])[1])
+        row.update(
+            mean=s.get("mean"), ci_low=(s.get("ci95") or [None, None])[0], ci_high=(s.get("ci95") or [None, None])[1]
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -127,8 +139,8 @@ def factor_frame(points: list[dict], factors: list[Any]) -> pd.DataFrame:
 
 def design_analysis(manifest: dict, y: np.ndarray) -> tuple[str, pd.DataFrame | None, str | None]:
     """(kind, table, problem key) of the design's own method on per-point means ``y`` (NaN where none)."""
-    from simulation.analysis import sobol_indices, tornado
-    from simulation.designs import parse_factors
+    from simulation.experiments.analysis import sobol_indices, tornado
+    from simulation.experiments.designs import parse_factors
 
     factors = parse_factors(manifest["factors"])
     points = [p["values"] for p in manifest["points"]]
@@ -136,8 +148,16 @@ def design_analysis(manifest: dict, y: np.ndarray) -> tuple[str, pd.DataFrame | 
     if kind == "sobol":
         if np.isnan(y).any():
             return "sobol", None, "sweep.sobol_missing"
-        return "sobol", sobol_indices(y, [f.path for f in factors], calc_second_order=manifest.get("calc_second_order", False),
-                                      seed=manifest["seed"]), None
+        return (
+            "sobol",
+            sobol_indices(
+                y,
+                [f.path for f in factors],
+                calc_second_order=manifest.get("calc_second_order", False),
+                seed=manifest["seed"],
+            ),
+            None,
+        )
     if kind == "grid":
         return "tornado", tornado(points, y, factors), None
     X, ok = factor_frame(points, factors), ~np.isnan(y)
@@ -153,15 +173,25 @@ def means_chart(table: pd.DataFrame, x: str, colour: str | None, metric: str, sc
     """Per-point means with 95 % error bars against factor ``x``; one trace per value of ``colour``."""
     fig = go.Figure()
     have = table[table["mean"].notna()]
-    groups = [(label("metric", metric), have)] if not colour else [(str(k), g) for k, g in have.groupby(colour, sort=True)]
+    groups = (
+        [(label("metric", metric), have)] if not colour else [(str(k), g) for k, g in have.groupby(colour, sort=True)]
+    )
     for i, (name, g) in enumerate(groups):
         g = g.sort_values([x, "point"])
         mean = g["mean"].to_numpy(float) / scale
         lo, hi = g["ci_low"].to_numpy(float) / scale, g["ci_high"].to_numpy(float) / scale
         hover = [f"{t('sweep.col_point')} {k} · {t('sweep.col_n')} {n}" for k, n in zip(g["point"], g["replications"])]
-        fig.add_trace(go.Scatter(x=g[x].tolist(), y=mean.tolist(), name=name, mode="lines+markers" if lines else "markers",
-                                 error_y=dict(type="data", symmetric=False, array=(hi - mean).tolist(), arrayminus=(mean - lo).tolist()),
-                                 marker=dict(color=PALETTE[i % len(PALETTE)], size=9), hovertext=hover))
+        fig.add_trace(
+            go.Scatter(
+                x=g[x].tolist(),
+                y=mean.tolist(),
+                name=name,
+                mode="lines+markers" if lines else "markers",
+                error_y=dict(type="data", symmetric=False, array=(hi - mean).tolist(), arrayminus=(mean - lo).tolist()),
+                marker=dict(color=PALETTE[i % len(PALETTE)], size=9),
+                hovertext=hover,
+            )
+        )
     unit = t("common.min") if scale == 60 else None
     what = label("metric", metric)
     fig.update_xaxes(title=x)
@@ -175,23 +205,46 @@ def analysis_chart(kind: str, table: pd.DataFrame, metric: str, scale: float) ->
     fig = go.Figure()
     if kind == "sobol":
         for i, idx in enumerate(("S1", "ST")):
-            fig.add_trace(go.Bar(y=table["factor"].tolist(), x=table[idx].tolist(), orientation="h", name=t(f"sweep.{idx.lower()}"),
-                                 error_x=dict(type="data", array=table[f"{idx}_conf"].tolist()), marker_color=PALETTE[i]))
+            fig.add_trace(
+                go.Bar(
+                    y=table["factor"].tolist(),
+                    x=table[idx].tolist(),
+                    orientation="h",
+                    name=t(f"sweep.{idx.lower()}"),
+                    error_x=dict(type="data", array=table[f"{idx}_conf"].tolist()),
+                    marker_color=PALETTE[i],
+                )
+            )
         fig.update_layout(barmode="group")
         fig.update_xaxes(title=t("sweep.sobol_axis"))
         return _layout(fig, t("sweep.sobol_title", metric=what))
     if kind == "tornado":
         base = table["baseline"].to_numpy(float) / scale
         for i, side in enumerate(("low", "high")):
-            fig.add_trace(go.Bar(y=table["factor"].tolist(), x=(table[f"at_{side}"].to_numpy(float) / scale - base).tolist(),
-                                 base=base.tolist(), orientation="h", name=t(f"sweep.col_at_{side}"), marker_color=PALETTE[i]))
+            fig.add_trace(
+                go.Bar(
+                    y=table["factor"].tolist(),
+                    x=(table[f"at_{side}"].to_numpy(float) / scale - base).tolist(),
+                    base=base.tolist(),
+                    orientation="h",
+                    name=t(f"sweep.col_at_{side}"),
+                    marker_color=PALETTE[i],
+                )
+            )
         fig.update_layout(barmode="overlay")
         fig.update_yaxes(autorange="reversed")
         unit = t("common.min") if scale == 60 else None
         fig.update_xaxes(title=t("common.with_unit", what=what, unit=unit) if unit else what)
         return _layout(fig, t("sweep.tornado_title", metric=what))
-    fig.add_trace(go.Bar(y=table["factor"].tolist(), x=table["spearman"].tolist(), orientation="h", name=t("sweep.col_spearman"),
-                         marker_color=PALETTE[0]))
+    fig.add_trace(
+        go.Bar(
+            y=table["factor"].tolist(),
+            x=table["spearman"].tolist(),
+            orientation="h",
+            name=t("sweep.col_spearman"),
+            marker_color=PALETTE[0],
+        )
+    )
     fig.update_xaxes(title=t("sweep.col_spearman"), range=[-1, 1])
     return _layout(fig, t("sweep.spearman_title", metric=what))
 
@@ -206,7 +259,9 @@ def csv(df: pd.DataFrame) -> bytes:
 def choose_folder() -> Path | None:
     """The sweep folder typed (or picked among those found under it); an inline message when there is none."""
     state.restore("sweep.folder", DEFAULT_FOLDER)
-    typed = st.text_input(t("sweep.folder"), key="sweep.folder", help=t("sweep.folder_help", command="linkage sweep --out")).strip()
+    typed = st.text_input(
+        t("sweep.folder"), key="sweep.folder", help=t("sweep.folder_help", command="linkage sweep --out")
+    ).strip()
     state.remember("sweep.folder", typed)
     root = Path(typed or ".").expanduser()
     if not root.exists():
@@ -232,7 +287,9 @@ def choose_folder() -> Path | None:
 
 def show_manifest(m: dict, stats: pd.DataFrame) -> None:
     st.subheader(t("sweep.manifest"))
-    design = label("design", m["design"]) + (f" · {t('sweep.field.samples')} {m['samples']}" if m.get("samples") else "")
+    design = label("design", m["design"]) + (
+        f" · {t('sweep.field.samples')} {m['samples']}" if m.get("samples") else ""
+    )
     rows = [("sweep", m["sweep"]), ("scenario", m.get("scenario", "")), ("scenario_hash", m.get("scenario_hash", "")),
             ("design", design)]
     rows += [(("factor", i + 1), expr) for i, expr in enumerate(m["factors"])]
@@ -243,8 +300,15 @@ def show_manifest(m: dict, stats: pd.DataFrame) -> None:
     st.dataframe(pd.DataFrame({t("sweep.field_col"): names, t("sweep.value_col"): [str(v) for _, v in rows]}),
                  hide_index=True, key="sweep.manifest", width="stretch")
     counts = stats["status"].value_counts()
-    st.caption(t("sweep.progress", done=int(counts.get("done", 0)), total=len(stats), failed=int(counts.get("failed", 0)),
-                 waiting=int(counts.get("pending", 0) + counts.get("partial", 0))))
+    st.caption(
+        t(
+            "sweep.progress",
+            done=int(counts.get("done", 0)),
+            total=len(stats),
+            failed=int(counts.get("failed", 0)),
+            waiting=int(counts.get("pending", 0) + counts.get("partial", 0)),
+        )
+    )
 
 
 def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, scale: float) -> None:
@@ -261,7 +325,9 @@ def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, sca
         view[t("sweep.col_ci")] = [f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(stats["ci_low"], stats["ci_high"])]
     st.dataframe(view, hide_index=True, key="sweep.points", width="stretch")
     raw = stats.rename(columns={c: f"{metric}_{c}" for c in ("mean", "ci_low", "ci_high")}) if metric else stats
-    st.download_button(t("sweep.download_points"), csv(raw), file_name="points.csv", mime="text/csv", key="sweep.download_points")
+    st.download_button(
+        t("sweep.download_points"), csv(raw), file_name="points.csv", mime="text/csv", key="sweep.download_points"
+    )
 
 
 def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: str, scale: float) -> None:
@@ -269,9 +335,16 @@ def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: 
     c1, c2 = st.columns(2)
     x = c1.selectbox(t("sweep.x"), factors, key="sweep.x")
     state.remember("sweep.x", x)
-    colours = [""] + [f for f in factors if f != x] + (["arrangement"] if "arrangement" in stats and "arrangement" not in factors else [])
+    colours = (
+        [""]
+        + [f for f in factors if f != x]
+        + (["arrangement"] if "arrangement" in stats and "arrangement" not in factors else [])
+    )
     state.option_widget("sweep.colour", colours, next((f for f in factors if f != x), ""))
-    names = {c: t("sweep.colour_none") if not c else t("sweep.colour_arrangement") if c == "arrangement" else c for c in colours}
+    names = {
+        c: t("sweep.colour_none") if not c else t("sweep.colour_arrangement") if c == "arrangement" else c
+        for c in colours
+    }
     colour = c2.selectbox(t("sweep.colour"), colours, key="sweep.colour", format_func=names.__getitem__)
     state.remember("sweep.colour", colour)
     if stats["mean"].notna().sum() == 0:
@@ -286,7 +359,9 @@ def show_failed(errors: list[dict], factors: list[str]) -> None:
     if not errors:
         st.caption(t("sweep.failed_none"))
         return
-    table = pd.DataFrame([{"point": e["point"], **{f: shown(e["values"].get(f)) for f in factors}, "error": e["error"]} for e in errors])
+    table = pd.DataFrame(
+        [{"point": e["point"], **{f: shown(e["values"].get(f)) for f in factors}, "error": e["error"]} for e in errors]
+    )
     view = table.rename(columns={"point": t("sweep.col_point"), "error": t("sweep.col_error")})
     st.dataframe(view, hide_index=True, key="sweep.failed", width="stretch")
     with st.expander(t("sweep.failed_lines", n=len(errors))):
@@ -295,9 +370,21 @@ def show_failed(errors: list[dict], factors: list[str]) -> None:
                        key="sweep.download_failed")
 
 
-COLS = {"factor": "col_factor", "S1": "s1", "S1_conf": "col_s1_conf", "ST": "st", "ST_conf": "col_st_conf", "low": "col_low",
-        "high": "col_high", "baseline_level": "col_baseline_level", "at_low": "col_at_low", "at_high": "col_at_high",
-        "baseline": "col_baseline", "swing": "col_swing", "spearman": "col_spearman"}
+COLS = {
+    "factor": "col_factor",
+    "S1": "s1",
+    "S1_conf": "col_s1_conf",
+    "ST": "st",
+    "ST_conf": "col_st_conf",
+    "low": "col_low",
+    "high": "col_high",
+    "baseline_level": "col_baseline_level",
+    "at_low": "col_at_low",
+    "at_high": "col_at_high",
+    "baseline": "col_baseline",
+    "swing": "col_swing",
+    "spearman": "col_spearman",
+}
 
 
 def show_analysis(manifest: dict, stats: pd.DataFrame, metric: str, scale: float) -> None:
@@ -341,8 +428,8 @@ def prim_rule(boxes: pd.DataFrame, box: int) -> str:
 
 
 def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
-    from simulation.analysis import misses, parse_target, prim
-    from simulation.designs import parse_factors
+    from simulation.experiments.analysis import misses, parse_target, prim
+    from simulation.experiments.designs import parse_factors
 
     st.markdown(f"**{t('sweep.prim_title')}**")
     state.restore("sweep.target", "")
@@ -357,7 +444,16 @@ def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
         return
     ok = ~np.isnan(y)
     miss = misses(y[ok], (op, value * scale))  # typed in the shown unit (minutes for times), compared in the stored one
-    st.caption(t("sweep.target_misses", miss=int(miss.sum()), n=int(ok.sum()), metric=label("metric", metric), op=op, value=f"{value:g}"))
+    st.caption(
+        t(
+            "sweep.target_misses",
+            miss=int(miss.sum()),
+            n=int(ok.sum()),
+            metric=label("metric", metric),
+            op=op,
+            value=f"{value:g}",
+        )
+    )
     if not miss.any() or miss.all():
         st.info(t("sweep.prim_all" if miss.any() else "sweep.prim_none"))
         return
@@ -367,9 +463,16 @@ def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
         st.info(t("sweep.prim_no_box"))
         return
     summary = res.summary.assign(rule=[prim_rule(res.boxes, b) for b in res.summary["box"]])
-    view = pd.DataFrame({t("sweep.col_box"): summary["box"], t("sweep.col_rule"): summary["rule"],
-                         t("sweep.col_coverage"): summary["coverage"].round(3), t("sweep.col_density"): summary["density"].round(3),
-                         t("sweep.col_mass"): summary["mass"].round(3), t("sweep.col_points"): summary["points"]})
+    view = pd.DataFrame(
+        {
+            t("sweep.col_box"): summary["box"],
+            t("sweep.col_rule"): summary["rule"],
+            t("sweep.col_coverage"): summary["coverage"].round(3),
+            t("sweep.col_density"): summary["density"].round(3),
+            t("sweep.col_mass"): summary["mass"].round(3),
+            t("sweep.col_points"): summary["points"],
+        }
+    )
     st.caption(t("sweep.prim_help"))
     st.dataframe(view, hide_index=True, key="sweep.prim", width="stretch")
     st.download_button(t("sweep.download_prim"), csv(res.boxes.merge(res.summary.drop(columns="rule"), on="box")),
@@ -386,14 +489,22 @@ def render() -> None:
         manifest, df, errors = load(str(folder), signature(folder))
     except (InputError, OSError, ValueError, KeyError, TypeError) as e:  # a damaged folder: say so, in one place
         st.error(t("sweep.unreadable", folder=str(folder)), icon=":material/block:")
-        st.code("\n".join(state.problem_lines(e)) if isinstance(e, InputError) else f"{type(e).__name__}: {e}", language=None)
+        st.code(
+            "\n".join(state.problem_lines(e)) if isinstance(e, InputError) else f"{type(e).__name__}: {e}",
+            language=None,
+        )
         return
     factors = [s["path"] for s in manifest["factor_specs"]]
     metrics = metrics_of(df, factors)
     metric = None
     if metrics:
         state.option_widget("sweep.metric", metrics, "t_first_arrival" if "t_first_arrival" in metrics else metrics[0])
-        metric = st.selectbox(t("common.metric"), metrics, key="sweep.metric", format_func={m: label("metric", m) for m in metrics}.__getitem__)
+        metric = st.selectbox(
+            t("common.metric"),
+            metrics,
+            key="sweep.metric",
+            format_func={m: label("metric", m) for m in metrics}.__getitem__,
+        )
         state.remember("sweep.metric", metric)
     scale = 60.0 if metric and is_time(metric) else 1.0
     stats = point_stats(manifest, df, metric, errors)

@@ -66,7 +66,7 @@ class Site:
             object.__setattr__(self, name, arr)
 
     @classmethod
-    def point(cls, x: float = 0.0, y: float = 0.0) -> "Site":
+    def point(cls, x: float = 0.0, y: float = 0.0) -> Site:
         """A site with no grids (fire, crowd, or a plume asked only about points)."""
         empty = np.zeros(0)
         return cls(x, y, empty, empty, empty, [])

@@ -249,7 +249,9 @@ class CrowdModel(InterventionLog):
         excess = np.where(above & (run_s > self.p.crush_onset_s), (rho - crit) * self.p.area_m2, 0.0)
         person_min = float(excess.sum() * step / 60.0)
         peak_persons = float(rho.max()) * self.p.area_m2
-        casualties = peak_persons * -math.expm1(-self.p.casualty_rate * person_min / peak_persons) if person_min else 0.0
+        casualties = (
+            peak_persons * -math.expm1(-self.p.casualty_rate * person_min / peak_persons) if person_min else 0.0
+        )
         return {
             "peak_density": float(rho.max()),
             "minutes_above_critical": float(above.sum() * step / 60.0),

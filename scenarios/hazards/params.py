@@ -10,7 +10,7 @@ Defaults marked *assumption* are screening values a planner should set for the c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -225,5 +225,5 @@ class CrowdParams(Frozen):
         return v
 
 
-HazardParams = Annotated[Union[FireParams, PlumeParams, CrowdParams], Field(discriminator="model")]
+HazardParams = Annotated[FireParams | PlumeParams | CrowdParams, Field(discriminator="model")]
 """Any hazard's parameters, told apart by ``model``."""

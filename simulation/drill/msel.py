@@ -41,7 +41,9 @@ COLUMNS = ("id", "time", "trigger", "incident", "from", "to", "method", "inject_
 ACTION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention", "started",
                 "done", "notify", "message", "ack")
 _TIME_RE = re.compile(r"^\s*(?:T\s*\+\s*)?(?:(\d+):)?(\d+):(\d{1,2}(?:\.\d+)?)\s*$", re.I)
-_EXPECT_RE = re.compile(r"^\s*([A-Za-z][\w\-]*)\s*:\s*([a-z_]+)(?:\.([A-Za-z][\w\-]*))?\s*<=\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$")
+_EXPECT_RE = re.compile(
+    r"^\s*([A-Za-z][\w\-]*)\s*:\s*([a-z_]+)(?:\.([A-Za-z][\w\-]*))?\s*<=\s*(\d+(?:\.\d+)?)\s*(?:min)?\s*$"
+)
 _TRIGGER_RE = re.compile(r"^\s*(not\s+)?(started|done|notified|reaches|hazard)\s*:\s*(.+?)\s*$", re.I)
 _HAZARD_RE = re.compile(r"^([a-z_]+)\s*(>=|<=)\s*(-?\d+(?:\.\d+)?)$")
 
@@ -140,10 +142,14 @@ def _expected(v: Any) -> Any:
         if isinstance(item, str):
             m = _EXPECT_RE.match(item)
             if not m:
-                raise ValueError(f"expected action {item!r} is not AGENCY:ACTION<=MINUTES (e.g. police:task_order.crowd_control<=10)")
+                raise ValueError(
+                    f"expected action {item!r} is not AGENCY:ACTION<=MINUTES (e.g. police:task_order.crowd_control<=10)"
+                )
             agency, action, target, minutes = m.groups()
             if action not in ACTION_KINDS:
-                raise ValueError(f"expected action {item!r}: unknown action '{action}' (known: {', '.join(ACTION_KINDS)})")
+                raise ValueError(
+                    f"expected action {item!r}: unknown action '{action}' (known: {', '.join(ACTION_KINDS)})"
+                )
             item = {"agency": agency, "action": action, "target": target, "within_s": float(minutes) * 60}
         out.append(item)
     return out
@@ -156,7 +162,9 @@ def _trigger(v: Any) -> Any:
         return None
     m = _TRIGGER_RE.match(v)
     if not m:
-        raise ValueError(f"trigger {v!r} is not one of started:TASK, done:TASK, notified:AGENCY, reaches:GRID, hazard:METRIC>=VALUE (optionally 'not …')")
+        raise ValueError(
+            f"trigger {v!r} is not one of started:TASK, done:TASK, notified:AGENCY, reaches:GRID, hazard:METRIC>=VALUE (optionally 'not …')"
+        )
     neg, kind, arg = m.groups()
     out: dict[str, Any] = {"kind": kind.lower(), "arg": arg, "negate": bool(neg)}
     if out["kind"] == "hazard":
@@ -270,7 +278,11 @@ def _validate_rows(rows: list[tuple[int, dict[str, Any]]], name: str) -> Msel:
         unknown = [k for k in doc if k not in {"id", "time", "trigger", "incident", "from", "to", "method", "text",
                                                   "expected", "effect", "objective", "notes"}]
         for k in unknown:
-            problems.append(Problem(name, line, f"injects[{doc.get('id', line)}].{k}", f"unknown column (known: {', '.join(COLUMNS)})"))
+            problems.append(
+                Problem(
+                    name, line, f"injects[{doc.get('id', line)}].{k}", f"unknown column (known: {', '.join(COLUMNS)})"
+                )
+            )
         if unknown:
             continue
         try:
@@ -278,7 +290,11 @@ def _validate_rows(rows: list[tuple[int, dict[str, Any]]], name: str) -> Msel:
         except ValidationError as e:
             for err in e.errors(include_url=False):
                 path = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
-                problems.append(Problem(name, line, f"injects[{doc.get('id', line)}].{path}", err["msg"].removeprefix("Value error, ")))
+                problems.append(
+                    Problem(
+                        name, line, f"injects[{doc.get('id', line)}].{path}", err["msg"].removeprefix("Value error, ")
+                    )
+                )
     seen: set[str] = set()
     for (line, _), inj in zip(rows, injects):
         if inj.id in seen:
@@ -311,7 +327,9 @@ def read_msel(path: str | Path) -> Msel:
         except UnicodeDecodeError:
             raise InputError.one(name, None, "", "not UTF-8 text (save the CSV as UTF-8)") from None
         reader = csv.DictReader(io.StringIO(text))
-        rows = [(reader.line_num, r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))]
+        rows = [
+            (reader.line_num, r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))
+        ]
     else:
         raise InputError.one(name, None, "", "a MSEL file must be .csv or .xlsx")
     return _validate_rows(rows, name)

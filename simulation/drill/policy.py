@@ -3,7 +3,7 @@
 For an agency played by a person, a decision point returns a SimPy event; the session succeeds it when
 the player decides, or — when the decision's deadline passes — with the plan's default (or the
 facilitator's override), recorded as a fallback (超时按预案默认处置). Agencies nobody plays answer at once
-like :class:`~simulation.policy.AutomaticPolicy`, so a drill without players *is* the plan's automatic play.
+like :class:`~simulation.model.policy.AutomaticPolicy`, so a drill without players *is* the plan's automatic play.
 
 The policy also runs the MSEL inside the replication's environment (timed and triggered injects, their
 effects), so an automatic Monte-Carlo run with this policy sees the same exercise world as the drill.
@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generator, Sequence
+from typing import Any
 
 import numpy as np
 import simpy
 
 from simulation.drill.msel import Effect, Inject, Msel
-from simulation.policy import AutomaticPolicy, IncidentView
-from simulation.world import Unit, World
+from simulation.model.policy import AutomaticPolicy, IncidentView
+from simulation.model.world import Unit, World
 
 DECISION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention")
 DEFAULT_DEADLINE_S = 300.0
@@ -275,9 +276,21 @@ class DrillPolicy(AutomaticPolicy):
         self.delivered[inj.id] = self._now()
         for eff in inj.effect:
             apply_effect(st, eff, self._now())
-        self._record("inject", f"inject:{inj.id}", inj.to,
-                     {"inject": inj.id, "from": inj.from_, "method": inj.method, "zh": inj.text.zh, "en": inj.text.en,
-                      "expected": [e.text() for e in inj.expected], "effect": [e.text() for e in inj.effect]}, actor=actor)
+        self._record(
+            "inject",
+            f"inject:{inj.id}",
+            inj.to,
+            {
+                "inject": inj.id,
+                "from": inj.from_,
+                "method": inj.method,
+                "zh": inj.text.zh,
+                "en": inj.text.en,
+                "expected": [e.text() for e in inj.expected],
+                "effect": [e.text() for e in inj.effect],
+            },
+            actor=actor,
+        )
         self.attention = True
 
 

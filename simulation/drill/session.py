@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ from simulation.drill.msel import Msel
 from simulation.drill.policy import DECISION_KINDS, DrillError, DrillPolicy
 from simulation.drill.spec import DrillSpec
 from simulation.drill.store import DrillStore
-from simulation.engine import Replication
-from simulation.records import TASK_STAGES
-from simulation.world import build_world
+from simulation.model.engine import Replication
+from simulation.model.records import TASK_STAGES
+from simulation.model.world import build_world
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud in the room
 SIM_INPUTS = ("clock", "decision", "notify", "message", "deliver", "set_default", "set_deadline", "end")
@@ -64,7 +64,7 @@ class DrillSession:
 
     @classmethod
     def create(cls, spec: DrillSpec, scenario: Scenario, msel: Msel, directory: str | Path,
-               parent: str | None = None, branched_at: float | None = None) -> tuple["DrillSession", dict[str, str]]:
+               parent: str | None = None, branched_at: float | None = None) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ class DrillSession:
         pins = {s.id: f"{secrets.randbelow(10**6):06d}" for s in spec.seats}
         tmp = d / f".{code}.sqlite.tmp"
         store = DrillStore(tmp)
-        store.write_meta({"code": code, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        store.write_meta({"code": code, "created": datetime.now(UTC).isoformat(timespec="seconds"),
                           "spec": spec.model_dump(mode="json", by_alias=True),
                           "scenario": scenario.model_dump(mode="json", by_alias=True),
                           "scenario_hash": scenario_hash(scenario), "msel": msel.model_dump(mode="json", by_alias=True),
@@ -87,18 +87,28 @@ class DrillSession:
         tmp.replace(path)  # nothing half-made is ever listed
         return cls(DrillStore(path)), pins
 
-    def branch(self, at: float, directory: str | Path) -> tuple["DrillSession", dict[str, str]]:
+    def branch(self, at: float, directory: str | Path) -> tuple[DrillSession, dict[str, str]]:
         """A new session that replays this one's inputs before scenario time ``at``, then stops at ``at``."""
         with self.lock:
             if not 0 <= at <= self.now:
                 raise DrillError(f"branch time must be within 0 … {self.now:.0f} s (the time played so far)")
             spec = self.spec
-            child, pins = DrillSession.create(spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at)
+            child, pins = DrillSession.create(
+                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at
+            )
             keep = [r for r in self.store.events(inputs_only=True) if r["sim_time"] < at and r["kind"] != "end"]
             for r in keep:
                 child.store.append({**r, "key": r["key"]}, is_input=True)
-            child.store.append({"key": f"clock:{uuid.uuid4().hex}", "kind": "clock", "sim_time": at, "actor": "facilitator",
-                                "payload": {"until": at, "branch": True}}, is_input=True)
+            child.store.append(
+                {
+                    "key": f"clock:{uuid.uuid4().hex}",
+                    "kind": "clock",
+                    "sim_time": at,
+                    "actor": "facilitator",
+                    "payload": {"until": at, "branch": True},
+                },
+                is_input=True,
+            )
         fresh = DrillSession(DrillStore(child.store.path))
         child.store.close()
         return fresh, pins
@@ -248,7 +258,9 @@ class DrillSession:
         with self.lock:
             self._check_open()
             if target not in DECISION_KINDS and target not in self.policy.pending:
-                raise DrillError(f"'{target}' is neither a decision kind ({', '.join(DECISION_KINDS)}) nor a waiting decision")
+                raise DrillError(
+                    f"'{target}' is neither a decision kind ({', '.join(DECISION_KINDS)}) nor a waiting decision"
+                )
             if target in self.policy.pending:
                 payload = self.policy.validate(self.policy.pending[target], payload)
             elif not isinstance(payload, dict):
@@ -353,9 +365,21 @@ class DrillSession:
         for st in self.rep.states:
             inc, rec = st.spec.id, st.rec
             if not math.isnan(rec.t_report):
-                recs.append({"key": f"report:{inc}", "kind": "report", "sim_time": rec.t_report, "agency": rec.receiver,
-                             "payload": {"incident": inc, "type": rec.type, "grid": rec.grid, "detected_by": rec.detected_by,
-                                         "t_detect": rec.t_detect}})
+                recs.append(
+                    {
+                        "key": f"report:{inc}",
+                        "kind": "report",
+                        "sim_time": rec.t_report,
+                        "agency": rec.receiver,
+                        "payload": {
+                            "incident": inc,
+                            "type": rec.type,
+                            "grid": rec.grid,
+                            "detected_by": rec.detected_by,
+                            "t_detect": rec.t_detect,
+                        },
+                    }
+                )
             for agency, ev in st.notified.items():
                 if ev.triggered:
                     recs.append({"key": f"notified:{inc}:{agency}", "kind": "notified", "sim_time": float(ev.value),

@@ -99,14 +99,27 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
         if ids.count(s.id) > 1:
             problems.append(Problem(name, line("seats"), f"seats[{s.id}].id", f"seat '{s.id}' is defined twice"))
         if s.role == "player" and not s.agencies:
-            problems.append(Problem(name, line("seats"), f"seats[{s.id}].agencies", "a player seat plays at least one agency"))
+            problems.append(
+                Problem(name, line("seats"), f"seats[{s.id}].agencies", "a player seat plays at least one agency")
+            )
         if s.role != "player" and s.agencies:
             problems.append(Problem(name, line("seats"), f"seats[{s.id}].agencies", f"a {s.role} seat plays no agency"))
         for a in s.agencies:
             if a not in agencies:
-                problems.append(Problem(name, line("seats"), f"seats[{s.id}].agencies", f"unknown agency '{a}' (scenario '{sc.name}')"))
+                problems.append(
+                    Problem(
+                        name, line("seats"), f"seats[{s.id}].agencies", f"unknown agency '{a}' (scenario '{sc.name}')"
+                    )
+                )
             elif a in played:
-                problems.append(Problem(name, line("seats"), f"seats[{s.id}].agencies", f"agency '{a}' is already played by seat '{played[a]}'"))
+                problems.append(
+                    Problem(
+                        name,
+                        line("seats"),
+                        f"seats[{s.id}].agencies",
+                        f"agency '{a}' is already played by seat '{played[a]}'",
+                    )
+                )
             played.setdefault(a, s.id)
     incidents = {i.id: i for i in sc.incidents}
     primary = sc.primary_incident()
@@ -122,7 +135,9 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
             problems.append(Problem(where, None, f"{at}.to", f"unknown agency '{inj.to}'"))
         tr = inj.trigger
         if tr is not None and tr.kind in ("started", "done") and tr.arg not in tasks:
-            problems.append(Problem(where, None, f"{at}.trigger", f"unknown task '{tr.arg}' (known: {', '.join(sorted(tasks))})"))
+            problems.append(
+                Problem(where, None, f"{at}.trigger", f"unknown task '{tr.arg}' (known: {', '.join(sorted(tasks))})")
+            )
         if tr is not None and tr.kind == "notified" and tr.arg not in agencies:
             problems.append(Problem(where, None, f"{at}.trigger", f"unknown agency '{tr.arg}'"))
         if tr is not None and tr.kind in ("hazard", "reaches") and inc.hazard is None:
@@ -131,16 +146,29 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
             if e.agency not in agencies:
                 problems.append(Problem(where, None, f"{at}.expected_actions", f"unknown agency '{e.agency}'"))
             if e.action in ("settle_owner", "task_order", "intervention", "started", "done") and e.target not in tasks:
-                problems.append(Problem(where, None, f"{at}.expected_actions", f"{e.action} needs a task of '{inc.type}' (known: {', '.join(sorted(tasks))})"))
+                problems.append(
+                    Problem(
+                        where,
+                        None,
+                        f"{at}.expected_actions",
+                        f"{e.action} needs a task of '{inc.type}' (known: {', '.join(sorted(tasks))})",
+                    )
+                )
             if e.action == "notify" and e.target not in agencies:
-                problems.append(Problem(where, None, f"{at}.expected_actions", f"notify needs an agency (got '{e.target}')"))
+                problems.append(
+                    Problem(where, None, f"{at}.expected_actions", f"notify needs an agency (got '{e.target}')")
+                )
         for eff in inj.effect:
             if inc.hazard is None:
                 problems.append(Problem(where, None, f"{at}.effect", f"incident '{inc.id}' has no hazard model"))
             elif eff.kind == "surge" and inc.hazard.model != "crowd":
                 problems.append(Problem(where, None, f"{at}.effect", "surge needs a crowd hazard"))
             elif eff.kind == "set" and (eff.field not in type(inc.hazard).model_fields or eff.field == "model"):
-                problems.append(Problem(where, None, f"{at}.effect", f"'{eff.field}' is not a parameter of the {inc.hazard.model} model"))
+                problems.append(
+                    Problem(
+                        where, None, f"{at}.effect", f"'{eff.field}' is not a parameter of the {inc.hazard.model} model"
+                    )
+                )
             elif eff.kind == "set":
                 try:
                     type(inc.hazard).model_validate({**inc.hazard.model_dump(), eff.field: eff.value})

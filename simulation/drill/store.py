@@ -15,8 +15,9 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -94,7 +95,9 @@ class DrillStore:
 
     def add_token(self, token_hash: str, seat: str) -> None:
         with self._lock:
-            self.db.execute("INSERT INTO tokens(token_hash, seat, issued) VALUES (?, ?, ?)", (token_hash, seat, time.time()))
+            self.db.execute(
+                "INSERT INTO tokens(token_hash, seat, issued) VALUES (?, ?, ?)", (token_hash, seat, time.time())
+            )
 
     def seat_of_token(self, token_hash: str) -> str | None:
         with self._lock:
@@ -124,8 +127,17 @@ class DrillStore:
                     self.db.execute(
                         "INSERT OR IGNORE INTO events(key, kind, input, sim_time, wall_time, actor, agency, payload, fallback)"
                         " VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)",
-                        (r.get("key"), r["kind"], float(r["sim_time"]), r.get("wall_time", time.time()), r.get("actor"),
-                         r.get("agency"), json.dumps(r.get("payload", {}), ensure_ascii=False), int(bool(r.get("fallback")))))
+                        (
+                            r.get("key"),
+                            r["kind"],
+                            float(r["sim_time"]),
+                            r.get("wall_time", time.time()),
+                            r.get("actor"),
+                            r.get("agency"),
+                            json.dumps(r.get("payload", {}), ensure_ascii=False),
+                            int(bool(r.get("fallback"))),
+                        ),
+                    )
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -137,8 +149,21 @@ class DrillStore:
             q += " AND input = 1"
         with self._lock:
             rows = self.db.execute(q + " ORDER BY seq", (since,)).fetchall()
-        return [{"seq": s, "key": k, "kind": kd, "input": bool(i), "sim_time": t, "wall_time": w, "actor": a,
-                 "agency": ag, "payload": json.loads(p), "fallback": bool(f)} for s, k, kd, i, t, w, a, ag, p, f in rows]
+        return [
+            {
+                "seq": s,
+                "key": k,
+                "kind": kd,
+                "input": bool(i),
+                "sim_time": t,
+                "wall_time": w,
+                "actor": a,
+                "agency": ag,
+                "payload": json.loads(p),
+                "fallback": bool(f),
+            }
+            for s, k, kd, i, t, w, a, ag, p, f in rows
+        ]
 
     def has_key(self, key: str) -> bool:
         with self._lock:

@@ -46,7 +46,9 @@ class Case:
 
 
 def run_file(name: str, line: int | None, path: str, message: str, where: str | None = None) -> Case:
-    return Case(("run", f"{{bad}}/{name}", "-n", "2", "--out", "{out}"), where or f"{{bad}}/{name}", line, path, message)
+    return Case(
+        ("run", f"{{bad}}/{name}", "-n", "2", "--out", "{out}"), where or f"{{bad}}/{name}", line, path, message
+    )
 
 
 def validate_file(name: str, line: int | None, path: str, message: str) -> Case:
@@ -59,10 +61,18 @@ def run_hrf(*extra: str, where: str, path: str, message: str, line: int | None =
 
 FILE_CASES: dict[str, Case] = {
     # -- hazard parameters (issue 3): the same one-line errors as the rest of the schema ----------
-    "hazard-negative-leak-rate": run_file("hazard_negative_leak_rate.yaml", 6, "incidents[leak1].hazard.release_rate_kg_s", "greater than 0"),
-    "hazard-unknown-chemical": run_file("hazard_unknown_chemical.yaml", 6, "incidents[leak1].hazard.chemical", "unknown chemical 'xenon'"),
-    "hazard-unknown-stability": run_file("hazard_unknown_stability.yaml", 6, "incidents[leak1].hazard.stability", "unknown stability class 'G'"),
-    "hazard-density-above-max": run_file("hazard_density_above_max.yaml", 6, "incidents[crowd1].hazard.initial_density", "less than or equal to 5.4"),
+    "hazard-negative-leak-rate": run_file(
+        "hazard_negative_leak_rate.yaml", 6, "incidents[leak1].hazard.release_rate_kg_s", "greater than 0"
+    ),
+    "hazard-unknown-chemical": run_file(
+        "hazard_unknown_chemical.yaml", 6, "incidents[leak1].hazard.chemical", "unknown chemical 'xenon'"
+    ),
+    "hazard-unknown-stability": run_file(
+        "hazard_unknown_stability.yaml", 6, "incidents[leak1].hazard.stability", "unknown stability class 'G'"
+    ),
+    "hazard-density-above-max": run_file(
+        "hazard_density_above_max.yaml", 6, "incidents[crowd1].hazard.initial_density", "less than or equal to 5.4"
+    ),
     # -- YAML itself --------------------------------------------------------------------------------
     "yaml-unclosed-bracket": run_file("yaml_unclosed_bracket.yaml", 5, "", "expected ',' or ']'"),
     "yaml-bad-indent": run_file("yaml_bad_indent.yaml", 6, "", "mapping values are not allowed here"),
@@ -75,7 +85,9 @@ FILE_CASES: dict[str, Case] = {
     "top-level-list": run_file("top_level_list.yaml", 1, "", "must be a YAML mapping of fields (got a list)"),
     "non-utf8": run_file("non_utf8.yaml", 3, "", "not UTF-8 text: byte 0xe9"),
     # -- extends ------------------------------------------------------------------------------------
-    "extends-cycle": run_file("extends_cycle_a.yaml", 2, "extends", "cycle in extends", where="{bad}/extends_cycle_b.yaml"),
+    "extends-cycle": run_file(
+        "extends_cycle_a.yaml", 2, "extends", "cycle in extends", where="{bad}/extends_cycle_b.yaml"
+    ),
     "extends-missing-file": run_file("extends_missing.yaml", 2, "extends", "cannot find 'no_such_base.yaml'"),
     "extends-not-a-name": run_file("extends_not_a_name.yaml", 2, "extends", "must be a file name"),
     # -- unknown keys, wrong types, bad numbers -----------------------------------------------------
@@ -86,73 +98,164 @@ FILE_CASES: dict[str, Case] = {
     "name-not-an-id": run_file("bad_name_id.yaml", 3, "name", "'high rise fire' is not an id"),
     "nan-latency": run_file("nan_latency.yaml", 4, "channels[0].latency", "finite number (got nan"),
     "inf-duration": run_file("inf_duration.yaml", 7, f"{TASKS}[cordon].duration", "finite number (got inf"),
-    "negative-fixed-duration": run_file("negative_duration.yaml", 7, f"{TASKS}[cordon].duration.value", "greater than or equal to 0"),
-    "lognormal-p90-below-median": run_file("lognormal_p90_below_median.yaml", 6, "agencies[police].desk.handling",
-                                           "p90 (30.0) must be greater than median (60.0)"),
-    "triangular-low-above-high": run_file("triangular_low_above_high.yaml", 7, f"{TASKS}[fire_attack].setup", "low <= mode <= high"),
+    "negative-fixed-duration": run_file(
+        "negative_duration.yaml", 7, f"{TASKS}[cordon].duration.value", "greater than or equal to 0"
+    ),
+    "lognormal-p90-below-median": run_file(
+        "lognormal_p90_below_median.yaml",
+        6,
+        "agencies[police].desk.handling",
+        "p90 (30.0) must be greater than median (60.0)",
+    ),
+    "triangular-low-above-high": run_file(
+        "triangular_low_above_high.yaml", 7, f"{TASKS}[fire_attack].setup", "low <= mode <= high"
+    ),
     "unknown-dist-tag": run_file("unknown_dist_tag.yaml", 7, f"{TASKS}[cordon].duration", "tag 'gamma' (dist)"),
     # -- references ---------------------------------------------------------------------------------
     "unknown-role": run_file("unknown_role.yaml", 5, "agencies[police].role", "unknown role 'sheriff'"),
     "unknown-parent": run_file("unknown_parent.yaml", 5, "agencies[housing].parent", "unknown parent 'mayor_office'"),
-    "parent-cycle": run_file("parent_cycle.yaml", 5, "agencies[district_gov].parent", "agency parent chain has a cycle"),
-    "jurisdiction-unknown-street": run_file("jurisdiction_unknown_street.yaml", 5, "agencies[street_S1].jurisdiction[0]", "unknown street 'S9'"),
+    "parent-cycle": run_file(
+        "parent_cycle.yaml", 5, "agencies[district_gov].parent", "agency parent chain has a cycle"
+    ),
+    "jurisdiction-unknown-street": run_file(
+        "jurisdiction_unknown_street.yaml", 5, "agencies[street_S1].jurisdiction[0]", "unknown street 'S9'"
+    ),
     "station-unknown-grid": run_file("station_unknown_grid.yaml", 5, "stations[fs1].grid", "unknown grid 'S9-C1-G1'"),
-    "station-unknown-agency": run_file("station_unknown_agency.yaml", 5, "stations[fs2].agency", "unknown agency 'fire_department'"),
+    "station-unknown-agency": run_file(
+        "station_unknown_agency.yaml", 5, "stations[fs2].agency", "unknown agency 'fire_department'"
+    ),
     "unit-unknown-station": run_file("unit_unknown_station.yaml", 8, "units[4].station", "unknown station 'fs9'"),
-    "channel-unknown-agency": run_file("channel_unknown_agency.yaml", 5, "channels[1].to", "unknown agency 'centre_999'"),
-    "incident-unknown-grid": run_file("incident_unknown_grid.yaml", 5, "incidents[fire1].grid", "unknown grid 'S5-C1-G1'"),
-    "incident-unknown-type": run_file("incident_unknown_type.yaml", 5, "incidents[fire1].type", "unknown type 'high_rise_flood'"),
+    "channel-unknown-agency": run_file(
+        "channel_unknown_agency.yaml", 5, "channels[1].to", "unknown agency 'centre_999'"
+    ),
+    "incident-unknown-grid": run_file(
+        "incident_unknown_grid.yaml", 5, "incidents[fire1].grid", "unknown grid 'S5-C1-G1'"
+    ),
+    "incident-unknown-type": run_file(
+        "incident_unknown_type.yaml", 5, "incidents[fire1].type", "unknown type 'high_rise_flood'"
+    ),
     "incident-after-horizon": run_file("onset_after_horizon.yaml", 5, "incidents[fire1].onset", "after the horizon"),
-    "detector-unknown-role": run_file("detector_unknown_role.yaml", 6, "incident_types.high_rise_fire.detection[0].report_to",
-                                      "reports to 'centre_911'"),
-    "task-after-unknown-task": run_file("task_after_unknown.yaml", 7, f"{TASKS}[cordon].after", "unknown task 'fire_attak'"),
+    "detector-unknown-role": run_file(
+        "detector_unknown_role.yaml",
+        6,
+        "incident_types.high_rise_fire.detection[0].report_to",
+        "reports to 'centre_911'",
+    ),
+    "task-after-unknown-task": run_file(
+        "task_after_unknown.yaml", 7, f"{TASKS}[cordon].after", "unknown task 'fire_attak'"
+    ),
     "task-dag-cycle": run_file("task_dag_cycle.yaml", 7, f"{TASKS}[first_response].after", "task DAG has a cycle"),
-    "task-no-agency-can-do": run_file("task_capability_nobody.yaml", 6, f"{TASKS}[cordon]",
-                                      "needs 'drone_survey', which no agency of the scenario can do"),
-    "task-unit-kind-missing": run_file("task_unit_kind_missing.yaml", 7, f"{TASKS}[cordon].unit", "unit kind 'hovercraft', which no station has"),
+    "task-no-agency-can-do": run_file(
+        "task_capability_nobody.yaml",
+        6,
+        f"{TASKS}[cordon]",
+        "needs 'drone_survey', which no agency of the scenario can do",
+    ),
+    "task-unit-kind-missing": run_file(
+        "task_unit_kind_missing.yaml", 7, f"{TASKS}[cordon].unit", "unit kind 'hovercraft', which no station has"
+    ),
     # The fault is the missing assignment, so the line is in the arrangement file the scenario names.
-    "arrangement-missing-task": run_file("arrangement_missing_task.yaml", 9, "arrangement.incident_types.high_rise_fire.tasks",
-                                         "does not assign task 'resettlement'", where="{bad}/arrangement_missing_task.arr.yaml"),
-    "arrangement-unknown-role": run_file("arrangement_unknown_role.yaml", 13, "arrangement.incident_types.high_rise_fire.tasks.cordon",
-                                         "no agency of the scenario is 'market_regulation'"),
+    "arrangement-missing-task": run_file(
+        "arrangement_missing_task.yaml",
+        9,
+        "arrangement.incident_types.high_rise_fire.tasks",
+        "does not assign task 'resettlement'",
+        where="{bad}/arrangement_missing_task.arr.yaml",
+    ),
+    "arrangement-unknown-role": run_file(
+        "arrangement_unknown_role.yaml",
+        13,
+        "arrangement.incident_types.high_rise_fire.tasks.cordon",
+        "no agency of the scenario is 'market_regulation'",
+    ),
     # -- the city -----------------------------------------------------------------------------------
     "city-empty": run_file("city_empty.yaml", 6, "city.explicit.grids", "at least 1 item"),
     "city-both-layouts": run_file("city_both_layouts.yaml", 3, "city", "exactly one of 'generated' or 'explicit'"),
     # -- the validate and graph commands on the same files -----------------------------------------
     "validate-duplicate-key": validate_file("yaml_duplicate_key.yaml", 5, "", 'duplicate key "horizon"'),
-    "validate-unknown-desk-key": validate_file("unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"),
+    "validate-unknown-desk-key": validate_file(
+        "unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"
+    ),
     "validate-alias-bomb": validate_file("alias_bomb.yaml", 3, "", "aliases (*a) are not allowed"),
-    "validate-task-dag-cycle": validate_file("task_dag_cycle.yaml", 7, f"{TASKS}[first_response].after", "task DAG has a cycle"),
+    "validate-task-dag-cycle": validate_file(
+        "task_dag_cycle.yaml", 7, f"{TASKS}[first_response].after", "task DAG has a cycle"
+    ),
     "validate-non-utf8": validate_file("non_utf8.yaml", 3, "", "not UTF-8 text"),
-    "graph-unknown-role": Case(("graph", "{bad}/unknown_role.yaml", "--out", "{work}/graph.graphml"),
-                               "{bad}/unknown_role.yaml", 5, "agencies[police].role", "unknown role 'sheriff'"),
+    "graph-unknown-role": Case(
+        ("graph", "{bad}/unknown_role.yaml", "--out", "{work}/graph.graphml"),
+        "{bad}/unknown_role.yaml",
+        5,
+        "agencies[police].role",
+        "unknown role 'sheriff'",
+    ),
 }
 
 CLI_CASES: dict[str, Case] = {
-    "n-zero": Case(("run", "{hrf}", "-n", "0", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got 0)"),
-    "n-negative": Case(("run", "{hrf}", "-n", "-3", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got -3)"),
-    "n-not-a-number": Case(("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"),
+    "n-zero": Case(
+        ("run", "{hrf}", "-n", "0", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got 0)"
+    ),
+    "n-negative": Case(
+        ("run", "{hrf}", "-n", "-3", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got -3)"
+    ),
+    "n-not-a-number": Case(
+        ("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"
+    ),
     "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
     "set-unknown-path": run_hrf("--set", "nosuch.path=1", where="--set", path="nosuch", message="no such field"),
-    "set-unknown-item": run_hrf("--set", "agencies.nosuch.desk.staff=2", where="--set", path="agencies.nosuch", message="no item 'nosuch'"),
-    "set-schema-violation": run_hrf("--set", "agencies.police.desk.staff=0", where="--set", path="agencies[police].desk.staff",
-                                    message="greater than or equal to 1"),
+    "set-unknown-item": run_hrf(
+        "--set", "agencies.nosuch.desk.staff=2", where="--set", path="agencies.nosuch", message="no item 'nosuch'"
+    ),
+    "set-schema-violation": run_hrf(
+        "--set",
+        "agencies.police.desk.staff=0",
+        where="--set",
+        path="agencies[police].desk.staff",
+        message="greater than or equal to 1",
+    ),
     "set-without-equals": run_hrf("--set", "horizon", where="--set", path="horizon", message="expected PATH=VALUE"),
-    "set-empty-segment": run_hrf("--set", "agencies..staff=2", where="--set", path="agencies..staff", message="empty segment in path"),
-    "set-into-plain-value": run_hrf("--set", "horizon.x=3", where="--set", path="horizon.x", message="cannot descend into a plain value"),
-    "set-bad-yaml-value": run_hrf("--set", "horizon=[1", where="--set", path="horizon", message="value '[1' is not valid"),
+    "set-empty-segment": run_hrf(
+        "--set", "agencies..staff=2", where="--set", path="agencies..staff", message="empty segment in path"
+    ),
+    "set-into-plain-value": run_hrf(
+        "--set", "horizon.x=3", where="--set", path="horizon.x", message="cannot descend into a plain value"
+    ),
+    "set-bad-yaml-value": run_hrf(
+        "--set", "horizon=[1", where="--set", path="horizon", message="value '[1' is not valid"
+    ),
     "set-nan": run_hrf("--set", "horizon=.nan", where="--set", path="horizon", message="finite number (got nan"),
-    "set-no-incidents": run_hrf("--set", "incidents=[]", where="--set", path="incidents", message="at least one incident"),
-    "arrangement-unknown-name": run_hrf("-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"),
-    "arrangement-file-missing-task": run_hrf("-a", "{bad}/arrangement_missing_task.arr.yaml", where="{bad}/arrangement_missing_task.arr.yaml",
-                                             line=9, path="arrangement.incident_types.high_rise_fire.tasks",
-                                             message="does not assign task 'resettlement'"),
-    "scenario-missing": Case(("run", "{bad}/no_such_scenario.yaml", "-n", "2", "--out", "{out}"), "{bad}/no_such_scenario.yaml", None, "",
-                             "cannot read file: No such file or directory"),
-    "scenario-is-a-folder": Case(("run", "{bad}", "-n", "2", "--out", "{out}"), "{bad}", None, "", "not a file (a folder)"),
-    "zero-byte-file": Case(("run", "{inp}/zero.yaml", "-n", "2", "--out", "{out}"), "{inp}/zero.yaml", 1, "", "the file is empty"),
-    "out-is-a-file": Case(("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt"), "--out", None, "", "exists and is not a folder"),
-    "out-under-a-file": Case(("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt/sub"), "--out", None, "", "is a file, not a folder"),
+    "set-no-incidents": run_hrf(
+        "--set", "incidents=[]", where="--set", path="incidents", message="at least one incident"
+    ),
+    "arrangement-unknown-name": run_hrf(
+        "-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"
+    ),
+    "arrangement-file-missing-task": run_hrf(
+        "-a",
+        "{bad}/arrangement_missing_task.arr.yaml",
+        where="{bad}/arrangement_missing_task.arr.yaml",
+        line=9,
+        path="arrangement.incident_types.high_rise_fire.tasks",
+        message="does not assign task 'resettlement'",
+    ),
+    "scenario-missing": Case(
+        ("run", "{bad}/no_such_scenario.yaml", "-n", "2", "--out", "{out}"),
+        "{bad}/no_such_scenario.yaml",
+        None,
+        "",
+        "cannot read file: No such file or directory",
+    ),
+    "scenario-is-a-folder": Case(
+        ("run", "{bad}", "-n", "2", "--out", "{out}"), "{bad}", None, "", "not a file (a folder)"
+    ),
+    "zero-byte-file": Case(
+        ("run", "{inp}/zero.yaml", "-n", "2", "--out", "{out}"), "{inp}/zero.yaml", 1, "", "the file is empty"
+    ),
+    "out-is-a-file": Case(
+        ("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt"), "--out", None, "", "exists and is not a folder"
+    ),
+    "out-under-a-file": Case(
+        ("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt/sub"), "--out", None, "", "is a file, not a folder"
+    ),
 }
 
 def _expand(s: str, env: dict[str, Path]) -> str:
@@ -193,9 +296,22 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
 
 # One representative per kind of fault runs in quick runs (-m "not slow"); every process pays ~1.5 s of
 # imports (scipy via scenarios.hazards), so the full table (~75 processes) is marked slow.
-QUICK = {"hazard-unknown-chemical", "yaml-unclosed-bracket", "extends-cycle", "unknown-desk-key", "inf-duration", "unknown-role", "task-dag-cycle",
-         "city-empty", "arrangement-missing-task", "n-zero", "set-schema-violation", "set-unknown-path",
-         "arrangement-unknown-name", "out-is-a-file"}
+QUICK = {
+    "hazard-unknown-chemical",
+    "yaml-unclosed-bracket",
+    "extends-cycle",
+    "unknown-desk-key",
+    "inf-duration",
+    "unknown-role",
+    "task-dag-cycle",
+    "city-empty",
+    "arrangement-missing-task",
+    "n-zero",
+    "set-schema-violation",
+    "set-unknown-path",
+    "arrangement-unknown-name",
+    "out-is-a-file",
+}
 
 
 def _params(cases: dict[str, Case]) -> list:
@@ -214,11 +330,21 @@ def test_bad_command_line(case: Case, tmp_path: Path) -> None:
 
 def test_validate_reports_each_file_on_its_own_line(tmp_path: Path) -> None:
     """Two single-fault files → exactly two lines, one per file, in the order given."""
-    case = Case(("validate", "{bad}/negative_horizon.yaml", "{bad}/unknown_role.yaml"), "{bad}/negative_horizon.yaml", 3, "horizon",
-                "greater than 0")
+    case = Case(
+        ("validate", "{bad}/negative_horizon.yaml", "{bad}/unknown_role.yaml"),
+        "{bad}/negative_horizon.yaml",
+        3,
+        "horizon",
+        "greater than 0",
+    )
     check(case, tmp_path, expected_lines=2)
-    proc = subprocess.run([str(LINKAGE), "validate", str(BAD / "negative_horizon.yaml"), str(BAD / "unknown_role.yaml")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(LINKAGE), "validate", str(BAD / "negative_horizon.yaml"), str(BAD / "unknown_role.yaml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     second = proc.stderr.splitlines()[1]
     assert second.startswith(f"{BAD / 'unknown_role.yaml'}:5: agencies[police].role: "), second
 
@@ -227,7 +353,9 @@ def test_relative_path_is_echoed_as_given(tmp_path: Path) -> None:
     """Run from the repository with a relative path: the line starts with that same relative path."""
     rel = "tests/corpus/bad/unknown_desk_key.yaml"
     out = tmp_path / "out"
-    proc = subprocess.run([str(LINKAGE), "run", rel, "-n", "2", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(LINKAGE), "run", rel, "-n", "2", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert proc.stderr.splitlines() == [f"{rel}:6: agencies[police].desk.staf: unknown field"]
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -235,7 +363,13 @@ def test_relative_path_is_echoed_as_given(tmp_path: Path) -> None:
 
 def test_python_tag_is_never_executed(tmp_path: Path) -> None:
     """The !!python/object/apply payload would create ``linkage_pwned_marker`` in the working directory."""
-    proc = subprocess.run([str(LINKAGE), "validate", str(BAD / "python_tag.yaml")], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(LINKAGE), "validate", str(BAD / "python_tag.yaml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert not (tmp_path / "linkage_pwned_marker").exists()
     assert "python/object/apply" in proc.stderr

@@ -11,10 +11,10 @@ import networkx as nx
 import pytest
 
 from scenarios.loader import bundled_scenarios, load_scenario
-from simulation.experiment import run
+from simulation.experiments.runner import run
 
 ROOT = Path(__file__).resolve().parents[2]
-LINKAGE = [sys.executable, "-m", "simulation.cli"]
+LINKAGE = [sys.executable, "-m", "simulation.faces.cli"]
 
 
 def linkage(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -68,7 +68,9 @@ def test_graph_rejects_wrong_suffix(tmp_path):
 
 
 def test_arrangement_option_swaps_arrangement(tmp_path):
-    r = linkage("run", "scenarios/library/high_rise_fire.yaml", "-n", "2", "-a", "sectoral_lead", "--out", str(tmp_path / "o"))
+    r = linkage(
+        "run", "scenarios/library/high_rise_fire.yaml", "-n", "2", "-a", "sectoral_lead", "--out", str(tmp_path / "o")
+    )
     assert r.returncode == 0, r.stderr
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["arrangement"] == "sectoral_lead"

@@ -1,6 +1,6 @@
 """``linkage compare`` and ``linkage arrangements list|show|diff`` through typer's CliRunner.
 
-The commands are registered on a local app (``register(app)``) — exactly what ``simulation.cli`` does.
+The commands are registered on a local app (``register(app)``) — exactly what ``simulation.faces.cli`` does.
 Bad input must surface as :class:`InputError` (which ``main()`` prints as one line, exit 1) and write
 nothing.
 """
@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from scenarios.errors import InputError
-from simulation.cli_compare import register
+from simulation.faces.cli_compare import register
 
 FIRE = "scenarios/library/high_rise_fire.yaml"
 
@@ -36,7 +36,9 @@ def invoke(app, *args):
 
 def test_compare_prints_verdicts_attribution_structure_and_writes(app, tmp_path):
     out = tmp_path / "cmp"
-    r = invoke(app, "compare", FIRE, "-a", "sectoral_lead", "-a", "ambiguous", "-n", "4", "--seed", "2", "--out", str(out))
+    r = invoke(
+        app, "compare", FIRE, "-a", "sectoral_lead", "-a", "ambiguous", "-n", "4", "--seed", "2", "--out", str(out)
+    )
     assert r.exit_code == 0, r.output
     text = r.output
     assert "baseline sectoral_lead" in text and "ownerless_time (min)" in text

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -148,8 +149,23 @@ def test_both_catalogues_have_the_same_keys_and_placeholders() -> None:
         assert set(re.findall(r"\{(\w+)\}", zh[k])) == set(re.findall(r"\{(\w+)\}", en[k])), k
 
 
-ASCII_ALLOWED = {"YAML", "Parquet", "CSV", "HTML", "Linkage", "AEGL", "Holm", "Welch", "English", "ppm", "set", "linkage",
-                 "run", "default_district", "yaml"}
+ASCII_ALLOWED = {
+    "YAML",
+    "Parquet",
+    "CSV",
+    "HTML",
+    "Linkage",
+    "AEGL",
+    "Holm",
+    "Welch",
+    "English",
+    "ppm",
+    "set",
+    "linkage",
+    "run",
+    "default_district",
+    "yaml",
+}
 
 
 def test_chinese_catalogue_has_no_untranslated_words() -> None:
@@ -190,7 +206,8 @@ def test_bad_paste_shows_the_loader_error_inline() -> None:
     at = app("en")
     at.radio(key="scenario.source").set_value("paste").run()
     at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: broken\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S9-C9-G9}\n").run()
+        "extends: high_rise_fire.yaml\nname: broken\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S9-C9-G9}\n"
+    ).run()
     assert not at.exception
     assert at.error, "no error shown"
     lines = "\n".join(c.value for c in at.code)
@@ -215,7 +232,8 @@ def test_upload_extending_a_bundled_file_becomes_the_scenario() -> None:
     at = app("en")
     at.radio(key="scenario.source").set_value("paste").run()
     at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: my_fire\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S1-C1-G1}\n").run()
+        "extends: high_rise_fire.yaml\nname: my_fire\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S1-C1-G1}\n"
+    ).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="scenario.incident.fire1.grid").value == "S1-C1-G1"
     at.switch_page("views/compare.py").run()
@@ -322,7 +340,10 @@ def test_widget_ranges_come_from_the_schema() -> None:
     from scenarios.schema import ChannelSpec, DetectorSpec, DutyDesk, IncidentSpec
 
     assert (bounds(DutyDesk, "staff").low, bounds(DutyDesk, "staff").high) == (1, 500)
-    assert (bounds(DutyDesk, "night_staff").low, bounds(DutyDesk, "night_staff").high) == (0, 500)  # Optional[Annotated]
+    assert (bounds(DutyDesk, "night_staff").low, bounds(DutyDesk, "night_staff").high) == (
+        0,
+        500,
+    )  # Optional[Annotated]
     assert bounds(DutyDesk, "staff").integer
     assert (bounds(DetectorSpec, "probability").low, bounds(DetectorSpec, "probability").high) == (0, 1)
     assert (bounds(IncidentSpec, "severity").low, bounds(IncidentSpec, "severity").high) == (1, 4)
@@ -352,7 +373,7 @@ def test_edited_matrix_saves_as_yaml_that_the_loader_runs(tmp_path: Path) -> Non
 def test_report_is_one_self_contained_page_in_each_language() -> None:
     from dashboards.report import render
     from scenarios.loader import load_scenario
-    from simulation.compare import compare
+    from simulation.experiments.compare import compare
 
     path = "scenarios/library/high_rise_fire.yaml"
     res = compare(path, ["sectoral_lead", "unified_command"], 5, 3)
@@ -372,7 +393,7 @@ def test_dashboard_command_starts_streamlit_on_the_app(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from simulation.cli_dashboard import app_file, command, register
+    from simulation.faces.cli_dashboard import app_file, command, register
 
     assert app_file() == Path(APP)
     cmd = command(8599, "127.0.0.1", True)

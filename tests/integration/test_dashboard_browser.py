@@ -16,9 +16,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -43,14 +44,35 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium fonts-noto-cjk); browser test skipped")
+        pytest.skip(
+            "/usr/bin/chromium is not installed (apt-get install -y chromium fonts-noto-cjk); browser test skipped"
+        )
     port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(APP),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -131,7 +153,9 @@ def test_language_toggle_relabels_choices_in_the_browser(server: str) -> None:
         expect(page.get_by_role("heading", name="情景")).to_be_visible(timeout=WAIT_MS)
         source = page.locator(".st-key-scenario-source")
         expect(source.get_by_role("radio", name="内置情景库")).to_be_checked(timeout=WAIT_MS)
-        expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot('- combobox "情景": 高层住宅火灾', timeout=WAIT_MS)
+        expect(page.locator(".st-key-scenario-pick")).to_match_aria_snapshot(
+            '- combobox "情景": 高层住宅火灾', timeout=WAIT_MS
+        )
         page.locator(".st-key-lang").get_by_text("English").click()
         expect(page.get_by_role("heading", name="Scenario")).to_be_visible(timeout=WAIT_MS)
         expect(source.get_by_role("radio", name="Bundled library")).to_be_checked(timeout=WAIT_MS)

@@ -3,7 +3,7 @@
 Shows: a sweep folder's manifest and points appear, with each point's mean equal to the mean of its
 replications in the Parquet files; changing the metric changes the chart's data (to that metric's
 means); a folder holding sweeps offers them in a list, and a sweep with invalid points lists them with
-the loader's message; the grid design gets its tornado (the numbers of ``simulation.analysis.tornado``)
+the loader's message; the grid design gets its tornado (the numbers of ``simulation.experiments.analysis.tornado``)
 and a typed target its PRIM boxes; a bad target, a folder that is not a sweep, a file, a missing folder
 and a damaged manifest each give one inline error and no traceback; the language toggle switches every
 label on the page (the same check as the other pages: no English label left in zh-CN, no Chinese in en).
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,10 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard_apptest import ASCII_ALLOWED, visible_texts  # as every page
 from test_dashboard_apptest import assert_language as assert_page_language
 
-from simulation.analysis import sobol_indices, tornado
-from simulation.designs import parse_factors
-from simulation.results import load_sweep
-from simulation.sweep import sweep
+from simulation.experiments.analysis import sobol_indices, tornado
+from simulation.experiments.designs import parse_factors
+from simulation.experiments.results import load_sweep
+from simulation.experiments.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "dashboards" / "app.py")
@@ -40,7 +41,15 @@ TIMEOUT = 180
 def sweeps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ROOT/fire: 2 factors × 2 levels, 2 replications; ROOT/broken: staff 0 is invalid, so 2 of 4 points fail."""
     root = tmp_path_factory.mktemp("sweeps")
-    sweep(FLAGSHIP, [f"{STAFF}=1,3", f"{ENGINES}=1,3"], replications=2, seed=5, out=root / "fire", workers=1, progress=False)
+    sweep(
+        FLAGSHIP,
+        [f"{STAFF}=1,3", f"{ENGINES}=1,3"],
+        replications=2,
+        seed=5,
+        out=root / "fire",
+        workers=1,
+        progress=False,
+    )
     res = sweep(FLAGSHIP, [f"{STAFF}=2,0", f"{ENGINES}=1,3"], replications=2, seed=5, out=root / "broken", workers=1,
                 progress=False)
     assert sorted(res.failed) == [2, 3]
@@ -106,9 +115,16 @@ def assert_no_english_words(at: AppTest, out: Path) -> None:
     4+ letters is left once the sweep's own data is taken out — the sweep folders' names, manifest values (file
     path, ids, factor expressions) and the loader's error messages, shown verbatim as on the command line."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    data = tuple(sorted({str(manifest[k]) for k in ("scenario", "sweep", "scenario_hash", "created", "version")}
-                        | set(manifest["factors"]) | {p.name for p in out.parent.iterdir()}
-                        | {json.loads(p.read_text(encoding="utf-8"))["error"] for p in out.glob("errors/*.json")}, key=len, reverse=True))
+    data = tuple(
+        sorted(
+            {str(manifest[k]) for k in ("scenario", "sweep", "scenario_hash", "created", "version")}
+            | set(manifest["factors"])
+            | {p.name for p in out.parent.iterdir()}
+            | {json.loads(p.read_text(encoding="utf-8"))["error"] for p in out.glob("errors/*.json")},
+            key=len,
+            reverse=True,
+        )
+    )
     words = {w for s in visible_texts(at) for w in re.findall(r"[A-Za-z_]{4,}", _drop_paths(s, data))}
     assert not words - ASCII_ALLOWED, sorted(words - ASCII_ALLOWED)
 
@@ -128,7 +144,12 @@ def test_manifest_and_points_appear(sweeps: Path) -> None:
     assert shown["Scenario file"] == manifest["scenario"] and shown["Version of the program"] == manifest["version"]
     points = table(at, "Run seed")
     assert list(points["Point"]) == [0, 1, 2, 3]
-    assert list(zip(points[STAFF], points[ENGINES])) == [("1", "1"), ("1", "3"), ("3", "1"), ("3", "3")]  # last factor fastest
+    assert list(zip(points[STAFF], points[ENGINES])) == [
+        ("1", "1"),
+        ("1", "3"),
+        ("3", "1"),
+        ("3", "3"),
+    ]  # last factor fastest
     assert set(points["Status"]) == {"done"} and set(points["Replications"]) == {2}
     assert list(points["Run seed"]) == [p["run_seed"] for p in manifest["points"]]
     expected = means(out, "t_first_arrival")
@@ -148,12 +169,16 @@ def test_changing_the_metric_changes_the_chart_data(sweeps: Path) -> None:
     assert [tr["name"] for tr in before["data"]] == ["1", "3"]  # one trace per engine count
     first = means(out, "t_first_arrival")
     # points (staff, engines): 0=(1,1) 1=(1,3) 2=(3,1) 3=(3,3)
-    assert chart_means(before) == pytest.approx({(1, "1"): first[0], (1, "3"): first[1], (3, "1"): first[2], (3, "3"): first[3]})
+    assert chart_means(before) == pytest.approx(
+        {(1, "1"): first[0], (1, "3"): first[1], (3, "1"): first[2], (3, "3"): first[3]}
+    )
     at.selectbox(key="sweep.metric").set_value("t_close").run()
     assert not at.exception
     after = chart(at, "sweep.chart")
     close = means(out, "t_close")
-    assert chart_means(after) == pytest.approx({(1, "1"): close[0], (1, "3"): close[1], (3, "1"): close[2], (3, "3"): close[3]})
+    assert chart_means(after) == pytest.approx(
+        {(1, "1"): close[0], (1, "3"): close[1], (3, "1"): close[2], (3, "3"): close[3]}
+    )
     assert chart_means(after) != chart_means(before)
     assert "Closed" in after["layout"]["title"]["text"] and "First arrival" in before["layout"]["title"]["text"]
     at.selectbox(key="sweep.colour").set_value("").run()  # one colour: a single trace with all four points
@@ -169,7 +194,10 @@ def test_tornado_for_a_grid_and_prim_for_a_typed_target(sweeps: Path) -> None:
     shown = table(at, "Swing").set_index("Factor")
     for row in want.itertuples():
         assert shown.loc[row.factor, "Swing"] == pytest.approx(row.swing / 60, abs=1e-3)
-    assert {tr["name"] for tr in chart(at, "sweep.analysis_chart")["data"]} == {"Mean at first level", "Mean at last level"}
+    assert {tr["name"] for tr in chart(at, "sweep.analysis_chart")["data"]} == {
+        "Mean at first level",
+        "Mean at last level",
+    }
     at.text_input(key="sweep.target").input(split_target(out)).run()  # two points meet it, two miss
     assert not at.exception and not at.error, [e.value for e in at.error]
     boxes = table(at, "Rule")
@@ -183,8 +211,28 @@ def test_tornado_for_a_grid_and_prim_for_a_typed_target(sweeps: Path) -> None:
 
 def test_sobol_and_lhs_designs_get_their_own_analysis(tmp_path: Path) -> None:
     factors = [f"{STAFF}=1..4", f"{ENGINES}=1..3"]
-    sweep(FLAGSHIP, factors, design="sobol", samples=2, replications=1, seed=5, out=tmp_path / "s", workers=1, progress=False)
-    sweep(FLAGSHIP, factors, design="lhs", samples=6, replications=1, seed=5, out=tmp_path / "l", workers=1, progress=False)
+    sweep(
+        FLAGSHIP,
+        factors,
+        design="sobol",
+        samples=2,
+        replications=1,
+        seed=5,
+        out=tmp_path / "s",
+        workers=1,
+        progress=False,
+    )
+    sweep(
+        FLAGSHIP,
+        factors,
+        design="lhs",
+        samples=6,
+        replications=1,
+        seed=5,
+        out=tmp_path / "l",
+        workers=1,
+        progress=False,
+    )
     at = page(tmp_path / "s")
     y = load_sweep(tmp_path / "s").groupby("point")["t_first_arrival"].mean().to_numpy()
     want = sobol_indices(y, [STAFF, ENGINES], seed=5).set_index("factor")
@@ -265,7 +313,9 @@ def test_a_folder_that_is_not_a_sweep_is_an_inline_error(tmp_path: Path) -> None
     (plain / "readme.txt").write_text("not a sweep", encoding="utf-8")
     at = page(plain)
     _no_results(at)
-    assert [e.value for e in at.error] == [f"{plain} is not a sweep folder: it has no manifest.json, and no sweep was found below it."]
+    assert [e.value for e in at.error] == [
+        f"{plain} is not a sweep folder: it has no manifest.json, and no sweep was found below it."
+    ]
 
     at.text_input(key="sweep.folder").input(str(plain / "readme.txt")).run()
     _no_results(at)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from simulation.drill.client import HttpDrillClient
 from simulation.drill.policy import DrillError
-from simulation.drill.server import make_server
 from simulation.drill.session import DrillSession
 from simulation.drill.spec import load_drill
-from simulation.drill.views import AccessDenied, DrillService
+from simulation.faces.drill_client import HttpDrillClient
+from simulation.faces.drill_server import make_server
+from simulation.faces.drill_service import AccessDenied, DrillService
 
 POLICE = {"police", "centre_110"}
 
@@ -49,7 +49,9 @@ def test_player_view_shows_only_own_agencies(drill) -> None:
     assert not v["pending"] or all(p["agency"] in POLICE for p in v["pending"])
     injects = [m for m in v["messages"] if m["kind"] == "inject"]
     assert {m["payload"]["inject"] for m in injects} <= {"I01", "I02", "I04", "I05", "I06"}
-    assert all("expected" not in m["payload"] and "effect" not in m["payload"] for m in injects)  # evaluation criteria hidden
+    assert all(
+        "expected" not in m["payload"] and "effect" not in m["payload"] for m in injects
+    )  # evaluation criteria hidden
     # The metro's inject I03 (delivered by now) is in the facilitator's view, not in the police's.
     full = svc.view(tok["facilitator"])
     assert any(m["kind"] == "inject" and m["payload"]["inject"] == "I03" for m in full["messages"])
@@ -131,7 +133,9 @@ def test_crafted_http_requests(drill) -> None:
         assert raw("GET", "/api/view")[0] == 401
         assert raw("GET", "/api/view", headers={"Authorization": f"Bearer {session.code}.forged"})[0] == 403
         metro_key = svc.view(tok["metro"])["pending"][0]["key"]
-        body = json.dumps({"action": "decide", "key": metro_key, "value": {"units": 1}, "agencies": ["transport"]}).encode()
+        body = json.dumps(
+            {"action": "decide", "key": metro_key, "value": {"units": 1}, "agencies": ["transport"]}
+        ).encode()
         status, answer = raw("POST", "/api/act", body, {"Authorization": f"Bearer {tok['police']}"})
         assert status == 400 and "another agency" in answer["error"]
         status, answer = raw("POST", "/api/act", b"not json", {"Authorization": f"Bearer {tok['police']}"})

@@ -42,7 +42,9 @@ def _port() -> int:
 def _inputs(path: Path, kind: str, actor: str | None = None) -> int:
     st = DrillStore(path)
     try:
-        return sum(1 for r in st.events(inputs_only=True) if r["kind"] == kind and (actor is None or r["actor"] == actor))
+        return sum(
+            1 for r in st.events(inputs_only=True) if r["kind"] == kind and (actor is None or r["actor"] == actor)
+        )
     finally:
         st.close()
 
@@ -56,7 +58,9 @@ def _wait(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
     raise AssertionError("timed out waiting for the page")
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (Debian package 'chromium'; `make sysdeps` installs it)")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is absent (Debian package 'chromium'; `make sysdeps` installs it)"
+)
 def test_two_players_and_a_facilitator_in_chromium(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -69,10 +73,29 @@ def test_two_players_and_a_facilitator_in_chromium(tmp_path: Path) -> None:
     port = _port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LINKAGE_DRILL_DIR": str(drills)}
     env.pop("LINKAGE_DRILL_SERVER", None)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(tmp_path / "entry.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(tmp_path / "entry.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as pw:
@@ -122,7 +145,11 @@ def test_two_players_and_a_facilitator_in_chromium(tmp_path: Path) -> None:
             for p in (police, metro, fac):
                 p.get_by_role("button", name="刷新").click()
             police.wait_for_timeout(2000)
-            police_text, metro_text, fac_text = police.inner_text("body"), metro.inner_text("body"), fac.inner_text("body")
+            police_text, metro_text, fac_text = (
+                police.inner_text("body"),
+                metro.inner_text("body"),
+                fac.inner_text("body"),
+            )
             # Each player sees their own injects only; the facilitator sees all.
             assert "多名群众拨打110" in police_text and "多名群众拨打110" not in metro_text
             assert "1500名乘客" in metro_text and "1500名乘客" not in police_text

@@ -16,10 +16,10 @@ from simulation.drill.msel import COLUMNS, read_msel, write_msel
 from simulation.drill.spec import DRILL_LIBRARY, load_drill
 
 ROOT = Path(__file__).resolve().parents[2]
-# Runs the real entry point (simulation.cli.main) with the drill commands registered — whether or not
-# simulation/cli.py registers them itself yet.
-ENTRY = ("from simulation.cli import app, main\n"
-         "from simulation.cli_drill import register\n"
+# Runs the real entry point (simulation.faces.cli.main) with the drill commands registered — whether or not
+# simulation/faces/cli.py registers them itself yet.
+ENTRY = ("from simulation.faces.cli import app, main\n"
+         "from simulation.faces.cli_drill import register\n"
          "if not any(g.name == 'drill' for g in app.registered_groups): register(app)\n"
          "main()\n")
 
@@ -48,7 +48,9 @@ def test_bad_msel_names_file_row_and_field(tmp_path: Path) -> None:
                    "A1,T+1:00:00,police,中,en,red\n", encoding="utf-8")
     with pytest.raises(InputError) as e:
         read_msel(bad)
-    assert [str(x) for x in e.value.problems] == [f"{bad}:2: injects[A1].colour: unknown column (known: {', '.join(COLUMNS)})"]
+    assert [str(x) for x in e.value.problems] == [
+        f"{bad}:2: injects[A1].colour: unknown column (known: {', '.join(COLUMNS)})"
+    ]
     bad.write_text("id,time,to,inject_zh,inject_en,expected_actions,effect\n"
                    "A2,soon,police,中,en,,\n"
                    "A3,60,police,中,en,police:jump<=3,boom:1\n", encoding="utf-8")
@@ -65,9 +67,12 @@ def test_drill_referring_to_unknown_agencies_is_refused(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text("id,time,to,inject_zh,inject_en,expected_actions\n"
                                     "X1,60,coastguard,中,en,police:started.no_such_task<=5\n", encoding="utf-8")
     d = tmp_path / "d.yaml"
-    d.write_text(spec.replace("scenario: ../crowd_crush.yaml", f"scenario: {ROOT}/scenarios/library/crowd_crush.yaml")
-                 .replace("crowd_crush_msel.csv", "m.csv").replace("agencies: [transport]", "agencies: [transport, police]"),
-                 encoding="utf-8")
+    d.write_text(
+        spec.replace("scenario: ../crowd_crush.yaml", f"scenario: {ROOT}/scenarios/library/crowd_crush.yaml")
+        .replace("crowd_crush_msel.csv", "m.csv")
+        .replace("agencies: [transport]", "agencies: [transport, police]"),
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as e:
         load_drill(d)
     text = "\n".join(map(str, e.value.problems))
@@ -85,7 +90,7 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
     pins = dict(re.findall(r"│ (\w+)\s+│ \w+\s+│ [^│]+│ (\d{6})", r.stdout))
     assert set(pins) == {"facilitator", "police", "metro", "evaluator", "observer"}
 
-    from simulation.drill.views import DrillService  # play a little through the service, as the server would
+    from simulation.faces.drill_service import DrillService  # play a little through the service, as the server would
 
     svc = DrillService(d)
     fac = svc.join(code, "facilitator", pins["facilitator"])["token"]
@@ -98,7 +103,9 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "inject I01   → police       delivered T+0:40:00" in r.stdout and "T+0:50:00" in r.stdout
     for ext in ("html", "docx", "csv", "xlsx", "jsonl"):
-        r = linkage("drill", "export", code, "--dir", str(d), "--out", str(tmp_path / f"x.{ext}"), "--lang", "en", "-n", "3")
+        r = linkage(
+            "drill", "export", code, "--dir", str(d), "--out", str(tmp_path / f"x.{ext}"), "--lang", "en", "-n", "3"
+        )
         assert r.returncode == 0, r.stderr
         assert (tmp_path / f"x.{ext}").stat().st_size > 0
     html = (tmp_path / "x.html").read_text(encoding="utf-8")
@@ -114,10 +121,12 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
     assert f"{code} @ 2700 s" in r.stdout and child in r.stdout
 
     # Bad input: one line naming what is wrong, exit 1, no traceback, nothing written.
-    for args, msg in ((("drill", "show", "NOPE42", "--dir", str(d)), "no drill session 'NOPE42'"),
-                      (("drill", "export", code, "--dir", str(d), "--out", str(tmp_path / "r.pdf")), "unknown format '.pdf'"),
-                      (("drill", "branch", code, "--at", "soon", "--dir", str(d)), "not a scenario time"),
-                      (("drill", "new", "no_such_drill", "--dir", str(d)), "no such drill file")):
+    for args, msg in (
+        (("drill", "show", "NOPE42", "--dir", str(d)), "no drill session 'NOPE42'"),
+        (("drill", "export", code, "--dir", str(d), "--out", str(tmp_path / "r.pdf")), "unknown format '.pdf'"),
+        (("drill", "branch", code, "--at", "soon", "--dir", str(d)), "not a scenario time"),
+        (("drill", "new", "no_such_drill", "--dir", str(d)), "no such drill file"),
+    ):
         r = linkage(*args)
         assert r.returncode == 1 and msg in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from simulation.drill.client import HttpDrillClient
 from simulation.drill.session import DrillSession
 from simulation.drill.spec import load_drill
+from simulation.faces.drill_client import HttpDrillClient
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -33,8 +33,12 @@ def free_port() -> int:
 
 
 def start_server(d: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "simulation.drill.server", "--dir", str(d), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulation.faces.drill_server", "--dir", str(d), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     client = HttpDrillClient(f"http://127.0.0.1:{port}")
     for _ in range(200):
         if client.health():
@@ -89,8 +93,17 @@ def test_drill_survives_sigkill_and_reports(tmp_path: Path) -> None:
         assert any("crowd_control" in k for k, _ in decided)
         c.act(tokens["facilitator"], "deliver", {"inject": "I06"})
         c.act(tokens["police"], "notify", {"from": "police", "to": "street_S1", "incident": "crowd1"})
-        c.act(tokens["police"], "message", {"from": "police", "to": "health", "incident": "crowd1", "kind": "request_support",
-                                            "text": "请增派救护车 / more ambulances please"})
+        c.act(
+            tokens["police"],
+            "message",
+            {
+                "from": "police",
+                "to": "health",
+                "incident": "crowd1",
+                "kind": "request_support",
+                "text": "请增派救护车 / more ambulances please",
+            },
+        )
         before = c.view(tokens["facilitator"])
         police_before = c.view(tokens["police"])
     finally:

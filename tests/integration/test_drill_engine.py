@@ -13,11 +13,14 @@ from simulation.drill.msel import Msel
 from simulation.drill.session import DrillSession
 from simulation.drill.spec import DrillSpec, load_drill
 from simulation.drill.store import DrillStore
-from simulation.engine import Replication
-from simulation.metrics import replication_metrics
+from simulation.experiments.metrics import replication_metrics
+from simulation.model.engine import Replication
 
-SEATS = [{"id": "facilitator", "role": "facilitator"}, {"id": "police", "role": "player", "agencies": ["police", "centre_110"]},
-         {"id": "metro", "role": "player", "agencies": ["transport"]}]
+SEATS = [
+    {"id": "facilitator", "role": "facilitator"},
+    {"id": "police", "role": "player", "agencies": ["police", "centre_110"]},
+    {"id": "metro", "role": "player", "agencies": ["transport"]},
+]
 
 
 def make(tmp_path: Path, seats=SEATS, msel: Msel | None = None, **kw) -> DrillSession:
@@ -27,8 +30,15 @@ def make(tmp_path: Path, seats=SEATS, msel: Msel | None = None, **kw) -> DrillSe
 
 
 def stages(session: DrillSession) -> list:
-    return [(t.task, t.owner, tuple(getattr(t, s) for s in ("available", "notified", "unit_assigned", "started", "done")),
-             tuple(t.units)) for t in session.rep.tasks]
+    return [
+        (
+            t.task,
+            t.owner,
+            tuple(getattr(t, s) for s in ("available", "notified", "unit_assigned", "started", "done")),
+            tuple(t.units),
+        )
+        for t in session.rep.tasks
+    ]
 
 
 def test_drill_without_players_is_the_plans_automatic_play(tmp_path: Path) -> None:
@@ -38,7 +48,9 @@ def test_drill_without_players_is_the_plans_automatic_play(tmp_path: Path) -> No
     s.clock("facilitator", "end")
     auto = Replication(s.world, s.spec.seed, 0).run()
     assert replication_metrics(s.rep) == replication_metrics(auto)
-    assert [(t.task, t.started, t.done, t.units) for t in s.rep.tasks] == [(t.task, t.started, t.done, t.units) for t in auto.tasks]
+    assert [(t.task, t.started, t.done, t.units) for t in s.rep.tasks] == [
+        (t.task, t.started, t.done, t.units) for t in auto.tasks
+    ]
 
 
 def test_fallback_takes_the_facilitators_default_at_the_deadline(tmp_path: Path) -> None:
@@ -64,7 +76,9 @@ def test_replay_restores_the_same_state_and_injects_fire(tmp_path: Path) -> None
         s.clock("facilitator", "step")
         for p in list(s.policy.pending.values()):
             if not p.resolved:
-                value = {"action": None, "args": {}} if p.kind == "intervention" and p.task == "station_closure" else p.plan
+                value = (
+                    {"action": None, "args": {}} if p.kind == "intervention" and p.task == "station_closure" else p.plan
+                )
                 s.decide(p.seat, [p.agency], p.key, value)
         if s.now > 9000:
             break
@@ -79,7 +93,9 @@ def test_replay_restores_the_same_state_and_injects_fire(tmp_path: Path) -> None
     again = DrillSession(DrillStore(s.store.path))
     assert again.now == s.now and stages(again) == stages(s)
     assert again.rep.unit_free == s.rep.unit_free and again.policy.delivered == s.policy.delivered
-    assert {k: p.resolved for k, p in again.policy.pending.items()} == {k: p.resolved for k, p in s.policy.pending.items()}
+    assert {k: p.resolved for k, p in again.policy.pending.items()} == {
+        k: p.resolved for k, p in s.policy.pending.items()
+    }
     assert len(again.store.events()) == len(s.store.events())  # the replay wrote nothing twice
     # The metro's choice of no measure is visible in the hazard's log: no skip_metro_stop.
     assert all(i.action != "skip_metro_stop" for i in st.hazard.log)

@@ -27,8 +27,8 @@ from __future__ import annotations
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.compare import ComparisonResult, Variant, compare
-from simulation.world import build_world
+from simulation.experiments.compare import ComparisonResult, Variant, compare
+from simulation.model.world import build_world
 
 FIRE = "scenarios/library/high_rise_fire.yaml"
 RADIO_DOWN = "channels.0.down=[[0,1800]]"            # the 119 → fire brigade radio, first 30 minutes
@@ -66,8 +66,10 @@ def delay(res: ComparisonResult, task: str) -> dict[int, float]:
 
 def receivers(res: ComparisonResult) -> dict[int, str]:
     """Who took the first report, per replication (the same in both arms: detection draws are common)."""
-    got = {arm: {r["replication"]: r["receiver"] for r in res.runs[arm].incidents.to_pylist() if r["incident"] == "fire1"}
-           for arm in ("ok", "failed")}
+    got = {
+        arm: {r["replication"]: r["receiver"] for r in res.runs[arm].incidents.to_pylist() if r["incident"] == "fire1"}
+        for arm in ("ok", "failed")
+    }
     assert got["ok"] == got["failed"]
     return got["ok"]
 

@@ -21,7 +21,7 @@ import pytest
 
 from scenarios.loader import scenario_hash
 from simulation import load_scenario, run
-from simulation.records import TASK_STAGES
+from simulation.model.records import TASK_STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGSHIP = "scenarios/library/high_rise_fire.yaml"
@@ -141,7 +141,9 @@ def test_a_replication_does_not_depend_on_the_others_in_its_run() -> None:
         # Rows of one replication keep their order; sorting is stable.
         assert got == want, name
         assert getattr(single, name).to_pylist() == [r for r in want if r["replication"] == 9], name
-    reps = pa.concat_tables([p.replications for p in sorted(parts, key=lambda p: p.replications["replication"][0].as_py())])
+    reps = pa.concat_tables(
+        [p.replications for p in sorted(parts, key=lambda p: p.replications["replication"][0].as_py())]
+    )
     assert reps.equals(full.replications)
     assert sum(p.summary["events_processed"] for p in parts) == full.summary["events_processed"]
 

@@ -17,9 +17,9 @@ import typer
 from typer.testing import CliRunner
 
 from scenarios.errors import InputError
-from simulation.cli_sweep import register
-from simulation.results import load_sweep, query
-from simulation.sweep import Task, evaluate, sweep
+from simulation.experiments.results import load_sweep, query
+from simulation.experiments.sweep import Task, evaluate, sweep
+from simulation.faces.cli_sweep import register
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGSHIP = ROOT / "scenarios" / "library" / "high_rise_fire.yaml"
@@ -71,7 +71,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     args = ["sweep", str(FLAGSHIP), "--vary", STAFF, "--vary", ENGINES, "-n", "8", "--batch", "2", "--seed", "11"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     total = 6 * 4  # 6 points × 4 batches
-    cmd = [sys.executable, "-m", "simulation.cli_sweep", *args, "--workers", "1", "--out", str(killed)]
+    cmd = [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--workers", "1", "--out", str(killed)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -97,8 +97,13 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert 1 <= written < total, f"kill came too late to test resume: {written} of {total} parts"
     assert (killed / "manifest.json").exists()
 
-    done = subprocess.run([sys.executable, "-m", "simulation.cli_sweep", *args, "--workers", "2", "--out", str(killed),
-                           "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--workers", "2", "--out", str(killed), "--resume"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert f"{total - written} tasks run, {written} already done" in " ".join(done.stdout.split())
     assert len(_parts(killed)) == total
@@ -110,8 +115,13 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert len(reps) == 6 * 8 and not reps.duplicated(["point", "replication"]).any()
     _assert_same(resumed, reference)
 
-    again = subprocess.run([sys.executable, "-m", "simulation.cli_sweep", *args, "--out", str(killed), "--resume"],
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--out", str(killed), "--resume"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0 and "0 tasks run" in again.stdout
 
 
@@ -170,7 +180,9 @@ def test_results_query_across_sweeps_with_duckdb(tmp_path: Path) -> None:
     a = sweep(FLAGSHIP, [ENGINES], replications=2, seed=1, out=tmp_path / "a", workers=2, progress=False)
     b = sweep(FLAGSHIP, ["horizon=7200,14400,10800"], replications=3, seed=2, out=tmp_path / "nested" / "b",
               workers=2, progress=False)
-    counts = query("SELECT sweep, count(*) AS n, count(DISTINCT point) AS points FROM replications GROUP BY sweep", tmp_path)
+    counts = query(
+        "SELECT sweep, count(*) AS n, count(DISTINCT point) AS points FROM replications GROUP BY sweep", tmp_path
+    )
     assert dict(zip(counts["sweep"], counts["n"])) == {a.sweep_id: 2 * 2, b.sweep_id: 3 * 3}
     by_level = query('SELECT p."units.0.count" AS engines, count(*) AS n FROM replications r JOIN points p '
                      "USING (sweep, point) WHERE p.\"units.0.count\" IS NOT NULL GROUP BY 1 ORDER BY 1", tmp_path)
@@ -184,8 +196,17 @@ def test_results_query_across_sweeps_with_duckdb(tmp_path: Path) -> None:
 
     runner = CliRunner()
     csv = tmp_path / "q.csv"
-    res = runner.invoke(_app(), ["results", "SELECT point, replication, t_close FROM replications ORDER BY sweep, point, replication",
-                                 "--root", str(tmp_path), "--csv", str(csv)])
+    res = runner.invoke(
+        _app(),
+        [
+            "results",
+            "SELECT point, replication, t_close FROM replications ORDER BY sweep, point, replication",
+            "--root",
+            str(tmp_path),
+            "--csv",
+            str(csv),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert len(pd.read_csv(csv)) == 4 + 9
     shown = runner.invoke(_app(), ["results", "SELECT count(*) AS n FROM replications", "--root", str(tmp_path)])
@@ -202,11 +223,28 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         "arrangement=nowhere_lead": "unknown arrangement 'nowhere_lead'",
     }
     # through the stand-alone entry point: one line on stderr, exit 1, no traceback
-    p = subprocess.run([sys.executable, "-m", "simulation.cli_sweep", "sweep", str(FLAGSHIP), "--vary", "foo.bar=1,2",
-                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 1 and p.stderr.strip().splitlines() == [cases["foo.bar=1,2"] + " (have: name, description, "
-                                                                  "horizon, clock_start, city, agencies, stations, units, "
-                                                                  "channels, arrangement, incident_types, incidents)"], p.stderr
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation.faces.cli_sweep",
+            "sweep",
+            str(FLAGSHIP),
+            "--vary",
+            "foo.bar=1,2",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        cases["foo.bar=1,2"] + " (have: name, description, "
+        "horizon, clock_start, city, agencies, stations, units, "
+        "channels, arrangement, incident_types, incidents)"
+    ], p.stderr
     for vary, message in cases.items():
         res = CliRunner().invoke(_app(), ["sweep", str(FLAGSHIP), "--vary", vary, "--out", str(out)])
         assert isinstance(res.exception, InputError), res.output
@@ -225,7 +263,9 @@ def test_resume_refuses_another_command(tmp_path: Path) -> None:
     seen = []
     sweep(FLAGSHIP, [ENGINES], replications=2, seed=3, out=out, workers=1, progress=seen.append)
     assert (seen[-1].replications_done, seen[-1].points_done, seen[-1].points_failed) == (4, 2, 0)
-    with pytest.raises(InputError, match=r"manifest.json: seed: --resume: the sweep in this folder has 3, the command gives 4"):
+    with pytest.raises(
+        InputError, match=r"manifest.json: seed: --resume: the sweep in this folder has 3, the command gives 4"
+    ):
         sweep(FLAGSHIP, [ENGINES], replications=2, seed=4, out=out, workers=1, resume=True, progress=False)
     with pytest.raises(InputError, match="already holds a sweep"):
         sweep(FLAGSHIP, [ENGINES], replications=2, seed=3, out=out, workers=1, progress=False)

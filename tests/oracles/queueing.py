@@ -17,8 +17,8 @@ exponential with unit-specific rates μₙ. All rates in one time unit of the ca
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -93,7 +93,9 @@ def _first_free(state: int, prefs: Sequence[int]) -> int:
 def _check(n_units: int, atom_rates: Sequence[float], preferences: Sequence[Sequence[int]],
            service_rates: Sequence[float] | float, queue: bool) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
     lam = np.asarray(atom_rates, dtype=float)
-    mu = np.full(n_units, float(service_rates)) if np.isscalar(service_rates) else np.asarray(service_rates, dtype=float)
+    mu = (
+        np.full(n_units, float(service_rates)) if np.isscalar(service_rates) else np.asarray(service_rates, dtype=float)
+    )
     if not 1 <= n_units <= 16:
         raise ValueError(f"the exact hypercube solver is for 1..16 units (got {n_units})")
     if mu.shape != (n_units,) or np.any(mu <= 0):
@@ -126,7 +128,9 @@ def hypercube(n_units: int, atom_rates: Sequence[float], preferences: Sequence[S
     big_lam, big_mu = float(lam.sum()), float(mu.sum())
     if queue:
         r = big_lam / big_mu
-        k_max = max_queue if max_queue is not None else min(20_000, max(50, int(math.ceil(math.log(1e-14) / math.log(r)))))
+        k_max = (
+            max_queue if max_queue is not None else min(20_000, max(50, int(math.ceil(math.log(1e-14) / math.log(r)))))
+        )
     else:
         k_max = 0
     size = n_b + k_max

@@ -120,7 +120,9 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
         if i > 0 and draw(st.integers(0, 3)) > 0:  # mostly a tree, sometimes a forest (no common superior)
             a["parent"] = agencies[draw(st.integers(0, i - 1))]["id"]
         if jurisdictions and draw(st.booleans()):
-            a["jurisdiction"] = draw(st.lists(st.sampled_from(street_ids), min_size=1, max_size=len(street_ids), unique=True))
+            a["jurisdiction"] = draw(
+                st.lists(st.sampled_from(street_ids), min_size=1, max_size=len(street_ids), unique=True)
+            )
         agencies.append(a)
     ids = [a["id"] for a in agencies]
     present_roles = sorted(set(roles))
@@ -131,7 +133,9 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
         sid = f"st{k}"
         stations.append({"id": sid, "agency": draw(st.sampled_from(ids)), "grid": draw(grid)})
         for kind in draw(st.lists(st.sampled_from(UNIT_KINDS), min_size=1, max_size=2, unique=True)):
-            units.append({"station": sid, "kind": kind, "count": draw(st.integers(1, 3)), "turnout": draw(distributions(0, 300))})
+            units.append(
+                {"station": sid, "kind": kind, "count": draw(st.integers(1, 3)), "turnout": draw(distributions(0, 300))}
+            )
     kinds = sorted({u["kind"] for u in units})
 
     # Channels: a random spanning tree over the agencies (so messages can flow) plus extras; some
@@ -139,8 +143,13 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
     channels = []
 
     def channel(a: str, b: str) -> dict:
-        c: dict[str, Any] = {"from": a, "to": b, "kind": draw(st.sampled_from(["report", "notify", "command", "request_support", "handoff"])),
-                             "latency": draw(distributions(0, 400)), "medium": draw(st.sampled_from(["phone", "radio", "platform"]))}
+        c: dict[str, Any] = {
+            "from": a,
+            "to": b,
+            "kind": draw(st.sampled_from(["report", "notify", "command", "request_support", "handoff"])),
+            "latency": draw(distributions(0, 400)),
+            "medium": draw(st.sampled_from(["phone", "radio", "platform"])),
+        }
         if draw(st.booleans()):
             c["reliability"] = draw(st.floats(0.7, 1.0))
             c["retry_after"] = draw(st.floats(10, 300))
@@ -168,11 +177,16 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
     tasks, assignment = [], {}
     for k in range(n_tasks):
         cap = draw(st.sampled_from(caps))
-        t: dict[str, Any] = {"id": f"t{k}", "capability": cap,
-                             "after": sorted({f"t{p}" for p in draw(st.lists(st.integers(0, k - 1), max_size=2))}) if k else [],
-                             "unit": draw(st.one_of(st.none(), st.sampled_from(kinds))),
-                             "count": draw(st.integers(1, 2)), "duration": draw(distributions(0, 3600)),
-                             "setup": draw(distributions(0, 300)), "controls": draw(st.booleans())}
+        t: dict[str, Any] = {
+            "id": f"t{k}",
+            "capability": cap,
+            "after": sorted({f"t{p}" for p in draw(st.lists(st.integers(0, k - 1), max_size=2))}) if k else [],
+            "unit": draw(st.one_of(st.none(), st.sampled_from(kinds))),
+            "count": draw(st.integers(1, 2)),
+            "duration": draw(distributions(0, 3600)),
+            "setup": draw(distributions(0, 300)),
+            "controls": draw(st.booleans()),
+        }
         tasks.append(t)
         refs = capable[cap] + [a["id"] for a in agencies if a["role"] in capable[cap]]
         lead = draw(st.lists(st.sampled_from(refs), min_size=0, max_size=2))
@@ -185,14 +199,21 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
                   "delay": draw(distributions(0, 1800)), "probability": draw(st.sampled_from([1.0, 1.0, 0.5, 0.1])),
                   "report_to": draw(st.sampled_from(all_refs))} for _ in range(draw(st.integers(1, 2)))]
     arrangement = {
-        "name": "generated", "lead_rule": draw(st.sampled_from(["sectoral", "territorial", "unified", "first_on_scene"])),
+        "name": "generated",
+        "lead_rule": draw(st.sampled_from(["sectoral", "territorial", "unified", "first_on_scene"])),
         "relay": draw(st.one_of(st.none(), st.sampled_from(all_refs))),
-        "fan_out": draw(st.sampled_from(["serial", "parallel"])), "grid_model": draw(st.sampled_from(["parallel", "integrated"])),
-        "dispatch": draw(st.sampled_from(["own_agency", "nearest"])), "platform": draw(st.booleans()),
+        "fan_out": draw(st.sampled_from(["serial", "parallel"])),
+        "grid_model": draw(st.sampled_from(["parallel", "integrated"])),
+        "dispatch": draw(st.sampled_from(["own_agency", "nearest"])),
+        "platform": draw(st.booleans()),
         "escalation_decision": draw(st.floats(0, 900)),
-        "incident_types": {"it": {"lead": draw(st.sampled_from(all_refs)),
-                                  "informed": draw(st.lists(st.sampled_from(all_refs), max_size=2, unique=True)),
-                                  "tasks": assignment}},
+        "incident_types": {
+            "it": {
+                "lead": draw(st.sampled_from(all_refs)),
+                "informed": draw(st.lists(st.sampled_from(all_refs), max_size=2, unique=True)),
+                "tasks": assignment,
+            }
+        },
     }
 
     horizon = draw(st.sampled_from([3600.0, 4 * 3600.0, 12 * 3600.0, 30 * 3600.0]))
@@ -243,15 +264,31 @@ def tiny_doc(horizon: float = 3600.0) -> dict:
     """The smallest useful scenario: two grids on two streets, a fire brigade that detects, decides and
     does one desk task itself. Tests copy and edit it to pin down one behaviour (minimal repros)."""
     return {
-        "name": "tiny", "description": {"zh": "最小情景", "en": "tiny scenario"}, "horizon": horizon, "clock_start": 36000.0,
-        "city": {"explicit": {"grids": [{"id": "g0", "street": "S1", "x": 0.0, "y": 0.0},
-                                        {"id": "g1", "street": "S2", "x": 500.0, "y": 0.0}],
-                              "roads": [{"from": "g0", "to": "g1", "length_m": 500.0}]}},
+        "name": "tiny",
+        "description": {"zh": "最小情景", "en": "tiny scenario"},
+        "horizon": horizon,
+        "clock_start": 36000.0,
+        "city": {
+            "explicit": {
+                "grids": [
+                    {"id": "g0", "street": "S1", "x": 0.0, "y": 0.0},
+                    {"id": "g1", "street": "S2", "x": 500.0, "y": 0.0},
+                ],
+                "roads": [{"from": "g0", "to": "g1", "length_m": 500.0}],
+            }
+        },
         "agencies": [{"id": "fire", "role": "fire", "desk": {"staff": 1, "handling": 10}}],
         "stations": [{"id": "fs", "agency": "fire", "grid": "g0"}],
         "units": [{"station": "fs", "kind": "engine"}],
-        "arrangement": {"name": "tiny", "incident_types": {"it": {"lead": "fire", "tasks": {"t0": {"lead": ["fire"]}}}}},
-        "incident_types": {"it": {"detection": [{"kind": "citizen_call", "delay": 60, "report_to": "fire"}],
-                                  "tasks": [{"id": "t0", "capability": "fire_attack", "duration": 600, "controls": True}]}},
+        "arrangement": {
+            "name": "tiny",
+            "incident_types": {"it": {"lead": "fire", "tasks": {"t0": {"lead": ["fire"]}}}},
+        },
+        "incident_types": {
+            "it": {
+                "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "fire"}],
+                "tasks": [{"id": "t0", "capability": "fire_attack", "duration": 600, "controls": True}],
+            }
+        },
         "incidents": [{"id": "inc0", "type": "it", "grid": "g1"}],
     }

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from strategies import scenarios, seeds, tiny_doc
 
 from scenarios.schema import Scenario
-from simulation.engine import NIGHT_END, NIGHT_START, Replication
-from simulation.experiment import Collector
-from simulation.metrics import HAZARD_METRICS, METRICS, TIME_METRICS, replication_metrics
-from simulation.records import GAP_PARTS, TASK_STAGES, IncidentRecord, TaskRecord
-from simulation.world import World, build_world
+from simulation.experiments.metrics import HAZARD_METRICS, METRICS, TIME_METRICS, replication_metrics
+from simulation.experiments.runner import Collector
+from simulation.model.engine import NIGHT_END, NIGHT_START, Replication
+from simulation.model.records import GAP_PARTS, TASK_STAGES, IncidentRecord, TaskRecord
+from simulation.model.world import World, build_world
 
 EXAMPLES = int(os.environ.get("LINKAGE_PROPERTY_EXAMPLES", "60"))  # raise it for a deep search
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -77,12 +77,25 @@ def present(x: float) -> bool:
 
 
 def task_row(t: TaskRecord) -> tuple:
-    return (t.incident, t.task, t.owner, t.from_agency, t.escalated, t.status, tuple(t.units),
-            *(None if math.isnan(v) else v for v in (t.queue_wait, t.dispatch_request, *(getattr(t, s) for s in TASK_STAGES))))
+    return (
+        t.incident,
+        t.task,
+        t.owner,
+        t.from_agency,
+        t.escalated,
+        t.status,
+        tuple(t.units),
+        *(
+            None if math.isnan(v) else v
+            for v in (t.queue_wait, t.dispatch_request, *(getattr(t, s) for s in TASK_STAGES))
+        ),
+    )
 
 
 def incident_row(r: IncidentRecord) -> tuple:
-    return tuple(None if isinstance(v, float) and math.isnan(v) else v for v in (getattr(r, s) for s in IncidentRecord.__slots__))
+    return tuple(
+        None if isinstance(v, float) and math.isnan(v) else v for v in (getattr(r, s) for s in IncidentRecord.__slots__)
+    )
 
 
 # -- tasks -------------------------------------------------------------------------------------------

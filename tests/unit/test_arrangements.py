@@ -13,11 +13,34 @@ from scenarios.loader import bundled_arrangements, bundled_scenarios, load_arran
 
 NAMES = [p.stem for p in bundled_arrangements()]
 FLAGSHIP_TASKS = {
-    "high_rise_fire": {"first_response", "first_attack", "fire_attack", "search_rescue", "cordon", "traffic_control",
-                       "triage_transport", "structural_assessment", "resettlement"},
-    "chemical_leak": {"shutdown_report", "hazmat_recon", "plugging", "env_monitoring", "cordon", "evacuation_notice",
-                      "triage_transport"},
-    "crowd_crush": {"crowd_monitoring", "crowd_control", "station_closure", "traffic_control", "guidance", "triage_transport"},
+    "high_rise_fire": {
+        "first_response",
+        "first_attack",
+        "fire_attack",
+        "search_rescue",
+        "cordon",
+        "traffic_control",
+        "triage_transport",
+        "structural_assessment",
+        "resettlement",
+    },
+    "chemical_leak": {
+        "shutdown_report",
+        "hazmat_recon",
+        "plugging",
+        "env_monitoring",
+        "cordon",
+        "evacuation_notice",
+        "triage_transport",
+    },
+    "crowd_crush": {
+        "crowd_monitoring",
+        "crowd_control",
+        "station_closure",
+        "traffic_control",
+        "guidance",
+        "triage_transport",
+    },
 }
 
 
@@ -51,9 +74,18 @@ def test_doctrine_settings():
     assert a["territorial_lead"].relay == "street_office" and a["territorial_lead"].lead_rule == "territorial"
     assert all(it.lead == "street_office" for it in a["territorial_lead"].incident_types.values())
     assert a["unified_command"].relay == "emergency_bureau" and a["unified_command"].fan_out == "parallel"
-    assert (a["parallel_grids"].grid_model, a["parallel_grids"].platform, a["parallel_grids"].fan_out) == ("parallel", False, "serial")
+    assert (a["parallel_grids"].grid_model, a["parallel_grids"].platform, a["parallel_grids"].fan_out) == (
+        "parallel",
+        False,
+        "serial",
+    )
     ig = a["integrated_grid"]
-    assert (ig.relay, ig.fan_out, ig.grid_model, ig.platform) == ("city_operations_centre", "parallel", "integrated", True)
+    assert (ig.relay, ig.fan_out, ig.grid_model, ig.platform) == (
+        "city_operations_centre",
+        "parallel",
+        "integrated",
+        True,
+    )
     assert a["nearest_first"].dispatch == "nearest"
     # every doctrine lets 119/110/120 dispatch their own service at once (the file says so explicitly)
     assert all(x.intake_direct for x in a.values())
@@ -97,8 +129,18 @@ def test_diff_rows_cover_every_field_and_self_diff_is_empty():
     assert rows and not any(r.changed for r in rows)
     assert diff_rows(a, a, changed_only=True) == []
     fields = {r.field for r in rows}
-    assert fields >= {"lead", "assist", "informed", "lead_rule", "fan_out", "grid_model", "platform", "dispatch", "relay",
-                      "intake_direct"}
+    assert fields >= {
+        "lead",
+        "assist",
+        "informed",
+        "lead_rule",
+        "fan_out",
+        "grid_model",
+        "platform",
+        "dispatch",
+        "relay",
+        "intake_direct",
+    }
     # one row per field per task, plus the type-level lead/informed, plus the arrangement-wide settings
     n_tasks = sum(len(it.tasks) for it in a.incident_types.values())
     assert len(rows) == 8 + 2 * len(a.incident_types) + 4 * n_tasks
@@ -108,7 +150,9 @@ def test_diff_rows_cover_every_field_and_self_diff_is_empty():
     # the dispatch rule shown is the one that applies (arrangement default when the task has none)
     s = diff_rows(load_arrangement("sectoral_lead"), a, changed_only=True)
     assert (ALL, ALL, "dispatch", "own_agency", "nearest") in {(r.incident_type, r.task, r.field, r.a, r.b) for r in s}
-    assert ("high_rise_fire", "cordon", "dispatch", "own_agency", "nearest") in {(r.incident_type, r.task, r.field, r.a, r.b) for r in s}
+    assert ("high_rise_fire", "cordon", "dispatch", "own_agency", "nearest") in {
+        (r.incident_type, r.task, r.field, r.a, r.b) for r in s
+    }
 
 
 def test_responsibility_matrix():

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from simulation.cli_hazard import app
+from simulation.faces.cli_hazard import app
 
 runner = CliRunner()
 

@@ -10,9 +10,9 @@ import textwrap
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.engine import run_replication
-from simulation.metrics import replication_metrics
-from simulation.world import build_world
+from simulation.experiments.metrics import replication_metrics
+from simulation.model.engine import run_replication
+from simulation.model.world import build_world
 
 SCENARIO = textwrap.dedent("""
     name: known_answer
@@ -90,11 +90,27 @@ def test_incident_timeline(replication):
 def test_tasks_and_handoffs(replication):
     t = {r.task: r for r in replication.tasks}
     a = t["attack"]  # root task: no hand-off, but its stages are recorded (fire decides in 10 s)
-    assert (a.available, a.notified, a.decided, a.unit_assigned, a.arrived, a.started, a.done) == (120, 145, 155, 155, 315, 345, 945)
+    assert (a.available, a.notified, a.decided, a.unit_assigned, a.arrived, a.started, a.done) == (
+        120,
+        145,
+        155,
+        155,
+        315,
+        345,
+        945,
+    )
     assert not a.is_handoff
     # cordon: police were notified at 190 (fire→police 40 + desk 5 after fire's own notice at 145)
     c = t["cordon"]
-    assert (c.available, c.owner_known, c.notified, c.unit_assigned, c.arrived, c.started, c.done) == (945, 945, 945, 945, 1045, 1045, 1145)
+    assert (c.available, c.owner_known, c.notified, c.unit_assigned, c.arrived, c.started, c.done) == (
+        945,
+        945,
+        945,
+        945,
+        1045,
+        1045,
+        1145,
+    )
     assert c.from_agency == "fire" and c.owner == "police" and c.gap == 100
     assert c.decided == 945 and c.gap_parts() == (0, 0, 0, 0, 100, 0)
     # cleanup: ownerless → fire takes it to gov (30 + desk 20), gov decides (100): owner known at 1295;

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.engine import Replication
-from simulation.metrics import replication_metrics
-from simulation.world import build_world
+from simulation.experiments.metrics import replication_metrics
+from simulation.model.engine import Replication
+from simulation.model.world import build_world
 
 ROUTINE = """
 name: routine

@@ -17,14 +17,16 @@ import json
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.structure import cut_desks, indicators, weighted_graph
-from simulation.world import build_world
+from simulation.experiments.structure import cut_desks, indicators, weighted_graph
+from simulation.model.world import build_world
 
 
 def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=(), verify=0,
          property_alarm=False):
     doc = {
-        "name": "tiny", "description": {"zh": "小", "en": "tiny"}, "horizon": 7200,
+        "name": "tiny",
+        "description": {"zh": "小", "en": "tiny"},
+        "horizon": 7200,
         "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
         "agencies": [
             {"id": "gov", "role": "district_government", "desk": {"staff": 1, "handling": 50}},
@@ -32,7 +34,13 @@ def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fir
             {"id": "c119", "role": "centre_119", "parent": "fire", "desk": {"staff": 2, "handling": 0}},
             {"id": "police", "role": "police", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
             {"id": "health", "role": "health", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
-            {"id": "street", "role": "street_office", "parent": "gov", "jurisdiction": ["S1"], "desk": {"staff": 1, "handling": 20}},
+            {
+                "id": "street",
+                "role": "street_office",
+                "parent": "gov",
+                "jurisdiction": ["S1"],
+                "desk": {"staff": 1, "handling": 20},
+            },
         ],
         "channels": [
             {"from": "c119", "to": "fire", "kind": "command", "latency": 10},
@@ -43,17 +51,34 @@ def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fir
             {"from": "gov", "to": "street", "kind": "command", "latency": 100},
         ],
         "arrangement": {
-            "name": "tiny_lead", "relay": relay, "fan_out": "serial", "intake_direct": intake_direct,
-            "incident_types": {"fire_t": {"lead": "fire", "tasks": {
-                "fire_attack": {"lead": ["fire"], "informed": list(fire_attack_informed)},
-                "cordon": {"lead": list(cordon_leads)},
-                "triage_transport": {"lead": ["health"]}, "resettlement": {"lead": ["street_office"]}}}},
+            "name": "tiny_lead",
+            "relay": relay,
+            "fan_out": "serial",
+            "intake_direct": intake_direct,
+            "incident_types": {
+                "fire_t": {
+                    "lead": "fire",
+                    "tasks": {
+                        "fire_attack": {"lead": ["fire"], "informed": list(fire_attack_informed)},
+                        "cordon": {"lead": list(cordon_leads)},
+                        "triage_transport": {"lead": ["health"]},
+                        "resettlement": {"lead": ["street_office"]},
+                    },
+                }
+            },
         },
-        "incident_types": {"fire_t": {
-            "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "centre_119"}], "verify": verify,
-            "tasks": [{"id": "fire_attack", "duration": 100}, {"id": "cordon", "duration": 100},
-                      {"id": "triage_transport", "after": ["fire_attack"], "duration": 100},
-                      {"id": "resettlement", "after": ["cordon"], "duration": 100}]}},
+        "incident_types": {
+            "fire_t": {
+                "detection": [{"kind": "citizen_call", "delay": 60, "report_to": "centre_119"}],
+                "verify": verify,
+                "tasks": [
+                    {"id": "fire_attack", "duration": 100},
+                    {"id": "cordon", "duration": 100},
+                    {"id": "triage_transport", "after": ["fire_attack"], "duration": 100},
+                    {"id": "resettlement", "after": ["cordon"], "duration": 100},
+                ],
+            }
+        },
         "incidents": [{"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"}],
     }
     if property_alarm:
@@ -102,10 +127,22 @@ def test_handoff_pairs_lowest_common_superior(tmp_path):
     pairs = {p["task"]: p for p in indicators(tiny(tmp_path))["handoff_pairs"]}
     assert set(pairs) == {"triage_transport", "resettlement"}
     t = pairs["triage_transport"]
-    assert (t["from_agency"], t["to_agency"], t["superior"], t["hierarchy_hops"], t["channel_hops"]) == ("fire", "health", "gov", 2, 2)
+    assert (t["from_agency"], t["to_agency"], t["superior"], t["hierarchy_hops"], t["channel_hops"]) == (
+        "fire",
+        "health",
+        "gov",
+        2,
+        2,
+    )
     assert t["expected_latency"] == pytest.approx(65 + 35)
     r = pairs["resettlement"]
-    assert (r["from_agency"], r["to_agency"], r["superior"], r["hierarchy_hops"], r["channel_hops"]) == ("police", "street", "gov", 2, 2)
+    assert (r["from_agency"], r["to_agency"], r["superior"], r["hierarchy_hops"], r["channel_hops"]) == (
+        "police",
+        "street",
+        "gov",
+        2,
+        2,
+    )
     assert r["expected_latency"] == pytest.approx(150 + 120)
 
 
@@ -124,7 +161,7 @@ def test_betweenness(tmp_path):
 
 
 def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
-    from simulation.world import build_world as bw
+    from simulation.model.world import build_world as bw
 
     ind = {a: indicators(bw(load_scenario("scenarios/library/high_rise_fire.yaml", a)))
            for a in ("sectoral_lead", "integrated_grid", "unified_command")}
@@ -132,7 +169,9 @@ def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
     assert rcv("integrated_grid")["grid_patrol"] == "city_ops"
     assert rcv("sectoral_lead")["grid_patrol"] == "rc_S3"
     # One hop from the platform to every owner: at most intake → city_ops → agency.
-    assert ind["integrated_grid"]["summary"]["max_notify_hops"] <= 2 < ind["sectoral_lead"]["summary"]["max_notify_hops"]
+    assert (
+        ind["integrated_grid"]["summary"]["max_notify_hops"] <= 2 < ind["sectoral_lead"]["summary"]["max_notify_hops"]
+    )
     assert ind["integrated_grid"]["single_points_of_failure"][0]["desk"] == "city_ops"
     assert ind["unified_command"]["single_points_of_failure"][0]["desk"] == "emergency_bureau"
     assert next(iter(ind["integrated_grid"]["betweenness_centres"])) == "city_ops"
@@ -179,7 +218,7 @@ def test_direct_alert_waits_for_verification_like_the_relays_notice(tmp_path):
     Fixed times: report at 60 s (c119's desk takes 0), verification 100 s, radio 10 s, fire's desk 5 s →
     the fire brigade hears at 175 s whether it is the relay (lead relays) or is alerted directly (police
     relay). Before verification applied to the direct alert it heard at 75 s under the police relay."""
-    from simulation.experiment import run
+    from simulation.experiments.runner import run
 
     def fire_notified(world) -> list[float]:
         """When the lead (the fire brigade) heard, per replication."""
@@ -199,7 +238,7 @@ def test_a_case_passing_through_119_reaches_the_fire_brigade_there(tmp_path):
     is then no single point of failure for the fire brigade; 119, on both routes, is. Pinned against the
     engine: report at 60 s, verification 0 → the fire brigade (lead) hears at 95 s; 225 s without
     ``intake_direct``, which turns every intake-centre alert off."""
-    from simulation.experiment import run
+    from simulation.experiments.runner import run
 
     ind = indicators(tiny(tmp_path, relay="district_government", property_alarm=True))
     rows = {r["target"]: r for r in ind["notification"]}

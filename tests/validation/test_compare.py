@@ -25,7 +25,7 @@ import pytest
 
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_scenario
-from simulation.compare import COMPARISON_SCHEMA, Variant, compare
+from simulation.experiments.compare import COMPARISON_SCHEMA, Variant, compare
 
 FIRE = "scenarios/library/high_rise_fire.yaml"
 FLAGSHIPS = ["high_rise_fire", "chemical_leak", "crowd_crush"]
@@ -38,14 +38,30 @@ def two_route_scenario(tmp_path):
         t: {"lead": "fire", "tasks": {"fire_attack": {"lead": ["fire"]}}} for t in ("fire_t", "alarm_t")}}
     (tmp_path / "lead_relays.yaml").write_text(json.dumps(arr), encoding="utf-8")
     doc = {
-        "name": "two_routes", "description": {"zh": "两条线路", "en": "two routes"}, "horizon": 7200,
+        "name": "two_routes",
+        "description": {"zh": "两条线路", "en": "two routes"},
+        "horizon": 7200,
         "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
         "agencies": [
             {"id": "gov", "role": "district_government"},
-            {"id": "fire", "role": "fire", "parent": "gov",
-             "desk": {"staff": 2, "handling": {"dist": "lognormal", "median": 20, "p90": 60}}},
-            {"id": "c119", "role": "centre_119", "parent": "fire", "desk": {"staff": 4, "handling": {"dist": "lognormal", "median": 45, "p90": 90}}},
-            {"id": "police", "role": "police", "parent": "gov", "desk": {"staff": 4, "handling": {"dist": "lognormal", "median": 20, "p90": 45}}},
+            {
+                "id": "fire",
+                "role": "fire",
+                "parent": "gov",
+                "desk": {"staff": 2, "handling": {"dist": "lognormal", "median": 20, "p90": 60}},
+            },
+            {
+                "id": "c119",
+                "role": "centre_119",
+                "parent": "fire",
+                "desk": {"staff": 4, "handling": {"dist": "lognormal", "median": 45, "p90": 90}},
+            },
+            {
+                "id": "police",
+                "role": "police",
+                "parent": "gov",
+                "desk": {"staff": 4, "handling": {"dist": "lognormal", "median": 20, "p90": 45}},
+            },
         ],
         "channels": [
             {"from": "c119", "to": "fire", "kind": "notify", "latency": 30},
@@ -53,12 +69,31 @@ def two_route_scenario(tmp_path):
         ],
         "arrangement": "lead_relays.yaml",
         "incident_types": {
-            "fire_t": {"detection": [{"kind": "citizen_call", "delay": {"dist": "lognormal", "median": 60, "p90": 240}, "report_to": "centre_119"}],
-                       "tasks": [{"id": "fire_attack", "duration": 300}]},
-            "alarm_t": {"detection": [{"kind": "citizen_call", "delay": {"dist": "lognormal", "median": 120, "p90": 300}, "report_to": "police"}],
-                        "tasks": [{"id": "fire_attack", "duration": 300}]},
+            "fire_t": {
+                "detection": [
+                    {
+                        "kind": "citizen_call",
+                        "delay": {"dist": "lognormal", "median": 60, "p90": 240},
+                        "report_to": "centre_119",
+                    }
+                ],
+                "tasks": [{"id": "fire_attack", "duration": 300}],
+            },
+            "alarm_t": {
+                "detection": [
+                    {
+                        "kind": "citizen_call",
+                        "delay": {"dist": "lognormal", "median": 120, "p90": 300},
+                        "report_to": "police",
+                    }
+                ],
+                "tasks": [{"id": "fire_attack", "duration": 300}],
+            },
         },
-        "incidents": [{"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"}, {"id": "f2", "type": "alarm_t", "grid": "S1-C1-G2"}],
+        "incidents": [
+            {"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"},
+            {"id": "f2", "type": "alarm_t", "grid": "S1-C1-G2"},
+        ],
     }
     p = tmp_path / "two_routes.yaml"
     p.write_text(json.dumps(doc), encoding="utf-8")
@@ -112,7 +147,10 @@ def test_outputs_are_written_with_the_arrangement_column(tmp_path):
     assert reps.num_rows == 8
     assert sorted(set(reps.column("arrangement").to_pylist())) == ["ambiguous", "sectoral_lead"]
     for name in ("incidents", "handoffs", "tasks"):
-        assert set(pq.read_table(out / f"{name}.parquet").column("arrangement").to_pylist()) == {"ambiguous", "sectoral_lead"}
+        assert set(pq.read_table(out / f"{name}.parquet").column("arrangement").to_pylist()) == {
+            "ambiguous",
+            "sectoral_lead",
+        }
     assert pq.read_table(out / "comparison.parquet").schema.equals(COMPARISON_SCHEMA)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["baseline"] == "sectoral_lead" and set(summary["arrangements"]) == {"sectoral_lead", "ambiguous"}
@@ -193,7 +231,7 @@ def test_attribution_splits_every_gap_part_including_the_owners_decision(tmp_pat
     stages that bound it — so per task and stage it equals the mean of that column of handoffs.parquet.
     ``decision`` (notified → decided: housing's 15-minute median ruling on a structural assessment) is
     kept apart from ``unit_wait`` (decided → unit assigned)."""
-    from simulation.records import GAP_PARTS
+    from simulation.model.records import GAP_PARTS
 
     n = 6
     res = compare(FIRE, ["sectoral_lead", "integrated_grid"], n, seed=12)
@@ -225,7 +263,7 @@ def test_share_of_replications_held_is_compared_not_only_the_held_subset():
     """The flagship fire is held in only part of the replications (weak upper-floor water): ``t_control`` is
     null elsewhere, so its mean is over the held ones. ``controlled`` (1 = held by the horizon) is added per
     replication; its mean is the share held, compared with the paired test, higher is better."""
-    from simulation.compare import verdict
+    from simulation.experiments.compare import verdict
 
     res = compare(FIRE, ["sectoral_lead", "unified_command"], 20, seed=2024)
     for label, run in res.runs.items():
@@ -244,7 +282,7 @@ def test_share_of_replications_held_is_compared_not_only_the_held_subset():
     # the CLI shows the share in percent and says what the conditional time rests on
     from rich.console import Console
 
-    from simulation.cli_compare import print_verdicts
+    from simulation.faces.cli_compare import print_verdicts
 
     con = Console(record=True, width=240)
     print_verdicts(res, ["controlled", "t_control"], console=con)

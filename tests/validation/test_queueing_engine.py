@@ -1,4 +1,4 @@
-"""Validation of the engine's dispatch queue (simulation/engine.py) against exact queueing results.
+"""Validation of the engine's dispatch queue (simulation/model/engine.py) against exact queueing results.
 
 With zero travel, zero desk/latency/decision/setup times and exponential task durations, a routine
 incident stream (Poisson) competing for identical units is an M/M/c system:
@@ -26,7 +26,7 @@ import pytest
 from scipy import stats
 
 from scenarios.loader import load_scenario
-from simulation.experiment import run
+from simulation.experiments.runner import run
 from tests.oracles.queueing import erlang_b, erlang_c, erlang_c_wq, hypercube
 
 MEAN_SERVICE = 600.0  # s; μ = 1/600 s⁻¹
@@ -114,9 +114,13 @@ def test_preference_lists_with_mutual_aid_match_the_hypercube_model(tmp_path: Pa
     prefs = ", ".join(f"{g}: [{', '.join(p)}]" for g, (p, _) in ATOMS.items())
     streams = "".join(f"  - {{id: calls_{g}, type: call, rate_per_hour: {rate / MEAN_SERVICE * 3600}, grids: [{g}]}}\n"
                       for g, (_, rate) in ATOMS.items())
-    sc = _load(tmp_path, "hypercube", f"stations:\n{stations}units:\n{units}"
-                                      f"dispatch: {{order: preference, preferences: {{{prefs}}}, when_all_busy: mutual_aid}}\n"
-                                      f"streams:\n{streams}")
+    sc = _load(
+        tmp_path,
+        "hypercube",
+        f"stations:\n{stations}units:\n{units}"
+        f"dispatch: {{order: preference, preferences: {{{prefs}}}, when_all_busy: mutual_aid}}\n"
+        f"streams:\n{streams}",
+    )
     exact = hypercube(3, [r for _, r in ATOMS.values()],
                       [[STATIONS.index(s) for s in p] for p, _ in ATOMS.values()], 1.0, queue=False)
     assert exact.loss_fraction == pytest.approx(erlang_b(3, 1.5), abs=1e-12)  # equal μ: Erlang B, 0.13433
@@ -125,7 +129,9 @@ def test_preference_lists_with_mutual_aid_match_the_hypercube_model(tmp_path: Pa
     inc = res.incidents.to_pandas()
     tasks = res.tasks.to_pandas()
     horizon = DAYS * 86400.0
-    _assert_in_ci(inc.groupby("replication")["mutual_aid"].mean().tolist(), exact.loss_fraction, "mutual-aid fraction", 0.15)
+    _assert_in_ci(
+        inc.groupby("replication")["mutual_aid"].mean().tolist(), exact.loss_fraction, "mutual-aid fraction", 0.15
+    )
     # per-unit workload: fraction of the horizon each engine is busy (assigned → done, travel is zero)
     tasks = tasks[tasks["units"].notna() & (tasks["units"] != "mutual_aid") & tasks["unit_assigned"].notna()]
     busy = (tasks["done"].fillna(horizon).clip(upper=horizon) - tasks["unit_assigned"])
@@ -136,5 +142,7 @@ def test_preference_lists_with_mutual_aid_match_the_hypercube_model(tmp_path: Pa
         _assert_in_ci(per_rep.tolist(), float(exact.workloads[n]), f"workload of {s}", 0.06)
     # per-atom dispatch fractions: who answers g1's calls (first on the list when free, backups, mutual aid)
     g1 = inc[inc["grid"] == "g1"]
-    first_fs1 = g1.groupby("replication")["first_unit"].apply(lambda u: float(u.str.contains(".fs1.", regex=False).mean()))
+    first_fs1 = g1.groupby("replication")["first_unit"].apply(
+        lambda u: float(u.str.contains(".fs1.", regex=False).mean())
+    )
     _assert_in_ci(first_fs1.tolist(), float(exact.dispatch[0, 0]), "share of g1's calls answered by fs1", 0.06)

@@ -43,7 +43,9 @@ def test_erlang_c_published_value() -> None:
 def test_erlang_b_published_value() -> None:
     """references.md: B(3, 1.5) = 0.13433 (= 0.5625 / 4.1875 exactly)."""
     assert erlang_b(3, 1.5) == pytest.approx(0.13433, abs=5e-6)
-    assert erlang_b(3, 1.5) == pytest.approx((1.5**3 / 6) / sum(1.5**k / math.factorial(k) for k in range(4)), rel=1e-12)
+    assert erlang_b(3, 1.5) == pytest.approx(
+        (1.5**3 / 6) / sum(1.5**k / math.factorial(k) for k in range(4)), rel=1e-12
+    )
 
 
 def test_ross_two_server_loss_example() -> None:
@@ -76,7 +78,9 @@ def test_larson_three_unit_example_is_unique_on_the_grid() -> None:
     hits = []
     for b in range(1, 75, 2):  # odd steps keep this quick; the full 0.01 grid was searched offline
         for c in range(1, 75, 2):
-            w = hypercube(3, [(75 - b) / 100, b / 100, c / 100, (75 - c) / 100], LARSON_PREFS, 1.0, queue=True).workloads
+            w = hypercube(
+                3, [(75 - b) / 100, b / 100, c / 100, (75 - c) / 100], LARSON_PREFS, 1.0, queue=True
+            ).workloads
             if np.all(np.round(w, 4) == LARSON_WORKLOADS):
                 hits.append((b, c))
     assert hits == [(25, 35)]

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.analysis import misses, parse_target, prim, sobol_indices, tornado
-from simulation.designs import make_design, parse_factors
+from simulation.experiments.analysis import misses, parse_target, prim, sobol_indices, tornado
+from simulation.experiments.designs import make_design, parse_factors
 
 A, B = 7.0, 0.1
 PI = math.pi

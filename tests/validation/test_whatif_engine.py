@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from scenarios.loader import bundled_scenarios, load_scenario
-from simulation.experiment import run
+from simulation.experiments.runner import run
 
 LIB = {p.stem: p for p in bundled_scenarios()}
 N = 40
@@ -52,7 +52,11 @@ def test_earlier_plugging_lowers_aegl2_exposure():
 
 def test_shelter_in_place_beats_late_evacuation():
     shelter = metric("chemical_leak", [], "people_exposed")
-    evacuate = metric("chemical_leak", ["incident_types.chemical_leak.tasks.evacuation_notice.intervention=evacuate"], "people_exposed")
+    evacuate = metric(
+        "chemical_leak",
+        ["incident_types.chemical_leak.tasks.evacuation_notice.intervention=evacuate"],
+        "people_exposed",
+    )
     assert shelter.mean() < evacuate.mean()
 
 
@@ -60,8 +64,14 @@ def test_shelter_in_place_beats_late_evacuation():
 def test_skipping_metro_stop_lowers_peak_density():
     # With the police's inflow restriction switched off, the metro's own measure is what cuts demand.
     no_police = ["incident_types.crowd_crush.tasks.crowd_control.intervention=null"]
-    never = metric("crowd_crush", no_police + ["incident_types.crowd_crush.tasks.station_closure.intervention=null"], "peak_density")
+    never = metric(
+        "crowd_crush",
+        no_police + ["incident_types.crowd_crush.tasks.station_closure.intervention=null"],
+        "peak_density",
+    )
     # The metro closes the station as soon as it is told, without waiting for the venue's monitoring.
-    early = metric("crowd_crush", no_police + ["incident_types.crowd_crush.tasks.station_closure.after=[]"], "peak_density")
+    early = metric(
+        "crowd_crush", no_police + ["incident_types.crowd_crush.tasks.station_closure.after=[]"], "peak_density"
+    )
     assert early.mean() < never.mean() - 0.3
     assert (early <= never + 1e-9).all()

@@ -1,0 +1,105 @@
+"""Metrics of one replication (the DESIGN.md contract) and their summary statistics.
+
+Replication metrics describe the *primary* incident and are durations in seconds from its onset;
+a metric that does not apply (no unit was ever needed, the incident was never controlled, no hazard
+model) is ``None`` — null in Parquet — never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy import stats
+
+from simulation.model.engine import Replication
+from simulation.model.routine import RoutineTally
+
+TIME_METRICS = ("t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close")
+HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "ownerless_time")
+HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
+METRICS = TIME_METRICS + HANDOFF_METRICS + HAZARD_METRICS
+"""Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
+
+
+def _val(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def censored_gap(task, horizon: float) -> tuple[float, bool]:  # noqa: ANN001 - TaskRecord
+    """A hand-off gap; one that never closed counts up to the horizon (a lower bound), flagged."""
+    if math.isnan(task.started):
+        return horizon - task.available, True
+    return task.gap, False
+
+
+def replication_metrics(rep: Replication) -> dict[str, float | None]:
+    """Metrics of the primary incident, or means over all incidents of a stream-only scenario."""
+    sc = rep.sc
+    primary = sc.primary_incident()
+    if primary is None:
+        return rep.routine.metrics() if rep.routine is not None else _stream_metrics(rep)
+    inc = next(r for r in rep.incidents if r.incident == primary.id)
+    onset = primary.onset
+    out: dict[str, float | None] = {m: _val(getattr(inc, m) - onset) for m in TIME_METRICS}
+    gaps, ownerless = [], 0.0
+    for t in rep.tasks:
+        if t.incident != primary.id or math.isnan(t.available):
+            continue
+        if t.escalated:
+            ownerless += (t.owner_known if not math.isnan(t.owner_known) else sc.horizon) - t.available
+        if t.is_handoff or t.escalated:
+            gaps.append(censored_gap(t, sc.horizon)[0])
+    out["handoff_gap_total"] = float(sum(gaps))
+    out["handoff_gap_max"] = float(max(gaps)) if gaps else None
+    out["handoff_count"] = float(len(gaps))
+    out["ownerless_time"] = ownerless
+    for m in HAZARD_METRICS:
+        out[m] = None
+    for k, v in inc.outcomes.items():
+        out[k] = None if v is None else _val(float(v))
+    return out
+
+
+def _stream_metrics(rep: Replication) -> dict[str, float | None]:
+    """Means over all incidents — the same tally the engine keeps when it drops routine records."""
+    tally = RoutineTally()
+    by_incident: dict[str, list] = {}
+    for t in rep.tasks:
+        by_incident.setdefault(t.incident, []).append(t)
+    for inc in rep.incidents:
+        tally.add(inc, by_incident.get(inc.incident, []), rep.sc.horizon)
+    out = tally.metrics()
+    waits = [i.queue_wait for i in rep.incidents if not math.isnan(i.queue_wait)]
+    out["waited_fraction"] = float(np.mean([w > 0 for w in waits])) if waits else None
+    for m in HAZARD_METRICS:
+        out[m] = None
+    return out
+
+
+def summarize(values: Sequence[float | None]) -> dict[str, float | int | list[float] | None]:
+    """Mean, median, 90th percentile and a 95 % t-interval of the mean over non-null values."""
+    x = np.array([v for v in values if v is not None], dtype=float)
+    n = int(x.size)
+    if n == 0:
+        return {"n": 0, "mean": None, "p50": None, "p90": None, "ci95": None}
+    mean = float(x.mean())
+    if n > 1:
+        half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+        ci = [mean - half, mean + half]
+    else:
+        ci = [mean, mean]
+    return {"n": n, "mean": mean, "p50": float(np.percentile(x, 50)), "p90": float(np.percentile(x, 90)), "ci95": ci}
+
+
+NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
+
+
+def metric_names(rows: Iterable[dict]) -> list[str]:
+    names = list(METRICS)
+    for r in rows:
+        for k in r:
+            if k not in names and k not in NOT_METRICS:
+                names.append(k)
+    return names

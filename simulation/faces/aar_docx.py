@@ -1,0 +1,140 @@
+"""The after-action report as a Word document (python-docx), same sections as the HTML."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+
+
+def _m(x: Any) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 60:.1f}"
+
+
+def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
+    t = doc.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    for cell, h in zip(t.rows[0].cells, header):
+        cell.text = str(h)
+        for r in cell.paragraphs[0].runs:
+            r.bold = True
+    for row in rows:
+        cells = t.add_row().cells
+        for cell, v in zip(cells, row):
+            cell.text = "" if v is None else str(v)
+    doc.add_paragraph()
+
+
+def render_docx(d: dict) -> bytes:
+    L = d["L"]
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "SimSun" if d["lang"] == "zh" else "Calibri"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")  # Chinese text needs an East Asian font
+    style.font.size = Pt(10.5)
+    h = doc.add_heading(f"{L['report']}：{d['title']}" if d["lang"] == "zh" else f"{L['report']}: {d['title']}", 0)
+    h.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_paragraph(L["standard"]).runs[0].italic = True
+    if d["projected"]:
+        doc.add_paragraph(L["projected"]).runs[0].font.color.rgb = RGBColor(0xA0, 0x30, 0x30)
+
+    doc.add_heading(L["overview"], 1)
+    _table(
+        doc,
+        ["", ""],
+        [
+            [L["scenario"], f"{d['scenario']} — {d['description']}"],
+            [L["arrangement"], d["arrangement"]],
+            [L["seed"], d["seed"]],
+            [L["code"], d["code"] + (f" (← {d['parent']})" if d["parent"] else "")],
+            [L["created"], d["created"]],
+            [L["played"], d["played_until"]],
+            [L["generated"], d["generated"]],
+        ],
+    )
+    _table(doc, [L["seat"], L["role"], L["agencies"]], [[s["seat"], s["role"], s["agencies"]] for s in d["seats"]])
+
+    doc.add_heading(L["timeline"], 1)
+    for agency, rows in d["timeline"].items():
+        doc.add_heading(agency, 2)
+        _table(doc, [L["time"], L["event"]], [[r["t"], r["text"]] for r in rows])
+
+    doc.add_heading(L["decisions"], 1)
+    _table(
+        doc,
+        [L["decision"], L["agency"], L["asked"], L["decided"], L["latency"], L["wall"], L["fallback"], L["as_plan"]],
+        [
+            [
+                x["key"],
+                x["agency"],
+                x["asked"],
+                x["decided"],
+                _m(x["latency_s"]),
+                "—" if x["wall_s"] is None else f"{x['wall_s']:.0f}",
+                L["yes"] if x["fallback"] else L["no"],
+                L["yes"] if x["as_plan"] else L["no"],
+            ]
+            for x in d["decisions"]
+        ],
+    )
+
+    doc.add_heading(L["handoffs"], 1)
+    parts = d["gap_part_names"]
+    _table(doc, [L["task"], L["from"], L["to"], L["gap"], *parts.values()],
+           [[x["task"], x["from"], x["to"], _m(x["gap_s"]) + (f" ({L['censored']})" if x["censored"] else ""),
+             *(x["parts"][k] for k in parts)] for x in d["handoffs"]])
+
+    doc.add_heading(L["expected"], 1)
+    _table(doc, [L["inject"], L["agency"], L["action"], L["criterion"], L["delivered"], L["when"], L["status"]],
+           [[e["inject"], e["agency"], e["action"], e["criterion"], e["delivered"], e["when"], L["st"][e["status"]]]
+            for e in d["expected"]])
+
+    doc.add_heading(L["comparison"], 1)
+
+    def fmt(c: dict, v: Any) -> str:
+        return _m(v) if c["minutes"] else ("—" if v is None else f"{v:.2f}")
+
+    _table(
+        doc,
+        [L["metric"], L["drill"], L["plan"]],
+        [
+            [c["metric"] + (" (min)" if c["minutes"] else ""), fmt(c, c["drill"]), fmt(c, c["plan"])]
+            for c in d["comparison"]
+        ],
+    )
+
+    doc.add_heading(L["counterfactual"], 1)
+    cf = d["counterfactual"]
+    doc.add_paragraph(cf["sentence"]).runs[0].bold = True
+    extra = []
+    if cf.get("share_faster"):
+        extra.append([L["cf_share"], cf["share_faster"]])
+    if cf.get("p10"):
+        extra.append(["p10 – p90 (min)", f"{cf['p10']} – {cf['p90']}"])
+    if d["casualties_mc"] is not None:
+        extra.append([L["casualties_mc"], f"{d['casualties_mc']:.1f}"])
+    if extra:
+        _table(doc, ["", ""], extra)
+
+    doc.add_heading(L["strengths"], 1)
+    for s in d["strengths"] or [L["none"]]:
+        doc.add_paragraph(s, style="List Bullet")
+
+    doc.add_heading(L["improvements"], 1)
+    _table(doc, [L["num"], L["issue"], L["corrective"], L["owner"], L["due"]],
+           [[i["no"], i["issue"], i["action"], i["owner"], i["due"]] for i in d["improvements"]])
+    if d["notes"]:
+        doc.add_heading(L["notes"], 2)
+        _table(
+            doc,
+            [L["time"], L["actor"], L["agency"], L["event"]],
+            [[n["t"], n["actor"], n["agency"], n["text"]] for n in d["notes"]],
+        )
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,230 @@
+"""The ``linkage`` command line (typer + rich).
+
+Every command validates its whole input before writing anything; bad input prints one line per
+problem as ``FILE:LINE: field.path: message`` on stderr and exits 1 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from scenarios.errors import InputError
+from scenarios.loader import load_arrangement, load_scenario, read_document
+from scenarios.schema import Scenario
+from simulation.faces.console import make_console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Linkage (联动): multi-department linkage simulation for urban public safety.")
+out_console = make_console()
+err_console = make_console(stderr=True)
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+ArrangementOpt = Annotated[
+    str | None, typer.Option("-a", "--arrangement", help="Arrangement name or YAML file (overrides the scenario's).")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: PATH=VALUE (dotted path; list items by index or id)."),
+]
+
+
+def _fail(where: str, path: str, message: str) -> InputError:
+    return InputError.one(where, None, path, message)
+
+
+def _progress(total: int, label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err_console, transient=True, disable=not err_console.is_terminal)
+
+
+def _minutes(v: float | None) -> str:
+    return "—" if v is None else f"{v / 60:.1f}"
+
+
+def print_summary(summary: dict, console: Console = out_console) -> None:
+    """The run's summary as a table: times in minutes, counts and outcomes as numbers."""
+    t = Table(
+        title=f"{summary['scenario']} · {summary['arrangement']} · n={summary['replications']} · seed={summary['seed']}"
+    )
+    for col in ("metric", "n", "mean", "p50", "p90", "95% CI of mean"):
+        t.add_column(col, justify="right" if col != "metric" else "left")
+    for name, s in summary["metrics"].items():
+        is_time = name.startswith("t_") or name in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+        fmt = _minutes if is_time else (lambda v: "—" if v is None else f"{v:.2f}")
+        label = f"{name} (min)" if is_time else name
+        ci = "—" if s["ci95"] is None else f"{fmt(s['ci95'][0])} – {fmt(s['ci95'][1])}"
+        t.add_row(label, str(s["n"]), fmt(s["mean"]), fmt(s["p50"]), fmt(s["p90"]), ci)
+    console.print(t)
+    console.print(
+        "n: replications where the metric applies (e.g. t_control only where the incident was brought under control)"
+    )
+    console.print(f"events processed: {summary['events_processed']:,} in {summary['wall_seconds']:.2f} s "
+                  f"({summary['events_processed'] / max(summary['wall_seconds'], 1e-9):,.0f} events/s)")
+
+
+def _check_out(out: Path | None) -> None:
+    """Refuse an output folder that could not be created — before any work is done."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise _fail("--out", "", f"'{out}' exists and is not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _fail("--out", "", f"'{out}' cannot be created: '{parent}' is a file, not a folder")
+            break
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arrangement files.")]) -> None:
+    """Check scenario (or arrangement) files; one line per problem, exit 1 if any."""
+    problems = []
+    for f in files:
+        try:
+            doc = read_document(f) if _looks_like_scenario(f) else None
+            if doc is None:
+                load_arrangement(str(f))
+            else:
+                load_scenario(f)
+            out_console.print(f"ok {f}")
+        except InputError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise InputError(problems)
+
+
+def _looks_like_scenario(f: Path) -> bool:
+    from scenarios.yamlsrc import load_file
+
+    data = load_file(f)
+    return not (isinstance(data, dict) and "city" not in data and "extends" not in data and "horizon" not in data
+                and ("fan_out" in data or "relay" in data or "lead_rule" in data))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    s = Scenario.model_json_schema(by_alias=True)
+    props = s.setdefault("properties", {})
+    props["extends"] = {"type": "string", "description": "Base scenario file this one overrides."}
+    props["arrangement"] = {
+        "anyOf": [{"type": "string", "description": "Bundled arrangement name or file."}, props["arrangement"]]
+    }
+    out_console.print_json(json.dumps(s))
+
+
+@app.command("run")
+def run_cmd(
+    scenario: ScenarioArg,
+    arrangement: ArrangementOpt = None,
+    n: Annotated[int, typer.Option("-n", "--replications", help="Number of replications.")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="Run seed (same seed, same results).")] = 0,
+    set_: SetOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder (replications/incidents/handoffs/tasks.parquet, summary.json)."),
+    ] = None,
+    routine_records: Annotated[
+        str,
+        typer.Option(
+            "--routine-records",
+            help="full: keep every routine incident's records; summary: fold them into tallies (bounded memory for long runs).",
+        ),
+    ] = "full",
+) -> None:
+    """Run replications of a scenario and print its summary (times in minutes)."""
+    from simulation.experiments.runner import run
+    from simulation.model.world import build_world
+
+    if n < 1:
+        raise _fail("-n", "replications", f"must be at least 1 (got {n})")
+    if seed < 0:
+        raise _fail("--seed", "seed", f"must be non-negative (got {seed})")
+    if routine_records not in ("full", "summary"):
+        raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
+    _check_out(out)
+    sc = load_scenario(scenario, arrangement, set_ or ())
+    world = build_world(sc, str(scenario))
+    with _progress(n, "replications") as prog:
+        task = prog.add_task("run", total=n)
+        result = run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
+                     keep_routine=routine_records == "full")
+    if out is not None:
+        result.write(out)
+    print_summary(result.summary)
+    if out is not None:
+        out_console.print(
+            f"wrote {out}/replications.parquet, incidents.parquet, handoffs.parquet, tasks.parquet, summary.json"
+        )
+
+
+@app.command()
+def graph(
+    scenario: ScenarioArg,
+    out: Annotated[Path, typer.Option("--out", help="GraphML file to write.")],
+    arrangement: ArrangementOpt = None,
+    grids: Annotated[
+        bool, typer.Option("--grids/--no-grids", help="Include grid nodes and their report edges.")
+    ] = True,
+) -> None:
+    """Export the coordination graph as GraphML."""
+    from simulation.model.world import build_world
+
+    if out.suffix.lower() != ".graphml":
+        raise _fail("--out", "", f"expected a .graphml file name (got '{out}')")
+    sc = load_scenario(scenario, arrangement)
+    world = build_world(sc, str(scenario))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".graphml.tmp")
+    world.graph.to_graphml(str(tmp), world.citymap if grids else None)
+    shutil.move(tmp, out)
+    g = world.graph.graph
+    out_console.print(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
+                      + (f" (+{world.citymap.n} grids)" if grids else ""))
+
+
+def _mount_subcommands() -> None:
+    """Sub-apps and command groups that live in their own modules."""
+    from simulation.faces import cli_compare, cli_dashboard, cli_defect_loop, cli_drill, cli_hazard, cli_sweep
+
+    app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard):
+        module.register(app)
+
+
+_mount_subcommands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: bad input → one line per problem on stderr, exit 1, no traceback."""
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="linkage")
+    except InputError as e:
+        for p in e.problems:
+            err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Abort:
+        err_console.print("linkage: aborted")
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.TyperException as e:  # usage errors: unknown option, missing argument, wrong type
+        ctx = getattr(e, "ctx", None)
+        cmd = ctx.command_path if ctx is not None else "linkage"
+        err_console.print(f"{cmd}: {e.format_message()}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    if isinstance(rv, int) and rv != 0:  # a command that ended with typer.Exit(code)
+        sys.exit(rv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""``linkage drill new|list|show|export|branch|serve`` — tabletop drill sessions (桌面推演)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scenarios.errors import InputError
+from simulation.faces.console import make_console
+
+out = make_console()
+DirOpt = Annotated[
+    Path | None, typer.Option("--dir", help="Folder of drill sessions (default: $LINKAGE_DRILL_DIR or ./drills).")
+]
+
+
+def _dir(d: Path | None) -> Path:
+    return d or Path(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+
+
+def _open(code: str, d: Path | None):  # noqa: ANN202 - DrillSession
+    from simulation.drill.policy import DrillError
+    from simulation.faces.drill_service import AccessDenied, DrillService
+
+    try:
+        return DrillService(_dir(d)).session(code.strip().upper())
+    except AccessDenied:
+        raise InputError.one(str(_dir(d)), None, "code", f"no drill session '{code}' in this folder") from None
+    except DrillError as e:
+        raise InputError.one(str(_dir(d) / f"{code}.sqlite"), None, "", str(e)) from None
+
+
+def _print_pins(session, pins: dict[str, str]) -> None:  # noqa: ANN001
+    t = Table(title=f"session {session.code} · {session.spec.title.zh} / {session.spec.title.en}")
+    for c in ("seat", "role", "agencies", "PIN"):
+        t.add_column(c)
+    for seat, pin in pins.items():
+        s = session.seats[seat]
+        t.add_row(seat, s["role"], ", ".join(s["agencies"]) or "—", pin)
+    out.print(t)
+    out.print("PINs are shown once: hand each to the person taking the seat (join with code, seat and PIN).")
+
+
+def register(app: typer.Typer) -> None:
+    drill = typer.Typer(no_args_is_help=True, help="Tabletop drills: sessions, players, after-action reports.")
+    app.add_typer(drill, name="drill")
+
+    @drill.command("new")
+    def new(definition: Annotated[str, typer.Argument(help="Drill YAML file or bundled drill name.")],
+            directory: DirOpt = None,
+            seed: Annotated[int | None, typer.Option("--seed", help="Override the drill's seed.")] = None) -> None:
+        """Create a session from a drill definition; prints the session code and each seat's PIN."""
+        from simulation.drill.session import DrillSession
+        from simulation.drill.spec import load_drill
+
+        spec, sc, msel = load_drill(definition)
+        if seed is not None:
+            if seed < 0:
+                raise InputError.one("--seed", None, "seed", f"must be non-negative (got {seed})")
+            spec = spec.model_copy(update={"seed": seed})
+        session, pins = DrillSession.create(spec, sc, msel, _dir(directory))
+        out.print(f"created {_dir(directory) / (session.code + '.sqlite')}")
+        _print_pins(session, pins)
+
+    @drill.command("list")
+    def list_(directory: DirOpt = None) -> None:
+        """List the sessions of a folder (code, title, clock, state)."""
+        from simulation.drill.store import DrillStore
+
+        d = _dir(directory)
+        t = Table(title=f"drill sessions in {d}")
+        for c in ("code", "title", "scenario", "created", "clock (s)", "state", "branched from"):
+            t.add_column(c)
+        for p in sorted(d.glob("*.sqlite")) if d.is_dir() else []:
+            st = DrillStore(p)
+            try:
+                meta = st.meta()
+                inputs = st.events(inputs_only=True)
+            finally:
+                st.close()
+            clock = max((r["payload"].get("until", r["sim_time"]) for r in inputs if r["kind"] == "clock"), default=0.0)
+            ended = any(r["kind"] == "end" for r in inputs)
+            parent = f"{meta['parent']} @ {meta['branched_at']:.0f} s" if meta.get("parent") else ""
+            t.add_row(
+                meta["code"],
+                meta["spec"]["title"]["en"],
+                meta["spec"]["scenario"],
+                meta["created"],
+                f"{meta['scenario'].get('horizon') if ended else clock:.0f}",
+                "ended" if ended else "open",
+                parent,
+            )
+        out.print(t)
+
+    @drill.command("show")
+    def show(code: str, directory: DirOpt = None) -> None:
+        """Replay a session and show its clock, seats, injects and pending decisions."""
+        from simulation.drill.msel import format_time
+
+        s = _open(code, directory)
+        out.print(f"[bold]{s.code}[/bold] {s.spec.title.zh} / {s.spec.title.en}")
+        out.print(f"scenario {s.scenario.name} · arrangement {s.scenario.arrangement.name} · seed {s.spec.seed} · "
+                  f"clock {format_time(s.now)} of {format_time(s.horizon)} · {'ended' if s.ended else 'open'}")
+        for seat in s.seats.values():
+            out.print(f"  seat {seat['seat']:<12} {seat['role']:<12} {', '.join(seat['agencies'])}")
+        events = s.store.events()
+        kinds: dict[str, int] = {}
+        for r in events:
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+        out.print("log: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        for inj in s.msel.injects:
+            at = s.policy.delivered.get(inj.id)
+            out.print(
+                f"  inject {inj.id:<5} → {inj.to:<12} "
+                + (f"delivered {format_time(at)}" if at is not None else "pending")
+            )
+        for p in s.policy.pending.values():
+            if not p.resolved:
+                out.print(f"  waiting: {p.key} ({p.agency}, deadline {format_time(p.deadline_at)})")
+
+    @drill.command("export")
+    def export(
+        code: str,
+        to: Annotated[
+            Path, typer.Option("--out", help="File to write: .html/.docx (report), .csv/.xlsx (MSEL), .jsonl (log).")
+        ],
+        directory: DirOpt = None,
+        lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
+        n: Annotated[int | None, typer.Option("-n", "--replications", help="Counterfactual replications.")] = None,
+    ) -> None:
+        """Export the after-action report (HTML/Word), the MSEL (CSV/XLSX) or the raw log (JSON lines)."""
+        suffix = to.suffix.lower()
+        if suffix not in (".html", ".docx", ".csv", ".xlsx", ".jsonl"):
+            raise InputError.one(
+                "--out", None, "", f"unknown format '{suffix or to.name}' (html, docx, csv, xlsx, jsonl)"
+            )
+        if lang not in ("zh", "en"):
+            raise InputError.one("--lang", None, "", f"language must be zh or en (got '{lang}')")
+        if n is not None and n < 2:
+            raise InputError.one("-n", None, "replications", f"must be at least 2 (got {n})")
+        s = _open(code, directory)
+        to.parent.mkdir(parents=True, exist_ok=True)
+        if suffix in (".csv", ".xlsx"):
+            from simulation.drill.msel import write_msel
+
+            write_msel(s.msel, to)
+        elif suffix == ".jsonl":
+            tmp = to.with_name(f".{to.name}.tmp")
+            tmp.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in s.store.events()), encoding="utf-8"
+            )
+            tmp.replace(to)
+        else:
+            from simulation.faces.aar import build_report, write_docx, write_html
+
+            data = build_report(s, lang, replications=n)
+            (write_html if suffix == ".html" else write_docx)(data, to)
+        out.print(f"wrote {to}")
+
+    @drill.command("branch")
+    def branch(
+        code: str,
+        at: Annotated[str, typer.Option("--at", help="Scenario time to branch at (T+H:MM:SS or seconds).")],
+        directory: DirOpt = None,
+    ) -> None:
+        """Start a new session from a past point of a session ('what if we had evacuated at …?')."""
+        from simulation.drill.msel import parse_time
+        from simulation.drill.policy import DrillError
+
+        try:
+            t = parse_time(at)
+        except ValueError as e:
+            raise InputError.one("--at", None, "", str(e)) from None
+        s = _open(code, directory)
+        try:
+            child, pins = s.branch(t, _dir(directory))
+        except DrillError as e:
+            raise InputError.one("--at", None, "", str(e)) from None
+        out.print(f"branched {s.code} at {at} → {child.code}")
+        _print_pins(child, pins)
+
+    @drill.command("serve")
+    def serve(directory: DirOpt = None, host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+              port: Annotated[int, typer.Option("--port")] = 8765) -> None:
+        """Serve the folder's sessions over HTTP (JSON API for players' and the facilitator's pages)."""
+        from simulation.faces.drill_server import main as serve_main
+
+        d = _dir(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        serve_main(["--dir", str(d), "--host", host, "--port", str(port)])

@@ -1,0 +1,156 @@
+"""``linkage sweep`` · ``linkage results`` · ``linkage analyze`` (batch sweeps for researchers, 批量参数扫描).
+
+Registered on the main typer app by ``register(app)``; ``python -m simulation.faces.cli_sweep …`` runs the
+same commands on their own (used by the kill-and-resume test).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scenarios.errors import InputError
+
+_out = Console(soft_wrap=True)
+_err = Console(stderr=True)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return "—" if v != v else f"{v:.4g}"
+    return "—" if v is None else str(v)
+
+
+def _print_frame(df, title: str, limit: int = 50) -> None:  # noqa: ANN001 - pandas.DataFrame
+    t = Table(title=title)
+    for c in df.columns:
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
+    for row in df.head(limit).itertuples(index=False):
+        t.add_row(*(_fmt(v) for v in row))
+    _out.print(t)
+    if len(df) > limit:
+        _out.print(f"… {len(df) - limit} more rows (use --csv FILE for all)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the sweep, results and analyze commands to ``app``."""
+
+    @app.command("sweep")
+    def sweep_cmd(
+        scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+        vary: Annotated[
+            list[str],
+            typer.Option("--vary", help="Factor PATH=SPEC: values a,b,c or [..], range lo..hi[:k]; arrangement=A,B."),
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", help="Output folder (manifest.json, hive-partitioned Parquet parts).")
+        ],
+        design: Annotated[str, typer.Option("--design", help="grid | lhs | sobol.")] = "grid",
+        samples: Annotated[
+            int | None,
+            typer.Option("--samples", help="lhs: points; sobol: base samples N (power of 2; N·(D+2) points)."),
+        ] = None,
+        n: Annotated[int, typer.Option("-n", "--replications", help="Replications per point.")] = 10,
+        workers: Annotated[
+            int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
+        ] = None,
+        scheduler: Annotated[
+            str | None,
+            typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) instead of local processes."),
+        ] = None,
+        resume: Annotated[
+            bool, typer.Option("--resume", help="Complete a killed sweep in --out: run only the missing parts.")
+        ] = False,
+        seed: Annotated[int, typer.Option("--seed", help="Sweep seed (points' seeds derive from it).")] = 0,
+        batch: Annotated[
+            int | None, typer.Option("--batch", help="Replications per task (default min(n, 25); kept on --resume).")
+        ] = None,
+        common_seeds: Annotated[
+            bool, typer.Option("--common-seeds", help="Same run seed at every point (common random numbers).")
+        ] = False,
+    ) -> None:
+        """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
+        from simulation.experiments.sweep import sweep
+
+        res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
+                    workers=workers, scheduler=scheduler, resume=resume, batch=batch, common_seeds=common_seeds)
+        done = res.points - len(res.failed)
+        _out.print(f"sweep {res.sweep_id}: {res.points} points × {res.replications} replications; "
+                   f"{res.tasks_run} tasks run, {res.tasks_skipped} already done; {done} points done, "
+                   f"{len(res.failed)} failed; {res.wall_seconds:.1f} s")
+        for k, msg in sorted(res.failed.items())[:10]:
+            _err.print(f"point {k} failed: {msg.splitlines()[0]}", markup=False, highlight=False, soft_wrap=True)
+        if res.failed:
+            _err.print(f"errors recorded in {out}/errors/", markup=False)
+        _out.print(f"wrote {out}/manifest.json, {out}/replications/, incidents/, handoffs/, points/", markup=False)
+
+    @app.command("results")
+    def results_cmd(
+        query: Annotated[
+            str,
+            typer.Argument(help="SQL over the views replications, incidents, handoffs, points.", show_default=False),
+        ],
+        root: Annotated[Path, typer.Option("--root", help="Folder holding one or more sweep folders.")],
+        csv: Annotated[Path | None, typer.Option("--csv", help="Write all rows to this CSV file.")] = None,
+    ) -> None:
+        """Query sweep results with DuckDB (across every sweep under --root)."""
+        from simulation.experiments.results import query as run_query
+
+        df = run_query(query, root)
+        if csv is not None:
+            csv.parent.mkdir(parents=True, exist_ok=True)
+            tmp = csv.with_name(f".{csv.name}.tmp")
+            df.to_csv(tmp, index=False)
+            os.replace(tmp, csv)
+            _out.print(f"wrote {csv}: {len(df)} rows", markup=False)
+        else:
+            _print_frame(df, f"{len(df)} rows")
+
+    @app.command("analyze")
+    def analyze_cmd(
+        out: Annotated[Path, typer.Argument(help="Sweep folder.", show_default=False)],
+        metric: Annotated[str, typer.Option("--metric", help="Metric column, e.g. t_first_arrival.")],
+        target: Annotated[
+            str | None,
+            typer.Option(
+                "--target", help="Requirement, e.g. '<=600' (plain number = at most); PRIM finds where it is missed."
+            ),
+        ] = None,
+    ) -> None:
+        """Sobol indices (sobol), tornado (grid), Spearman (lhs); PRIM scenario discovery with --target."""
+        from simulation.experiments.analysis import analyze
+
+        res = analyze(out, metric, target)
+        for name, df in res.tables.items():
+            if name != "prim_trajectory":
+                _print_frame(df, f"{name} · {metric}")
+        for note in res.notes:
+            _out.print(note, markup=False)
+        _out.print("wrote " + ", ".join(str(f) for f in res.files), markup=False, soft_wrap=True)
+
+
+def _main(argv: list[str] | None = None) -> None:
+    """Stand-alone entry (same error handling as ``linkage``): bad input → one line per problem, exit 1."""
+    app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+    register(app)
+    try:
+        app(args=argv, standalone_mode=False, prog_name="linkage")
+    except InputError as e:
+        for p in e.problems:
+            _err.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.TyperException as e:  # click usage errors
+        _err.print(e.format_message(), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    _main()

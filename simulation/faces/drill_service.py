@@ -1,0 +1,254 @@
+"""Role-based views and the drill's server-side API (角色视图与权限).
+
+Every request carries a session token issued on joining a seat with its PIN; the seat — never the
+request — says which agencies a person plays. A player sees only what their agencies know (reports and
+notifications received, injects addressed to them, their own units, tasks and pending decisions) and can
+act only for them; the facilitator (导调) sees and steers everything; evaluators (评估) and observers
+(观摩) see everything and cannot change the simulation (evaluators may write observations). All checks
+are here, on the server side: a page or a crafted HTTP request gets the same answer.
+
+:class:`DrillService` exposes three calls — ``join``, ``view``, ``act`` — used alike by the HTTP server
+(:mod:`simulation.faces.drill_server`) and in-process by the dashboard.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import re
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from simulation.drill.msel import format_time
+from simulation.drill.policy import DrillError
+from simulation.drill.session import DrillSession
+from simulation.drill.store import DrillStore, digest
+from simulation.model.records import TASK_STAGES
+
+CODE_RE = re.compile(r"^[A-Z2-9]{6}$")
+PLAYER_KINDS = ("report", "notified", "task", "inject", "message", "ask", "decision", "ack", "notify")
+PLAYER_ACTIONS = ("decide", "notify", "message", "ack")
+FACILITATOR_ACTIONS = ("clock", "deliver", "set_default", "set_deadline", "note")
+EVALUATOR_ACTIONS = ("note",)
+MAX_FAILED_JOINS = 5
+
+
+class AccessDenied(DrillError):
+    """Unknown or forged token, wrong PIN, or an action this seat may not take."""
+
+
+class DrillService:
+    """Sessions of one drill folder, with joining, authorisation and role-filtered views."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        self._sessions: dict[str, DrillSession] = {}
+        self._lock = threading.Lock()
+        self._failed: dict[tuple[str, str], list[float]] = {}
+
+    def session(self, code: str) -> DrillSession:
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            raise AccessDenied("unknown session code")
+        with self._lock:
+            s = self._sessions.get(code)
+            if s is None:
+                path = self.dir / f"{code}.sqlite"
+                if not path.is_file():
+                    raise AccessDenied("unknown session code")
+                s = self._sessions[code] = DrillSession(DrillStore(path))
+            return s
+
+    def adopt(self, session: DrillSession) -> None:
+        """Serve a session opened elsewhere in this process (e.g. just created)."""
+        with self._lock:
+            self._sessions[session.code] = session
+
+    # -- the three calls ------------------------------------------------------------------------
+
+    def join(self, code: str, seat: str, pin: str) -> dict:
+        """Exchange a seat's PIN for a session token (returned once; only its hash is stored)."""
+        s = self.session(code)
+        key = (code, str(seat))
+        recent = [t for t in self._failed.get(key, []) if time.time() - t < 300]
+        if len(recent) >= MAX_FAILED_JOINS:
+            raise AccessDenied("too many wrong PINs for this seat; wait five minutes")
+        info = s.seats.get(seat) if isinstance(seat, str) else None
+        if info is None or not isinstance(pin, str) or not hmac.compare_digest(info["pin_hash"], digest(pin, code)):
+            self._failed[key] = [*recent, time.time()]
+            raise AccessDenied("wrong seat or PIN")
+        token = f"{code}.{secrets.token_urlsafe(24)}"
+        s.store.add_token(digest(token, code), seat)
+        return {"token": token, "code": code, "seat": seat, "role": info["role"], "agencies": info["agencies"]}
+
+    def authorize(self, token: Any) -> tuple[DrillSession, dict]:
+        if not isinstance(token, str) or token.count(".") != 1:
+            raise AccessDenied("missing or malformed token")
+        code = token.split(".", 1)[0]
+        s = self.session(code)
+        seat = s.store.seat_of_token(digest(token, code))
+        if seat is None:
+            raise AccessDenied("unknown token")
+        return s, s.seats[seat]
+
+    def view(self, token: Any) -> dict:
+        s, seat = self.authorize(token)
+        with s.lock:
+            return player_view(s, seat) if seat["role"] == "player" else control_view(s, seat)
+
+    def act(self, token: Any, action: str, payload: dict | None = None) -> dict:
+        s, seat = self.authorize(token)
+        payload = payload if isinstance(payload, dict) else {}
+        allowed = {"player": PLAYER_ACTIONS, "facilitator": FACILITATOR_ACTIONS, "evaluator": EVALUATOR_ACTIONS}.get(
+            seat["role"], ()
+        )
+        if action not in allowed:
+            raise AccessDenied(f"a {seat['role']} may not '{action}'")
+        actor, agencies = seat["seat"], list(seat["agencies"])
+        if action == "decide":
+            rec = s.decide(actor, agencies, str(payload.get("key")), payload.get("value"))
+        elif action == "notify":
+            rec = s.notify(actor, agencies, payload)
+        elif action == "message":
+            rec = s.message(actor, agencies, payload)
+        elif action == "ack":
+            rec = s.ack(actor, agencies, str(payload.get("inject")))
+        elif action == "clock":
+            v = payload.get("value")
+            return {"now": s.clock(actor, str(payload.get("mode")), None if v is None else _number(v))}
+        elif action == "deliver":
+            rec = s.deliver(actor, str(payload.get("inject")))
+        elif action == "set_default":
+            rec = s.set_default(actor, str(payload.get("target")), payload.get("value"))
+        elif action == "set_deadline":
+            rec = s.set_deadline(actor, str(payload.get("kind")), _number(payload.get("seconds")))
+        else:
+            rec = s.note(actor, payload)
+        return {"ok": True, "key": rec["key"], "now": s.now}
+
+
+    def report(self, token: Any, fmt: str = "html", lang: str = "zh", n: int | None = None) -> bytes:
+        """The after-action report (facilitator and evaluators only), as HTML or .docx bytes."""
+        import tempfile
+
+        from simulation.faces.aar import build_report, write_docx, write_html
+
+        s, seat = self.authorize(token)
+        if seat["role"] not in ("facilitator", "evaluator"):
+            raise AccessDenied("only the facilitator and evaluators read the report")
+        if fmt not in ("html", "docx") or lang not in ("zh", "en"):
+            raise DrillError("format is html or docx; language zh or en")
+        data = build_report(s, lang, replications=n)
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / f"aar.{fmt}"
+            (write_html if fmt == "html" else write_docx)(data, out)
+            return out.read_bytes()
+
+
+def _number(v: Any) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise DrillError(f"{v!r} is not a number") from None
+    if not math.isfinite(x):
+        raise DrillError("a number must be finite")
+    return x
+
+
+# -- views ----------------------------------------------------------------------------------------
+
+
+def _clock(s: DrillSession) -> dict:
+    return {"now": s.now, "label": format_time(s.now), "horizon": s.horizon, "ended": s.ended,
+            "clock_start": s.scenario.clock_start, "title": s.spec.title.model_dump(), "code": s.code}
+
+
+def _public_event(r: dict, full: bool) -> dict:
+    out = {k: r[k] for k in ("seq", "kind", "sim_time", "wall_time", "actor", "agency", "fallback")}
+    p = dict(r["payload"])
+    if not full and r["kind"] == "inject":
+        p.pop("expected", None)  # evaluation criteria and effects are for controllers, not players
+        p.pop("effect", None)
+    out["payload"] = p
+    return out
+
+
+def _units(s: DrillSession, agencies: set[str] | None) -> list[dict]:
+    busy = {}
+    for t in s.rep.tasks:
+        if t.status != "done":
+            for u in t.units:
+                busy[u] = f"{t.incident}/{t.task}"
+    return [{"unit": u.name, "kind": u.kind, "agency": u.agency, "station": u.station,
+             "free": s.rep.unit_free[u.index], "task": busy.get(u.name)}
+            for u in s.world.units if agencies is None or u.agency in agencies]
+
+
+def _tasks(s: DrillSession, agencies: set[str] | None) -> list[dict]:
+    out = []
+    for t in s.rep.tasks:
+        if agencies is not None and t.owner not in agencies:
+            continue
+        stages = {k: (None if math.isnan(getattr(t, k)) else getattr(t, k))
+                  for k in TASK_STAGES}
+        out.append({"incident": t.incident, "task": t.task, "owner": t.owner, "status": t.status,
+                    "units": list(t.units), **stages})
+    return out
+
+
+def player_view(s: DrillSession, seat: dict) -> dict:
+    """What one player seat may see: its agencies' messages, units, tasks and pending decisions."""
+    mine = set(seat["agencies"])
+    events = [_public_event(r, full=False) for r in s.store.events()
+              if r["agency"] in mine and r["kind"] in PLAYER_KINDS]
+    events.sort(key=lambda e: (e["sim_time"], e["seq"]))
+    incidents = sorted({e["payload"]["incident"] for e in events if e["kind"] in ("report", "notified")})
+    pending = [p.public() for p in s.policy.pending.values() if not p.resolved and p.agency in mine]
+    return {"role": "player", "seat": seat["seat"], "agencies": sorted(mine), "clock": _clock(s),
+            "messages": events, "pending": pending, "units": _units(s, mine), "tasks": _tasks(s, mine),
+            "incidents": incidents, "agency_names": _names(s, None)}
+
+
+def control_view(s: DrillSession, seat: dict) -> dict:
+    """Facilitator, evaluator and observer: everything (read-only unless facilitator)."""
+    events = [_public_event(r, full=True) for r in s.store.events()]
+    events.sort(key=lambda e: (e["sim_time"], e["seq"]))
+    pending = [p.public() for p in s.policy.pending.values() if not p.resolved]
+    injects = []
+    for inj in s.msel.injects:
+        injects.append(
+            {**inj.row(), "at": inj.time, "delivered_at": s.policy.delivered.get(inj.id), "manual": inj.manual}
+        )
+    hazards = {}
+    for st in s.rep.states:
+        if st.hazard is not None and s.now >= st.spec.onset:
+            hazards[st.spec.id] = {k: float(v) for k, v in st.hazard.state(max(s.now - st.spec.onset, 1.0)).items()}
+    agencies = []
+    for a in s.scenario.agencies:
+        agencies.append(
+            {
+                "agency": a.id,
+                "seat": s.policy.players.get(a.id),
+                "notified": sorted(
+                    st.spec.id for st in s.rep.states if a.id in st.notified and st.notified[a.id].triggered
+                ),
+                "tasks": [f"{t.task}:{t.status}" for t in s.rep.tasks if t.owner == a.id],
+                "pending": sum(1 for p in s.policy.pending.values() if p.agency == a.id and not p.resolved),
+                "units_busy": sum(1 for u in s.world.units if u.agency == a.id and not s.rep.unit_free[u.index]),
+                "units": sum(1 for u in s.world.units if u.agency == a.id),
+            }
+        )
+    seats = [{"seat": x["seat"], "role": x["role"], "agencies": x["agencies"]} for x in s.seats.values()]
+    return {"role": seat["role"], "seat": seat["seat"], "read_only": seat["role"] != "facilitator", "clock": _clock(s),
+            "messages": events, "pending": pending, "injects": injects, "hazards": hazards, "agencies": agencies,
+            "seats": seats, "tasks": _tasks(s, None), "units": _units(s, None),
+            "defaults": dict(s.policy.defaults), "deadlines": dict(s.policy.deadlines),
+            "agency_names": _names(s, None)}
+
+
+def _names(s: DrillSession, agencies: set[str] | None) -> dict[str, dict]:
+    g = s.world.graph.graph
+    return {a: {"zh": g.nodes[a].get("name_zh", a), "en": g.nodes[a].get("name_en", a)}
+            for a in s.world.graph.agency if agencies is None or a in agencies}
