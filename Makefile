@@ -33,9 +33,11 @@ sysdeps:
 	else echo "note: not root or no apt-get: chromium/fonts-noto-cjk not installed; browser tests will skip"; fi
 
 test: setup sysdeps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 test-fast: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -m "not slow" -n 2
 
 bench: setup

@@ -1,7 +1,8 @@
 """Responsibility arrangements (职责安排): who leads, assists and is informed, per incident type and task.
 
-An arrangement is data, not code: the engine reads it to route notifications and to settle task
-ownership. Doctrines of domain.md map onto a handful of fields:
+An arrangement is data, not code: one doctrine module (``simulation/model/doctrine.py``) reads it — for
+the engine and for the structural indicators alike — to route notifications and settle task ownership.
+Doctrines of domain.md map onto a handful of fields:
 
 * ``relay`` — the role every notification passes through after intake: the sector lead (行业牵头,
   三管三必须), the street office (属地), the emergency-management bureau's command centre (综合监管) or
@@ -28,7 +29,6 @@ from agencies.base import Bilingual, Frozen, Ident
 RoleRef = Ident
 """A role id from the catalogue (``fire``, ``street_office`` …) or an agency id of the scenario."""
 
-LeadRule = Literal["sectoral", "territorial", "unified", "first_on_scene"]
 FanOut = Literal["serial", "parallel"]
 GridModel = Literal["parallel", "integrated"]
 DispatchRule = Literal["own_agency", "nearest"]
@@ -54,7 +54,6 @@ class Arrangement(Frozen):
     name: Ident
     title: Bilingual | None = None
     doctrine: Bilingual | None = None
-    lead_rule: LeadRule = "sectoral"
     relay: RoleRef | None = None
     """Role every notification passes through after intake; ``None`` means the incident lead relays."""
     fan_out: FanOut = "serial"
@@ -67,12 +66,18 @@ class Arrangement(Frozen):
     platform: bool = False
     """One operations platform in use (一网统管): channels whose medium is ``platform`` carry messages.
     Without it those channels are not part of the coordination graph."""
+    command_post: RoleRef | None = None
+    """Who sets up and leads the on-scene command post (现场指挥部) when the level calls for one: the
+    district government (属地), the emergency-management bureau (统一指挥) …; ``None``: the incident lead.
+    Once it is up, work orders go through it and the agencies present decide faster."""
+    work_order_dispatcher: RoleRef | None = None
+    """Who dispatches work orders (派单) for tasks that go by work order: a role (``city_operations_centre``
+    for a 12345-style platform, ``emergency_bureau`` for a unified command centre …); ``None``: the relay."""
+    whistle: bool = False
+    """吹哨报到: an owner without the powers a task needs (a street office has no 执法权) calls a department
+    that has them straight to the scene, and it must come and stay until the task is done; without it the
+    owner goes up through its superior, who orders the department (``escalation_decision`` later)."""
     escalation_decision: Annotated[float, Field(ge=0)] = 300.0
     """Seconds a superior needs to settle a disputed or ownerless task once the case reaches its desk."""
     incident_types: dict[Ident, IncidentTypeAssignment] = Field(default_factory=dict)
 
-    def leads_for(self, incident_type: str, task: str) -> list[str]:
-        it = self.incident_types.get(incident_type)
-        if it is None or task not in it.tasks:
-            return []
-        return list(it.tasks[task].lead)

@@ -23,6 +23,8 @@ class Role(Frozen):
     en: str
     kind: Literal["agency", "centre"]
     capabilities: frozenset[str]
+    powers: frozenset[Literal["enforcement"]] = frozenset()
+    """Legal powers the role holds (执法权 …); a task that needs one can only be done with a holder present."""
     dispatch_centre: bool = False
     """An emergency call centre (110/119/120) that dispatches for its parent service: a call it takes,
     or a case relayed through it, alerts that service (接警即派)."""
@@ -36,7 +38,3 @@ def role_catalogue() -> dict[str, Role]:
     """All known roles by id (read once; the file ships with the package)."""
     data = YAML(typ="safe").load((LIBRARY / "roles.yaml").read_text(encoding="utf-8"))
     return {rid: Role(id=rid, **spec) for rid, spec in data["roles"].items()}
-
-
-def all_capabilities() -> frozenset[str]:
-    return frozenset().union(*(r.capabilities for r in role_catalogue().values()))

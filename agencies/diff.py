@@ -16,8 +16,8 @@ from agencies.arrangement import Arrangement
 ALL = "*"
 """Incident type or task column of a row that applies to the whole arrangement (or incident type)."""
 
-ARRANGEMENT_FIELDS = ("lead_rule", "fan_out", "grid_model", "platform", "relay", "intake_direct", "dispatch",
-                      "escalation_decision")
+ARRANGEMENT_FIELDS = ("fan_out", "grid_model", "platform", "relay", "intake_direct", "dispatch",
+                      "command_post", "work_order_dispatcher", "whistle", "escalation_decision")
 TASK_FIELDS = ("lead", "assist", "informed", "dispatch")
 
 

@@ -18,6 +18,10 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboards" / "app.py")
@@ -25,7 +29,7 @@ FLAGSHIP = str(ROOT / "scenarios" / "library" / "high_rise_fire.yaml")
 ARMS = ["sectoral_lead", "unified_command"]
 
 
-def _page():  # noqa: ANN202 - AppTest
+def _page() -> AppTest:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=600)
@@ -35,7 +39,7 @@ def _page():  # noqa: ANN202 - AppTest
     return at
 
 
-def _press(at, n: int, seed: int) -> float:  # noqa: ANN001
+def _press(at: AppTest, n: int, seed: int) -> float:
     at.number_input(key="compare.n").set_value(n)
     at.number_input(key="compare.seed").set_value(seed)
     t0 = time.perf_counter()

@@ -67,7 +67,7 @@ def event_mix(world: World, n: int) -> dict[str, int]:
         rep = Replication(world, SEED, r)
         env, step = rep.env, rep.env.step
 
-        def counted(env=env, step=step) -> None:  # noqa: ANN001 - bound per replication
+        def counted(env: simpy.Environment = env, step: Callable[[], None] = step) -> None:  # bound per replication
             if env._queue:
                 mix[type(env._queue[0][3]).__name__] += 1
             step()

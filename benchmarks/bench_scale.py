@@ -170,8 +170,10 @@ horizon: {days * 86400}
 city:
   generated: {{district: big, streets: {streets}, communities_per_street: 10, grids_per_community: 8, grid_size_m: 400}}
 agencies:
-  - {{id: fire_brigade, role: fire, desk: {{staff: 20, handling: {{dist: lognormal, median: 20, p90: 45}}}}, decision: 15}}
-  - {{id: centre_119, role: centre_119, parent: fire_brigade, desk: {{staff: 10, handling: {{dist: lognormal, median: 45, p90: 64}}}}}}
+  - {{id: fire_brigade, role: fire, decision: 15,
+      desk: {{staff: 20, handling: {{dist: lognormal, median: 20, p90: 45}}}}}}
+  - {{id: centre_119, role: centre_119, parent: fire_brigade,
+      desk: {{staff: 10, handling: {{dist: lognormal, median: 45, p90: 64}}}}}}
 channels:
   - {{from: centre_119, to: fire_brigade, kind: command, latency: {{dist: lognormal, median: 20, p90: 60}}}}
 stations:
@@ -184,7 +186,8 @@ incident_types:
   routine_fire:
     detection: [{{kind: citizen_call, delay: {{dist: lognormal, median: 120, p90: 600}}, report_to: centre_119}}]
     verify: 30
-    tasks: [{{id: attack, capability: fire_attack, unit: engine, setup: 60, duration: {{dist: lognormal, median: 1200, p90: 3600}}}}]
+    tasks: [{{id: attack, capability: fire_attack, unit: engine, setup: 60,
+             duration: {{dist: lognormal, median: 1200, p90: 3600}}}}]
 dispatch: {{order: nearest, when_all_busy: mutual_aid}}
 streams:
   - {{id: routine, type: routine_fire, rate_per_hour: {ROUTINE_RATE}}}
@@ -246,10 +249,12 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, numpy {numpy.__version__}, simpy {simpy.__version__}; one core; "
           f"times are CPU seconds of the run (the machine is shared; wall time in brackets)")
     print(
-        f"\nHazard-discovery loop, {a.days:g} days, {WORKERS_PER_GRID:.2f} grid workers per grid, default Putuo-scaled rates\n"
+        f"\nHazard-discovery loop, {a.days:g} days, {WORKERS_PER_GRID:.2f} grid workers per grid, "
+        "default Putuo-scaled rates\n"
     )
     print(
-        "| grids | hazards | events | CPU s (wall) | events/s | peak RSS MB (before run) | traced peak MB | raw SimPy CPU s, same events | loop ÷ raw SimPy |"
+        "| grids | hazards | events | CPU s (wall) | events/s | peak RSS MB (before run) | traced peak MB "
+        "| raw SimPy CPU s, same events | loop ÷ raw SimPy |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sizes = SIZES[:2] if a.quick else SIZES
@@ -264,14 +269,16 @@ def main() -> None:
     loop = _child(["loop", "1000", str(a.days), "time"])
     print(
         f"\nper-hazard SimPy (one process per hazard), 1,000 grids: {n['hazards']:,} hazards, "
-        f"{n['simpy_events']:,} SimPy events in {n['cpu_s']:.2f} CPU s vs the aggregated loop {loop['cpu_s']:.2f} CPU s "
+        f"{n['simpy_events']:,} SimPy events in {n['cpu_s']:.2f} CPU s "
+        f"vs the aggregated loop {loop['cpu_s']:.2f} CPU s "
         f"(speed-up {n['cpu_s'] / loop['cpu_s']:.1f}×)",
         flush=True,
     )
     print(f"\nRoutine emergencies in the SimPy engine ({ROUTINE_RATE} calls per grid-hour, 4 engines per 1,000 grids, "
           f"nearest dispatch, mutual aid when all busy)\n")
     print(
-        "| grids | days | incidents | events | build CPU s | run CPU s | events/s | incidents/s | year CPU s (extrapolated) | peak RSS MB (before run) | raw SimPy CPU s, same events | engine ÷ raw SimPy |"
+        "| grids | days | incidents | events | build CPU s | run CPU s | events/s | incidents/s "
+        "| year CPU s (extrapolated) | peak RSS MB (before run) | raw SimPy CPU s, same events | engine ÷ raw SimPy |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for g, days in zip(list(sizes) + [SIZES[-1]] * (not a.quick), (7.0, 7.0, 7.0, 30.0)):

@@ -89,7 +89,8 @@ def main() -> None:
 
     rate1 = total / next(w for name, k, w in rows if name == "local pool" and k == 1)
     print(
-        f"sweep: {args.points} points × {args.reps} replications = {total}, batch {args.batch}; best of {args.repeats}; "
+        f"sweep: {args.points} points × {args.reps} replications = {total}, batch {args.batch}; "
+        f"best of {args.repeats}; "
         f"{cores} cores; load average {os.getloadavg()[0]:.1f} (1 min)"
     )
     print(f"first sweep in a process (forkserver start + imports, 1 tiny task): {forkserver_start:.2f} s; "

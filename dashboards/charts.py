@@ -58,7 +58,10 @@ def hazard_footprint(world: Any, reps: pd.DataFrame | None = None) -> dict[str, 
         ppm = np.asarray(model.grid_ppm)
         zone = sum((ppm >= lv).astype(int) for lv in model.levels)
         return {"kind": "plume", "zone": zone, "wind_from": inc.hazard.wind_from_deg}
-    mean = (lambda c: float(reps[c].mean()) if reps is not None and c in reps and reps[c].notna().any() else None)
+
+    def mean(c: str) -> float | None:
+        return float(reps[c].mean()) if reps is not None and c in reps and reps[c].notna().any() else None
+
     if inc.hazard.model == "fire":
         return {"kind": "fire", "floors": mean("fire_floors"), "storeys": inc.hazard.storeys,
                 "origin": inc.hazard.floor_of_origin}

@@ -32,14 +32,6 @@ class Bounds:
     high: float | None
     integer: bool
 
-    def clamp(self, v: float) -> float:
-        if self.low is not None:
-            v = max(v, self.low)
-        if self.high is not None:
-            v = min(v, self.high)
-        return v
-
-
 def _constraints(info: FieldInfo) -> list[Any]:
     """Constraint objects of a field, looking inside ``Annotated[…] | None`` too."""
     found = list(info.metadata)

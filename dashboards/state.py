@@ -167,22 +167,20 @@ def current_choice() -> ScenarioChoice:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_run(scenario_key: str, arrangement: str | None, replications: int, seed: int, sets: tuple[str, ...],
                _path: str) -> Any:
-    """One arrangement's run (``simulation.experiments.runner.run``), cached by scenario hash, arrangement, N, seed, sets."""
-    from simulation.experiments.runner import run
-    from simulation.model.world import build_world
+    """One arrangement's run (``simulation.experiments.run``), cached by scenario hash, arrangement, N, seed, sets."""
+    from simulation.experiments import run
 
-    sc = load_scenario(_path, arrangement, sets)
-    return run(sc, replications, seed, world=build_world(sc, _path))
+    return run(_path, replications, seed, arrangement=arrangement, sets=sets)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_compare(scenario_key: str, arms: tuple[tuple[str, str], ...], replications: int, seed: int,
                    sets: tuple[str, ...], _path: str, _progress: Callable[[int], None] | None = None) -> Any:
-    """A comparison (``simulation.experiments.compare.compare``) of ``arms`` = ((label, arrangement ref), …), the first
+    """A comparison (``simulation.experiments.compare``) of ``arms`` = ((label, arrangement ref), …), the first
     the baseline; cached by scenario hash, arms, N, seed and overrides (bounded: :data:`CACHE_ENTRIES`)."""
-    from simulation.experiments.compare import Variant, compare
+    from simulation.experiments import Variant, api
 
-    return compare(
+    return api.compare(
         _path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress
     )
 

@@ -141,7 +141,8 @@ def _number_means_fixed(value: object) -> object:
         return {"dist": "fixed", "value": value}
     if isinstance(value, dict) and "dist" not in value:
         raise ValueError(
-            "a distribution needs a 'dist' tag (fixed, exponential, lognormal, triangular, uniform, empirical) or a plain number"
+            "a distribution needs a 'dist' tag (fixed, exponential, lognormal, triangular, uniform, empirical)"
+            " or a plain number"
         )
     return value
 

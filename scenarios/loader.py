@@ -111,7 +111,7 @@ def load_arrangement(ref: str) -> Arrangement:
     try:
         return Arrangement.model_validate(to_plain(data))
     except ValidationError as e:
-        raise InputError(_problems(e, data, name)) from None
+        raise InputError(validation_problems(e, data, name)) from None
 
 
 # -- --set PATH=VALUE ----------------------------------------------------------------------------------
@@ -217,7 +217,8 @@ def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
     return src[0], src[1], ".".join(names)
 
 
-def _problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
+def validation_problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, with the YAML line of the field at fault where known."""
     out = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
@@ -230,7 +231,10 @@ def _problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
         elif e["type"] == "finite_number":
             msg = f"must be a finite number (got {e.get('input')}; NaN and infinity are not allowed)"
         elif e["type"] == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
-            msg = f"{e.get('input')!r} is not an id (letters, digits, '_' and '-', starting with a letter; no spaces or dots)"
+            msg = (
+                f"{e.get('input')!r} is not an id "
+                "(letters, digits, '_' and '-', starting with a letter; no spaces or dots)"
+            )
         elif e["type"] == "union_tag_invalid":
             msg = msg.replace("Input tag", "tag").replace("found using 'dist'", "(dist)")
         file, line, path = _locate(doc, loc, default)
@@ -269,7 +273,7 @@ def load_scenario(path: str | Path, arrangement: str | None = None, sets: Iterab
     try:
         return Scenario.model_validate(to_plain(doc))
     except ValidationError as e:
-        raise InputError(_problems(e, doc, name)) from None
+        raise InputError(validation_problems(e, doc, name)) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -11,7 +11,7 @@ catalogue (``agencies/library/roles.yaml``); hazard models in :mod:`scenarios.ha
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import networkx as nx
 from pydantic import Field, model_validator
@@ -21,185 +21,52 @@ from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
 from scenarios.defect_loop import DefectLoopSpec
-from scenarios.distributions import ZERO, Distribution, Fixed
-from scenarios.hazards.params import HazardParams
+from scenarios.specs import (
+    AgencySpec,
+    ChannelKind,
+    ChannelSpec,
+    DetectorKind,
+    DetectorSpec,
+    DispatchSpec,
+    DutyDesk,
+    IncidentSpec,
+    IncidentType,
+    LevelTrigger,
+    Medium,
+    Probability,
+    ResponseSpec,
+    Seconds,
+    StationSpec,
+    StreamSpec,
+    TaskSpec,
+    UnitKind,
+    UnitSpec,
+    WhistleSpec,
+    WorkOrderSpec,
+)
 
-Seconds = Annotated[float, Field(ge=0)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-
-ChannelKind = Literal["report", "notify", "command", "request_support", "handoff"]
-Medium = Literal["phone", "radio", "platform", "in_person"]
-DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report"]
-UnitKind = Ident
-
-
-class DutyDesk(Frozen):
-    """A duty desk (值班台): receives messages, one at a time per person on duty."""
-
-    staff: Annotated[int, Field(ge=1, le=500)] = 2
-    handling: Distribution = ZERO
-    """Time a duty officer spends taking one message (read, log, acknowledge)."""
-    night_staff: Annotated[int, Field(ge=0, le=500)] | None = None
-    """Staff on duty 22:00–06:00; ``0`` means nobody answers at night (messages wait for the day shift)."""
-
-
-class AgencySpec(Frozen):
-    id: Ident
-    role: Ident
-    name: Bilingual | None = None
-    parent: Ident | None = None
-    """Superior agency (上级) — the chain used to find the lowest common superior when ownership is disputed."""
-    jurisdiction: list[Ident] | None = None
-    """Streets this agency covers; ``None`` means the whole district."""
-    desk: DutyDesk = DutyDesk()
-    decision: Distribution = ZERO
-    """Time the agency needs to decide and order a dispatch once notified."""
-
-
-class StationSpec(Frozen):
-    id: Ident
-    agency: Ident
-    grid: Ident
-    name: Bilingual | None = None
-
-
-class UnitSpec(Frozen):
-    """``count`` identical units of one kind at a station (named ``station.kind1``, ``station.kind2`` …)."""
-
-    station: Ident
-    kind: UnitKind
-    count: Annotated[int, Field(ge=1, le=1000)] = 1
-    turnout: Distribution = ZERO
-    """Time from the dispatch order to leaving the station (出动时间)."""
-
-
-class ChannelSpec(Frozen):
-    from_: Ident = Field(alias="from")
-    to: Ident
-    kind: ChannelKind = "notify"
-    latency: Distribution = ZERO
-    reliability: Annotated[float, Field(gt=0, le=1)] = 1.0
-    """Probability a message gets through; a lost message is re-sent after ``retry_after``."""
-    retry_after: Annotated[float, Field(gt=0)] = 120.0
-    medium: Medium = "phone"
-    both_ways: bool = True
-    down: list[tuple[Seconds, Seconds]] = Field(default_factory=list)
-    """Periods (start, end) in seconds when the channel is out of service."""
-
-
-class DetectorSpec(Frozen):
-    kind: DetectorKind
-    delay: Distribution
-    """Time from onset until this detector reports (if it fires at all)."""
-    probability: Probability = 1.0
-    """Chance the detector fires in a replication (sensor coverage, patrol finding it…)."""
-    report_to: Ident
-    """Role or agency id that receives the first report."""
-    hazard_detector: Ident | None = None
-    """When set and the incident has a hazard model, the model says when this detector fires
-    (``smoke_detector``, ``sprinkler``, ``smart_sensor``, ``cctv_density`` …); ``delay`` is then the
-    transmission time added after it."""
-
-
-class TaskSpec(Frozen):
-    id: Ident
-    capability: Ident | None = None
-    """Capability needed (defaults to the task id)."""
-    after: list[Ident] = Field(default_factory=list)
-    unit: UnitKind | None = None
-    """Kind of unit the task needs; ``None`` means desk staff do it where they are."""
-    count: Annotated[int, Field(ge=1, le=100)] = 1
-    duration: Distribution = ZERO
-    setup: Distribution = ZERO
-    """Time on scene before work starts (deploy hoses, set cordon tape)."""
-    controls: bool = False
-    """The incident counts as under control when this task is done."""
-    intervention: Ident | None = None
-    """Hazard-model intervention applied when the task starts (``suppress``, ``plug``, ``evacuate`` …)."""
-    intervention_args: dict[Ident, float | str | list[str]] = Field(default_factory=dict)
-    """Keyword arguments of the intervention (``flow_lpm: 1900`` …)."""
-
-    @property
-    def needs(self) -> str:
-        return self.capability or self.id
-
-
-class IncidentType(Frozen):
-    name: Bilingual | None = None
-    detection: Annotated[list[DetectorSpec], Field(min_length=1)]
-    verify: Distribution = ZERO
-    """Time the receiving desk spends verifying the report before notifying (核实)."""
-    tasks: Annotated[list[TaskSpec], Field(min_length=1)]
-
-    @model_validator(mode="after")
-    def verify_task_dag(self) -> IncidentType:
-        ids = [t.id for t in self.tasks]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise RefError(f"duplicate task id(s): {', '.join(dup)}", "tasks")
-        g = nx.DiGraph()
-        g.add_nodes_from(ids)
-        for k, t in enumerate(self.tasks):
-            for p in t.after:
-                if p not in g:
-                    raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
-                g.add_edge(p, t.id)
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            return self
-        on_cycle = {e[0] for e in cycle}
-        k = next(k for k, t in enumerate(self.tasks) if t.id in on_cycle)
-        raise RefError(
-            "task DAG has a cycle: " + " -> ".join(e[0] for e in cycle) + f" -> {cycle[0][0]}", "tasks", k, "after"
-        )
-
-
-class IncidentSpec(Frozen):
-    id: Ident
-    type: Ident
-    grid: Ident
-    onset: Seconds = 0.0
-    severity: Annotated[int, Field(ge=1, le=4)] = 3
-    """Suggested response level I–IV (1 = I, 特别重大; 4 = IV, 一般)."""
-    primary: bool = False
-    """The incident whose times become the replication's metrics (default: the first listed)."""
-    stream: Ident | None = None
-    """Set by the engine on routine incidents: the stream they came from (their random draws are keyed by it)."""
-    hazard: HazardParams | None = None
-    """Hazard physics of this incident (fire, plume, crowd): interventions act on it, outcomes come from it."""
-
-
-class StreamSpec(Frozen):
-    """Routine incidents (日常警情): Poisson arrivals per grid with a time-of-day profile."""
-
-    id: Ident
-    type: Ident
-    rate_per_hour: Annotated[float, Field(ge=0, le=1e6)]
-    """Arrivals per grid per hour (before the profile multiplier)."""
-    grids: list[Ident] | None = None
-    """Grids where the stream arises (default: every grid)."""
-    weight_by_population: bool = False
-    """Spread arrivals over grids in proportion to population instead of evenly (rate is then the mean per grid)."""
-    profile: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24, max_length=24)] | None = None
-    """24 hourly multipliers by time of day (hour 0 = 00:00–01:00)."""
-    severity: Annotated[int, Field(ge=1, le=4)] = 4
-    start: Seconds = 0.0
-    end: Seconds | None = None
-
-
-class DispatchSpec(Frozen):
-    """How a free unit is chosen, and what happens when every eligible unit is busy (调度规则)."""
-
-    order: Literal["nearest", "own_jurisdiction", "preference"] = "nearest"
-    """``nearest`` by travel time; ``own_jurisdiction``: units of the incident's street first; ``preference``:
-    the fixed list of the incident's grid (Larson's hypercube model), nearest for grids without a list."""
-    preferences: dict[Ident, list[str]] = Field(default_factory=dict)
-    """Per grid, stations (``fs1``) or units (``fs1.engine2``) in order of preference."""
-    when_all_busy: Literal["queue", "mutual_aid"] = "queue"
-    """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
-    mutual_aid_travel: Distribution = Fixed(value=1800.0)
-    """Time for the mutual-aid unit to arrive after the request."""
+__all__ = [
+    "Scenario",
+    "AgencySpec",
+    "ChannelKind",
+    "ChannelSpec",
+    "DetectorKind",
+    "DetectorSpec",
+    "DispatchSpec",
+    "DutyDesk",
+    "IncidentSpec",
+    "IncidentType", "LevelTrigger",
+    "Medium",
+    "Probability", "ResponseSpec",
+    "Seconds",
+    "StationSpec",
+    "StreamSpec",
+    "TaskSpec",
+    "UnitKind",
+    "UnitSpec",
+    "WhistleSpec", "WorkOrderSpec",
+]
+"""The scenario and its parts (from :mod:`scenarios.specs`): ``scenarios.schema`` is the one import for users."""
 
 
 class Scenario(Frozen):
@@ -218,8 +85,13 @@ class Scenario(Frozen):
     incidents: list[IncidentSpec] = Field(default_factory=list)
     streams: list[StreamSpec] = Field(default_factory=list)
     dispatch: DispatchSpec = DispatchSpec()
+    whistle: WhistleSpec = WhistleSpec()
+    """How fast a department comes when a task's owner lacks its powers (吹哨报到, or through the superior)."""
+    work_orders: WorkOrderSpec = WorkOrderSpec()
+    """The work-order process for tasks with ``by: work_order`` (12345-style 派单/签收/退单/审定/督办)."""
     defect_loop: DefectLoopSpec | None = None
-    """The grid workers' defect-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效), run by ``linkage defect-loop``."""
+    """The grid workers' defect-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效), run by
+    ``linkage defect-loop``."""
 
     # -- cross-reference checks (named, each message names the entity at fault) --------------------
 
@@ -297,7 +169,8 @@ class Scenario(Frozen):
             ids.add(inc.id)
             if inc.type not in self.incident_types:
                 raise RefError(
-                    f"incident '{inc.id}' has unknown type '{inc.type}' (known: {', '.join(sorted(self.incident_types))})",
+                    f"incident '{inc.id}' has unknown type '{inc.type}' "
+                    f"(known: {', '.join(sorted(self.incident_types))})",
                     "incidents",
                     i,
                     "type",
@@ -315,7 +188,8 @@ class Scenario(Frozen):
             for k, d in enumerate(itype.detection):
                 if d.report_to not in roles_present:
                     raise RefError(
-                        f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is",
+                        f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', "
+                            "which no agency of the scenario is",
                         "incident_types",
                         tname,
                         "detection",
@@ -360,7 +234,8 @@ class Scenario(Frozen):
             for k, t in enumerate(itype.tasks):
                 if t.needs not in can:
                     raise RefError(
-                        f"incident type '{tname}': task '{t.id}' needs '{t.needs}', which no agency of the scenario can do",
+                        f"incident type '{tname}': task '{t.id}' needs '{t.needs}', "
+                        "which no agency of the scenario can do",
                         "incident_types",
                         tname,
                         "tasks",
@@ -375,6 +250,17 @@ class Scenario(Frozen):
                         k,
                         "unit",
                     )
+                held = set().union(*(roles[r].powers for r in present))
+                if not set(t.powers) <= held:
+                    raise RefError(
+                        f"incident type '{tname}': task '{t.id}' needs powers {sorted(set(t.powers) - held)}, "
+                        "which no agency of the scenario holds",
+                        "incident_types",
+                        tname,
+                        "tasks",
+                        k,
+                        "powers",
+                    )
         return self
 
     @model_validator(mode="after")
@@ -388,13 +274,18 @@ class Scenario(Frozen):
             if ref not in present:
                 known = "a role of the catalogue" if ref in roles else "an unknown role"
                 raise RefError(
-                    f"arrangement '{arr.name}': {where} names '{ref}' ({known}) but no agency of the scenario is '{ref}'",
+                    f"arrangement '{arr.name}': {where} names '{ref}' ({known}) "
+                    f"but no agency of the scenario is '{ref}'",
                     "arrangement",
                     *where.split("."),
                 )
 
         if arr.relay is not None:
             check(arr.relay, "relay")
+        if arr.work_order_dispatcher is not None:
+            check(arr.work_order_dispatcher, "work_order_dispatcher")
+        if arr.command_post is not None:
+            check(arr.command_post, "command_post")
         for tname in sorted({i.type for i in self.incidents} | {s.type for s in self.streams}):
             ia = arr.incident_types.get(tname)
             if ia is None:
@@ -410,7 +301,8 @@ class Scenario(Frozen):
                 ta = ia.tasks.get(task.id)
                 if ta is None:
                     raise RefError(
-                        f"arrangement '{arr.name}' does not assign task '{task.id}' of '{tname}' (write `lead: []` to leave it ownerless on purpose)",
+                        f"arrangement '{arr.name}' does not assign task '{task.id}' of '{tname}' "
+                        "(write `lead: []` to leave it ownerless on purpose)",
                         "arrangement",
                         "incident_types",
                         tname,
@@ -422,7 +314,8 @@ class Scenario(Frozen):
                     role = ref if ref in roles else next(a.role for a in self.agencies if a.id == ref)
                     if task.needs not in roles[role].capabilities:
                         raise RefError(
-                            f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' but cannot do '{task.needs}'",
+                            f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' "
+                            f"but cannot do '{task.needs}'",
                             "arrangement",
                             "incident_types",
                             tname,

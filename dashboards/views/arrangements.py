@@ -27,7 +27,7 @@ from scenarios.loader import load_arrangement
 
 CELLS = ("", LEAD, ASSIST, INFORMED)
 CELL_KEYS = {LEAD: "lead", ASSIST: "assist", INFORMED: "informed"}
-SETTINGS = ("lead_rule", "relay", "fan_out", "grid_model", "platform", "dispatch", "escalation_decision")
+SETTINGS = ("relay", "fan_out", "grid_model", "platform", "dispatch", "escalation_decision")
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

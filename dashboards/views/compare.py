@@ -1,6 +1,6 @@
 """Compare page (对比): N replications of 2–4 arrangements — which is better, by how much, how sure, why.
 
-Runs ``simulation.experiments.compare.compare`` (common random numbers, paired differences, Holm-adjusted p) and
+Runs ``simulation.experiments.compare`` (common random numbers, paired differences, Holm-adjusted p) and
 shows its tables: metric cards with the paired difference and its 95 % CI, distributions, the hand-off
 gap attribution by agency pair and stage, one representative replication as a timeline, the
 coordination graph with the slowest notification path, and the map. Exports Parquet/CSV and a one-page
@@ -21,8 +21,7 @@ import streamlit as st
 from dashboards import charts, report, state
 from dashboards.i18n import agency_names, label, t
 from scenarios.errors import InputError
-from scenarios.loader import load_scenario
-from simulation.experiments.compare import HIGHER_IS_BETTER
+from simulation.experiments import HIGHER_IS_BETTER
 
 CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
@@ -42,9 +41,9 @@ def fmt(metric: str, v: Any, signed: bool = False) -> str:
 
 @st.cache_resource(max_entries=state.CACHE_ENTRIES, show_spinner=False)
 def _world(path: str, arrangement: str, sets: tuple[str, ...]) -> Any:
-    from simulation.model.world import build_world
+    from simulation.experiments import prepare
 
-    return build_world(load_scenario(path, arrangement, sets), path)
+    return prepare(path, arrangement, sets)[1]
 
 
 def _arm_labels(refs: dict[str, str], arms: list[str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboards.views.drill_player import W as PW
 from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle
-from simulation.drill.msel import format_time
+from simulation.faces.drill_service import format_time
 
 W = {
     "zh": {

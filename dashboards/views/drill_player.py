@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.i18n import LANG_KEY as APP_LANG_KEY
-from simulation.drill.msel import format_time
+from simulation.faces.drill_service import format_time
 
 W = {
     "zh": {
@@ -47,6 +47,9 @@ W = {
         "ended": "推演已结束",
         "lang": "语言",
         "level": "响应级别",
+        "reply": "工单",
+        "reply_sign": "签收",
+        "reply_reject": "退单",
         "targets": "通知对象（顺序）",
         "owner": "责任单位",
         "units_n": "派出数量",
@@ -83,6 +86,9 @@ W = {
         "ended": "The drill has ended",
         "lang": "Language",
         "level": "Response level",
+        "reply": "Work order",
+        "reply_sign": "Sign (签收)",
+        "reply_reject": "Reject (退单)",
         "targets": "Agencies to notify (in order)",
         "owner": "Owner agency",
         "units_n": "Units to send",
@@ -184,8 +190,15 @@ def header(view: dict) -> None:
 
 def _decision_widgets(p: dict, names: dict) -> dict:
     w, k, o = W[lang()], f"drill.decide.{p['key']}", p["options"]
-    label = lambda a: names.get(a, {}).get(lang(), a)  # noqa: E731
-    if p["kind"] == "response_level":
+
+    def label(a: str) -> str:
+        return names.get(a, {}).get(lang(), a)
+
+    if p["kind"] == "work_order":
+        r = st.radio(w["reply"], o["replies"], key=f"{k}.reply", horizontal=True,
+                     format_func=lambda x: w["reply_" + x])
+        return {"reply": r}
+    if p["kind"] in ("response_level", "raise_level"):
         lv = st.selectbox(w["level"], o["levels"], index=o["levels"].index(p["plan"]["level"]), key=f"{k}.level",
                           format_func=lambda x: "Ⅰ Ⅱ Ⅲ Ⅳ".split()[x - 1])
         return {"level": lv}

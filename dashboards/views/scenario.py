@@ -295,10 +295,10 @@ def render() -> None:
         st.code("\n".join(f"--set '{s}'" for s in sets), language="bash")
     else:
         st.caption(t("scenario.no_edits"))
-    from simulation.model.world import build_world
+    from simulation.experiments import prepare
 
     st.subheader(t("map.title"))
-    st.plotly_chart(charts.city_map(build_world(choice.scenario), agency_names(choice.scenario)), key="scenario.map",
+    st.plotly_chart(charts.city_map(prepare(choice.scenario)[1], agency_names(choice.scenario)), key="scenario.map",
                     width="stretch")
     _preview(choice)
 

@@ -10,243 +10,34 @@ files, so a sweep that is still running shows new points on the next rerun.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import state
-from dashboards.charts import PALETTE, _layout
 from dashboards.i18n import label, t
 from dashboards.views.compare import is_time
+from dashboards.views.sweep_charts import analysis_chart, means_chart
+from dashboards.views.sweep_data import (
+    MANIFEST,
+    design_analysis,
+    factor_frame,
+    find_sweeps,
+    load,
+    metrics_of,
+    point_stats,
+    shown,
+    signature,
+)
 from scenarios.errors import InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DEFAULT_FOLDER = "out"  # where docs/sweeps.md puts its sweeps (--out out/staffing), relative to the working folder
-MANIFEST = "manifest.json"
-MAX_DEPTH, MAX_FOUND = 4, 200  # bound the search for sweeps under a folder the planner types
-NOT_METRICS = {"sweep", "point", "replication", "seed", "arrangement", "events_processed"}
-NEEDED = ("sweep", "design", "factors", "factor_specs", "points", "seed", "replications")
 COMMAND = "linkage sweep SCENARIO --vary PATH=SPEC --out {folder}/NAME"
-
-
-# -- reading a sweep ------------------------------------------------------------------------------------------
-
-
-def find_sweeps(root: Path, max_depth: int = MAX_DEPTH, limit: int = MAX_FOUND) -> list[Path]:
-    """Sweep folders (holding ``manifest.json``) under ``root``, at most ``max_depth`` levels down.
-
-    A sweep's own sub-folders hold thousands of ``point=k`` parts and never another sweep: not entered.
-    """
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        if MANIFEST in filenames:
-            found.append(here)
-            dirnames[:] = []
-        elif len(here.relative_to(root).parts) >= max_depth:
-            dirnames[:] = []
-        else:
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if len(found) >= limit:
-            break
-    return sorted(found)
-
-
-def signature(folder: Path) -> tuple[int, int, int, int]:
-    """What changes when a sweep grows or is resumed: the manifest's mtime and size, parts, failures."""
-    m = (folder / MANIFEST).stat()
-    parts = sum(1 for _ in folder.glob("replications/sweep=*/point=*/part-*.parquet"))
-    errors = sum(1 for _ in folder.glob("errors/point=*.json"))
-    return m.st_mtime_ns, m.st_size, parts, errors
-
-
-@st.cache_data(max_entries=state.CACHE_ENTRIES, show_spinner=False)
-def load(folder: str, sig: tuple) -> tuple[dict, pd.DataFrame, list[dict]]:
-    """(manifest, replications with factor columns, failed points) — ``sig`` only keys the cache."""
-    from simulation.experiments.results import load_sweep
-    from simulation.experiments.sweep import read_manifest
-
-    out = Path(folder)
-    manifest = read_manifest(out)
-    lacking = [k for k in NEEDED if k not in manifest] if isinstance(manifest, dict) else list(NEEDED)
-    if lacking:
-        raise InputError.one(str(out / MANIFEST), None, lacking[0], "missing: not a manifest written by linkage sweep")
-    if not all(isinstance(p, dict) and "point" in p and isinstance(p.get("values"), dict) for p in manifest["points"]) \
-            or not all(isinstance(s, dict) and "path" in s for s in manifest["factor_specs"]):
-        raise InputError.one(str(out / MANIFEST), None, "points", "malformed: not a manifest written by linkage sweep")
-    errors = []
-    for p in sorted(out.glob("errors/point=*.json"), key=lambda p: int(p.stem.split("=", 1)[1])):
-        info = json.loads(p.read_text(encoding="utf-8"))
-        errors.append(
-            {"point": int(info["point"]), "values": info.get("values", {}), "error": str(info.get("error", ""))}
-        )
-    return manifest, load_sweep(out), errors
-
-
-def metrics_of(df: pd.DataFrame, factors: list[str]) -> list[str]:
-    """Numeric result columns, in the run contract's order (as ``simulation.experiments.analysis.point_means`` takes them)."""
-    return [c for c in df.columns if c not in NOT_METRICS and c not in factors and pd.api.types.is_numeric_dtype(df[c])]
-
-
-def shown(v: Any) -> Any:
-    return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else json.dumps(v, ensure_ascii=False)
-
-
-def point_stats(manifest: dict, df: pd.DataFrame, metric: str | None, errors: list[dict]) -> pd.DataFrame:
-    """One row per design point: point, run_seed, factor values, status, replications, mean and 95 % CI
-    of ``metric`` (its own unit; ``simulation.experiments.metrics.summarize``, a t-interval over non-null values)."""
-    from simulation.experiments.metrics import summarize
-
-    factors = [s["path"] for s in manifest["factor_specs"]]
-    failed = {e["point"] for e in errors}
-    groups = dict(tuple(df.groupby("point"))) if not df.empty else {}
-    rows = []
-    for p in manifest["points"]:
-        k = int(p["point"])
-        g = groups.get(k)
-        n_rep = 0 if g is None else len(g)
-        status = (
-            "failed"
-            if k in failed
-            else "pending"
-            if n_rep == 0
-            else "done"
-            if n_rep >= manifest["replications"]
-            else "partial"
-        )
-        row = {"point": k, "run_seed": p.get("run_seed"), **{f: shown(p["values"].get(f)) for f in factors},
-               "status": status, "replications": n_rep}
-        if "arrangement" not in factors and g is not None and "arrangement" in g:
-            row["arrangement"] = g["arrangement"].iloc[0]
-        s = summarize([None if pd.isna(v) else float(v) for v in g[metric]]) if metric and g is not None else {"n": 0}
-        row.update(
-            mean=s.get("mean"), ci_low=(s.get("ci95") or [None, None])[0], ci_high=(s.get("ci95") or [None, None])[1]
-        )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def factor_frame(points: list[dict], factors: list[Any]) -> pd.DataFrame:
-    """The design's factor values as PRIM takes them (numeric, or category text), as ``analyze`` builds them."""
-    return pd.DataFrame({f.path: [p[f.path] if f.numeric or isinstance(p[f.path], str) else json.dumps(p[f.path])
-                                  for p in points] for f in factors})
-
-
-def design_analysis(manifest: dict, y: np.ndarray) -> tuple[str, pd.DataFrame | None, str | None]:
-    """(kind, table, problem key) of the design's own method on per-point means ``y`` (NaN where none)."""
-    from simulation.experiments.analysis import sobol_indices, tornado
-    from simulation.experiments.designs import parse_factors
-
-    factors = parse_factors(manifest["factors"])
-    points = [p["values"] for p in manifest["points"]]
-    kind = manifest["design"]
-    if kind == "sobol":
-        if np.isnan(y).any():
-            return "sobol", None, "sweep.sobol_missing"
-        return (
-            "sobol",
-            sobol_indices(
-                y,
-                [f.path for f in factors],
-                calc_second_order=manifest.get("calc_second_order", False),
-                seed=manifest["seed"],
-            ),
-            None,
-        )
-    if kind == "grid":
-        return "tornado", tornado(points, y, factors), None
-    X, ok = factor_frame(points, factors), ~np.isnan(y)
-    rows = [{"factor": f.path, "spearman": pd.Series(X[f.path][ok]).corr(pd.Series(y[ok]), method="spearman")}
-            for f in factors if f.numeric]
-    return "spearman", pd.DataFrame(rows, columns=["factor", "spearman"]), None
-
-
-# -- figures --------------------------------------------------------------------------------------------------
-
-
-def means_chart(table: pd.DataFrame, x: str, colour: str | None, metric: str, scale: float, lines: bool) -> go.Figure:
-    """Per-point means with 95 % error bars against factor ``x``; one trace per value of ``colour``."""
-    fig = go.Figure()
-    have = table[table["mean"].notna()]
-    groups = (
-        [(label("metric", metric), have)] if not colour else [(str(k), g) for k, g in have.groupby(colour, sort=True)]
-    )
-    for i, (name, g) in enumerate(groups):
-        g = g.sort_values([x, "point"])
-        mean = g["mean"].to_numpy(float) / scale
-        lo, hi = g["ci_low"].to_numpy(float) / scale, g["ci_high"].to_numpy(float) / scale
-        hover = [f"{t('sweep.col_point')} {k} · {t('sweep.col_n')} {n}" for k, n in zip(g["point"], g["replications"])]
-        fig.add_trace(
-            go.Scatter(
-                x=g[x].tolist(),
-                y=mean.tolist(),
-                name=name,
-                mode="lines+markers" if lines else "markers",
-                error_y=dict(type="data", symmetric=False, array=(hi - mean).tolist(), arrayminus=(mean - lo).tolist()),
-                marker=dict(color=PALETTE[i % len(PALETTE)], size=9),
-                hovertext=hover,
-            )
-        )
-    unit = t("common.min") if scale == 60 else None
-    what = label("metric", metric)
-    fig.update_xaxes(title=x)
-    fig.update_yaxes(title=t("common.with_unit", what=what, unit=unit) if unit else what)
-    fig.update_layout(legend_title_text=colour or "")
-    return _layout(fig, t("sweep.chart_title", metric=what))
-
-
-def analysis_chart(kind: str, table: pd.DataFrame, metric: str, scale: float) -> go.Figure:
-    what = label("metric", metric)
-    fig = go.Figure()
-    if kind == "sobol":
-        for i, idx in enumerate(("S1", "ST")):
-            fig.add_trace(
-                go.Bar(
-                    y=table["factor"].tolist(),
-                    x=table[idx].tolist(),
-                    orientation="h",
-                    name=t(f"sweep.{idx.lower()}"),
-                    error_x=dict(type="data", array=table[f"{idx}_conf"].tolist()),
-                    marker_color=PALETTE[i],
-                )
-            )
-        fig.update_layout(barmode="group")
-        fig.update_xaxes(title=t("sweep.sobol_axis"))
-        return _layout(fig, t("sweep.sobol_title", metric=what))
-    if kind == "tornado":
-        base = table["baseline"].to_numpy(float) / scale
-        for i, side in enumerate(("low", "high")):
-            fig.add_trace(
-                go.Bar(
-                    y=table["factor"].tolist(),
-                    x=(table[f"at_{side}"].to_numpy(float) / scale - base).tolist(),
-                    base=base.tolist(),
-                    orientation="h",
-                    name=t(f"sweep.col_at_{side}"),
-                    marker_color=PALETTE[i],
-                )
-            )
-        fig.update_layout(barmode="overlay")
-        fig.update_yaxes(autorange="reversed")
-        unit = t("common.min") if scale == 60 else None
-        fig.update_xaxes(title=t("common.with_unit", what=what, unit=unit) if unit else what)
-        return _layout(fig, t("sweep.tornado_title", metric=what))
-    fig.add_trace(
-        go.Bar(
-            y=table["factor"].tolist(),
-            x=table["spearman"].tolist(),
-            orientation="h",
-            name=t("sweep.col_spearman"),
-            marker_color=PALETTE[0],
-        )
-    )
-    fig.update_xaxes(title=t("sweep.col_spearman"), range=[-1, 1])
-    return _layout(fig, t("sweep.spearman_title", metric=what))
 
 
 # -- page sections --------------------------------------------------------------------------------------------
@@ -286,6 +77,8 @@ def choose_folder() -> Path | None:
 
 
 def show_manifest(m: dict, stats: pd.DataFrame) -> None:
+    import pandas as pd
+
     st.subheader(t("sweep.manifest"))
     design = label("design", m["design"]) + (
         f" · {t('sweep.field.samples')} {m['samples']}" if m.get("samples") else ""
@@ -312,9 +105,14 @@ def show_manifest(m: dict, stats: pd.DataFrame) -> None:
 
 
 def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, scale: float) -> None:
+    import pandas as pd
+
     st.subheader(t("sweep.points"))
     st.caption(t("sweep.points_help"))
-    fmt = lambda v: "—" if v is None or pd.isna(v) else f"{v / scale:.2f}"  # noqa: E731
+
+    def fmt(v: float | None) -> str:
+        return "—" if v is None or pd.isna(v) else f"{v / scale:.2f}"
+
     view = pd.DataFrame({t("sweep.col_point"): stats["point"], t("sweep.col_seed"): stats["run_seed"]})
     for f in factors:
         view[f] = stats[f].astype(str)
@@ -355,6 +153,8 @@ def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: 
 
 
 def show_failed(errors: list[dict], factors: list[str]) -> None:
+    import pandas as pd
+
     st.subheader(t("sweep.failed"))
     if not errors:
         st.caption(t("sweep.failed_none"))
@@ -414,6 +214,8 @@ def show_analysis(manifest: dict, stats: pd.DataFrame, metric: str, scale: float
 
 def prim_rule(boxes: pd.DataFrame, box: int) -> str:
     """A box as a rule in the chosen language (``Box.rule`` joins with an English "and")."""
+    import pandas as pd
+
     parts = []
     for r in boxes[boxes["box"] == box].itertuples():
         if r.values is not None and isinstance(r.values, str):
@@ -428,8 +230,9 @@ def prim_rule(boxes: pd.DataFrame, box: int) -> str:
 
 
 def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
-    from simulation.experiments.analysis import misses, parse_target, prim
-    from simulation.experiments.designs import parse_factors
+    import pandas as pd
+
+    from simulation.experiments import misses, parse_factors, parse_target, prim
 
     st.markdown(f"**{t('sweep.prim_title')}**")
     state.restore("sweep.target", "")

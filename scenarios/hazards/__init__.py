@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from scenarios.hazards.base import HazardModel, Intervention, Site
+from scenarios.hazards.base import HAZARD_MODELS, HazardModel, Intervention, Site, register
 from scenarios.hazards.crowd import CrowdModel, fruin_los, weidmann_flow, weidmann_speed
 from scenarios.hazards.evacuation import (
     building_evacuation,
@@ -20,19 +20,18 @@ from scenarios.hazards.params import CHEMICALS, CrowdParams, FireParams, HazardP
 from scenarios.hazards.plume import PlumeModel, plume_field
 
 __all__ = [
-    "CHEMICALS", "CrowdModel", "CrowdParams", "FireModel", "FireParams", "HazardModel", "HazardParams",
+    "CHEMICALS", "HAZARD_MODELS", "CrowdModel", "CrowdParams", "FireModel", "FireParams", "HazardModel", "HazardParams",
     "Intervention", "PlumeModel", "PlumeParams", "Site", "build_hazard", "building_evacuation", "fruin_los",
-    "growth_alpha", "pauls_evacuation_time_s", "pauls_time_minutes", "plume_field", "sfpe_specific_flow",
+    "growth_alpha", "pauls_evacuation_time_s", "pauls_time_minutes", "plume_field", "register", "sfpe_specific_flow",
     "sfpe_speed", "time_to_hrr", "weidmann_flow", "weidmann_speed",
 ]
 
 
 def build_hazard(params: FireParams | PlumeParams | CrowdParams, site: Site | None = None) -> HazardModel:
-    """A fresh hazard model for ``params`` (the plume places itself on ``site``; others ignore it)."""
-    if isinstance(params, FireParams):
-        return FireModel(params)
-    if isinstance(params, PlumeParams):
-        return PlumeModel(params, site)
-    if isinstance(params, CrowdParams):
-        return CrowdModel(params)
-    raise TypeError(f"not a hazard parameter model: {type(params).__name__}")
+    """A fresh hazard model for ``params`` (the plume places itself on ``site``; others ignore it).
+
+    Models register themselves under their parameters' ``model`` discriminator (:func:`register`)."""
+    model = HAZARD_MODELS.get(getattr(params, "model", None))
+    if model is None:
+        raise TypeError(f"not a hazard parameter model: {type(params).__name__}")
+    return model.from_params(params, site)  # type: ignore[return-value]

@@ -7,15 +7,17 @@ interventions as tasks start, and reads final outcomes. There is no per-second t
 Time is in seconds since the hazard's onset; lengths in metres; SI everywhere.
 
 Extension points: a new hazard implements :class:`HazardModel` (duck-typed ``Protocol``), adds a
-parameter model with a ``model: Literal[...]`` discriminator to :mod:`scenarios.hazards.params` and a
-branch to :func:`scenarios.hazards.build_hazard`. :class:`InterventionLog` gives the common
-bookkeeping (non-decreasing times, unknown action -> ``ValueError``).
+parameter model with a ``model: Literal[...]`` discriminator to :mod:`scenarios.hazards.params`, and
+registers itself under that discriminator with :func:`register` (``@register("fire")``);
+:func:`scenarios.hazards.build_hazard` looks it up. :class:`InterventionLog` gives the common
+bookkeeping (non-decreasing times, unknown action -> ``ValueError``) and :meth:`InterventionLog.override`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -41,6 +43,9 @@ class HazardModel(Protocol):
     def outcomes(self, t_end: float) -> dict[str, float | None]:
         """Final outcomes at ``t_end`` given all interventions recorded so far."""
         ...
+
+
+M = TypeVar("M", bound="InterventionLog")
 
 
 @dataclass(frozen=True)
@@ -81,10 +86,41 @@ class Intervention:
     kw: dict[str, Any]
 
 
+HAZARD_MODELS: dict[str, type[InterventionLog]] = {}
+"""Hazard model classes by their parameters' ``model`` discriminator (filled by :func:`register`)."""
+
+
+def register(kind: str) -> Callable[[type[M]], type[M]]:
+    """Class decorator: the model built for parameters whose ``model`` is ``kind``."""
+
+    def deco(cls: type[M]) -> type[M]:
+        HAZARD_MODELS[kind] = cls
+        return cls
+
+    return deco
+
+
 class InterventionLog:
     """Bookkeeping shared by the models: validates action names and non-decreasing times."""
 
     actions: tuple[str, ...] = ()
+    p: Any  # the model's validated parameters (a pydantic model)
+
+    @classmethod
+    def from_params(cls, params: Any, site: Site | None = None) -> InterventionLog:
+        """A fresh model for ``params`` (models that do not need a site ignore it)."""
+        return cls(params)  # type: ignore[call-arg]
+
+    def override(self, **fields: Any) -> None:
+        """Change parameters mid-run (a drill's effect): the model is rebuilt with the new parameters and the
+        interventions so far are replayed, so nothing derived from the old ones (growth rate, plume field,
+        a cached crowd trajectory) goes stale. Raises ``pydantic.ValidationError`` on a bad value."""
+        params = type(self.p).model_validate({**self.p.model_dump(), **fields})
+        fresh = type(self).from_params(params, getattr(self, "site", None))
+        for item in self.log:
+            fresh.intervene(item.action, item.t, **item.kw)  # type: ignore[attr-defined]
+        vars(self).clear()
+        vars(self).update(vars(fresh))
 
     def __init__(self) -> None:
         self.log: list[Intervention] = []

@@ -37,14 +37,14 @@ zone (instead of turning arrivals away) would add a second state to :meth:`Crowd
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.optimize import minimize_scalar
 
-from scenarios.hazards.base import InterventionLog, check_nonneg
+from scenarios.hazards.base import InterventionLog, check_nonneg, register
 from scenarios.hazards.params import RHO_MAX, CrowdParams
 
 V0 = 1.34
@@ -78,14 +78,27 @@ def _flow_scalar(rho: float) -> float:
     return rho * V0 * (1.0 - math.exp(-GAMMA * (1.0 / rho - 1.0 / RHO_MAX)))
 
 
-def _max_flow() -> tuple[float, float]:
+@functools.cache
+def max_flow() -> tuple[float, float]:
+    """Density of maximum specific flow and the maximum (≈ 1.7507 P/m², 1.2249 P/(m·s)).
+
+    Computed on first use (scipy is imported then, not when the scenario schema is loaded); the module
+    attributes ``RHO_AT_JMAX`` and ``J_MAX`` are these two numbers.
+    """
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(lambda r: -float(weidmann_flow(r)), bounds=(0.1, RHO_MAX), method="bounded",
                           options={"xatol": 1e-10})
     return float(res.x), float(-res.fun)
 
 
-RHO_AT_JMAX, J_MAX = _max_flow()
-"""Density of maximum specific flow and the maximum (≈ 1.7507 P/m², 1.2249 P/(m·s))."""
+def __getattr__(name: str) -> float:
+    """``RHO_AT_JMAX`` and ``J_MAX``, computed on first access (PEP 562)."""
+    if name == "RHO_AT_JMAX":
+        return max_flow()[0]
+    if name == "J_MAX":
+        return max_flow()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def fruin_los(rho: float) -> str:
@@ -96,17 +109,13 @@ def fruin_los(rho: float) -> str:
 def sending(rho: Any, stalled_fraction: float = 0.3) -> np.ndarray:
     """Specific flow a zone at density ``rho`` pushes through an exit: J(ρ), but on the congested branch
     never below ``stalled_fraction``·J_max (a stalled crowd still trickles out)."""
+    rho_c, j_max = max_flow()
     r = np.asarray(rho, dtype=float)
     j = weidmann_flow(r)
-    return np.where(r <= RHO_AT_JMAX, j, np.maximum(j, stalled_fraction * J_MAX))
+    return np.where(r <= rho_c, j, np.maximum(j, stalled_fraction * j_max))
 
 
-def supply(rho: Any) -> np.ndarray:
-    """Specific flow the zone can accept (CTM supply): J_max below ρ at J_max, J(ρ) above."""
-    r = np.asarray(rho, dtype=float)
-    return np.where(r <= RHO_AT_JMAX, J_MAX, weidmann_flow(r))
-
-
+@register("crowd")
 class CrowdModel(InterventionLog):
     """Crowd density in a zone over time, behind the HazardModel protocol."""
 
@@ -158,15 +167,16 @@ class CrowdModel(InterventionLog):
         b = np.unique(np.clip(np.asarray(pts, dtype=float), 0.0, t_end))
         return b
 
-    def _rhs(self, q: float, w_exit: float):  # noqa: ANN202 - ODE right-hand side
+    def _rhs(self, q: float, w_exit: float) -> Callable[[float, np.ndarray], list[float]]:
         a, w_in, stall = self.p.area_m2, self.p.entry_width_m, self.p.stalled_exit_fraction
+        rho_c, j_max = max_flow()
 
         def f(_t: float, y: np.ndarray) -> list[float]:
             rho = min(max(y[0] / a, 0.0), RHO_MAX)
             j = _flow_scalar(rho)
-            congested = rho > RHO_AT_JMAX
-            send = max(j, stall * J_MAX) if congested else j
-            admit = w_in * (j if congested else J_MAX)
+            congested = rho > rho_c
+            send = max(j, stall * j_max) if congested else j
+            admit = w_in * (j if congested else j_max)
             return [min(q, admit) - w_exit * send]
 
         return f
@@ -174,6 +184,8 @@ class CrowdModel(InterventionLog):
     # ---- trajectory ----------------------------------------------------------------------------
     def trajectory(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Density sampled every second on [0, t_end] (times, densities), given interventions so far."""
+        from scipy.integrate import solve_ivp
+
         step = max(SAMPLE_S, t_end / MAX_SAMPLES)
         for (n_log, horizon), (ts, rho) in self._cache.items():  # reuse a longer run with the same step
             if n_log == len(self.log) and horizon >= t_end and ts.size > 1 and ts[1] - ts[0] == step:

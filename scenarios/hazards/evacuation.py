@@ -21,7 +21,7 @@ Extension points: other ``k`` values go into :data:`SFPE_K`; a different travel-
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 RiserTread = Literal["7.5/10", "7/11", "6.5/12", "6.5/13"]
@@ -109,9 +109,6 @@ class StairEvacuation:
     pauls_total_s: float | None
     """``None`` when p exceeds Pauls' range (800 P/m)."""
     pauls_p: float
-
-    def as_dict(self) -> dict[str, float | None]:
-        return asdict(self)
 
 
 def building_evacuation(

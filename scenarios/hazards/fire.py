@@ -42,11 +42,11 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
-from scenarios.hazards.base import InterventionLog, check_nonneg
+from scenarios.hazards.base import InterventionLog, check_nonneg, register
 from scenarios.hazards.evacuation import (
     SFPE_K,
+    StairEvacuation,
     building_evacuation,
     effective_width,
     sfpe_max_specific_flow,
@@ -104,6 +104,8 @@ def link_activation_time(
     ambient_c: float = 20.0, t_max: float = 7200.0,
 ) -> float | None:
     """Sprinkler/heat-detector link activation time (s) for a t² fire via the RTI equation; ``None`` if never."""
+    from scipy.integrate import solve_ivp
+
     if cap_kw is not None and ambient_c + float(alpert_delta_t(cap_kw, h, r)) <= t_act_c:
         return None
 
@@ -125,6 +127,7 @@ def required_flow_lpm(q_kw: float, efficiency: float = 0.3) -> float:
     return 60.0 * (q_kw / 1000.0) / (WATER_MJ_PER_KG * efficiency)
 
 
+@register("fire")
 class FireModel(InterventionLog):
     """High-rise fire behind the :class:`~scenarios.hazards.base.HazardModel` protocol."""
 
@@ -149,7 +152,8 @@ class FireModel(InterventionLog):
 
     # ---- fire size --------------------------------------------------------------------------
     def hrr(self, t: float) -> float:
-        """Floor-of-origin HRR (kW): t², capped, held from ``t_hold`` (sprinkler or water), zero after manual control."""
+        """Floor-of-origin HRR (kW): t², capped, held from ``t_hold`` (sprinkler or water), zero after manual
+        control."""
         if t >= self.t_control_manual:
             return 0.0
         return float(hrr_t2(min(t, self.t_hold), self.alpha, self.p.hrr_max_kw))
@@ -240,7 +244,7 @@ class FireModel(InterventionLog):
         self.t_control_manual = min(self.t_control_manual, t + duration)
         return self.t_control_manual - t
 
-    def _evacuation(self):  # noqa: ANN202 - StairEvacuation
+    def _evacuation(self) -> StairEvacuation:
         p = self.p
         return building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs, p.riser_tread,
                                    p.floor_height_m, p.premovement_s)

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from scenarios.hazards.base import InterventionLog, Site, check_nonneg
+from scenarios.hazards.base import InterventionLog, Site, check_nonneg, register
 from scenarios.hazards.params import CHEMICALS, PlumeParams
 
 MOLAR_VOLUME_L = 24.465
@@ -196,11 +196,16 @@ def centreline_distance(p: PlumeParams, level_ppm: float, x_max: float = 100_000
     return float(math.exp(lx[0] + f * (lx[1] - lx[0])))
 
 
+@register("plume")
 class PlumeModel(InterventionLog):
     """Continuous release over the city's grids, behind the HazardModel protocol."""
 
     kind = "plume"
     actions = ("plug", "shelter", "evacuate")
+
+    @classmethod
+    def from_params(cls, params: PlumeParams, site: Site | None = None) -> PlumeModel:
+        return cls(params, site)
 
     def __init__(self, params: PlumeParams, site: Site | None = None) -> None:
         super().__init__()

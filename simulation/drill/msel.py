@@ -163,7 +163,8 @@ def _trigger(v: Any) -> Any:
     m = _TRIGGER_RE.match(v)
     if not m:
         raise ValueError(
-            f"trigger {v!r} is not one of started:TASK, done:TASK, notified:AGENCY, reaches:GRID, hazard:METRIC>=VALUE (optionally 'not …')"
+            f"trigger {v!r} is not one of started:TASK, done:TASK, notified:AGENCY, reaches:GRID, "
+            "hazard:METRIC>=VALUE (optionally 'not …')"
         )
     neg, kind, arg = m.groups()
     out: dict[str, Any] = {"kind": kind.lower(), "arg": arg, "negate": bool(neg)}

@@ -24,7 +24,8 @@ from simulation.drill.msel import Effect, Inject, Msel
 from simulation.model.policy import AutomaticPolicy, IncidentView
 from simulation.model.world import Unit, World
 
-DECISION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention")
+DECISION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention", "raise_level",
+                  "work_order")
 DEFAULT_DEADLINE_S = 300.0
 
 
@@ -82,15 +83,15 @@ class DrillPolicy(AutomaticPolicy):
             if not inj.manual:
                 rep.env.process(self._inject_process(inj))
 
-    def _state(self, incident: str | None) -> Any:
+    def incident_state(self, incident: str | None) -> Any:
         sc = self.world.scenario
         inc = incident or (sc.primary_incident().id if sc.primary_incident() else None)
-        return next((s for s in self.rep.states if s.spec.id == inc), None)
+        return self.rep.incident_state(inc) if inc is not None else None
 
     def _now(self) -> float:
         return float(self.rep.env.now) if self.rep is not None else 0.0
 
-    def _record(self, kind: str, key: str, agency: str | None, payload: dict, actor: str = "engine",
+    def record(self, kind: str, key: str, agency: str | None, payload: dict, actor: str = "engine",
                 fallback: bool = False) -> None:
         self.outbox.append({"key": key, "kind": kind, "sim_time": self._now(), "actor": actor, "agency": agency,
                             "payload": payload, "fallback": fallback})
@@ -98,7 +99,7 @@ class DrillPolicy(AutomaticPolicy):
     # -- decision points ---------------------------------------------------------------------------
 
     def response_level(self, view: IncidentView) -> Any:
-        st = self._state(view.incident)
+        st = self.incident_state(view.incident)
         agency = st.rec.receiver if st is not None else None
         return self._ask("response_level", view.incident, None, agency, {"level": view.severity},
                          {"levels": [1, 2, 3, 4], "severity": view.severity, "type": view.type, "grid": view.grid})
@@ -117,10 +118,22 @@ class DrillPolicy(AutomaticPolicy):
                          {"unit_kind": unit_kind, "planned": count, "max": n_kind})
 
     def intervention(self, view: IncidentView, task: str, owner: str, action: str, args: dict) -> Any:
-        st = self._state(view.incident)
+        st = self.incident_state(view.incident)
         actions = list(getattr(st.hazard, "actions", ())) if st is not None else []
         return self._ask("intervention", view.incident, task, owner, {"action": action, "args": dict(args)},
                          {"actions": actions, "planned": action, "args": dict(args)})
+
+    def raise_level(self, view: IncidentView, level: int, reason: str) -> Any:
+        st = self.incident_state(view.incident)
+        agency = st.command_post or st.lead if st is not None else None
+        return self._ask("raise_level", view.incident, reason, agency, {"level": max(1, level - 1)},
+                         {"levels": list(range(1, level + 1)), "current": level, "reason": reason})
+
+    def work_order_reply(self, view: IncidentView, task: str, agency: str, order_no: int, reason: str | None) -> Any:
+        if agency not in self.players:
+            return None  # agencies nobody plays answer as the scenario's probabilities say
+        return self._ask("work_order", view.incident, f"{task}#{order_no}", agency, {"reply": "sign"},
+                         {"replies": ["sign", "reject"], "task": task, "reason": reason})
 
     def _ask(self, kind: str, incident: str, task: str | None, agency: str | None, plan: dict, options: dict) -> Any:
         seat = self.players.get(agency) if agency is not None else None
@@ -132,7 +145,7 @@ class DrillPolicy(AutomaticPolicy):
         p = Pending(key, kind, incident, task, agency, seat, env.now, env.now + deadline, plan, options, env.event())
         self.pending[key] = p
         env.timeout(deadline).callbacks.append(lambda _e, k=key: self._expire(k))
-        self._record("ask", f"ask:{key}", agency, p.public())
+        self.record("ask", f"ask:{key}", agency, p.public())
         self.attention = True
         return p.event
 
@@ -149,7 +162,7 @@ class DrillPolicy(AutomaticPolicy):
             except DrillError:
                 pass  # a facilitator's default that does not fit this decision: the plan's answer stands
         self.resolve(key, payload)
-        self._record("decision", f"decision:{key}", p.agency, {"decision": key, "kind": p.kind, "value": payload,
+        self.record("decision", f"decision:{key}", p.agency, {"decision": key, "kind": p.kind, "value": payload,
                      "asked_at": p.asked_at}, actor="fallback", fallback=True)
 
     def resolve(self, key: str, payload: dict) -> None:
@@ -172,6 +185,10 @@ class DrillPolicy(AutomaticPolicy):
             return int(payload["units"])
         if kind == "intervention":
             return (payload.get("action"), dict(payload.get("args") or {}))
+        if kind == "raise_level":
+            return int(payload["level"])
+        if kind == "work_order":
+            return str(payload["reply"])
         raise DrillError(f"unknown decision kind '{kind}'")
 
     def validate(self, p: Pending, payload: Any) -> dict:
@@ -180,7 +197,11 @@ class DrillPolicy(AutomaticPolicy):
             raise DrillError("a decision is a JSON object")
         o = p.options
         try:
-            if p.kind == "response_level":
+            if p.kind == "work_order":
+                if payload.get("reply") not in o["replies"]:
+                    raise DrillError(f"reply must be one of {o['replies']} (签收 sign / 退单 reject)")
+                return {"reply": payload["reply"]}
+            if p.kind in ("response_level", "raise_level"):
                 lv = int(payload.get("level"))
                 if lv not in o["levels"]:
                     raise DrillError(f"level must be one of {o['levels']} (I=1 … IV=4)")
@@ -207,7 +228,7 @@ class DrillPolicy(AutomaticPolicy):
                     return {"action": None, "args": {}}
                 if action not in o["actions"] or not isinstance(args, dict):
                     raise DrillError(f"action must be one of {o['actions']} (or null for no measure)")
-                st = self._state(p.incident)
+                st = self.incident_state(p.incident)
                 try:  # try it on a copy: a bad argument must be refused now, not crash the engine later
                     copy.deepcopy(st.hazard).intervene(action, self._now() - st.spec.onset, **args)
                 except (TypeError, ValueError) as e:
@@ -240,7 +261,7 @@ class DrillPolicy(AutomaticPolicy):
     def holds(self, inj: Inject) -> bool:
         """Whether the inject's trigger condition holds now."""
         tr = inj.trigger
-        st = self._state(inj.incident)
+        st = self.incident_state(inj.incident)
         if tr is None:
             return True
         if st is None:
@@ -272,11 +293,11 @@ class DrillPolicy(AutomaticPolicy):
 
     def deliver(self, inj: Inject, actor: str) -> None:
         """Deliver an inject now: record it for its recipient and apply its effects."""
-        st = self._state(inj.incident)
+        st = self.incident_state(inj.incident)
         self.delivered[inj.id] = self._now()
         for eff in inj.effect:
             apply_effect(st, eff, self._now())
-        self._record(
+        self.record(
             "inject",
             f"inject:{inj.id}",
             inj.to,
@@ -322,7 +343,4 @@ def apply_effect(st: Any, eff: Effect, now: float) -> None:
         if eff.field not in type(p).model_fields or eff.field == "model":
             raise DrillError(f"effect {eff.text()}: '{eff.field}' is not a parameter of the {hz.kind} model")
         update = {eff.field: eff.value}
-    hz.p = type(p).model_validate({**p.model_dump(), **update})
-    cache = getattr(hz, "_cache", None)
-    if isinstance(cache, dict):
-        cache.clear()  # the trajectory is re-solved with the new parameters
+    hz.override(**update)  # rebuilt with the new parameters; the interventions so far are replayed

@@ -166,7 +166,7 @@ class DrillSession:
             self._check_open()
             if mode == "end":
                 self._log_input("end", actor, None, {})
-                self._end()
+                self.play_to_end()
                 self._flush()
                 return self.now
             target = self._next_stop(mode, value)
@@ -177,7 +177,8 @@ class DrillSession:
             self._flush()
             return self.now
 
-    def _end(self) -> None:
+    def play_to_end(self) -> None:
+        """Run the exercise world to its horizon (pending decisions fall back to their defaults) and close it."""
         self._advance_to(self.horizon)
         self.rep.finish()
         self.ended = True
@@ -305,7 +306,7 @@ class DrillSession:
             raise DrillError("you can only send from an agency you play")
         if dst not in self.world.graph.agency or dst == src:
             raise DrillError(f"unknown recipient '{dst}'")
-        st = self.policy._state(payload.get("incident"))
+        st = self.policy.incident_state(payload.get("incident"))
         if st is None or math.isnan(st.rec.t_report):
             raise DrillError("no such incident has been reported yet")
         if self.world.graph.path(src, dst) is None:
@@ -313,13 +314,13 @@ class DrillSession:
         return st, src, dst
 
     def _apply_notify(self, body: dict) -> None:
-        st = self.policy._state(body["incident"])
+        st = self.policy.incident_state(body["incident"])
         self.rep.copy_notify(st, body["from"], body["to"])
 
     def _apply_message(self, body: dict) -> None:
         def carry() -> Any:
             yield from self.rep.message(body["from"], body["to"])
-            self.policy._record("message", f"delivered:{body['id']}", body["to"], body, actor=body["from"])
+            self.policy.record("message", f"delivered:{body['id']}", body["to"], body, actor=body["from"])
             self.policy.attention = True
 
         self.rep.env.process(carry())
@@ -338,7 +339,7 @@ class DrillSession:
             if kind == "clock":
                 self._advance_to(body["until"])
             elif kind == "end":
-                self._end()
+                self.play_to_end()
                 continue
             if kind in SIM_INPUTS and kind != "clock" and abs(self.now - r["sim_time"]) > 1e-6:
                 raise DrillError(f"log {self.store.path}: record {r['seq']} at {r['sim_time']} s does not match "
@@ -362,7 +363,7 @@ class DrillSession:
         """Log what the engine produced since the last look: reports, notifications, task stages, outbox."""
         recs = list(self.policy.outbox)
         self.policy.outbox.clear()
-        for st in self.rep.states:
+        for st in self.rep.incident_states:
             inc, rec = st.spec.id, st.rec
             if not math.isnan(rec.t_report):
                 recs.append(

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from agencies.base import Bilingual, Frozen, Ident
 from scenarios.errors import InputError, Problem
-from scenarios.loader import SCENARIO_LIBRARY, _problems, load_scenario
+from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, load_file, to_plain
 from simulation.drill.msel import Msel, msel_from_data, read_msel
@@ -70,7 +70,7 @@ def load_drill(ref: str | Path) -> tuple[DrillSpec, Scenario, Msel]:
     try:
         spec = DrillSpec.model_validate(to_plain(doc))
     except ValidationError as e:
-        raise InputError(_problems(e, doc, name)) from None
+        raise InputError(validation_problems(e, doc, name)) from None
     line = lambda key: doc.src.get(key, (name, None))[1]  # noqa: E731
     sc_path = path.parent / spec.scenario
     if not sc_path.is_file():

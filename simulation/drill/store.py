@@ -125,7 +125,8 @@ class DrillStore:
             try:
                 for r in recs:
                     self.db.execute(
-                        "INSERT OR IGNORE INTO events(key, kind, input, sim_time, wall_time, actor, agency, payload, fallback)"
+                        "INSERT OR IGNORE INTO events"
+                        "(key, kind, input, sim_time, wall_time, actor, agency, payload, fallback)"
                         " VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?)",
                         (
                             r.get("key"),
@@ -144,7 +145,10 @@ class DrillStore:
                 raise
 
     def events(self, inputs_only: bool = False, since: int = 0) -> list[dict]:
-        q = "SELECT seq, key, kind, input, sim_time, wall_time, actor, agency, payload, fallback FROM events WHERE seq > ?"
+        q = (
+            "SELECT seq, key, kind, input, sim_time, wall_time, actor, agency, payload, fallback"
+            " FROM events WHERE seq > ?"
+        )
         if inputs_only:
             q += " AND input = 1"
         with self._lock:

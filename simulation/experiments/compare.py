@@ -33,16 +33,22 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy import stats
 
-from scenarios.errors import InputError
-from scenarios.loader import load_scenario
 from scenarios.schema import Scenario
-from simulation.experiments.metrics import NOT_METRICS, summarize
-from simulation.experiments.runner import RunResult, atomic_folder, package_version, run
+from simulation.experiments.api import ScenarioLike, at_least, bad_parameter, non_negative_seed, prepare
+from simulation.experiments.metrics import summarize
+from simulation.experiments.outputs import (
+    ATTRIBUTION_SCHEMA,
+    COMPARISON_SCHEMA,
+    NOT_METRICS,
+    RUN_TABLES,
+    nan_to_none,
+    output_folder,
+    package_version,
+)
+from simulation.experiments.runner import RunResult, run
 from simulation.experiments.structure import indicators
 from simulation.model.records import GAP_PARTS, TASK_STAGES
-from simulation.model.world import build_world
 
 STAGES = GAP_PARTS
 """Hand-off stages of the attribution table: ownership, notification, decision, unit_wait, travel, setup."""
@@ -60,21 +66,6 @@ share ``controlled``."""
 CONDITIONAL_METRICS = ("t_control",)
 """Times that are null when the hazard is never brought under control: their paired difference is taken
 over the replications held in *both* arms only, so read them beside ``controlled`` (the share held)."""
-
-COMPARISON_SCHEMA = pa.schema([
-    ("metric", pa.string()), ("baseline", pa.string()), ("arrangement", pa.string()), ("n", pa.int64()),
-    ("mean_baseline", pa.float64()), ("mean_arrangement", pa.float64()), ("diff_mean", pa.float64()),
-    ("ci_low", pa.float64()), ("ci_high", pa.float64()), ("p_value", pa.float64()), ("p_adjusted", pa.float64()),
-    ("ci_low_unpaired", pa.float64()), ("ci_high_unpaired", pa.float64()), ("verdict", pa.string()),
-    ("missing_baseline", pa.int64()), ("missing_arrangement", pa.int64()),
-])
-"""``n`` counts replications where both arms have the metric; ``missing_*`` count replications where it is
-null (does not apply, or never reached by the horizon, e.g. ``t_close`` of an incident still open)."""
-ATTRIBUTION_SCHEMA = pa.schema([
-    ("arrangement", pa.string()), ("from_agency", pa.string()), ("to_agency", pa.string()), ("stage", pa.string()),
-    ("task", pa.string()), ("seconds_mean", pa.float64()), ("share", pa.float64()),
-])
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -124,9 +115,10 @@ class ComparisonResult:
         return pa.concat_tables(parts, promote_options="permissive")
 
     def write(self, out: str | Path) -> None:
-        """The files of DESIGN.md for all arms plus comparison/attribution — all or nothing."""
-        with atomic_folder(out) as tmp:
-            for name in ("replications", "incidents", "handoffs", "tasks"):
+        """The files of DESIGN.md for all arms plus comparison/attribution as one folder, all or nothing;
+        an earlier output folder at ``out`` is replaced whole."""
+        with output_folder(out, "compare") as tmp:
+            for name in RUN_TABLES:
                 pq.write_table(self.table(name), tmp / f"{name}.parquet")
             pq.write_table(self.comparison, tmp / "comparison.parquet")
             pq.write_table(self.attribution, tmp / "attribution.parquet")
@@ -151,6 +143,8 @@ def paired_stats(base: Sequence[float], other: Sequence[float]) -> tuple[float, 
     Zero spread (common random numbers made every difference identical) gives a point interval and
     p = 0 for a non-zero difference, 1 for none — the test statistic is infinite or undefined there.
     """
+    from scipy import stats
+
     d = np.asarray(other, float) - np.asarray(base, float)
     n = d.size
     if n == 0:
@@ -168,6 +162,8 @@ def paired_stats(base: Sequence[float], other: Sequence[float]) -> tuple[float, 
 
 def welch_interval(base: Sequence[float], other: Sequence[float]) -> tuple[float, float]:
     """Welch's 95 % interval for ``mean(other) - mean(base)``, ignoring the pairing."""
+    from scipy import stats
+
     a, b = np.asarray(base, float), np.asarray(other, float)
     if a.size < 2 or b.size < 2:
         return math.nan, math.nan
@@ -241,12 +237,8 @@ def comparison_table(runs: dict[str, RunResult], baseline: str) -> pa.Table:
             row["verdict"] = (NOT_COMPARABLE if row["n"] < 2 else
                               verdict(m, row["diff_mean"], row["ci_low"], row["ci_high"], pa_))
         rows += block
-    cols = {f.name: [_nan_none(r.get(f.name)) for r in rows] for f in COMPARISON_SCHEMA}
+    cols = {f.name: [nan_to_none(r.get(f.name)) for r in rows] for f in COMPARISON_SCHEMA}
     return pa.table(cols, schema=COMPARISON_SCHEMA)
-
-
-def _nan_none(x: object) -> object:
-    return None if isinstance(x, float) and math.isnan(x) else x
 
 
 # -- derived metrics ------------------------------------------------------------------------------------
@@ -328,32 +320,30 @@ def attribution_table(rows: Iterable[dict]) -> pa.Table:
 def _variants(arrangements: Sequence[str | Variant]) -> list[Variant]:
     out = [a if isinstance(a, Variant) else Variant(a, a) for a in arrangements]
     if len(out) < 2:
-        raise InputError.one("-a", None, "arrangements", f"compare needs at least 2 arrangements (got {len(out)})")
+        raise bad_parameter("compare", "arrangements", f"compare needs at least 2 arrangements (got {len(out)})")
     seen: set[str] = set()
     for v in out:
         if v.label in seen:
-            raise InputError.one("-a", None, "arrangements", f"arrangement '{v.label}' is given twice")
+            raise bad_parameter("compare", "arrangements", f"arrangement '{v.label}' is given twice")
         seen.add(v.label)
     return out
 
 
-def compare(scenario_path: str | Path, arrangements: Sequence[str | Variant], replications: int, seed: int,
+def compare(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int = 30, seed: int = 0,
             sets: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> ComparisonResult:
-    """Run every arrangement (or variant) on ``scenario_path`` with the same seed; the first is the baseline.
+    """Run every arrangement (or variant) on ``scenario`` (a file path or a loaded scenario) with the same
+    seed; the first is the baseline.
 
     Validates everything first (unknown arrangement, duplicates, fewer than 2 arms, fewer than 2
-    replications → :class:`InputError`), then runs; nothing is written here (see ``write``).
+    replications → :class:`InputError` naming the parameter), then runs; nothing is written here (see ``write``).
     """
     variants = _variants(arrangements)
-    if replications < 2:
-        raise InputError.one(
-            "-n", None, "replications", f"a paired comparison needs at least 2 replications (got {replications})"
-        )
-    if seed < 0:
-        raise InputError.one("--seed", None, "seed", f"must be non-negative (got {seed})")
+    at_least("compare", "replications", replications, 2, "a paired comparison needs", "replications")
+    non_negative_seed("compare", seed)
     common = tuple(sets)
-    loaded = {v.label: load_scenario(scenario_path, v.arrangement, (*common, *v.sets)) for v in variants}
-    worlds = {k: build_world(sc, str(scenario_path)) for k, sc in loaded.items()}
+    prepared = {v.label: prepare(scenario, v.arrangement, (*common, *v.sets)) for v in variants}
+    loaded = {k: sc for k, (sc, _) in prepared.items()}
+    worlds = {k: w for k, (_, w) in prepared.items()}
     runs: dict[str, RunResult] = {}
     for v in variants:
         runs[v.label] = run(loaded[v.label], replications, seed, world=worlds[v.label], progress=progress)

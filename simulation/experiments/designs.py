@@ -6,7 +6,8 @@ arrangement itself, with a SPEC:
 - a value list: ``[1, 2, 3]`` (YAML flow list, so values may be mappings) or ``a,b,c``;
 - a range ``lo..hi``: continuous when a bound is written as a float (``0.5..0.9``, ``30.0..300``),
   integer when both bounds are integers (``1..4``); for ``grid`` a range needs levels: an integer
-  range without ``:k`` takes every integer (at most 100 of them), otherwise ``lo..hi:k`` gives ``k`` evenly spaced levels
+  range without ``:k`` takes every integer (at most 100 of them), otherwise ``lo..hi:k`` gives ``k`` evenly
+  spaced levels
   (``30..300:4`` → 30, 120, 210, 300);
 - ``arrangement=sectoral_lead,integrated_grid`` varies the responsibility arrangement.
 

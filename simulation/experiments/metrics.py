@@ -11,20 +11,25 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from scipy import stats
 
+from simulation.experiments.outputs import (  # the names live in the output contract
+    HANDOFF_METRICS,
+    HAZARD_METRICS,
+    METRICS,
+    NOT_METRICS,
+    TIME_METRICS,
+    nan_to_none,
+)
 from simulation.model.engine import Replication
 from simulation.model.routine import RoutineTally
 
-TIME_METRICS = ("t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close")
-HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "ownerless_time")
-HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
-METRICS = TIME_METRICS + HANDOFF_METRICS + HAZARD_METRICS
-"""Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
+__all__ = ["HANDOFF_METRICS", "HAZARD_METRICS", "METRICS", "NOT_METRICS", "TIME_METRICS", "censored_gap",
+           "metric_names", "replication_metrics", "summarize"]
 
 
 def _val(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+    v = nan_to_none(x)
+    return None if v is None else float(v)
 
 
 def censored_gap(task, horizon: float) -> tuple[float, bool]:  # noqa: ANN001 - TaskRecord
@@ -80,6 +85,8 @@ def _stream_metrics(rep: Replication) -> dict[str, float | None]:
 
 def summarize(values: Sequence[float | None]) -> dict[str, float | int | list[float] | None]:
     """Mean, median, 90th percentile and a 95 % t-interval of the mean over non-null values."""
+    from scipy import stats
+
     x = np.array([v for v in values if v is not None], dtype=float)
     n = int(x.size)
     if n == 0:
@@ -91,9 +98,6 @@ def summarize(values: Sequence[float | None]) -> dict[str, float | int | list[fl
     else:
         ci = [mean, mean]
     return {"n": n, "mean": mean, "p50": float(np.percentile(x, 50)), "p90": float(np.percentile(x, 90)), "ci95": ci}
-
-
-NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
 
 
 def metric_names(rows: Iterable[dict]) -> list[str]:

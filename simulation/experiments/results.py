@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from scenarios.errors import InputError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
 
 TABLES = ("replications", "incidents", "handoffs", "points")
 _SORT = {"replications": ("point", "replication"), "incidents": ("point", "replication", "incident"),
@@ -40,6 +42,8 @@ def _reader(pattern: str, types: str) -> str:
 
 def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the views above over the sweeps under ``root``."""
+    import duckdb
+
     root = Path(root)
     if not root.is_dir():
         raise InputError.one("--root", None, "", f"'{root}' is not a folder")
@@ -58,6 +62,8 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
 
 def query(sql: str, root: str | Path) -> pd.DataFrame:
     """Run ``sql`` over the views of :func:`connect`; a bad query raises :class:`InputError` (one line)."""
+    import duckdb
+
     con = connect(root)
     try:
         return con.execute(sql).df()
@@ -77,6 +83,9 @@ def load_sweep(out: str | Path, table: str = "replications") -> pd.DataFrame:
     Failed points have no rows (see ``OUT/errors``). Factor columns come first, named by path; a factor
     that is also a result column (``arrangement``) keeps the result column.
     """
+    import duckdb
+    import pandas as pd
+
     out = Path(out)
     if table not in _SORT:
         raise ValueError(f"table must be one of {', '.join(_SORT)}")

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,26 +18,25 @@ import pyarrow.parquet as pq
 
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
+from simulation.experiments.api import at_least, non_negative_seed
 from simulation.experiments.metrics import censored_gap, metric_names, replication_metrics, summarize
+from simulation.experiments.outputs import (
+    COLUMNS,
+    INCIDENT_COLUMNS,
+    RUN_TABLES,
+    nan_to_none,
+    output_folder,
+    package_version,
+    replications_schema,
+    table,
+)
 from simulation.model.engine import Replication
 from simulation.model.policy import Policy
 from simulation.model.records import GAP_PARTS, TASK_STAGES
 from simulation.model.rng import replication_seed
 from simulation.model.world import World, build_world
 
-INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival",
-                    "t_control", "t_close", "queue_wait")
-
-
-def package_version() -> str:
-    try:
-        return version("linkage")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
-def _nan_to_none(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+__all__ = ["INCIDENT_COLUMNS", "Collector", "RunResult", "package_version", "run"]
 
 
 @dataclass
@@ -56,28 +50,13 @@ class RunResult:
     summary: dict
     last: Replication | None = field(default=None, repr=False)
 
-    def write(self, out: str | Path) -> None:
-        """Write every file into a temporary folder first, then move them in: nothing partial is left."""
-        with atomic_folder(out) as tmp:
-            for name in ("replications", "incidents", "handoffs", "tasks"):
+    def write(self, out: str | Path, command: str = "run") -> None:
+        """The run's files as one folder (see :func:`~simulation.experiments.outputs.output_folder`):
+        an earlier output folder at ``out`` is replaced whole; on failure it is left as it was."""
+        with output_folder(out, command) as tmp:
+            for name in RUN_TABLES:
                 pq.write_table(getattr(self, name), tmp / f"{name}.parquet")
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), encoding="utf-8")
-
-
-@contextmanager
-def atomic_folder(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; on success move its files into ``out``, on failure leave
-    nothing behind — the 'nothing partial' rule for every command that writes outputs."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield tmp
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class Collector:
@@ -86,42 +65,9 @@ class Collector:
     def __init__(self, arrangement: str) -> None:
         self.arrangement = arrangement
         self.rep_rows: list[dict] = []
-        self.inc: dict[str, list] = {
-            k: []
-            for k in (
-                "replication",
-                "arrangement",
-                "incident",
-                "type",
-                "grid",
-                *INCIDENT_COLUMNS,
-                "level",
-                "detected_by",
-                "receiver",
-                "lead",
-                "first_unit",
-                "mutual_aid",
-            )
-        }
-        self.hand: dict[str, list] = {
-            k: []
-            for k in (
-                "replication",
-                "arrangement",
-                "incident",
-                "task",
-                "from_agency",
-                "to_agency",
-                *TASK_STAGES,
-                *GAP_PARTS,
-                "gap",
-                "escalated",
-                "censored",
-            )
-        }
-        self.task: dict[str, list] = {
-            k: [] for k in ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, "units")
-        }
+        self.inc: dict[str, list] = {k: [] for k in COLUMNS["incidents"]}
+        self.hand: dict[str, list] = {k: [] for k in COLUMNS["handoffs"]}
+        self.task: dict[str, list] = {k: [] for k in COLUMNS["tasks"]}
         self.events = 0
 
     def add(self, r: int, seed: int, rep: Replication) -> None:
@@ -133,12 +79,12 @@ class Collector:
             row = {"replication": r, "arrangement": self.arrangement, "incident": inc.incident, "type": inc.type,
                    "grid": inc.grid, "level": inc.level, "detected_by": inc.detected_by, "receiver": inc.receiver,
                    "lead": inc.lead, "first_unit": inc.first_unit, "mutual_aid": inc.mutual_aid}
-            row.update({c: _nan_to_none(getattr(inc, c)) for c in INCIDENT_COLUMNS})
+            row.update({c: nan_to_none(getattr(inc, c)) for c in INCIDENT_COLUMNS})
             for k, v in row.items():
                 self.inc[k].append(v)
         horizon = rep.sc.horizon
         for t in rep.tasks:
-            stages = {s: _nan_to_none(getattr(t, s)) for s in TASK_STAGES}
+            stages = {s: nan_to_none(getattr(t, s)) for s in TASK_STAGES}
             trow = {"replication": r, "arrangement": self.arrangement, "incident": t.incident, "task": t.task,
                     "owner": t.owner, "status": t.status, "units": ",".join(t.units), **stages}
             for k, v in trow.items():
@@ -149,7 +95,7 @@ class Collector:
             parts = t.gap_parts()
             hrow = {"replication": r, "arrangement": self.arrangement, "incident": t.incident, "task": t.task,
                     "from_agency": t.from_agency, "to_agency": t.owner, **stages,
-                    **{p: _nan_to_none(v) for p, v in zip(GAP_PARTS, parts)}, "gap": gap,
+                    **{p: nan_to_none(v) for p, v in zip(GAP_PARTS, parts)}, "gap": gap,
                     "escalated": t.escalated, "censored": censored}
             for k, v in hrow.items():
                 self.hand[k].append(v)
@@ -163,29 +109,8 @@ class Collector:
         for row in self.rep_rows:
             for k in cols:
                 cols[k].append(row.get(k))
-        schema = [
-            pa.field("replication", pa.int64()),
-            pa.field("seed", pa.int64()),
-            pa.field("arrangement", pa.string()),
-        ]
-        schema += [pa.field(n, pa.float64()) for n in names] + [pa.field("events_processed", pa.int64())]
-        reps = pa.table(cols, schema=pa.schema(schema))
-        return reps, _table(self.inc), _table(self.hand), _table(self.task)
-
-
-INT_COLUMNS = {"replication", "level"}
-BOOL_COLUMNS = {"mutual_aid", "escalated", "censored"}
-FLOAT_COLUMNS = {*TASK_STAGES, *GAP_PARTS, *INCIDENT_COLUMNS, "gap"}
-
-
-def _table(cols: dict[str, list]) -> pa.Table:
-    """Columns with fixed types (never guessed from the data), so that tables of different runs,
-    slices or sweep points — an all-null or empty column included — always concatenate."""
-    def typ(k: str) -> pa.DataType:
-        return (pa.int64() if k in INT_COLUMNS else pa.bool_() if k in BOOL_COLUMNS
-                else pa.float64() if k in FLOAT_COLUMNS else pa.string())
-
-    return pa.table(cols, schema=pa.schema([pa.field(k, typ(k)) for k in cols]))
+        reps = pa.table(cols, schema=replications_schema(names))
+        return reps, table(self.inc), table(self.hand), table(self.task)
 
 
 def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: World | None = None,
@@ -196,8 +121,8 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
     ``keep_routine=False`` folds routine (stream) incidents into tallies instead of keeping their records:
     memory stays bounded for a year of routine load, and incidents/handoffs/tasks list primary incidents only.
     """
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
+    at_least("run", "replications", replications, 1)
+    non_negative_seed("run", seed)
     world = world or build_world(scenario)
     col = Collector(scenario.arrangement.name)
     t0 = time.perf_counter()

@@ -18,6 +18,9 @@ replication runs:
   rule — except the intake centre's own service, which also has the direct or passing route;
 * **betweenness centrality** of the agencies and centres on the latency-weighted graph.
 
+Every "who" — receiver, relay, targets, task owners, escalation, intake alerts — comes from the one
+doctrine module (:mod:`simulation.model.doctrine`) that the engine also asks, so the two cannot disagree.
+
 Expected latency uses the weights the engine routes by: channel latency mean + receiving desk's mean
 handling + expected retry cost of unreliable channels (see :mod:`simulation.model.coordination`).
 """
@@ -29,24 +32,8 @@ from typing import Any
 import networkx as nx
 
 from agencies.catalogue import role_catalogue
+from simulation.model.doctrine import Escalation
 from simulation.model.world import World
-
-
-def _resolve_receiver(world: World, report_to: str, kind: str, grid: str) -> str | None:
-    """The first desk a detector reports to (mirrors the engine: integrated grid → the platform)."""
-    if kind == "grid_patrol" and world.scenario.arrangement.grid_model == "integrated":
-        platform = world.resolve("city_operations_centre", grid)
-        if platform is not None:
-            return platform
-    return world.resolve(report_to, grid)
-
-
-def intake_service(world: World, receiver: str) -> str | None:
-    """The service an intake centre alerts at once (its parent: 119 → fire brigade), as the engine does
-    when the arrangement says ``intake_direct``; ``None`` for any other receiver."""
-    if not world.scenario.arrangement.intake_direct or not world.dispatch_centres.get(receiver, False):
-        return None
-    return world.graph.agency[receiver].parent
 
 
 def weighted_graph(world: World) -> nx.DiGraph:
@@ -97,7 +84,7 @@ def _passing_centres(world: World, g: nx.DiGraph, rcv: str, relay: str,
     relay) and the graph cuts before it: the engine's centre alerts its own service as the case passes
     (``Replication._passing_intake``). As for the relay route, a serial list's wait for earlier names is
     left out."""
-    cg = world.graph
+    cg, doctrine = world.graph, world.doctrine
     h1, l1 = _leg(world, rcv, relay)
     out = []
     legs = [(rcv, relay, 0, 0.0, set())] + ([(relay, t, h1, l1, {relay} - {rcv}) for t in targets if t != relay]
@@ -106,7 +93,7 @@ def _passing_centres(world: World, g: nx.DiGraph, rcv: str, relay: str,
         base = set() if src == rcv else set(cut_desks(g, rcv, relay))
         for i, hop in enumerate((cg.path(src, dst) or [])[:-1]):
             c = hop.dst
-            if c != rcv and intake_service(world, c) not in (None, dst):  # as the engine: no second notice
+            if c != rcv and doctrine.passing_service(c, dst) is not None:  # as the engine: no second notice
                 out.append((c, h0 + i + 1, l0 + cg.expected_latency(src, c), rule,
                             base | set(cut_desks(g, src, c))))
     return out
@@ -122,22 +109,12 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     arr = sc.arrangement
     ia = arr.incident_types[itype_id]
     cg = world.graph
-    res = world.resolve  # role → agency for this grid (属地 by jurisdiction)
-    lead = res(ia.lead, grid)
-    relay = res(arr.relay, grid) if arr.relay else lead
-
-    # Agencies the relay notifies — the engine's targets: incident lead, single task leads, task-level
-    # assist and informed, incident-level informed (Replication._incident).
-    targets: list[str] = []
-    task_refs = [r for t in itype.tasks for r in (*ia.tasks[t.id].assist, *ia.tasks[t.id].informed)]
-    for ref in [ia.lead, *(ia.tasks[t.id].lead[0] for t in itype.tasks if len(ia.tasks[t.id].lead) == 1),
-                *task_refs, *ia.informed]:
-        a = res(ref, grid)
-        if a is not None and a not in targets:
-            targets.append(a)
+    doctrine = world.doctrine
+    plan = doctrine.plan(itype_id, grid)  # the engine's own answers: lead, relay, targets, task leads
+    lead, relay, targets = plan.lead, plan.relay, list(plan.targets)
     receivers: list[tuple[str, str]] = []
     for d in itype.detection:
-        r = _resolve_receiver(world, d.report_to, d.kind, grid)
+        r = doctrine.receiver(d.report_to, d.kind, grid)
         if r is not None and r not in [x for _, x in receivers]:
             receivers.append((d.kind, r))
 
@@ -145,7 +122,7 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     notification, spof = [], {}
     for kind, rcv in receivers:
         h1, l1 = _leg(world, rcv, relay)
-        service = intake_service(world, rcv)
+        service = doctrine.intake_service(rcv)
         passing = _passing_centres(world, g, rcv, relay, targets)
         for t in [*targets, *([service] if service is not None and service not in targets else [])]:
             if t == rcv:  # the receiver knows already
@@ -178,7 +155,7 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
                     routes.append((set(), set(cut_desks(g, rcv, t))))
             for c, hc, lc, rule, cut in passing:
                 # … and the alert of a centre the case passes through (property → 119 → relay: 119 alerts fire).
-                if intake_service(world, c) != t:
+                if doctrine.intake_service(c) != t:
                     continue
                 hd, ld = _leg(world, c, t)
                 if hd is None or hc is None:
@@ -195,15 +172,14 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
                 spof[v]["cuts"].add(t)
 
     owner: dict[str, str | None] = {}
-    disputed: dict[str, list[str]] = {}
+    disputed: dict[str, Escalation] = {}
     for t in itype.tasks:
-        leads = [a for a in dict.fromkeys(res(r, grid) for r in ia.tasks[t.id].lead) if a is not None]
+        leads = plan.task_leads[t.id]
         if len(leads) == 1:
             owner[t.id] = leads[0]
         else:
-            cands = leads or world.capable(t.needs, grid)
-            disputed[t.id] = cands
-            owner[t.id] = cands[0] if cands else None  # the automatic policy's ruling
+            esc = disputed[t.id] = doctrine.escalation(t, leads, lead, grid)
+            owner[t.id] = esc.candidates[0] if esc.candidates else None  # the automatic policy's ruling
     pairs = []
     for t in itype.tasks:
         for p in t.after:
@@ -216,8 +192,8 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
             pairs.append({"task": t.id, "after": p, "from_agency": a, "to_agency": b, "superior": sup,
                           "hierarchy_hops": hier, "channel_hops": h, "expected_latency": lat})
     escalations = []
-    for task, cands in disputed.items():
-        sup = cg.lowest_common_superior(sorted(set(cands + ([lead] if lead else [])))) or lead
+    for task, esc in disputed.items():
+        sup, cands = esc.superior, list(esc.candidates)
         h, lat = _leg(world, lead, sup) if lead and sup else (None, None)
         escalations.append({"task": task, "claimants": len(ia.tasks[task].lead), "candidates": cands,
                             "incident_lead": lead, "superior": sup, "channel_hops": h, "expected_latency": lat,

@@ -1,22 +1,12 @@
 """Batch parameter sweeps (参数扫描): a design's points × replications, run on any executor, written as
-resumable, hive-partitioned Parquet.
+resumable, hive-partitioned Parquet (the folder's layout: :mod:`simulation.experiments.sweep_archive`).
 
 One code path: the parent cuts the work into tasks — (point, first replication, count) — and submits
 them to a ``concurrent.futures``-style executor: a local process pool by default, a Dask cluster's
 ``client.get_executor()`` when a scheduler address is given, or any executor passed in. Each task's
-result comes back to the parent, which writes it at once as its own Parquet part::
-
-    OUT/manifest.json                                         written first, atomically
-    OUT/points/sweep=<id>/points.parquet                      point, run_seed, one column per factor
-    OUT/replications/sweep=<id>/point=<k>/part-<first>.parquet
-    OUT/incidents/…   OUT/handoffs/…                          same layout
-    OUT/errors/point=<k>.json                                 a point whose scenario is invalid
-
-Every file is written to a temporary name and moved in with ``os.replace``; the replications part is
-written last and marks a task as done, so a sweep killed at any instant loses only unfinished tasks and
-``resume=True`` runs exactly the missing ones. Point ``k`` runs with seed ``point_seed(seed, k)`` and
-replication ``r`` of a point draws from streams keyed by (that seed, r): results do not depend on the
-executor, the number of workers or the batch size.
+result comes back to the parent, which writes it at once as its own Parquet part. Point ``k`` runs with
+seed ``point_seed(seed, k)`` and replication ``r`` of a point draws from streams keyed by (that seed, r):
+results do not depend on the executor, the number of workers or the batch size.
 """
 
 from __future__ import annotations
@@ -26,24 +16,29 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from pydantic import ValidationError
 
 from scenarios.errors import InputError, Problem
-from scenarios.loader import apply_set, load_scenario, read_document, scenario_hash
+from scenarios.loader import load_scenario, scenario_hash
 from scenarios.schema import Scenario
-from scenarios.yamlsrc import to_plain
+from simulation.experiments.api import (
+    ScenarioLike,
+    at_least,
+    bad_parameter,
+    document,
+    non_negative_seed,
+    source_name,
+    validate_document,
+)
 from simulation.experiments.designs import (
     Design,
     Factor,
@@ -53,19 +48,27 @@ from simulation.experiments.designs import (
     point_seed,
     point_sets,
 )
+from simulation.experiments.sweep_archive import (
+    DEFAULT_BATCH,
+    FORMAT,
+    MANIFEST,
+    TABLES,
+    SweepResult,
+    SweepStatus,
+    _check_resume,
+    _drop_point,
+    _normalise,
+    _parts_done,
+    _points_table,
+    _record_failure,
+    new_folder,
+    part_path,
+    read_manifest,
+    reopen_folder,
+    write_table,
+)
 
-MANIFEST = "manifest.json"
-TABLES = ("incidents", "handoffs", "replications")  # replications last: its part marks a task done
-DEFAULT_BATCH = 25
-FORMAT = 1
-# Columns whose type cannot be inferred when a whole batch has only nulls (see experiment._table).
-_CANON = {
-    "replication": pa.int64(),
-    "level": pa.int64(),
-    "mutual_aid": pa.bool_(),
-    "escalated": pa.bool_(),
-    "censored": pa.bool_(),
-}
+__all__ = ["MANIFEST", "SweepResult", "SweepStatus", "Task", "evaluate", "read_manifest", "sweep", "validate"]
 
 
 @dataclass(frozen=True)
@@ -86,35 +89,6 @@ class Outcome:
     wall: float
 
 
-@dataclass
-class SweepStatus:
-    """What the parent knows while a sweep runs (passed to a progress callback)."""
-
-    replications_done: int
-    replications_total: int
-    points_done: int
-    points_failed: int
-    points_total: int
-
-
-@dataclass
-class SweepResult:
-    out: Path
-    sweep_id: str
-    points: int
-    replications: int
-    tasks_total: int
-    tasks_run: int
-    tasks_skipped: int
-    failed: dict[int, str] = field(default_factory=dict)
-    wall_seconds: float = 0.0
-
-    def load(self):  # noqa: ANN201 - pandas.DataFrame
-        from simulation.experiments.results import load_sweep
-
-        return load_sweep(self.out)
-
-
 # -- worker side ------------------------------------------------------------------------------------------
 
 
@@ -122,26 +96,23 @@ def validate(
     doc: dict, scenario_path: str | Path, arrangement: str | None = None, sets: Sequence[str] = ()
 ) -> Scenario:
     """The scenario of a merged document plus ``--set`` expressions, without reading YAML again."""
-    plain = to_plain(doc)  # a fresh copy: --set mutates
-    for expr in sets:
-        apply_set(plain, expr)
     try:
-        return Scenario.model_validate(plain)
-    except ValidationError:
-        # Slow path, only for invalid input: the loader turns the error into FILE:LINE: path lines.
-        load_scenario(scenario_path, arrangement, sets)
+        return validate_document(doc, str(scenario_path), sets)
+    except InputError:
+        if Path(scenario_path).is_file():
+            # Slow path, only for invalid input: the loader turns the error into FILE:LINE: path lines.
+            load_scenario(scenario_path, arrangement, sets)
         raise
 
 
 def evaluate(task: Task, doc: dict, scenario_path: str) -> Outcome:
     """Run one task (in a worker). Bad input of the point → an Outcome with its error; bugs raise."""
+    from simulation.experiments.api import prepare
     from simulation.experiments.runner import run
-    from simulation.model.world import build_world
 
     t0 = time.perf_counter()
     try:
-        sc = validate(doc, scenario_path, task.arrangement, task.sets)
-        world = build_world(sc, scenario_path)
+        sc, world = prepare(validate(doc, scenario_path, task.arrangement, task.sets), source=scenario_path)
         res = run(sc, task.count, task.run_seed, world=world, first_replication=task.first)
     except InputError as e:
         return Outcome(task, None, str(e), time.perf_counter() - t0)
@@ -166,100 +137,6 @@ def watch_parent(pid: int, every: float = 1.0) -> None:
                 pass
 
     threading.Thread(target=watch, name="linkage-parent-watch", daemon=True).start()
-
-
-# -- files ------------------------------------------------------------------------------------------------
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def _atomic_table(path: Path, table: pa.Table) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-
-
-def _normalise(table: pa.Table) -> pa.Table:
-    """Give all-null columns a stable type so every part of a table has one schema."""
-    for i, f in enumerate(table.schema):
-        if table.num_rows and table.column(i).null_count < table.num_rows:
-            continue  # has values: its inferred type is the real one
-        want = _CANON.get(f.name, pa.float64() if f.type == pa.null() else f.type)
-        if want != f.type:
-            table = table.set_column(i, pa.field(f.name, want), table.column(i).cast(want))
-    return table
-
-
-def part_path(out: Path, table: str, sweep_id: str, point: int, first: int) -> Path:
-    return out / table / f"sweep={sweep_id}" / f"point={point}" / f"part-{first}.parquet"
-
-
-def _points_table(design: Design, seeds: list[int]) -> pa.Table:
-    cols: dict[str, pa.Array] = {"point": pa.array(range(len(design.points)), pa.int64()),
-                                 "run_seed": pa.array(seeds, pa.int64())}
-    for f in design.factors:
-        vals = [p[f.path] for p in design.points]
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
-            cols[f.path] = pa.array(vals, pa.int64())
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
-            cols[f.path] = pa.array([float(v) for v in vals], pa.float64())
-        elif all(isinstance(v, str) for v in vals):
-            cols[f.path] = pa.array(vals, pa.string())
-        else:
-            cols[f.path] = pa.array([json.dumps(v, ensure_ascii=False) for v in vals], pa.string())
-    return pa.table(cols)
-
-
-def read_manifest(out: Path) -> dict:
-    path = Path(out) / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError.one(str(out), None, "", f"no {MANIFEST}: not a sweep folder") from None
-    except (OSError, ValueError) as e:
-        raise InputError.one(str(path), None, "", f"cannot read the manifest: {e}") from None
-
-
-# -- manifest ---------------------------------------------------------------------------------------------
-
-_IDENTITY = (
-    "scenario_hash",
-    "factors",
-    "design",
-    "samples",
-    "seed",
-    "common_seeds",
-    "replications",
-    "batch",
-    "version",
-)
-
-
-def _check_resume(old: dict, new: dict, out: Path) -> None:
-    where = str(out / MANIFEST)
-    if old.get("format") != FORMAT:
-        raise InputError.one(
-            where, None, "format", f"made by another sweep format ({old.get('format')}); cannot resume"
-        )
-    for key in _IDENTITY:
-        if old.get(key) != new[key]:
-            raise InputError.one(
-                where,
-                None,
-                key,
-                f"--resume: the sweep in this folder has {json.dumps(old.get(key))}, "
-                f"the command gives {json.dumps(new[key])}; resume with the same arguments or use a new --out",
-            )
-    if old.get("points") != new["points"]:
-        raise InputError.one(
-            where, None, "points", "--resume: the design's points differ from the manifest's (another scipy/SALib?)"
-        )
 
 
 # -- executors --------------------------------------------------------------------------------------------
@@ -327,21 +204,21 @@ def _progress_bar(enabled: bool | None):  # noqa: ANN202
 # -- the sweep --------------------------------------------------------------------------------------------
 
 
-def _documents(scenario_path: Path, design: Design) -> dict[str | None, dict]:
+def _documents(scenario: ScenarioLike, design: Design) -> dict[str | None, dict]:
     """The merged scenario document once per arrangement value (YAML is read only here, in the parent)."""
     arr = next((f for f in design.factors if f.is_arrangement), None)
     names: Sequence[str | None] = list(arr.values) if arr is not None else [None]
     docs = {}
     for a in names:
         try:
-            docs[a] = to_plain(read_document(scenario_path, a))
+            docs[a] = document(scenario, a)
         except InputError as e:  # an unknown arrangement value is a --vary mistake
             raise InputError([Problem("--vary", p.line, p.path, p.message) if p.file == "--arrangement" else p
                               for p in e.problems]) from None
     return docs
 
 
-def _check_paths(scenario_path: Path, factors: list[Factor], docs: dict[str | None, dict]) -> None:
+def _check_paths(scenario_path: str, factors: list[Factor], docs: dict[str | None, dict]) -> None:
     """Refuse a --vary path the scenario does not have (the loader's --set message), before anything runs."""
     arrangement, doc = next(iter(docs.items()))
     for f in factors:
@@ -358,50 +235,35 @@ def _check_paths(scenario_path: Path, factors: list[Factor], docs: dict[str | No
             raise InputError(bad) from None
 
 
-def _parts_done(out: Path, sweep_id: str) -> set[tuple[int, int]]:
-    done = set()
-    for p in (out / "replications" / f"sweep={sweep_id}").glob("point=*/part-*.parquet"):
-        done.add((int(p.parent.name.split("=", 1)[1]), int(p.stem.split("-", 1)[1])))
-    return done
-
-
-def _drop_point(out: Path, sweep_id: str, point: int) -> None:
-    for table in TABLES[::-1]:  # replications (the done marker) first
-        shutil.rmtree(out / table / f"sweep={sweep_id}" / f"point={point}", ignore_errors=True)
-
-
-def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: str = "grid", samples: int | None = None,
-          replications: int = 10, seed: int = 0, out: str | Path = "sweep", workers: int | None = None,
-          scheduler: str | None = None, resume: bool = False, batch: int | None = None,
+def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str = "grid",
+          samples: int | None = None, replications: int = 10, seed: int = 0, out: str | Path = "sweep",
+          workers: int | None = None, scheduler: str | None = None, resume: bool = False, batch: int | None = None,
           progress: bool | Callable[[SweepStatus], None] | None = None, executor: cf.Executor | None = None,
           common_seeds: bool = False) -> SweepResult:
     """Run every point of a design ``replications`` times and write the results under ``out``.
 
-    ``progress``: None shows a rich bar when stderr is a terminal, True/False force it, a callable gets a
-    :class:`SweepStatus` after each task. ``common_seeds``: every point runs with the sweep seed itself
-    (common random numbers: replication r of every point sees the same draws where behaviour agrees,
-    so differences between points are the factors', not noise); by default point k runs with
-    ``point_seed(seed, k)``, independent across points. Bad input raises :class:`InputError` before anything is written.
+    ``scenario`` is a file path or a loaded scenario. ``progress``: None shows a rich bar when stderr is a
+    terminal, True/False force it, a callable gets a :class:`SweepStatus` after each task. ``common_seeds``:
+    every point runs with the sweep seed itself (common random numbers: replication r of every point sees
+    the same draws where behaviour agrees, so differences between points are the factors', not noise); by
+    default point k runs with ``point_seed(seed, k)``, independent across points. Bad input raises
+    :class:`InputError` (naming the parameter) before anything is written.
     """
-    from simulation.experiments.runner import package_version
+    from simulation.experiments.outputs import check_out, package_version
 
     t0 = time.perf_counter()
-    out, scenario_path = Path(out), Path(scenario_path)
-    if replications < 1:
-        raise InputError.one("-n", None, "replications", f"must be at least 1 (got {replications})")
-    if seed < 0:
-        raise InputError.one("--seed", None, "seed", f"must be non-negative (got {seed})")
-    if workers is not None and workers < 1:
-        raise InputError.one("--workers", None, "", f"must be at least 1 (got {workers})")
-    if batch is not None and batch < 1:
-        raise InputError.one("--batch", None, "", f"must be at least 1 (got {batch})")
+    out = Path(out)
+    at_least("sweep", "replications", replications, 1)
+    non_negative_seed("sweep", seed)
+    at_least("sweep", "workers", workers, 1)
+    at_least("sweep", "batch", batch, 1)
     if out.exists() and not out.is_dir():
-        raise InputError.one("--out", None, "", f"'{out}' exists and is not a folder")
+        raise bad_parameter("sweep", "out", f"'{out}' exists and is not a folder")
     old = read_manifest(out) if resume else None
-    if not resume and (out / MANIFEST).exists():
-        raise InputError.one(
-            "--out", None, "", f"'{out}' already holds a sweep; add --resume to complete it or choose another folder"
-        )
+    if not resume:
+        if (out / MANIFEST).exists():
+            raise bad_parameter("sweep", "out", f"'{out}' already holds a sweep; resume it or choose another folder")
+        check_out(out, "sweep")
     if batch is None:
         batch = (
             old["batch"] if old is not None and isinstance(old.get("batch"), int) else min(replications, DEFAULT_BATCH)
@@ -409,9 +271,13 @@ def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: st
 
     facs = parse_factors(factors)
     des = make_design(facs, design, samples, seed)
-    docs = _documents(scenario_path, des)
-    base = validate(docs[None], scenario_path) if None in docs else load_scenario(scenario_path)
-    _check_paths(scenario_path, facs, docs)
+    docs = _documents(scenario, des)
+    source = source_name(scenario)
+    if None in docs:
+        base = validate(docs[None], source)
+    else:
+        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    _check_paths(source, facs, docs)
     seeds = [seed if common_seeds else point_seed(seed, k) for k in range(len(des.points))]
     identity = {
         "scenario_hash": scenario_hash(base),
@@ -425,7 +291,7 @@ def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: st
         "version": package_version(),
     }
     sweep_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    manifest = {"format": FORMAT, "sweep": sweep_id, "scenario": str(scenario_path), **identity,
+    manifest = {"format": FORMAT, "sweep": sweep_id, "scenario": source, **identity,
                 "factor_specs": [f.describe() for f in facs], "calc_second_order": des.calc_second_order,
                 "points": [{"point": k, "run_seed": s, "values": p} for k, (s, p) in enumerate(zip(seeds, des.points))],
                 "created": datetime.now(UTC).isoformat(timespec="seconds")}
@@ -433,16 +299,18 @@ def sweep(scenario_path: str | Path, factors: Sequence[str | Factor], design: st
         _check_resume(old, manifest, out)
     n_workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     with _executor(n_workers, scheduler, executor) as pool:  # an unreachable scheduler fails before any write
+        points = _points_table(des, seeds)
         if old is None:
-            _atomic_bytes(out / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
-        _atomic_table(out / "points" / f"sweep={sweep_id}" / "points.parquet", _points_table(des, seeds))
-        result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, scenario_path, pool, progress)
+            new_folder(out, manifest, points)
+        else:
+            reopen_folder(out, sweep_id, points)
+        result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress)
     result.wall_seconds = time.perf_counter() - t0
     return result
 
 
 def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], replications: int, batch: int,
-                    docs: dict, scenario_path: Path, pool: tuple[cf.Executor, Callable[[dict], Any]],
+                    docs: dict, scenario_path: str, pool: tuple[cf.Executor, Callable[[dict], Any]],
                     progress: bool | Callable[[SweepStatus], None] | None) -> SweepResult:
     """List what is done (parts, recorded failures), then run only the missing tasks."""
     for tmp in out.rglob(".*.tmp"):  # left by a killed run
@@ -467,13 +335,13 @@ def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], rep
     return result
 
 
-def _run_tasks(todo: list[Task], docs: dict, scenario_path: Path, out: Path, sweep_id: str, des: Design,
+def _run_tasks(todo: list[Task], docs: dict, scenario_path: str, out: Path, sweep_id: str, des: Design,
                pool: tuple[cf.Executor, Callable[[dict], Any]], progress: bool | Callable[[SweepStatus], None] | None,
                status: SweepStatus, left: dict[int, int], result: SweepResult) -> None:
     ex, share = pool
     callback = progress if callable(progress) else None
     bar = _progress_bar(None if callable(progress) else progress)
-    path_s = str(scenario_path.resolve())
+    path_s = str(Path(scenario_path).resolve()) if Path(scenario_path).is_file() else scenario_path
 
     def status_text() -> str:
         return f"points {status.points_done}/{status.points_total} done · {status.points_failed} failed"
@@ -502,7 +370,7 @@ def _run_tasks(todo: list[Task], docs: dict, scenario_path: Path, out: Path, swe
                                 other.cancel()
                     elif t.point not in result.failed:
                         for name in TABLES:
-                            _atomic_table(
+                            write_table(
                                 part_path(out, name, sweep_id, t.point, t.first), _normalise(outcome.tables[name])
                             )
                 left[t.point] -= 1
@@ -516,11 +384,3 @@ def _run_tasks(todo: list[Task], docs: dict, scenario_path: Path, out: Path, swe
             for f in futures:
                 f.cancel()
             raise
-
-
-def _record_failure(out: Path, sweep_id: str, des: Design, t: Task, error: str) -> None:
-    """errors/point=<k>.json first, then remove any part of the point: a failed point has no rows."""
-    info = {"point": t.point, "values": des.points[t.point], "run_seed": t.run_seed, "first_replication": t.first,
-            "error": error}
-    _atomic_bytes(out / "errors" / f"point={t.point}.json", json.dumps(info, indent=1, ensure_ascii=False).encode())
-    _drop_point(out, sweep_id, t.point)

@@ -43,7 +43,7 @@ def _finished(session: DrillSession) -> DrillSession:
         session.store.db.backup(dst)
         dst.close()
     copy = DrillSession(DrillStore(tmp))
-    copy._end()
+    copy.play_to_end()
     return copy
 
 

@@ -50,7 +50,10 @@ GAP_PART = {
 T: dict[str, dict[str, Any]] = {
     "zh": {
         "report": "演练评估报告",
-        "standard": "依据 AQ/T 9009-2015《生产安全事故应急演练评估规范》及 HSEEP 演练总结报告/改进计划（AAR/IP）结构编写。",
+        "standard": (
+            "依据 AQ/T 9009-2015《生产安全事故应急演练评估规范》"
+            "及 HSEEP 演练总结报告/改进计划（AAR/IP）结构编写。"
+        ),
         "overview": "一、演练概况",
         "scenario": "情景",
         "arrangement": "职责安排",
@@ -98,7 +101,10 @@ T: dict[str, dict[str, Any]] = {
         "drill": "本次推演",
         "plan": "预案自动推演",
         "counterfactual": "七、蒙特卡洛反事实分析",
-        "cf_sentence": "若按预案决策，控制时间约为 {mean} ± {sd} 分钟（{n} 次重复中 {k} 次得到控制）；本次推演为 {drill} 分钟。",
+        "cf_sentence": (
+            "若按预案决策，控制时间约为 {mean} ± {sd} 分钟（{n} 次重复中 {k} 次得到控制）；"
+            "本次推演为 {drill} 分钟。"
+        ),
         "cf_none": "若按预案决策，{n} 次重复中仅 {k} 次在情景结束前得到控制；本次推演控制时间为 {drill} 分钟。",
         "cf_share": "预案重复中不晚于本次推演的比例",
         "casualties_mc": "预案重复的平均伤亡（筛查估计）",
@@ -138,7 +144,10 @@ T: dict[str, dict[str, Any]] = {
     },
     "en": {
         "report": "After-action report",
-        "standard": "Structured after AQ/T 9009-2015 (drill evaluation) and the HSEEP After-Action Report / Improvement Plan (AAR/IP).",
+        "standard": (
+            "Structured after AQ/T 9009-2015 (drill evaluation) and the HSEEP After-Action Report / "
+            "Improvement Plan (AAR/IP)."
+        ),
         "overview": "1. Exercise overview",
         "scenario": "Scenario",
         "arrangement": "Arrangement",
@@ -151,7 +160,10 @@ T: dict[str, dict[str, Any]] = {
         "seat": "Seat",
         "role": "Role",
         "agencies": "Agencies played",
-        "projected": "The drill has not ended: this report projects it to the horizon, every pending decision taking its default at its deadline.",
+        "projected": (
+            "The drill has not ended: this report projects it to the horizon, every pending decision "
+            "taking its default at its deadline."
+        ),
         "timeline": "2. Timeline per agency",
         "time": "Scenario time",
         "event": "Event",
@@ -186,8 +198,14 @@ T: dict[str, dict[str, Any]] = {
         "drill": "Drill",
         "plan": "Plan (automatic)",
         "counterfactual": "7. Monte-Carlo counterfactual",
-        "cf_sentence": "With the plan's decisions, time to control would have been {mean} ± {sd} min ({k} of {n} replications controlled); the drill took {drill} min.",
-        "cf_none": "With the plan's decisions, only {k} of {n} replications were controlled before the horizon; the drill's time to control was {drill} min.",
+        "cf_sentence": (
+            "With the plan's decisions, time to control would have been {mean} ± {sd} min ({k} of {n} "
+            "replications controlled); the drill took {drill} min."
+        ),
+        "cf_none": (
+            "With the plan's decisions, only {k} of {n} replications were controlled before the "
+            "horizon; the drill's time to control was {drill} min."
+        ),
         "cf_share": "Share of plan replications no later than the drill",
         "casualties_mc": "Mean casualties of the plan's replications (screening)",
         "strengths": "8. Strengths",
@@ -247,7 +265,8 @@ def event_text(r: dict, lang: str) -> str:
     if k == "inject":
         return f"{L['kinds']['inject']} {p['inject']} ({p['from']}, {p['method']}): {p[lang]}"
     if k == "ask":
-        return f"{L['kinds']['ask']}: {p['key']} ({'时限' if lang == 'zh' else 'deadline'} {format_time(p['deadline_at'])})"
+        limit = "时限" if lang == "zh" else "deadline"
+        return f"{L['kinds']['ask']}: {p['key']} ({limit} {format_time(p['deadline_at'])})"
     if k == "decision":
         tag = (" — 超时默认" if lang == "zh" else " — fallback") if r["fallback"] else ""
         return f"{L['kinds']['decision']}: {p['decision']} = {p['value']}{tag}"

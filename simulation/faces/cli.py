@@ -21,6 +21,7 @@ from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
 from simulation.faces.console import make_console
+from simulation.faces.flags import cli_flags
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -71,19 +72,6 @@ def print_summary(summary: dict, console: Console = out_console) -> None:
                   f"({summary['events_processed'] / max(summary['wall_seconds'], 1e-9):,.0f} events/s)")
 
 
-def _check_out(out: Path | None) -> None:
-    """Refuse an output folder that could not be created — before any work is done."""
-    if out is None:
-        return
-    if out.exists() and not out.is_dir():
-        raise _fail("--out", "", f"'{out}' exists and is not a folder")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise _fail("--out", "", f"'{out}' cannot be created: '{parent}' is a file, not a folder")
-            break
-
-
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arrangement files.")]) -> None:
     """Check scenario (or arrangement) files; one line per problem, exit 1 if any."""
@@ -107,7 +95,7 @@ def _looks_like_scenario(f: Path) -> bool:
 
     data = load_file(f)
     return not (isinstance(data, dict) and "city" not in data and "extends" not in data and "horizon" not in data
-                and ("fan_out" in data or "relay" in data or "lead_rule" in data))
+                and ("fan_out" in data or "relay" in data or "incident_types" in data))
 
 
 @app.command()
@@ -137,29 +125,29 @@ def run_cmd(
         str,
         typer.Option(
             "--routine-records",
-            help="full: keep every routine incident's records; summary: fold them into tallies (bounded memory for long runs).",
+            help="full: keep every routine incident's records; "
+            "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
-    from simulation.experiments.runner import run
-    from simulation.model.world import build_world
+    from simulation.experiments import api
+    from simulation.experiments.outputs import check_out
 
-    if n < 1:
-        raise _fail("-n", "replications", f"must be at least 1 (got {n})")
-    if seed < 0:
-        raise _fail("--seed", "seed", f"must be non-negative (got {seed})")
-    if routine_records not in ("full", "summary"):
-        raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
-    _check_out(out)
-    sc = load_scenario(scenario, arrangement, set_ or ())
-    world = build_world(sc, str(scenario))
-    with _progress(n, "replications") as prog:
-        task = prog.add_task("run", total=n)
-        result = run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
-                     keep_routine=routine_records == "full")
-    if out is not None:
-        result.write(out)
+    with cli_flags():
+        api.at_least("run", "replications", n, 1)
+        api.non_negative_seed("run", seed)
+        if routine_records not in ("full", "summary"):
+            raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
+        if out is not None:
+            check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
+        sc, world = api.prepare(scenario, arrangement, set_ or ())
+        with _progress(n, "replications") as prog:
+            task = prog.add_task("run", total=n)
+            result = api.run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
+                             keep_routine=routine_records == "full")
+        if out is not None:
+            result.write(out, "run")
     print_summary(result.summary)
     if out is not None:
         out_console.print(
@@ -177,12 +165,11 @@ def graph(
     ] = True,
 ) -> None:
     """Export the coordination graph as GraphML."""
-    from simulation.model.world import build_world
+    from simulation.experiments.api import prepare
 
     if out.suffix.lower() != ".graphml":
         raise _fail("--out", "", f"expected a .graphml file name (got '{out}')")
-    sc = load_scenario(scenario, arrangement)
-    world = build_world(sc, str(scenario))
+    _, world = prepare(scenario, arrangement)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".graphml.tmp")
     world.graph.to_graphml(str(tmp), world.citymap if grids else None)

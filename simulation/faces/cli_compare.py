@@ -21,6 +21,7 @@ from agencies.diff import ALL, CELL_NAMES, diff_rows, responsibility_matrix
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_arrangement
 from simulation.faces.console import make_console
+from simulation.faces.flags import cli_flags
 
 out_console = make_console()
 err_console = make_console(stderr=True)
@@ -152,7 +153,7 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
         console.print(arr.doctrine.zh, markup=False)
         console.print(arr.doctrine.en, markup=False)
     console.print(
-        f"lead rule {arr.lead_rule} · relay {arr.relay or '(incident lead)'} · "
+        f"relay {arr.relay or '(incident lead)'} · "
         f"intake alerts own service {'yes' if arr.intake_direct else 'no'} · fan-out {arr.fan_out} · "
         f"grid model {arr.grid_model} · platform {'yes' if arr.platform else 'no'} · dispatch {arr.dispatch} · "
         f"escalation decision {arr.escalation_decision:g} s",
@@ -213,26 +214,26 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Compare arrangements on one scenario: paired differences with 95 % CIs, hand-off attribution, structure."""
-        from simulation.experiments.compare import Variant, compare
+        from simulation.experiments import api
+        from simulation.experiments.compare import Variant
+        from simulation.experiments.outputs import check_out
 
         arms = [parse_arm(a) for a in arrangement]
         extra = parse_set_for(set_for or [], [label for label, _ in arms])
-        if n < 2:
-            raise InputError.one(
-                "-n", None, "replications", f"a paired comparison needs at least 2 replications (got {n})"
-            )
-        if out is not None and out.exists() and not out.is_dir():
-            raise InputError.one("--out", None, "", f"'{out}' exists and is not a folder")
-        variants = [Variant(label, name, tuple(extra.get(label, ()))) for label, name in arms]
-        with _progress() as prog:
-            task = prog.add_task("compare", total=n * len(variants))
-            result = compare(scenario, variants, n, seed, set_ or (), progress=lambda k: prog.advance(task, k))
-        if metric:
-            unknown = sorted(set(metric) - set(result.comparison.column("metric").to_pylist()))
-            if unknown:
-                raise InputError.one("-m", None, "", f"unknown or empty metric(s): {', '.join(unknown)}")
-        if out is not None:
-            result.write(out)
+        with cli_flags():
+            api.at_least("compare", "replications", n, 2, "a paired comparison needs", "replications")
+            if out is not None:
+                check_out(out, "compare")  # before any work
+            variants = [Variant(label, name, tuple(extra.get(label, ()))) for label, name in arms]
+            with _progress() as prog:
+                task = prog.add_task("compare", total=n * len(variants))
+                result = api.compare(scenario, variants, n, seed, set_ or (), progress=lambda k: prog.advance(task, k))
+            if metric:
+                unknown = sorted(set(metric) - set(result.comparison.column("metric").to_pylist()))
+                if unknown:
+                    raise InputError.one("-m", None, "", f"unknown or empty metric(s): {', '.join(unknown)}")
+            if out is not None:
+                result.write(out)
         print_verdicts(result, metric)
         print_attribution(result)
         print_structure(result)
@@ -247,7 +248,6 @@ def register(app: typer.Typer) -> None:
         for col in (
             "name",
             "title 名称",
-            "lead rule",
             "relay",
             "intake direct",
             "fan-out",
@@ -261,7 +261,6 @@ def register(app: typer.Typer) -> None:
             t.add_row(
                 a.name,
                 f"{a.title.zh}\n{a.title.en}" if a.title else "",
-                a.lead_rule,
                 a.relay or "(incident lead)",
                 "yes" if a.intake_direct else "no",
                 a.fan_out,

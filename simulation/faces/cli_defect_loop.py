@@ -9,9 +9,6 @@ traceback, nothing written. ``--out DIR`` writes ``summary.json``, ``daily.parqu
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -100,10 +97,11 @@ def outcomes_table(results: list[DefectLoopResult]) -> Table:
 
 
 def write_outputs(results: list[DefectLoopResult], out: Path) -> None:
-    """Write every file into a temporary folder first, then move them in: nothing partial is left."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    """The files as one output folder, all or nothing; an earlier Linkage output folder at ``out`` is
+    replaced whole (:func:`simulation.experiments.outputs.output_folder`)."""
+    from simulation.experiments.outputs import output_folder
+
+    with output_folder(out, "defect-loop") as tmp:
         daily: dict[str, list] = {k: [] for k in ("grid_model", "day", "found", "dropped", "closed", "backlog")}
         dept: dict[str, list] = {k: [] for k in ("grid_model", "day", "department", "entered", "closed", "backlog")}
         for r in results:
@@ -126,11 +124,16 @@ def write_outputs(results: list[DefectLoopResult], out: Path) -> None:
         pq.write_table(pa.table(dept), tmp / "backlog.parquet")
         summary = {r.grid_model: r.summary() for r in results}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse ``--out`` before any work (a file; a folder Linkage did not write), in this command's words."""
+    from simulation.experiments.outputs import check_out
+
+    try:
+        check_out(out, CMD)
+    except InputError as e:
+        raise InputError([Problem(CMD, None, "--out", p.message) for p in e.problems]) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -160,8 +163,8 @@ def register(app: typer.Typer) -> None:
             )
         if seed < 0:
             raise InputError.one(CMD, None, "--seed", f"must be non-negative (got {seed})")
-        if out is not None and out.exists() and not out.is_dir():
-            raise InputError.one(CMD, None, "--out", f"'{out}' exists and is not a folder")
+        if out is not None:
+            _check_out(out)
         models: list[Literal["integrated", "parallel"]] = (
             ["integrated", "parallel"] if grid_model == "both" else [grid_model]
         )  # type: ignore[list-item]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from scenarios.errors import InputError
 from simulation.faces.console import make_console
+
+if TYPE_CHECKING:
+    from simulation.drill.session import DrillSession
 
 out = make_console()
 DirOpt = Annotated[
@@ -23,7 +26,7 @@ def _dir(d: Path | None) -> Path:
     return d or Path(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
 
 
-def _open(code: str, d: Path | None):  # noqa: ANN202 - DrillSession
+def _open(code: str, d: Path | None) -> DrillSession:
     from simulation.drill.policy import DrillError
     from simulation.faces.drill_service import AccessDenied, DrillService
 
@@ -35,7 +38,7 @@ def _open(code: str, d: Path | None):  # noqa: ANN202 - DrillSession
         raise InputError.one(str(_dir(d) / f"{code}.sqlite"), None, "", str(e)) from None
 
 
-def _print_pins(session, pins: dict[str, str]) -> None:  # noqa: ANN001
+def _print_pins(session: DrillSession, pins: dict[str, str]) -> None:
     t = Table(title=f"session {session.code} · {session.spec.title.zh} / {session.spec.title.en}")
     for c in ("seat", "role", "agencies", "PIN"):
         t.add_column(c)

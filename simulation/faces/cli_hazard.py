@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.base import Frozen
-from scenarios.hazards.crowd import J_MAX, RHO_AT_JMAX, fruin_los, weidmann_flow, weidmann_speed
+from scenarios.hazards.crowd import fruin_los, max_flow, weidmann_flow, weidmann_speed
 from scenarios.hazards.evacuation import RiserTread, building_evacuation
 from scenarios.hazards.fire import GROWTH_TG, Q_REF_KW, FireModel, required_flow_lpm, time_to_hrr
 from scenarios.hazards.params import CHEMICALS, Density, FireParams, PlumeParams
@@ -179,14 +179,15 @@ def crowd(
     """Weidmann speed and specific flow at a density, and the Fruin level of service."""
     q = _build("crowd", _CrowdQuery, density=density, width_m=width)
     j = float(weidmann_flow(q.density))
+    rho_c, j_max = max_flow()
     rows: dict[str, Any] = {
         "density_p_m2": q.density,
         "speed_m_s": float(weidmann_speed(q.density)),
         "specific_flow_p_m_s": j,
         "fruin_los": fruin_los(q.density),
-        "j_max_p_m_s": J_MAX,
-        "density_at_j_max": RHO_AT_JMAX,
-        "congested": q.density > RHO_AT_JMAX,
+        "j_max_p_m_s": j_max,
+        "density_at_j_max": rho_c,
+        "congested": q.density > rho_c,
     }
     if q.width_m is not None:
         rows["flow_p_s"] = j * q.width_m

@@ -6,7 +6,6 @@ same commands on their own (used by the kill-and-resume test).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.errors import InputError
+from simulation.faces.flags import cli_flags
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True)
@@ -76,10 +76,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
-        from simulation.experiments.sweep import sweep
+        from simulation.experiments.api import sweep
 
-        res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
-                    workers=workers, scheduler=scheduler, resume=resume, batch=batch, common_seeds=common_seeds)
+        with cli_flags():
+            res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
+                        workers=workers, scheduler=scheduler, resume=resume, batch=batch, common_seeds=common_seeds)
         done = res.points - len(res.failed)
         _out.print(f"sweep {res.sweep_id}: {res.points} points × {res.replications} replications; "
                    f"{res.tasks_run} tasks run, {res.tasks_skipped} already done; {done} points done, "
@@ -104,10 +105,9 @@ def register(app: typer.Typer) -> None:
 
         df = run_query(query, root)
         if csv is not None:
-            csv.parent.mkdir(parents=True, exist_ok=True)
-            tmp = csv.with_name(f".{csv.name}.tmp")
-            df.to_csv(tmp, index=False)
-            os.replace(tmp, csv)
+            from simulation.experiments.outputs import write_file
+
+            write_file(csv, df.to_csv(index=False))
             _out.print(f"wrote {csv}: {len(df)} rows", markup=False)
         else:
             _print_frame(df, f"{len(df)} rows")
@@ -126,7 +126,8 @@ def register(app: typer.Typer) -> None:
         """Sobol indices (sobol), tornado (grid), Spearman (lhs); PRIM scenario discovery with --target."""
         from simulation.experiments.analysis import analyze
 
-        res = analyze(out, metric, target)
+        with cli_flags():
+            res = analyze(out, metric, target)
         for name, df in res.tables.items():
             if name != "prim_trajectory":
                 _print_frame(df, f"{name} · {metric}")

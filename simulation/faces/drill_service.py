@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulation.drill.msel import format_time
+from simulation.drill.msel import format_time  # re-exported: the dashboards show drill times with it
 from simulation.drill.policy import DrillError
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore, digest
@@ -182,7 +182,7 @@ def _units(s: DrillSession, agencies: set[str] | None) -> list[dict]:
             for u in t.units:
                 busy[u] = f"{t.incident}/{t.task}"
     return [{"unit": u.name, "kind": u.kind, "agency": u.agency, "station": u.station,
-             "free": s.rep.unit_free[u.index], "task": busy.get(u.name)}
+             "free": s.rep.unit_is_free(u.index), "task": busy.get(u.name)}
             for u in s.world.units if agencies is None or u.agency in agencies]
 
 
@@ -222,7 +222,7 @@ def control_view(s: DrillSession, seat: dict) -> dict:
             {**inj.row(), "at": inj.time, "delivered_at": s.policy.delivered.get(inj.id), "manual": inj.manual}
         )
     hazards = {}
-    for st in s.rep.states:
+    for st in s.rep.incident_states:
         if st.hazard is not None and s.now >= st.spec.onset:
             hazards[st.spec.id] = {k: float(v) for k, v in st.hazard.state(max(s.now - st.spec.onset, 1.0)).items()}
     agencies = []
@@ -232,11 +232,11 @@ def control_view(s: DrillSession, seat: dict) -> dict:
                 "agency": a.id,
                 "seat": s.policy.players.get(a.id),
                 "notified": sorted(
-                    st.spec.id for st in s.rep.states if a.id in st.notified and st.notified[a.id].triggered
+                    st.spec.id for st in s.rep.incident_states if a.id in st.notified and st.notified[a.id].triggered
                 ),
                 "tasks": [f"{t.task}:{t.status}" for t in s.rep.tasks if t.owner == a.id],
                 "pending": sum(1 for p in s.policy.pending.values() if p.agency == a.id and not p.resolved),
-                "units_busy": sum(1 for u in s.world.units if u.agency == a.id and not s.rep.unit_free[u.index]),
+                "units_busy": sum(1 for u in s.world.units if u.agency == a.id and not s.rep.unit_is_free(u.index)),
                 "units": sum(1 for u in s.world.units if u.agency == a.id),
             }
         )

@@ -14,7 +14,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from scenarios.city import City
-from scenarios.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -121,15 +120,3 @@ def _explicit(city: City) -> CityMap:
         access=0.0,
         grid_size_m=0.0,
     )
-
-
-def check_reachable(
-    cm: CityMap, origin_names: list[str], origins: list[int], times: np.ndarray, targets: list[int], file: str
-) -> None:
-    """Refuse a scenario whose units could never reach an incident grid (a road graph with islands)."""
-    for row, (name, _) in enumerate(zip(origin_names, origins)):
-        for t in targets:
-            if not np.isfinite(times[row, t]):
-                raise InputError.one(
-                    file, None, "city.roads", f"grid '{cm.grid_ids[t]}' cannot be reached by road from station '{name}'"
-                )

@@ -72,6 +72,20 @@ class CoordinationGraph:
                        + (1 - hop.spec.reliability) * hop.spec.retry_after)
         return w
 
+    @cached_property
+    def platform_links(self) -> dict[str, Hop]:
+        """Agency → its link to the shared operations platform (一网统管): the quickest ``platform`` channel
+        that touches it. Empty when the arrangement does not use the platform."""
+        out: dict[str, Hop] = {}
+        for (s, d), hop in sorted(self.hops.items()):
+            if hop.spec.medium != "platform":
+                continue
+            for a in (s, d):
+                old = out.get(a)
+                if old is None or hop.spec.latency.mean() < old.spec.latency.mean():
+                    out[a] = hop
+        return out
+
     def path(self, src: str, dst: str) -> list[Hop] | None:
         """Quickest chain of hops from ``src`` to ``dst`` (``[]`` when they are the same; ``None`` if cut off)."""
         return self._paths.get((src, dst)) if src != dst else []

@@ -10,9 +10,11 @@ Extension point: subclass :class:`AutomaticPolicy` (or implement :class:`Policy`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import simpy
 
 from simulation.model.world import Unit, World
 
@@ -28,7 +30,17 @@ class IncidentView:
     time: float
 
 
+def decided(value: Any) -> Generator:
+    """A policy's answer as a value: ``yield from`` it; an event (a drill waiting for a human) is awaited."""
+    if isinstance(value, simpy.Event):
+        value = yield value
+    return value
+
+
 class Policy(Protocol):
+    def bind(self, replication: Any) -> None:
+        """Called once before the replication starts (a drill policy schedules its injects there)."""
+
     def response_level(self, view: IncidentView) -> Any:
         """Response level I–IV (1–4) once the report is verified (响应级别)."""
 
@@ -44,6 +56,15 @@ class Policy(Protocol):
     def task_order(self, view: IncidentView, task: str, owner: str, unit_kind: str | None, count: int) -> Any:
         """The owner's order for a notified task (签收/派单): how many units to request (``count`` in the plan)."""
 
+    def work_order_reply(self, view: IncidentView, task: str, agency: str, order_no: int, reason: str | None) -> Any:
+        """An agency's answer to a work order: ``"sign"`` (签收), ``"reject"`` (退单), or ``None`` to let the
+        scenario's rejection probability decide; ``reason`` is why the list lets it refuse (``None``: the task
+        is listed for it alone)."""
+
+    def raise_level(self, view: IncidentView, level: int, reason: str) -> Any:
+        """The commander's answer when the hazard or the clock calls for a higher level (``reason``): the new
+        level (1–4, lower is more severe); ``level`` itself keeps it."""
+
     def intervention(self, view: IncidentView, task: str, owner: str, action: str, args: dict) -> Any:
         """The measure taken on scene as ``(action, args)`` — e.g. evacuate vs shelter; ``(None, {})`` for none."""
 
@@ -53,6 +74,9 @@ class AutomaticPolicy:
 
     def __init__(self, world: World) -> None:
         self.world = world
+
+    def bind(self, replication: Any) -> None:
+        """Nothing to schedule: the plan answers every question at once."""
 
     def response_level(self, view: IncidentView) -> int:
         return view.severity
@@ -68,6 +92,13 @@ class AutomaticPolicy:
 
     def task_order(self, view: IncidentView, task: str, owner: str, unit_kind: str | None, count: int) -> int:
         return count
+
+    def work_order_reply(self, view: IncidentView, task: str, agency: str, order_no: int,
+                         reason: str | None) -> str | None:
+        return None  # the responsibility list and the scenario's probabilities decide
+
+    def raise_level(self, view: IncidentView, level: int, reason: str) -> int:
+        return max(1, level - 1)
 
     def intervention(self, view: IncidentView, task: str, owner: str, action: str, args: dict) -> tuple[str, dict]:
         return action, args

@@ -19,7 +19,8 @@ GAP_PARTS = ("ownership", "notification", "decision", "unit_wait", "travel", "se
 
 class TaskRecord:
     __slots__ = ("incident", "task", "owner", "from_agency", "escalated", "status", "units", "queue_wait",
-                 "dispatch_request", *TASK_STAGES)
+                 "dispatch_request", "first_dispatch", "arbitration_start", "arbitrated", "enforcer", "whistled",
+                 "powers_requested", "powers_present", *TASK_STAGES)
 
     def __init__(self, incident: str, task: str) -> None:
         self.incident, self.task = incident, task
@@ -30,6 +31,10 @@ class TaskRecord:
         self.units: list[str] = []
         self.queue_wait = NAN
         self.dispatch_request = NAN
+        self.first_dispatch = self.arbitration_start = self.arbitrated = NAN  # work orders only
+        self.enforcer: str | None = None  # the agency that brought the powers the owner lacked
+        self.whistled = False  # … called by 吹哨报到 (else through the superior)
+        self.powers_requested = self.powers_present = NAN
         for s in TASK_STAGES:
             setattr(self, s, NAN)
 
@@ -53,10 +58,37 @@ class TaskRecord:
         return (o - a, n - o, d - n, u - d, r - u, s - r)
 
 
+class WorkOrderRecord:
+    """One work order (工单): dispatched to one agency, then signed, rejected, or still open.
+
+    ``order_no`` is 1 for the first dispatch of a task and grows by one per re-dispatch; an arbitrated
+    order (审定) is binding and signed when it is issued."""
+
+    __slots__ = ("incident", "task", "order_no", "dispatcher", "to_agency", "t_dispatched", "t_signed",
+                 "t_rejected", "reject_reason", "t_arbitrated", "t_supervised", "t_handled", "t_reported",
+                 "t_verified", "outcome")
+
+    def __init__(self, incident: str, task: str, order_no: int, dispatcher: str, to_agency: str,
+                 t_dispatched: float) -> None:
+        self.incident, self.task, self.order_no = incident, task, order_no
+        self.dispatcher, self.to_agency, self.t_dispatched = dispatcher, to_agency, t_dispatched
+        self.t_signed = self.t_rejected = self.t_arbitrated = self.t_supervised = NAN
+        self.t_handled = self.t_reported = self.t_verified = NAN
+        self.reject_reason: str | None = None
+        self.outcome = "open"
+
+
+WORK_ORDER_TIMES = ("t_dispatched", "t_signed", "t_rejected", "t_arbitrated", "t_supervised", "t_handled",
+                    "t_reported", "t_verified")
+REJECT_REASONS = {"not_our_function": "职能不符", "overlapping_duties": "职能交叉", "ownership_unclear": "权属不清"}
+"""Reasons an agency returns a work order (退单), as recorded in ``reject_reason``."""
+
+
 class IncidentRecord:
     __slots__ = ("incident", "type", "grid", "level", "t_start", "t_detect", "t_report", "t_notify_lead",
                  "t_dispatch", "t_first_arrival", "t_control", "t_close", "queue_wait", "first_unit",
-                 "mutual_aid", "detected_by", "receiver", "lead", "outcomes")
+                 "mutual_aid", "detected_by", "receiver", "lead", "outcomes", "level_max", "t_command_post",
+                 "command_post", "reinforcements")
 
     def __init__(self, incident: str, type_: str, grid: str, onset: float) -> None:
         self.incident, self.type, self.grid, self.t_start = incident, type_, grid, onset
@@ -69,6 +101,10 @@ class IncidentRecord:
         self.receiver: str | None = None
         self.lead: str | None = None
         self.outcomes: dict[str, float | None] = {}
+        self.level_max: int | None = None  # the most severe level reached (I = 1)
+        self.t_command_post = NAN
+        self.command_post: str | None = None  # the agency leading the on-scene command post
+        self.reinforcements = 0  # units sent when the level rose (second alarm …)
 
 
 class UnitUse:

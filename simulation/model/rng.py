@@ -18,8 +18,9 @@ import numpy as np
 
 from scenarios.distributions import Distribution
 
-PURPOSES = {"onset": 1, "detection": 2, "latency": 3, "reliability": 4, "desk": 5, "decision": 6,
-            "turnout": 7, "duration": 8, "hazard": 9, "verify": 10, "stream": 11, "escalation": 12}
+PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision", "turnout", "duration", "hazard",
+                      "verify", "stream", "work_order"})
+"""The purposes a stream may be drawn for (a typo in a purpose is an error, not a new stream)."""
 
 
 def replication_seed(seed: int, replication: int) -> int:
@@ -87,7 +88,7 @@ class Streams:
 
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
         if purpose not in PURPOSES:
-            raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(PURPOSES)})")
+            raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
         return np.random.Generator(np.random.Philox(key=self._base ^ _entity_key(purpose, entity)))
 
     def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from scenarios.errors import InputError
 from scenarios.schema import Scenario
 from simulation.model.citymap import CityMap, build_citymap
 from simulation.model.coordination import CoordinationGraph
+
+if TYPE_CHECKING:
+    from simulation.model.doctrine import Doctrine
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +51,13 @@ class World:
         """Agency id → whether it is an emergency call centre that dispatches for its parent (110/119/120)."""
         roles = role_catalogue()
         return {a.id: roles[a.role].dispatch_centre for a in self.scenario.agencies}
+
+    @cached_property
+    def doctrine(self) -> Doctrine:
+        """The arrangement's answers on this world (built on first use; shared by every replication)."""
+        from simulation.model.doctrine import Doctrine  # the doctrine reads the world: no import cycle
+
+        return Doctrine(self)
 
     @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:
@@ -119,7 +130,7 @@ def _preferences(scenario: Scenario, cm: CityMap, units: list[Unit]) -> dict[int
 def _check_reachable(world: World, file: str) -> None:
     """Every unit kind an incident needs must be able to reach the incident's grid by road."""
     sc = world.scenario
-    for i, inc in enumerate(sc.incidents):
+    for inc in sc.incidents:
         g = world.citymap.index[inc.grid]
         for t in sc.incident_types[inc.type].tasks:
             if t.unit is None:

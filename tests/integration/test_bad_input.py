@@ -1,6 +1,7 @@
 """Bad input through the real ``linkage`` console script (坏输入语料): one clear line, exit 1, nothing written.
 
-Each case runs ``.venv/bin/linkage`` in a subprocess on one broken file of ``tests/corpus/bad`` (each
+Each case runs the installed ``linkage`` console script (the one beside the interpreter running the
+tests) in a subprocess on one broken file of ``tests/corpus/bad`` (each
 breaks exactly one thing; its first line says what) or one broken command line, and checks the contract
 of DESIGN.md: exit code 1; stderr holds exactly one line per problem, reading
 ``FILE:LINE: field.path: message`` with FILE as given on the command line and LINE the line where the bad
@@ -14,17 +15,16 @@ caught by comparing the folder before and after.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import FLAGSHIP as HRF
+from tests.helpers import ROOT as REPO
+from tests.helpers import linkage
+
 BAD = REPO / "tests" / "corpus" / "bad"
-LINKAGE = REPO / ".venv" / "bin" / "linkage"
-HRF = REPO / "scenarios" / "library" / "high_rise_fire.yaml"
 TASKS = "incident_types.high_rise_fire.tasks"
 
 
@@ -157,7 +157,7 @@ FILE_CASES: dict[str, Case] = {
     # The fault is the missing assignment, so the line is in the arrangement file the scenario names.
     "arrangement-missing-task": run_file(
         "arrangement_missing_task.yaml",
-        9,
+        8,
         "arrangement.incident_types.high_rise_fire.tasks",
         "does not assign task 'resettlement'",
         where="{bad}/arrangement_missing_task.arr.yaml",
@@ -233,7 +233,7 @@ CLI_CASES: dict[str, Case] = {
         "-a",
         "{bad}/arrangement_missing_task.arr.yaml",
         where="{bad}/arrangement_missing_task.arr.yaml",
-        line=9,
+        line=8,
         path="arrangement.incident_types.high_rise_fire.tasks",
         message="does not assign task 'resettlement'",
     ),
@@ -274,8 +274,7 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
     (work / "existing.txt").write_text("not a folder\n")
     env = {"bad": BAD, "hrf": HRF, "out": work / "out", "work": work, "inp": inp}
     before = _snapshot(work)
-    proc = subprocess.run([str(LINKAGE), *(_expand(a, env) for a in case.args)], cwd=work, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    proc = linkage(*(_expand(a, env) for a in case.args), cwd=work, timeout=120, env={"PYTHONDONTWRITEBYTECODE": "1"})
     both = proc.stdout + proc.stderr
     assert "Traceback" not in both, both
     assert proc.returncode == 1, both
@@ -294,8 +293,8 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
     assert _snapshot(work) == before, sorted(_snapshot(work) - before)
 
 
-# One representative per kind of fault runs in quick runs (-m "not slow"); every process pays ~1.5 s of
-# imports (scipy via scenarios.hazards), so the full table (~75 processes) is marked slow.
+# One representative per kind of fault runs in quick runs (-m "not slow"); every process pays its start-up
+# (imports, ~0.6 s) and many run the engine, so the full table (~75 processes) is marked slow.
 QUICK = {
     "hazard-unknown-chemical",
     "yaml-unclosed-bracket",
@@ -338,13 +337,7 @@ def test_validate_reports_each_file_on_its_own_line(tmp_path: Path) -> None:
         "greater than 0",
     )
     check(case, tmp_path, expected_lines=2)
-    proc = subprocess.run(
-        [str(LINKAGE), "validate", str(BAD / "negative_horizon.yaml"), str(BAD / "unknown_role.yaml")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = linkage("validate", BAD / "negative_horizon.yaml", BAD / "unknown_role.yaml", cwd=tmp_path, timeout=120)
     second = proc.stderr.splitlines()[1]
     assert second.startswith(f"{BAD / 'unknown_role.yaml'}:5: agencies[police].role: "), second
 
@@ -353,9 +346,7 @@ def test_relative_path_is_echoed_as_given(tmp_path: Path) -> None:
     """Run from the repository with a relative path: the line starts with that same relative path."""
     rel = "tests/corpus/bad/unknown_desk_key.yaml"
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [str(LINKAGE), "run", rel, "-n", "2", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
+    proc = linkage("run", rel, "-n", "2", "--out", out, cwd=REPO, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert proc.stderr.splitlines() == [f"{rel}:6: agencies[police].desk.staf: unknown field"]
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -363,13 +354,7 @@ def test_relative_path_is_echoed_as_given(tmp_path: Path) -> None:
 
 def test_python_tag_is_never_executed(tmp_path: Path) -> None:
     """The !!python/object/apply payload would create ``linkage_pwned_marker`` in the working directory."""
-    proc = subprocess.run(
-        [str(LINKAGE), "validate", str(BAD / "python_tag.yaml")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = linkage("validate", BAD / "python_tag.yaml", cwd=tmp_path, timeout=120)
     assert proc.returncode == 1
     assert not (tmp_path / "linkage_pwned_marker").exists()
     assert "python/object/apply" in proc.stderr

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import networkx as nx
 import pytest
 
 from scenarios.loader import bundled_scenarios, load_scenario
 from simulation.experiments.runner import run
-
-ROOT = Path(__file__).resolve().parents[2]
-LINKAGE = [sys.executable, "-m", "simulation.faces.cli"]
-
-
-def linkage(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([*LINKAGE, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 def test_three_flagships_are_bundled():
@@ -39,19 +29,19 @@ def test_bundled_scenario_runs(path):
     assert None not in reps.column("casualties").to_pylist()
 
 
-def test_validate_ok_and_schema():
-    r = linkage("validate", *[str(p) for p in bundled_scenarios()])
+def test_validate_ok_and_schema(cli):
+    r = cli("validate", *[str(p) for p in bundled_scenarios()])
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("ok ") == len(bundled_scenarios())
-    r = linkage("schema")
+    r = cli("schema")
     assert r.returncode == 0
     schema = json.loads(r.stdout)
     assert {"city", "agencies", "arrangement", "incidents", "extends"} <= set(schema["properties"])
 
 
-def test_graph_export(tmp_path):
+def test_graph_export(cli, flagship, tmp_path):
     out = tmp_path / "g.graphml"
-    r = linkage("graph", "scenarios/library/high_rise_fire.yaml", "--out", str(out))
+    r = cli("graph", flagship, "--out", out)
     assert r.returncode == 0, r.stderr
     g = nx.read_graphml(out)
     kinds = {d["kind"] for _, d in g.nodes(data=True)}
@@ -61,16 +51,14 @@ def test_graph_export(tmp_path):
     assert g.nodes["centre_119"]["name_zh"] == "119指挥中心"
 
 
-def test_graph_rejects_wrong_suffix(tmp_path):
-    r = linkage("graph", "scenarios/library/high_rise_fire.yaml", "--out", str(tmp_path / "g.txt"))
+def test_graph_rejects_wrong_suffix(cli, flagship, tmp_path):
+    r = cli("graph", flagship, "--out", tmp_path / "g.txt")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0 and ".graphml" in r.stderr
 
 
-def test_arrangement_option_swaps_arrangement(tmp_path):
-    r = linkage(
-        "run", "scenarios/library/high_rise_fire.yaml", "-n", "2", "-a", "sectoral_lead", "--out", str(tmp_path / "o")
-    )
+def test_arrangement_option_swaps_arrangement(cli, flagship, out_dir):
+    r = cli("run", flagship, "-n", "2", "-a", "sectoral_lead", "--out", out_dir)
     assert r.returncode == 0, r.stderr
-    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    summary = json.loads((out_dir / "summary.json").read_text())
     assert summary["arrangement"] == "sectoral_lead"

@@ -1,46 +1,28 @@
-"""``linkage compare`` and ``linkage arrangements list|show|diff`` through typer's CliRunner.
+"""``linkage compare`` and ``linkage arrangements list|show|diff`` through the real entry point, in-process.
 
-The commands are registered on a local app (``register(app)``) — exactly what ``simulation.faces.cli`` does.
-Bad input must surface as :class:`InputError` (which ``main()`` prints as one line, exit 1) and write
-nothing.
+Bad input must come out as exactly one line on stderr (an :class:`InputError`, printed by ``main()``),
+exit 1, and write nothing.
 """
 
 from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from scenarios.errors import InputError
-from simulation.faces.cli_compare import register
-
-FIRE = "scenarios/library/high_rise_fire.yaml"
+from tests.helpers import FLAGSHIP as FIRE
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    a = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @a.callback()
-    def _root() -> None:  # a group, like the real `linkage` app
-        pass
-
-    register(a)
-    return a
+def assert_one_problem(r, message: str) -> None:
+    """Exit 1 with a single stderr line (one :class:`InputError` problem) that says ``message``."""
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and message in r.stderr, r.stderr
 
 
-def invoke(app, *args):
-    return CliRunner().invoke(app, list(args), catch_exceptions=True, env={"COLUMNS": "200"})
-
-
-def test_compare_prints_verdicts_attribution_structure_and_writes(app, tmp_path):
+def test_compare_prints_verdicts_attribution_structure_and_writes(cli, tmp_path):
     out = tmp_path / "cmp"
-    r = invoke(
-        app, "compare", FIRE, "-a", "sectoral_lead", "-a", "ambiguous", "-n", "4", "--seed", "2", "--out", str(out)
-    )
-    assert r.exit_code == 0, r.output
-    text = r.output
+    r = cli("compare", FIRE, "-a", "sectoral_lead", "-a", "ambiguous", "-n", "4", "--seed", "2", "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
     assert "baseline sectoral_lead" in text and "ownerless_time (min)" in text
     assert "worse · 更差" in text                     # ambiguous loses on ownerless time
     assert "Hand-off attribution" in text and "ownership" in text and "structural_assessment" in text
@@ -49,11 +31,11 @@ def test_compare_prints_verdicts_attribution_structure_and_writes(app, tmp_path)
     assert pq.read_table(out / "replications.parquet").num_rows == 8
 
 
-def test_compare_variant_labels_and_set_for(app, tmp_path):
-    r = invoke(app, "compare", FIRE, "-a", "sectoral_lead", "-a", "radio_down=sectoral_lead",
-               "--set-for", "radio_down:channels.0.down=[[0,1800]]", "-n", "3", "-m", "t_notify_lead")
-    assert r.exit_code == 0, r.output
-    assert "radio_down" in r.output and "t_notify_lead (min)" in r.output and "t_close" not in r.output
+def test_compare_variant_labels_and_set_for(cli, tmp_path):
+    r = cli("compare", FIRE, "-a", "sectoral_lead", "-a", "radio_down=sectoral_lead",
+            "--set-for", "radio_down:channels.0.down=[[0,1800]]", "-n", "3", "-m", "t_notify_lead")
+    assert r.returncode == 0, r.stderr
+    assert "radio_down" in r.stdout and "t_notify_lead (min)" in r.stdout and "t_close" not in r.stdout
 
 
 @pytest.mark.parametrize("args, message", [
@@ -64,40 +46,39 @@ def test_compare_variant_labels_and_set_for(app, tmp_path):
     (["-a", "sectoral_lead", "-a", "b=integrated_grid", "--set-for", "c:horizon=10"], "no arrangement labelled 'c'"),
     (["-a", "sectoral_lead", "-a", "integrated_grid", "--set", "agencies.nobody.desk.staff=1"], "no item 'nobody'"),
 ])
-def test_compare_bad_input_is_one_input_error_and_writes_nothing(app, tmp_path, args, message):
+def test_compare_bad_input_is_one_input_error_and_writes_nothing(cli, tmp_path, args, message):
     out = tmp_path / "never"
-    r = invoke(app, "compare", FIRE, *args, "--out", str(out))
-    assert isinstance(r.exception, InputError), r.output
-    assert len(r.exception.problems) == 1 and message in str(r.exception)
+    r = cli("compare", FIRE, *args, "--out", str(out))
+    assert_one_problem(r, message)
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_arrangements_list(app):
-    r = invoke(app, "arrangements", "list")
-    assert r.exit_code == 0, r.output
+def test_arrangements_list(cli):
+    r = cli("arrangements", "list")
+    assert r.returncode == 0, r.stderr
     for name in ("sectoral_lead", "territorial_lead", "unified_command", "parallel_grids", "integrated_grid",
                  "nearest_first", "ambiguous"):
-        assert name in r.output
-    assert "city_operations_centre" in r.output
+        assert name in r.stdout
+    assert "city_operations_centre" in r.stdout
 
 
-def test_arrangements_show_matrix(app):
-    r = invoke(app, "arrangements", "show", "ambiguous", "--type", "high_rise_fire")
-    assert r.exit_code == 0, r.output
-    assert "扯皮" in r.output and "buck-passing" in r.output          # doctrine in both languages
-    line = next(l for l in r.output.splitlines() if "first_attack" in l)
+def test_arrangements_show_matrix(cli):
+    r = cli("arrangements", "show", "ambiguous", "--type", "high_rise_fire")
+    assert r.returncode == 0, r.stderr
+    assert "扯皮" in r.stdout and "buck-passing" in r.stdout          # doctrine in both languages
+    line = next(ln for ln in r.stdout.splitlines() if "first_attack" in ln)
     assert line.count(" L ") == 2 and "2 leads" in line
-    assert "no lead" in next(l for l in r.output.splitlines() if "structural_assessment" in l)
-    bad = invoke(app, "arrangements", "show", "ambiguous", "--type", "flood")
-    assert isinstance(bad.exception, InputError) and "no incident type 'flood'" in str(bad.exception)
-    bad = invoke(app, "arrangements", "show", "nope")
-    assert isinstance(bad.exception, InputError) and "unknown arrangement 'nope'" in str(bad.exception)
+    assert "no lead" in next(ln for ln in r.stdout.splitlines() if "structural_assessment" in ln)
+    bad = cli("arrangements", "show", "ambiguous", "--type", "flood")
+    assert_one_problem(bad, "no incident type 'flood'")
+    bad = cli("arrangements", "show", "nope")
+    assert_one_problem(bad, "unknown arrangement 'nope'")
 
 
-def test_arrangements_diff(app):
-    r = invoke(app, "arrangements", "diff", "parallel_grids", "integrated_grid")
-    assert r.exit_code == 0, r.output
-    rows = [l for l in r.output.splitlines() if l.startswith("│")]
-    assert {l.split("│")[3].strip() for l in rows} == {"relay", "fan_out", "grid_model", "platform"}
-    same = invoke(app, "arrangements", "diff", "sectoral_lead", "sectoral_lead")
-    assert "no differences" in same.output
+def test_arrangements_diff(cli):
+    r = cli("arrangements", "diff", "parallel_grids", "integrated_grid")
+    assert r.returncode == 0, r.stderr
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
+    assert {row.split("│")[3].strip() for row in rows} == {"relay", "fan_out", "grid_model", "platform"}
+    same = cli("arrangements", "diff", "sectoral_lead", "sectoral_lead")
+    assert "no differences" in same.stdout

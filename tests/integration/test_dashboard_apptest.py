@@ -12,9 +12,8 @@ on the arrangements page can be used on the compare page.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboards.i18n import catalogue
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-TIMEOUT = 180
-CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
-LANG_NAMES = {"简体中文", "English"}
-"""The toggle names each language in itself (the same in both catalogues), so they are not checked."""
+from tests.dashboard_helpers import APP, CJK, LANG_NAMES, TIMEOUT, english_only_labels, visible_texts
 
 
 def app(lang: str = "zh-CN", page: str | None = None) -> AppTest:
@@ -41,72 +35,7 @@ def app(lang: str = "zh-CN", page: str | None = None) -> AppTest:
     return at
 
 
-def _strings(node: Any) -> Iterator[str]:
-    """Human-readable strings of a Plotly spec: titles, trace names, texts (not colours or ids)."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k in ("text", "name", "hovertext", "title", "ticktext", "x", "y"):
-                yield from (s for s in _flat(v) if isinstance(s, str))
-            if isinstance(v, (dict, list)):
-                yield from _strings(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _strings(v)
-
-
-def _flat(v: Any) -> Iterator[Any]:
-    if isinstance(v, list):
-        for x in v:
-            yield from _flat(x)
-    elif isinstance(v, dict):
-        if "text" in v:
-            yield from _flat(v["text"])
-    else:
-        yield v
-
-
-def visible_texts(at: AppTest) -> list[str]:
-    """Every label a person reads on the page (code blocks excluded: they show files and command lines verbatim)."""
-    out: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "error", "success", "warning"):
-        out += [str(e.value) for e in getattr(at, kind)]
-    for kind in ("radio", "selectbox", "multiselect", "select_slider"):
-        for w in getattr(at, kind):
-            out.append(w.label)
-            out += [str(o) for o in w.options]
-    for kind in ("number_input", "slider", "text_area", "text_input", "checkbox", "button", "toggle"):
-        out += [w.label for w in getattr(at, kind)]
-    out += [b.proto.label for b in at.get("download_button")]
-    out += [b.proto.label for b in at.get("file_uploader")]
-    for m in at.metric:
-        out += [m.label, str(m.value), str(m.delta or "")]
-    out += [tab.label for tab in at.tabs] + [e.label for e in at.expander]
-    for df in list(at.dataframe):
-        frame = df.value
-        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index if isinstance(i, str)]
-        for col in frame.columns:
-            out += [v for v in frame[col].tolist() if isinstance(v, str)]
-    for chart in at.get("plotly_chart"):
-        out += list(_strings(json.loads(chart.proto.spec)))
-    return [s for s in out if s]
-
-
-def english_only_labels() -> list[str]:
-    """Literal pieces (≥ 5 letters) of en labels that differ from the zh catalogue."""
-    zh, en = catalogue("zh-CN"), catalogue("en")
-    zh_values = set(zh.values())
-    pieces = set()
-    for key, v in en.items():
-        if v in zh_values or v == zh.get(key):
-            continue
-        for chunk in re.split(r"\{[^}]*\}", v):
-            chunk = chunk.strip(" :·—()*,.;")
-            if len(re.sub(r"[^A-Za-z]", "", chunk)) >= 5:
-                pieces.add(chunk)
-    return sorted(pieces)
-
-
-def assert_language(at: AppTest, lang: str, clean=lambda s: s) -> None:  # noqa: ANN001 - text filter
+def assert_language(at: AppTest, lang: str, clean: Callable[[str], str] = lambda s: s) -> None:
     """No English label left in zh-CN, no Chinese left in en; ``clean`` strips what both languages share
     (a page's own data, such as field paths)."""
     texts = [s for s in (clean(s) for s in visible_texts(at)) if s]
@@ -206,7 +135,8 @@ def test_bad_paste_shows_the_loader_error_inline() -> None:
     at = app("en")
     at.radio(key="scenario.source").set_value("paste").run()
     at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: broken\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S9-C9-G9}\n"
+        "extends: high_rise_fire.yaml\nname: broken\n"
+        "incidents:\n  - {id: fire1, type: high_rise_fire, grid: S9-C9-G9}\n"
     ).run()
     assert not at.exception
     assert at.error, "no error shown"
@@ -232,7 +162,8 @@ def test_upload_extending_a_bundled_file_becomes_the_scenario() -> None:
     at = app("en")
     at.radio(key="scenario.source").set_value("paste").run()
     at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: my_fire\nincidents:\n  - {id: fire1, type: high_rise_fire, grid: S1-C1-G1}\n"
+        "extends: high_rise_fire.yaml\nname: my_fire\n"
+        "incidents:\n  - {id: fire1, type: high_rise_fire, grid: S1-C1-G1}\n"
     ).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="scenario.incident.fire1.grid").value == "S1-C1-G1"
@@ -389,22 +320,12 @@ def test_report_is_one_self_contained_page_in_each_language() -> None:
         assert html.count("<svg") == res.comparison.num_rows
 
 
-def test_dashboard_command_starts_streamlit_on_the_app(tmp_path: Path) -> None:
-    import typer
-    from typer.testing import CliRunner
-
-    from simulation.faces.cli_dashboard import app_file, command, register
+def test_dashboard_command_starts_streamlit_on_the_app(cli) -> None:
+    from simulation.faces.cli_dashboard import app_file, command
 
     assert app_file() == Path(APP)
     cmd = command(8599, "127.0.0.1", True)
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == APP
     assert cmd[cmd.index("--server.port") + 1] == "8599" and cmd[cmd.index("--server.headless") + 1] == "true"
-    cli = typer.Typer()
-    register(cli)
-
-    @cli.command()
-    def other() -> None:  # a second command keeps typer from collapsing the app into one command
-        pass
-
-    out = CliRunner().invoke(cli, ["dashboard", "--help"])
-    assert out.exit_code == 0 and "--port" in out.output and "--headless" in out.output
+    out = cli("dashboard", "--help")
+    assert out.returncode == 0 and "--port" in out.stdout and "--headless" in out.stdout

@@ -12,7 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +51,7 @@ def _inputs(path: Path, kind: str, actor: str | None = None) -> int:
         st.close()
 
 
-def _wait(cond, timeout: float = 30.0) -> None:  # noqa: ANN001
+def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
     end = time.time() + timeout
     while time.time() < end:
         if cond():
@@ -122,7 +124,7 @@ def test_two_players_and_a_facilitator_in_chromium(tmp_path: Path) -> None:
                 fac.get_by_role("button", name="推进到下一决策/注入").click()
                 _wait(lambda: _inputs(db, "clock") > n)
 
-            def answer(page, seat: str) -> bool:  # noqa: ANN001
+            def answer(page: Any, seat: str) -> bool:  # a playwright Page
                 page.get_by_role("button", name="刷新").click()
                 page.wait_for_timeout(1500)
                 buttons = page.get_by_role("button", name="提交决策")

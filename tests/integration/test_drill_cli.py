@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,19 +12,7 @@ from openpyxl import load_workbook
 from scenarios.errors import InputError
 from simulation.drill.msel import COLUMNS, read_msel, write_msel
 from simulation.drill.spec import DRILL_LIBRARY, load_drill
-
-ROOT = Path(__file__).resolve().parents[2]
-# Runs the real entry point (simulation.faces.cli.main) with the drill commands registered — whether or not
-# simulation/faces/cli.py registers them itself yet.
-ENTRY = ("from simulation.faces.cli import app, main\n"
-         "from simulation.faces.cli_drill import register\n"
-         "if not any(g.name == 'drill' for g in app.registered_groups): register(app)\n"
-         "main()\n")
-
-
-def linkage(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+from tests.helpers import ROOT
 
 
 def test_msel_round_trips_through_csv_and_xlsx(tmp_path: Path) -> None:
@@ -82,9 +68,9 @@ def test_drill_referring_to_unknown_agencies_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
+def test_cli_new_list_show_export_branch(cli, tmp_path: Path) -> None:
     d = tmp_path / "drills"
-    r = linkage("drill", "new", "crowd_crush_drill", "--dir", str(d))
+    r = cli("drill", "new", "crowd_crush_drill", "--dir", str(d))
     assert r.returncode == 0, r.stderr
     code = re.search(r"session ([A-Z2-9]{6})", r.stdout).group(1)
     pins = dict(re.findall(r"│ (\w+)\s+│ \w+\s+│ [^│]+│ (\d{6})", r.stdout))
@@ -97,13 +83,13 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
     svc.act(fac, "clock", {"mode": "until", "value": 3000})
     svc.session(code).store.close()
 
-    r = linkage("drill", "list", "--dir", str(d))
+    r = cli("drill", "list", "--dir", str(d))
     assert r.returncode == 0 and code in r.stdout and "3000" in r.stdout and "open" in r.stdout
-    r = linkage("drill", "show", code, "--dir", str(d))
+    r = cli("drill", "show", code, "--dir", str(d))
     assert r.returncode == 0, r.stderr
     assert "inject I01   → police       delivered T+0:40:00" in r.stdout and "T+0:50:00" in r.stdout
     for ext in ("html", "docx", "csv", "xlsx", "jsonl"):
-        r = linkage(
+        r = cli(
             "drill", "export", code, "--dir", str(d), "--out", str(tmp_path / f"x.{ext}"), "--lang", "en", "-n", "3"
         )
         assert r.returncode == 0, r.stderr
@@ -114,10 +100,10 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
     assert any(x["kind"] == "inject" and x["payload"]["inject"] == "I01" for x in log)
     assert read_msel(tmp_path / "x.csv") == read_msel(DRILL_LIBRARY / "crowd_crush_msel.csv")
 
-    r = linkage("drill", "branch", code, "--at", "T+0:45:00", "--dir", str(d))
+    r = cli("drill", "branch", code, "--at", "T+0:45:00", "--dir", str(d))
     assert r.returncode == 0, r.stderr
     child = re.search(r"→ ([A-Z2-9]{6})", r.stdout).group(1)
-    r = linkage("drill", "list", "--dir", str(d))
+    r = cli("drill", "list", "--dir", str(d))
     assert f"{code} @ 2700 s" in r.stdout and child in r.stdout
 
     # Bad input: one line naming what is wrong, exit 1, no traceback, nothing written.
@@ -127,7 +113,7 @@ def test_cli_new_list_show_export_branch(tmp_path: Path) -> None:
         (("drill", "branch", code, "--at", "soon", "--dir", str(d)), "not a scenario time"),
         (("drill", "new", "no_such_drill", "--dir", str(d)), "no such drill file"),
     ):
-        r = linkage(*args)
+        r = cli(*args)
         assert r.returncode == 1 and msg in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r.pdf").exists()

@@ -84,7 +84,7 @@ def test_replay_restores_the_same_state_and_injects_fire(tmp_path: Path) -> None
             break
     # The timed inject I01 came at T+40:00, the triggered I02 when CCTV density reached 2.0 P/m².
     assert s.policy.delivered["I01"] == 2400
-    st = s.rep.states[0]
+    st = s.rep.incident_states[0]
     t02 = s.policy.delivered["I02"]
     assert st.hazard.trajectory(14400)[1][int(t02)] >= 2.0 > st.hazard.trajectory(14400)[1][int(t02) - 30]
     assert "I04" not in s.policy.delivered  # crowd control had started by T+1:30: the conditional inject stays silent
@@ -92,7 +92,7 @@ def test_replay_restores_the_same_state_and_injects_fire(tmp_path: Path) -> None
     assert any(step.t == 4800 and step.rate_p_s >= 1500 / 120 for step in st.hazard.p.inflow)
     again = DrillSession(DrillStore(s.store.path))
     assert again.now == s.now and stages(again) == stages(s)
-    assert again.rep.unit_free == s.rep.unit_free and again.policy.delivered == s.policy.delivered
+    assert again.rep.units.free == s.rep.units.free and again.policy.delivered == s.policy.delivered
     assert {k: p.resolved for k, p in again.policy.pending.items()} == {
         k: p.resolved for k, p in s.policy.pending.items()
     }

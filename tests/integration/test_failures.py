@@ -263,8 +263,9 @@ def test_platform_down_hurts_integrated_grid_only():
     cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
     assert {"centre_119", "property"} <= set(rcv.values())
     for k, v in rcv.items():
-        if v == "centre_119":  # 119's radio still reaches the fire brigade; the property waits for the platform
-            assert fire[k] == 0 and prop[k] > 30 * 60 and cas_bad[k] > cas_ok[k], k
+        if v == "centre_119":  # 119's radio still reaches the fire brigade — at most a little later than the
+            # platform post it races (15 s + the desk) — while the property waits for the platform
+            assert 0 <= fire[k] < 2 * 60 and prop[k] > 30 * 60 and cas_bad[k] > cas_ok[k], k
         elif v == "property":  # the fire-control room's report goes onto the dead platform: the fire brigade waits
             assert prop[k] == 0 and fire[k] > 30 * 60 and cas_bad[k] == cas_ok[k], k
     spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +21,8 @@ import pytest
 from scenarios.loader import scenario_hash
 from simulation import load_scenario, run
 from simulation.model.records import TASK_STAGES
+from tests.helpers import FLAGSHIP, linkage
 
-ROOT = Path(__file__).resolve().parents[2]
-FLAGSHIP = "scenarios/library/high_rise_fire.yaml"
 N = 200
 
 REPLICATION_COLUMNS = ("replication", "seed", "arrangement", "t_detect", "t_report", "t_notify_lead", "t_dispatch",
@@ -34,17 +32,13 @@ NOT_METRICS = ("replication", "seed", "arrangement", "events_processed")
 INCIDENT_COLUMNS = ("replication", "incident", "type", "grid", "t_start", "t_detect", "t_dispatch", "t_first_arrival",
                     "t_close", "queue_wait", "first_unit", "mutual_aid")
 HANDOFF_COLUMNS = ("replication", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, "gap")
-FILES = ("replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "summary.json")
-
-
-def linkage_exe() -> str:
-    here = Path(sys.executable).parent / "linkage"  # the venv running the tests
-    return str(here if here.exists() else ROOT / ".venv" / "bin" / "linkage")
+FILES = ("replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "summary.json",
+         ".linkage-output")  # the marker of a Linkage output folder (simulation.experiments.outputs.MARKER)
 
 
 def linkage_run(out: Path, seed: int, n: int = N) -> subprocess.CompletedProcess:
-    r = subprocess.run([linkage_exe(), "run", FLAGSHIP, "-n", str(n), "--seed", str(seed), "--out", str(out)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    """The installed console script, as a user runs it (a subprocess)."""
+    r = linkage("run", FLAGSHIP, "-n", str(n), "--seed", str(seed), "--out", out, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     return r
@@ -94,7 +88,7 @@ def test_summary_json_describes_the_run(seed7: Path) -> None:
     summary = json.loads((seed7 / "summary.json").read_text(encoding="utf-8"))
     reps = pq.read_table(seed7 / "replications.parquet")
     assert summary["seed"] == 7 and summary["replications"] == N
-    assert summary["scenario_hash"] == scenario_hash(load_scenario(ROOT / FLAGSHIP))
+    assert summary["scenario_hash"] == scenario_hash(load_scenario(FLAGSHIP))
     assert isinstance(summary["version"], str) and summary["version"]
     assert summary["events_processed"] == sum(reps.column("events_processed").to_pylist()) > 0
     assert summary["wall_seconds"] > 0
@@ -130,7 +124,7 @@ def test_same_seed_same_tables_other_seed_differs(seed7: Path, tmp_path: Path) -
 
 
 def test_a_replication_does_not_depend_on_the_others_in_its_run() -> None:
-    sc = load_scenario(ROOT / FLAGSHIP)
+    sc = load_scenario(FLAGSHIP)
     full = run(sc, 12, seed=7)
     parts = [run(sc, 5, seed=7, first_replication=7), run(sc, 2, seed=7, first_replication=5),
              run(sc, 5, seed=7, first_replication=0)]  # out of order on purpose
@@ -148,10 +142,9 @@ def test_a_replication_does_not_depend_on_the_others_in_its_run() -> None:
     assert sum(p.summary["events_processed"] for p in parts) == full.summary["events_processed"]
 
 
-def test_run_output_folder_is_all_or_nothing(tmp_path: Path) -> None:
+def test_run_output_folder_is_all_or_nothing(cli, tmp_path: Path) -> None:
     """A bad run writes nothing: the output folder does not appear."""
     out = tmp_path / "never"
-    r = subprocess.run([linkage_exe(), "run", FLAGSHIP, "-n", "0", "--out", str(out)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=120)
+    r = cli("run", FLAGSHIP, "-n", "0", "--out", out)
     assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.strip()
     assert not out.exists()

@@ -7,35 +7,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
-from typer.testing import CliRunner
 
 from scenarios.errors import InputError
 from simulation.experiments.results import load_sweep, query
 from simulation.experiments.sweep import Task, evaluate, sweep
-from simulation.faces.cli_sweep import register
+from tests.helpers import FLAGSHIP, ROOT, cli, linkage, linkage_exe
 
-ROOT = Path(__file__).resolve().parents[2]
-FLAGSHIP = ROOT / "scenarios" / "library" / "high_rise_fire.yaml"
 STAFF = "agencies.street_S3.desk.staff=1..3"
 ENGINES = "units.0.count=1,3"
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    register(app)
-
-    @app.callback()
-    def _root() -> None:  # a group, so commands are addressed by name as under `linkage`
-        """test app"""
-
-    return app
 
 
 def _tables(out: Path) -> dict[str, pd.DataFrame]:
@@ -71,7 +55,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     args = ["sweep", str(FLAGSHIP), "--vary", STAFF, "--vary", ENGINES, "-n", "8", "--batch", "2", "--seed", "11"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     total = 6 * 4  # 6 points × 4 batches
-    cmd = [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--workers", "1", "--out", str(killed)]
+    cmd = [str(linkage_exe()), *args, "--workers", "1", "--out", str(killed)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -97,13 +81,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert 1 <= written < total, f"kill came too late to test resume: {written} of {total} parts"
     assert (killed / "manifest.json").exists()
 
-    done = subprocess.run(
-        [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--workers", "2", "--out", str(killed), "--resume"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = linkage(*args, "--workers", "2", "--out", killed, "--resume")
     assert done.returncode == 0, done.stderr
     assert f"{total - written} tasks run, {written} already done" in " ".join(done.stdout.split())
     assert len(_parts(killed)) == total
@@ -115,13 +93,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert len(reps) == 6 * 8 and not reps.duplicated(["point", "replication"]).any()
     _assert_same(resumed, reference)
 
-    again = subprocess.run(
-        [sys.executable, "-m", "simulation.faces.cli_sweep", *args, "--out", str(killed), "--resume"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = linkage(*args, "--out", killed, "--resume")
     assert again.returncode == 0 and "0 tasks run" in again.stdout
 
 
@@ -149,10 +121,9 @@ def test_one_worker_two_workers_and_dask_give_identical_results(tmp_path: Path) 
 
 def test_experiment_error_in_one_point_is_recorded_and_the_sweep_completes(tmp_path: Path) -> None:
     out = tmp_path / "s"
-    res = CliRunner().invoke(_app(), ["sweep", str(FLAGSHIP), "--vary", "horizon=-5,14400", "-n", "2",
-                                      "--workers", "1", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    assert "1 points done, 1 failed" in " ".join(res.output.split())
+    res = cli("sweep", FLAGSHIP, "--vary", "horizon=-5,14400", "-n", "2", "--workers", "1", "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "1 points done, 1 failed" in " ".join(res.stdout.split())
     err = json.loads((out / "errors" / "point=0.json").read_text())
     assert err["values"] == {"horizon": -5} and "horizon" in err["error"] and "greater than 0" in err["error"]
     reps = load_sweep(out)
@@ -168,7 +139,8 @@ def test_a_genuine_bug_in_a_worker_is_not_swallowed() -> None:
     from scenarios.yamlsrc import to_plain
 
     doc = to_plain(read_document(FLAGSHIP))
-    bad = Task(point=0, first=0, count=0, run_seed=1, arrangement=None, sets=())  # run() refuses count 0
+    # a task no parent would cut (replication -1): the engine's seed derivation fails — a bug, not bad input
+    bad = Task(point=0, first=-1, count=1, run_seed=1, arrangement=None, sets=())
     with pytest.raises(ValueError):
         evaluate(bad, doc, str(FLAGSHIP))
     invalid = Task(point=0, first=0, count=1, run_seed=1, arrangement=None, sets=("horizon=-1",))
@@ -194,23 +166,13 @@ def test_results_query_across_sweeps_with_duckdb(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="QUERY: .*views here: handoffs, incidents, points, replications"):
         query("SELECT nope FROM nowhere", tmp_path)
 
-    runner = CliRunner()
     csv = tmp_path / "q.csv"
-    res = runner.invoke(
-        _app(),
-        [
-            "results",
-            "SELECT point, replication, t_close FROM replications ORDER BY sweep, point, replication",
-            "--root",
-            str(tmp_path),
-            "--csv",
-            str(csv),
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    res = cli("results", "SELECT point, replication, t_close FROM replications ORDER BY sweep, point, replication",
+              "--root", tmp_path, "--csv", csv)
+    assert res.returncode == 0, res.stderr
     assert len(pd.read_csv(csv)) == 4 + 9
-    shown = runner.invoke(_app(), ["results", "SELECT count(*) AS n FROM replications", "--root", str(tmp_path)])
-    assert shown.exit_code == 0 and "13" in shown.output
+    shown = cli("results", "SELECT count(*) AS n FROM replications", "--root", tmp_path)
+    assert shown.returncode == 0 and "13" in shown.stdout
 
 
 @pytest.mark.slow
@@ -222,40 +184,23 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         "horizon=5..1": "--vary: horizon=5..1: range must have lo < hi",
         "arrangement=nowhere_lead": "unknown arrangement 'nowhere_lead'",
     }
-    # through the stand-alone entry point: one line on stderr, exit 1, no traceback
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulation.faces.cli_sweep",
-            "sweep",
-            str(FLAGSHIP),
-            "--vary",
-            "foo.bar=1,2",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    # through the installed console script: one line on stderr, exit 1, no traceback
+    p = linkage("sweep", FLAGSHIP, "--vary", "foo.bar=1,2", "--out", out, timeout=120)
     assert p.returncode == 1 and p.stderr.strip().splitlines() == [
         cases["foo.bar=1,2"] + " (have: name, description, "
         "horizon, clock_start, city, agencies, stations, units, "
         "channels, arrangement, incident_types, incidents)"
     ], p.stderr
     for vary, message in cases.items():
-        res = CliRunner().invoke(_app(), ["sweep", str(FLAGSHIP), "--vary", vary, "--out", str(out)])
-        assert isinstance(res.exception, InputError), res.output
-        assert len(res.exception.problems) == 1 and message in str(res.exception.problems[0])
+        res = cli("sweep", FLAGSHIP, "--vary", vary, "--out", out)
+        assert res.returncode == 1, res.stdout
+        assert len(res.stderr.splitlines()) == 1 and message in res.stderr
         assert not out.exists()
     for spec in ("horizon=7200.0..14400", "horizon=7200..14400"):  # continuous; too many integers
-        res = CliRunner().invoke(_app(), ["sweep", str(FLAGSHIP), "--vary", spec, "--out", str(out)])
-        assert isinstance(res.exception, InputError) and "lo..hi:k" in str(res.exception) and not out.exists()
-    res = CliRunner().invoke(_app(), ["sweep", str(FLAGSHIP), "--vary", STAFF, "--design", "sobol", "--samples", "100",
-                                      "--out", str(out)])
-    assert isinstance(res.exception, InputError) and "power of two" in str(res.exception) and not out.exists()
+        res = cli("sweep", FLAGSHIP, "--vary", spec, "--out", out)
+        assert res.returncode == 1 and "lo..hi:k" in res.stderr and not out.exists()
+    res = cli("sweep", FLAGSHIP, "--vary", STAFF, "--design", "sobol", "--samples", "100", "--out", out)
+    assert res.returncode == 1 and "power of two" in res.stderr and not out.exists()
 
 
 def test_resume_refuses_another_command(tmp_path: Path) -> None:
@@ -278,8 +223,8 @@ def test_analyze_a_grid_sweep(tmp_path: Path) -> None:
     out = tmp_path / "g"
     sweep(FLAGSHIP, [ENGINES, "agencies.property.decision=10,600"], replications=3, seed=2, out=out, workers=2,
           progress=False)
-    res = CliRunner().invoke(_app(), ["analyze", str(out), "--metric", "t_first_arrival", "--target", "<=400"])
-    assert res.exit_code == 0, res.output
+    res = cli("analyze", out, "--metric", "t_first_arrival", "--target", "<=400")
+    assert res.returncode == 0, res.stderr
     folder = out / "analysis" / "t_first_arrival"
     tornado = pd.read_csv(folder / "tornado.csv")
     assert set(tornado["factor"]) == {"units.0.count", "agencies.property.decision"}
@@ -292,8 +237,8 @@ def test_analyze_a_grid_sweep(tmp_path: Path) -> None:
     assert charts, list(folder.iterdir())
     text = charts[0].read_text()
     assert "cdn." not in text and "<script src" not in text
-    bad = CliRunner().invoke(_app(), ["analyze", str(out), "--metric", "nope"])
-    assert isinstance(bad.exception, InputError) and "unknown metric 'nope'" in str(bad.exception)
+    bad = cli("analyze", out, "--metric", "nope")
+    assert bad.returncode == 1 and "unknown metric 'nope'" in bad.stderr
 
 
 def test_common_seeds_give_points_the_same_draws(tmp_path: Path) -> None:

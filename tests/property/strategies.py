@@ -17,6 +17,7 @@ can run on both (see ``tests/property/test_engine_properties.py``):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -200,7 +201,6 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
                   "report_to": draw(st.sampled_from(all_refs))} for _ in range(draw(st.integers(1, 2)))]
     arrangement = {
         "name": "generated",
-        "lead_rule": draw(st.sampled_from(["sectoral", "territorial", "unified", "first_on_scene"])),
         "relay": draw(st.one_of(st.none(), st.sampled_from(all_refs))),
         "fan_out": draw(st.sampled_from(["serial", "parallel"])),
         "grid_model": draw(st.sampled_from(["parallel", "integrated"])),
@@ -292,3 +292,11 @@ def tiny_doc(horizon: float = 3600.0) -> dict:
         },
         "incidents": [{"id": "inc0", "type": "it", "grid": "g1"}],
     }
+
+
+def tiny(edit: Callable[[dict], None] | None = None, horizon: float = 3600.0) -> Scenario:
+    """:func:`tiny_doc` after an in-place edit, validated (the minimal repros of the engine properties)."""
+    doc = tiny_doc(horizon)
+    if edit is not None:
+        edit(doc)
+    return Scenario.model_validate(doc)

@@ -16,12 +16,13 @@ from collections import defaultdict
 
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from strategies import scenarios, seeds, tiny_doc
+from strategies import scenarios, seeds, tiny
 
 from scenarios.schema import Scenario
 from simulation.experiments.metrics import HAZARD_METRICS, METRICS, TIME_METRICS, replication_metrics
 from simulation.experiments.runner import Collector
-from simulation.model.engine import NIGHT_END, NIGHT_START, Replication
+from simulation.model.desk import NIGHT_END, NIGHT_START
+from simulation.model.engine import Replication
 from simulation.model.records import GAP_PARTS, TASK_STAGES, IncidentRecord, TaskRecord
 from simulation.model.world import World, build_world
 
@@ -37,14 +38,6 @@ EPS = 1e-6  # seconds; float slack at shift changes and in sums
 def simulate(sc: Scenario, seed: int, replication: int = 0) -> tuple[World, Replication]:
     world = build_world(sc)
     return world, Replication(world, seed, replication, trace=True).run()
-
-
-def tiny(edit=None, horizon: float = 3600.0) -> Scenario:  # noqa: ANN001 - edit: dict -> None
-    """``strategies.tiny_doc`` after an in-place edit, validated (the minimal repros below)."""
-    doc = tiny_doc(horizon)
-    if edit is not None:
-        edit(doc)
-    return Scenario.model_validate(doc)
 
 
 def _undetected(doc: dict) -> None:

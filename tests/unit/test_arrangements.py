@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agencies.diff import ALL, ambiguous_tasks, diff_rows, responsibility_matrix
+from agencies.diff import ALL, ARRANGEMENT_FIELDS, ambiguous_tasks, diff_rows, responsibility_matrix
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, bundled_scenarios, load_arrangement, load_scenario
 
@@ -71,7 +71,7 @@ def test_bundled_arrangement_fits_flagship_scenario(name, scenario):
 
 def test_doctrine_settings():
     a = {n: load_arrangement(n) for n in NAMES}
-    assert a["territorial_lead"].relay == "street_office" and a["territorial_lead"].lead_rule == "territorial"
+    assert a["territorial_lead"].relay == "street_office"
     assert all(it.lead == "street_office" for it in a["territorial_lead"].incident_types.values())
     assert a["unified_command"].relay == "emergency_bureau" and a["unified_command"].fan_out == "parallel"
     assert (a["parallel_grids"].grid_model, a["parallel_grids"].platform, a["parallel_grids"].fan_out) == (
@@ -133,17 +133,18 @@ def test_diff_rows_cover_every_field_and_self_diff_is_empty():
         "lead",
         "assist",
         "informed",
-        "lead_rule",
         "fan_out",
         "grid_model",
         "platform",
         "dispatch",
         "relay",
         "intake_direct",
+        "command_post",
+        "work_order_dispatcher",
     }
     # one row per field per task, plus the type-level lead/informed, plus the arrangement-wide settings
     n_tasks = sum(len(it.tasks) for it in a.incident_types.values())
-    assert len(rows) == 8 + 2 * len(a.incident_types) + 4 * n_tasks
+    assert len(rows) == len(ARRANGEMENT_FIELDS) + 2 * len(a.incident_types) + 4 * n_tasks
     # an arrangement whose centres wait for the relay shows up in the diff
     waiting = a.model_copy(update={"intake_direct": False})
     assert [(r.field, r.a, r.b) for r in diff_rows(a, waiting, changed_only=True)] == [("intake_direct", "yes", "no")]

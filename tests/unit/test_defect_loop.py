@@ -129,32 +129,16 @@ def test_tally_percentiles_match_exact_ones() -> None:
     assert Tally().mean() is None and Tally().quantile(0.5) is None
 
 
-def _cli():
-    import typer
-
-    from simulation.faces.cli_defect_loop import register
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _group() -> None:  # a group, so the command keeps its name as in `linkage defect-loop`
-        pass
-
-    register(app)
-    return app
-
-
-def test_cli_defect_loop_writes_outputs_and_prints_json(tmp_path) -> None:
+def test_cli_defect_loop_writes_outputs_and_prints_json(cli, tmp_path) -> None:
     import json
 
     import pyarrow.parquet as pq
-    from typer.testing import CliRunner
 
     out = tmp_path / "loop"
-    res = CliRunner().invoke(_cli(), ["defect-loop", "--grids", "150", "--days", "20", "--workers-per-grid", "1.5",
-                                      "--seed", "4", "--out", str(out), "--json"])
-    assert res.exit_code == 0, res.output
-    summary = json.loads(res.output)
+    res = cli("defect-loop", "--grids", "150", "--days", "20", "--workers-per-grid", "1.5", "--seed", "4",
+              "--out", out, "--json")
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout)
     assert set(summary) == {"integrated", "parallel"}
     assert summary["integrated"]["grids"] == 150 and summary["integrated"]["days"] == 20
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summary
@@ -162,8 +146,8 @@ def test_cli_defect_loop_writes_outputs_and_prints_json(tmp_path) -> None:
     assert len(daily["day"]) == 2 * 20 and sum(daily["found"]) == sum(s["counts"]["found"] for s in summary.values())
     backlog = pq.read_table(out / "backlog.parquet").to_pydict()
     assert set(backlog["department"]) == {d.id for d in SMALL.departments}
-    table = CliRunner().invoke(_cli(), ["defect-loop", "--grids", "150", "--days", "10", "--grid-model", "parallel"])
-    assert table.exit_code == 0 and "rectification rate" in table.output and "integrated" not in table.output
+    table = cli("defect-loop", "--grids", "150", "--days", "10", "--grid-model", "parallel")
+    assert table.returncode == 0 and "rectification rate" in table.stdout and "integrated" not in table.stdout
 
 
 @pytest.mark.parametrize(
@@ -181,15 +165,11 @@ def test_cli_defect_loop_writes_outputs_and_prints_json(tmp_path) -> None:
         ),
     ],
 )
-def test_cli_defect_loop_bad_options_name_the_option(tmp_path, args: list[str], message: str) -> None:
-    from typer.testing import CliRunner
-
-    from scenarios.errors import InputError
-
+def test_cli_defect_loop_bad_options_name_the_option(cli, tmp_path, args: list[str], message: str) -> None:
     out = tmp_path / "never"
-    res = CliRunner().invoke(_cli(), ["defect-loop", *args, "--out", str(out)])
-    assert isinstance(res.exception, InputError)
-    assert [str(p) for p in res.exception.problems] == [message]
+    res = cli("defect-loop", *args, "--out", out)
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.splitlines() == [message]
     assert not out.exists()
 
 

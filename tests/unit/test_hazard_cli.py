@@ -1,20 +1,17 @@
-"""``linkage hazard`` sub-commands, invoked directly through typer's CliRunner."""
+"""``linkage hazard`` sub-commands, run in-process through the real entry point (``tests.helpers.cli``)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from simulation.faces.cli_hazard import app
-
-runner = CliRunner()
+from tests.helpers import cli
 
 
 def _json(args: list[str]) -> dict:
-    res = runner.invoke(app, [*args, "--json"])
-    assert res.exit_code == 0, res.output
+    res = cli("hazard", *args, "--json")
+    assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
 
 
@@ -48,8 +45,8 @@ def test_crowd_and_evacuation_json() -> None:
 
 @pytest.mark.parametrize("cmd", [["fire"], ["plume"], ["crowd"], ["evacuation"]])
 def test_tables_by_default(cmd: list[str]) -> None:
-    res = runner.invoke(app, cmd)
-    assert res.exit_code == 0, res.output
+    res = cli("hazard", *cmd)
+    assert res.returncode == 0, res.stderr
     assert "quantity" in res.stdout and not res.stdout.lstrip().startswith("{")
 
 
@@ -68,8 +65,8 @@ def test_tables_by_default(cmd: list[str]) -> None:
     ],
 )
 def test_bad_input_one_line_on_stderr_exit_1(args: list[str], line: str) -> None:
-    res = runner.invoke(app, args)
-    assert res.exit_code == 1
+    res = cli("hazard", *args)
+    assert res.returncode == 1
     assert res.stderr.strip() == line
     assert res.stdout == ""
-    assert "Traceback" not in res.output
+    assert "Traceback" not in res.stdout + res.stderr

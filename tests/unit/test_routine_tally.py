@@ -62,4 +62,4 @@ def test_memory_does_not_grow_with_the_number_of_incidents(tmp_path):
     assert long.routine.incidents > 5 * short.routine.incidents
     # Random streams are keyed per stream and task, not per incident; arrivals are drawn day by day.
     assert len(long.streams._draws) == len(short.streams._draws)
-    assert not long._open_routine and not long.states
+    assert not long.ledger.open_routine and not long.incident_states

@@ -165,7 +165,10 @@ def test_bundled_integrated_grid_routes_grid_reports_to_the_platform():
 
     ind = {a: indicators(bw(load_scenario("scenarios/library/high_rise_fire.yaml", a)))
            for a in ("sectoral_lead", "integrated_grid", "unified_command")}
-    rcv = lambda a: {r["detector"]: r["receiver"] for r in ind[a]["notification"]}  # noqa: E731
+
+    def rcv(a: str) -> dict[str, str]:
+        return {r["detector"]: r["receiver"] for r in ind[a]["notification"]}
+
     assert rcv("integrated_grid")["grid_patrol"] == "city_ops"
     assert rcv("sectoral_lead")["grid_patrol"] == "rc_S3"
     # One hop from the platform to every owner: at most intake → city_ops → agency.

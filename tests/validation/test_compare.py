@@ -142,7 +142,7 @@ def test_outputs_are_written_with_the_arrangement_column(tmp_path):
     res.write(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "comparison.parquet",
-         "attribution.parquet", "summary.json"])
+         "attribution.parquet", "summary.json", ".linkage-output"])  # the output-folder marker
     reps = pq.read_table(out / "replications.parquet")
     assert reps.num_rows == 8
     assert sorted(set(reps.column("arrangement").to_pylist())) == ["ambiguous", "sectoral_lead"]

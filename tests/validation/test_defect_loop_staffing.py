@@ -1,4 +1,5 @@
-"""Validation of the defect-discovery loop (simulation/model/defect_loop.py): staffing responses and the inspector queue.
+"""Validation of the defect-discovery loop (simulation/model/defect_loop.py): staffing responses and the
+inspector queue.
 
 Must-show of issue 5: the loop's rectification rate and backlog respond to staffing in the expected
 direction — more grid workers (网格员) find more hazards, sooner; more inspectors raise the rectification
@@ -71,7 +72,10 @@ def test_more_inspectors_raise_rectification_rate_and_cut_backlog() -> None:
     assert all(abs(a.counts["found"] - b.counts["found"]) < 0.01 * a.counts["found"] for a, b in zip(few, many))
     rate_diff, rate_se = _paired([r.rectification_rate for r in few], [r.rectification_rate for r in many])
     assert rate_diff > max(4 * rate_se, 0.004)  # at least 0.4 percentage points
-    backlog = lambda r: float(r.backlog_daily().sum(axis=0).mean())  # noqa: E731 — mean open cases per day
+
+    def backlog(r: DefectLoopResult) -> float:  # mean open cases per day
+        return float(r.backlog_daily().sum(axis=0).mean())
+
     bl_diff, bl_se = _paired([backlog(r) for r in few], [backlog(r) for r in many])
     assert -bl_diff > max(4 * bl_se, 0.02 * np.mean([backlog(r) for r in few]))
     wait_diff, wait_se = _paired(

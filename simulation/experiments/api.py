@@ -1,0 +1,163 @@
+"""The library API of Linkage (notebooks, the dashboards, the CLI): :func:`prepare`, :func:`run`,
+:func:`compare`, :func:`sweep`.
+
+Each takes a scenario file path *or* a loaded :class:`~scenarios.schema.Scenario` alike (same seed, same
+results). Bad input raises :class:`~scenarios.errors.InputError`; a bad *parameter* is a
+:class:`~scenarios.errors.Problem` whose ``file`` is the function (one of :data:`ORIGINS`) and whose
+field path names the parameter (``replications``, ``seed``, ``workers``, ``out`` …) — never a command-line
+flag; the CLI (``simulation.faces.flags``) shows its own flag for it.
+
+Heavy modules (the engine, scipy, pyarrow) are imported when a function runs, not when this module is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scenarios.errors import InputError
+from scenarios.schema import Scenario
+
+if TYPE_CHECKING:
+    import concurrent.futures as cf
+
+    from simulation.experiments.compare import ComparisonResult, Variant
+    from simulation.experiments.designs import Factor
+    from simulation.experiments.runner import RunResult
+    from simulation.experiments.sweep_archive import SweepResult, SweepStatus
+    from simulation.model.policy import Policy
+    from simulation.model.world import World
+
+ScenarioLike = str | Path | Scenario
+"""A scenario file path or a loaded scenario."""
+
+ORIGINS = ("prepare", "run", "compare", "sweep", "analyze", "out")
+"""``Problem.file`` of a problem with a parameter (its ``path`` is the parameter's name)."""
+
+
+# -- parameters -------------------------------------------------------------------------------------------
+
+
+def bad_parameter(origin: str, param: str, message: str) -> InputError:
+    return InputError.one(origin, None, param, message)
+
+
+def at_least(origin: str, param: str, value: int | None, minimum: int, why: str = "must be", unit: str = "") -> None:
+    """Refuse an integer parameter below ``minimum`` (None = not given, allowed)."""
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < minimum):
+        raise bad_parameter(origin, param, f"{why} at least {minimum}{' ' + unit if unit else ''} (got {value!r})")
+
+
+def non_negative_seed(origin: str, seed: int) -> None:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise bad_parameter(origin, "seed", f"must be non-negative (got {seed!r})")
+
+
+# -- scenarios --------------------------------------------------------------------------------------------
+
+
+def source_name(scenario: ScenarioLike) -> str:
+    """How problems and worlds name the scenario: the path as given, or ``<name>`` of a loaded one."""
+    return f"<{scenario.name}>" if isinstance(scenario, Scenario) else str(scenario)
+
+
+def document(scenario: ScenarioLike, arrangement: str | None = None) -> dict:
+    """The scenario's plain, merged document with ``arrangement`` (a bundled name or file) put in."""
+    from scenarios.loader import read_arrangement, read_document
+    from scenarios.yamlsrc import to_plain
+
+    if not isinstance(scenario, Scenario):
+        return to_plain(read_document(scenario, arrangement))
+    doc = scenario.model_dump(mode="json", by_alias=True)
+    if arrangement is not None:
+        doc["arrangement"] = to_plain(read_arrangement(arrangement, None, "--arrangement", None))
+    return doc
+
+
+def validate_document(doc: dict, source: str, sets: Iterable[str] = ()) -> Scenario:
+    """A plain document plus ``--set`` expressions, validated; problems name ``source`` (no lines)."""
+    from pydantic import ValidationError
+
+    from scenarios.loader import apply_set, validation_problems
+    from scenarios.yamlsrc import to_plain
+
+    plain = to_plain(doc)  # a fresh copy: --set mutates
+    for expr in sets:
+        apply_set(plain, expr)
+    try:
+        return Scenario.model_validate(plain)
+    except ValidationError as e:
+        raise InputError(validation_problems(e, plain, source)) from None
+
+
+def load(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = ()) -> Scenario:
+    """The validated scenario: a file loaded (problems with file and line), or a loaded one overridden."""
+    sets = tuple(sets)
+    if not isinstance(scenario, Scenario):
+        from scenarios.loader import load_scenario
+
+        return load_scenario(scenario, arrangement, sets)
+    if arrangement is None and not sets:
+        return scenario
+    return validate_document(document(scenario, arrangement), source_name(scenario), sets)
+
+
+def prepare(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = (), *,
+            source: str | None = None) -> tuple[Scenario, World]:
+    """Load (or take) the scenario, apply the arrangement and ``--set`` overrides, build its world.
+
+    The one load → build_world assembly of the CLI, the dashboards, compare and sweeps. ``source`` names
+    the scenario in the world's problems (default: the path as given, or ``<name>``).
+    """
+    from simulation.model.world import build_world
+
+    sc = load(scenario, arrangement, sets)
+    return sc, build_world(sc, source or source_name(scenario))
+
+
+# -- experiments ------------------------------------------------------------------------------------------
+
+
+def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrangement: str | None = None,
+        sets: Iterable[str] = (), world: World | None = None, policy_factory: Callable[[World], Policy] | None = None,
+        progress: Callable[[int], None] | None = None, keep_last: bool = False, first_replication: int = 0,
+        keep_routine: bool = True) -> RunResult:
+    """Run ``replications`` replications of a scenario (path or loaded) with ``seed``; see
+    :func:`simulation.experiments.runner.run`. ``world`` skips building it (it must be the scenario's)."""
+    from simulation.experiments.runner import run as run_world
+
+    at_least("run", "replications", replications, 1)
+    non_negative_seed("run", seed)
+    at_least("run", "first_replication", first_replication, 0)
+    if world is None:
+        sc, world = prepare(scenario, arrangement, sets)
+    else:
+        sc = load(scenario, arrangement, sets)
+    return run_world(sc, replications, seed, world=world, policy_factory=policy_factory, progress=progress,
+                     keep_last=keep_last, first_replication=first_replication, keep_routine=keep_routine)
+
+
+def compare(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int = 30, seed: int = 0,
+            sets: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> ComparisonResult:
+    """Paired comparison of arrangements (or variants) with common random numbers; the first is the baseline.
+    See :func:`simulation.experiments.compare.compare`."""
+    from simulation.experiments.compare import compare as compare_arms
+
+    return compare_arms(scenario, arrangements, replications, seed, sets, progress)
+
+
+def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str = "grid", samples: int | None = None,
+          replications: int = 10, seed: int = 0, out: str | Path = "sweep", workers: int | None = None,
+          scheduler: str | None = None, resume: bool = False, batch: int | None = None,
+          progress: bool | Callable[[SweepStatus], None] | None = None, executor: cf.Executor | None = None,
+          common_seeds: bool = False) -> SweepResult:
+    """A design's points × replications, written under ``out`` (resumable); see
+    :func:`simulation.experiments.sweep.sweep`."""
+    from simulation.experiments.sweep import sweep as sweep_points
+
+    return sweep_points(scenario, factors, design, samples, replications, seed, out, workers, scheduler, resume,
+                        batch, progress, executor, common_seeds)
+
+
+__all__ = ["ORIGINS", "ScenarioLike", "compare", "document", "load", "prepare", "run", "source_name", "sweep"]

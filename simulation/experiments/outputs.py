@@ -1,0 +1,245 @@
+"""The output contract (输出约定): what every results-writing command writes, and how it writes it.
+
+One place for
+
+- the metric names of ``replications.parquet`` (:data:`METRICS`, in order) and the columns that are not
+  metrics (:data:`NOT_METRICS`);
+- the column orders and fixed types of the run tables (replications / incidents / handoffs / tasks) and
+  of ``compare``'s comparison / attribution tables;
+- NaN → null (:func:`nan_to_none`) and :func:`package_version`;
+- the one output-folder writer, :func:`output_folder`: everything is written into a temporary sibling
+  folder (``.<name>.tmp-XXXX``), then the folder is put in place whole — an existing folder is *replaced*
+  (an atomic exchange where Linux offers ``renameat2(RENAME_EXCHANGE)``; else old aside, new in, old
+  removed), never merged with the stale files of an earlier run. On any failure the temporary folder
+  is removed and the previous folder is left as it was. Every output folder holds :data:`MARKER`;
+  :func:`check_out` refuses, before any work, to replace a non-empty folder without it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import math
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pyarrow as pa
+
+from scenarios.errors import InputError
+from simulation.model.records import GAP_PARTS, TASK_STAGES
+
+# -- metric names -----------------------------------------------------------------------------------------
+
+TIME_METRICS = ("t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close")
+HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "ownerless_time")
+HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
+METRICS = TIME_METRICS + HANDOFF_METRICS + HAZARD_METRICS
+"""Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
+NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
+"""Columns of a replications table (or a sweep's rows) that are not metrics."""
+
+# -- run tables -------------------------------------------------------------------------------------------
+
+RUN_TABLES = ("replications", "incidents", "handoffs", "tasks")
+"""The tables of ``linkage run`` (and of every arm of ``linkage compare``), as ``<name>.parquet``."""
+
+REPLICATION_KEYS = ("replication", "seed", "arrangement")
+"""The first columns of ``replications.parquet``; the metrics follow, then ``events_processed``."""
+
+INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival",
+                    "t_control", "t_close", "queue_wait")
+"""The time columns of ``incidents.parquet`` (seconds of simulated time; null where never reached)."""
+
+INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT_COLUMNS, "level", "detected_by",
+             "receiver", "lead", "first_unit", "mutual_aid")
+HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, *GAP_PARTS,
+            "gap", "escalated", "censored")
+TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, "units")
+COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS}
+"""Column order of the incidents, handoffs and tasks tables."""
+
+INT_COLUMNS = {"replication", "level"}
+BOOL_COLUMNS = {"mutual_aid", "escalated", "censored"}
+FLOAT_COLUMNS = {*TASK_STAGES, *GAP_PARTS, *INCIDENT_COLUMNS, "gap"}
+CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
+"""Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
+
+
+def column_type(name: str) -> pa.DataType:
+    """The fixed type of a column of the incidents / handoffs / tasks tables."""
+    return (pa.int64() if name in INT_COLUMNS else pa.bool_() if name in BOOL_COLUMNS
+            else pa.float64() if name in FLOAT_COLUMNS else pa.string())
+
+
+def table(cols: dict[str, list]) -> pa.Table:
+    """Columns with fixed types (never guessed from the data), so that tables of different runs,
+    slices or sweep points — an all-null or empty column included — always concatenate."""
+    return pa.table(cols, schema=pa.schema([pa.field(k, column_type(k)) for k in cols]))
+
+
+def replications_schema(metrics: list[str]) -> pa.Schema:
+    """``replication``, ``seed``, ``arrangement``, the metrics (float64) and ``events_processed``."""
+    return pa.schema([pa.field("replication", pa.int64()), pa.field("seed", pa.int64()),
+                      pa.field("arrangement", pa.string()), *(pa.field(n, pa.float64()) for n in metrics),
+                      pa.field("events_processed", pa.int64())])
+
+
+# -- compare tables ---------------------------------------------------------------------------------------
+
+COMPARISON_SCHEMA = pa.schema([
+    ("metric", pa.string()), ("baseline", pa.string()), ("arrangement", pa.string()), ("n", pa.int64()),
+    ("mean_baseline", pa.float64()), ("mean_arrangement", pa.float64()), ("diff_mean", pa.float64()),
+    ("ci_low", pa.float64()), ("ci_high", pa.float64()), ("p_value", pa.float64()), ("p_adjusted", pa.float64()),
+    ("ci_low_unpaired", pa.float64()), ("ci_high_unpaired", pa.float64()), ("verdict", pa.string()),
+    ("missing_baseline", pa.int64()), ("missing_arrangement", pa.int64()),
+])
+"""``n`` counts replications where both arms have the metric; ``missing_*`` count replications where it is
+null (does not apply, or never reached by the horizon, e.g. ``t_close`` of an incident still open)."""
+ATTRIBUTION_SCHEMA = pa.schema([
+    ("arrangement", pa.string()), ("from_agency", pa.string()), ("to_agency", pa.string()), ("stage", pa.string()),
+    ("task", pa.string()), ("seconds_mean", pa.float64()), ("share", pa.float64()),
+])
+
+
+# -- values -----------------------------------------------------------------------------------------------
+
+
+def nan_to_none(x: object) -> object:
+    """NaN (the engine's 'never happened') → None (null in Parquet, JSON); anything else unchanged."""
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def package_version() -> str:
+    try:
+        return version("linkage")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+# -- the output folder ------------------------------------------------------------------------------------
+
+MARKER = ".linkage-output"
+"""File in every output folder: the command that wrote it and the version. A folder without it is not
+Linkage's, and is never replaced."""
+
+
+def is_output_folder(folder: Path) -> bool:
+    return (Path(folder) / MARKER).is_file()
+
+
+def write_marker(folder: Path, command: str) -> None:
+    text = json.dumps({"command": command, "version": package_version()}, ensure_ascii=False)
+    (Path(folder) / MARKER).write_text(text + "\n", encoding="utf-8")
+
+
+def check_out(out: str | Path, origin: str = "out", param: str = "out") -> Path:
+    """Refuse an output folder that cannot be written or must not be replaced — before any work is done.
+
+    A problem is an :class:`InputError` whose field path is ``param`` (the CLI prints its flag, ``--out``).
+    """
+    out = Path(out)
+
+    def bad(message: str) -> InputError:
+        return InputError.one(origin, None, param, message)
+
+    if out.exists() and not out.is_dir():
+        raise bad(f"'{out}' exists and is not a folder")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise bad(f"'{out}' cannot be created: '{parent}' is a file, not a folder")
+            break
+    if out.is_dir() and not is_output_folder(out) and any(out.iterdir()):
+        raise bad(f"'{out}' is a folder Linkage did not write (no {MARKER}) and is not empty; "
+                  "it is never replaced — choose a new or empty folder")
+    return out
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    """Create a fresh hidden folder beside ``out`` (``.<name>.<kind>-XXXX``), with the umask's permissions."""
+    for _ in range(100):
+        p = out.parent / f".{out.name}.{kind}-{secrets.token_hex(4)}"
+        try:
+            p.mkdir()
+            return p
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {out}")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the OS cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # file system or kernel without the exchange: fall back
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def place_folder(new: Path, out: Path) -> None:
+    """Put the finished folder ``new`` at ``out`` whole; whatever was at ``out`` is gone afterwards."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    if _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
+        return
+    aside = _sibling(out, "old")
+    os.rmdir(aside)
+    os.rename(out, aside)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(aside, out)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextmanager
+def output_folder(out: str | Path, command: str, origin: str = "out") -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; when the block ends without error, put it at ``out`` whole
+    (with :data:`MARKER`), replacing any earlier Linkage output there. On failure nothing changes at ``out``
+    and the temporary folder is removed. ``command`` (e.g. ``"run"``) goes into the marker."""
+    out = Path(os.path.abspath(check_out(out, origin)))  # a name and a parent even for "." or "sub/.."
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(out, "tmp")
+    try:
+        yield tmp
+        write_marker(tmp, command)
+        check_out(out, origin)  # still ours (nothing else appeared meanwhile)
+        place_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_file(path: str | Path, data: bytes | str) -> None:
+    """One file, written to a temporary name beside it and moved in (a reader never sees half of it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,80 @@
+"""Duty desks (值班台) and the counting SimPy environment the engine runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from simulation.model.records import DeskUse
+
+NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
+"""Night shift, seconds after midnight: desks with fewer night staff lose slots from 22:00 to 06:00."""
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts processed events (for ``events_processed``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self) -> None:
+        self.events_processed += 1
+        super().step()
+
+
+def is_night(time_of_day: float) -> bool:
+    return time_of_day >= NIGHT_START or time_of_day < NIGHT_END
+
+
+class Desk:
+    """A duty desk: a SimPy resource with one slot per person on duty.
+
+    When the agency has fewer staff at night, the missing slots are held by 'off-duty' requests with
+    higher priority from 22:00 to 06:00, so messages queue for the people actually there.
+    """
+
+    __slots__ = ("name", "res", "staff", "handling", "uses")
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        staff: int,
+        handling,  # a Draws callable: seconds per message
+        night_staff: int | None,
+        clock_start: float,
+        horizon: float,
+        trace: bool,
+    ) -> None:
+        self.name, self.staff, self.handling = name, staff, handling
+        self.res = simpy.PriorityResource(env, capacity=staff)
+        self.uses: list[DeskUse] | None = [] if trace else None
+        if night_staff is not None and night_staff < staff:
+            for _ in range(staff - night_staff):
+                env.process(self._off_duty(env, clock_start, horizon))
+
+    def handle(self, env: simpy.Environment) -> Generator:
+        """Receive one message: queue for a person on duty, then the handling time (``yield from`` it)."""
+        with self.res.request(priority=0) as req:
+            yield req
+            start = env.now
+            yield env.timeout(self.handling())
+            if self.uses is not None:
+                self.uses.append(DeskUse(self.name, start, env.now, self.staff))
+
+    def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
+        while True:
+            tod = (clock_start + env.now) % 86400
+            wait = 0.0 if is_night(tod) else NIGHT_START - tod  # until the next 22:00
+            if env.now + wait >= horizon:
+                return
+            yield env.timeout(wait)
+            with self.res.request(priority=-1) as req:
+                yield req  # the day officer finishes the message in hand, then goes off duty
+                tod = (clock_start + env.now) % 86400
+                if is_night(tod):
+                    yield env.timeout((NIGHT_END - tod) % 86400)
+            if env.now >= horizon:
+                return

@@ -1,0 +1,154 @@
+"""The incident lifecycle (事件处置流程): onset → detection → report → verification and level → tasks and
+notices.
+
+Detection is a race of competing detectors (citizen call, grid patrol, sensor, CCTV …); the earliest
+wins and reports to its receiver's duty desk (发现 → 报告). After verification the intake centre alerts
+its own service, the Policy sets the response level, every task's process starts, and the relay notifies
+the lead, the task owners and the informed — serially or in parallel, as the arrangement says
+(:class:`~simulation.model.doctrine.Doctrine`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from scenarios.hazards import build_hazard
+from scenarios.hazards.base import Site
+from scenarios.schema import IncidentSpec
+from simulation.model.context import Collaborator, Context
+from simulation.model.doctrine import IncidentPlan
+from simulation.model.policy import IncidentView, decided
+from simulation.model.records import IncidentRecord, TaskRecord, WorkOrderRecord
+from simulation.model.response import ResponseLevels
+from simulation.model.task import TaskLifecycle
+from simulation.model.world import Unit
+
+
+@dataclass
+class IncidentState:
+    """One incident in play: its record, who knows of it, who owns its tasks, its hazard model."""
+
+    spec: IncidentSpec
+    rec: IncidentRecord
+    view: IncidentView
+    lead: str
+    relay: str
+    plan: IncidentPlan
+    notified: dict[str, simpy.Event] = field(default_factory=dict)
+    done: dict[str, simpy.Event] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    alerted: set[str] = field(default_factory=set)  # services an intake centre has already alerted
+    work_orders: dict[str, list[WorkOrderRecord]] = field(default_factory=dict)  # task → its orders
+    on_platform: bool = False  # the case is on the shared operations platform (一网统管)
+    level: int | None = None  # the current response level (I = 1 … IV = 4)
+    command_post: str | None = None  # the agency leading the on-scene command post, once it is up
+    extra_units: dict[str, list[Unit]] = field(default_factory=dict)  # task → reinforcement units on it
+    hazard: Any = None
+
+    @property
+    def key(self) -> str:
+        """Name of this incident's random streams: its id, or its stream's for routine incidents
+        (one stream per routine source keeps memory flat however many incidents arrive)."""
+        return self.spec.stream or self.spec.id
+
+    def knows(self, agency: str) -> bool:
+        """Whether a notice of this incident has reached ``agency``'s desk."""
+        ev = self.notified.get(agency)
+        return ev is not None and ev.triggered
+
+
+class IncidentLifecycle(Collaborator):
+    """Runs one incident from onset to its notices; tasks run in :class:`TaskLifecycle`."""
+
+    def __init__(self, ctx: Context, tasks: TaskLifecycle, levels: ResponseLevels) -> None:
+        super().__init__(ctx)
+        self.tasks, self.levels = tasks, levels
+
+    def run(self, spec: IncidentSpec, started: bool = False) -> Generator:
+        env, sc, msg = self.env, self.sc, self.messaging
+        itype = sc.incident_types[spec.type]
+        rec = IncidentRecord(spec.id, spec.type, spec.grid, spec.onset)
+        plan = self.doctrine.plan(spec.type, spec.grid)
+        view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, 0.0)
+        st = IncidentState(spec, rec, view, plan.lead or "", plan.relay or "", plan)
+        rec.lead = plan.lead
+        for t in itype.tasks:
+            st.done[t.id] = env.event()
+            # Every task has a record from the start: one never reached ends 'abandoned', not missing.
+            st.tasks[t.id] = TaskRecord(spec.id, t.id)
+        self.ledger.open(st)
+        if spec.onset and not started:
+            yield env.timeout(spec.onset)
+        if spec.hazard is not None:
+            st.hazard = self._build_hazard(spec)
+
+        detector = self._detect(st)
+        if detector is None:
+            return  # nobody noticed: every time stays null, tasks end abandoned
+        delay, d = detector
+        yield env.timeout(delay)
+        rec.t_detect = env.now
+        rec.detected_by = d.kind
+        receiver = self.doctrine.receiver(d.report_to, d.kind, spec.grid)
+        assert receiver is not None  # verify_incidents guarantees the role; resolve falls back across streets
+        rec.receiver = receiver
+        yield from msg.at_desk(receiver)
+        rec.t_report = env.now
+        msg.mark_known(st, receiver, post=False)
+        if receiver == st.lead:
+            rec.t_notify_lead = env.now
+        yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
+        msg.post(st, receiver)  # a verified case goes onto the shared platform, if the receiver is on it
+        service = self.doctrine.intake_service(receiver)
+        if service is not None:
+            st.alerted.add(service)
+        if service is not None and service != st.relay:
+            # Once verified, 119/110/120 alert the service they dispatch for, whatever the relay does
+            # (the same verification delay applies to every notice, so no arrangement gets a head start).
+            env.process(msg.notify(st, receiver, service))
+        view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
+        rec.level = yield from decided(self.policy.response_level(view))
+        self.levels.start(st, rec.level)
+
+        for t in itype.tasks:
+            env.process(self.tasks.run(st, t))
+
+        # Notification: intake → relay, then the relay notifies lead, owners and informed (通知/抄告).
+        yield from msg.notify(st, receiver, st.relay)
+        targets = [a for a in plan.targets if a != st.relay]
+        order = yield from decided(self.policy.notify_order(view, st.relay, targets))
+        if sc.arrangement.fan_out == "parallel":
+            for a in order:
+                env.process(msg.notify(st, st.relay, a))
+        else:
+            for a in order:
+                yield from msg.notify(st, st.relay, a)
+
+    def _detect(self, st: IncidentState) -> tuple[float, Any] | None:
+        """The winning detector and its delay from now, or ``None`` if nobody notices (发现)."""
+        best, best_d = math.inf, None
+        for k, d in enumerate(self.sc.incident_types[st.spec.type].detection):
+            entity = f"{st.key}.{d.kind}{k}"
+            if d.probability < 1.0 and self.streams.uniforms("detection", entity)() >= d.probability:
+                continue
+            delay = self.streams.draws("detection", entity, d.delay)()
+            if d.hazard_detector is not None and st.hazard is not None:
+                fires_at = st.hazard.detection_time(d.hazard_detector)
+                if fires_at is None:
+                    continue
+                delay += fires_at
+            if delay < best:
+                best, best_d = delay, d
+        return None if best_d is None else (best, best_d)
+
+    def _build_hazard(self, spec: IncidentSpec) -> Any:
+        cm = self.world.citymap
+        g = cm.index[spec.grid]
+        site = Site(float(cm.x[g]), float(cm.y[g]), cm.x, cm.y, cm.population, cm.grid_ids)
+        return build_hazard(spec.hazard, site)

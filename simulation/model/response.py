@@ -1,0 +1,140 @@
+"""Response levels that act (分级响应): the command post, the weight of the first response, escalation and
+reinforcement.
+
+The level (I–IV, written 1–4; I is the most severe) is decided by the Policy once the report is verified.
+It then acts, as the incident type's :class:`~scenarios.specs.ResponseSpec` says:
+
+* at ``command_post_at`` or above, the arrangement's command-post lead (现场指挥部: district government,
+  emergency bureau, street office … — :attr:`Arrangement.command_post`) sets up an on-scene command post
+  once it knows of the incident; from then on work orders go through it and the agencies present decide
+  in ``decision_factor`` of their usual time;
+* ``by: command`` tasks request ``weight[level]`` × their unit count (the first alarm's weight);
+* the commander looks at the hazard every ``check_every`` seconds: a hazard trigger (floors burning,
+  people above AEGL-2, crowd density) or ``raise_after`` seconds without control asks the Policy to raise
+  the level (a drill player can answer); a rise sends the difference in weight as reinforcement (second
+  alarm, mutual aid) to the command tasks already dispatched.
+
+Extension point: :meth:`Policy.raise_level`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+from scenarios.schema import TaskSpec
+from simulation.model.context import Collaborator
+from simulation.model.policy import IncidentView, decided
+from simulation.model.unit_pool import MUTUAL_AID
+from simulation.model.world import Unit
+
+if TYPE_CHECKING:
+    from simulation.model.incident import IncidentState
+
+
+def weighted_count(count: int, weight: dict[int, float], level: int | None) -> int:
+    """Units a command task requests at ``level``: its planned count times the level's weight, rounded up."""
+    w = weight.get(level, 1.0) if level is not None else 1.0
+    return max(1, math.ceil(count * w - 1e-9))
+
+
+class ResponseLevels(Collaborator):
+    """The level of each incident in play, and what it sets in motion."""
+
+    def start(self, st: IncidentState, level: int) -> None:
+        """The level has been decided: set up the command post if it calls for one, watch the hazard."""
+        st.level = st.rec.level_max = level
+        spec = self.sc.incident_types[st.spec.type].response
+        if spec.command_post_at is not None and level <= spec.command_post_at:
+            self.env.process(self._command_post(st))
+        if spec.raise_after is not None or (spec.raise_when and st.hazard is not None):
+            self.env.process(self._watch(st))
+
+    def decision_time(self, st: IncidentState, agency: str, usual: float) -> float:
+        """An agency present at an established command post decides faster."""
+        if st.command_post is None or not st.knows(agency):
+            return usual
+        return usual * self.sc.incident_types[st.spec.type].response.decision_factor
+
+    def unit_count(self, st: IncidentState, task: TaskSpec) -> int:
+        if task.by != "command":
+            return task.count
+        return weighted_count(task.count, self.sc.incident_types[st.spec.type].response.weight, st.level)
+
+    def _command_post(self, st: IncidentState) -> Generator:
+        ref = self.sc.arrangement.command_post
+        lead = (self.world.resolve(ref, st.spec.grid) if ref else None) or st.lead
+        ev = self.messaging.notified_event(st, lead)
+        if not ev.triggered:
+            yield ev  # the post's lead sets it up only once it knows of the incident
+        spec = self.sc.incident_types[st.spec.type].response
+        yield self.env.timeout(self.streams.draws("decision", f"{st.key}.command_post", spec.command_post_setup)())
+        if st.command_post is None:
+            st.command_post = st.rec.command_post = lead
+            st.rec.t_command_post = self.env.now
+
+    def _watch(self, st: IncidentState) -> Generator:
+        """The commander's periodic look at the hazard and the clock (escalation, 升级响应)."""
+        env = self.env
+        spec = self.sc.incident_types[st.spec.type].response
+        fired: set[int] = set()
+        timer_fired = False
+        decided_at = env.now
+        while env.now + spec.check_every <= self.sc.horizon:
+            yield env.timeout(spec.check_every)
+            if not math.isnan(st.rec.t_control) and st.rec.t_control <= env.now:
+                return  # under control: nothing more to escalate
+            reasons = []
+            if spec.raise_after is not None and not timer_fired and env.now - decided_at >= spec.raise_after:
+                timer_fired = True
+                reasons.append("no_control")
+            if st.hazard is not None:
+                state = st.hazard.state(env.now - st.spec.onset)
+                for k, trig in enumerate(spec.raise_when):
+                    v = state.get(trig.metric)
+                    if k not in fired and v is not None and v >= trig.at_least:
+                        fired.add(k)
+                        reasons.append(trig.metric)
+            for reason in reasons:
+                yield from self._raise(st, reason)
+
+    def _raise(self, st: IncidentState, reason: str) -> Generator:
+        view = IncidentView(st.spec.id, st.spec.type, st.spec.grid, st.spec.severity, self.env.now)
+        old = st.level
+        new = yield from decided(self.policy.raise_level(view, old, reason))
+        if new is None or new >= old:
+            return
+        st.level = new
+        st.rec.level_max = min(st.rec.level_max or new, new)
+        spec = self.sc.incident_types[st.spec.type].response
+        if spec.command_post_at is not None and new <= spec.command_post_at and old > spec.command_post_at:
+            self.env.process(self._command_post(st))
+        for task in self.sc.incident_types[st.spec.type].tasks:
+            rec = st.tasks[task.id]
+            if task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None:
+                continue
+            extra = weighted_count(task.count, spec.weight, new) - weighted_count(task.count, spec.weight, old)
+            if extra > 0:
+                self.env.process(self._reinforce(st, task, rec.owner, extra))
+
+    def _reinforce(self, st: IncidentState, task: TaskSpec, owner: str, count: int) -> Generator:
+        """A second alarm: ``count`` more units of the task's kind, from the owner (or the nearest)."""
+        w = self.world
+        rule = w.doctrine.dispatch_rule(st.spec.type, task.id)
+        agencies = None if rule == "nearest" else frozenset((owner,))
+        grid = w.citymap.index[st.spec.grid]
+        units = yield self.pool.request(task.unit, agencies, grid, count, st.view, task.id)
+        rec = st.tasks[task.id]
+        if units is MUTUAL_AID:
+            st.rec.mutual_aid = True
+            st.rec.reinforcements += count
+            rec.units.append("mutual_aid")
+            return
+        sent: list[Unit] = list(units)
+        st.rec.reinforcements += len(sent)
+        rec.units.extend(u.name for u in sent)
+        if st.done[task.id].triggered:  # the work ended while they were assigned: they turn back
+            self.pool.release(sent, grid, self.ledger.unit_use_recorder(st, rec))
+        else:
+            st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units

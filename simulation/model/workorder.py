@@ -1,0 +1,127 @@
+"""Work orders (工单): how a task that is not a direct command finds the agency that will do it.
+
+派单 dispatch → 签收 sign, or 退单 reject (职能不符 / 职能交叉 / 权属不清) → 改派 re-dispatch to the next
+candidate → after ``arbitration_after`` rejections, 审定: the dispatcher's superior rules and the order is
+binding → an order not signed by ``sign_deadline`` is supervised (督办) and then signed → 处置 handling →
+反馈 report back → 核查 verification.
+
+Whether an agency rejects depends only on the arrangement's responsibility list (权责清单, via
+:meth:`Doctrine.listing`): a task listed for it alone is signed; listed for several, or for none, it is
+rejected with the scenario's probability. Nobody bounces an order under a clear list — so the bounce and
+arbitration time an arrangement shows is the cost of its vague list, not of its routing.
+
+Extension point: :meth:`Policy.settle_owner` is the superior's ruling (a drill player can make it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+from scenarios.schema import TaskSpec
+from simulation.model.context import Collaborator, Context
+from simulation.model.policy import decided
+from simulation.model.records import TaskRecord, WorkOrderRecord
+
+if TYPE_CHECKING:
+    from simulation.model.incident import IncidentState
+
+
+class WorkOrders(Collaborator):
+    """Issues, bounces, arbitrates, supervises and closes the work orders of one replication."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.spec = self.sc.work_orders
+
+    def settle(self, st: IncidentState, task: TaskSpec, rec: TaskRecord) -> Generator:
+        """Dispatch ``task`` until an agency signs it (``yield from``; returns the owner)."""
+        env, msg, spec = self.env, self.messaging, self.spec
+        # Once an on-scene command post is up, orders go through it (现场指挥部统一派单).
+        dispatcher = st.command_post or self.doctrine.work_order_dispatcher(st.plan, st.spec.grid)
+        ev = msg.notified_event(st, dispatcher)
+        if not ev.triggered:
+            yield ev  # the dispatcher issues orders only for incidents it knows of
+        candidates = self.doctrine.work_order_candidates(task, st.plan, st.spec.grid)
+        entity = f"{st.key}.{task.id}"
+        decide = self.streams.draws("work_order", entity + ".decide", spec.decide)
+        redispatch = self.streams.draws("work_order", entity + ".redispatch", spec.redispatch)
+        reject = self.streams.uniforms("work_order", entity + ".reject")
+        rec.first_dispatch = env.now
+        supervised = [False]
+        if spec.sign_deadline is not None:
+            env.process(self._supervise(st, task.id, rec, spec.sign_deadline, supervised))
+        rejections, k = 0, 0
+        while True:
+            agency = candidates[k % len(candidates)]
+            order = self._issue(st, task.id, dispatcher, agency)
+            yield from msg.send(dispatcher, agency, st)  # the order reaches the agency's desk
+            msg.mark_known(st, agency)  # … and tells it of the incident
+            yield env.timeout(decide())
+            reason = self.doctrine.listing(st.plan, task.id, agency)
+            reply = yield from decided(self.policy.work_order_reply(st.view, task.id, agency, order.order_no, reason))
+            if reply is None:  # the list and the scenario's probabilities decide
+                p = 0.0 if reason is None else (
+                    spec.reject_shared if reason == "overlapping_duties" else spec.reject_unlisted)
+                reply = "sign" if p == 0.0 or reject() >= p else "reject"
+            if reply == "sign" or supervised[0]:  # a supervised order is signed (督办)
+                order.t_signed, order.outcome = env.now, "signed"
+                return agency
+            order.t_rejected, order.outcome, order.reject_reason = env.now, "rejected", reason
+            rejections += 1
+            yield env.timeout(redispatch())  # back to the dispatcher, who re-dispatches (改派)
+            if spec.arbitration_after is not None and rejections >= spec.arbitration_after:
+                return (yield from self._arbitrate(st, task, rec, dispatcher, candidates))
+            k += 1
+
+    def _issue(self, st: IncidentState, task: str, dispatcher: str, agency: str) -> WorkOrderRecord:
+        orders = self.ledger.work_orders_of(st, task)
+        order = WorkOrderRecord(st.spec.id, task, len(orders) + 1, dispatcher, agency, self.env.now)
+        self.ledger.add_work_order(st, order)
+        return order
+
+    def _arbitrate(self, st: IncidentState, task: TaskSpec, rec: TaskRecord, dispatcher: str,
+                   candidates: tuple[str, ...]) -> Generator:
+        """审定: the lowest common superior of the dispatcher and the candidates rules; the order is binding."""
+        env, msg = self.env, self.messaging
+        rec.arbitration_start = env.now
+        superior = self.world.graph.lowest_common_superior(sorted({*candidates, dispatcher})) or dispatcher
+        yield from msg.send(dispatcher, superior)
+        msg.mark_known(st, superior)
+        yield env.timeout(self.streams.draws("work_order", f"{st.key}.{task.id}.arbitration",
+                                             self.spec.arbitration)())
+        owner = yield from decided(self.policy.settle_owner(st.view, task.id, superior, list(candidates)))
+        rec.arbitrated = env.now
+        order = self._issue(st, task.id, superior, owner)
+        order.t_arbitrated = env.now
+        yield from msg.send(superior, owner, st)
+        msg.mark_known(st, owner)
+        order.t_signed, order.outcome = env.now, "signed"  # binding: no second refusal
+        return owner
+
+    def _supervise(self, st: IncidentState, task: str, rec: TaskRecord, deadline: float,
+                   supervised: list[bool]) -> Generator:
+        """督办: at the deadline, an order still unsigned is pressed by the superior; its holder then signs."""
+        yield self.env.timeout(deadline)
+        if rec.owner is not None or not math.isnan(rec.arbitration_start):  # signed, or being arbitrated
+            return
+        supervised[0] = True
+        orders = self.ledger.work_orders_of(st, task)
+        if orders and orders[-1].outcome == "open":
+            orders[-1].t_supervised = self.env.now
+
+    def handled(self, st: IncidentState, task: str, owner: str) -> None:
+        """The task is done: the owner reports back (反馈) and the dispatcher verifies (核查)."""
+        orders = self.ledger.work_orders_of(st, task)
+        if not orders:
+            return
+        order = orders[-1]
+        order.t_handled = self.env.now
+        self.env.process(self._report_back(st, order, owner))
+
+    def _report_back(self, st: IncidentState, order: WorkOrderRecord, owner: str) -> Generator:
+        yield from self.messaging.send(owner, order.dispatcher)
+        order.t_reported = self.env.now
+        yield self.env.timeout(self.streams.draws("work_order", f"{st.key}.{order.task}.verify", self.spec.verify)())
+        order.t_verified = self.env.now

@@ -1,0 +1,84 @@
+"""Helpers for the dashboard tests under ``streamlit.testing`` (AppTest): the app file and what a person reads."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+from dashboards.i18n import catalogue
+from tests.helpers import ROOT
+
+APP = str(ROOT / "dashboards" / "app.py")
+TIMEOUT = 180
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+LANG_NAMES = {"简体中文", "English"}
+"""The toggle names each language in itself (the same in both catalogues), so they are not checked."""
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """Human-readable strings of a Plotly spec: titles, trace names, texts (not colours or ids)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("text", "name", "hovertext", "title", "ticktext", "x", "y"):
+                yield from (s for s in _flat(v) if isinstance(s, str))
+            if isinstance(v, (dict, list)):
+                yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+
+
+def _flat(v: Any) -> Iterator[Any]:
+    if isinstance(v, list):
+        for x in v:
+            yield from _flat(x)
+    elif isinstance(v, dict):
+        if "text" in v:
+            yield from _flat(v["text"])
+    else:
+        yield v
+
+
+def visible_texts(at: AppTest) -> list[str]:
+    """Every label a person reads on the page (code blocks excluded: they show files and command lines verbatim)."""
+    out: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "error", "success", "warning"):
+        out += [str(e.value) for e in getattr(at, kind)]
+    for kind in ("radio", "selectbox", "multiselect", "select_slider"):
+        for w in getattr(at, kind):
+            out.append(w.label)
+            out += [str(o) for o in w.options]
+    for kind in ("number_input", "slider", "text_area", "text_input", "checkbox", "button", "toggle"):
+        out += [w.label for w in getattr(at, kind)]
+    out += [b.proto.label for b in at.get("download_button")]
+    out += [b.proto.label for b in at.get("file_uploader")]
+    for m in at.metric:
+        out += [m.label, str(m.value), str(m.delta or "")]
+    out += [tab.label for tab in at.tabs] + [e.label for e in at.expander]
+    for df in list(at.dataframe):
+        frame = df.value
+        out += [str(c) for c in frame.columns] + [str(i) for i in frame.index if isinstance(i, str)]
+        for col in frame.columns:
+            out += [v for v in frame[col].tolist() if isinstance(v, str)]
+    for chart in at.get("plotly_chart"):
+        out += list(_strings(json.loads(chart.proto.spec)))
+    return [s for s in out if s]
+
+
+def english_only_labels() -> list[str]:
+    """Literal pieces (≥ 5 letters) of en labels that differ from the zh catalogue."""
+    zh, en = catalogue("zh-CN"), catalogue("en")
+    zh_values = set(zh.values())
+    pieces = set()
+    for key, v in en.items():
+        if v in zh_values or v == zh.get(key):
+            continue
+        for chunk in re.split(r"\{[^}]*\}", v):
+            chunk = chunk.strip(" :·—()*,.;")
+            if len(re.sub(r"[^A-Za-z]", "", chunk)) >= 5:
+                pieces.add(chunk)
+    return sorted(pieces)

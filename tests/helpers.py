@@ -1,0 +1,71 @@
+"""Helpers shared by the test modules (fixtures wrapping them live in ``tests/conftest.py``).
+
+Two ways to run the ``linkage`` command line, both returning a :class:`subprocess.CompletedProcess`
+(``returncode``, ``stdout``, ``stderr``):
+
+- :func:`cli` — in this process, through the real entry point ``simulation.faces.cli.main`` (its error
+  handling included: bad input is one line on stderr and exit 1). The default for CLI tests.
+- :func:`linkage` — the installed console script in a subprocess, found beside the running interpreter;
+  for tests that need a real process (the console script itself, a process to kill, a server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO_LIBRARY = ROOT / "scenarios" / "library"
+BUNDLED_SCENARIOS = tuple(sorted(SCENARIO_LIBRARY.glob("*.yaml")))
+FLAGSHIP = SCENARIO_LIBRARY / "high_rise_fire.yaml"
+CLI_ENV = {"COLUMNS": "200"}
+
+
+def linkage_exe() -> Path:
+    """The ``linkage`` console script of the interpreter running the tests (its venv's ``bin/``)."""
+    here = Path(sys.executable).parent / "linkage"
+    if here.is_file():
+        return here
+    found = shutil.which("linkage", path=str(Path(sys.executable).parent))
+    if found is None:
+        raise FileNotFoundError(f"no 'linkage' console script beside {sys.executable}: pip install -e .")
+    return Path(found)
+
+
+def cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+        input: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``linkage ARGS`` in this process through ``main()``; stdout and stderr captured apart."""
+    from simulation.faces.cli import main
+
+    argv = [str(a) for a in args]
+    runner = CliRunner()
+    with runner.isolation(input=input, env={**CLI_ENV, **(env or {})}) as (out, err, _mixed):
+        with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
+            try:
+                main(argv)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    return subprocess.CompletedProcess(["linkage", *argv], code, stdout, stderr)
+
+
+def linkage(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed ``linkage`` console script in a subprocess (text output, both streams captured)."""
+    full_env = {**os.environ, **CLI_ENV, **(env or {})}
+    return subprocess.run([str(linkage_exe()), *(str(a) for a in args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=full_env)
+
+
+def python_snippet(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter from the repository root (what a new process imports, it imports)."""
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,61 @@
+"""Assisting agencies act (协助出动): an assistant with units of the task's kind sends its share, after its own
+notice and decision, and its units are listed on the task — so the arrangement that lists it changes who is
+on scene and when."""
+
+from __future__ import annotations
+
+import math
+
+from scenarios.loader import load_scenario
+from simulation.model.assist import shares
+from simulation.model.engine import Replication
+from simulation.model.world import build_world
+
+FLAGSHIP = "scenarios/library/high_rise_fire.yaml"
+# The fire is in street S3; the neighbouring street S2's micro fire station assists the first attack. One
+# integrated platform tells S2 at once (the sectoral lead's serial phone list reaches it much later).
+NEIGHBOUR = "arrangement.incident_types.high_rise_fire.tasks.first_attack.assist=[street_S2]"
+TWO = "incident_types.high_rise_fire.tasks.first_attack.count=2"
+
+
+def first_attack(sets: tuple[str, ...], seed: int = 3, r: int = 0, arrangement: str = "integrated_grid"):
+    sc = load_scenario(FLAGSHIP, arrangement, sets)
+    rep = Replication(build_world(sc), seed=seed, replication=r).run()
+    return next(t for t in rep.tasks if t.task == "first_attack"), rep
+
+
+def test_shares_split_the_requirement_owner_first():
+    assert shares(2, 2) == [1, 1] and shares(3, 2) == [2, 1] and shares(1, 3) == [1, 0, 0]
+    assert all(sum(shares(c, p)) == c for c in range(1, 9) for p in range(1, 5))
+
+
+def test_the_assistants_units_appear_on_the_task():
+    alone, _ = first_attack((TWO,))
+    helped, rep = first_attack((TWO, NEIGHBOUR))
+    agencies_alone = {u.split(".")[1] for u in alone.units}
+    agencies_helped = {u.split(".")[1] for u in helped.units}
+    assert agencies_alone == {"street_S3"}
+    assert {"street_S3", "street_S2"} <= agencies_helped
+    # the assistant moved only after the incident reached it
+    st = rep.incident_states[0]
+    assert st.knows("street_S2") and st.notified["street_S2"].value <= helped.done
+
+
+def test_an_assistant_that_is_never_told_sends_nothing():
+    """Remove every channel to the neighbouring street: it never learns of the fire, so it never moves."""
+    sc = load_scenario(FLAGSHIP, "integrated_grid", (TWO, NEIGHBOUR))
+    kept = [c.model_dump(by_alias=True, mode="json") for c in sc.channels if "street_S2" not in (c.from_, c.to)]
+    cut = [f"channels={kept}"]
+    helped, rep = first_attack((TWO, NEIGHBOUR, *cut))
+    assert {u.split(".")[1] for u in helped.units} == {"street_S3"}
+    assert not rep.incident_states[0].knows("street_S2")
+    assert not math.isnan(helped.started)
+
+
+def test_an_assistant_told_after_the_work_ended_stays_home():
+    """Under the sectoral lead's serial phone list the neighbouring street hears of the fire after the first
+    attack is over: listed as assisting, it still brings nothing — the notice, not the list, decides."""
+    helped, rep = first_attack((TWO, NEIGHBOUR), arrangement="sectoral_lead")
+    st = rep.incident_states[0]
+    assert st.notified["street_S2"].value > helped.done
+    assert {u.split(".")[1] for u in helped.units} == {"street_S3"}

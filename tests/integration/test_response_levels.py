@@ -1,0 +1,57 @@
+"""Response levels act: a level-I fire gets a command post, a heavier first response and reinforcement that a
+level-IV one does not (same seed), and a growing hazard raises the level during the run."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from scenarios.loader import load_scenario
+from simulation.model.engine import Replication
+from simulation.model.world import build_world
+
+FLAGSHIP = "scenarios/library/high_rise_fire.yaml"
+RESPONSE = (
+    "incident_types.high_rise_fire.response={command_post_at: 2, command_post_setup: 900, decision_factor: 0.5, "
+    "weight: {1: 3, 2: 2, 3: 1, 4: 1}, raise_when: [{metric: floors_involved, at_least: 3}]}"
+)
+
+
+def run_at(severity: int, seed: int = 7, extra: tuple[str, ...] = ()):
+    sc = load_scenario(FLAGSHIP, sets=[RESPONSE, f"incidents.0.severity={severity}", *extra])
+    rep = Replication(build_world(sc), seed=seed, replication=0).run()
+    inc = rep.incidents[0]
+    tasks = {t.task: t for t in rep.tasks}
+    return inc, tasks
+
+
+def test_level_one_gets_a_command_post_a_heavier_response_and_reinforcement():
+    hi, hi_tasks = run_at(1)
+    lo, lo_tasks = run_at(4)
+    assert hi.level == 1 and lo.level == 4
+    assert not math.isnan(hi.t_command_post) and hi.command_post is not None
+    assert math.isnan(lo.t_command_post) and lo.command_post is None
+    # first alarm: the fire attack (2 engines in the plan) goes with 3 × 2 at level I, 2 at level IV
+    assert len(hi_tasks["fire_attack"].units) > len(lo_tasks["fire_attack"].units)
+    assert hi.level_max == 1 and lo.level_max <= 4
+
+
+def test_a_growing_fire_raises_the_level_and_sends_a_second_alarm():
+    """Declared at level III, the fire keeps spreading floor by floor (combustible façade): once three floors
+    burn the commander raises the level to II, whose weight (2 against 1) sends a second alarm, and II opens
+    a command post."""
+    inc, tasks = run_at(3)
+    assert inc.level == 3
+    assert inc.level_max is not None and inc.level_max < 3, "three floors burning must raise the level"
+    assert inc.reinforcements > 0
+    assert len(tasks["fire_attack"].units) > 2  # the second alarm's engines are on the task
+    assert not math.isnan(inc.t_command_post)
+
+
+@pytest.mark.parametrize("severity", [1, 4])
+def test_levels_are_reproducible(severity):
+    a, _ = run_at(severity, seed=3)
+    b, _ = run_at(severity, seed=3)
+    assert (a.t_command_post == b.t_command_post or (math.isnan(a.t_command_post) and math.isnan(b.t_command_post)))
+    assert (a.level_max, a.reinforcements) == (b.level_max, b.reinforcements)
