@@ -20,10 +20,14 @@ PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#E
 ZONE_COLOURS = ("rgba(0,0,0,0)", "rgba(238,202,59,0.55)", "rgba(245,133,24,0.6)", "rgba(228,87,86,0.7)")
 STAGE_COLOURS = {
     "ownership": "#E45756",
+    "bounce": "#9D755D",
+    "arbitration": "#FF9DA6",
+    "signing": "#BAB0AC",
     "notification": "#F58518",
     "decision": "#B279A2",
     "unit_wait": "#EECA3B",
     "travel": "#4C78A8",
+    "enforcement": "#54A24B",
     "setup": "#72B7B2",
 }
 

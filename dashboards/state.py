@@ -12,7 +12,7 @@ import hashlib
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,10 +245,35 @@ def remember(key: str, value: Any) -> None:
     st.session_state.setdefault(CFG_VALUES, {})[key] = value
 
 
+def remembered_select(key: str, label: str, options: Sequence, default: Any,
+                      format_func: Callable[[Any], str] | None = None, *,
+                      widget: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+    """A select widget whose choice survives page changes and language switches: :func:`option_widget`,
+    then the widget (``st.selectbox`` unless ``widget`` is given, e.g. ``c1.selectbox``, ``st.radio``,
+    ``st.multiselect``) under ``key``, then :func:`remember`. Returns the widget's value."""
+    option_widget(key, list(options), default)
+    if format_func is not None:
+        kwargs["format_func"] = format_func
+    value = (widget or st.selectbox)(label, options, key=key, **kwargs)
+    remember(key, value)
+    return value
+
+
 def restore(key: str, default: Any) -> None:
     """Seed a widget's state from the kept value before the widget is created."""
     if key not in st.session_state:
         st.session_state[key] = st.session_state.get(CFG_VALUES, {}).get(key, default)
+
+
+def scenario_page(page: str) -> ScenarioChoice | None:
+    """Head a page that works on the chosen scenario: its title and intro (``{page}.title``, ``{page}.intro``),
+    then the choice, or ``None`` when it is invalid (its problems are shown instead)."""
+    from dashboards.i18n import t
+
+    st.title(t(f"{page}.title"))
+    st.caption(t(f"{page}.intro"))
+    choice = current_choice()
+    return None if explain_if_invalid(choice) else choice
 
 
 def explain_if_invalid(choice: ScenarioChoice) -> bool:

@@ -69,6 +69,11 @@ __all__ = [
 """The scenario and its parts (from :mod:`scenarios.specs`): ``scenarios.schema`` is the one import for users."""
 
 
+def _type_error(tname: str, message: str, *path: str | int) -> RefError:
+    """A reference error inside incident type ``tname``: the message names it, the path starts at it."""
+    return RefError(f"incident type '{tname}': {message}", "incident_types", tname, *path)
+
+
 class Scenario(Frozen):
     name: Ident
     description: Bilingual
@@ -187,11 +192,9 @@ class Scenario(Frozen):
         for tname, itype in self.incident_types.items():
             for k, d in enumerate(itype.detection):
                 if d.report_to not in roles_present:
-                    raise RefError(
-                        f"incident type '{tname}': detector '{d.kind}' reports to '{d.report_to}', "
-                            "which no agency of the scenario is",
-                        "incident_types",
+                    raise _type_error(
                         tname,
+                        f"detector '{d.kind}' reports to '{d.report_to}', which no agency of the scenario is",
                         "detection",
                         k,
                         "report_to",
@@ -233,30 +236,19 @@ class Scenario(Frozen):
         for tname, itype in self.incident_types.items():
             for k, t in enumerate(itype.tasks):
                 if t.needs not in can:
-                    raise RefError(
-                        f"incident type '{tname}': task '{t.id}' needs '{t.needs}', "
-                        "which no agency of the scenario can do",
-                        "incident_types",
-                        tname,
-                        "tasks",
-                        k,
+                    raise _type_error(
+                        tname, f"task '{t.id}' needs '{t.needs}', which no agency of the scenario can do", "tasks", k
                     )
                 if t.unit is not None and t.unit not in unit_kinds:
-                    raise RefError(
-                        f"incident type '{tname}': task '{t.id}' needs unit kind '{t.unit}', which no station has",
-                        "incident_types",
-                        tname,
-                        "tasks",
-                        k,
-                        "unit",
+                    raise _type_error(
+                        tname, f"task '{t.id}' needs unit kind '{t.unit}', which no station has", "tasks", k, "unit"
                     )
                 held = set().union(*(roles[r].powers for r in present))
                 if not set(t.powers) <= held:
-                    raise RefError(
-                        f"incident type '{tname}': task '{t.id}' needs powers {sorted(set(t.powers) - held)}, "
-                        "which no agency of the scenario holds",
-                        "incident_types",
+                    raise _type_error(
                         tname,
+                        f"task '{t.id}' needs powers {sorted(set(t.powers) - held)}, "
+                        "which no agency of the scenario holds",
                         "tasks",
                         k,
                         "powers",
@@ -310,19 +302,18 @@ class Scenario(Frozen):
                     )
                 for ref in ta.lead + ta.assist + ta.informed:
                     check(ref, f"incident_types.{tname}.tasks.{task.id}")
-                for ref in ta.lead:
-                    role = ref if ref in roles else next(a.role for a in self.agencies if a.id == ref)
-                    if task.needs not in roles[role].capabilities:
-                        raise RefError(
-                            f"arrangement '{arr.name}': '{ref}' leads task '{task.id}' of '{tname}' "
-                            f"but cannot do '{task.needs}'",
-                            "arrangement",
-                            "incident_types",
-                            tname,
-                            "tasks",
-                            task.id,
-                            "lead",
-                        )
+                lead_roles = [ref if ref in roles else next(a.role for a in self.agencies if a.id == ref)
+                              for ref in ta.lead]
+                problem = None
+                if task.commander is not None and lead_roles != [task.commander]:
+                    problem = (f"task '{task.id}' of '{tname}' is commanded by law by '{task.commander}' "
+                               "(the scenario's `commander`), so it must be its only lead")
+                for ref, role in zip(ta.lead, lead_roles):
+                    if problem is None and task.needs not in roles[role].capabilities:
+                        problem = f"'{ref}' leads task '{task.id}' of '{tname}' but cannot do '{task.needs}'"
+                if problem is not None:
+                    raise RefError(f"arrangement '{arr.name}': {problem}", "arrangement", "incident_types", tname,
+                                   "tasks", task.id, "lead")
             for extra in sorted(set(ia.tasks) - {t.id for t in self.incident_types[tname].tasks}):
                 raise RefError(
                     f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'",

@@ -116,6 +116,10 @@ class TaskSpec(Frozen):
     """Legal powers the work needs (执法权: ordering a shutdown, sealing premises, forcing an evacuation). An
     owner without them must bring a holder to the scene: by 吹哨报到 where the arrangement has it, else by
     escalating through its superior (:class:`WhistleSpec`)."""
+    commander: Ident | None = None
+    """The role that commands this task by law (fire and rescue command fire-fighting and rescue, Fire
+    Protection Law; public security commands crowd safety and order …): every arrangement must give it the
+    lead — an arrangement changes the coordination around the task, not who fights the fire."""
     by: Literal["command", "work_order"] = "command"
     """How the task reaches its owner: ``command`` — a direct order (life-saving work a command centre
     dispatches: fire attack, rescue, first aid); ``work_order`` — an inter-agency work order (派单) that the

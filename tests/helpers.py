@@ -66,6 +66,41 @@ def linkage(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = No
                           timeout=timeout, env=full_env)
 
 
+def two_grid_head(name: str, zh: str, en: str) -> dict:
+    """The head of a hand-built scenario document: name, description, a two-hour horizon and a generated
+    city of one street with one community of two grids (``S1-C1-G1``, ``S1-C1-G2``)."""
+    return {
+        "name": name,
+        "description": {"zh": zh, "en": en},
+        "horizon": 7200,
+        "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
+    }
+
+
+def streamlit_command(app: str | Path, port: int) -> list[str]:
+    """The argument list that serves the Streamlit script ``app`` headless on ``127.0.0.1:port``.
+
+    Usage statistics and the file watcher are off, so a test server neither phones home nor reloads.
+    """
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
 def python_snippet(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter from the repository root (what a new process imports, it imports)."""
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

@@ -180,13 +180,11 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
     st.subheader(t("arr.diff"))
     names = list(refs)
     c1, c2 = st.columns(2)
-    state.option_widget("arrangements.diff.left", names, names[0])
-    state.option_widget("arrangements.diff.right", names, names[1 % len(names)])
     titles = {n: arrangement_title(_arrangement(r)) for n, r in refs.items()}
-    left = c1.selectbox(t("arr.left"), names, key="arrangements.diff.left", format_func=titles.__getitem__)
-    right = c2.selectbox(t("arr.right"), names, key="arrangements.diff.right", format_func=titles.__getitem__)
-    state.remember("arrangements.diff.left", left)
-    state.remember("arrangements.diff.right", right)
+    left = state.remembered_select("arrangements.diff.left", t("arr.left"), names, names[0], titles.__getitem__,
+                                   widget=c1.selectbox)
+    right = state.remembered_select("arrangements.diff.right", t("arr.right"), names, names[1 % len(names)],
+                                    titles.__getitem__, widget=c2.selectbox)
     a, b = _arrangement(refs[left]), _arrangement(refs[right])
     for side, col, arr in (("left", c1, a), ("right", c2, b)):
         with col:
@@ -241,10 +239,8 @@ def _show_value(v: str, field: str = "") -> str:
 
 
 def render() -> None:
-    st.title(t("arr.title"))
-    st.caption(t("arr.intro"))
-    choice = state.current_choice()
-    if state.explain_if_invalid(choice):
+    choice = state.scenario_page("arr")
+    if choice is None:
         return
     sc = choice.scenario
     assert sc is not None
@@ -255,24 +251,18 @@ def render() -> None:
         st.error("\n".join(state.problem_lines(e)))
         return
     names = list(refs)
-    state.option_widget("arrangements.pick", names, sc.arrangement.name if sc.arrangement.name in names else names[0])
-    pick = st.selectbox(
+    pick = state.remembered_select(
+        "arrangements.pick",
         t("arr.pick"),
         names,
-        key="arrangements.pick",
-        format_func={n: arrangement_title(a) for n, a in loaded.items()}.__getitem__,
+        sc.arrangement.name if sc.arrangement.name in names else names[0],
+        {n: arrangement_title(a) for n, a in loaded.items()}.__getitem__,
     )
-    state.remember("arrangements.pick", pick)
     arr = loaded[pick]
     types = [it for it in sc.incident_types if it in arr.incident_types] or list(arr.incident_types)
-    state.option_widget("arrangements.type", types, types[0])
-    itype = st.selectbox(
-        t("arr.type"),
-        types,
-        key="arrangements.type",
-        format_func={v: label("incident_type", v) for v in types}.__getitem__,
+    itype = state.remembered_select(
+        "arrangements.type", t("arr.type"), types, types[0], {v: label("incident_type", v) for v in types}.__getitem__
     )
-    state.remember("arrangements.type", itype)
     if arr.doctrine:
         st.info(text(arr.doctrine))
     st.dataframe(_settings_table({arrangement_title(arr): arr}), hide_index=True, key="arrangements.settings")

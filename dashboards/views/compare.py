@@ -32,6 +32,12 @@ def is_time(metric: str) -> bool:
     return metric.startswith("t_") or metric in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
 
 
+def metric_select(key: str, metrics: list[str], preferred: str) -> str:
+    """Choose one of ``metrics`` (named in the page's language) under ``key``; ``preferred`` first when offered."""
+    return state.remembered_select(key, t("common.metric"), metrics, preferred if preferred in metrics else metrics[0],
+                                   {m: label("metric", m) for m in metrics}.__getitem__)
+
+
 def fmt(metric: str, v: Any, signed: bool = False) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "—"
@@ -55,11 +61,10 @@ def _arm_labels(refs: dict[str, str], arms: list[str]) -> dict[str, str]:
 def _controls(refs: dict[str, str]) -> tuple[list[str], int, int, bool]:
     names = list(refs)
     default = [a for a in DEFAULT_ARMS if a in names] or names[:2]
-    state.option_widget("compare.arrangements", names, default)
     labels = _arm_labels(refs, names)
-    arms = st.multiselect(t("compare.arrangements"), names, key="compare.arrangements", max_selections=4,
-                          format_func=labels.__getitem__, help=t("compare.arrangements_help"))
-    state.remember("compare.arrangements", arms)
+    arms = state.remembered_select("compare.arrangements", t("compare.arrangements"), names, default,
+                                   labels.__getitem__, widget=st.multiselect, max_selections=4,
+                                   help=t("compare.arrangements_help"))
     c1, c2, c3 = st.columns([1, 1, 1])
     state.restore("compare.n", 50)
     state.restore("compare.seed", 7)
@@ -139,11 +144,9 @@ def representative(result: Any, arm: str) -> int:
 
 def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
     arms = list(result.runs)
-    state.option_widget("compare.focus", arms, arms[-1])
-    focus = st.selectbox(
-        t("compare.focus"), arms, key="compare.focus", format_func={a: labels.get(a, a) for a in arms}.__getitem__
+    focus = state.remembered_select(
+        "compare.focus", t("compare.focus"), arms, arms[-1], {a: labels.get(a, a) for a in arms}.__getitem__
     )
-    state.remember("compare.focus", focus)
     world = _world(choice.path, refs[focus], choice.sets)
     names = agency_names(world.scenario)
     tabs = st.tabs([t(f"compare.tab.{k}") for k in ("dist", "heat", "gantt", "graph", "map")])
@@ -151,14 +154,7 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
         reps = result.table("replications").to_pandas()
         metrics = [m for m in result.comparison.column("metric").to_pylist()]
         metrics = list(dict.fromkeys(metrics)) or ["t_close"]
-        state.option_widget("compare.metric", metrics, "t_close" if "t_close" in metrics else metrics[0])
-        m = st.selectbox(
-            t("common.metric"),
-            metrics,
-            key="compare.metric",
-            format_func={v: label("metric", v) for v in metrics}.__getitem__,
-        )
-        state.remember("compare.metric", m)
+        m = metric_select("compare.metric", metrics, "t_close")
         st.plotly_chart(charts.distribution(reps, m, labels), key="compare.dist", width="stretch")
     with tabs[1]:
         attr = result.attribution.to_pandas()
@@ -206,14 +202,13 @@ def _table_bytes(tbl: pa.Table, kind: str) -> bytes:
 
 def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -> None:
     st.subheader(t("compare.export"))
-    state.option_widget("compare.export_table", list(TABLES), "comparison")
-    name = st.selectbox(
+    name = state.remembered_select(
+        "compare.export_table",
         t("compare.export_table"),
         TABLES,
-        key="compare.export_table",
-        format_func={v: t(f"table.{v}") for v in TABLES}.__getitem__,
+        "comparison",
+        {v: t(f"table.{v}") for v in TABLES}.__getitem__,
     )
-    state.remember("compare.export_table", name)
     tbl = getattr(result, name) if name in ("comparison", "attribution") else result.table(name)
     c1, c2, c3 = st.columns(3)
     c1.download_button(t("compare.download_parquet"), _table_bytes(tbl, "parquet"), file_name=f"{name}.parquet",
@@ -226,10 +221,8 @@ def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -
 
 
 def render() -> None:
-    st.title(t("compare.title"))
-    st.caption(t("compare.intro"))
-    choice = state.current_choice()
-    if state.explain_if_invalid(choice):
+    choice = state.scenario_page("compare")
+    if choice is None:
         return
     st.markdown(t("compare.scenario_is", name=choice.display, n=len(choice.sets)))
     refs = state.arrangements()

@@ -30,20 +30,18 @@ SOURCES = ("bundled", "upload", "paste")
 def _source() -> bool:
     """Choose the scenario; ``False`` when nothing valid is chosen yet (the page stops there)."""
     ss = st.session_state
-    state.option_widget("scenario.source", list(SOURCES), ss.get(state.CFG_SOURCE, "bundled"))
-    src = st.radio(t("scenario.source"), SOURCES, key="scenario.source", horizontal=True,
-                   format_func={s: t(f"scenario.source_{s}") for s in SOURCES}.__getitem__)
-    state.remember("scenario.source", src)
+    src = state.remembered_select("scenario.source", t("scenario.source"), SOURCES, ss.get(state.CFG_SOURCE, "bundled"),
+                                  {s: t(f"scenario.source_{s}") for s in SOURCES}.__getitem__, widget=st.radio,
+                                  horizontal=True)
     if src == "bundled":
         lib = list(state.bundled())
-        state.option_widget("scenario.pick", lib, ss.get(state.CFG_BUNDLED, state.default_bundled()))
-        pick = st.selectbox(
+        pick = state.remembered_select(
+            "scenario.pick",
             t("scenario.pick"),
             lib,
-            key="scenario.pick",
-            format_func={s: label("scenario_name", s) for s in lib}.__getitem__,
+            ss.get(state.CFG_BUNDLED, state.default_bundled()),
+            {s: label("scenario_name", s) for s in lib}.__getitem__,
         )
-        state.remember("scenario.pick", pick)
         _switch("bundled", pick, None)
         return True
     if src == "upload":

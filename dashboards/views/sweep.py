@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboards import state
 from dashboards.i18n import label, t
-from dashboards.views.compare import is_time
+from dashboards.views.compare import is_time, metric_select
 from dashboards.views.sweep_charts import analysis_chart, means_chart
 from dashboards.views.sweep_data import (
     MANIFEST,
@@ -70,9 +70,8 @@ def choose_folder() -> Path | None:
     if not found:
         st.error(t("sweep.not_sweep", folder=typed, file=MANIFEST), icon=":material/block:")
         return None
-    state.option_widget("sweep.pick", found, found[0])
-    pick = st.selectbox(t("sweep.pick"), found, key="sweep.pick", help=t("sweep.pick_help", n=len(found)))
-    state.remember("sweep.pick", pick)
+    pick = state.remembered_select("sweep.pick", t("sweep.pick"), found, found[0],
+                                   help=t("sweep.pick_help", n=len(found)))
     return root / pick
 
 
@@ -129,22 +128,19 @@ def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, sca
 
 
 def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: str, scale: float) -> None:
-    state.option_widget("sweep.x", factors, factors[0])
     c1, c2 = st.columns(2)
-    x = c1.selectbox(t("sweep.x"), factors, key="sweep.x")
-    state.remember("sweep.x", x)
+    x = state.remembered_select("sweep.x", t("sweep.x"), factors, factors[0], widget=c1.selectbox)
     colours = (
         [""]
         + [f for f in factors if f != x]
         + (["arrangement"] if "arrangement" in stats and "arrangement" not in factors else [])
     )
-    state.option_widget("sweep.colour", colours, next((f for f in factors if f != x), ""))
     names = {
         c: t("sweep.colour_none") if not c else t("sweep.colour_arrangement") if c == "arrangement" else c
         for c in colours
     }
-    colour = c2.selectbox(t("sweep.colour"), colours, key="sweep.colour", format_func=names.__getitem__)
-    state.remember("sweep.colour", colour)
+    colour = state.remembered_select("sweep.colour", t("sweep.colour"), colours,
+                                     next((f for f in factors if f != x), ""), names.__getitem__, widget=c2.selectbox)
     if stats["mean"].notna().sum() == 0:
         st.info(t("sweep.no_values", metric=label("metric", metric)))
         return
@@ -301,14 +297,7 @@ def render() -> None:
     metrics = metrics_of(df, factors)
     metric = None
     if metrics:
-        state.option_widget("sweep.metric", metrics, "t_first_arrival" if "t_first_arrival" in metrics else metrics[0])
-        metric = st.selectbox(
-            t("common.metric"),
-            metrics,
-            key="sweep.metric",
-            format_func={m: label("metric", m) for m in metrics}.__getitem__,
-        )
-        state.remember("sweep.metric", metric)
+        metric = metric_select("sweep.metric", metrics, "t_first_arrival")
     scale = 60.0 if metric and is_time(metric) else 1.0
     stats = point_stats(manifest, df, metric, errors)
     show_manifest(manifest, stats)

@@ -48,13 +48,11 @@ from simulation.experiments.outputs import (
 )
 from simulation.experiments.runner import RunResult, run
 from simulation.experiments.structure import indicators
-from simulation.model.records import GAP_PARTS, TASK_STAGES
+from simulation.model.records import GAP_PARTS, GAP_TIMES, split_gap
 
 STAGES = GAP_PARTS
-"""Hand-off stages of the attribution table: ownership, notification, decision, unit_wait, travel, setup."""
-GAP_BOUNDS = TASK_STAGES[:TASK_STAGES.index("started") + 1]
-"""The task stages that bound the gap parts: part *k* runs from ``GAP_BOUNDS[k]`` to ``GAP_BOUNDS[k + 1]``."""
-assert len(GAP_BOUNDS) == len(STAGES) + 1, "records.GAP_PARTS and TASK_STAGES disagree"
+"""Hand-off stages of the attribution table: the mechanism that held each part of a gap (``records.GAP_PARTS``:
+ownership, bounce, arbitration, signing, notification, decision, unit_wait, travel, enforcement, setup)."""
 
 NOT_COMPARABLE = "not comparable"
 """Verdict when fewer than 2 replications have the metric in both arms."""
@@ -277,11 +275,12 @@ def add_controlled(result: RunResult, scenario: Scenario) -> None:
 def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[dict]:
     """Where one arrangement's hand-off gaps go: per (from, to, task, stage), seconds per replication.
 
-    Stages are :data:`STAGES` (``records.GAP_PARTS``), each the time between two consecutive task stages
-    of :data:`GAP_BOUNDS` — ``decision`` is notified → decided, the owner's own deliberation, kept apart
-    from ``unit_wait`` (decided → unit assigned). Only the primary incident counts (as for
-    ``handoff_gap_total``). A hand-off that never started by
-    the horizon is charged up to the horizon to the stage it was stuck in, like the censored gap.
+    Stages are :data:`STAGES` (``records.GAP_PARTS``, split by :func:`records.split_gap`): the mechanism
+    that held each part — ``bounce`` and ``arbitration`` for work orders returned and ruled on,
+    ``enforcement`` for an owner waiting for someone with the powers it lacks, ``decision`` the owner's own
+    deliberation (notified → decided), kept apart from ``unit_wait`` (decided → unit assigned). Only the
+    primary incident counts (as for ``handoff_gap_total``). A hand-off that never started by the horizon is
+    charged up to the horizon to the stage it was stuck in, like the censored gap.
     """
     inc = scenario.primary_incident()
     primary = None if inc is None else inc.id  # a stream-only scenario: every incident counts
@@ -289,18 +288,17 @@ def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[
     h = result.handoffs
     acc: dict[tuple[str, str, str, str], float] = {}
     if h.num_rows:
-        cols = {c: h.column(c).to_pylist() for c in ("incident", "task", "from_agency", "to_agency", *GAP_BOUNDS)}
+        cols = {c: h.column(c).to_pylist() for c in ("incident", "task", "from_agency", "to_agency", *GAP_TIMES)}
         for i in range(h.num_rows):
             if primary is not None and cols["incident"][i] != primary:
                 continue
-            times = [cols[s][i] for s in GAP_BOUNDS]
-            stuck = next((k for k, t in enumerate(times) if t is None), None)
-            if stuck is not None:  # censored: the stuck stage runs to the horizon, later stages take nothing
-                times = times[:stuck] + [scenario.horizon] + [scenario.horizon] * (len(times) - stuck - 1)
+            # censored: the stuck stage runs to the horizon, later stages take nothing
+            parts = split_gap({k: math.nan if cols[k][i] is None else cols[k][i] for k in GAP_TIMES}, scenario.horizon)
             src = cols["from_agency"][i] or "(start)"
             dst = cols["to_agency"][i] or "(no owner)"
-            for stage, a, b in zip(STAGES, times, times[1:]):
-                acc[(src, dst, cols["task"][i], stage)] = acc.get((src, dst, cols["task"][i], stage), 0.0) + (b - a)
+            for stage, seconds in zip(STAGES, parts):
+                key = (src, dst, cols["task"][i], stage)
+                acc[key] = acc.get(key, 0.0) + seconds
     total = sum(acc.values())
     rows = [{"arrangement": label, "from_agency": k[0], "to_agency": k[1], "stage": k[3], "task": k[2],
              "seconds_mean": v / n_reps, "share": (v / total) if total > 0 else 0.0}

@@ -15,9 +15,11 @@ import numpy as np
 from simulation.experiments.outputs import (  # the names live in the output contract
     HANDOFF_METRICS,
     HAZARD_METRICS,
+    LEVEL_METRICS,
     METRICS,
     NOT_METRICS,
     TIME_METRICS,
+    WORKORDER_METRICS,
     nan_to_none,
 )
 from simulation.model.engine import Replication
@@ -54,17 +56,43 @@ def replication_metrics(rep: Replication) -> dict[str, float | None]:
             continue
         if t.escalated:
             ownerless += (t.owner_known if not math.isnan(t.owner_known) else sc.horizon) - t.available
-        if t.is_handoff or t.escalated:
+        if t.counts_as_handoff:
             gaps.append(censored_gap(t, sc.horizon)[0])
     out["handoff_gap_total"] = float(sum(gaps))
     out["handoff_gap_max"] = float(max(gaps)) if gaps else None
     out["handoff_count"] = float(len(gaps))
     out["ownerless_time"] = ownerless
+    out.update(work_order_metrics(rep, primary.id))
+    out["t_command_post"] = _val(inc.t_command_post - onset)
+    out["level_max"] = None if inc.level_max is None else float(inc.level_max)
+    out["reinforcements"] = float(inc.reinforcements) if inc.level is not None else None
     for m in HAZARD_METRICS:
         out[m] = None
     for k, v in inc.outcomes.items():
         out[k] = None if v is None else _val(float(v))
     return out
+
+
+def work_order_metrics(rep: Replication, incident: str) -> dict[str, float | None]:
+    """Rejections, bounce time and arbitrations of one incident's work orders (null when its type sends none).
+
+    Bounce time per task runs from the first dispatch to the signing that stuck — to the horizon when no
+    order was signed by then (a lower bound, like a censored gap)."""
+    itype = rep.sc.incident_types[next(i.type for i in rep.incidents if i.incident == incident)]
+    if not any(t.by == "work_order" for t in itype.tasks):
+        return dict.fromkeys(WORKORDER_METRICS)
+    by_task: dict[str, list] = {}
+    for o in rep.work_order_records:
+        if o.incident == incident:
+            by_task.setdefault(o.task, []).append(o)
+    rejections = bounce = arbitrations = 0.0
+    for orders in by_task.values():
+        rejections += sum(o.outcome == "rejected" for o in orders)
+        arbitrations += any(not math.isnan(o.t_arbitrated) for o in orders)
+        last = orders[-1]
+        end = last.t_signed if last.outcome == "signed" else rep.sc.horizon
+        bounce += end - orders[0].t_dispatched
+    return {"workorder_rejections": rejections, "workorder_bounce_time": bounce, "arbitrations": arbitrations}
 
 
 def _stream_metrics(rep: Replication) -> dict[str, float | None]:
@@ -78,7 +106,7 @@ def _stream_metrics(rep: Replication) -> dict[str, float | None]:
     out = tally.metrics()
     waits = [i.queue_wait for i in rep.incidents if not math.isnan(i.queue_wait)]
     out["waited_fraction"] = float(np.mean([w > 0 for w in waits])) if waits else None
-    for m in HAZARD_METRICS:
+    for m in (*WORKORDER_METRICS, *LEVEL_METRICS, *HAZARD_METRICS):
         out[m] = None
     return out
 

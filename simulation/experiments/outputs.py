@@ -33,41 +33,56 @@ from pathlib import Path
 import pyarrow as pa
 
 from scenarios.errors import InputError
-from simulation.model.records import GAP_PARTS, TASK_STAGES
+from simulation.model.records import GAP_PARTS, TASK_STAGES, WORK_ORDER_TIMES
 
 # -- metric names -----------------------------------------------------------------------------------------
 
 TIME_METRICS = ("t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close")
 HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "ownerless_time")
+WORKORDER_METRICS = ("workorder_rejections", "workorder_bounce_time", "arbitrations")
+"""Work orders of the primary incident (派单/退单/审定): orders returned, seconds from each task's first dispatch to
+the signing that stuck (summed), tasks arbitrated — null when its incident type sends no task by work order."""
+LEVEL_METRICS = ("t_command_post", "level_max", "reinforcements")
+"""What the response level set in motion: the on-scene command post (seconds from onset; null if none), the
+most severe level reached (I = 1 … IV = 4), units sent when the level rose."""
 HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
-METRICS = TIME_METRICS + HANDOFF_METRICS + HAZARD_METRICS
+METRICS = TIME_METRICS + HANDOFF_METRICS + WORKORDER_METRICS + LEVEL_METRICS + HAZARD_METRICS
 """Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
 NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
 """Columns of a replications table (or a sweep's rows) that are not metrics."""
 
 # -- run tables -------------------------------------------------------------------------------------------
 
-RUN_TABLES = ("replications", "incidents", "handoffs", "tasks")
+RUN_TABLES = ("replications", "incidents", "handoffs", "tasks", "workorders")
 """The tables of ``linkage run`` (and of every arm of ``linkage compare``), as ``<name>.parquet``."""
 
 REPLICATION_KEYS = ("replication", "seed", "arrangement")
 """The first columns of ``replications.parquet``; the metrics follow, then ``events_processed``."""
 
 INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival",
-                    "t_control", "t_close", "queue_wait")
+                    "t_control", "t_close", "queue_wait", "t_command_post")
 """The time columns of ``incidents.parquet`` (seconds of simulated time; null where never reached)."""
 
 INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT_COLUMNS, "level", "detected_by",
-             "receiver", "lead", "first_unit", "mutual_aid")
-HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, *GAP_PARTS,
-            "gap", "escalated", "censored")
-TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, "units")
-COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS}
-"""Column order of the incidents, handoffs and tasks tables."""
+             "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements")
+EXTRA_TIMES = ("first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
+               "powers_present")
+"""A task's work-order and enforcement moments (null where the mechanism did not apply)."""
+HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, *EXTRA_TIMES,
+            *GAP_PARTS, "gap", "escalated", "censored")
+TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, *EXTRA_TIMES, "units",
+         "enforcer", "whistled")
+WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
+              *WORK_ORDER_TIMES, "reject_reason", "outcome")
+"""``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
+``outcome`` signed, rejected or open at the horizon; ``reject_reason`` not_our_function 职能不符,
+overlapping_duties 职能交叉 or ownership_unclear 权属不清)."""
+COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workorders": WORKORDERS}
+"""Column order of the incidents, handoffs, tasks and workorders tables."""
 
-INT_COLUMNS = {"replication", "level"}
-BOOL_COLUMNS = {"mutual_aid", "escalated", "censored"}
-FLOAT_COLUMNS = {*TASK_STAGES, *GAP_PARTS, *INCIDENT_COLUMNS, "gap"}
+INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
+BOOL_COLUMNS = {"mutual_aid", "escalated", "censored", "whistled"}
+FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
 

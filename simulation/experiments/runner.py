@@ -22,6 +22,7 @@ from simulation.experiments.api import at_least, non_negative_seed
 from simulation.experiments.metrics import censored_gap, metric_names, replication_metrics, summarize
 from simulation.experiments.outputs import (
     COLUMNS,
+    EXTRA_TIMES,
     INCIDENT_COLUMNS,
     RUN_TABLES,
     nan_to_none,
@@ -32,7 +33,7 @@ from simulation.experiments.outputs import (
 )
 from simulation.model.engine import Replication
 from simulation.model.policy import Policy
-from simulation.model.records import GAP_PARTS, TASK_STAGES
+from simulation.model.records import GAP_PARTS, TASK_STAGES, WORK_ORDER_TIMES
 from simulation.model.rng import replication_seed
 from simulation.model.world import World, build_world
 
@@ -47,6 +48,7 @@ class RunResult:
     incidents: pa.Table
     handoffs: pa.Table
     tasks: pa.Table
+    workorders: pa.Table
     summary: dict
     last: Replication | None = field(default=None, repr=False)
 
@@ -68,6 +70,7 @@ class Collector:
         self.inc: dict[str, list] = {k: [] for k in COLUMNS["incidents"]}
         self.hand: dict[str, list] = {k: [] for k in COLUMNS["handoffs"]}
         self.task: dict[str, list] = {k: [] for k in COLUMNS["tasks"]}
+        self.orders: dict[str, list] = {k: [] for k in COLUMNS["workorders"]}
         self.events = 0
 
     def add(self, r: int, seed: int, rep: Replication) -> None:
@@ -75,21 +78,25 @@ class Collector:
         self.rep_rows.append({"replication": r, "seed": replication_seed(seed, r), "arrangement": self.arrangement,
                               **m, "events_processed": rep.env.events_processed})
         self.events += rep.env.events_processed
+        self.add_work_orders(r, rep)
         for inc in rep.incidents:
             row = {"replication": r, "arrangement": self.arrangement, "incident": inc.incident, "type": inc.type,
                    "grid": inc.grid, "level": inc.level, "detected_by": inc.detected_by, "receiver": inc.receiver,
-                   "lead": inc.lead, "first_unit": inc.first_unit, "mutual_aid": inc.mutual_aid}
+                   "lead": inc.lead, "first_unit": inc.first_unit, "mutual_aid": inc.mutual_aid,
+                   "level_max": inc.level_max, "command_post": inc.command_post,
+                   "reinforcements": inc.reinforcements if inc.level is not None else None}
             row.update({c: nan_to_none(getattr(inc, c)) for c in INCIDENT_COLUMNS})
             for k, v in row.items():
                 self.inc[k].append(v)
         horizon = rep.sc.horizon
         for t in rep.tasks:
-            stages = {s: nan_to_none(getattr(t, s)) for s in TASK_STAGES}
+            stages = {s: nan_to_none(getattr(t, s)) for s in (*TASK_STAGES, *EXTRA_TIMES)}
             trow = {"replication": r, "arrangement": self.arrangement, "incident": t.incident, "task": t.task,
-                    "owner": t.owner, "status": t.status, "units": ",".join(t.units), **stages}
+                    "owner": t.owner, "status": t.status, "units": ",".join(t.units), **stages,
+                    "enforcer": t.enforcer, "whistled": t.whistled}
             for k, v in trow.items():
                 self.task[k].append(v)
-            if not (t.is_handoff or t.escalated) or math.isnan(t.available):
+            if not t.counts_as_handoff or math.isnan(t.available):
                 continue
             gap, censored = censored_gap(t, horizon)
             parts = t.gap_parts()
@@ -100,7 +107,16 @@ class Collector:
             for k, v in hrow.items():
                 self.hand[k].append(v)
 
-    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    def add_work_orders(self, r: int, rep: Replication) -> None:
+        for o in rep.work_order_records:
+            row = {"replication": r, "arrangement": self.arrangement, "incident": o.incident, "task": o.task,
+                   "order_no": o.order_no, "dispatcher": o.dispatcher, "to_agency": o.to_agency,
+                   **{c: nan_to_none(getattr(o, c)) for c in WORK_ORDER_TIMES},
+                   "reject_reason": o.reject_reason, "outcome": o.outcome}
+            for k, v in row.items():
+                self.orders[k].append(v)
+
+    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table, pa.Table]:
         names = metric_names(self.rep_rows)
         cols: dict[str, list] = {"replication": [], "seed": [], "arrangement": []}
         for n in names:
@@ -110,7 +126,7 @@ class Collector:
             for k in cols:
                 cols[k].append(row.get(k))
         reps = pa.table(cols, schema=replications_schema(names))
-        return reps, table(self.inc), table(self.hand), table(self.task)
+        return reps, table(self.inc), table(self.hand), table(self.task), table(self.orders)
 
 
 def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: World | None = None,
@@ -135,7 +151,7 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
         if progress is not None:
             progress(1)
     wall = time.perf_counter() - t0
-    reps, incs, hands, tasks = col.tables()
+    reps, incs, hands, tasks, orders = col.tables()
     summary = {
         "scenario": scenario.name, "scenario_hash": scenario_hash(scenario), "arrangement": scenario.arrangement.name,
         "seed": seed, "replications": replications, "version": package_version(),
@@ -143,4 +159,4 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
         "metrics": {n: summarize(reps.column(n).to_pylist()) for n in reps.column_names
                     if n not in ("replication", "seed", "arrangement", "events_processed")},
     }
-    return RunResult(reps, incs, hands, tasks, summary, last if keep_last else None)
+    return RunResult(reps, incs, hands, tasks, orders, summary, last if keep_last else None)

@@ -31,6 +31,10 @@ STAGE = {
 GAP_PART = {
     "zh": {
         "ownership": "明确责任",
+        "bounce": "工单退回改派",
+        "arbitration": "上级审定",
+        "signing": "工单签收",
+        "enforcement": "等待执法部门",
         "notification": "通知",
         "decision": "决策",
         "unit_wait": "等待力量",
@@ -39,6 +43,10 @@ GAP_PART = {
     },
     "en": {
         "ownership": "ownership",
+        "bounce": "work orders bounced",
+        "arbitration": "arbitration",
+        "signing": "signing the order",
+        "enforcement": "waiting for enforcement powers",
         "notification": "notification",
         "decision": "decision",
         "unit_wait": "unit wait",

@@ -13,13 +13,50 @@ NAN = math.nan
 TASK_STAGES = ("available", "owner_known", "notified", "decided", "unit_assigned", "arrived", "started", "done")
 """Stages every task passes, in order (可用 → 明确责任 → 已通知 → 决定 → 派出单元 → 到场 → 开始 → 完成)."""
 
-GAP_PARTS = ("ownership", "notification", "decision", "unit_wait", "travel", "setup")
-"""A hand-off gap (交接间隙) = time from a task becoming available to its start, split by stage."""
+GAP_PARTS = ("ownership", "bounce", "arbitration", "signing", "notification", "decision", "unit_wait", "travel",
+             "enforcement", "setup")
+"""A hand-off gap (交接间隙) = time from a task becoming available to its start, split by the mechanism that
+held it: ``ownership`` (no owner yet: escalation, or waiting for the work-order dispatcher), ``bounce`` (work
+orders returned and re-dispatched, 退单/改派), ``arbitration`` (the superior's ruling, 审定), ``signing`` (the order
+that stuck, from its dispatch to its signature, 签收), ``notification``,
+``decision``, ``unit_wait``, ``travel``, ``enforcement`` (waiting for an agency with the powers the owner lacks,
+吹哨报到) and ``setup``. The parts add up to the gap (:func:`split_gap`)."""
+
+GAP_TIMES = ("available", "first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "owner_known",
+             "notified", "decided", "unit_assigned", "arrived", "powers_requested", "powers_present", "started")
+"""The times :func:`split_gap` reads (task stages plus the work-order and enforcement moments)."""
+_MAIN = ("available", "owner_known", "notified", "decided", "unit_assigned", "arrived", "started")
+
+
+def split_gap(times: dict[str, float], horizon: float | None = None) -> tuple[float, ...]:
+    """A gap split into :data:`GAP_PARTS` from the :data:`GAP_TIMES` of one task (NaN where not reached).
+
+    With ``horizon`` a gap that never closed is censored there: the stage it is stuck in runs to the horizon
+    and later stages take nothing (as :func:`censored_gap` counts it). Without, unreached parts are NaN."""
+    t = dict(times)
+    if horizon is not None:
+        stuck = next((k for k in _MAIN if math.isnan(t[k])), None)
+        if stuck is not None:
+            for k in _MAIN[_MAIN.index(stuck):]:
+                t[k] = horizon
+            if not math.isnan(t["arbitration_start"]) and math.isnan(t["arbitrated"]):
+                t["arbitrated"] = t["last_dispatch"] = horizon
+            if not math.isnan(t["powers_requested"]) and math.isnan(t["powers_present"]):
+                t["powers_present"] = horizon
+    a, o, r, s = t["available"], t["owner_known"], t["arrived"], t["started"]
+    first = o if math.isnan(t["first_dispatch"]) else t["first_dispatch"]
+    last = first if math.isnan(t["last_dispatch"]) else min(t["last_dispatch"], o)
+    arbitration = 0.0 if math.isnan(t["arbitration_start"]) else min(t["arbitrated"], o) - t["arbitration_start"]
+    on_scene = r if math.isnan(t["powers_present"]) else max(r, t["powers_present"])
+    return (first - a, (last - first) - arbitration, arbitration, o - last, t["notified"] - o,
+            t["decided"] - t["notified"], t["unit_assigned"] - t["decided"], r - t["unit_assigned"], on_scene - r,
+            s - on_scene)
 
 
 class TaskRecord:
     __slots__ = ("incident", "task", "owner", "from_agency", "escalated", "status", "units", "queue_wait",
-                 "dispatch_request", "first_dispatch", "arbitration_start", "arbitrated", "enforcer", "whistled",
+                 "dispatch_request", "first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "enforcer",
+                 "whistled",
                  "powers_requested", "powers_present", *TASK_STAGES)
 
     def __init__(self, incident: str, task: str) -> None:
@@ -31,7 +68,7 @@ class TaskRecord:
         self.units: list[str] = []
         self.queue_wait = NAN
         self.dispatch_request = NAN
-        self.first_dispatch = self.arbitration_start = self.arbitrated = NAN  # work orders only
+        self.first_dispatch = self.arbitration_start = self.arbitrated = self.last_dispatch = NAN  # work orders
         self.enforcer: str | None = None  # the agency that brought the powers the owner lacked
         self.whistled = False  # … called by 吹哨报到 (else through the superior)
         self.powers_requested = self.powers_present = NAN
@@ -51,11 +88,18 @@ class TaskRecord:
     def ownerless_time(self) -> float:
         return (self.owner_known - self.available) if self.escalated else 0.0
 
-    def gap_parts(self) -> tuple[float, ...]:
-        """The gap split by :data:`GAP_PARTS` (consecutive stages from available to started)."""
-        a, o, n, d, u, r, s = (self.available, self.owner_known, self.notified, self.decided, self.unit_assigned,
-                               self.arrived, self.started)
-        return (o - a, n - o, d - n, u - d, r - u, s - r)
+    @property
+    def counts_as_handoff(self) -> bool:
+        """A hand-off that the gap metrics count: another agency's work before it, a disputed owner, or a
+        work order (an inter-agency hand-off by definition)."""
+        return self.is_handoff or self.escalated or not math.isnan(self.first_dispatch)
+
+    def gap_times(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in GAP_TIMES}
+
+    def gap_parts(self, horizon: float | None = None) -> tuple[float, ...]:
+        """The gap split by :data:`GAP_PARTS` (:func:`split_gap`)."""
+        return split_gap(self.gap_times(), horizon)
 
 
 class WorkOrderRecord:

@@ -53,7 +53,7 @@ class RoutineTally:
                 continue
             if t.escalated:
                 self.ownerless += (t.owner_known if not math.isnan(t.owner_known) else horizon) - t.available
-            if t.is_handoff or t.escalated:
+            if t.counts_as_handoff:
                 gap = (horizon if math.isnan(t.started) else t.started) - t.available
                 self.handoffs += 1
                 self.gap_total += gap
@@ -74,6 +74,7 @@ class RoutineTally:
         out["mutual_aid_fraction"] = self.mutual_aid / k if k else None
         out["queue_wait"] = self.mean("queue_wait")
         out["waited_fraction"] = None  # needs each incident's wait: full records only
-        for m in ("casualties", "people_exposed", "peak_density"):
-            out[m] = None  # routine incidents carry no hazard model
+        for m in ("workorder_rejections", "workorder_bounce_time", "arbitrations", "t_command_post", "level_max",
+                  "reinforcements", "casualties", "people_exposed", "peak_density"):
+            out[m] = None  # per-incident mechanisms and hazard outcomes: primary incidents only
         return out

@@ -79,6 +79,7 @@ class WorkOrders(Collaborator):
         orders = self.ledger.work_orders_of(st, task)
         order = WorkOrderRecord(st.spec.id, task, len(orders) + 1, dispatcher, agency, self.env.now)
         self.ledger.add_work_order(st, order)
+        st.tasks[task].last_dispatch = self.env.now
         return order
 
     def _arbitrate(self, st: IncidentState, task: TaskSpec, rec: TaskRecord, dispatcher: str,

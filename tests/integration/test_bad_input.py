@@ -59,6 +59,11 @@ def run_hrf(*extra: str, where: str, path: str, message: str, line: int | None =
     return Case(("run", "{hrf}", "-n", "2", "--out", "{out}", *extra), where, line, path, message)
 
 
+def set_hrf(assignment: str, path: str, message: str) -> Case:
+    """``linkage run HRF --set ASSIGNMENT``, refused as ``--set: PATH: MESSAGE``."""
+    return run_hrf("--set", assignment, where="--set", path=path, message=message)
+
+
 FILE_CASES: dict[str, Case] = {
     # -- hazard parameters (issue 3): the same one-line errors as the rest of the schema ----------
     "hazard-negative-leak-rate": run_file(
@@ -201,31 +206,17 @@ CLI_CASES: dict[str, Case] = {
         ("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"
     ),
     "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
-    "set-unknown-path": run_hrf("--set", "nosuch.path=1", where="--set", path="nosuch", message="no such field"),
-    "set-unknown-item": run_hrf(
-        "--set", "agencies.nosuch.desk.staff=2", where="--set", path="agencies.nosuch", message="no item 'nosuch'"
+    "set-unknown-path": set_hrf("nosuch.path=1", "nosuch", "no such field"),
+    "set-unknown-item": set_hrf("agencies.nosuch.desk.staff=2", "agencies.nosuch", "no item 'nosuch'"),
+    "set-schema-violation": set_hrf(
+        "agencies.police.desk.staff=0", "agencies[police].desk.staff", "greater than or equal to 1"
     ),
-    "set-schema-violation": run_hrf(
-        "--set",
-        "agencies.police.desk.staff=0",
-        where="--set",
-        path="agencies[police].desk.staff",
-        message="greater than or equal to 1",
-    ),
-    "set-without-equals": run_hrf("--set", "horizon", where="--set", path="horizon", message="expected PATH=VALUE"),
-    "set-empty-segment": run_hrf(
-        "--set", "agencies..staff=2", where="--set", path="agencies..staff", message="empty segment in path"
-    ),
-    "set-into-plain-value": run_hrf(
-        "--set", "horizon.x=3", where="--set", path="horizon.x", message="cannot descend into a plain value"
-    ),
-    "set-bad-yaml-value": run_hrf(
-        "--set", "horizon=[1", where="--set", path="horizon", message="value '[1' is not valid"
-    ),
-    "set-nan": run_hrf("--set", "horizon=.nan", where="--set", path="horizon", message="finite number (got nan"),
-    "set-no-incidents": run_hrf(
-        "--set", "incidents=[]", where="--set", path="incidents", message="at least one incident"
-    ),
+    "set-without-equals": set_hrf("horizon", "horizon", "expected PATH=VALUE"),
+    "set-empty-segment": set_hrf("agencies..staff=2", "agencies..staff", "empty segment in path"),
+    "set-into-plain-value": set_hrf("horizon.x=3", "horizon.x", "cannot descend into a plain value"),
+    "set-bad-yaml-value": set_hrf("horizon=[1", "horizon", "value '[1' is not valid"),
+    "set-nan": set_hrf("horizon=.nan", "horizon", "finite number (got nan"),
+    "set-no-incidents": set_hrf("incidents=[]", "incidents", "at least one incident"),
     "arrangement-unknown-name": run_hrf(
         "-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"
     ),

@@ -25,7 +25,9 @@ def test_compare_prints_verdicts_attribution_structure_and_writes(cli, tmp_path)
     text = r.stdout
     assert "baseline sectoral_lead" in text and "ownerless_time (min)" in text
     assert "worse · 更差" in text                     # ambiguous loses on ownerless time
-    assert "Hand-off attribution" in text and "ownership" in text and "structural_assessment" in text
+    # the disputed assessment goes by work order: returned, re-dispatched and ruled on (退单 → 改派 → 审定)
+    assert "Hand-off attribution" in text and "structural_assessment" in text
+    assert "bounce" in text and "arbitration" in text
     assert "Structural indicators" in text and "fire_brigade(relay)" in text
     assert (out / "comparison.parquet").exists() and (out / "attribution.parquet").exists()
     assert pq.read_table(out / "replications.parquet").num_rows == 8
@@ -79,6 +81,7 @@ def test_arrangements_diff(cli):
     r = cli("arrangements", "diff", "parallel_grids", "integrated_grid")
     assert r.returncode == 0, r.stderr
     rows = [ln for ln in r.stdout.splitlines() if ln.startswith("│")]
-    assert {row.split("│")[3].strip() for row in rows} == {"relay", "fan_out", "grid_model", "platform"}
+    assert {row.split("│")[3].strip() for row in rows} == {"relay", "fan_out", "grid_model", "platform",
+                                                           "work_order_dispatcher"}
     same = cli("arrangements", "diff", "sectoral_lead", "sectoral_lead")
     assert "no differences" in same.stdout

@@ -107,6 +107,22 @@ def test_chinese_catalogue_has_no_untranslated_words() -> None:
 # -- scenario page ------------------------------------------------------------------------------------------
 
 
+def _paste(yaml_text: str) -> AppTest:
+    """The English scenario page with ``yaml_text`` pasted in as the scenario source."""
+    at = app("en")
+    at.radio(key="scenario.source").set_value("paste").run()
+    at.text_area(key="scenario.yaml_text").input(yaml_text).run()
+    return at
+
+
+def _fire_extension(name: str, grid: str) -> str:
+    """A pasted scenario extending the bundled high-rise fire, with its one fire in ``grid``."""
+    return (
+        f"extends: high_rise_fire.yaml\nname: {name}\n"
+        f"incidents:\n  - {{id: fire1, type: high_rise_fire, grid: {grid}}}\n"
+    )
+
+
 def _quick_check(at: AppTest) -> dict[str, str]:
     at.button(key="scenario.preview_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -132,12 +148,7 @@ def test_scenario_parameter_change_changes_the_quick_check() -> None:
 
 
 def test_bad_paste_shows_the_loader_error_inline() -> None:
-    at = app("en")
-    at.radio(key="scenario.source").set_value("paste").run()
-    at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: broken\n"
-        "incidents:\n  - {id: fire1, type: high_rise_fire, grid: S9-C9-G9}\n"
-    ).run()
+    at = _paste(_fire_extension("broken", "S9-C9-G9"))
     assert not at.exception
     assert at.error, "no error shown"
     lines = "\n".join(c.value for c in at.code)
@@ -147,9 +158,7 @@ def test_bad_paste_shows_the_loader_error_inline() -> None:
 
 
 def test_paste_refuses_code_tags_and_oversize() -> None:
-    at = app("en")
-    at.radio(key="scenario.source").set_value("paste").run()
-    at.text_area(key="scenario.yaml_text").input("name: !!python/object:os.system x\n").run()
+    at = _paste("name: !!python/object:os.system x\n")
     assert not at.exception
     assert "YAML tag !!python/object:os.system is not allowed" in "\n".join(c.value for c in at.code)
     at.text_area(key="scenario.yaml_text").input("# " + "x" * (600 * 1024) + "\nname: big\n").run()
@@ -159,12 +168,7 @@ def test_paste_refuses_code_tags_and_oversize() -> None:
 
 @pytest.mark.slow
 def test_upload_extending_a_bundled_file_becomes_the_scenario() -> None:
-    at = app("en")
-    at.radio(key="scenario.source").set_value("paste").run()
-    at.text_area(key="scenario.yaml_text").input(
-        "extends: high_rise_fire.yaml\nname: my_fire\n"
-        "incidents:\n  - {id: fire1, type: high_rise_fire, grid: S1-C1-G1}\n"
-    ).run()
+    at = _paste(_fire_extension("my_fire", "S1-C1-G1"))
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="scenario.incident.fire1.grid").value == "S1-C1-G1"
     at.switch_page("views/compare.py").run()

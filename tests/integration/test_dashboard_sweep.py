@@ -211,28 +211,9 @@ def test_tornado_for_a_grid_and_prim_for_a_typed_target(sweeps: Path) -> None:
 
 def test_sobol_and_lhs_designs_get_their_own_analysis(tmp_path: Path) -> None:
     factors = [f"{STAFF}=1..4", f"{ENGINES}=1..3"]
-    sweep(
-        FLAGSHIP,
-        factors,
-        design="sobol",
-        samples=2,
-        replications=1,
-        seed=5,
-        out=tmp_path / "s",
-        workers=1,
-        progress=False,
-    )
-    sweep(
-        FLAGSHIP,
-        factors,
-        design="lhs",
-        samples=6,
-        replications=1,
-        seed=5,
-        out=tmp_path / "l",
-        workers=1,
-        progress=False,
-    )
+    for design, samples, folder in (("sobol", 2, "s"), ("lhs", 6, "l")):
+        sweep(FLAGSHIP, factors, design=design, samples=samples, replications=1, seed=5, out=tmp_path / folder,
+              workers=1, progress=False)
     at = page(tmp_path / "s")
     y = load_sweep(tmp_path / "s").groupby("point")["t_first_arrival"].mean().to_numpy()
     want = sobol_indices(y, [STAFF, ENGINES], seed=5).set_index("factor")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from simulation.drill.session import DrillSession
 from simulation.drill.spec import load_drill
 from simulation.drill.store import DrillStore
+from tests.helpers import streamlit_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -76,23 +76,7 @@ def test_two_players_and_a_facilitator_in_chromium(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LINKAGE_DRILL_DIR": str(drills)}
     env.pop("LINKAGE_DRILL_SERVER", None)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(tmp_path / "entry.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        streamlit_command(tmp_path / "entry.py", port),
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -232,19 +232,24 @@ def test_street_office_empty_stalls_the_serial_phone_list_of_sectoral_lead():
     for task in ("cordon", "first_attack"):
         assert min(delay(res, task).values()) > HOUR, task
     assert all(v == 0 for v in delay(res, "fire_attack").values())
-    assert r["handoff_gap_total"]["verdict"] == "worse" and r["handoff_gap_total"]["ci_low"] > HOUR
+    # 120 is on the list after the street office: the triage hand-off waits with it (the later work orders go
+    # out after 06:00, when the street's desk is staffed again, so they lose little)
+    assert min(delay(res, "triage_transport").values()) > 15 * 60
+    assert r["handoff_gap_total"]["verdict"] == "worse" and r["handoff_gap_total"]["ci_low"] > 15 * 60
 
 
 @pytest.mark.parametrize("arrangement", ["integrated_grid", "nearest_first", "unified_command"])
 def test_street_office_empty_only_delays_its_own_tasks_under_parallel_copy_notify(arrangement):
     res = run_pair(arrangement, (STREET_EMPTY,), (NIGHT,))
-    for task in ("fire_attack", "first_response", "cordon", "search_rescue"):
+    for task in ("fire_attack", "first_response", "cordon", "search_rescue", "traffic_control", "triage_transport",
+                 "structural_assessment"):
         assert all(v == 0 for v in delay(res, task).values()), (arrangement, task)
     r = rows(res)
     assert r["t_notify_lead"]["diff_mean"] == 0
     assert r["casualties"]["diff_mean"] == 0 and r["casualties"]["ci_low"] == r["casualties"]["ci_high"] == 0
-    # resettlement (the street office's) waits for the shift — the only loss, far below sectoral_lead's
-    assert r["handoff_gap_total"]["verdict"] == "worse" and r["handoff_gap_total"]["diff_mean"] < HOUR
+    # only the street office's own tasks can wait for the shift (its resettlement order, when it arrives
+    # before 06:00): a loss far below sectoral_lead's, where the whole serial list stalls at its desk
+    assert 0 <= r["handoff_gap_total"]["diff_mean"] < HOUR
 
 
 # -- the city operations platform down for an hour ---------------------------------------------------------

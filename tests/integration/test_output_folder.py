@@ -16,12 +16,12 @@ import pyarrow as pa
 import pytest
 
 from scenarios.errors import InputError
-from simulation.experiments import MARKER
+from simulation.experiments import MARKER, RUN_TABLES
 from simulation.experiments import outputs as outputs_module
 from simulation.experiments.api import run, sweep
 from tests.helpers import FLAGSHIP, cli
 
-RUN_FILES = {"replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "summary.json", MARKER}
+RUN_FILES = {*(f"{name}.parquet" for name in RUN_TABLES), "summary.json", MARKER}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -32,7 +32,8 @@ NOT_METRICS = ("replication", "seed", "arrangement", "events_processed")
 INCIDENT_COLUMNS = ("replication", "incident", "type", "grid", "t_start", "t_detect", "t_dispatch", "t_first_arrival",
                     "t_close", "queue_wait", "first_unit", "mutual_aid")
 HANDOFF_COLUMNS = ("replication", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, "gap")
-FILES = ("replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "summary.json",
+FILES = ("replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "workorders.parquet",
+         "summary.json",
          ".linkage-output")  # the marker of a Linkage output folder (simulation.experiments.outputs.MARKER)
 
 

@@ -4,7 +4,7 @@
 - every order ends signed, rejected or open (at the horizon), and a task's orders are a run of rejections
   closed by at most one signing;
 - stage times are monotone (dispatched ≤ signed/rejected ≤ next dispatch; signed ≤ handled ≤ reported ≤
-  verified);
+  verified), and a gap's parts are non-negative and add up to it;
 - arbitration ends a dispute within the configured number of rejections;
 - an agency never decides on an order — nor works a task — before something about the incident reached it.
 """
@@ -79,3 +79,6 @@ def test_work_order_invariants(tmp_path, case):
     if task.owner is not None:
         assert task.owner == orders[-1].to_agency and st_.notified[task.owner].value <= task.notified + 1e-9
         assert le(task.available, task.first_dispatch) and le(task.first_dispatch, task.owner_known)
+    if not math.isnan(task.started):  # the gap's parts (bounce, arbitration, signing …) add up to it, none negative
+        parts = task.gap_parts()
+        assert abs(sum(parts) - task.gap) < 1e-6 and min(parts) >= -1e-9, parts

@@ -106,8 +106,10 @@ def test_ambiguous_has_one_disputed_and_one_ownerless_task_per_type():
 
 def test_parallel_and_integrated_grids_differ_only_in_the_grid_doctrine():
     rows = diff_rows(load_arrangement("parallel_grids"), load_arrangement("integrated_grid"), changed_only=True)
+    # one platform also dispatches the work orders (平台派单) — part of the 一网统管 doctrine
     assert {(r.incident_type, r.task, r.field) for r in rows} == {
-        (ALL, ALL, "relay"), (ALL, ALL, "fan_out"), (ALL, ALL, "grid_model"), (ALL, ALL, "platform")}
+        (ALL, ALL, "relay"), (ALL, ALL, "fan_out"), (ALL, ALL, "grid_model"), (ALL, ALL, "platform"),
+        (ALL, ALL, "work_order_dispatcher")}
 
 
 def test_diff_rows_sectoral_vs_ambiguous():

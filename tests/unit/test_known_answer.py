@@ -112,14 +112,15 @@ def test_tasks_and_handoffs(replication):
         1145,
     )
     assert c.from_agency == "fire" and c.owner == "police" and c.gap == 100
-    assert c.decided == 945 and c.gap_parts() == (0, 0, 0, 0, 100, 0)
+    # parts: ownership, bounce, arbitration, signing, notification, decision, unit_wait, travel, enforcement, setup
+    assert c.decided == 945 and c.gap_parts() == (0, 0, 0, 0, 0, 0, 0, 100, 0, 0)
     # cleanup: ownerless → fire takes it to gov (30 + desk 20), gov decides (100): owner known at 1295;
     # gov → so (30) + so desk (30): notified 1355; desk work 200 → done 1555.
     k = t["cleanup"]
     assert k.escalated and k.owner == "so" and k.from_agency == "police"
     assert (k.available, k.owner_known, k.notified, k.started, k.done) == (1145, 1295, 1355, 1355, 1555)
     assert k.gap == 210 and k.ownerless_time == 150
-    assert k.gap_parts() == (150, 60, 0, 0, 0, 0)
+    assert k.gap_parts() == (150, 0, 0, 0, 60, 0, 0, 0, 0, 0)
 
 
 def test_replication_metrics(replication):

@@ -19,15 +19,13 @@ import pytest
 from scenarios.loader import load_scenario
 from simulation.experiments.structure import cut_desks, indicators, weighted_graph
 from simulation.model.world import build_world
+from tests.helpers import two_grid_head
 
 
 def tiny(tmp_path, cordon_leads=("police",), relay=None, intake_direct=True, fire_attack_informed=(), verify=0,
          property_alarm=False):
     doc = {
-        "name": "tiny",
-        "description": {"zh": "小", "en": "tiny"},
-        "horizon": 7200,
-        "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
+        **two_grid_head("tiny", "小", "tiny"),
         "agencies": [
             {"id": "gov", "role": "district_government", "desk": {"staff": 1, "handling": 50}},
             {"id": "fire", "role": "fire", "parent": "gov", "desk": {"staff": 2, "handling": 5}},
@@ -126,23 +124,12 @@ def test_single_points_of_failure(tmp_path):
 def test_handoff_pairs_lowest_common_superior(tmp_path):
     pairs = {p["task"]: p for p in indicators(tiny(tmp_path))["handoff_pairs"]}
     assert set(pairs) == {"triage_transport", "resettlement"}
+    route = ("from_agency", "to_agency", "superior", "hierarchy_hops", "channel_hops")
     t = pairs["triage_transport"]
-    assert (t["from_agency"], t["to_agency"], t["superior"], t["hierarchy_hops"], t["channel_hops"]) == (
-        "fire",
-        "health",
-        "gov",
-        2,
-        2,
-    )
+    assert tuple(t[k] for k in route) == ("fire", "health", "gov", 2, 2)
     assert t["expected_latency"] == pytest.approx(65 + 35)
     r = pairs["resettlement"]
-    assert (r["from_agency"], r["to_agency"], r["superior"], r["hierarchy_hops"], r["channel_hops"]) == (
-        "police",
-        "street",
-        "gov",
-        2,
-        2,
-    )
+    assert tuple(r[k] for k in route) == ("police", "street", "gov", 2, 2)
     assert r["expected_latency"] == pytest.approx(150 + 120)
 
 

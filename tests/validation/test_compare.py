@@ -26,10 +26,25 @@ import pytest
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_scenario
 from simulation.experiments.compare import COMPARISON_SCHEMA, Variant, compare
+from tests.helpers import two_grid_head
 
 FIRE = "scenarios/library/high_rise_fire.yaml"
 FLAGSHIPS = ["high_rise_fire", "chemical_leak", "crowd_crush"]
 X = 120.0
+
+
+def called_in(median: float, p90: float, report_to: str) -> dict:
+    """An incident type reported by a citizen's call to ``report_to`` after a lognormal delay; one fire attack."""
+    return {
+        "detection": [
+            {
+                "kind": "citizen_call",
+                "delay": {"dist": "lognormal", "median": median, "p90": p90},
+                "report_to": report_to,
+            }
+        ],
+        "tasks": [{"id": "fire_attack", "duration": 300}],
+    }
 
 
 def two_route_scenario(tmp_path):
@@ -38,10 +53,7 @@ def two_route_scenario(tmp_path):
         t: {"lead": "fire", "tasks": {"fire_attack": {"lead": ["fire"]}}} for t in ("fire_t", "alarm_t")}}
     (tmp_path / "lead_relays.yaml").write_text(json.dumps(arr), encoding="utf-8")
     doc = {
-        "name": "two_routes",
-        "description": {"zh": "两条线路", "en": "two routes"},
-        "horizon": 7200,
-        "city": {"generated": {"streets": 1, "communities_per_street": 1, "grids_per_community": 2}},
+        **two_grid_head("two_routes", "两条线路", "two routes"),
         "agencies": [
             {"id": "gov", "role": "district_government"},
             {
@@ -69,26 +81,8 @@ def two_route_scenario(tmp_path):
         ],
         "arrangement": "lead_relays.yaml",
         "incident_types": {
-            "fire_t": {
-                "detection": [
-                    {
-                        "kind": "citizen_call",
-                        "delay": {"dist": "lognormal", "median": 60, "p90": 240},
-                        "report_to": "centre_119",
-                    }
-                ],
-                "tasks": [{"id": "fire_attack", "duration": 300}],
-            },
-            "alarm_t": {
-                "detection": [
-                    {
-                        "kind": "citizen_call",
-                        "delay": {"dist": "lognormal", "median": 120, "p90": 300},
-                        "report_to": "police",
-                    }
-                ],
-                "tasks": [{"id": "fire_attack", "duration": 300}],
-            },
+            "fire_t": called_in(median=60, p90=240, report_to="centre_119"),
+            "alarm_t": called_in(median=120, p90=300, report_to="police"),
         },
         "incidents": [
             {"id": "f1", "type": "fire_t", "grid": "S1-C1-G1"},
@@ -141,7 +135,8 @@ def test_outputs_are_written_with_the_arrangement_column(tmp_path):
     out = tmp_path / "cmp"
     res.write(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "comparison.parquet",
+        ["replications.parquet", "incidents.parquet", "handoffs.parquet", "tasks.parquet", "workorders.parquet",
+         "comparison.parquet",
          "attribution.parquet", "summary.json", ".linkage-output"])  # the output-folder marker
     reps = pq.read_table(out / "replications.parquet")
     assert reps.num_rows == 8
@@ -183,17 +178,21 @@ def test_ambiguous_ownerless_time_is_attributed_to_the_right_tasks(tmp_path):
     assert r["mean_baseline"] == 0 and r["mean_arrangement"] > 0 and r["ci_low"] > 0
     att = res.attribution.to_pylist()
     owner = {x["task"]: x for x in att if x["arrangement"] == "ambiguous" and x["stage"] == "ownership"}
-    assert set(owner) == {"first_attack", "structural_assessment"}  # two claimants, and none
+    # first attack (a command, two claimants) is escalated: ownerless until the superior's ruling …
+    assert set(owner) == {"first_attack"}
     assert all(x["seconds_mean"] > 0 and x["share"] > 0 for x in owner.values())
-    assert owner["structural_assessment"]["from_agency"] == "fire_brigade"  # it follows fire_attack
-    assert owner["structural_assessment"]["to_agency"] == "housing"        # the only capable agency, by ruling
     assert owner["first_attack"]["to_agency"] == "street_S3"               # the superior's ruling: first claimant
-    assert not [x for x in att if x["arrangement"] == "sectoral_lead" and x["stage"] == "ownership"]
+    # … while the assessment nobody is listed for goes by work order: returned (权属不清) and ruled on (审定)
+    wo = {x["stage"]: x for x in att if x["arrangement"] == "ambiguous" and x["task"] == "structural_assessment"}
+    assert {"bounce", "arbitration"} <= set(wo) and all(wo[s]["seconds_mean"] > 0 for s in ("bounce", "arbitration"))
+    assert wo["bounce"]["from_agency"] == "fire_brigade"  # it follows fire_attack
+    assert wo["bounce"]["to_agency"] == "housing"        # the only capable agency, by ruling
+    assert not [x for x in att if x["arrangement"] == "sectoral_lead" and x["stage"] in ("ownership", "bounce")]
     # the attribution agrees with handoffs.parquet: ownership seconds per replication, task by task
     res.write(tmp_path / "o")
     h = pq.read_table(tmp_path / "o" / "handoffs.parquet").to_pylist()
     esc = [x for x in h if x["arrangement"] == "ambiguous" and x["escalated"]]
-    assert {x["task"] for x in esc} == {"first_attack", "structural_assessment"}
+    assert {x["task"] for x in esc} == {"first_attack"}
     for task in owner:
         total = sum(x["owner_known"] - x["available"] for x in esc if x["task"] == task)
         assert owner[task]["seconds_mean"] == pytest.approx(total / 10)

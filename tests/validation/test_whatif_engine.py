@@ -40,21 +40,27 @@ def test_upper_floor_water_gives_control_sooner():
     assert floors_full.mean() < floors_weak.mean() - 5
 
 
+# With the flagship's 0.5 kg/s breach the AEGL-2 exposure is settled in the plume's first minutes whatever the
+# response (every replication sits at the same floor of people reached before anyone can act); a larger breach
+# (1.5 kg/s) keeps the response in play, which is what these what-ifs are about.
+LARGER_BREACH = ["incidents.leak1.hazard.release_rate_kg_s=1.5"]
+
+
 @pytest.mark.slow
 def test_earlier_plugging_lowers_aegl2_exposure():
-    base = metric("chemical_leak", [], "people_exposed")
+    base = metric("chemical_leak", LARGER_BREACH, "people_exposed")
     # The hazmat crew is on scene and plugs without waiting for reconnaissance or the enterprise.
-    fast = metric("chemical_leak", ["incident_types.chemical_leak.tasks.plugging.after=[]",
+    fast = metric("chemical_leak", [*LARGER_BREACH, "incident_types.chemical_leak.tasks.plugging.after=[]",
                                     "incident_types.chemical_leak.tasks.plugging.setup=0"], "people_exposed")
     assert fast.mean() < base.mean()
     assert (fast <= base + 1e-9).all()          # paired: never worse in any replication
 
 
 def test_shelter_in_place_beats_late_evacuation():
-    shelter = metric("chemical_leak", [], "people_exposed")
+    shelter = metric("chemical_leak", LARGER_BREACH, "people_exposed")
     evacuate = metric(
         "chemical_leak",
-        ["incident_types.chemical_leak.tasks.evacuation_notice.intervention=evacuate"],
+        [*LARGER_BREACH, "incident_types.chemical_leak.tasks.evacuation_notice.intervention=evacuate"],
         "people_exposed",
     )
     assert shelter.mean() < evacuate.mean()
