@@ -48,6 +48,7 @@ W = {
         "lang": "语言",
         "level": "响应级别",
         "reply": "工单",
+        "whistle": "吹哨（召集执法部门到场）",
         "reply_sign": "签收",
         "reply_reject": "退单",
         "targets": "通知对象（顺序）",
@@ -87,6 +88,7 @@ W = {
         "lang": "Language",
         "level": "Response level",
         "reply": "Work order",
+        "whistle": "Whistle (call the department to the scene)",
         "reply_sign": "Sign (签收)",
         "reply_reject": "Reject (退单)",
         "targets": "Agencies to notify (in order)",
@@ -194,6 +196,8 @@ def _decision_widgets(p: dict, names: dict) -> dict:
     def label(a: str) -> str:
         return names.get(a, {}).get(lang(), a)
 
+    if p["kind"] == "whistle":
+        return {"call": st.toggle(f"{w['whistle']} → {label(o['holder'])}", value=True, key=f"{k}.call")}
     if p["kind"] == "work_order":
         r = st.radio(w["reply"], o["replies"], key=f"{k}.reply", horizontal=True,
                      format_func=lambda x: w["reply_" + x])

@@ -111,6 +111,12 @@ class InterventionLog:
         """A fresh model for ``params`` (models that do not need a site ignore it)."""
         return cls(params)  # type: ignore[call-arg]
 
+    def measure(self, name: str, t: float, until: float | None = None) -> float | None:
+        """One measure of the state at ``t`` (a key of :meth:`state`), for triggers watched many times a run
+        (``until``: the end of the period watched, where a model solves a whole trajectory at once); models
+        override it where one measure is much cheaper than the whole state."""
+        return self.state(t).get(name)  # type: ignore[attr-defined]
+
     def override(self, **fields: Any) -> None:
         """Change parameters mid-run (a drill's effect): the model is rebuilt with the new parameters and the
         interventions so far are replayed, so nothing derived from the old ones (growth rate, plume field,

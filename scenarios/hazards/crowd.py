@@ -182,6 +182,12 @@ class CrowdModel(InterventionLog):
         return f
 
     # ---- trajectory ----------------------------------------------------------------------------
+    def measure(self, name: str, t: float, until: float | None = None) -> float | None:
+        if name == "density" and until is not None:  # one solved trajectory serves every look at the crowd
+            ts, rho = self.trajectory(until)
+            return float(np.interp(t, ts, rho))
+        return super().measure(name, t, until)
+
     def trajectory(self, t_end: float) -> tuple[np.ndarray, np.ndarray]:
         """Density sampled every second on [0, t_end] (times, densities), given interventions so far."""
         from scipy.integrate import solve_ivp

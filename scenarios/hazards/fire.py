@@ -288,6 +288,11 @@ class FireModel(InterventionLog):
         exposed = dur > 0
         return float(exposed.sum()), float(np.minimum(dur / self.p.casualty_exposure_s, 1.0).sum())
 
+    def measure(self, name: str, t: float, until: float | None = None) -> float | None:
+        if name == "floors_involved":  # the escalation trigger: no need for the occupants' whole state
+            return float(self.floors_involved(t))
+        return super().measure(name, t, until)
+
     def state(self, t: float) -> dict[str, float]:
         floors, dep = self._occupants()
         u = self.untenable_time(np.arange(1, self.p.storeys + 1))

@@ -17,7 +17,6 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import simpy
 
 from simulation.drill.msel import Effect, Inject, Msel
@@ -25,7 +24,7 @@ from simulation.model.policy import AutomaticPolicy, IncidentView
 from simulation.model.world import Unit, World
 
 DECISION_KINDS = ("response_level", "notify_order", "settle_owner", "task_order", "intervention", "raise_level",
-                  "work_order")
+                  "work_order", "whistle")
 DEFAULT_DEADLINE_S = 300.0
 
 
@@ -135,6 +134,11 @@ class DrillPolicy(AutomaticPolicy):
         return self._ask("work_order", view.incident, f"{task}#{order_no}", agency, {"reply": "sign"},
                          {"replies": ["sign", "reject"], "task": task, "reason": reason})
 
+    def whistle(self, view: IncidentView, task: str, owner: str, holder: str, allowed: bool) -> Any:
+        if not allowed:
+            return False  # without 吹哨报到 in the arrangement there is no whistle to blow
+        return self._ask("whistle", view.incident, task, owner, {"call": True}, {"holder": holder})
+
     def _ask(self, kind: str, incident: str, task: str | None, agency: str | None, plan: dict, options: dict) -> Any:
         seat = self.players.get(agency) if agency is not None else None
         if seat is None or self.rep is None:
@@ -189,6 +193,8 @@ class DrillPolicy(AutomaticPolicy):
             return int(payload["level"])
         if kind == "work_order":
             return str(payload["reply"])
+        if kind == "whistle":
+            return bool(payload["call"])
         raise DrillError(f"unknown decision kind '{kind}'")
 
     def validate(self, p: Pending, payload: Any) -> dict:
@@ -197,6 +203,10 @@ class DrillPolicy(AutomaticPolicy):
             raise DrillError("a decision is a JSON object")
         o = p.options
         try:
+            if p.kind == "whistle":
+                if not isinstance(payload.get("call"), bool):
+                    raise DrillError(f"call is true (吹哨: {o['holder']} to the scene) or false (go up the line)")
+                return {"call": payload["call"]}
             if p.kind == "work_order":
                 if payload.get("reply") not in o["replies"]:
                     raise DrillError(f"reply must be one of {o['replies']} (签收 sign / 退单 reject)")
@@ -285,11 +295,7 @@ class DrillPolicy(AutomaticPolicy):
         return ok != tr.negate
 
     def _hazard_metric(self, st: Any, metric: str, t: float) -> float | None:
-        hz = st.hazard
-        if metric == "density" and hasattr(hz, "trajectory"):  # cheaper than state(): one trajectory per log
-            ts, rho = hz.trajectory(self.world.scenario.horizon - st.spec.onset)
-            return float(np.interp(t, ts, rho))
-        return hz.state(t).get(metric)
+        return st.hazard.measure(metric, t, self.world.scenario.horizon - st.spec.onset)
 
     def deliver(self, inj: Inject, actor: str) -> None:
         """Deliver an inject now: record it for its recipient and apply its effects."""

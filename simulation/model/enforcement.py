@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from agencies.catalogue import role_catalogue
 from scenarios.schema import TaskSpec
 from simulation.model.context import Collaborator, Context
+from simulation.model.policy import decided
 from simulation.model.records import TaskRecord
 
 if TYPE_CHECKING:
@@ -54,7 +55,8 @@ class Enforcement(Collaborator):
         holder = self.holder(task, st.spec.grid)
         if holder is None:  # the schema refuses a scenario where nobody holds a needed power
             yield env.event()
-        if self.sc.arrangement.whistle:
+        allowed = self.sc.arrangement.whistle
+        if (yield from decided(self.policy.whistle(st.view, task.id, owner, holder, allowed))) and allowed:
             rec.whistled = True
             yield from msg.send(owner, holder, st)  # the street whistles (吹哨) …
             msg.mark_known(st, holder)

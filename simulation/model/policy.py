@@ -61,6 +61,10 @@ class Policy(Protocol):
         scenario's rejection probability decide; ``reason`` is why the list lets it refuse (``None``: the task
         is listed for it alone)."""
 
+    def whistle(self, view: IncidentView, task: str, owner: str, holder: str, allowed: bool) -> Any:
+        """Whether an owner without the powers a task needs calls ``holder`` straight to the scene (吹哨报到,
+        only where the arrangement has it: ``allowed``) — ``True`` — or goes up through its superior."""
+
     def raise_level(self, view: IncidentView, level: int, reason: str) -> Any:
         """The commander's answer when the hazard or the clock calls for a higher level (``reason``): the new
         level (1–4, lower is more severe); ``level`` itself keeps it."""
@@ -96,6 +100,9 @@ class AutomaticPolicy:
     def work_order_reply(self, view: IncidentView, task: str, agency: str, order_no: int,
                          reason: str | None) -> str | None:
         return None  # the responsibility list and the scenario's probabilities decide
+
+    def whistle(self, view: IncidentView, task: str, owner: str, holder: str, allowed: bool) -> bool:
+        return allowed
 
     def raise_level(self, view: IncidentView, level: int, reason: str) -> int:
         return max(1, level - 1)

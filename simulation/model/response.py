@@ -81,19 +81,24 @@ class ResponseLevels(Collaborator):
         fired: set[int] = set()
         timer_fired = False
         decided_at = env.now
+        until = self.sc.horizon - st.spec.onset
         while env.now + spec.check_every <= self.sc.horizon:
             yield env.timeout(spec.check_every)
             if not math.isnan(st.rec.t_control) and st.rec.t_control <= env.now:
                 return  # under control: nothing more to escalate
+            triggers_done = st.hazard is None or len(fired) == len(spec.raise_when)
+            if st.level == 1 or (triggers_done and (timer_fired or spec.raise_after is None)):
+                return  # at level I, or every trigger has fired: nothing left to watch for
             reasons = []
             if spec.raise_after is not None and not timer_fired and env.now - decided_at >= spec.raise_after:
                 timer_fired = True
                 reasons.append("no_control")
             if st.hazard is not None:
-                state = st.hazard.state(env.now - st.spec.onset)
                 for k, trig in enumerate(spec.raise_when):
-                    v = state.get(trig.metric)
-                    if k not in fired and v is not None and v >= trig.at_least:
+                    if k in fired:
+                        continue
+                    v = st.hazard.measure(trig.metric, env.now - st.spec.onset, until)
+                    if v is not None and v >= trig.at_least:
                         fired.add(k)
                         reasons.append(trig.metric)
             for reason in reasons:
