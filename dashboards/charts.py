@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboards.i18n import label, t
+from simulation.experiments import is_duration
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D")
 ZONE_COLOURS = ("rgba(0,0,0,0)", "rgba(238,202,59,0.55)", "rgba(245,133,24,0.6)", "rgba(228,87,86,0.7)")
@@ -145,7 +146,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def distribution(reps: pd.DataFrame, metric: str, arrangement_labels: dict[str, str]) -> go.Figure:
     """Box plot (with points) of one metric per arrangement; times in minutes."""
     fig = go.Figure()
-    is_time = metric.startswith("t_") or metric in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+    is_time = is_duration(metric)
     for k, (arr, lab) in enumerate(arrangement_labels.items()):
         v = reps.loc[reps["arrangement"] == arr, metric].dropna()
         fig.add_trace(go.Box(y=v / 60 if is_time else v, name=lab, boxmean=True, boxpoints="outliers",

@@ -21,7 +21,7 @@ import streamlit as st
 from dashboards import charts, report, state
 from dashboards.i18n import agency_names, label, t
 from scenarios.errors import InputError
-from simulation.experiments import HIGHER_IS_BETTER
+from simulation.experiments import HIGHER_IS_BETTER, is_duration
 
 CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
@@ -29,7 +29,7 @@ DEFAULT_ARMS = ("sectoral_lead", "unified_command")
 
 
 def is_time(metric: str) -> bool:
-    return metric.startswith("t_") or metric in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+    return is_duration(metric)
 
 
 def metric_select(key: str, metrics: list[str], preferred: str) -> str:

@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "METRICS": "outputs", "TIME_METRICS": "outputs", "HANDOFF_METRICS": "outputs", "HAZARD_METRICS": "outputs",
     "NOT_METRICS": "outputs", "RUN_TABLES": "outputs", "COMPARISON_SCHEMA": "outputs",
     "ATTRIBUTION_SCHEMA": "outputs", "MARKER": "outputs", "package_version": "outputs", "nan_to_none": "outputs",
+    "is_duration": "outputs",
     "output_folder": "outputs", "check_out": "outputs",
     # statistics, queries and analysis
     "summarize": "metrics", "load_sweep": "results", "query": "results", "analyze": "analysis",

@@ -48,6 +48,15 @@ most severe level reached (I = 1 … IV = 4), units sent when the level rose."""
 HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
 METRICS = TIME_METRICS + HANDOFF_METRICS + WORKORDER_METRICS + LEVEL_METRICS + HAZARD_METRICS
 """Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
+DURATIONS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time", "workorder_bounce_time")
+"""Metrics that are durations without a ``t_`` prefix (faces show every duration in minutes)."""
+
+
+def is_duration(metric: str) -> bool:
+    """Whether a metric is a duration in seconds (a ``t_`` time or one of :data:`DURATIONS`)."""
+    return metric.startswith("t_") or metric in DURATIONS
+
+
 NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
 """Columns of a replications table (or a sweep's rows) that are not metrics."""
 

@@ -22,6 +22,7 @@ from simulation.drill.policy import DrillPolicy
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore
 from simulation.experiments.metrics import replication_metrics
+from simulation.experiments.outputs import is_duration
 from simulation.experiments.runner import run
 from simulation.faces.aar_text import GAP_PART, STAGE, T, event_text
 from simulation.model.engine import Replication
@@ -133,8 +134,8 @@ def build_report(session: DrillSession, lang: str = "zh", replications: int | No
     auto_policy = DrillPolicy(fin.world, fin.msel, poll_s=spec.poll_s)
     auto = replication_metrics(Replication(fin.world, spec.seed, 0, auto_policy).run())
     drill = replication_metrics(rep)
-    comparison = [{"metric": m, "drill": drill.get(m), "plan": auto.get(m), "minutes": m.startswith("t_") or m in (
-        "handoff_gap_total", "handoff_gap_max", "ownerless_time")} for m in COMPARE if m in drill or m in auto]
+    comparison = [{"metric": m, "drill": drill.get(m), "plan": auto.get(m), "minutes": is_duration(m)}
+                  for m in COMPARE if m in drill or m in auto]
 
     # Monte-Carlo counterfactual with the plan's decisions (simulation.experiments.runner.run).
     n = replications or spec.counterfactual_replications

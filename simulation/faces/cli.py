@@ -53,13 +53,15 @@ def _minutes(v: float | None) -> str:
 
 def print_summary(summary: dict, console: Console = out_console) -> None:
     """The run's summary as a table: times in minutes, counts and outcomes as numbers."""
+    from simulation.experiments.outputs import is_duration  # pyarrow: not for `linkage --help`
+
     t = Table(
         title=f"{summary['scenario']} · {summary['arrangement']} · n={summary['replications']} · seed={summary['seed']}"
     )
     for col in ("metric", "n", "mean", "p50", "p90", "95% CI of mean"):
         t.add_column(col, justify="right" if col != "metric" else "left")
     for name, s in summary["metrics"].items():
-        is_time = name.startswith("t_") or name in ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
+        is_time = is_duration(name)
         fmt = _minutes if is_time else (lambda v: "—" if v is None else f"{v:.2f}")
         label = f"{name} (min)" if is_time else name
         ci = "—" if s["ci95"] is None else f"{fmt(s['ci95'][0])} – {fmt(s['ci95'][1])}"

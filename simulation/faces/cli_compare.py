@@ -26,7 +26,6 @@ from simulation.faces.flags import cli_flags
 out_console = make_console()
 err_console = make_console(stderr=True)
 
-MINUTE_METRICS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time")
 SHARE_METRICS = ("controlled",)
 """Shares of replications (0–1), shown in percent; their differences in percentage points."""
 VERDICT_WORDS = {
@@ -39,7 +38,9 @@ VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim"
 
 
 def is_time(metric: str) -> bool:
-    return metric.startswith("t_") or metric in MINUTE_METRICS
+    from simulation.experiments.outputs import is_duration  # pyarrow: not for `linkage --help`
+
+    return is_duration(metric)
 
 
 def fmt(metric: str, v: float | None, signed: bool = False) -> str:

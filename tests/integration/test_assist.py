@@ -59,3 +59,15 @@ def test_an_assistant_told_after_the_work_ended_stays_home():
     st = rep.incident_states[0]
     assert st.notified["street_S2"].value > helped.done
     assert {u.split(".")[1] for u in helped.units} == {"street_S3"}
+
+
+def test_the_assistants_units_are_in_tasks_parquet(tmp_path):
+    from simulation.experiments.api import run
+
+    run(FLAGSHIP, 3, 3, arrangement="integrated_grid", sets=[TWO, NEIGHBOUR]).write(tmp_path / "out")
+    import pyarrow.parquet as pq
+
+    rows = [r for r in pq.read_table(tmp_path / "out" / "tasks.parquet").to_pylist() if r["task"] == "first_attack"]
+    assert rows and all("street_S3" in r["units"] for r in rows)  # the owner's share, always
+    # the assistant's share, where it heard of the fire and decided before the work was over
+    assert any("street_S2" in r["units"] for r in rows)
