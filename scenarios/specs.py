@@ -249,6 +249,9 @@ class WorkOrderSpec(Frozen):
     superior presses the agency holding it, which then signs. ``null``: no supervision."""
     verify: Distribution = Fixed(value=300.0)
     """Time the dispatcher spends verifying the agency's report back (核查) before closing the order."""
+    verify_fail: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Probability a report back fails verification (核查不合格): the order is reopened and the agency redoes
+    the work (a binding order, the task's duration again) and reports back again."""
 
     @model_validator(mode="after")
     def verify_orders_end(self) -> WorkOrderSpec:

@@ -89,8 +89,8 @@ def work_order_metrics(rep: Replication, incident: str) -> dict[str, float | Non
     for orders in by_task.values():
         rejections += sum(o.outcome == "rejected" for o in orders)
         arbitrations += any(not math.isnan(o.t_arbitrated) for o in orders)
-        last = orders[-1]
-        end = last.t_signed if last.outcome == "signed" else rep.sc.horizon
+        stuck = next((o for o in orders if o.outcome != "rejected"), orders[-1])  # the first signing that stuck
+        end = stuck.t_signed if not math.isnan(stuck.t_signed) else rep.sc.horizon
         bounce += end - orders[0].t_dispatched
     return {"workorder_rejections": rejections, "workorder_bounce_time": bounce, "arbitrations": arbitrations}
 

@@ -3,7 +3,8 @@
 派单 dispatch → 签收 sign, or 退单 reject (职能不符 / 职能交叉 / 权属不清) → 改派 re-dispatch to the next
 candidate → after ``arbitration_after`` rejections, 审定: the dispatcher's superior rules and the order is
 binding → an order not signed by ``sign_deadline`` is supervised (督办) and then signed → 处置 handling →
-反馈 report back → 核查 verification.
+反馈 report back → 核查 verification (a failed check, with probability ``verify_fail``, reopens the order: the
+agency redoes the work under a new, binding order and reports back again).
 
 Whether an agency rejects depends only on the arrangement's responsibility list (权责清单, via
 :meth:`Doctrine.listing`): a task listed for it alone is signed; listed for several, or for none, it is
@@ -75,11 +76,13 @@ class WorkOrders(Collaborator):
                 return (yield from self._arbitrate(st, task, rec, dispatcher, candidates))
             k += 1
 
-    def _issue(self, st: IncidentState, task: str, dispatcher: str, agency: str) -> WorkOrderRecord:
+    def _issue(self, st: IncidentState, task: str, dispatcher: str, agency: str,
+               rework: bool = False) -> WorkOrderRecord:
         orders = self.ledger.work_orders_of(st, task)
         order = WorkOrderRecord(st.spec.id, task, len(orders) + 1, dispatcher, agency, self.env.now)
         self.ledger.add_work_order(st, order)
-        st.tasks[task].last_dispatch = self.env.now
+        if not rework:  # a reopened order is rework after the task's gap, not part of it
+            st.tasks[task].last_dispatch = self.env.now
         return order
 
     def _arbitrate(self, st: IncidentState, task: TaskSpec, rec: TaskRecord, dispatcher: str,
@@ -122,7 +125,21 @@ class WorkOrders(Collaborator):
         self.env.process(self._report_back(st, order, owner))
 
     def _report_back(self, st: IncidentState, order: WorkOrderRecord, owner: str) -> Generator:
-        yield from self.messaging.send(owner, order.dispatcher)
-        order.t_reported = self.env.now
-        yield self.env.timeout(self.streams.draws("work_order", f"{st.key}.{order.task}.verify", self.spec.verify)())
-        order.t_verified = self.env.now
+        """反馈 → 核查; a failed check reopens the order: the agency redoes the work and reports again."""
+        env, spec, key = self.env, self.spec, f"{st.key}.{order.task}"
+        verify = self.streams.draws("work_order", key + ".verify", spec.verify)
+        fails = self.streams.uniforms("work_order", key + ".verify_fail") if spec.verify_fail > 0 else None
+        task = next(t for t in self.sc.incident_types[st.spec.type].tasks if t.id == order.task)
+        while True:
+            yield from self.messaging.send(owner, order.dispatcher)
+            order.t_reported = env.now
+            yield env.timeout(verify())
+            order.t_verified = env.now
+            if fails is None or fails() >= spec.verify_fail:
+                return
+            order.outcome = "reopened"  # 核查不合格: back to the same agency, binding
+            order = self._issue(st, order.task, order.dispatcher, owner, rework=True)
+            yield from self.messaging.send(order.dispatcher, owner, st)
+            order.t_signed, order.outcome = env.now, "signed"
+            yield env.timeout(self.streams.draws("duration", key + ".rework", task.duration)())
+            order.t_handled = env.now

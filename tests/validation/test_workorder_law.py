@@ -65,3 +65,26 @@ def test_bouncing_orders_follow_the_geometric_law(tmp_path, p):
 def test_a_clear_list_never_bounces(tmp_path):
     n, b = run_many(tmp_path, 0.9, "[rc]", 50)
     assert (n == 1).all() and np.allclose(b, D)
+
+
+def test_failed_verification_reopens_the_order_geometrically(tmp_path):
+    """核查不合格: each check fails independently with probability q, so the number of reworks R of a signed
+    order is geometric on {0, 1, …}: E[R] = q/(1 − q); every reopened order is followed by a binding one to
+    the same agency, and the reworks do not count as bounce."""
+    q = 0.5
+    path = tmp_path / "reopen.yaml"
+    text = scenario_text(0.0, "[rc]", decide=D, redispatch=R).replace("  arbitration: 900\n",
+                                                                      f"  arbitration: 900\n  verify_fail: {q}\n")
+    path.write_text(text, encoding="utf-8")
+    world = build_world(load_scenario(path))
+    reworks = []
+    for r in range(400):
+        rep = Replication(world, seed=7, replication=r).run()
+        orders = [o for o in rep.work_order_records if o.task == "repair"]
+        assert orders[0].outcome in ("signed", "reopened") and orders[-1].outcome == "signed"
+        assert all(o.outcome == "reopened" and o.to_agency == "rc" for o in orders[:-1])
+        assert [o.order_no for o in orders] == list(range(1, len(orders) + 1))
+        reworks.append(len(orders) - 1)
+        task = next(t for t in rep.tasks if t.task == "repair")
+        assert task.owner_known - task.first_dispatch == D  # the first signing; reworks come after the gap
+    assert within_ci(np.array(reworks, float), q / (1 - q))
