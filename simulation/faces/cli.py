@@ -152,9 +152,9 @@ def run_cmd(
             result.write(out, "run")
     print_summary(result.summary)
     if out is not None:
-        out_console.print(
-            f"wrote {out}/replications.parquet, incidents.parquet, handoffs.parquet, tasks.parquet, summary.json"
-        )
+        from simulation.experiments.outputs import RUN_TABLES
+
+        out_console.print(f"wrote {out}/" + ", ".join([*(f"{t}.parquet" for t in RUN_TABLES), "summary.json"]))
 
 
 @app.command()

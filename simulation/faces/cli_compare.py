@@ -239,8 +239,10 @@ def register(app: typer.Typer) -> None:
         print_attribution(result)
         print_structure(result)
         if out is not None:
-            out_console.print(f"wrote {out}/replications.parquet, incidents.parquet, handoffs.parquet, tasks.parquet, "
-                              "comparison.parquet, attribution.parquet, summary.json")
+            from simulation.experiments.outputs import RUN_TABLES
+
+            names = [*(f"{t}.parquet" for t in RUN_TABLES), "comparison.parquet", "attribution.parquet", "summary.json"]
+            out_console.print(f"wrote {out}/" + ", ".join(names))
 
     @arr_app.command("list")
     def list_cmd() -> None:
