@@ -21,6 +21,7 @@ from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
 from scenarios.city import City
 from scenarios.defect_loop import DefectLoopSpec
+from scenarios.hazards.base import HAZARD_MODELS
 from scenarios.specs import (
     AgencySpec,
     ChannelKind,
@@ -253,6 +254,23 @@ class Scenario(Frozen):
                         k,
                         "powers",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def verify_level_triggers(self) -> Scenario:
+        """A level trigger watches a measure of the incident's hazard model: a typo would never fire."""
+        for tname, itype in self.incident_types.items():
+            models = {i.hazard.model for i in self.incidents if i.type == tname and i.hazard is not None}
+            for k, trig in enumerate(itype.response.raise_when):
+                if not models:
+                    raise RefError(f"incident type '{tname}': raise_when watches '{trig.metric}', but no incident of "
+                                   "this type has a hazard model", "incident_types", tname, "response", "raise_when", k)
+                for m in sorted(models):
+                    known = HAZARD_MODELS[m].measures
+                    if trig.metric not in known:
+                        raise RefError(f"incident type '{tname}': the {m} model has no measure '{trig.metric}' "
+                                       f"(known: {', '.join(sorted(known))})", "incident_types", tname, "response",
+                                       "raise_when", k, "metric")
         return self
 
     @model_validator(mode="after")

@@ -27,11 +27,17 @@ from scenarios.loader import load_arrangement
 
 CELLS = ("", LEAD, ASSIST, INFORMED)
 CELL_KEYS = {LEAD: "lead", ASSIST: "assist", INFORMED: "informed"}
-SETTINGS = ("relay", "fan_out", "grid_model", "platform", "dispatch", "escalation_decision")
+SETTINGS = ("relay", "fan_out", "grid_model", "platform", "dispatch", "command_post", "work_order_dispatcher",
+            "whistle", "escalation_decision")
+# Settings whose value is a role, and what their default (None) means. (A comment, not a docstring: Streamlit's
+# "magic" would print a bare string of a page module on the page.)
+ROLE_SETTINGS = {"relay": "arr.relay_lead", "command_post": "arr.post_lead",
+                 "work_order_dispatcher": "arr.orders_relay"}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _arrangement(ref: str) -> Arrangement:
+def cached_arrangement(ref: str) -> Arrangement:
+    """A bundled or saved arrangement, loaded once per session cache."""
     return load_arrangement(ref)
 
 
@@ -100,7 +106,7 @@ def _settings_table(arrs: dict[str, Arrangement]) -> pd.DataFrame:
         row = {t("arr.setting"): t(f"arr.field.{f}")}
         for name, a in arrs.items():
             v = getattr(a, f)
-            row[name] = (t("arr.relay_lead") if v is None and f == "relay" else role_name(v) if f == "relay"
+            row[name] = (t(ROLE_SETTINGS[f]) if v is None and f in ROLE_SETTINGS else role_name(v) if f in ROLE_SETTINGS
                          else t(f"common.{'yes' if v else 'no'}") if isinstance(v, bool)
                          else word(f, str(v)) if isinstance(v, str) else f"{v:g}")
         rows.append(row)
@@ -180,12 +186,12 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
     st.subheader(t("arr.diff"))
     names = list(refs)
     c1, c2 = st.columns(2)
-    titles = {n: arrangement_title(_arrangement(r)) for n, r in refs.items()}
+    titles = {n: arrangement_title(cached_arrangement(r)) for n, r in refs.items()}
     left = state.remembered_select("arrangements.diff.left", t("arr.left"), names, names[0], titles.__getitem__,
                                    widget=c1.selectbox)
     right = state.remembered_select("arrangements.diff.right", t("arr.right"), names, names[1 % len(names)],
                                     titles.__getitem__, widget=c2.selectbox)
-    a, b = _arrangement(refs[left]), _arrangement(refs[right])
+    a, b = cached_arrangement(refs[left]), cached_arrangement(refs[right])
     for side, col, arr in (("left", c1, a), ("right", c2, b)):
         with col:
             st.markdown(f"**{arrangement_title(arr)}**")
@@ -246,7 +252,7 @@ def render() -> None:
     assert sc is not None
     refs = state.arrangements()
     try:
-        loaded = {n: _arrangement(r) for n, r in refs.items()}
+        loaded = {n: cached_arrangement(r) for n, r in refs.items()}
     except InputError as e:
         st.error("\n".join(state.problem_lines(e)))
         return

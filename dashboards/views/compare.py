@@ -53,9 +53,9 @@ def _world(path: str, arrangement: str, sets: tuple[str, ...]) -> Any:
 
 
 def _arm_labels(refs: dict[str, str], arms: list[str]) -> dict[str, str]:
-    from dashboards.views.arrangements import _arrangement, arrangement_title
+    from dashboards.views.arrangements import arrangement_title, cached_arrangement
 
-    return {a: arrangement_title(_arrangement(refs[a])) for a in arms}
+    return {a: arrangement_title(cached_arrangement(refs[a])) for a in arms}
 
 
 def _controls(refs: dict[str, str]) -> tuple[list[str], int, int, bool]:

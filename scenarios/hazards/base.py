@@ -104,6 +104,8 @@ class InterventionLog:
     """Bookkeeping shared by the models: validates action names and non-decreasing times."""
 
     actions: tuple[str, ...] = ()
+    measures: frozenset[str] = frozenset()
+    """The keys of :meth:`state` — what a level trigger may watch (checked when a scenario is loaded)."""
     p: Any  # the model's validated parameters (a pydantic model)
 
     @classmethod

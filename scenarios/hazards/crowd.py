@@ -120,6 +120,7 @@ class CrowdModel(InterventionLog):
     """Crowd density in a zone over time, behind the HazardModel protocol."""
 
     kind = "crowd"
+    measures = frozenset({"density", "persons", "speed_m_s", "specific_flow", "outflow_p_s", "demand_p_s", "fruin_los"})
     actions = ("skip_metro_stop", "restrict_inflow", "marshals", "open_exit")
 
     def __init__(self, params: CrowdParams) -> None:

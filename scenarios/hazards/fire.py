@@ -132,6 +132,8 @@ class FireModel(InterventionLog):
     """High-rise fire behind the :class:`~scenarios.hazards.base.HazardModel` protocol."""
 
     kind = "fire"
+    measures = frozenset({"hrr_kw", "hrr_total_kw", "floors_involved", "required_flow_lpm", "occupants_on_floors",
+                          "untenable_floors", "sprinkler_active", "controlled"})
     actions = ("suppress", "first_attack", "evacuate", "rescue")
 
     def __init__(self, params: FireParams) -> None:

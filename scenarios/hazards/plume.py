@@ -201,6 +201,8 @@ class PlumeModel(InterventionLog):
     """Continuous release over the city's grids, behind the HazardModel protocol."""
 
     kind = "plume"
+    measures = frozenset({"release_rate_kg_s", "released_kg", "front_m", "tail_m", "grids_reached", "people_exposed",
+                          "people_exposed_aegl1", "people_exposed_aegl3"})
     actions = ("plug", "shelter", "evacuate")
 
     @classmethod

@@ -124,7 +124,7 @@ class DrillPolicy(AutomaticPolicy):
 
     def raise_level(self, view: IncidentView, level: int, reason: str) -> Any:
         st = self.incident_state(view.incident)
-        agency = st.command_post or st.lead if st is not None else None
+        agency = (st.command_post or st.lead) if st is not None else None
         return self._ask("raise_level", view.incident, reason, agency, {"level": max(1, level - 1)},
                          {"levels": list(range(1, level + 1)), "current": level, "reason": reason})
 

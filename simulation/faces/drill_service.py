@@ -232,7 +232,7 @@ def control_view(s: DrillSession, seat: dict) -> dict:
                 "agency": a.id,
                 "seat": s.policy.players.get(a.id),
                 "notified": sorted(
-                    st.spec.id for st in s.rep.incident_states if a.id in st.notified and st.notified[a.id].triggered
+                    st.spec.id for st in s.rep.incident_states if st.knows(a.id)
                 ),
                 "tasks": [f"{t.task}:{t.status}" for t in s.rep.tasks if t.owner == a.id],
                 "pending": sum(1 for p in s.policy.pending.values() if p.agency == a.id and not p.resolved),

@@ -72,7 +72,7 @@ class JointDispatch(Collaborator):
                 return  # an assistant with nothing free sends nothing; the owner's call goes to a neighbour
             st.rec.mutual_aid = True
             rec.units.append("mutual_aid")
-            yield env.timeout(self.streams.draws("turnout", "mutual_aid", w.scenario.dispatch.mutual_aid_travel)())
+            yield env.timeout(self.pool.mutual_aid_delay())
             if not on_scene.triggered:
                 on_scene.succeed("mutual_aid")
             return
@@ -82,8 +82,7 @@ class JointDispatch(Collaborator):
             self.pool.release(units, grid, self.ledger.unit_use_recorder(st, rec))
             return
         sent.extend(units)
-        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(w.travel[u.station_row, grid])
-                    for u in units]
-        yield env.timeout(min(arrivals))
+        delay, first = self.pool.first_arrival(units, grid)
+        yield env.timeout(delay)
         if not on_scene.triggered:
-            on_scene.succeed(units[arrivals.index(min(arrivals))].name)
+            on_scene.succeed(first)

@@ -180,3 +180,7 @@ class Doctrine:
         """``nearest`` (any agency's nearest free unit, 就近) or ``own_agency`` (the owner's units)."""
         ta = self.arrangement.incident_types[incident_type].tasks[task]
         return ta.dispatch or self.arrangement.dispatch
+
+    def senders(self, incident_type: str, task: str, owner: str) -> frozenset[str] | None:
+        """Whose units may go for ``owner``'s task: the owner's own, or ``None`` — anyone's nearest (就近)."""
+        return None if self.dispatch_rule(incident_type, task) == "nearest" else frozenset((owner,))

@@ -125,10 +125,8 @@ class ResponseLevels(Collaborator):
 
     def _reinforce(self, st: IncidentState, task: TaskSpec, owner: str, count: int) -> Generator:
         """A second alarm: ``count`` more units of the task's kind, from the owner (or the nearest)."""
-        w = self.world
-        rule = w.doctrine.dispatch_rule(st.spec.type, task.id)
-        agencies = None if rule == "nearest" else frozenset((owner,))
-        grid = w.citymap.index[st.spec.grid]
+        agencies = self.doctrine.senders(st.spec.type, task.id, owner)
+        grid = self.world.citymap.index[st.spec.grid]
         units = yield self.pool.request(task.unit, agencies, grid, count, st.view, task.id)
         rec = st.tasks[task.id]
         if units is MUTUAL_AID:

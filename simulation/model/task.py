@@ -75,10 +75,9 @@ class TaskLifecycle(Collaborator):
         units: list[Unit] = []
         helpers = self.doctrine.helpers(st.plan, task, owner)
         if task.unit is not None and helpers:  # the owner and its assistants share the unit requirement
-            rule = self.doctrine.dispatch_rule(spec.type, task.id)
             units, first = yield from self.joint.dispatch(
                 st, task, owner, helpers, task.count if count is None else count, rec,
-                None if rule == "nearest" else frozenset((owner,)),
+                self.doctrine.senders(spec.type, task.id, owner),
             )
             _on_arrival(st.rec, rec, first)
         elif task.unit is not None:
@@ -120,8 +119,7 @@ class TaskLifecycle(Collaborator):
     def _dispatch(self, st: IncidentState, task: TaskSpec, owner: str, count: int | None, rec: TaskRecord) -> Generator:
         """Request units, wait for them, travel: the units now on their way (``[]`` under mutual aid)."""
         env, w, spec = self.env, self.world, st.spec
-        rule = self.doctrine.dispatch_rule(spec.type, task.id)
-        agencies = None if rule == "nearest" else frozenset((owner,))
+        agencies = self.doctrine.senders(spec.type, task.id, owner)
         rec.dispatch_request = env.now
         grid = w.citymap.index[spec.grid]
         units = yield self.pool.request(
@@ -132,17 +130,14 @@ class TaskLifecycle(Collaborator):
         if units is MUTUAL_AID:
             # A neighbouring district's unit comes; local units stay free (跨区支援).
             st.rec.mutual_aid = True
-            yield env.timeout(self.streams.draws("turnout", "mutual_aid", self.sc.dispatch.mutual_aid_travel)())
+            yield env.timeout(self.pool.mutual_aid_delay())
             rec.units = ["mutual_aid"]
             first = "mutual_aid"
             units = []
         else:
-            arrivals = [
-                self.streams.draws("turnout", u.name, u.turnout)() + float(w.travel[u.station_row, grid]) for u in units
-            ]
-            yield env.timeout(min(arrivals))
+            delay, first = self.pool.first_arrival(units, grid)
+            yield env.timeout(delay)
             rec.units = [u.name for u in units]
-            first = units[arrivals.index(min(arrivals))].name
         rec.arrived = env.now
         _on_arrival(st.rec, rec, first)
         return units

@@ -106,6 +106,18 @@ class UnitPool(Collaborator):
         req.event.succeed(list(chosen))
         return True
 
+    def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
+        """Seconds until the first of ``units`` is on scene (turnout + travel) and which unit that is."""
+        travel = self.world.travel
+        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid])
+                    for u in units]
+        first = min(arrivals)
+        return first, units[arrivals.index(first)].name
+
+    def mutual_aid_delay(self) -> float:
+        """Seconds until a neighbouring district's unit is on scene (跨区支援)."""
+        return self.streams.draws("turnout", "mutual_aid", self.dispatch.mutual_aid_travel)()
+
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""
         w, env = self.world, self.env

@@ -55,3 +55,11 @@ def test_levels_are_reproducible(severity):
     b, _ = run_at(severity, seed=3)
     assert (a.t_command_post == b.t_command_post or (math.isnan(a.t_command_post) and math.isnan(b.t_command_post)))
     assert (a.level_max, a.reinforcements) == (b.level_max, b.reinforcements)
+
+
+def test_a_trigger_on_a_measure_the_model_lacks_is_refused_up_front():
+    from scenarios.errors import InputError
+
+    typo = "incident_types.high_rise_fire.response.raise_when=[{metric: floor_involved, at_least: 3}]"
+    with pytest.raises(InputError, match=r"raise_when\[0\]\.metric: .*no measure 'floor_involved'"):
+        load_scenario(FLAGSHIP, sets=[typo])

@@ -65,3 +65,10 @@ def test_plume_override_keeps_its_site():
     plume.override(wind_speed_m_s=plume.p.wind_speed_m_s * 2)
     assert plume.site is site
     assert plume.p.wind_speed_m_s == pytest.approx(PlumeParams().wind_speed_m_s * 2)
+
+
+def test_every_model_declares_exactly_the_measures_its_state_has():
+    """A level trigger is checked against ``measures`` when the scenario loads, so it must match ``state``."""
+    for params in (FireParams(), PlumeParams(), CrowdParams()):
+        model = build_hazard(params, Site.point())
+        assert model.measures == set(model.state(60.0)), params.model
