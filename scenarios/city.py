@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from agencies.base import Frozen, Ident
+from scenarios import limits
 from scenarios.distributions import Distribution, Uniform
 
 Pos = Annotated[float, Field(gt=0)]
@@ -38,6 +40,15 @@ class GeneratedCity(Frozen):
     def n_grids(self) -> int:
         return self.streets * self.communities_per_street * self.grids_per_community
 
+    @model_validator(mode="after")
+    def verify_size(self, info: ValidationInfo) -> GeneratedCity:
+        """Each count is bounded, their product is checked before a single grid is made."""
+        if self.n_grids > limits.MAX_GRIDS and not limits.allowed(info):
+            raise ValueError(f"{self.streets} × {self.communities_per_street} × {self.grids_per_community} = "
+                             f"{self.n_grids:,} grids (more than {limits.MAX_GRIDS:,}; "
+                             f"≈{self.n_grids * 320 / 2**30:,.1f} GiB to build): {limits.OVERRIDE}")
+        return self
+
 
 class GridSpec(Frozen):
     id: Ident
@@ -53,7 +64,8 @@ class GridSpec(Frozen):
 class RoadSpec(Frozen):
     from_: Ident = Field(alias="from")
     to: Ident
-    length_m: Pos
+    length_m: Annotated[float, Field(ge=1.0)]
+    """Road length in metres (at least 1 m: a shorter road would vanish from the travel table)."""
     speed_kmh: Annotated[float, Field(gt=0, le=130)] = 30.0
 
 
@@ -65,7 +77,7 @@ class ExplicitCity(Frozen):
     @model_validator(mode="after")
     def verify_roads(self) -> ExplicitCity:
         ids = [g.id for g in self.grids]
-        dup = {i for i in ids if ids.count(i) > 1}
+        dup = {i for i, n in Counter(ids).items() if n > 1}
         if dup:
             raise ValueError(f"duplicate grid id(s): {', '.join(sorted(dup))}")
         known = set(ids)

@@ -35,20 +35,62 @@ def bundled_arrangements() -> list[Path]:
     return sorted(ARRANGEMENT_LIBRARY.glob("*.yaml"))
 
 
+MAX_EXTENDS = 32
+"""Longest ``extends`` chain (a scenario needs two or three files; a longer chain is a loop in disguise)."""
+LIBRARIES = (SCENARIO_LIBRARY, AGENCY_LIBRARY, ARRANGEMENT_LIBRARY)
+"""The bundled libraries a file may reference besides its own folder."""
+
+
+def _real(p: Path, name: str, line: int | None, field: str) -> Path | None:
+    """``p`` with every symlink resolved; ``None`` if nothing is there; a symlink loop is refused."""
+    try:
+        real = p.resolve(strict=True)
+    except FileNotFoundError:
+        return None
+    except (OSError, RuntimeError) as e:  # ELOOP (RuntimeError before Python 3.13) or an unreadable folder
+        why = "a symlink loop" if "loop" in str(e).lower() or getattr(e, "errno", None) == 40 else (
+            getattr(e, "strerror", None) or str(e))
+        raise InputError.one(name, line, field, f"cannot follow '{p}': {why}") from None
+    return real if real.is_file() else None
+
+
+def confined(ref: str, here: Path, name: str, line: int | None, field: str,
+             libraries: tuple[Path, ...] = LIBRARIES) -> Path | None:
+    """The file ``ref`` names from a file in ``here``'s folder: beside it (or below), else in a bundled library.
+
+    Confinement (what a scenario path may reference): after resolving symlinks, the file must lie inside the
+    referencing file's folder or inside one of ``libraries``; absolute paths, ``..`` and symlinks leading
+    elsewhere are refused, so a shared or uploaded file cannot make Linkage read (and echo the keys of) any
+    other file on the host. ``None`` when the name is found nowhere."""
+    folder = here.parent.resolve()
+    roots = (folder, *(lib.resolve() for lib in libraries))
+    outside = None
+    for base in roots:
+        real = _real(base / ref, name, line, field)
+        if real is None:
+            continue
+        if any(real.is_relative_to(root) for root in roots):
+            return real
+        outside = outside or real
+    if outside is not None or Path(ref).is_absolute() or ".." in Path(ref).parts:
+        raise InputError.one(name, line, field, f"'{ref}' lies outside the file's folder and the bundled libraries "
+                             "(a scenario may reference only files beside it, below it, or bundled with Linkage)")
+    return None
+
+
 def _resolve_extends(ref: str, here: Path, name: str, line: int | None) -> Path:
-    for base in (here.parent, SCENARIO_LIBRARY, AGENCY_LIBRARY):
-        cand = (base / ref).resolve()
-        if cand.is_file():
-            return cand
-    raise InputError.one(
-        name, line, "extends", f"cannot find '{ref}' (looked beside the file and in the bundled library)"
-    )
+    found = confined(ref, here, name, line, "extends", (SCENARIO_LIBRARY, AGENCY_LIBRARY))
+    if found is None:
+        raise InputError.one(
+            name, line, "extends", f"cannot find '{ref}' (looked beside the file and in the bundled library)"
+        )
+    return found
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     data = load_file(path)
     name = str(path)
-    here = path.resolve()
+    here = _real(path, name, None, "") or path.resolve()
     if not isinstance(data, SrcDict):
         raise InputError.one(name, 1, "", _not_a_mapping("a scenario file", data))
     if "extends" not in data:
@@ -57,6 +99,9 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     line = data.src["extends"][1]
     if not isinstance(ref, str):
         raise InputError.one(name, line, "extends", "must be a file name")
+    if len(chain) + 1 >= MAX_EXTENDS:
+        raise InputError.one(name, line, "extends", f"the extends chain is longer than {MAX_EXTENDS} files "
+                             f"(started at {chain[0].name if chain else here.name}); shorten it")
     target = _resolve_extends(ref, here, name, line)
     if target in chain or target == here:
         cycle = " -> ".join(p.name for p in (*chain, here, target))
@@ -85,16 +130,23 @@ def _display(p: Path) -> Path:
         return p
 
 
-def find_arrangement(ref: str, here: Path | None = None) -> Path | None:
-    cands = []
+def find_arrangement(ref: str, here: Path | None = None, name: str = "", line: int | None = None,
+                     path: str = "arrangement") -> Path | None:
+    """The arrangement file ``ref`` names. From a scenario file (``here``): confined to its folder and the
+    bundled libraries (:func:`confined`); from the command line: a file as given, else a bundled name."""
+    if not ref.endswith((".yaml", ".yml")):
+        ref_file = f"{ref}.yaml"
+        lib = _real(ARRANGEMENT_LIBRARY / ref_file, name or ref, line, path) if "/" not in ref else None
+        if lib is not None and lib.is_relative_to(ARRANGEMENT_LIBRARY.resolve()):
+            return lib
+        return None
     if here is not None:
-        cands.append(here.parent / ref)
-    cands += [Path(ref), ARRANGEMENT_LIBRARY / f"{ref}.yaml", ARRANGEMENT_LIBRARY / ref]
-    return next((c for c in cands if c.suffix in (".yaml", ".yml") and c.is_file()), None)
+        return confined(ref, here, name, line, path, (ARRANGEMENT_LIBRARY,))
+    return next((c for c in (Path(ref), ARRANGEMENT_LIBRARY / ref) if _real(c, name or ref, line, path)), None)
 
 
 def read_arrangement(ref: str, here: Path | None, name: str, line: int | None, path: str = "arrangement") -> SrcDict:
-    found = find_arrangement(ref, here)
+    found = find_arrangement(ref, here, name, line, path)
     if found is None:
         known = ", ".join(p.stem for p in bundled_arrangements())
         raise InputError.one(name, line, path, f"unknown arrangement '{ref}' (bundled: {known})")
@@ -107,7 +159,7 @@ def read_arrangement(ref: str, here: Path | None, name: str, line: int | None, p
 def load_arrangement(ref: str) -> Arrangement:
     """Load and validate one arrangement file or bundled name on its own."""
     data = read_arrangement(ref, None, ref, None, "")
-    name = str(find_arrangement(ref))
+    name = str(find_arrangement(ref, None, ref, None, ""))
     try:
         return Arrangement.model_validate(to_plain(data))
     except ValidationError as e:
@@ -257,7 +309,8 @@ def read_document(path: str | Path, arrangement: str | None = None, sets: Iterab
     name = str(p)
     if arrangement is not None:
         doc["arrangement"] = read_arrangement(arrangement, None, "--arrangement", None)
-        doc.src["arrangement"] = (str(_display(find_arrangement(arrangement).resolve())), 1)  # type: ignore[union-attr]
+        found = find_arrangement(arrangement, None, "--arrangement", None)
+        doc.src["arrangement"] = (str(_display(found.resolve())), 1)  # type: ignore[union-attr]
     elif isinstance(doc.get("arrangement"), str):
         src = doc.src.get("arrangement", (name, None))
         doc["arrangement"] = read_arrangement(doc["arrangement"], Path(src[0]), src[0], src[1])
@@ -266,12 +319,15 @@ def read_document(path: str | Path, arrangement: str | None = None, sets: Iterab
     return doc
 
 
-def load_scenario(path: str | Path, arrangement: str | None = None, sets: Iterable[str] = ()) -> Scenario:
-    """Load, resolve and validate a scenario file; raise :class:`InputError` on any bad input."""
+def load_scenario(path: str | Path, arrangement: str | None = None, sets: Iterable[str] = (), *,
+                  allow_large: bool = False) -> Scenario:
+    """Load, resolve and validate a scenario file; raise :class:`InputError` on any bad input.
+
+    ``allow_large`` lifts the size limits of :mod:`scenarios.limits` (a big machine)."""
     doc = read_document(path, arrangement, sets)
     name = str(path)
     try:
-        return Scenario.model_validate(to_plain(doc))
+        return Scenario.model_validate(to_plain(doc), context={"allow_large": allow_large})
     except ValidationError as e:
         raise InputError(validation_problems(e, doc, name)) from None
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import networkx as nx
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from agencies.arrangement import Arrangement
 from agencies.base import Bilingual, Frozen, Ident, RefError
 from agencies.catalogue import role_catalogue
+from scenarios import checks, limits
 from scenarios.city import City
 from scenarios.defect_loop import DefectLoopSpec
 from scenarios.hazards.base import HAZARD_MODELS
@@ -341,6 +342,45 @@ class Scenario(Frozen):
                     "tasks",
                     extra,
                 )
+        return self
+
+    # -- what the engine looks up later (scenarios.checks): validate ok means run works ---------------
+
+    @model_validator(mode="after")
+    def verify_agency_names(self) -> Scenario:
+        checks.agency_names(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_unit_names(self) -> Scenario:
+        checks.unit_names(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_routine_ids(self) -> Scenario:
+        checks.routine_ids(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_interventions(self) -> Scenario:
+        checks.interventions(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_messages_arrive(self) -> Scenario:
+        checks.messages_arrive(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_units_reach(self) -> Scenario:
+        checks.units_reach(self)
+        return self
+
+    @model_validator(mode="after")
+    def verify_size(self, info: ValidationInfo) -> Scenario:
+        """Routine volume, trains and re-sends checked before a run allocates them (:mod:`scenarios.limits`)."""
+        if not limits.allowed(info):
+            limits.scenario_size(self)
         return self
 
     def primary_incident(self) -> IncidentSpec | None:

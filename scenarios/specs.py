@@ -74,7 +74,8 @@ class ChannelSpec(Frozen):
     latency: Distribution = ZERO
     reliability: Annotated[float, Field(gt=0, le=1)] = 1.0
     """Probability a message gets through; a lost message is re-sent after ``retry_after``."""
-    retry_after: Annotated[float, Field(gt=0)] = 120.0
+    retry_after: Annotated[float, Field(ge=1.0)] = 120.0
+    """Seconds before a lost message is re-sent (at least 1 s: the simulated clock must advance each time)."""
     medium: Medium = "phone"
     both_ways: bool = True
     down: list[tuple[Seconds, Seconds]] = Field(default_factory=list)
@@ -156,8 +157,8 @@ class ResponseSpec(Frozen):
     """Seconds after the level decision without control after which the level rises by one (``null``: never)."""
     raise_when: list[LevelTrigger] = Field(default_factory=list)
     """Hazard triggers, each raising the level by one the first time it holds."""
-    check_every: Annotated[float, Field(gt=0)] = 60.0
-    """How often the commander looks at the hazard (seconds)."""
+    check_every: Annotated[float, Field(ge=1.0)] = 60.0
+    """How often the commander looks at the hazard (seconds; at least 1 s, so the clock advances)."""
 
 
 class IncidentType(Frozen):

@@ -106,6 +106,12 @@ class InterventionLog:
     actions: tuple[str, ...] = ()
     measures: frozenset[str] = frozenset()
     """The keys of :meth:`state` — what a level trigger may watch (checked when a scenario is loaded)."""
+    detectors: frozenset[str] = frozenset()
+    """The detector names :meth:`detection_time` knows (a scenario's ``hazard_detector``, checked at load:
+    a typo would never detect)."""
+    arguments: dict[str, dict[str, str]] = {}
+    """Action → its keyword arguments and each one's kind (:data:`ARG_KINDS`), checked at load so that a
+    task's ``intervention_args`` that validate also run."""
     p: Any  # the model's validated parameters (a pydantic model)
 
     @classmethod
@@ -150,6 +156,30 @@ class InterventionLog:
 
     def all(self, action: str) -> list[Intervention]:
         return [i for i in self.log if i.action == action]
+
+
+ARG_KINDS = {
+    "nonneg": "a finite number >= 0",
+    "positive": "a finite number > 0",
+    "fraction": "a number within [0, 1]",
+    "grids": "a list of grid ids of the city",
+}
+"""Kinds of an intervention's keyword argument, with the phrase a refusal uses."""
+
+
+def argument_problem(kind: str, value: Any, grids: frozenset[str] | set[str]) -> str | None:
+    """Why ``value`` is not a valid argument of ``kind`` (``None`` when it is): the load-time twin of the
+    checks the models make when the intervention runs."""
+    if kind == "grids":
+        if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+            return f"must be {ARG_KINDS[kind]} (got {value!r})"
+        unknown = [g for g in value if g not in grids]
+        return f"names unknown grid '{unknown[0]}'" if unknown else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be {ARG_KINDS[kind]} (got {value!r})"
+    v = float(value)
+    bad = (not np.isfinite(v) or v < 0 or (kind == "positive" and v <= 0) or (kind == "fraction" and v > 1))
+    return f"must be {ARG_KINDS[kind]} (got {value!r})" if bad else None
 
 
 def check_nonneg(name: str, value: float) -> float:

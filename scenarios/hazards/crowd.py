@@ -122,6 +122,9 @@ class CrowdModel(InterventionLog):
     kind = "crowd"
     measures = frozenset({"density", "persons", "speed_m_s", "specific_flow", "outflow_p_s", "demand_p_s", "fruin_los"})
     actions = ("skip_metro_stop", "restrict_inflow", "marshals", "open_exit")
+    detectors = frozenset({"cctv", "cctv_density", "sensor", "smart_sensor", "citizen_call"})
+    arguments = {"skip_metro_stop": {}, "restrict_inflow": {"factor": "fraction"}, "marshals": {"n": "nonneg"},
+                 "open_exit": {"width_m": "nonneg"}}
 
     def __init__(self, params: CrowdParams) -> None:
         super().__init__()

@@ -135,6 +135,9 @@ class FireModel(InterventionLog):
     measures = frozenset({"hrr_kw", "hrr_total_kw", "floors_involved", "required_flow_lpm", "occupants_on_floors",
                           "untenable_floors", "sprinkler_active", "controlled"})
     actions = ("suppress", "first_attack", "evacuate", "rescue")
+    detectors = frozenset({"smoke_detector", "smart_sensor", "sensor", "sprinkler", "citizen_call"})
+    arguments = {"suppress": {"flow_lpm": "nonneg"}, "first_attack": {"flow_lpm": "nonneg"}, "evacuate": {},
+                 "rescue": {"s_per_floor": "positive"}}
 
     def __init__(self, params: FireParams) -> None:
         super().__init__()

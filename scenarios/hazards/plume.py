@@ -204,6 +204,9 @@ class PlumeModel(InterventionLog):
     measures = frozenset({"release_rate_kg_s", "released_kg", "front_m", "tail_m", "grids_reached", "people_exposed",
                           "people_exposed_aegl1", "people_exposed_aegl3"})
     actions = ("plug", "shelter", "evacuate")
+    detectors = frozenset({"sensor", "gas_detector", "smart_sensor", "enterprise_self_report", "citizen_call"})
+    arguments = {"plug": {}, "shelter": {"grids": "grids"},
+                 "evacuate": {"grids": "grids", "rate_per_hour": "nonneg", "workers": "nonneg"}}
 
     @classmethod
     def from_params(cls, params: PlumeParams, site: Site | None = None) -> PlumeModel:

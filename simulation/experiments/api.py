@@ -75,7 +75,7 @@ def document(scenario: ScenarioLike, arrangement: str | None = None) -> dict:
     return doc
 
 
-def validate_document(doc: dict, source: str, sets: Iterable[str] = ()) -> Scenario:
+def validate_document(doc: dict, source: str, sets: Iterable[str] = (), allow_large: bool = False) -> Scenario:
     """A plain document plus ``--set`` expressions, validated; problems name ``source`` (no lines)."""
     from pydantic import ValidationError
 
@@ -86,25 +86,27 @@ def validate_document(doc: dict, source: str, sets: Iterable[str] = ()) -> Scena
     for expr in sets:
         apply_set(plain, expr)
     try:
-        return Scenario.model_validate(plain)
+        return Scenario.model_validate(plain, context={"allow_large": allow_large})
     except ValidationError as e:
         raise InputError(validation_problems(e, plain, source)) from None
 
 
-def load(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = ()) -> Scenario:
-    """The validated scenario: a file loaded (problems with file and line), or a loaded one overridden."""
+def load(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = (),
+         allow_large: bool = False) -> Scenario:
+    """The validated scenario: a file loaded (problems with file and line), or a loaded one overridden.
+    ``allow_large`` lifts the size limits (:mod:`scenarios.limits`)."""
     sets = tuple(sets)
     if not isinstance(scenario, Scenario):
         from scenarios.loader import load_scenario
 
-        return load_scenario(scenario, arrangement, sets)
+        return load_scenario(scenario, arrangement, sets, allow_large=allow_large)
     if arrangement is None and not sets:
         return scenario
-    return validate_document(document(scenario, arrangement), source_name(scenario), sets)
+    return validate_document(document(scenario, arrangement), source_name(scenario), sets, allow_large)
 
 
 def prepare(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = (), *,
-            source: str | None = None) -> tuple[Scenario, World]:
+            source: str | None = None, allow_large: bool = False) -> tuple[Scenario, World]:
     """Load (or take) the scenario, apply the arrangement and ``--set`` overrides, build its world.
 
     The one load → build_world assembly of the CLI, the dashboards, compare and sweeps. ``source`` names
@@ -112,8 +114,17 @@ def prepare(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterab
     """
     from simulation.model.world import build_world
 
-    sc = load(scenario, arrangement, sets)
+    sc = load(scenario, arrangement, sets, allow_large)
     return sc, build_world(sc, source or source_name(scenario))
+
+
+def check_run_size(sc: Scenario, replications: int, keep_routine: bool = True, allow_large: bool = False) -> None:
+    """Refuse, before any replication runs, a run whose records or work would not fit (``-n 10000000``)."""
+    from scenarios import limits
+
+    why = None if limits.allow_large(allow_large) else limits.run_size(sc, replications, keep_routine)
+    if why is not None:
+        raise bad_parameter("run", "replications", why)
 
 
 # -- experiments ------------------------------------------------------------------------------------------
@@ -122,7 +133,7 @@ def prepare(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterab
 def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrangement: str | None = None,
         sets: Iterable[str] = (), world: World | None = None, policy_factory: Callable[[World], Policy] | None = None,
         progress: Callable[[int], None] | None = None, keep_last: bool = False, first_replication: int = 0,
-        keep_routine: bool = True) -> RunResult:
+        keep_routine: bool = True, allow_large: bool = False) -> RunResult:
     """Run ``replications`` replications of a scenario (path or loaded) with ``seed``; see
     :func:`simulation.experiments.runner.run`. ``world`` skips building it (it must be the scenario's)."""
     from simulation.experiments.runner import run as run_world
@@ -131,9 +142,10 @@ def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrang
     non_negative_seed("run", seed)
     at_least("run", "first_replication", first_replication, 0)
     if world is None:
-        sc, world = prepare(scenario, arrangement, sets)
+        sc, world = prepare(scenario, arrangement, sets, allow_large=allow_large)
     else:
-        sc = load(scenario, arrangement, sets)
+        sc = load(scenario, arrangement, sets, allow_large)
+    check_run_size(sc, replications, keep_routine, allow_large)
     return run_world(sc, replications, seed, world=world, policy_factory=policy_factory, progress=progress,
                      keep_last=keep_last, first_replication=first_replication, keep_routine=keep_routine)
 

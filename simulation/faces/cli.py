@@ -32,6 +32,10 @@ ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_de
 ArrangementOpt = Annotated[
     str | None, typer.Option("-a", "--arrangement", help="Arrangement name or YAML file (overrides the scenario's).")
 ]
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Lift the size limits (grids, routine volume, replications) on a big machine."),
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a field: PATH=VALUE (dotted path; list items by index or id)."),
@@ -75,7 +79,8 @@ def print_summary(summary: dict, console: Console = out_console) -> None:
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arrangement files.")]) -> None:
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arrangement files.")],
+             allow_large: AllowLargeOpt = False) -> None:
     """Check scenario (or arrangement) files; one line per problem, exit 1 if any."""
     problems = []
     for f in files:
@@ -84,7 +89,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arran
             if doc is None:
                 load_arrangement(str(f))
             else:
-                load_scenario(f)
+                load_scenario(f, allow_large=allow_large)
             out_console.print(f"ok {f}")
         except InputError as e:
             problems.extend(e.problems)
@@ -131,6 +136,7 @@ def run_cmd(
             "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
     from simulation.experiments import api
@@ -143,11 +149,12 @@ def run_cmd(
             raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
         if out is not None:
             check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
-        sc, world = api.prepare(scenario, arrangement, set_ or ())
+        sc, world = api.prepare(scenario, arrangement, set_ or (), allow_large=allow_large)
+        api.check_run_size(sc, n, routine_records == "full", allow_large)
         with _progress(n, "replications") as prog:
             task = prog.add_task("run", total=n)
             result = api.run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
-                             keep_routine=routine_records == "full")
+                             keep_routine=routine_records == "full", allow_large=allow_large)
         if out is not None:
             result.write(out, "run")
     print_summary(result.summary)
@@ -193,6 +200,16 @@ def _mount_subcommands() -> None:
 _mount_subcommands()
 
 
+OUT_OF_MEMORY_HINT = "fewer replications, a smaller city or --routine-records summary"
+
+
+def os_error_line(e: OSError) -> str:
+    """An operating-system error as one line: the path, then the system's reason."""
+    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+    reason = e.strerror or str(e) or type(e).__name__
+    return f"{where}: {reason}" if where else reason
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: bad input → one line per problem on stderr, exit 1, no traceback."""
     try:
@@ -200,6 +217,13 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as e:
         for p in e.problems:
             err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as e:  # a folder not writable, a disk full, a path under a file: one line, never a traceback
+        err_console.print(f"linkage: {os_error_line(e)}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except MemoryError:
+        err_console.print(f"linkage: out of memory (see the size limits; {OUT_OF_MEMORY_HINT})", markup=False,
+                          highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Abort:
         err_console.print("linkage: aborted")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agencies.catalogue import role_catalogue
+from scenarios.checks import resolve_ref
 from scenarios.distributions import Distribution
 from scenarios.errors import InputError
 from scenarios.schema import Scenario
@@ -68,22 +69,7 @@ class World:
 
     def resolve(self, ref: str, grid: str) -> str | None:
         """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction)."""
-        if ref in self.graph.agency:
-            return ref
-        street = self.citymap.street_of(grid)
-        general = other = None
-        for a in self.scenario.agencies:
-            if a.role != ref:
-                continue
-            if a.jurisdiction is None:
-                general = general or a.id
-            elif street in a.jurisdiction:
-                return a.id
-            else:
-                other = other or a.id
-        # Nobody of that role covers this street: the district-wide one, else the first of another street
-        # (a neighbouring office steps in) — so a stream incident anywhere still has someone to call.
-        return general or other
+        return resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""

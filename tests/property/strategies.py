@@ -143,13 +143,13 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
     # one-way, some lossy, some out of service for a while, some on the platform medium.
     channels = []
 
-    def channel(a: str, b: str) -> dict:
+    def channel(a: str, b: str, media: tuple[str, ...] = ("phone", "radio", "platform")) -> dict:
         c: dict[str, Any] = {
             "from": a,
             "to": b,
             "kind": draw(st.sampled_from(["report", "notify", "command", "request_support", "handoff"])),
             "latency": draw(distributions(0, 400)),
-            "medium": draw(st.sampled_from(["phone", "radio", "platform"])),
+            "medium": draw(st.sampled_from(media)),
         }
         if draw(st.booleans()):
             c["reliability"] = draw(st.floats(0.7, 1.0))
@@ -159,8 +159,8 @@ def scenario_docs(draw: st.DrawFn, jurisdictions: bool = False, streams: bool = 
             c["down"] = [[start, start + draw(st.floats(1, 7200))]]
         return c
 
-    for i in range(1, len(ids)):
-        channels.append(channel(ids[draw(st.integers(0, i - 1))], ids[i]))
+    for i in range(1, len(ids)):  # the tree is phone or radio: platform links are off without the platform
+        channels.append(channel(ids[draw(st.integers(0, i - 1))], ids[i], ("phone", "radio")))
     for _ in range(draw(st.integers(0, 3))):
         a, b = draw(st.sampled_from(ids)), draw(st.sampled_from(ids))
         if a != b:

@@ -52,6 +52,7 @@ def _report_to_other_street(doc: dict) -> None:
     # The only street office covers S1; the incident is in S2 and the detector reports to 'street_office'.
     doc["agencies"].append({"id": "so1", "role": "street_office", "parent": "fire", "jurisdiction": ["S1"]})
     doc["incident_types"]["it"]["detection"][0]["report_to"] = "street_office"
+    doc["channels"] = [{"from": "so1", "to": "fire"}]  # the report can reach the lead (else it is refused at load)
 
 
 def _ownerless_nobody_on_street(doc: dict) -> None:
