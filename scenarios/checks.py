@@ -57,16 +57,15 @@ def agency_names(sc: Scenario) -> None:
     reference to the role (``lead: police``) would mean this agency, whatever its own role or territory."""
     roles = role_catalogue()
     for i, a in enumerate(sc.agencies):
-        if a.id not in roles:
-            continue
-        if a.role != a.id:
+        if a.id in roles and a.role != a.id:
             raise RefError(f"agency '{a.id}' is named like the role '{a.id}' but has role '{a.role}': every "
                            f"reference to the role '{a.id}' would mean this agency (rename it)", "agencies", i, "id")
-        others = [b.id for b in sc.agencies if b.role == a.role and b.id != a.id]
-        if others:
-            raise RefError(f"agency '{a.id}' is named like its role, which {', '.join(others)} also have: a "
-                           f"reference to '{a.id}' would always mean this agency, never theirs by territory "
-                           "(rename it)", "agencies", i, "id")
+    named = {a.id for a in sc.agencies if a.id in roles}
+    for i, b in enumerate(sc.agencies):
+        if b.role in named and b.id != b.role:
+            raise RefError(f"agency '{b.id}' has role '{b.role}', but agency '{b.role}' is named like that role: a "
+                           f"reference to '{b.role}' would always mean '{b.role}', never '{b.id}' by territory "
+                           f"(rename '{b.role}')", "agencies", i, "role")
 
 
 # -- units ----------------------------------------------------------------------------------------------
@@ -104,10 +103,12 @@ def routine_ids(sc: Scenario) -> None:
         if s.id in streams:
             raise RefError(f"stream '{s.id}' is defined twice", "streams", i, "id")
         streams.add(s.id)
+    incidents = {inc.id for inc in sc.incidents}
+    for i, st in enumerate(sc.streams):
+        if st.id in incidents:
+            raise RefError(f"stream '{st.id}' has the id of an incident (their records and random numbers would be "
+                           "mixed): rename it", "streams", i, "id")
     for i, inc in enumerate(sc.incidents):
-        if inc.id in streams:
-            raise RefError(f"incident '{inc.id}' has the id of a routine stream (their records and random "
-                           "numbers would be mixed): rename it", "incidents", i, "id")
         for s in streams:
             if re.fullmatch(re.escape(s) + r"-\d+-\d+", inc.id):
                 raise RefError(f"incident '{inc.id}' is named like the routine incidents of stream '{s}' "

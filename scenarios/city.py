@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from agencies.base import Frozen, Ident
+from agencies.base import Frozen, Ident, RefError
 from scenarios import limits
 from scenarios.distributions import Distribution, Uniform
 
@@ -44,9 +44,9 @@ class GeneratedCity(Frozen):
     def verify_size(self, info: ValidationInfo) -> GeneratedCity:
         """Each count is bounded, their product is checked before a single grid is made."""
         if self.n_grids > limits.MAX_GRIDS and not limits.allowed(info):
-            raise ValueError(f"{self.streets} × {self.communities_per_street} × {self.grids_per_community} = "
+            raise RefError(f"{self.streets} × {self.communities_per_street} × {self.grids_per_community} = "
                              f"{self.n_grids:,} grids (more than {limits.MAX_GRIDS:,}; "
-                             f"≈{self.n_grids * 320 / 2**30:,.1f} GiB to build): {limits.OVERRIDE}")
+                             f"≈{self.n_grids * 320 / 2**30:,.1f} GiB to build): {limits.OVERRIDE}", "streets")
         return self
 
 

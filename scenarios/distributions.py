@@ -119,9 +119,9 @@ class Empirical(Frozen):
     def _weights_match(self) -> Empirical:
         if self.weights is not None and len(self.weights) != len(self.values):
             raise ValueError(f"weights has {len(self.weights)} entries but values has {len(self.values)}")
-        if self.weights is not None and not math.isfinite(math.fsum(self.weights)):
+        if self.weights is not None and not math.isfinite(sum(self.weights)):
             raise ValueError("weights sum to more than the largest number (scale them down: only their ratios matter)")
-        if not math.isfinite(math.fsum(self.values)):
+        if not math.isfinite(sum(self.values)):
             raise ValueError("values sum to more than the largest number (their mean would overflow)")
         return self
 

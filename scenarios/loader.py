@@ -190,9 +190,21 @@ def parse_set(expr: str) -> tuple[list[str], Any]:
     return parts, value
 
 
+def _from_set(value: Any) -> Any:
+    """A ``--set`` value's nested keys and items come from the command line, not from line 1 of a file."""
+    if isinstance(value, SrcDict):
+        value.src = {k: (SET_SRC, None) for k in value}
+    elif isinstance(value, SrcList):
+        value.src = [(SET_SRC, None)] * len(value)
+    for v in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        _from_set(v)
+    return value
+
+
 def apply_set(doc: SrcDict, expr: str) -> None:
     """Set a field by dotted path; list items are addressed by index or by their ``id``."""
     parts, value = parse_set(expr)
+    value = _from_set(value)
     node: Any = doc
     for i, seg in enumerate(parts):
         last = i == len(parts) - 1

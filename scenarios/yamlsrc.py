@@ -165,9 +165,10 @@ def to_plain(node: Any) -> Any:
 
 
 def deep_merge(base: Any, over: Any) -> Any:
-    """Override ``base`` with ``over``: mappings merge key by key; lists of mappings with ``id``
-    merge item by item (matched by id, new ids appended); anything else is replaced."""
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Override ``base`` with ``over``: mappings merge key by key (unless ``over`` is of another kind, see
+    :func:`_retagged`); lists of mappings with ``id`` merge item by item (matched by id, new ids appended);
+    anything else is replaced."""
+    if isinstance(base, dict) and isinstance(over, dict) and not _retagged(base, over):
         out = SrcDict()
         for k, v in base.items():
             out[k] = v
@@ -194,6 +195,16 @@ def deep_merge(base: Any, over: Any) -> Any:
                 out_l.src.append(src)
         return out_l
     return over
+
+
+TAGS = ("dist", "model")
+"""Keys that say which kind of mapping it is (a distribution, a hazard model): another kind replaces it whole."""
+
+
+def _retagged(base: dict, over: dict) -> bool:
+    """An override of another kind (``dist: empirical`` over ``dist: lognormal``) replaces, never merges: the old
+    kind's fields would be unknown to the new one."""
+    return any(k in over and k in base and over[k] != base[k] for k in TAGS)
 
 
 def _id_list(x: Any) -> bool:

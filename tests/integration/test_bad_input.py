@@ -193,6 +193,62 @@ FILE_CASES: dict[str, Case] = {
         "agencies[police].role",
         "unknown role 'sheriff'",
     ),
+    # -- issue 16: what validate accepted and run then crashed on, hung on, or silently misread ----------
+    "agency-id-is-role": run_file("agency_id_is_role.yaml", 4, "agencies[fire].id", "named like the role 'fire'"),
+    "agency-shares-role-name": run_file(
+        "agency_shares_role_name.yaml", 4, "agencies[police_east].role", "agency 'police' is named like that role"
+    ),
+    "unit-name-collision": run_file(
+        "unit_name_collision.yaml", 8, "units[4].kind", "'fs1.engine11' would be named twice"
+    ),
+    "duplicate-unit-entry": run_file(
+        "duplicate_unit_entry.yaml", 7, "units[3].kind", "'fs1.engine1' would be named twice"
+    ),
+    "preference-unknown-unit": run_file(
+        "preference_unknown_unit.yaml", 6, "dispatch.preferences.S3-C2-G2[1]", "names neither a station nor a unit"
+    ),
+    "routine-id-clash": run_file(
+        "routine_id_clash.yaml", 6, "incidents[routine-0-0].id", "named like the routine incidents of stream 'routine'"
+    ),
+    "incident-id-is-stream": run_file(
+        "incident_id_is_stream.yaml", 4, "streams[fire1].id", "has the id of an incident"
+    ),
+    "hazard-detector-typo": run_file(
+        "hazard_detector_typo.yaml", 6, "incident_types.high_rise_fire.detection[0].hazard_detector",
+        "the fire model has no detector 'smart_senser'",
+    ),
+    "intervention-unknown": run_file(
+        "intervention_unknown.yaml", 6, f"{TASKS}[fire_attack].intervention", "no intervention 'extinguish'"
+    ),
+    "intervention-args-unknown-key": run_file(
+        "intervention_args_unknown_key.yaml", 6, f"{TASKS}[fire_attack].intervention_args.flow", "no argument 'flow'"
+    ),
+    "intervention-args-bad-value": run_file(
+        "intervention_args_bad_value.yaml", 6, f"{TASKS}[search_rescue].intervention_args.s_per_floor",
+        "must be a finite number > 0 (got 0.0)",
+    ),
+    "intervention-args-wrong-type": run_file(
+        "intervention_args_wrong_type.yaml", 6, f"{TASKS}[fire_attack].intervention_args.flow_lpm", "(got 'lots')"
+    ),
+    "empirical-weights-overflow": run_file(
+        "empirical_weights_overflow.yaml", 5, "incident_types.high_rise_fire.verify", "weights sum to more than"
+    ),
+    "channels-empty": run_file("channels_empty.yaml", 3, "channels", "cannot get from 'property' to 'fire_brigade'"),
+    "channel-self-loop": run_file("channel_self_loop.yaml", 4, "channels[0].to", "joins an agency to itself"),
+    "retry-too-fast": run_file("retry_too_fast.yaml", 4, "channels[0].retry_after", "greater than or equal to 1"),
+    "check-every-too-fast": run_file(
+        "check_every_zero.yaml", 5, "incident_types.high_rise_fire.response.check_every", "greater than or equal to 1"
+    ),
+    "city-too-large": run_file("city_too_large.yaml", 5, "city.generated.streets", "80,000,000 grids"),
+    "stream-volume-too-large": run_file(
+        "stream_volume_too_large.yaml", 4, "streams", "routine incidents per replication"
+    ),
+    "crowd-trains-too-many": run_file(
+        "crowd_trains_too_many.yaml", 6, "incidents[crowd1].hazard.metro_headway_s", "trains within the horizon"
+    ),
+    "extends-absolute": run_file("extends_absolute.yaml", 2, "extends", "'/etc/passwd' lies outside the file's folder"),
+    "extends-dotdot": run_file("extends_dotdot.yaml", 2, "extends", "lies outside the file's folder"),
+    "arrangement-outside": run_file("arrangement_outside.yaml", 3, "arrangement", "lies outside the file's folder"),
 }
 
 CLI_CASES: dict[str, Case] = {
@@ -247,6 +303,31 @@ CLI_CASES: dict[str, Case] = {
     "out-under-a-file": Case(
         ("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt/sub"), "--out", None, "", "is a file, not a folder"
     ),
+    # -- issue 16: the clock must advance, sizes are checked before allocation, paths stay confined --------
+    "issue-retry-loop": run_hrf(
+        "--set", "channels.0.reliability=1.0e-300", "--set", "channels.0.retry_after=1.0e-300",
+        "--set", "channels.0.latency=0", where="--set", path="channels[0].retry_after",
+        message="greater than or equal to 1",
+    ),
+    "retry-resends-bounded": run_hrf(
+        "--set", "channels.0.reliability=1.0e-300", "--set", "channels.0.retry_after=1", where="--set",
+        path="channels[0].reliability", message="re-sent up to",
+    ),
+    "n-too-large": Case(
+        ("run", "{hrf}", "-n", "10000000", "--out", "{out}"), "-n", None, "replications", "--allow-large"
+    ),
+    "extends-symlink-loop": Case(
+        ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
+        "a symlink loop",
+    ),
+    "extends-chain-too-long": Case(
+        ("validate", "{inp}/chain/c0.yaml"), "{inp}/chain/c31.yaml", 1, "extends",
+        "extends chain is longer than 32 files (started at c0.yaml)",
+    ),
+    "scenario-symlink-loop": Case(
+        ("validate", "{inp}/loop.yaml"), "{inp}/loop.yaml", None, "",
+        "cannot read file: Too many levels of symbolic links",
+    ),
 }
 
 def _expand(s: str, env: dict[str, Path]) -> str:
@@ -257,11 +338,22 @@ def _snapshot(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
+def make_inputs(inp: Path) -> None:
+    """Files a case makes at run time: an empty file, a symlink loop and a scenario extending it, and an extends
+    chain of 40 files (the blame for a chain too long goes to the file whose ``extends`` passes the limit)."""
+    (inp / "zero.yaml").write_bytes(b"")
+    (inp / "loop.yaml").symlink_to("loop.yaml")
+    (inp / "loop_user.yaml").write_text("extends: loop.yaml\nhorizon: 7200\n")
+    (inp / "chain").mkdir()
+    for k in range(40):
+        (inp / "chain" / f"c{k}.yaml").write_text(f"extends: c{k + 1}.yaml\n" if k < 39 else f"extends: {HRF}\n")
+
+
 def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
     work, inp = tmp_path / "work", tmp_path / "in"
     work.mkdir()
     inp.mkdir()
-    (inp / "zero.yaml").write_bytes(b"")
+    make_inputs(inp)
     (work / "existing.txt").write_text("not a folder\n")
     env = {"bad": BAD, "hrf": HRF, "out": work / "out", "work": work, "inp": inp}
     before = _snapshot(work)
@@ -287,6 +379,9 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
 # One representative per kind of fault runs in quick runs (-m "not slow"); every process pays its start-up
 # (imports, ~0.6 s) and many run the engine, so the full table (~75 processes) is marked slow.
 QUICK = {
+    "issue-retry-loop",
+    "intervention-unknown",
+    "extends-symlink-loop",
     "hazard-unknown-chemical",
     "yaml-unclosed-bracket",
     "extends-cycle",
