@@ -9,10 +9,10 @@ catalogue (``agencies/library/roles.yaml``).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import networkx as nx
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from agencies.base import Bilingual, Frozen, Ident, RefError
 from scenarios.distributions import ZERO, Distribution, Fixed
@@ -25,6 +25,11 @@ ChannelKind = Literal["report", "notify", "command", "request_support", "handoff
 Medium = Literal["phone", "radio", "platform", "in_person"]
 DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report"]
 UnitKind = Ident
+InterventionArg = Annotated[
+    Any,
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+"""A number, a text or a list of texts; which one (and its range) is the hazard model's to say, checked at load."""
 
 
 class DutyDesk(Frozen):
@@ -111,8 +116,10 @@ class TaskSpec(Frozen):
     """The incident counts as under control when this task is done."""
     intervention: Ident | None = None
     """Hazard-model intervention applied when the task starts (``suppress``, ``plug``, ``evacuate`` …)."""
-    intervention_args: dict[Ident, float | str | list[str]] = Field(default_factory=dict)
-    """Keyword arguments of the intervention (``flow_lpm: 1900`` …)."""
+    intervention_args: dict[Ident, InterventionArg] = Field(default_factory=dict)
+    """Keyword arguments of the intervention (``flow_lpm: 1900`` …); each is checked against the hazard model's
+    own list when the scenario is loaded (:func:`scenarios.checks.interventions`), so a wrong value is one line
+    naming the argument and what it must be."""
     powers: list[Literal["enforcement"]] = Field(default_factory=list)
     """Legal powers the work needs (执法权: ordering a shutdown, sealing premises, forcing an evacuation). An
     owner without them must bring a holder to the scene: by 吹哨报到 where the arrangement has it, else by
