@@ -126,7 +126,7 @@ def _display(p: Path) -> Path:
     """A path relative to the working directory when it lies below it (shorter error lines)."""
     try:
         return p.relative_to(Path.cwd())
-    except ValueError:
+    except (ValueError, OSError):  # not below it, or the working directory is gone
         return p
 
 
