@@ -320,6 +320,10 @@ CLI_CASES: dict[str, Case] = {
         ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
         "a symlink loop",
     ),
+    "extends-symlink-outside": Case(
+        ("validate", "{inp}/escape_user.yaml"), "{inp}/escape_user.yaml", 1, "extends",
+        "'escape.yaml' lies outside the file's folder",
+    ),
     "extends-chain-too-long": Case(
         ("validate", "{inp}/chain/c0.yaml"), "{inp}/chain/c31.yaml", 1, "extends",
         "extends chain is longer than 32 files (started at c0.yaml)",
@@ -339,11 +343,14 @@ def _snapshot(folder: Path) -> set[str]:
 
 
 def make_inputs(inp: Path) -> None:
-    """Files a case makes at run time: an empty file, a symlink loop and a scenario extending it, and an extends
-    chain of 40 files (the blame for a chain too long goes to the file whose ``extends`` passes the limit)."""
+    """Files a case makes at run time: an empty file, a symlink loop and a scenario extending it, a symlink out of
+    the folder and a scenario extending it, and an extends chain of 40 files (the blame for a chain too long goes
+    to the file whose ``extends`` passes the limit)."""
     (inp / "zero.yaml").write_bytes(b"")
     (inp / "loop.yaml").symlink_to("loop.yaml")
     (inp / "loop_user.yaml").write_text("extends: loop.yaml\nhorizon: 7200\n")
+    (inp / "escape.yaml").symlink_to("/etc/passwd")  # inside the folder, pointing out of it
+    (inp / "escape_user.yaml").write_text("extends: escape.yaml\nhorizon: 7200\n")
     (inp / "chain").mkdir()
     for k in range(40):
         (inp / "chain" / f"c{k}.yaml").write_text(f"extends: c{k + 1}.yaml\n" if k < 39 else f"extends: {HRF}\n")
