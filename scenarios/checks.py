@@ -131,10 +131,7 @@ def interventions(sc: Scenario) -> None:
         own = bool(_models_of(sc, tname))
         for k, t in enumerate(itype.tasks):
             where = ("incident_types", tname, "tasks", k)
-            if t.intervention is None:
-                if t.intervention_args:
-                    raise RefError(f"incident type '{tname}': task '{t.id}' has intervention_args but no "
-                                   "intervention", *where, "intervention_args")
+            if t.intervention is None:  # arguments left over (``--set …intervention=null`` in a what-if) are inert
                 continue
             having = [m for m in models if t.intervention in HAZARD_MODELS[m].arguments]
             if (own and len(having) < len(models)) or not having:

@@ -64,9 +64,16 @@ class GridSpec(Frozen):
 class RoadSpec(Frozen):
     from_: Ident = Field(alias="from")
     to: Ident
-    length_m: Annotated[float, Field(ge=1.0)]
-    """Road length in metres (at least 1 m: a shorter road would vanish from the travel table)."""
+    length_m: Pos
     speed_kmh: Annotated[float, Field(gt=0, le=130)] = 30.0
+
+    @model_validator(mode="after")
+    def verify_travel_time(self) -> RoadSpec:
+        """A travel time that rounds to zero would drop the road from the travel table (a zero is no edge)."""
+        if self.length_m / (self.speed_kmh / 3.6) <= 0.0:
+            raise RefError(f"road {self.from_}->{self.to} is so short ({self.length_m!r} m) that its travel time is "
+                           "zero", "length_m")
+        return self
 
 
 class ExplicitCity(Frozen):
