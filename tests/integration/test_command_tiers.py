@@ -6,7 +6,6 @@ mutual aid for every request."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from scenarios.errors import InputError

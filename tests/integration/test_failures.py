@@ -12,10 +12,10 @@ Two mechanisms of the engine decide who degrades gracefully, and the tests pin b
   radio, in parallel with the relay, once the case is verified — the same verification every notice
   waits for, so it is no head start — and likewise when a case only passes through 119, as a property
   alarm does on its way to the bureau) — and calls the site's operator (the building's fire-control room)
-  itself, so the evacuation order never waits for a relay's desk. A relay with its own channel to the fire brigade — the platform,
-  the bureau — bounds the cost of a dead radio; a relay that itself reaches the fire brigade through 119
-  and the same radio (the street office) does not. Conversely, an empty desk at a relay the case reaches
-  *through* 119 no longer delays the fire brigade;
+  itself, so the evacuation order never waits for a relay's desk. A relay with its own channel to the fire
+  brigade — the platform, the bureau — bounds the cost of a dead radio; a relay that itself reaches the fire
+  brigade through 119 and the same radio (the street office) does not. Conversely, an empty desk at a relay
+  the case reaches *through* 119 no longer delays the fire brigade;
 * **fan-out**: a serial phone list stalls at an unanswered desk, so every agency phoned after it waits;
   parallel copy-notify (抄告) only delays the tasks the empty desk owns.
 
