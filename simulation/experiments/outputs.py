@@ -85,8 +85,10 @@ TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *T
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
               *WORK_ORDER_TIMES, "reject_reason", "outcome")
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
-``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows) or open at the
-horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear 权属不清)."""
+``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows), cancelled
+(supervision found it unsigned with an agency not listed for the task: the superior rules, 提级督办) or open
+at the horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear
+权属不清)."""
 COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workorders": WORKORDERS}
 """Column order of the incidents, handoffs, tasks and workorders tables."""
 
