@@ -7,16 +7,22 @@ Every replication, purpose and entity thus draws from its own stream: two arrang
 same seed see the same incidents and the same draws wherever their behaviour is the same (common
 random numbers), and results never depend on how replications are spread over workers.
 
-Streams are created lazily, on their first draw: most entities of a large scenario never draw.
+Streams are created lazily, on their first draw: most entities of a large scenario never draw. A fixed
+value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
+hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
+OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
+generator state, bit for bit.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
-from scenarios.distributions import Distribution
+from scenarios.distributions import Distribution, Fixed
 
 PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision", "turnout", "duration", "hazard",
                       "verify", "stream", "work_order"})
@@ -28,9 +34,37 @@ def replication_seed(seed: int, replication: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(1)[0])
 
 
+@lru_cache(maxsize=1 << 16)
 def _entity_key(purpose: str, entity: str) -> np.ndarray:
+    """The 128-bit key of ``purpose/entity`` (read-only: shared by every replication that asks)."""
     digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
     return np.frombuffer(digest, dtype=np.uint64)
+
+
+class _Key(ISeedSequence):
+    """Hands ``Philox`` its key as the seed sequence's state: ``Philox(_Key(k))`` is ``Philox(key=k)``
+    (counter 0) without the throw-away ``SeedSequence()`` that gathers OS entropy on every stream."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: np.ndarray) -> None:
+        self.key = key
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        assert n_words == 2 and dtype == np.uint64, "Philox asks for its 2 × 64-bit key"
+        return self.key
+
+
+class Constant:
+    """A fixed value's draws: no stream, no buffer (most durations and delays of a scenario are fixed)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __call__(self) -> float:
+        return self.value
 
 
 class Draws:
@@ -89,9 +123,13 @@ class Streams:
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
         if purpose not in PURPOSES:
             raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
-        return np.random.Generator(np.random.Philox(key=self._base ^ _entity_key(purpose, entity)))
+        return np.random.Generator(np.random.Philox(_Key(self._base ^ _entity_key(purpose, entity))))
 
-    def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws:
+    def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws | Constant:
+        if type(dist) is Fixed:  # the value Fixed.sample would give, without a stream
+            if purpose not in PURPOSES:
+                raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
+            return Constant(float(dist.value))
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
