@@ -30,19 +30,22 @@ class NearestIndex:
     def __init__(self, world: World) -> None:
         self.world = world
         self.order_kind = world.scenario.dispatch.order
-        self._eligible: dict[tuple[str, frozenset[str] | None], np.ndarray] = {}
+        self._eligible: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._rank: dict[tuple[str, frozenset[str] | None, int], tuple[np.ndarray, bool]] = {}
 
-    def eligible(self, kind: str, agencies: frozenset[str] | None) -> np.ndarray:
-        """Unit indices of ``kind`` that ``agencies`` may send (``None``: anyone's), in unit order."""
+    def eligible(self, kind: str, agencies: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Units of ``kind`` that ``agencies`` may send (``None``: anyone's), in unit order: their indices,
+        travel-table rows and street indices."""
         key = (kind, agencies)
-        idx = self._eligible.get(key)
-        if idx is None:
-            idx = self._eligible[key] = np.array(
-                [u.index for u in self.world.units_by_kind.get(kind, ()) if agencies is None or u.agency in agencies],
-                dtype=np.int64,
+        got = self._eligible.get(key)
+        if got is None:
+            us = [u for u in self.world.units_by_kind.get(kind, ()) if agencies is None or u.agency in agencies]
+            got = self._eligible[key] = (
+                np.array([u.index for u in us], dtype=np.int64),
+                np.array([u.station_row for u in us], dtype=np.int64),
+                np.array([self.world.unit_street[u.index] for u in us], dtype=np.int64),
             )
-        return idx
+        return got
 
     def ranking(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:
         """(the first :data:`PREFIX` eligible unit indices in dispatch order, whether more were cut off)."""
@@ -60,19 +63,20 @@ class NearestIndex:
                 units = w.units
                 return np.array([i for i in pref if units[i].kind == kind
                                  and (agencies is None or units[i].agency in agencies)], dtype=np.int32), False
-        idx = self.eligible(kind, agencies)
-        rows = np.array([w.units[i].station_row for i in idx.tolist()], dtype=np.int64)
-        t = w.travel[rows, grid] if len(idx) else np.empty(0)
+        idx, rows, streets = self.eligible(kind, agencies)
+        t = w.travel[rows, grid]
         ok = np.isfinite(t)
-        idx, t = idx[ok], t[ok]
-        if self.order_kind == "own_jurisdiction":
-            street = int(w.citymap.street[grid])
-            other = np.array([w.unit_street[i] != street for i in idx.tolist()], dtype=bool)
-            order = np.lexsort((idx, t, other))  # own street first, then travel, then unit order
-        else:
-            order = np.lexsort((idx, t))  # travel, then unit order (the stable sort the pool used)
-        ranked = idx[order]
-        return ranked[:PREFIX].astype(np.int32), len(ranked) > PREFIX
+        if not ok.all():
+            idx, t, streets = idx[ok], t[ok], streets[ok]
+        if self.order_kind != "own_jurisdiction":
+            ranked, cut = _first_k(idx, t, PREFIX)  # travel, then unit order (the stable sort the pool used)
+            return ranked.astype(np.int32), cut
+        own = streets == int(w.citymap.street[grid])  # the street's own stations first, then the others
+        first, cut_own = _first_k(idx[own], t[own], PREFIX)
+        if cut_own or len(first) == PREFIX:
+            return first.astype(np.int32), cut_own or bool((~own).any())
+        rest, cut = _first_k(idx[~own], t[~own], PREFIX - len(first))
+        return np.concatenate([first, rest]).astype(np.int32), cut
 
     def sort_key(self, grid: int):
         """The dispatch order as a sort key on units (for ranking a few free units directly)."""
@@ -81,3 +85,15 @@ class NearestIndex:
             street = int(w.citymap.street[grid])
             return lambda u: (w.unit_street[u.index] != street, travel[u.station_row, grid], u.index)
         return lambda u: (travel[u.station_row, grid], u.index)
+
+
+def _first_k(idx: np.ndarray, t: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
+    """The ``k`` first of ``idx`` by (``t``, index) and whether any were left out — in time linear in the
+    units (a partition finds the k-th travel time; only the units up to it, ties included, are sorted)."""
+    if len(idx) <= k:
+        return idx[np.lexsort((idx, t))], False
+    if k <= 0:
+        return idx[:0], True
+    sel = t <= np.partition(t, k - 1)[k - 1]
+    idx, t = idx[sel], t[sel]
+    return idx[np.lexsort((idx, t))][:k], True
