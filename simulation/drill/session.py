@@ -22,6 +22,7 @@ from typing import Any
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from simulation.drill.msel import Msel
+from simulation.drill.pins import new_pin
 from simulation.drill.policy import DECISION_KINDS, DrillError, DrillPolicy
 from simulation.drill.spec import DrillSpec
 from simulation.drill.store import DrillStore
@@ -67,11 +68,11 @@ class DrillSession:
                parent: str | None = None, branched_at: float | None = None) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
         code = new_code()
         while (d / f"{code}.sqlite").exists():
             code = new_code()
-        pins = {s.id: f"{secrets.randbelow(10**6):06d}" for s in spec.seats}
+        pins = {s.id: new_pin() for s in spec.seats}
         tmp = d / f".{code}.sqlite.tmp"
         store = DrillStore(tmp)
         store.write_meta({"code": code, "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -79,7 +80,7 @@ class DrillSession:
                           "scenario": scenario.model_dump(mode="json", by_alias=True),
                           "scenario_hash": scenario_hash(scenario), "msel": msel.model_dump(mode="json", by_alias=True),
                           "parent": parent, "branched_at": branched_at})
-        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats], code)
+        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats])
         store.close()
         for suffix in ("-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
@@ -125,6 +126,18 @@ class DrillSession:
 
     def seat(self, seat_id: str) -> dict:
         return self.seats[seat_id]
+
+    def reissue_pin(self, actor: str, seat_id: str, keep_token: str | None = None) -> str:
+        """A new PIN for a seat (shown once): the old one stops working and the seat's tokens are revoked
+        (the facilitator's own current token excepted). Logged as an audit record, not a simulation input."""
+        with self.lock:
+            if seat_id not in self.seats:
+                raise DrillError(f"no seat '{seat_id}' in this session")
+            pin = new_pin()
+            self.store.set_pin(seat_id, pin, keep_token)
+            self.store.append({"key": f"pin:{uuid.uuid4().hex}", "kind": "pin_reissued", "sim_time": self.now,
+                               "actor": actor, "payload": {"seat": seat_id}}, is_input=False)
+            return pin
 
     # -- clock ----------------------------------------------------------------------------------
 
@@ -280,8 +293,10 @@ class DrillSession:
             return rec
 
     def note(self, actor: str, payload: dict) -> dict:
-        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan."""
+        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan. Taken while
+        the drill runs only: after the end the report may have been handed out, and it must stay what it said."""
         with self.lock:
+            self._check_open()
             text = str(payload.get("text", "")).strip()
             if not text or len(text) > 4000:
                 raise DrillError("a note needs a text (at most 4000 characters)")
