@@ -43,7 +43,7 @@ MAX_REPORT_REPLICATIONS = 200
 """Counterfactual replications one report request may ask for (the CLI's ``drill export -n`` has no cap)."""
 WRONG_JOIN = "wrong session code, seat or PIN"
 LOCKED_OUT = "too many failed attempts from this address; wait five minutes"
-_IMAGE_RE = re.compile(r"!\s*\[([^\]]*)\]\s*(?:\([^)]*\)|\[[^\]]*\])")
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
 _HTML_IMG_RE = re.compile(r"<\s*img\b[^>]*>", re.I)
 
 
@@ -89,6 +89,11 @@ class DrillService:
                     return None
                 s = self._sessions[code] = DrillSession(DrillStore(path))
             return s
+
+    def close(self) -> None:
+        """Let another process serve the folder (the lock also goes when the process ends)."""
+        if self.folder_lock is not None:
+            self.folder_lock.release()
 
     def adopt(self, session: DrillSession) -> None:
         """Serve a session opened elsewhere in this process (e.g. just created)."""
@@ -245,10 +250,11 @@ def _clock(s: DrillSession) -> dict:
 
 def plain_text(text: Any) -> Any:
     """Text shown on players' pages without what would make their browsers fetch from elsewhere: a
-    markdown image (``![alt](url)``, ``![alt][ref]``) becomes its alt text, an HTML ``<img>`` goes."""
+    markdown image (``![alt](url)``, ``![alt][ref]``) becomes its alt text, an HTML ``<img>`` goes, and any
+    ``![`` left (nested brackets, odd forms) is broken up so that no image syntax remains."""
     if not isinstance(text, str):
         return text
-    return _HTML_IMG_RE.sub("", _IMAGE_RE.sub(lambda m: m.group(1), text))
+    return _HTML_IMG_RE.sub("", _IMAGE_RE.sub(lambda m: m.group(1), text)).replace("![", "! [")
 
 
 def _public_event(r: dict, full: bool) -> dict:
