@@ -301,7 +301,7 @@ class DrillSession:
             if not text or len(text) > 4000:
                 raise DrillError("a note needs a text (at most 4000 characters)")
             agency = payload.get("agency")
-            if agency is not None and agency not in self.world.graph.agency:
+            if agency is not None and (not isinstance(agency, str) or agency not in self.world.graph.agency):
                 raise DrillError(f"unknown agency '{agency}'")
             body = {"text": text, "agency": agency, "improvement": bool(payload.get("improvement")),
                     "capability": str(payload.get("capability", ""))[:200]}
@@ -316,12 +316,14 @@ class DrillSession:
     def _check_route(self, agencies: list[str], payload: Any) -> tuple[Any, str, str]:
         if not isinstance(payload, dict):
             raise DrillError("a request is a JSON object")
-        src, dst = payload.get("from"), payload.get("to")
+        src, dst, inc = payload.get("from"), payload.get("to"), payload.get("incident")
+        if not all(isinstance(x, str) for x in (src, dst)) or not isinstance(inc, (str, type(None))):
+            raise DrillError("from, to and incident are names (text)")
         if src not in agencies:
             raise DrillError("you can only send from an agency you play")
         if dst not in self.world.graph.agency or dst == src:
             raise DrillError(f"unknown recipient '{dst}'")
-        st = self.policy.incident_state(payload.get("incident"))
+        st = self.policy.incident_state(inc)
         if st is None or math.isnan(st.rec.t_report):
             raise DrillError("no such incident has been reported yet")
         if self.world.graph.path(src, dst) is None:

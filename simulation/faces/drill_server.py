@@ -51,7 +51,7 @@ CLIENT_HEADER = "X-Linkage-Client"
 _BUSY_BODY = b'{"error": "too many connections; try again shortly"}'
 _BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
          b"Retry-After: 5\r\nContent-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY)
-_LENGTH_RE = re.compile(r"[0-9]{1,12}")
+_LENGTH_RE = re.compile(r"[0-9]+")
 
 
 class RequestError(DrillError):
@@ -64,12 +64,14 @@ class Handler(BaseHTTPRequestHandler):
     service: DrillService  # set on the subclass made by make_server
     server: DrillHTTPServer
     server_version = "linkage-drill/1"
-    sys_version = ""
     error_content_type = "application/json"
     error_message_format = '{"error": "%(code)d %(message)s"}'
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the drill log is the record
         pass
+
+    def version_string(self) -> str:  # no Python version in the answers
+        return self.server_version
 
     def setup(self) -> None:
         self.timeout = self.server.request_timeout  # each recv and send; the reaper bounds the whole request
@@ -123,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(411, "a Content-Length is required")
         if not _LENGTH_RE.fullmatch(raw_len.strip()):
             raise RequestError(400, "Content-Length must be a non-negative whole number")
-        n = int(raw_len)
+        n = int(raw_len) if len(raw_len.strip()) < 19 else MAX_BODY + 1
         if n > MAX_BODY:
             raise RequestError(413, f"request too large (at most {MAX_BODY // 1024} KB)")
         raw = self.rfile.read(n) if n else b"{}"
