@@ -251,6 +251,7 @@ def register(app: typer.Typer) -> None:
             out.print(f"certificate {cert} · SHA-256 {fingerprint(cert)}")
         elif address not in ("127.0.0.1", "localhost", "::1"):
             out.print("[yellow]without --tls, PINs and tokens cross the LAN in clear text[/yellow]")
+        extra += ["--client.toolbarMode", "viewer"]  # no "Deploy" or developer menu for players
         env = {**os.environ, "LINKAGE_DASHBOARD_PAGES": "drill", "LINKAGE_DRILL_DIR": str(d)}
         if server:
             env["LINKAGE_DRILL_SERVER"] = server
