@@ -115,7 +115,11 @@ def client() -> Any:
         from simulation.faces.drill_client import HttpDrillClient
 
         return HttpDrillClient(url)
-    return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+    try:
+        return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+    except ValueError as e:  # FolderBusy: a drill server serves this folder already (one writer per folder)
+        st.error(f"{e} — set LINKAGE_DRILL_SERVER to its URL")
+        st.stop()
 
 
 def lang() -> str:

@@ -6,6 +6,7 @@ The same over real sockets: ``test_drill_server_limits.py``."""
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import stat
 import tempfile
@@ -272,3 +273,22 @@ def test_msel_export_keeps_formula_like_text_as_text(tmp_path: Path) -> None:
     raw = (tmp_path / "m.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in raw and "'+cmd" in raw and "'-2+3" in raw and "'@SUM" in raw
     assert read_msel(tmp_path / "m.csv") == m
+
+
+def test_cli_reissues_a_pin_and_refuses_a_bad_port(cli, tmp_path: Path) -> None:
+    """`linkage drill pin` works beside a running service (joins read the hash from the file), and
+    `drill serve --port 99999` is one line, exit 1."""
+    svc, session, pins, tok = new_drill(tmp_path / "drills")
+    try:
+        r = cli("drill", "pin", session.code, "metro", "--dir", tmp_path / "drills")
+        assert r.returncode == 0, r.stderr
+        new = re.search(r"new PIN (\d{6})", r.stdout).group(1)
+        with pytest.raises(AccessDenied, match="unknown token"):
+            svc.view(tok["metro"])
+        assert svc.join(session.code, "metro", new)["seat"] == "metro"
+        r = cli("drill", "pin", session.code, "nobody", "--dir", tmp_path / "drills")
+        assert r.returncode == 1 and "no seat 'nobody'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    finally:
+        svc.close()
+    r = cli("drill", "serve", "--dir", tmp_path / "drills", "--port", "99999")
+    assert r.returncode == 1 and r.stderr.strip() == "--port: must be between 0 and 65535 (got 99999)"
