@@ -359,7 +359,7 @@ class DrillSession:
                 self.play_to_end()
                 continue
             if kind in SIM_INPUTS and kind != "clock" and abs(self.now - r["sim_time"]) > 1e-6:
-                raise DrillError(f"log {self.store.path}: record {r['seq']} at {r['sim_time']} s does not match "
+                raise DrillError(f"session {self.code}: log record {r['seq']} at {r['sim_time']} s does not match "
                                  f"the replayed clock {self.now} s")
             if kind == "decision":
                 self.policy.resolve(body["decision"], body["value"])
