@@ -127,18 +127,6 @@ class DrillSession:
     def seat(self, seat_id: str) -> dict:
         return self.seats[seat_id]
 
-    def reissue_pin(self, actor: str, seat_id: str, keep_token: str | None = None) -> str:
-        """A new PIN for a seat (shown once): the old one stops working and the seat's tokens are revoked
-        (the facilitator's own current token excepted). Logged as an audit record, not a simulation input."""
-        with self.lock:
-            if seat_id not in self.seats:
-                raise DrillError(f"no seat '{seat_id}' in this session")
-            pin = new_pin()
-            self.store.set_pin(seat_id, pin, keep_token)
-            self.store.append({"key": f"pin:{uuid.uuid4().hex}", "kind": "pin_reissued", "sim_time": self.now,
-                               "actor": actor, "payload": {"seat": seat_id}}, is_input=False)
-            return pin
-
     # -- clock ----------------------------------------------------------------------------------
 
     def _advance_to(self, until: float, stop_on_attention: bool = False) -> None:

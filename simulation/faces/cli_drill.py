@@ -212,10 +212,11 @@ def register(app: typer.Typer) -> None:
         """Reissue a seat's PIN (the old one stops working, the seat's tokens are revoked); prints it once.
         Works while the server runs: joins read the PIN hash from the session file."""
         from simulation.drill.policy import DrillError
+        from simulation.faces.drill_service import reissue_pin
 
         s = _open(code, directory)
         try:
-            new = s.reissue_pin("operator", seat)
+            new = reissue_pin(s, "operator", seat)
         except DrillError as e:
             raise InputError.one(str(_dir(directory) / f"{s.code}.sqlite"), None, "seat", str(e)) from None
         out.print(f"session {s.code} · seat {seat} · new PIN [bold]{new}[/bold] (shown once)")

@@ -18,11 +18,12 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from simulation.drill.msel import format_time  # re-exported: the dashboards show drill times with it
-from simulation.drill.pins import needs_rehash, verify_pin
+from simulation.drill.pins import needs_rehash, new_pin, verify_pin
 from simulation.drill.policy import DrillError
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore, FolderLock, digest
@@ -179,7 +180,7 @@ class DrillService:
         actor, agencies = seat["seat"], list(seat["agencies"])
         if action == "reissue_pin":
             target = str(payload.get("seat"))
-            pin = s.reissue_pin(actor, target, keep_token=digest(token, s.code))
+            pin = reissue_pin(s, actor, target, keep_token=digest(token, s.code))
             return {"ok": True, "seat": target, "pin": pin, "now": s.now}
         if action == "decide":
             rec = s.decide(actor, agencies, str(payload.get("key")), payload.get("value"))
@@ -228,6 +229,20 @@ class DrillService:
                 return out.read_bytes()
         finally:
             self._report_slot.release()
+
+
+def reissue_pin(s: DrillSession, actor: str, seat_id: str, keep_token: str | None = None) -> str:
+    """A new PIN for a seat (shown once): the old one stops working and the seat's tokens are revoked
+    (``keep_token``'s hash excepted: the facilitator's own login). Logged as an audit record, not a
+    simulation input (a replay has nothing to do with it)."""
+    with s.lock:
+        if seat_id not in s.seats:
+            raise DrillError(f"no seat '{seat_id}' in this session")
+        pin = new_pin()
+        s.store.set_pin(seat_id, pin, keep_token)
+        s.store.append({"key": f"pin:{uuid.uuid4().hex}", "kind": "pin_reissued", "sim_time": s.now,
+                        "actor": actor, "payload": {"seat": seat_id}}, is_input=False)
+        return pin
 
 
 def _number(v: Any) -> float:
