@@ -311,3 +311,7 @@ class DispatchSpec(Frozen):
     """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
     mutual_aid_travel: Distribution = Fixed(value=1800.0)
     """Time for the mutual-aid unit to arrive after the request."""
+    travel_factor_by_hour: Annotated[list[Annotated[float, Field(ge=0.5, le=5)]],
+                                     Field(min_length=24, max_length=24)] | None = None
+    """Multiplier on every road travel time by hour of day (0–23, from ``clock_start``): the rush hour's
+    congestion (拥堵延时指数: actual ÷ free-flow travel time). ``null``: free-flowing roads at every hour."""

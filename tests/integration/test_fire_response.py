@@ -73,3 +73,15 @@ def test_a_fire_that_spreads_past_its_trigger_gets_a_second_alarm():
     for t in res.tasks.to_pylist():
         if t["task"] == "fire_attack" and t["replication"] in second:
             assert len(t["units"]) > 3  # the first alarm's three engines and the second alarm's
+
+
+def test_rush_hour_roads_slow_the_engines():
+    """The same fire at 08:00 (the morning peak, travel × 1.45 in the default district) and at 23:00 (free
+    roads): every engine's road time is 1.45 times longer, so the first arrives later in every replication."""
+    def arrivals(clock: int) -> list[float]:
+        res = api.run(NIGHT, 8, 4, arrangement="sectoral_lead", sets=[f"clock_start={clock}"])
+        rows = sorted((t for t in res.tasks.to_pylist() if t["task"] == "fire_attack"), key=lambda t: t["replication"])
+        return [t["arrived"] - t["unit_assigned"] for t in rows]
+
+    night, peak = arrivals(82800), arrivals(8 * 3600)
+    assert all(p > n for p, n in zip(peak, night))
