@@ -123,9 +123,9 @@ class BritterMcQuaidPlume:
     """Continuous ground-level dense release: centreline volume fraction and crosswind half-width vs distance."""
 
     def __init__(self, mass_rate_kg_s: float, rho_release: float, rho_air: float, wind_m_s: float,
-                 t_release: float, t_ambient: float) -> None:
+                 t_release: float, t_ambient: float, g: float = G) -> None:
         self.q0 = mass_rate_kg_s / rho_release
-        self.g0 = G * (rho_release - rho_air) / rho_air
+        self.g0 = g * (rho_release - rho_air) / rho_air
         self.u = wind_m_s
         self.t_release, self.t_ambient = t_release, t_ambient
         self.dc = math.sqrt(self.q0 / self.u)
