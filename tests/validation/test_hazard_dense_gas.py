@@ -194,3 +194,24 @@ def test_bundled_chemical_leak_picks_the_dense_gas_model_for_chlorine():
     assert isinstance(model, DenseGasModel) and model.bm.is_dense
     detectors = sc.incident_types["chemical_leak"].detection
     assert {d.report_to for d in detectors if d.kind == "sensor"} == {"enterprise", "city_ops"}
+
+
+def test_warning_to_leave_sends_the_reached_share_away_and_bad_messages_are_refused():
+    """``message: evacuate``: the reached share sets off ``warning_response_s`` after the warning and is gone
+    ``evacuation_departure_s`` later; gone before the load crossed a level means not counted above it."""
+    p = PlumeParams(chemical="chlorine", release_rate_kg_s=2.0, inventory_kg=3600.0, stability="D",
+                    wind_speed_m_s=3.0, gas_model="gaussian", warning_reach=0.6, warning_response_s=120.0,
+                    evacuation_departure_s=300.0)
+
+    def exposed(message: str | None) -> float:
+        m = PlumeModel(p, _line_site())
+        if message is not None:
+            assert m.intervene("warn", 0.0, message=message) == pytest.approx(120.0)
+        return m.outcomes(4 * 3600.0)["people_exposed"]
+
+    nothing = exposed(None)
+    assert exposed("evacuate") < nothing
+    # at most the reached share can be saved by the warning
+    assert exposed("evacuate") >= (1 - p.warning_reach) * nothing - 1e-9
+    with pytest.raises(ValueError, match="warning message"):
+        PlumeModel(p, _line_site()).intervene("warn", 0.0, message="panic")
