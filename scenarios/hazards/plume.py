@@ -336,16 +336,23 @@ class PlumeModel(InterventionLog):
             co.dep0, co.dep1 = np.where(better, start, co.dep0), np.where(better, end, co.dep1)
         return self.p.warning_response_s
 
-    def exposed_by_level(self, t_end: float) -> np.ndarray:
-        """People per grid above AEGL-1/2/3 toxic loads by ``t_end``: array shape (3, n_grids)."""
+    def exposed_by_level(self, t_end: float, levels: tuple[float, ...] | None = None) -> np.ndarray:
+        """People per grid above the toxic loads of ``levels`` (default AEGL-1/2/3) by ``t_end``:
+        array shape (len(levels), n_grids)."""
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return self._exposed(t_end)
+            a = self.arrival
+            e = np.minimum(self.t_stop + a, t_end)
+            return people_above(levels or self.levels, self.chem.ten_berge_n, self.site.grid_population,
+                                self.grid_ppm, a, e, self.p.air_changes_per_hour / 3600.0, self.cohorts, t_end)
 
-    def _exposed(self, t_end: float) -> np.ndarray:
-        a = self.arrival
-        e = np.minimum(self.t_stop + a, t_end)
-        return people_above(self.levels, self.chem.ten_berge_n, self.site.grid_population, self.grid_ppm, a, e,
-                            self.p.air_changes_per_hour / 3600.0, self.cohorts, t_end)
+    _LEVEL_OF = {"people_exposed_aegl1": 0, "people_exposed": 1, "people_exposed_aegl3": 2}
+
+    def measure(self, name: str, t: float, until: float | None = None) -> float | None:
+        """A level trigger watches one exposure measure every minute: compute that level only."""
+        k = self._LEVEL_OF.get(name)
+        if k is None:
+            return super().measure(name, t, until)
+        return float(self.exposed_by_level(t, (self.levels[k],)).sum())
 
     def state(self, t: float) -> dict[str, float]:
         ts = self.t_stop
