@@ -200,6 +200,8 @@ class Scenario(Frozen):
                         k,
                         "report_to",
                     )
+            if itype.site is not None and itype.site not in roles_present:
+                raise _type_error(tname, f"site operator '{itype.site}' is no agency of the scenario", "site")
         if sum(i.primary for i in self.incidents) > 1:
             raise RefError("more than one incident is marked primary", "incidents")
         if not self.incidents and not self.streams:
@@ -271,6 +273,19 @@ class Scenario(Frozen):
                         raise RefError(f"incident type '{tname}': the {m} model has no measure '{trig.metric}' "
                                        f"(known: {', '.join(sorted(known))})", "incident_types", tname, "response",
                                        "raise_when", k, "metric")
+        return self
+
+    @model_validator(mode="after")
+    def verify_city_command(self) -> Scenario:
+        """A level the city commands needs the arrangement's city-tier agency here (else nobody takes over)."""
+        present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
+        role = self.arrangement.city_command
+        for tname, itype in self.incident_types.items():
+            if itype.response.city_command_at is not None and role not in present:
+                level = ("I", "II", "III", "IV")[itype.response.city_command_at - 1]
+                raise RefError(f"incident type '{tname}': levels I–{level} are commanded by the city tier, but no "
+                               f"agency of the scenario is '{role}' (the arrangement's city_command)",
+                               "incident_types", tname, "response", "city_command_at")
         return self
 
     @model_validator(mode="after")

@@ -146,6 +146,11 @@ class ResponseSpec(Frozen):
     Every default here leaves the level inert: a scenario says how its levels act."""
     command_post_setup: Distribution = Fixed(value=1800.0)
     """Time from the level decision to the post being up (its lead must know of the incident first)."""
+    city_command_at: Annotated[int, Field(ge=1, le=4)] | None = None
+    """Levels at or above this one (numerically ≤) are commanded by the city tier (市级指挥: usually I and II;
+    the district commands III and IV); ``null``: the district commands at every level."""
+    city_command_setup: Distribution = Fixed(value=1800.0)
+    """Time from the city hearing of the incident to its headquarters taking over the command."""
     decision_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Agencies present at a command post decide in this share of their usual decision time."""
     weight: dict[Annotated[int, Field(ge=1, le=4)], Annotated[float, Field(ge=1, le=10)]] = Field(
@@ -166,6 +171,10 @@ class IncidentType(Frozen):
     verify: Distribution = ZERO
     """Time the receiving desk spends verifying the report before notifying (核实)."""
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    site: Ident | None = None
+    """Role of the site's operator (物业消控室, the enterprise's control room, the venue's operator). An intake
+    centre (119/110/120) that takes a verified report calls it directly, with its own service (社会联动单位):
+    the site hears of its own emergency from the centre, never through a street or bureau relay."""
     response: ResponseSpec = ResponseSpec()
     """What the response level does: command post, weight of the first response, escalation, reinforcement."""
 
@@ -245,8 +254,10 @@ class WorkOrderSpec(Frozen):
     arbitration: Distribution = Fixed(value=1800.0)
     """Time the superior needs to rule once the case reaches its desk."""
     sign_deadline: Seconds | None = 3600.0
-    """Seconds from the first dispatch after which an order not yet signed is supervised (督办): the
-    superior presses the agency holding it, which then signs. ``null``: no supervision."""
+    """Seconds from the first dispatch after which an order not yet signed is supervised (督办): an agency the
+    list gives the task to alone is pressed and signs once it has decided; an order held by any other agency
+    is cancelled and the superior rules at once (提级督办), as it does when the deadline comes between
+    re-dispatches. ``null``: no supervision."""
     verify: Distribution = Fixed(value=300.0)
     """Time the dispatcher spends verifying the agency's report back (核查) before closing the order."""
     verify_fail: Annotated[float, Field(ge=0, lt=1)] = 0.0

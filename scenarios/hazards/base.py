@@ -106,6 +106,9 @@ class InterventionLog:
     actions: tuple[str, ...] = ()
     measures: frozenset[str] = frozenset()
     """The keys of :meth:`state` — what a level trigger may watch (checked when a scenario is loaded)."""
+    per_unit_args: tuple[tuple[str, str], ...] = ()
+    """(action, argument) pairs whose value is the whole task's at its planned unit count and grows with the
+    units on scene (a hose line per engine: a heavier first alarm or a second alarm applies more water)."""
     p: Any  # the model's validated parameters (a pydantic model)
 
     @classmethod

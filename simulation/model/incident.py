@@ -49,6 +49,8 @@ class IncidentState:
     level: int | None = None  # the current response level (I = 1 … IV = 4)
     command_post: str | None = None  # the agency leading the on-scene command post, once it is up
     extra_units: dict[str, list[Unit]] = field(default_factory=dict)  # task → reinforcement units on it
+    city_up: simpy.Event | None = None  # the city's command has taken over (市级指挥), once a level calls for it
+    crews: dict[str, int] = field(default_factory=dict)  # task → units working on it (first alarm + reinforcement)
     hazard: Any = None
 
     @property
@@ -108,10 +110,12 @@ class IncidentLifecycle(Collaborator):
         service = self.doctrine.intake_service(receiver)
         if service is not None:
             st.alerted.add(service)
-        if service is not None and service != st.relay:
-            # Once verified, 119/110/120 alert the service they dispatch for, whatever the relay does
-            # (the same verification delay applies to every notice, so no arrangement gets a head start).
-            env.process(msg.notify(st, receiver, service))
+        for alerted in self.doctrine.intake_alerts(receiver, spec.type, spec.grid):
+            # Once verified, 119/110/120 alert the service they dispatch for and call the site's operator,
+            # whatever the relay does (the same verification delay applies to every notice, so no
+            # arrangement gets a head start).
+            if alerted != st.relay:
+                env.process(msg.notify(st, receiver, alerted))
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
         rec.level = yield from decided(self.policy.response_level(view))
         self.levels.start(st, rec.level)

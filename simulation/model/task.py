@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from scenarios.schema import TaskSpec
 from simulation.model.assist import JointDispatch
 from simulation.model.context import Collaborator, Context
+from simulation.model.crews import crew_args
 from simulation.model.enforcement import Enforcement
 from simulation.model.policy import decided
 from simulation.model.records import IncidentRecord, TaskRecord
@@ -73,15 +74,18 @@ class TaskLifecycle(Collaborator):
         if self.enforcement.lacks(owner, task):
             present = env.process(self.enforcement.call(st, task, owner, rec))
         units: list[Unit] = []
+        ordered = task.count if count is None else count
         helpers = self.doctrine.helpers(st.plan, task, owner)
         if task.unit is not None and helpers:  # the owner and its assistants share the unit requirement
             units, first = yield from self.joint.dispatch(
-                st, task, owner, helpers, task.count if count is None else count, rec,
+                st, task, owner, helpers, ordered, rec,
                 self.doctrine.senders(spec.type, task.id, owner),
             )
             _on_arrival(st.rec, rec, first)
         elif task.unit is not None:
             units = yield from self._dispatch(st, task, owner, count, rec)
+            if units:  # fewer may have been free than were ordered
+                ordered = len(units)
         else:
             rec.unit_assigned = rec.arrived = env.now
         if present is not None and not present.triggered:
@@ -93,6 +97,7 @@ class TaskLifecycle(Collaborator):
             )
         yield env.timeout(self.streams.draws("duration", f"{st.key}.{task.id}.setup", task.setup)())
         rec.started = env.now
+        st.crews[task.id] = st.crews.get(task.id, 0) + (ordered if task.unit is not None else task.count)
         duration, effect = self._intervene(st, task, measure)
         if (
             task.controls
@@ -154,6 +159,7 @@ class TaskLifecycle(Collaborator):
         action, kw = measure if measure is not None else (task.intervention, task.intervention_args)
         if action is None:  # the commander chose no measure: the crews work, the hazard is untouched
             return nominal, None
+        kw = crew_args(st.hazard, action, dict(kw), st.crews.get(task.id, task.count), task.count)
         took = st.hazard.intervene(action, self.env.now - st.spec.onset, **kw)
         if took is None:
             return nominal, None

@@ -67,6 +67,14 @@ class UnitPool(Collaborator):
                 self.waiting.append(req)
         return req.event
 
+    def withdraw(self, event: simpy.Event) -> bool:
+        """Take a waiting request out of the line (it will be met elsewhere); ``False`` if it is not waiting."""
+        for req in self.waiting:
+            if req.event is event:
+                self.waiting.remove(req)
+                return True
+        return False
+
     def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int) -> list[Unit]:
         """Free eligible units in the scenario's dispatch order (ties broken by unit order)."""
         w, free = self.world, self.free
