@@ -130,6 +130,16 @@ class TaskSpec(Frozen):
         return self.capability or self.id
 
 
+class AccessSpec(Frozen):
+    """Access to the site may be obstructed (消防车通道被占用: cars parked on the fire lane): once per incident,
+    with probability ``blocked``, and then every vehicle task listed here sets up later by ``clearing``."""
+
+    blocked: Probability
+    clearing: Distribution
+    """Extra set-up while the lane is cleared or a longer hose lay / another aerial position is used."""
+    tasks: Annotated[list[Ident], Field(min_length=1)]
+
+
 class LevelTrigger(Frozen):
     """Raise the response level by one when a hazard measure reaches a value (floors burning, people above
     AEGL-2, crowd density …) — a key of the hazard model's state."""
@@ -175,6 +185,8 @@ class IncidentType(Frozen):
     """Role of the site's operator (物业消控室, the enterprise's control room, the venue's operator). An intake
     centre (119/110/120) that takes a verified report calls it directly, with its own service (社会联动单位):
     the site hears of its own emergency from the centre, never through a street or bureau relay."""
+    access: AccessSpec | None = None
+    """Obstructed access to the site (a blocked fire lane) and the tasks it delays."""
     response: ResponseSpec = ResponseSpec()
     """What the response level does: command post, weight of the first response, escalation, reinforcement."""
 
@@ -190,6 +202,9 @@ class IncidentType(Frozen):
             for p in t.after:
                 if p not in g:
                     raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
+        for k, name in enumerate(self.access.tasks if self.access is not None else ()):
+            if name not in g:
+                raise RefError(f"access names unknown task '{name}'", "access", "tasks", k)
                 g.add_edge(p, t.id)
         try:
             cycle = nx.find_cycle(g)
