@@ -202,10 +202,10 @@ class IncidentType(Frozen):
             for p in t.after:
                 if p not in g:
                     raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
+                g.add_edge(p, t.id)
         for k, name in enumerate(self.access.tasks if self.access is not None else ()):
             if name not in g:
                 raise RefError(f"access names unknown task '{name}'", "access", "tasks", k)
-                g.add_edge(p, t.id)
         try:
             cycle = nx.find_cycle(g)
         except nx.NetworkXNoCycle:
