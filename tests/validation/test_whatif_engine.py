@@ -31,7 +31,9 @@ def metric(name: str, sets: list[str], key: str, seed: int = 11) -> np.ndarray:
 
 
 def test_upper_floor_water_gives_control_sooner():
-    deficient = ["incidents.fire1.hazard.upper_floor_water_fraction=0.35"]
+    # The first alarm's three engines and a second alarm's water hold the fire even at 35 % upper-floor flow in
+    # a part of the replications; a riser that delivers a fifth of its flow never does.
+    deficient = ["incidents.fire1.hazard.upper_floor_water_fraction=0.2"]
     weak = metric("high_rise_fire", deficient, "t_control")
     full = metric("high_rise_fire", ["incidents.fire1.hazard.upper_floor_water_fraction=1.0"], "t_control")
     assert np.isnan(weak).mean() > 0.9          # deficient water: the fire is not held
