@@ -41,6 +41,10 @@ class TaskAssignment(Frozen):
     assist: list[RoleRef] = Field(default_factory=list)
     informed: list[RoleRef] = Field(default_factory=list)
     dispatch: DispatchRule | None = None
+    on_alarm: bool = False
+    """Dispatched on the alarm itself (一键调度): whoever takes the verified report — 119, or the site's
+    fire-control room — sends the task's unit at once, without waiting for the owner's notice and decision
+    (the micro fire station's norm: respond within 1 min, on scene within 3)."""
 
 
 class IncidentTypeAssignment(Frozen):

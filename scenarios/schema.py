@@ -347,6 +347,10 @@ class Scenario(Frozen):
                 if problem is not None:
                     raise RefError(f"arrangement '{arr.name}': {problem}", "arrangement", "incident_types", tname,
                                    "tasks", task.id, "lead")
+                if ta.on_alarm and (task.after or task.by == "work_order" or task.unit is None or len(ta.lead) != 1):
+                    raise RefError(f"arrangement '{arr.name}': task '{task.id}' of '{tname}' cannot go on the alarm: "
+                                   "only a first task (no `after`), by command, with a unit and one lead can",
+                                   "arrangement", "incident_types", tname, "tasks", task.id, "on_alarm")
             for extra in sorted(set(ia.tasks) - {t.id for t in self.incident_types[tname].tasks}):
                 raise RefError(
                     f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'",

@@ -130,6 +130,16 @@ class TaskSpec(Frozen):
         return self.capability or self.id
 
 
+class AccessSpec(Frozen):
+    """Access to the site may be obstructed (消防车通道被占用: cars parked on the fire lane): once per incident,
+    with probability ``blocked``, and then every vehicle task listed here sets up later by ``clearing``."""
+
+    blocked: Probability
+    clearing: Distribution
+    """Extra set-up while the lane is cleared or a longer hose lay / another aerial position is used."""
+    tasks: Annotated[list[Ident], Field(min_length=1)]
+
+
 class LevelTrigger(Frozen):
     """Raise the response level by one when a hazard measure reaches a value (floors burning, people above
     AEGL-2, crowd density …) — a key of the hazard model's state."""
@@ -175,6 +185,8 @@ class IncidentType(Frozen):
     """Role of the site's operator (物业消控室, the enterprise's control room, the venue's operator). An intake
     centre (119/110/120) that takes a verified report calls it directly, with its own service (社会联动单位):
     the site hears of its own emergency from the centre, never through a street or bureau relay."""
+    access: AccessSpec | None = None
+    """Obstructed access to the site (a blocked fire lane) and the tasks it delays."""
     response: ResponseSpec = ResponseSpec()
     """What the response level does: command post, weight of the first response, escalation, reinforcement."""
 
@@ -191,6 +203,9 @@ class IncidentType(Frozen):
                 if p not in g:
                     raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
                 g.add_edge(p, t.id)
+        for k, name in enumerate(self.access.tasks if self.access is not None else ()):
+            if name not in g:
+                raise RefError(f"access names unknown task '{name}'", "access", "tasks", k)
         try:
             cycle = nx.find_cycle(g)
         except nx.NetworkXNoCycle:
@@ -296,3 +311,7 @@ class DispatchSpec(Frozen):
     """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
     mutual_aid_travel: Distribution = Fixed(value=1800.0)
     """Time for the mutual-aid unit to arrive after the request."""
+    travel_factor_by_hour: Annotated[list[Annotated[float, Field(ge=0.5, le=5)]],
+                                     Field(min_length=24, max_length=24)] | None = None
+    """Multiplier on every road travel time by hour of day (0–23, from ``clock_start``): the rush hour's
+    congestion (拥堵延时指数: actual ÷ free-flow travel time). ``null``: free-flowing roads at every hour."""

@@ -132,6 +132,7 @@ class InterventionLog:
             fresh.intervene(item.action, item.t, **item.kw)  # type: ignore[attr-defined]
         vars(self).clear()
         vars(self).update(vars(fresh))
+        self.__class__ = type(fresh)  # a changed release may call for the other model (dense gas ↔ Gaussian)
 
     def __init__(self) -> None:
         self.log: list[Intervention] = []

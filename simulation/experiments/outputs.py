@@ -74,7 +74,7 @@ INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispa
 
 INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT_COLUMNS, "level", "detected_by",
              "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements",
-             "command_tier")
+             "command_tier", "access_blocked")
 EXTRA_TIMES = ("first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
                "powers_present")
 """A task's work-order and enforcement moments (null where the mechanism did not apply)."""
@@ -93,7 +93,7 @@ COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workor
 """Column order of the incidents, handoffs, tasks and workorders tables."""
 
 INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
-BOOL_COLUMNS = {"mutual_aid", "escalated", "censored", "whistled"}
+BOOL_COLUMNS = {"access_blocked", "mutual_aid", "escalated", "censored", "whistled"}
 FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""

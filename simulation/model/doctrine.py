@@ -208,6 +208,10 @@ class Doctrine:
         ta = self.arrangement.incident_types[incident_type].tasks[task]
         return ta.dispatch or self.arrangement.dispatch
 
+    def on_alarm(self, incident_type: str, task: str) -> bool:
+        """Whether the task's unit goes on the verified alarm itself, sent by whoever took it (一键调度)."""
+        return self.arrangement.incident_types[incident_type].tasks[task].on_alarm
+
     def senders(self, incident_type: str, task: str, owner: str) -> frozenset[str] | None:
         """Whose units may go for ``owner``'s task: the owner's own, or ``None`` — anyone's nearest (就近)."""
         return None if self.dispatch_rule(incident_type, task) == "nearest" else frozenset((owner,))

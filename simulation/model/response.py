@@ -100,6 +100,8 @@ class ResponseLevels(Collaborator):
         yield env.timeout(self.streams.draws("decision", f"{st.key}.city_command", spec.city_command_setup)())
         st.command_post = st.rec.command_post = city
         st.rec.command_tier, st.rec.t_city_command = "city", env.now
+        if math.isnan(st.rec.t_command_post):  # the city's post is the first one up
+            st.rec.t_command_post = env.now
         assert st.city_up is not None
         st.city_up.succeed(env.now)
 

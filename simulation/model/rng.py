@@ -25,7 +25,7 @@ from numpy.random.bit_generator import ISeedSequence
 from scenarios.distributions import Distribution, Fixed
 
 PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision", "turnout", "duration", "hazard",
-                      "verify", "stream", "work_order"})
+                      "verify", "stream", "work_order", "access"})
 """The purposes a stream may be drawn for (a typo in a purpose is an error, not a new stream)."""
 
 
