@@ -29,6 +29,11 @@ PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision",
 """The purposes a stream may be drawn for (a typo in a purpose is an error, not a new stream)."""
 
 
+def _check(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
+
+
 def replication_seed(seed: int, replication: int) -> int:
     """A 32-bit label of one replication's randomness, recorded in the outputs."""
     return int(np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(1)[0])
@@ -55,6 +60,12 @@ class _Key(ISeedSequence):
         return self.key
 
 
+FIRST = 4
+"""Size of a stream's first buffer of draws."""
+
+_ZERO4 = np.zeros(4, dtype=np.uint64)
+
+
 class Constant:
     """A fixed value's draws: no stream, no buffer (most durations and delays of a scenario are fixed)."""
 
@@ -70,8 +81,11 @@ class Constant:
 class Draws:
     """Buffered draws of one distribution from one named stream.
 
-    The generator is made on the first draw; the buffer starts small (most streams draw once or twice
-    per replication) and grows to 64, keeping ``numpy`` call overhead off the engine's hot path.
+    The buffer starts small (most streams draw once or twice per replication) and grows to 64, keeping
+    ``numpy`` call overhead off the engine's hot path. The first buffer is drawn on the replication's
+    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: a few µs, against ~10 µs to build a
+    generator); a stream that needs a second buffer gets a generator of its own, which replays the first
+    buffer's draws to reach the same point of the stream — the same values, bit for bit.
     """
 
     __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_size")
@@ -80,13 +94,18 @@ class Draws:
         self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._size = 0, 4
+        self._i, self._size = 0, FIRST
 
     def __call__(self) -> float:
         if self._i >= len(self._buf):
-            if self._rng is None:
-                self._rng = self._streams.generator(self._purpose, self._entity)
-            self._buf = self._dist.sample(self._rng, self._size).tolist()
+            rng = self._rng
+            if rng is None:
+                if self._size == FIRST:
+                    rng = self._streams.scratch(self._purpose, self._entity)
+                else:
+                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
+                    self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
+            self._buf = self._dist.sample(rng, self._size).tolist()
             self._size = min(self._size * 4, 64)
             self._i = 0
         v = self._buf[self._i]
@@ -95,16 +114,28 @@ class Draws:
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage)."""
+    """Buffered U(0,1) draws (for reliability and detector coverage); the first 64 on the scratch
+    generator, as :class:`Draws` does."""
 
-    __slots__ = ("_rng", "_buf", "_i")
+    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_fills")
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng, self._buf, self._i = rng, [], 0
+    def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
+        self._streams, self._purpose, self._entity = streams, purpose, entity
+        self._rng: np.random.Generator | None = None
+        self._buf: list[float] = []
+        self._i = self._fills = 0
 
     def __call__(self) -> float:
         if self._i >= len(self._buf):
-            self._buf = self._rng.random(64).tolist()
+            rng = self._rng
+            if rng is None:
+                if self._fills == 0:
+                    rng = self._streams.scratch(self._purpose, self._entity)
+                else:
+                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
+                    rng.random(64)  # replay the first buffer
+            self._buf = rng.random(64).tolist()
+            self._fills += 1
             self._i = 0
         v = self._buf[self._i]
         self._i += 1
@@ -119,16 +150,31 @@ class Streams:
         self._base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
         self._draws: dict[tuple[str, str], Draws] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
+        self._scratch_bits: np.random.Philox | None = None
+        self._scratch: np.random.Generator | None = None
 
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
-        if purpose not in PURPOSES:
-            raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
+        """A generator of its own for the stream ``purpose/entity``, at the stream's start."""
+        _check(purpose)
         return np.random.Generator(np.random.Philox(_Key(self._base ^ _entity_key(purpose, entity))))
+
+    def scratch(self, purpose: str, entity: str) -> np.random.Generator:
+        """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
+        draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
+        building one."""
+        _check(purpose)
+        key = self._base ^ _entity_key(purpose, entity)
+        if self._scratch_bits is None:
+            self._scratch_bits = np.random.Philox(_Key(key))
+            self._scratch = np.random.Generator(self._scratch_bits)
+        else:
+            self._scratch_bits.state = {"bit_generator": "Philox", "state": {"counter": _ZERO4, "key": key},
+                                        "buffer": _ZERO4, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+        return self._scratch  # type: ignore[return-value]
 
     def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws | Constant:
         if type(dist) is Fixed:  # the value Fixed.sample would give, without a stream
-            if purpose not in PURPOSES:
-                raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
+            _check(purpose)
             return Constant(float(dist.value))
         k = (purpose, entity)
         d = self._draws.get(k)
@@ -140,5 +186,6 @@ class Streams:
         k = (purpose, entity)
         u = self._unis.get(k)
         if u is None:
-            u = self._unis[k] = Uniforms(self.generator(purpose, entity))
+            _check(purpose)
+            u = self._unis[k] = Uniforms(self, purpose, entity)
         return u
