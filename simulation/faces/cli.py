@@ -21,7 +21,7 @@ from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags
+from simulation.faces.flags import cli_flags, os_error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -193,13 +193,6 @@ def _mount_subcommands() -> None:
 
 
 _mount_subcommands()
-
-
-def os_error_line(e: OSError) -> str:
-    """One line for an error of the file system: what failed, on which path (no traceback)."""
-    where = e.filename if e.filename is not None else ""
-    what = e.strerror or str(e)
-    return f"{where}: {what}" if where else f"linkage: {what}"
 
 
 def main(argv: list[str] | None = None) -> None:
