@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
         if res.workers_lost:
             _err.print(f"worker processes lost {res.workers_lost} time(s); their tasks were run again", markup=False)
         tables = ", ".join(f"{t}/" for t in SWEEP_TABLES)
-        _out.print(f"wrote {out}/manifest.json, {out}/{tables} points/, checksums/", markup=False)
+        _out.print(f"wrote {out}/manifest.json, {out}/{tables}, points/, checksums/", markup=False)
 
     @app.command("results")
     def results_cmd(
