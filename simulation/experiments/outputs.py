@@ -175,7 +175,7 @@ def _bad(origin: str, param: str, message: str) -> InputError:
     return InputError.one(origin, None, param, message)
 
 
-def _probe(target: Path, origin: str, param: str) -> None:
+def probe_write(target: Path, origin: str, param: str) -> None:
     """Try a write where ``target`` will be created: the first existing folder above it (a read-only file
     system, a folder without write permission, a full inode table — refused here, before any work)."""
     where = next((p for p in target.parents if p.exists()), None)
@@ -207,7 +207,7 @@ def check_out(out: str | Path, origin: str = "out", param: str = "out") -> Path:
     if out.is_dir() and not is_output_folder(out) and any(out.iterdir()):
         raise _bad(origin, param, f"'{out}' is a folder Linkage did not write (no {MARKER}) and is not empty; "
                    "it is never replaced — choose a new or empty folder")
-    _probe(Path(os.path.abspath(out)), origin, param)
+    probe_write(Path(os.path.abspath(out)), origin, param)
     return out
 
 
@@ -218,7 +218,7 @@ def check_file_out(path: str | Path, origin: str = "out", param: str = "out") ->
         raise _bad(origin, param, f"'{path}' is a folder; give a file name")
     full = Path(os.path.abspath(path))
     _check_parents(full, origin, param)
-    _probe(full, origin, param)
+    probe_write(full, origin, param)
     return path
 
 

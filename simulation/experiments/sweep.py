@@ -181,7 +181,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     default point k runs with ``point_seed(seed, k)``, independent across points. Bad input raises
     :class:`InputError` (naming the parameter) before anything is written.
     """
-    from simulation.experiments.outputs import check_out, package_version
+    from simulation.experiments.outputs import check_out, package_version, probe_write
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -192,6 +192,8 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     if out.exists() and not out.is_dir():
         raise bad_parameter("sweep", "out", f"'{out}' exists and is not a folder")
     old = read_manifest(out) if resume else None
+    if old is not None:
+        probe_write(out / MANIFEST, "sweep", "out")  # a sweep folder made read-only since: before the work
     if not resume:
         if (out / MANIFEST).exists():
             raise bad_parameter("sweep", "out", f"'{out}' already holds a sweep; resume it or choose another folder")

@@ -38,7 +38,11 @@ def one_line(p: subprocess.CompletedProcess | dict) -> str:
 NAMESPACE = """
 import json, os, subprocess, sys
 where, options, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
-subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", where], check=True)
+if options.startswith("bind-ro:"):  # the folder itself, made read-only in this namespace
+    subprocess.run(["mount", "--bind", options[8:], where], check=True)
+    subprocess.run(["mount", "-o", "remount,ro,bind", where], check=True)
+else:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", where], check=True)
 p = subprocess.run(argv, capture_output=True, text=True)
 left = sorted(os.path.relpath(os.path.join(d, f), where) for d, ds, fs in os.walk(where) for f in ds + fs)
 print(json.dumps({"rc": p.returncode, "stdout": p.stdout, "stderr": p.stderr, "left": left}))
@@ -196,3 +200,15 @@ def test_a_killed_writers_temporary_folder_is_removed_and_a_live_ones_kept(tmp_p
         live.kill()
         live.wait(timeout=30)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != live_tmp.name) == ["out"]
+
+
+@pytest.mark.slow
+def test_resuming_a_sweep_in_a_folder_made_read_only_is_refused_before_the_work(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    made = linkage("sweep", FLAGSHIP, *ONE_SWEEP, "--out", out)
+    assert made.returncode == 0, made.stderr
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    res = on_tmpfs(out, f"bind-ro:{out}", "sweep", FLAGSHIP, *ONE_SWEEP, "--out", out, "--resume")
+    line = one_line(res)
+    assert "cannot be written: Read-only file system" in line, line
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before
