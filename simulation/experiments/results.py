@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scenarios.errors import InputError
-from simulation.experiments.outputs import SWEEP_TABLES
+from simulation.experiments.outputs import SWEEP_TABLES, is_output_folder
 
 if TYPE_CHECKING:
     import duckdb
@@ -116,12 +116,15 @@ def open_sweep(folder: Path) -> FoundSweep:
 
 
 def find_sweeps(root: str | Path) -> list[FoundSweep]:
-    """Every sweep folder under ``root``, checked; the same sweep twice is refused (its rows would double)."""
+    """Every sweep folder under ``root`` (a Linkage output folder with a ``manifest.json``), checked; the same
+    sweep twice is refused (its rows would double)."""
     root = Path(root)
     if not root.is_dir():
         raise InputError.one("--root", None, "", f"'{root}' is not a folder")
     seen: dict[str, FoundSweep] = {}
     for manifest in sorted(root.rglob("manifest.json")):
+        if not is_output_folder(manifest.parent):
+            continue  # someone else's manifest.json (a sweep folder holds Linkage's marker)
         found = open_sweep(manifest.parent)
         other = seen.get(found.sweep_id)
         if other is not None:

@@ -325,3 +325,15 @@ def test_a_second_writer_on_one_sweep_folder_is_refused(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert small_sweep(out, resume=True).tasks_run == 0
+
+
+def test_a_manifest_json_that_is_not_a_sweeps_is_ignored(tmp_path: Path) -> None:
+    """Only Linkage's output folders count as sweeps: another program's manifest.json under --root neither
+    stops the query nor adds rows."""
+    small_sweep(tmp_path / "root" / "s")
+    web = tmp_path / "root" / "webapp"
+    web.mkdir()
+    (web / "manifest.json").write_text('{"name": "my pwa", "start_url": "/"}', encoding="utf-8")
+    r = cli("results", "SELECT count(*) AS n FROM replications", "--root", tmp_path / "root")
+    assert r.returncode == 0, r.stderr
+    assert query("SELECT count(*) AS n FROM replications", tmp_path / "root")["n"][0] == 4
