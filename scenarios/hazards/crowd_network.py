@@ -153,8 +153,9 @@ class CrowdNetworkModel(InterventionLog):
             hit = (watched >= p.cctv_alert_density).any(axis=1)
         elif detector == "cctv_trend":
             lag = max(1, int(round(p.trend_window_s / p.step_s)))
-            slope = np.zeros_like(watched)
-            slope[lag:] = (watched[lag:] - watched[:-lag]) / p.trend_window_s
+            back = np.maximum(np.arange(len(watched)) - lag, 0)  # the window, or all there is of it so far
+            span = np.maximum((np.arange(len(watched)) - back) * p.step_s, p.step_s)
+            slope = (watched - watched[back]) / span[:, None]
             projected = watched + np.maximum(slope, 0.0) * p.trend_lead_s
             hit = ((projected >= p.cctv_alert_density) & (watched >= p.trend_floor_density)).any(axis=1)
             hit |= (watched >= p.cctv_alert_density).any(axis=1)  # a trend warning never comes after the threshold

@@ -95,7 +95,7 @@ class Trajectory:
         old = getattr(self, "state", None)
         shapes = {"state": (net.n_slots,), "rho": (net.n_zones,), "pressure": (net.crush_zones.size,),
                   "crush": (net.crush_zones.size,), "persons": (), "arrived": (), "left": (), "turned_away": (),
-                  "counterflow": ()}
+                  "counterflow": (), "flow_ab": (net.n_links,), "flow_ba": (net.n_links,)}
         for name, shape in shapes.items():
             arr = np.zeros((rows, *shape), dtype=bool if name == "crush" else float)
             if old is not None:
@@ -108,7 +108,7 @@ class Trajectory:
         twin = Trajectory.__new__(Trajectory)
         twin.__dict__.update(self.__dict__)
         for name in ("state", "rho", "pressure", "crush", "persons", "arrived", "left", "turned_away",
-                     "counterflow", "breach_step"):
+                     "counterflow", "flow_ab", "flow_ba", "breach_step"):
             setattr(twin, name, getattr(self, name).copy())
         return twin
 
@@ -202,15 +202,34 @@ class Trajectory:
 
         # demands per link and direction; counterflow loss; capacity shared in proportion to demand
         share = [n[s] / persons[z] if persons[z] > TINY else 0.0 for s, z in enumerate(g.zone_of)]
-        # the share of a way's width a stream fills: people heading for it gather in front of it
-        front = [min(1.0, share[s] * max(1.0, g.area[z] / (g.way_width[s] * p.front_depth_m)))
-                 if g.way_width[s] > 0 else 0.0 for s, z in enumerate(g.zone_of)]
+        heading: dict[tuple[int, bool], float] = {}
+        for s in g.moving:
+            key = (g.link_of[s], g.forward[s])
+            heading[key] = heading.get(key, 0.0) + n[s]
+
+        def way_send(s: int, z: int, width: float, crowd: float) -> float:
+            """Persons/s slot ``s`` sends through a way of ``width`` that ``crowd`` people of zone ``z`` head for.
+            A zone no bigger than the strip in front of the way (width × front depth) is all front: each stream
+            sends its share of W·S(ρ). In a larger zone the people heading for the way gather in that strip: a
+            queue on a free-flowing plaza discharges at most W·J_max, a congested plaza at W·S(ρ)."""
+            strip = width * p.front_depth_m
+            if g.area[z] <= strip:
+                return share[s] * width * send[z]
+            if crowd <= TINY:
+                return 0.0
+            rho_front = crowd / strip
+            if rho[z] > rho_c:
+                rate = width * send[z] * min(1.0, rho_front / rho[z])
+            else:
+                rate = width * _flow_scalar(min(rho_front, rho_c))
+            return rate * n[s] / crowd
+
         dem = [0.0] * g.n_slots
         d_f, d_b = [0.0] * g.n_links, [0.0] * g.n_links
         for s in g.moving:
             if passing[s] > 0.0:
                 li, z = g.link_of[s], g.zone_of[s]
-                dem[s] = passing[s] * front[s] * g.width[li] * send[z]
+                dem[s] = passing[s] * way_send(s, z, g.width[li], heading[(li, g.forward[s])])
                 if g.forward[s]:
                     d_f[li] += dem[s]
                 else:
@@ -237,8 +256,7 @@ class Trajectory:
                 move[s] = dem[s] * qq / dd * dt
             if passing[s] < 1.0 or (li < 0 and g.then_slot[s] < 0):  # held back (in part) or at the path's end
                 held = 1.0 - passing[s] if li >= 0 else 1.0
-                fill = min(1.0, share[s] * max(1.0, g.area[z] / max(g.exit_width[z] * p.front_depth_m, TINY)))
-                gone[s] = held * fill * g.exit_width[z] * send[z] * dt
+                gone[s] = held * way_send(s, z, g.exit_width[z], n[s]) * dt if g.exit_width[z] > 0 else 0.0
             elif li < 0:
                 transfer[s] = n[s] / g.dwell[s] * dt
             out = move[s] + gone[s] + transfer[s]
@@ -303,4 +321,6 @@ class Trajectory:
         self.pressure[k] = pressure
         crush = rho[net.crush_zones]
         self.crush[k] = (crush >= self.p.critical_density) & (np.asarray(pressure) >= self.p.crush_pressure)
+        self.flow_ab[k] = q_f
+        self.flow_ba[k] = q_b
         self.counterflow[k] = max((min(a, b) / (a + b) for a, b in zip(q_f, q_b) if a + b > TINY), default=0.0)

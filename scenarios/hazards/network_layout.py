@@ -83,8 +83,6 @@ class Layout:
                      "exit_width", "width", "link_a", "link_b", "crush_zones"):
             setattr(g, name, getattr(self, name).tolist())
         g.moving = np.nonzero(self.moves)[0].tolist()
-        g.way_width = np.where(self.moves, self.width[np.maximum(self.link_of, 0)] if self.n_links else 0.0,
-                               0.0).tolist()
         g.transferring = np.nonzero(self.transfers)[0].tolist()
         g.links_in_b = [np.nonzero(self.link_b == z)[0].tolist() for z in range(self.n_zones)]
         g.links_in_a = [np.nonzero(self.link_a == z)[0].tolist() for z in range(self.n_zones)]
