@@ -19,10 +19,12 @@ Physics and sources
   one (Zhang, Klingsch, Schadschneider & Seyfried 2012, J. Stat. Mech. P02002). κ (``counterflow_loss``) is
   an assumption: stable lanes (Kretz et al. 2006, J. Stat. Mech. P10001, 2 m corridor) can even carry more;
   marshals keeping lanes apart remove ``marshal_order_gain`` of the loss each.
-- **One-way rules** block one direction; the crowd facing the rule pushes through once its density reaches
-  ``cordon_breach_density`` + ``cordon_police_density``·officers (assumption), and a breach is not undone
+- **One-way rules** block one direction; the crowd facing the rule starts pushing through once its density
+  reaches ``cordon_breach_density`` + ``cordon_police_density``·officers, and passes a share of its demand that
+  grows by 1/``cordon_yield_density`` per P/m² beyond (assumptions; the rule yields progressively)
   (the Bund's one-way zone at the stair was breached at 22:37). People whose way is blocked leave through
-  their zone's exit (they give up), or wait where there is none.
+  their zone's exit (they give up); a rule holds only where people have another way to go — those already on
+  a stair or landing with no exit of its own are let off in their direction.
 - **Balance.** Explicit flux steps of ``step_s``: everything leaving one zone enters another or the
   outside, outflows never exceed what a zone holds, so people in zones + people who left = people who
   arrived at every step. Arrivals a full zone cannot take are turned away (not counted as arrived).

@@ -195,6 +195,8 @@ class Trajectory:
         passing = [1.0] * g.n_slots  # share of a stream's demand its way lets through
         for s in g.moving:
             li, fwd = g.link_of[s], g.forward[s]
+            if g.exit_width[g.zone_of[s]] <= 0.0:
+                continue  # people already on a stair or landing with no other way off are let through
             if d[li] == 3 or (d[li] == 1 and not fwd) or (d[li] == 2 and fwd):
                 passing[s] = leak[li]
                 if leak[li] > 0.0 and n[s] > TINY and self.breach_step[li] < 0:
@@ -294,7 +296,8 @@ class Trajectory:
             a = want[st] * dt
             if a > 0.0:
                 free = max(RHO_MAX * g.area[z] - after[z], 0.0)
-                a *= min(1.0, free / asked[z])
+                if asked[z] > free:
+                    a *= free / asked[z]
                 new[slot] += a
                 admitted += a
         new = [x if x > 0.0 else 0.0 for x in new]
