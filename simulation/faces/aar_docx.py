@@ -113,7 +113,8 @@ def render_docx(d: dict) -> bytes:
 
     doc.add_heading(L["improvements"], 1)
     _table(doc, [L["num"], L["issue"], L["capability"], L["corrective"], L["owner"], L["due"]],
-           [[i["no"], i["issue"], i["capability"] or "—", i["action"], i["owner"], i["due"]] for i in d["improvements"]])
+           [[i["no"], i["issue"], i["capability"] or "—", i["action"], i["owner"], i["due"]]
+            for i in d["improvements"]])
     if d["notes"]:
         doc.add_heading(L["notes"], 2)
         _table(doc, [L["time"], L["actor"], L["agency"], L["rating"], L["capability"], L["event"]],

@@ -210,8 +210,13 @@ T: dict[str, dict[str, Any]] = {
             "to the player until they decided — the players' own speed."
         ),
         "could_act": "Could act",
-        "criterion_from": "Each criterion counts from the later of the inject's delivery and the moment the agency could act.",
-        "plan_injects": "The plan's automatic play received the facilitator's manual injects ({injects}) at the same times as the drill.",
+        "criterion_from": (
+            "Each criterion counts from the later of the inject's delivery and the moment the agency could act."
+        ),
+        "plan_injects": (
+            "The plan's automatic play received the facilitator's manual injects ({injects}) at the same times as "
+            "the drill."
+        ),
         "cf_explain": (
             "{metric}: the drill {drill}; the plan's decisions on the same random draws {plan}; the mean of the plan's "
             "{n} replications {mean} ({share} of {k} no higher than the drill). {decisions} of the difference comes "
@@ -272,7 +277,9 @@ T: dict[str, dict[str, Any]] = {
         "actor": "By",
         "s_met": "{agency} did '{action}' {after} min after it could act (inject {inject}, criterion {criterion}).",
         "s_nofallback": "All {n} player decisions were taken within their deadlines; no fallback applied.",
-        "s_better": "{metric} was better than the plan's automatic play on the same random draws ({drill} against {plan}).",
+        "s_better": (
+            "{metric} was better than the plan's automatic play on the same random draws ({drill} against {plan})."
+        ),
         "i_missed": "Expected action '{action}' of inject {inject} was not taken (criterion {criterion}).",
         "i_late": "Expected action '{action}' of inject {inject} came after its criterion ({criterion}).",
         "a_expected": "Revise the procedure and train for '{action}' within its time criterion.",
@@ -313,11 +320,12 @@ def event_text(r: dict, nm: Namer) -> str:
         return f"{nm.task(p['task'])}：{STAGE[lang][p['stage']]}{units}" if zh else \
             f"{nm.task(p['task'])}: {STAGE[lang][p['stage']]}{units}"
     if k == "inject":
-        return f"{L['kinds']['inject']} {p['inject']}：{p[lang]}" if zh else f"{L['kinds']['inject']} {p['inject']}: {p[lang]}"
+        return f"{L['kinds']['inject']} {p['inject']}{'：' if zh else ': '}{p[lang]}"
     if k == "ask":
         limit = "时限" if zh else "deadline"
-        return f"{L['kinds']['ask']}：{nm.decision_key(p['key'])}（{limit} {format_time(p['deadline_at'])}）" if zh else \
-            f"{L['kinds']['ask']}: {nm.decision_key(p['key'])} ({limit} {format_time(p['deadline_at'])})"
+        what, until = nm.decision_key(p["key"]), format_time(p["deadline_at"])
+        ask = L["kinds"]["ask"]
+        return f"{ask}：{what}（{limit} {until}）" if zh else f"{ask}: {what} ({limit} {until})"
     if k == "decision":
         tag = (" — 超时默认" if zh else " — fallback") if r["fallback"] else ""
         sep = "：" if zh else ": "
