@@ -100,7 +100,7 @@ class DrillSession:
                 raise DrillError(f"branch time must be within 0 … {self.now:.0f} s (the time played so far)")
             spec = self.spec
             child, pins = DrillSession.create(
-                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at
+                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at, clock=self.wall_clock
             )
             keep = [r for r in self.store.events(inputs_only=True) if r["sim_time"] < at and r["kind"] != "end"]
             for r in keep:
@@ -115,7 +115,7 @@ class DrillSession:
                 },
                 is_input=True,
             )
-        fresh = DrillSession(DrillStore(child.store.path))
+        fresh = DrillSession(DrillStore(child.store.path), self.wall_clock)
         child.store.close()
         return fresh, pins
 
