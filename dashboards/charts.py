@@ -156,8 +156,10 @@ def distribution(reps: pd.DataFrame, metric: str, arrangement_labels: dict[str, 
     return _layout(fig, t("compare.dist_title", metric=label("metric", metric)))
 
 
-def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str]) -> go.Figure:
-    """Mean hand-off gap (minutes per replication) by agency pair × stage, for one arrangement."""
+def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str], title: str | None = None,
+                    diverging: bool = False) -> go.Figure:
+    """Mean hand-off gap (minutes per replication) by agency pair × stage, for one arrangement; or, with
+    ``diverging``, the difference between two (blue shorter, red longer, white no change)."""
     df = attribution.copy()
     df["pair"] = [
         f"{names.get(a, a or '—')} → {names.get(b, b or '—')}" for a, b in zip(df["from_agency"], df["to_agency"])
@@ -170,14 +172,15 @@ def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str]) -> go.Figu
             z=piv.values,
             x=[label("stage", s) for s in stages],
             y=list(piv.index),
-            colorscale="OrRd",
+            colorscale="RdBu_r" if diverging else "OrRd",
+            zmid=0 if diverging else None,
             colorbar=dict(title=t("common.min")),
             hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
             text=np.round(piv.values, 1),
             texttemplate="%{text}",
         )
     )
-    return _layout(fig, t("compare.heat_title"), max(320, 40 * len(piv) + 120))
+    return _layout(fig, title or t("compare.heat_title"), max(320, 40 * len(piv) + 120))
 
 
 def gantt(tasks: pd.DataFrame, names: dict[str, str]) -> go.Figure:

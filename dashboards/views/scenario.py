@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, state
+from dashboards import charts, numbers, state
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
+from simulation.experiments import summarize
 
 KEY_METRICS = (
     "t_detect",
@@ -232,6 +233,12 @@ def _edits(sc: Any) -> list[str]:
     return sets
 
 
+def lang_zh() -> bool:
+    from dashboards.i18n import current
+
+    return current().startswith("zh")
+
+
 def _preview(choice: state.ScenarioChoice) -> None:
     st.subheader(t("scenario.preview"))
     c1, c2, c3 = st.columns([1, 1, 1])
@@ -251,16 +258,29 @@ def _preview(choice: state.ScenarioChoice) -> None:
     with st.spinner(t("common.running")):
         res = state.cached_run(*args)
     m = res.summary["metrics"]
-    cards = st.columns(4)
-    for i, name in enumerate(("t_first_arrival", "t_control", "t_close", "handoff_gap_total")):
+    total = res.replications.num_rows
+    names = ("t_first_arrival", "t_control", "t_close", "handoff_gap_total")
+    cards = st.columns(len(names) + 1)
+    for i, name in enumerate(names):
         cards[i].metric(t(f"metric.{name}"), f"{minutes(m[name]['mean'])} {t('common.min')}")
+        cond = numbers.condition(name, m[name]["n"], total)
+        if cond:
+            cards[i].caption(cond)
+    held = [0.0 if v is None else 1.0 for v in res.replications.column("t_control").to_pylist()]
+    share = summarize(held)
+    cards[-1].metric(numbers.name("controlled"), numbers.value("controlled", share["mean"]))
+    cards[-1].caption(t("compare.ci", lo=numbers.value("controlled", share["ci95"][0]),
+                        hi=numbers.value("controlled", share["ci95"][1])))
     rows = []
     for name in KEY_METRICS:
         s = m.get(name)
         if s is None or s["mean"] is None:
             continue
         ci = s["ci95"]
-        rows.append({t("common.metric"): t(f"metric.{name}"), t("common.mean_min"): round(s["mean"] / 60, 2),
+        cond = numbers.condition(name, s["n"], total)
+        rows.append({t("common.metric"): t(f"metric.{name}") + (f"（{cond}）" if cond and lang_zh() else
+                                                               f" ({cond})" if cond else ""),
+                     t("common.mean_min"): round(s["mean"] / 60, 2),
                      t("common.p90_min"): round(s["p90"] / 60, 2),
                      t("common.ci95_min"): "—" if ci is None else f"{ci[0] / 60:.2f} – {ci[1] / 60:.2f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="scenario.preview_table")
