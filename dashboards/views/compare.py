@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import streamlit as st
 
-from dashboards import charts, explain, export, numbers, report, state
+from dashboards import briefing, charts, explain, export, numbers, report, state
 from dashboards.i18n import agency_names, current, label, t
 from scenarios.errors import InputError
 from simulation.experiments import HIGHER_IS_BETTER, attribution_difference, is_duration, start_difference
@@ -143,15 +143,6 @@ def _cards(result: Any, labels: dict[str, str], scenario: Any) -> None:
     st.dataframe(table, hide_index=True, key="compare.table", width="stretch")
 
 
-def representative(result: Any, arm: str | None = None) -> int:
-    """The replication whose close time is nearest the median of ``arm`` (default: the baseline; ties: lowest
-    index). The timeline shows this one replication for *every* arrangement: the same incidents and draws."""
-    reps = result.runs[arm or result.baseline].replications.to_pandas()
-    col = "t_close" if reps["t_close"].notna().any() else "handoff_gap_total"
-    med = reps[col].median()
-    return int(reps.loc[(reps[col] - med).abs().sort_values(kind="stable").index[0], "replication"])
-
-
 def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
     arms = list(result.runs)
     focus = state.remembered_select(
@@ -169,7 +160,7 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
     with tabs[1]:
         _heat(result, focus, labels, names)
     with tabs[2]:
-        r = representative(result)
+        r = briefing.representative(result)
         tasks = result.runs[focus].tasks.to_pandas()
         tasks = tasks[tasks["replication"] == r]
         st.caption(t("compare.gantt_help", r=r))
@@ -245,9 +236,29 @@ def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, r
     c2.download_button(t("compare.download_csv"), csv,
                        file_name=f"{name}.csv", mime="text/csv", key="compare.download_csv",
                        help=t("compare.csv_help"))
-    html = report.render(result, labels, choice.scenario, choice.display, choice.sets)
-    c3.download_button(t("compare.download_report"), html.encode("utf-8"), file_name="linkage-comparison.html",
-                       mime="text/html", key="compare.download_report")
+    fmt = c3.selectbox(t("compare.report_format"), REPORT_FORMATS, key="compare.report_format",
+                       format_func={f: t(f"compare.report_{f}") for f in REPORT_FORMATS}.__getitem__)
+    blob = _briefing(st.session_state.get(state.CFG_RESULT), current(), fmt, labels, choice.display, choice.sets,
+                     result, choice.scenario)
+    c3.download_button(t("compare.download_report"), blob, file_name=f"linkage-briefing.{fmt}",
+                       mime=REPORT_FORMATS[fmt], key="compare.download_report", help=t("compare.report_help"))
+
+
+REPORT_FORMATS = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument."
+                  "wordprocessingml.document", "html": "text/html"}
+
+
+@st.cache_data(max_entries=state.CACHE_ENTRIES, show_spinner=False)
+def _briefing(key: tuple, lang: str, fmt: str, labels: dict[str, str], display: str, sets: tuple[str, ...],
+              _result: Any, _sc: Any) -> bytes:
+    """The two-page briefing in one format, cached per comparison (``key``), language and format."""
+    if fmt == "pdf":
+        return report.render_pdf(_result, labels, _sc, display, sets, lang)
+    if fmt == "docx":
+        from dashboards.report_docx import render_docx
+
+        return render_docx(_result, labels, _sc, display, sets, lang)
+    return report.render(_result, labels, _sc, display, sets, lang).encode("utf-8")
 
 
 def render() -> None:
