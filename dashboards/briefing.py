@@ -16,9 +16,17 @@ import pandas as pd
 
 from dashboards import explain, numbers
 from dashboards.i18n import agency_name, label, t, text
-from simulation.experiments import CONDITIONS, attribution_difference, package_version, start_difference
+from simulation.experiments import (
+    CONDITIONS,
+    attribution_difference,
+    outcome_rows,
+    package_version,
+    start_difference,
+)
 
-CARDS = ("t_first_arrival", "controlled", "t_control", "t_close", "handoff_gap_total", "casualties")
+CARDS = ("t_first_arrival", "controlled", "t_control", "closed", "t_close", "tasks_abandoned", "handoff_gap_total",
+         "casualties")
+"""The cards of the compare page and the briefing, in order (``closed`` and ``tasks_abandoned``: ``outcome_rows``)."""
 HEAT_ROWS = 6
 FONT = "Noto Sans CJK SC"
 
@@ -38,7 +46,8 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
     names.update({"(start)": t("report.start", lang), "(no owner)": t("report.no_owner", lang)})
     inc = sc.primary_incident()
     acting = {tk.id for tk in sc.incident_types[inc.type].tasks if tk.intervention} if inc else set()
-    base, comp = result.baseline, result.comparison.to_pylist()
+    base = result.baseline
+    comp = result.comparison.to_pylist() + outcome_rows(result.runs, base, inc.id if inc else None)
     arms = [a for a in result.runs if a != base]
     findings, cards, heats = [], [], []
     for arm in arms:

@@ -186,6 +186,8 @@ def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str], title: str
 def gantt(tasks: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """One replication's tasks, one lane per agency: waiting (available → started) then working (→ done)."""
     fig = go.Figure()
+    nobody = t("report.no_owner")  # a task nobody owned (abandoned before an owner was settled)
+    names = {**names, "—": nobody}
     lanes = list(dict.fromkeys(tasks["owner"].fillna("—")))
     for part, start, end, colour in (
         ("wait", "available", "started", "#F2B447"),

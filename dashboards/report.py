@@ -29,7 +29,7 @@ h3 { font-size: 9.5pt; margin: 2mm 0 1mm; }
 .meta { color: #555; font-size: 8pt; } .finding { background: #f5f9fc; border-left: 3px solid #2f6f9f;
   padding: 1.5mm 3mm; margin: 1.5mm 0; }
 .cards { display: flex; flex-wrap: wrap; gap: 1.5mm; } .card { border: 1px solid #d6dee6; border-radius: 1.5mm;
-  padding: 1.2mm 2mm; width: 56mm; box-sizing: border-box; } .card .m { font-size: 8pt; color: #444; }
+  padding: 1mm 1.6mm; width: 45mm; box-sizing: border-box; } .card .m { font-size: 8pt; color: #444; }
 .card .v { font-size: 12pt; font-weight: bold; } .card .s { font-size: 7.5pt; color: #555; }
 .better { color: #1a7f37; } .worse { color: #c62828; } .no-clear-difference, .not-comparable { color: #777; }
 .chart svg { max-width: 100%; height: auto; } .page2 { break-before: page; }

@@ -21,9 +21,16 @@ import streamlit as st
 from dashboards import briefing, charts, explain, export, numbers, report, state
 from dashboards.i18n import agency_names, current, label, t
 from scenarios.errors import InputError
-from simulation.experiments import HIGHER_IS_BETTER, attribution_difference, is_duration, start_difference
+from simulation.experiments import (
+    HIGHER_IS_BETTER,
+    attribution_difference,
+    is_duration,
+    outcome_rows,
+    start_difference,
+)
 
-CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
+CARD_METRICS = briefing.CARDS
+CARDS_PER_ROW = 4
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
 DEFAULT_ARMS = ("sectoral_lead", "unified_command")
 
@@ -90,57 +97,59 @@ def _run(args: tuple, total: int, stats: dict) -> Any:
 
 
 def _cards(result: Any, labels: dict[str, str], scenario: Any) -> None:
+    """Per arrangement: the cards (mean, difference, CI, verdict, condition and n), the generated paragraph
+    that explains the verdicts; then the table of every metric."""
     names = agency_names(scenario)
     inc = scenario.primary_incident()
     acting = {tk.id for tk in scenario.incident_types[inc.type].tasks if tk.intervention} if inc else set()
-    comp = result.comparison.to_pandas()
     base = result.baseline
+    every = result.comparison.to_pylist() + outcome_rows(result.runs, base, inc.id if inc else None)
     st.markdown(t("compare.baseline_is", name=labels.get(base, base)))
-    metrics = [m for m in CARD_METRICS if m in set(comp["metric"])]
     for arm in [a for a in result.runs if a != base]:
         st.markdown(f"**{labels.get(arm, arm)}** {t('compare.vs')} **{labels.get(base, base)}**")
-        cols = st.columns(len(metrics) or 1)
-        for col, m in zip(cols, metrics):
-            row = comp[(comp["metric"] == m) & (comp["arrangement"] == arm)].iloc[0]
-            col.metric(numbers.name(m), fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
-                       delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
-                       help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
-                              p=("—" if pd.isna(row["p_adjusted"]) else f"{row['p_adjusted']:.3g}"),
-                              verdict=label("verdict", row["verdict"])))
-            cond = numbers.condition(m, int(row["n"]), result.replications, both=True)
-            col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
-                        + label("verdict", row["verdict"]) + (f" · {cond}" if cond else ""))
-        rows = [r for r in result.comparison.to_pylist() if r["arrangement"] == arm]
+        rows = [r for r in every if r["arrangement"] == arm]
+        by = {r["metric"]: r for r in rows}
+        metrics = [m for m in CARD_METRICS if m in by]
+        for start in range(0, len(metrics), CARDS_PER_ROW):
+            cols = st.columns(CARDS_PER_ROW)
+            for col, m in zip(cols, metrics[start:start + CARDS_PER_ROW]):
+                _card(col, m, by[m], result.replications)
         diffs = attribution_difference(result.attribution, base, arm)
         starts = start_difference(result.runs, base, arm, inc.id if inc else None)
         st.markdown(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
                                       result.replications, starts, acting))
-    table = pd.DataFrame(
-        {
-            t("common.metric"): [numbers.name(m) for m in comp["metric"]],
-            t("compare.col_arm"): [labels.get(a, a) for a in comp["arrangement"]],
-            t("compare.col_base"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_baseline"])],
-            t("compare.col_mean"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_arrangement"])],
-            t("compare.col_diff"): [fmt(m, v, True) for m, v in zip(comp["metric"], comp["diff_mean"])],
-            t("compare.col_ci"): [
-                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
-                for m, lo, hi in zip(comp["metric"], comp["ci_low"], comp["ci_high"])
-            ],
-            t("compare.col_ci_unpaired"): [
-                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
-                for m, lo, hi in zip(comp["metric"], comp["ci_low_unpaired"], comp["ci_high_unpaired"])
-            ],
-            t("compare.col_p"): ["—" if pd.isna(p) else f"{p:.3g}" for p in comp["p_adjusted"]],
-            t("compare.col_verdict"): [label("verdict", v) for v in comp["verdict"]],
-            t("compare.col_n"): [
-                f"{n} · {c}" if c else str(n) for n, c in zip(
-                    comp["n"], [numbers.condition(m, int(k), result.replications, both=True)
-                                for m, k in zip(comp["metric"], comp["n"])])
-            ],
-        }
-    )
     st.caption(t("compare.table_help"))
-    st.dataframe(table, hide_index=True, key="compare.table", width="stretch")
+    st.dataframe(_table(every, labels, result.replications), hide_index=True, key="compare.table", width="stretch")
+
+
+def _card(col: Any, m: str, row: dict, total: int) -> None:
+    p = row["p_adjusted"]
+    col.metric(numbers.name(m), fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
+               delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
+               help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
+                      p="—" if numbers.missing(p) else f"{p:.3g}", verdict=label("verdict", row["verdict"])))
+    cond = numbers.condition(m, int(row["n"]), total, both=True)
+    col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
+                + label("verdict", row["verdict"]) + (f" · {cond}" if cond else ""))
+
+
+def _table(rows: list[dict], labels: dict[str, str], total: int) -> pd.DataFrame:
+    def ci(r: dict, lo: str, hi: str) -> str:
+        return f"[{fmt(r['metric'], r[lo], True)}, {fmt(r['metric'], r[hi], True)}]"
+
+    return pd.DataFrame({
+        t("common.metric"): [numbers.name(r["metric"]) for r in rows],
+        t("compare.col_arm"): [labels.get(r["arrangement"], r["arrangement"]) for r in rows],
+        t("compare.col_base"): [fmt(r["metric"], r["mean_baseline"]) for r in rows],
+        t("compare.col_mean"): [fmt(r["metric"], r["mean_arrangement"]) for r in rows],
+        t("compare.col_diff"): [fmt(r["metric"], r["diff_mean"], True) for r in rows],
+        t("compare.col_ci"): [ci(r, "ci_low", "ci_high") for r in rows],
+        t("compare.col_ci_unpaired"): [ci(r, "ci_low_unpaired", "ci_high_unpaired") for r in rows],
+        t("compare.col_p"): ["—" if numbers.missing(r["p_adjusted"]) else f"{r['p_adjusted']:.3g}" for r in rows],
+        t("compare.col_verdict"): [label("verdict", r["verdict"]) for r in rows],
+        t("compare.col_n"): [" · ".join(x for x in (str(r["n"]), numbers.condition(
+            r["metric"], int(r["n"]), total, both=True)) if x) for r in rows],
+    })
 
 
 def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
@@ -265,7 +274,7 @@ def render() -> None:
     choice = state.scenario_page("compare")
     if choice is None:
         return
-    st.markdown(t("compare.scenario_is", name=choice.display, n=len(choice.sets)))
+    st.markdown(t("compare.scenario_is", name=label("scenario_name", choice.display), n=len(choice.sets)))
     refs = state.arrangements()
     arms, n, seed, clicked = _controls(refs)
     args = (choice.hash, tuple((a, refs[a]) for a in arms), n, seed, choice.sets, choice.path)

@@ -19,8 +19,8 @@ _EXPORTS: dict[str, str] = {
     # results
     "RunResult": "runner", "ComparisonResult": "compare", "Variant": "compare", "SweepResult": "sweep_archive",
     "SweepStatus": "sweep_archive", "read_manifest": "sweep_archive", "Analysis": "analysis",
-    "HIGHER_IS_BETTER": "compare", "CONDITIONAL_METRICS": "compare", "attribution_difference": "compare",
-    "start_difference": "compare",
+    "HIGHER_IS_BETTER": "compare", "CONDITIONAL_METRICS": "compare", "attribution_difference": "why",
+    "start_difference": "why", "outcome_rows": "why", "OUTCOMES": "why",
     # the output contract
     "METRICS": "outputs", "TIME_METRICS": "outputs", "HANDOFF_METRICS": "outputs", "HAZARD_METRICS": "outputs",
     "NOT_METRICS": "outputs", "RUN_TABLES": "outputs", "COMPARISON_SCHEMA": "outputs",

@@ -58,7 +58,7 @@ ownership, bounce, arbitration, signing, notification, decision, unit_wait, trav
 NOT_COMPARABLE = "not comparable"
 """Verdict when fewer than 2 replications have the metric in both arms."""
 
-HIGHER_IS_BETTER: frozenset[str] = frozenset({"controlled"})
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"controlled", "closed"})
 """Every contract metric is a time, a count of hand-offs or a harm (lower is better) — except the derived
 share ``controlled``."""
 
@@ -305,44 +305,6 @@ def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[
              "seconds_mean": v / n_reps, "share": (v / total) if total > 0 else 0.0}
             for k, v in acc.items() if v > 0]
     rows.sort(key=lambda r: -r["seconds_mean"])
-    return rows
-
-
-def attribution_difference(attribution: pa.Table, baseline: str, arrangement: str) -> list[dict]:
-    """What an arrangement changes in the hand-off gaps (归因差异): per (from, to, stage), the arrangement's
-    seconds per replication minus the baseline's, largest change first — the agency pair, the stage and so
-    the mechanism (``STAGES``) behind a difference in ``handoff_gap_total``. A pair only one arm has counts
-    0 in the other (its hand-off did not happen there)."""
-    acc: dict[tuple[str, str, str], list[float]] = {}
-    for r in attribution.to_pylist():
-        side = 0 if r["arrangement"] == baseline else 1 if r["arrangement"] == arrangement else None
-        if side is not None:
-            acc.setdefault((r["from_agency"], r["to_agency"], r["stage"]), [0.0, 0.0])[side] += r["seconds_mean"]
-    rows = [{"from_agency": k[0], "to_agency": k[1], "stage": k[2], "baseline": v[0], "arrangement": v[1],
-             "diff": v[1] - v[0]} for k, v in acc.items()]
-    rows.sort(key=lambda r: (-abs(r["diff"]), r["from_agency"], r["to_agency"], r["stage"]))
-    return rows
-
-
-def start_difference(runs: dict[str, RunResult], baseline: str, arrangement: str, incident: str | None) -> list[dict]:
-    """When each task of the primary incident started, arrangement against baseline (处置开始时间差): per task,
-    the mean paired difference of ``started`` over the replications where it started in both, largest first
-    (``incident``: the primary incident's id; ``None`` counts every incident's tasks).
-    Hazard outcomes (casualties) follow from when the measures began — this says which began later."""
-    def starts(r: RunResult) -> dict[tuple[int, str], float]:
-        t = r.tasks
-        if not t.num_rows:
-            return {}
-        cols = {c: t.column(c).to_pylist() for c in ("replication", "incident", "task", "started")}
-        return {(cols["replication"][i], cols["task"][i]): cols["started"][i] for i in range(t.num_rows)
-                if cols["started"][i] is not None and incident in (None, cols["incident"][i])}
-
-    b, o = starts(runs[baseline]), starts(runs[arrangement])
-    acc: dict[str, list[float]] = {}
-    for key in sorted(set(b) & set(o)):
-        acc.setdefault(key[1], []).append(o[key] - b[key])
-    rows = [{"task": k, "n": len(v), "diff": float(np.mean(v))} for k, v in acc.items()]
-    rows.sort(key=lambda r: (-abs(r["diff"]), r["task"]))
     return rows
 
 
