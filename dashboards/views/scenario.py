@@ -14,6 +14,7 @@ import streamlit as st
 from dashboards import charts, numbers, state
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
+from scenarios.loader import replaced_lists
 from simulation.experiments import summarize
 
 KEY_METRICS = (
@@ -73,6 +74,9 @@ def _take(name: str, data: bytes) -> bool:
         st.error(t("scenario.invalid", n=len(problems)), icon=":material/block:")
         st.code("\n".join(problems), language=None)
         return False
+    tmpdir = path.parent
+    for w in replaced_lists(path):  # extends merges mappings but replaces lists: say so, the file still loads
+        st.warning(t("scenario.list_replaces", what=w.replace(f"{tmpdir}/", "")), icon=":material/warning:")
     _switch("upload", None, {"name": path.name, "text": data.decode("utf-8")})
     return True
 
@@ -194,7 +198,11 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         ty = float(row["typical"]) if pd.notna(row["typical"]) else typical
         p9 = float(row["p90"]) if dist == "lognormal" and pd.notna(row["p90"]) else p90
         r = float(row["reliability"]) if pd.notna(row["reliability"]) else rel
-        if dist in ("fixed", "lognormal") and (ty != typical or p9 != p90):
+        if dist == "lognormal" and p9 is not None and not p9 > ty:
+            # A lognormal's p90 lies above its median; say so in the planner's words, keep the rest working.
+            st.warning(t("scenario.ch_bad_p90", src=rows[i]["from"], dst=rows[i]["to"], p90=f"{p9:g}",
+                         typical=f"{ty:g}"), icon=":material/warning:")
+        elif dist in ("fixed", "lognormal") and (ty != typical or p9 != p90):
             sets.append(latency_override(i, dist, ty, p9))
         if r != rel:
             sets.append(f"channels.{i}.reliability={r}")
@@ -304,10 +312,11 @@ def render() -> None:
     sets = _edits(sc)
     ss[state.CFG_SETS] = sets
     choice = state.current_choice()
-    if choice.problems:
+    if choice.problems:  # the edits do not load: say why, and keep the map and the check on the unedited scenario
         st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
         st.code("\n".join(choice.problems), language=None)
-        return
+        st.info(t("scenario.showing_base"), icon=":material/info:")
+        choice, sets = base, []
     if sets:
         st.caption(t("scenario.sets_help"))
         st.code("\n".join(f"--set '{s}'" for s in sets), language="bash")

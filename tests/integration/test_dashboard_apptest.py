@@ -94,6 +94,10 @@ ASCII_ALLOWED = {
     "run",
     "default_district",
     "yaml",
+    "Word",
+    "docx",
+    "html",
+    "extends",
 }
 
 

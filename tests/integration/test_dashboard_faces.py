@@ -188,3 +188,42 @@ def test_csv_export_speaks_the_language_in_minutes(truth) -> None:
     tasks = pd.read_csv(io.BytesIO(export.csv_bytes(truth.runs[ARMS[0]].tasks, "zh-CN", names, arms)))
     assert "开始处置（分钟）" in tasks.columns and "责任单位" in tasks.columns
     assert not any(a in set(tasks["责任单位"].dropna()) for a in names)  # ids became names
+
+
+def test_a_p90_below_the_typical_latency_is_explained_and_the_page_keeps_working() -> None:
+    """Editing a lognormal channel's 90 % time below its typical time: a warning in the planner's words
+    names the channel, the row's change is held back, the map still shows (it vanished behind a raw
+    ``--set: channels[9].latency: p90 … must be greater than median`` before)."""
+    from dashboards.params import latency_parts
+    from simulation.experiments import prepare
+
+    sc = prepare(FIRE)[0]
+    i = next(k for k, c in enumerate(sc.channels) if latency_parts(c.latency)[0] == "lognormal")
+    at = app("en", "scenario")
+    at.session_state["scenario.channels"] = {"edited_rows": {i: {"typical": 300.0, "p90": 180.0}},
+                                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    names = agency_names(sc, "en")
+    [w] = [w.value for w in at.warning]
+    src, dst = names[sc.channels[i].from_], names[sc.channels[i].to]
+    assert w.startswith(f"{src} → {dst}: the 90% time (180 s) must be longer than the typical time (300 s)")
+    assert not any("channels" in c.value for c in at.code)  # no broken override was passed on
+    assert any(p.proto.id.endswith("scenario.map") for p in at.get("plotly_chart"))
+
+
+def test_a_list_in_an_extending_file_that_replaces_says_so() -> None:
+    """A pasted file extending the high-rise fire with one channel replaces the district's channels whole
+    (extends merges mappings, replaces lists): the page says how many it replaces, and still loads it."""
+    from simulation.experiments import prepare
+
+    n = len(prepare(FIRE)[0].channels)
+    at = app("en", "scenario")
+    at.radio(key="scenario.source").set_value("paste").run()
+    at.text_area(key="scenario.yaml_text").set_value(
+        "extends: high_rise_fire.yaml\nname: one_more_channel\nchannels:\n"
+        "  - {from: centre_119, to: fire_brigade, kind: command, medium: radio, latency: 10}\n").run()
+    assert not at.exception
+    [w] = [w.value for w in at.warning]
+    assert "extends merges mappings, not lists" in w and f"replace the {n} of 'high_rise_fire.yaml'" in w
+    assert "pasted.yaml:3: channels: these 1 item(s) replace" in w
