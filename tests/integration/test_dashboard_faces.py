@@ -227,3 +227,30 @@ def test_a_list_in_an_extending_file_that_replaces_says_so() -> None:
     [w] = [w.value for w in at.warning]
     assert "extends merges mappings, not lists" in w and f"replace the {n} of 'high_rise_fire.yaml'" in w
     assert "pasted.yaml:3: channels: these 1 item(s) replace" in w
+
+
+def test_a_chinese_arrangement_name_becomes_its_title() -> None:
+    """A planner names an edited arrangement in Chinese: no raw regex, the name is the title, and the
+    compare page offers it under that name."""
+    at = app("zh-CN", "arrangements")
+    at.text_input(key="arrangements.name").input("我的联动方案").run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    assert not any("pattern" in c.value or "^[A-Za-z]" in c.value for c in at.code)
+    at.button(key="arrangements.use").click().run()
+    assert any("我的联动方案" in s.value for s in at.success)
+    at.switch_page("views/compare.py").run()
+    offered = at.multiselect(key="compare.arrangements").options
+    assert "我的联动方案" in offered
+
+
+def test_an_edited_arrangement_says_what_it_changed_not_its_bases_doctrine() -> None:
+    """Sectoral lead switched to parallel notification no longer carries sectoral lead's doctrine text."""
+    from simulation.experiments import prepare
+
+    at = app("en", "arrangements")
+    at.selectbox(key="arrangements.fan_out").set_value("parallel").run()
+    assert not at.exception and not at.error
+    yaml_text = next(c.value for c in at.code if c.value.startswith("name:") or "fan_out:" in c.value)
+    base = prepare(FIRE, "sectoral_lead")[0].arrangement
+    assert base.doctrine is not None and base.doctrine.en.split(".")[0] not in yaml_text
+    assert "Edited from" in yaml_text and "Notification fan-out: parallel" in yaml_text
