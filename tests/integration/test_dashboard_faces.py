@@ -254,3 +254,26 @@ def test_an_edited_arrangement_says_what_it_changed_not_its_bases_doctrine() -> 
     base = prepare(FIRE, "sectoral_lead")[0].arrangement
     assert base.doctrine is not None and base.doctrine.en.split(".")[0] not in yaml_text
     assert "Edited from" in yaml_text and "Notification fan-out: parallel" in yaml_text
+
+
+def spec(at: AppTest, key: str) -> dict:
+    return next(json.loads(p.proto.spec) for p in at.get("plotly_chart") if p.proto.id.endswith(key))
+
+
+@pytest.mark.slow
+def test_charts_name_every_box_row_and_node_without_covering_them(pages) -> None:
+    """Box plot: no legend over the boxes, labels wrapped not rotated; coordination graph: names alternate
+    above and below, the axes leave room for them, hover shows names not ids; responsibility matrices: every
+    row labelled (plotly skipped every other one)."""
+    at = pages["en"]
+    box = spec(at, "compare.dist")
+    assert box["layout"]["showlegend"] is False and box["layout"]["xaxis"]["tickangle"] == 0
+    assert any("<br>" in tr["name"] for tr in box["data"])  # the long arrangement title is wrapped
+    graph = spec(at, "compare.graph")
+    nodes = graph["data"][-1]
+    assert {"top center", "bottom center"} <= set(nodes["textposition"])
+    assert "range" in graph["layout"]["xaxis"] and not any("(" in h and "_" in h for h in nodes["hovertext"])
+    arr = app("en", "arrangements")
+    for side in ("left", "right"):
+        m = spec(arr, f"arrangements.diff.matrix.{side}")
+        assert m["layout"]["yaxis"]["dtick"] == 1
