@@ -261,7 +261,8 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
                 for r in changed
             ]
         )
-        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch")
+        wide = {c: st.column_config.TextColumn(c, width="large") for c in df.columns[-2:]}  # the changed values
+        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch", column_config=wide)
 
 
 def _show_value(v: str, field: str = "") -> str:
