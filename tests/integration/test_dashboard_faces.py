@@ -277,3 +277,21 @@ def test_charts_name_every_box_row_and_node_without_covering_them(pages) -> None
     for side in ("left", "right"):
         m = spec(arr, f"arrangements.diff.matrix.{side}")
         assert m["layout"]["yaxis"]["dtick"] == 1
+
+
+@pytest.mark.slow
+def test_cards_for_closed_and_unfinished_tasks(pages, truth) -> None:
+    """The share of replications closed and the tasks left unfinished have cards (they had none), counted
+    straight from the incidents and tasks tables of the same comparison."""
+    arm = truth.runs[ARMS[1]]
+    inc = arm.incidents.to_pandas()
+    inc = inc[inc["incident"] == "fire1"]
+    closed = inc["t_close"].notna().groupby(inc["replication"]).any().reindex(range(N), fill_value=False).mean()
+    tasks = arm.tasks.to_pandas()
+    unfinished = ((tasks["incident"] == "fire1") & (tasks["status"] == "abandoned")).sum() / N
+    cards = {m.label: m.value for m in pages["en"].metric}
+    assert cards[f"{catalogue('en')['metric.closed']} (%)"] == f"{100 * closed:.0f}%"
+    assert cards[catalogue("en")["metric.tasks_abandoned"]] == f"{unfinished:.1f}"
+    closed_n = row(truth, "t_close")["n"]
+    assert any(f"over the {closed_n} of {N} replications closed in both arrangements" in c.value
+               for c in pages["en"].caption)
