@@ -70,6 +70,41 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     return deep_merge(base, own)
 
 
+def replaced_lists(path: str | Path) -> list[str]:
+    """Lists an ``extends`` file gives that *replace* the extended file's list (extends merges mappings, not
+    lists) — ``FILE:LINE: field: …`` warnings, so adding one channel does not silently drop the other 81.
+    Nested mappings are followed (``city.grids``); an empty file or one without ``extends`` has none."""
+    p = Path(path)
+    try:
+        data = load_file(p)
+    except InputError:
+        return []
+    if not isinstance(data, SrcDict) or not isinstance(data.get("extends"), str):
+        return []
+    try:
+        base = _read_with_extends(_resolve_extends(data["extends"], p.resolve(), str(p), None))
+    except InputError:
+        return []
+    out: list[str] = []
+
+    def walk(own: Any, old: Any, where: str) -> None:
+        if not (isinstance(own, dict) and isinstance(old, dict)):
+            return
+        for k, v in own.items():
+            if k == "extends" or k not in old:
+                continue
+            at = f"{where}.{k}" if where else str(k)
+            if isinstance(v, list) and isinstance(old[k], list) and len(old[k]) > len(v):
+                line = own.src.get(k, (str(p), None))[1] if isinstance(own, SrcDict) else None
+                out.append(f"{p}:{line}: {at}: these {len(v)} item(s) replace the {len(old[k])} of "
+                           f"'{data['extends']}' (extends merges mappings but replaces lists): list every item to "
+                           f"keep, or change one with --set {at}.N…")
+            walk(v, old[k], at)
+
+    walk(data, base, "")
+    return out
+
+
 def _not_a_mapping(what: str, data: Any) -> str:
     if data is None:
         return f"the file is empty ({what} must be a YAML mapping of fields)"

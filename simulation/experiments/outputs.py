@@ -57,6 +57,16 @@ DURATIONS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time", "workorde
 """Metrics that are durations without a ``t_`` prefix (faces show every duration in minutes)."""
 
 
+CONDITIONS = {"t_control": "controlled", "t_close": "closed"}
+"""Conditional metrics (条件指标): metric → the share metric whose replications it is averaged over.
+``t_control`` is null where the incident was never brought under control, so its mean (and a paired
+difference) is over the replications held only — every face shows it with that condition and its ``n``
+(the words of each condition live in the dashboard's locale, ``condition.<share>``)."""
+SHARES = ("controlled", "closed")
+"""Metrics that are a share of replications (0–1, derived by ``compare`` and ``why.outcome_rows``): faces
+show them as percentages and their differences in percentage points."""
+
+
 def is_duration(metric: str) -> bool:
     """Whether a metric is a duration in seconds (a ``t_`` time or one of :data:`DURATIONS`)."""
     return metric.startswith("t_") or metric in DURATIONS

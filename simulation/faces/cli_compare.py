@@ -83,6 +83,13 @@ def _progress() -> Progress:
 # -- printing -----------------------------------------------------------------------------------------
 
 
+CONDITION_WORDS = {
+    "t_control": "held the hazard; read it with `controlled` (share held) — 仅在双方均控制住的重复中比较，请结合控制率",
+    "t_close": "closed the incident — 仅在双方均结案的重复中比较",
+}
+"""What each conditional metric (``outputs.CONDITIONS``) is averaged over, as the CLI's note says it."""
+
+
 def print_verdicts(result, metrics: list[str] | None = None, console: Console = out_console) -> None:  # noqa: ANN001
     from simulation.experiments.compare import CONDITIONAL_METRICS  # deferred: keeps `linkage --help` quick
 
@@ -110,8 +117,7 @@ def print_verdicts(result, metrics: list[str] | None = None, console: Console = 
                 notes.append(f"{m}: null in {k}/{result.replications} replications of {r[side]} "
                              "(not reached by the horizon, or does not apply) — 未在时限内发生或不适用")
         if m in CONDITIONAL_METRICS and (r["missing_baseline"] or r["missing_arrangement"]):
-            notes.append(f"{m}: the difference is over the {r['n']} replications where both arms held the hazard; "
-                         "read it with `controlled` (share held) — 仅在双方均控制住的重复中比较，请结合控制率")
+            notes.append(f"{m}: the difference is over the {r['n']} replications where both arms {CONDITION_WORDS[m]}")
     console.print(t)
     for note in dict.fromkeys(notes):
         console.print(f"  note: {note}", markup=False, highlight=False)
