@@ -176,12 +176,12 @@ class _Run:
         self.status = dict.fromkeys(STATUSES, 0)
         self.counts = dict.fromkeys(("arisen", "found", "closed", "relapsed", "orders", "duplicate_visits", "bounced",
                                      "dropped_orders", "reworks", "notices", "penalties", "suspensions",
-                                     "escalations"), 0)
+                                     "escalations", "waited"), 0)
         self.found_cc = np.zeros((len(CHANNELS), len(self.cats)), dtype=np.int64)
         self.closed_cc = np.zeros((len(CHANNELS), len(self.cats)), dtype=np.int64)
         self.busy = dict.fromkeys(("visit", "return_check", "duplicate", "verify", "ladder"), 0.0)
         self.report_hours = 0.0
-        self.found_to_closed = Tally()
+        self.found_to_closed, self.time_to_find, self.queue_wait = Tally(), Tally(), Tally()
         self.found_daily = np.zeros(self.n_days, dtype=np.int64)
         self.closed_daily = np.zeros(self.n_days, dtype=np.int64)
         self.events = self.peak = 0
@@ -246,6 +246,7 @@ class _Run:
         self._stop("undiscovered", gen[~f])
         self.counts["found"] += int(f.sum())
         np.add.at(self.found_cc, (first_ch[f], cat[f]), 1)
+        self.time_to_find.add(t_first[f] - t[f])
         self.found_daily += np.bincount((t_first[f] // DAY).astype(np.int64), minlength=self.n_days)[: self.n_days]
         jobs = np.zeros(int(f.sum()), dtype=self.job)
         for name, v in (("grid", grid), ("cat", cat), ("gen", gen), ("t_first", t_first), ("sight", sight),
@@ -296,6 +297,10 @@ class _Run:
         for k, name in ((VISIT, "visit"), (BOUNCE, "return_check"), (DUP_RETURN, "return_check"), (DUP, "duplicate"),
                         (VERIFY, "verify")):
             self.busy[name] += float(spent[on & (kind == k)].sum())
+        visit = on & (kind == VISIT)
+        wait = start[visit] - t_arr[visit]
+        self.queue_wait.add(wait)
+        self.counts["waited"] += int((wait > 0).sum())
         for k in (VISIT, BOUNCE, VERIFY):
             m = kind == k
             self._stop(OPEN_STAGE[k], cur["gen"][m & ~on])
@@ -422,5 +427,6 @@ class _Run:
             follow_up=self.spec.follow_up, categories=self.cats, departments=[d.id for d in self.spec.departments],
             inspectors=self.inspectors, counts=self.counts, status=self.status, found_by=self.found_cc,
             closed_by=self.closed_cc, busy_seconds=self.busy, report_hours=self.report_hours,
-            found_to_closed=self.found_to_closed, found_daily=self.found_daily, closed_daily=self.closed_daily,
+            found_to_closed=self.found_to_closed, time_to_find=self.time_to_find, queue_wait=self.queue_wait,
+            found_daily=self.found_daily, closed_daily=self.closed_daily,
             events_processed=self.events, wall_seconds=wall, peak_pending=self.peak)

@@ -98,6 +98,10 @@ class DefectLoopResult:
     busy_seconds: dict[str, float]
     report_hours: float
     found_to_closed: Tally
+    time_to_find: Tally
+    """From arising to the first sighting (排查发现), for every hazard found."""
+    queue_wait: Tally
+    """An owner's order waiting for an inspector (visits only; returns, duplicates and re-checks wait too)."""
     found_daily: np.ndarray
     closed_daily: np.ndarray
     events_processed: int = 0
