@@ -45,8 +45,8 @@ OPEN_STAGE = {VISIT: "queued", BOUNCE: "bounced", VERIFY: "verifying"}
 
 
 class _Calendar:
-    """Day buckets of job batches (a calendar queue): each push is sorted by day once and kept whole; a day's
-    bucket holds (batch, from, to) slices of it, so a pop copies only that day's rows."""
+    """Day buckets of job batches (a calendar queue): each push is sorted by day once and cut into one block per
+    day; a pop joins the day's blocks."""
 
     def __init__(self, n_days: int) -> None:
         self.days: list[list[tuple[np.ndarray, int, int]]] = [[] for _ in range(n_days)]
@@ -61,7 +61,8 @@ class _Calendar:
         cuts = np.flatnonzero(np.diff(day)) + 1
         starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, day.size].tolist()
         for a, b, d in zip(starts, ends, day[starts].tolist()):
-            self.days[d].append((batch, a, b))
+            # its own copy: a slice would keep the whole batch alive until its last day (memory ∝ pipeline)
+            self.days[d].append((batch[a:b].copy(), 0, b - a))
         self.size += int(day.size)
 
     def pop(self, day: int) -> np.ndarray | None:
