@@ -23,7 +23,6 @@ it stops — never as a difference (the conservation property test checks their 
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 
@@ -31,8 +30,8 @@ import numpy as np
 
 from agencies.arrangement import Arrangement
 from scenarios.defect_loop import CATEGORIES, CHANNELS, DAY, DefectLoopSpec
-from scenarios.distributions import Distribution
 from simulation.model.defect_discovery import Discovery, patrol_workers
+from simulation.model.defect_queue import Calendar, by_group, serve_fcfs
 from simulation.model.defect_tally import STATUSES, DefectLoopResult, Tally
 from simulation.model.doctrine import ARBITRATE, BOUNCE, DROP, VISIT, HazardRouting
 from simulation.model.rng import Streams
@@ -42,64 +41,6 @@ __all__ = ["STATUSES", "DefectLoopResult", "Tally", "routing_for", "simulate"]
 VERIFY, DUP, DUP_RETURN = 2, 3, 4
 """Job kinds beside VISIT and BOUNCE: a re-check, a duplicate visit, a duplicate order checked and returned."""
 OPEN_STAGE = {VISIT: "queued", BOUNCE: "bounced", VERIFY: "verifying"}
-
-
-class _Calendar:
-    """Day buckets of job batches (a calendar queue): each push is sorted by day once and cut into one block per
-    day; a pop joins the day's blocks."""
-
-    def __init__(self, n_days: int) -> None:
-        self.days: list[list[tuple[np.ndarray, int, int]]] = [[] for _ in range(n_days)]
-        self.size = 0
-
-    def push(self, day: np.ndarray, jobs: np.ndarray) -> None:
-        if day.size == 0:
-            return
-        order = np.argsort(day, kind="stable")
-        day = day[order]
-        batch = jobs[order]
-        cuts = np.flatnonzero(np.diff(day)) + 1
-        starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, day.size].tolist()
-        for a, b, d in zip(starts, ends, day[starts].tolist()):
-            # its own copy: a slice would keep the whole batch alive until its last day (memory ∝ pipeline)
-            self.days[d].append((batch[a:b].copy(), 0, b - a))
-        self.size += int(day.size)
-
-    def pop(self, day: int) -> np.ndarray | None:
-        chunks, self.days[day] = self.days[day], []
-        if not chunks:
-            return None
-        out = np.empty(sum(b - a for _, a, b in chunks), dtype=chunks[0][0].dtype)
-        pos = 0
-        for c, a, b in chunks:  # copy into place (np.concatenate re-derives the record type per chunk)
-            out[pos:pos + b - a] = c[a:b]
-            pos += b - a
-        self.size -= out.size
-        return out
-
-
-def _by_group(dists: list[Distribution], group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per item from the distribution of its group (department), vectorised per group."""
-    out = np.empty(group.size)
-    for g, d in enumerate(dists):
-        m = group == g
-        k = int(m.sum())
-        if k:
-            out[m] = d.sample(rng, k)
-    return out
-
-
-def _serve(free: list[float], arrivals: list[float], service: list[float]) -> list[float]:
-    """FCFS multi-server queue: start times, given the heap of the servers' free times (updated in place)."""
-    starts = []
-    push = heapq.heapreplace
-    append = starts.append
-    for a, s in zip(arrivals, service):
-        f = free[0]
-        st = a if a > f else f
-        push(free, st + s)
-        append(st)
-    return starts
 
 
 def routing_for(spec: DefectLoopSpec, arrangement: Arrangement) -> HazardRouting:
@@ -173,7 +114,7 @@ class _Run:
         self.job = np.dtype([("t", "f8"), ("t_first", "f8"), ("sight", "f8", (self.S,)), ("grid", "i8"),
                              ("q", "i8"), ("cat", "i2"), ("dep", "i2"), ("sys", "i2"), ("kind", "i1"),
                              ("gen", "i2"), ("ch", "i1"), ("used", "u2"), ("sup", "?")])
-        self.jobs, self.relapses = _Calendar(self.n_days), _Calendar(self.n_days)
+        self.jobs, self.relapses = Calendar(self.n_days), Calendar(self.n_days)
         self.status = dict.fromkeys(STATUSES, 0)
         self.counts = dict.fromkeys(("arisen", "found", "closed", "relapsed", "orders", "duplicate_visits", "bounced",
                                      "dropped_orders", "reworks", "notices", "penalties", "suspensions",
@@ -211,9 +152,9 @@ class _Run:
         g, deps = self.rng["route"], self.spec.departments
         lat = np.empty(system.size)
         own = system < self.D
-        lat[own] = _by_group([d.line_latency for d in deps], system[own], g)
+        lat[own] = by_group([d.line_latency for d in deps], system[own], g)
         lat[~own] = self.spec.platform_intake.sample(g, int((~own).sum()))
-        return lat + _by_group([d.acknowledge for d in deps], first, g)
+        return lat + by_group([d.acknowledge for d in deps], first, g)
 
     def _used(self, jobs: np.ndarray) -> np.ndarray:
         return ((jobs["used"][:, None].astype(np.int64) >> np.arange(self.S)) & 1).astype(bool)
@@ -285,13 +226,13 @@ class _Run:
         dur = np.empty(kind.size)
         for kinds, attr in (((VISIT, DUP), "handle"), ((BOUNCE, DUP_RETURN), "return_check"), ((VERIFY,), "verify")):
             m = np.isin(kind, kinds)
-            dur[m] = _by_group([getattr(d, attr) for d in deps], dep[m], g)
+            dur[m] = by_group([getattr(d, attr) for d in deps], dep[m], g)
         start = np.empty(kind.size)
         q = cur["q"]
         cuts = np.flatnonzero(np.diff(q)) + 1
         t_arr = cur["t"]
         for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, q.size].tolist()):
-            start[a:b] = _serve(self.heaps[int(q[a])], t_arr[a:b].tolist(), dur[a:b].tolist())
+            start[a:b] = serve_fcfs(self.heaps[int(q[a])], t_arr[a:b].tolist(), dur[a:b].tolist())
         on = start < self.H
         self.events += int(on.sum())
         spent = np.minimum(start + dur, self.H) - start
@@ -330,7 +271,7 @@ class _Run:
             extra = self.spec.forward.sample(g, target.size)
             arb = fate[on] == ARBITRATE
             extra[arb] += self.spec.arbitration.sample(g, int(arb.sum()))
-            extra += _by_group([d.acknowledge for d in self.spec.departments], target, g)
+            extra += by_group([d.acknowledge for d in self.spec.departments], target, g)
             self._route(part, target, VISIT)
             self._push(t_ret[on] + extra, part, "bounced")
 
@@ -340,7 +281,7 @@ class _Run:
         sp, en, deps = self.spec, self.spec.enforcement, self.spec.departments
         n, dep, c, g = t_h.size, jobs["dep"].astype(np.int64), jobs["cat"].astype(np.int64), self.rng["owner"]
         spot = g.random(n) < en.on_the_spot
-        rect = _by_group([d.rectify for d in deps], dep, g) * sp.rectify_scale
+        rect = by_group([d.rectify for d in deps], dep, g) * sp.rectify_scale
         rect[spot] = 0.0
         esc = np.where(self.routing.lacks_powers[dep, c] & (not self.routing.whistle),
                        en.powers_escalation.sample(g, n), 0.0)
@@ -359,7 +300,7 @@ class _Run:
         t_rect = t_h + rect
         jobs["sup"] = g.random(n) < self.superficial[c]
         self._spawn_duplicates(jobs, t_rect)
-        t_back = t_rect + _by_group([d.report_back for d in deps], dep, g)
+        t_back = t_rect + by_group([d.report_back for d in deps], dep, g)
         late = t_back >= h
         self._stop("rectifying", jobs["gen"][late])
         jobs, t_back = jobs[~late], t_back[~late]
@@ -396,8 +337,8 @@ class _Run:
             part = jobs[caught]
             part["sup"] = False
             d = part["dep"].astype(np.int64)
-            redo = (_by_group([x.rectify for x in deps], d, g) * self.spec.rectify_scale
-                    + _by_group([x.report_back for x in deps], d, g))
+            redo = (by_group([x.rectify for x in deps], d, g) * self.spec.rectify_scale
+                    + by_group([x.report_back for x in deps], d, g))
             self._push(t_v[caught] + redo, part, "rectifying")
         self._close(jobs[~caught], t_v[~caught])
 

@@ -13,7 +13,8 @@ from agencies.base import RefError
 from scenarios.defect_loop import DAY, DefectLoopSpec, HazardDepartment, PatrolSpec
 from scenarios.distributions import LogNormal
 from scenarios.loader import load_arrangement
-from simulation.model.defect_loop import STATUSES, Tally, _serve, routing_for, simulate
+from simulation.model.defect_loop import STATUSES, Tally, routing_for, simulate
+from simulation.model.defect_queue import serve_fcfs
 from simulation.model.doctrine import BOUNCE, DROP, FORWARD, VISIT
 
 SMALL = DefectLoopSpec(grids=300, grids_per_district=150, days=60)
@@ -147,7 +148,7 @@ def test_spec_rejects_unknown_and_duplicate_departments() -> None:
 def test_serve_is_fcfs_on_the_first_free_server() -> None:
     free = [0.0, 0.0]
     heapq.heapify(free)
-    starts = _serve(free, [0.0, 1.0, 2.0, 3.0], [10.0, 10.0, 1.0, 1.0])
+    starts = serve_fcfs(free, [0.0, 1.0, 2.0, 3.0], [10.0, 10.0, 1.0, 1.0])
     assert starts == [0.0, 1.0, 10.0, 11.0]
     assert sorted(free) == [11.0, 12.0]
 
