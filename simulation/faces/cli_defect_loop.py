@@ -51,8 +51,11 @@ def _spec(grids: int, workers: float | None, days: float, follow_up: bool) -> De
         raise InputError(problems) from None
 
 
-def _arms(refs: list[str]) -> list:
+def _arms(refs: list[str], spec: DefectLoopSpec) -> list:
+    """Load every arrangement and check its hazard list against the loop's departments, before any work; a
+    problem names the file (or bundled name) and the field."""
     from scenarios.loader import load_arrangement
+    from simulation.model.defect_loop import routing_for
 
     arms = []
     for ref in refs:
@@ -60,6 +63,10 @@ def _arms(refs: list[str]) -> list:
             arr = load_arrangement(ref)
         except InputError as e:
             raise InputError([Problem(CMD, None, "-a", p.message) for p in e.problems]) from None
+        try:
+            routing_for(spec, arr)
+        except ValueError as e:
+            raise InputError.one(ref, None, "hazard_categories", str(e)) from None
         arms.append((Path(ref).stem if ref.endswith((".yaml", ".yml")) else ref, arr))
     return arms
 
@@ -142,7 +149,7 @@ def register(app: typer.Typer) -> None:
         if not 1 <= replications <= 1000:
             raise InputError.one(CMD, None, "--replications", f"must be between 1 and 1000 (got {replications})")
         spec = _spec(grids, workers_per_grid, days, not no_follow_up)
-        arms = _arms(arrangement or DEFAULT_ARMS)
+        arms = _arms(arrangement or DEFAULT_ARMS, spec)
         if out is not None:
             _check_out(out)
         try:

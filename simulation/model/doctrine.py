@@ -258,6 +258,10 @@ class HazardRouting:
               powers: dict[str, str], categories: list[str]) -> HazardRouting:
         """``owners``: category → sectoral owner (the default lead); ``powers``: category → holder of 执法权."""
         dix = {d: i for i, d in enumerate(departments)}
+        extra = [c for c in arrangement.hazard_categories if c not in categories]
+        if extra:
+            raise ValueError(f"arrangement '{arrangement.name}': hazard_categories.{extra[0]} is not a hazard "
+                             f"category of the loop ({', '.join(categories)})")
         leads: dict[str, tuple[str, ...]] = {}
         for c in categories:
             listed = arrangement.hazard_categories.get(c)

@@ -91,6 +91,8 @@ def test_routing_tables_follow_the_listing_rule() -> None:
     amb = routing_for(SMALL, ARR["ambiguous"])
     assert amb.leads["other"] == () and amb.returns[amb.hotline, 4] == 1
     assert amb.returns[amb.hotline, 3] == 2  # occupational health claimed by two: both return it
+    with pytest.raises(ValueError, match="not a hazard category"):
+        routing_for(SMALL, ARR["parallel_grids"].model_copy(update={"hazard_categories": {"fires": {}}}))
     with pytest.raises(ValueError, match="no inspectors"):
         routing_for(SMALL, ARR["parallel_grids"].model_copy(
             update={"hazard_categories": {"fire": ARR["parallel_grids"].incident_types["high_rise_fire"].tasks[
@@ -195,3 +197,9 @@ def test_cli_hazard_loop_compares_arrangements_and_writes_the_contract(cli, tmp_
     bad = cli("defect-loop", "-a", "no_such_arrangement", "--out", tmp_path / "bad")
     assert bad.returncode == 1 and "unknown arrangement" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()
+    arr = tmp_path / "police_owns_fire.yaml"
+    arr.write_text("name: police_owns_fire\nhazard_categories:\n  fire: {lead: [police]}\n", encoding="utf-8")
+    bad = cli("defect-loop", "-a", arr, "--out", tmp_path / "bad")
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 1 and len(lines) == 1 and str(arr) in lines[0] and "hazard_categories" in lines[0]
+    assert "'police'" in lines[0] and not (tmp_path / "bad").exists()
