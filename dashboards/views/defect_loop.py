@@ -69,7 +69,8 @@ def leak_chart(stages: pd.DataFrame, arms: list[str]) -> Any:
         fig.add_bar(name=t(f"loop.stage.{stage}"), y=[titles[a] for a in arms],
                     x=[float(mean.get((a, stage), 0.0)) for a in arms], orientation="h")
     fig.update_layout(barmode="stack", title=t("loop.leak_title"), xaxis_title=t("loop.hazards"),
-                      legend={"orientation": "h", "y": -0.25}, height=220 + 40 * len(arms))
+                      legend={"orientation": "h", "y": -0.45}, height=260 + 40 * len(arms),
+                      yaxis={"autorange": "reversed"})  # the baseline on top, as chosen
     return fig
 
 
@@ -106,7 +107,7 @@ def render() -> None:
         return
     shown_arms, tables = st.session_state[RESULT]
     st.subheader(t("loop.outcomes"))
-    st.dataframe(_outcomes(tables, shown_arms), key="loop.outcomes")
+    st.dataframe(_outcomes(tables, shown_arms), key="loop.outcomes", height=36 * (len(SHOWN) + 1) + 4)
     st.plotly_chart(leak_chart(tables["loop_stages"], shown_arms), key="loop.leak_chart", width="stretch")
     st.subheader(t("loop.by_channel"))
     st.dataframe(_found(tables), key="loop.found", hide_index=True)
