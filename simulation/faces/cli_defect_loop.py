@@ -88,6 +88,18 @@ def outcomes_table(cmp) -> Table:  # noqa: ANN001 (LoopComparison, imported lazi
     for key, label, fmt in _ROWS:
         t.add_row(label, *("—" if (v := cmp.mean(a, key)) is None else fmt.format(v) for a in cmp.arrangements))
     t.add_section()
+    from scenarios.defect_loop import CATEGORY_NAMES, CHANNEL_NAMES
+
+    def found(arm: str, by: str, key: str) -> str:
+        runs = cmp.runs[arm]
+        return f"{sum(getattr(r, by)()[key] for r in runs) / len(runs):,.0f}"
+
+    for ch, name in CHANNEL_NAMES.items():
+        t.add_row(f"发现 found · {name.zh} {name.en}", *(found(a, "found_by_channel", ch) for a in cmp.arrangements))
+    for cat in first.categories:
+        name = CATEGORY_NAMES[cat]
+        t.add_row(f"发现 found · {name.zh} {name.en}", *(found(a, "found_by_category", cat) for a in cmp.arrangements))
+    t.add_section()
     t.add_row("新生隐患 hazards arisen", *(f"{cmp.mean(a, 'arisen'):,.0f}" for a in cmp.arrangements))
     for stage, label in LEAK_STAGES:
         t.add_row(f"  {label}", *(f"{cmp.mean(a, f'hazards_{stage}'):,.0f}" for a in cmp.arrangements))
