@@ -92,9 +92,9 @@ class Discovery:
             fin = np.isfinite(per) & visible & (p > 0)
             safe = np.where(fin, per, 1.0)
             first = t + np.mod(phase[grid] - t, safe)
-            with np.errstate(all="ignore"):  # p = 0: never (masked by ``fin``)
+            with np.errstate(all="ignore"):  # p = 0 (or tiny): never, or after the end of time — inf either way
                 visits = np.ceil(np.log(u[row]) / np.log1p(-np.minimum(p, 1 - 1e-12)))
-            tp = np.where(fin, first + np.maximum(visits - 1, 0) * safe, np.inf)
+                tp = np.where(fin, first + np.maximum(visits - 1, 0) * safe, np.inf)
             system = np.full(n, self.routing.patrol_system(0 if k is None else k))
             self._take(sight, system, tp, first_t, first_ch, GRID)
         return sight, first_ch
