@@ -1,4 +1,4 @@
-"""Hazard physics of Linkage (灾害物理模型): fire, toxic plume and crowd behind one protocol.
+"""Hazard physics of Linkage (灾害物理模型): fire, toxic plume (Gaussian or dense gas) and crowd behind one protocol.
 
 ``build_hazard(params, site)`` turns validated parameters (any member of :data:`HazardParams`) into a
 :class:`HazardModel`. Units are SI; time is seconds since the hazard's onset.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from scenarios.hazards.base import HAZARD_MODELS, HazardModel, Intervention, Site, register
 from scenarios.hazards.crowd import CrowdModel, fruin_los, weidmann_flow, weidmann_speed
+from scenarios.hazards.dense_gas import BritterMcQuaidPlume, BritterMcQuaidPuff, DenseGasModel
 from scenarios.hazards.evacuation import (
     building_evacuation,
     pauls_evacuation_time_s,
@@ -20,7 +21,8 @@ from scenarios.hazards.params import CHEMICALS, CrowdParams, FireParams, HazardP
 from scenarios.hazards.plume import PlumeModel, plume_field
 
 __all__ = [
-    "CHEMICALS", "HAZARD_MODELS", "CrowdModel", "CrowdParams", "FireModel", "FireParams", "HazardModel", "HazardParams",
+    "CHEMICALS", "HAZARD_MODELS", "BritterMcQuaidPlume", "BritterMcQuaidPuff", "CrowdModel", "DenseGasModel",
+    "CrowdParams", "FireModel", "FireParams", "HazardModel", "HazardParams",
     "Intervention", "PlumeModel", "PlumeParams", "Site", "build_hazard", "building_evacuation", "fruin_los",
     "growth_alpha", "pauls_evacuation_time_s", "pauls_time_minutes", "plume_field", "register", "sfpe_specific_flow",
     "sfpe_speed", "time_to_hrr", "weidmann_flow", "weidmann_speed",

@@ -42,7 +42,7 @@ HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "own
 WORKORDER_METRICS = ("workorder_rejections", "workorder_bounce_time", "arbitrations")
 """Work orders of the primary incident (派单/退单/审定): orders returned, seconds from each task's first dispatch to
 the signing that stuck (summed), tasks arbitrated — null when its incident type sends no task by work order."""
-LEVEL_METRICS = ("t_command_post", "level_max", "reinforcements")
+LEVEL_METRICS = ("t_command_post", "level_max", "reinforcements", "t_city_command")
 """What the response level set in motion: the on-scene command post (seconds from onset; null if none), the
 most severe level reached (I = 1 … IV = 4), units sent when the level rose."""
 HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
@@ -85,11 +85,12 @@ REPLICATION_KEYS = ("replication", "seed", "arrangement")
 """The first columns of ``replications.parquet``; the metrics follow, then ``events_processed``."""
 
 INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival",
-                    "t_control", "t_close", "queue_wait", "t_command_post")
+                    "t_control", "t_close", "queue_wait", "t_command_post", "t_city_command")
 """The time columns of ``incidents.parquet`` (seconds of simulated time; null where never reached)."""
 
 INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT_COLUMNS, "level", "detected_by",
-             "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements")
+             "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements",
+             "command_tier", "access_blocked")
 EXTRA_TIMES = ("first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
                "powers_present")
 """A task's work-order and enforcement moments (null where the mechanism did not apply)."""
@@ -100,13 +101,15 @@ TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *T
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
               *WORK_ORDER_TIMES, "reject_reason", "outcome")
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
-``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows) or open at the
-horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear 权属不清)."""
+``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows), cancelled
+(supervision found it unsigned with an agency not listed for the task: the superior rules, 提级督办) or open
+at the horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear
+权属不清)."""
 COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workorders": WORKORDERS}
 """Column order of the incidents, handoffs, tasks and workorders tables."""
 
 INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
-BOOL_COLUMNS = {"mutual_aid", "escalated", "censored", "whistled"}
+BOOL_COLUMNS = {"access_blocked", "mutual_aid", "escalated", "censored", "whistled"}
 FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
