@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "summarize": "metrics", "load_sweep": "results", "query": "results", "analyze": "analysis",
     "sobol_indices": "sensitivity", "tornado": "sensitivity", "prim": "discovery", "misses": "discovery",
     "parse_target": "discovery", "parse_factors": "designs", "indicators": "structure",
+    # the hidden-hazard loop (隐患闭环)
+    "compare_loop": "loop", "loop_tables": "loop", "LoopComparison": "loop", "LEAK_STAGES": "loop",
+    "LOOP_METRICS": "outputs", "LOOP_TABLES": "outputs",
 }
 
 __all__ = sorted(_EXPORTS)

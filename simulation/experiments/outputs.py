@@ -75,6 +75,22 @@ def is_duration(metric: str) -> bool:
 NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
 """Columns of a replications table (or a sweep's rows) that are not metrics."""
 
+LOOP_METRICS = ("arisen", "found", "closed", "rectified_share", "found_to_closed_mean", "found_to_closed_p50",
+                "found_to_closed_p90", "duplicate_visits", "bounced_orders", "dropped_orders", "inspector_days",
+                "wasted_inspector_days", "report_hours", "legal_documents", "notices", "penalties", "suspensions",
+                "relapses", "reworks", "hazards_undiscovered", "hazards_reporting", "hazards_bounced",
+                "hazards_dropped", "hazards_queued", "hazards_rectifying", "hazards_verifying",
+                "hazards_relapsed_open", "hazards_rectified")
+"""The hidden-hazard loop's metrics (``linkage defect-loop``; :meth:`DefectLoopResult.metrics`), one row per
+arrangement and replication of ``loop.parquet``: counts over the period, the rectified share (closed ÷ found),
+found-to-closed days, orders duplicated / returned (退单) / lost, inspector-days (all and on duplicates and
+returns), report hours, legal documents (notice + penalty + suspension), relapses (回潮), reworks after a
+failed re-check, and where every hazard that arose is at the horizon (``hazards_*``, summing to ``arisen``)."""
+LOOP_TABLES = ("loop", "loop_stages", "loop_found", "loop_times", "loop_comparison")
+"""The files of ``linkage defect-loop --out``: per-replication metrics; hazards per stage at the horizon (the leak
+chart); found and closed by channel and category; found-to-closed percentiles (days); paired differences against
+the first arrangement (mean and 95 % t-interval); beside them ``summary.json``."""
+
 # -- run tables -------------------------------------------------------------------------------------------
 
 RUN_TABLES = ("replications", "incidents", "handoffs", "tasks", "workorders")
