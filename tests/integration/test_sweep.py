@@ -190,7 +190,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert p.returncode == 1 and p.stderr.strip().splitlines() == [
         cases["foo.bar=1,2"] + " (have: name, description, "
         "horizon, clock_start, city, agencies, stations, units, "
-        "channels, arrangement, work_orders, incident_types, incidents)"
+        "channels, arrangement, dispatch, work_orders, incident_types, incidents)"
     ], p.stderr
     for vary, message in cases.items():
         res = cli("sweep", FLAGSHIP, "--vary", vary, "--out", out)
