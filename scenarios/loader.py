@@ -114,6 +114,22 @@ def load_arrangement(ref: str) -> Arrangement:
         raise InputError(validation_problems(e, data, name)) from None
 
 
+def anchor_side_files(doc: SrcDict) -> None:
+    """A district's road-network file named relative to the district file is read beside that file."""
+    city = doc.get("city")
+    explicit = city.get("explicit") if isinstance(city, dict) else None
+    rn = explicit.get("road_network") if isinstance(explicit, dict) else None
+    if not isinstance(rn, SrcDict) or not isinstance(rn.get("file"), str):
+        return
+    here = Path(rn.src.get("file", (".", None))[0]).parent
+    if not Path(rn["file"]).is_absolute():
+        rn["file"] = str(_display((here / rn["file"]).resolve()))
+    if not Path(rn["file"]).is_file():
+        src = rn.src.get("file", (None, None))
+        raise InputError.one(str(src[0]), src[1], "city.explicit.road_network.file",
+                             f"road network file '{rn['file']}' not found")
+
+
 # -- --set PATH=VALUE ----------------------------------------------------------------------------------
 
 
@@ -254,6 +270,7 @@ def read_document(path: str | Path, arrangement: str | None = None, sets: Iterab
     """The merged, overridden raw document (before validation)."""
     p = Path(path)
     doc = _read_with_extends(p)
+    anchor_side_files(doc)
     name = str(p)
     if arrangement is not None:
         doc["arrangement"] = read_arrangement(arrangement, None, "--arrangement", None)

@@ -183,10 +183,18 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation.faces import cli_compare, cli_dashboard, cli_defect_loop, cli_drill, cli_hazard, cli_sweep
+    from simulation.faces import (
+        cli_compare,
+        cli_dashboard,
+        cli_defect_loop,
+        cli_district,
+        cli_drill,
+        cli_hazard,
+        cli_sweep,
+    )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district):
         module.register(app)
 
 
