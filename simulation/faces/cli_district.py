@@ -122,3 +122,23 @@ def register(app: typer.Typer) -> None:
     sub.command("show")(_show)
     sub.command("templates")(_templates)
     app.add_typer(sub, name="district", help="Import or show a district (辖区): grids, roads, stations, rosters.")
+
+
+DistrictOpt = Annotated[
+    Path | None,
+    typer.Option("--district", help="Run on an imported district file (linkage district import); incidents "
+                                    "on grids it lacks are placed by relative position."),
+]
+
+
+def on_district(scenario: Path, district: Path | None):
+    """The scenario path itself, or the scenario on ``district`` with each placement printed (stderr)."""
+    if district is None:
+        return scenario
+    from simulation.experiments import api
+
+    placed = api.on_district(scenario, district)
+    err = make_console(stderr=True)
+    for line in placed.moves:
+        err.print(f"{district}: {line}", markup=False, highlight=False, soft_wrap=True)
+    return placed.scenario

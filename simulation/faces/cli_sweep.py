@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.errors import InputError
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.flags import cli_flags
 
 _out = Console(soft_wrap=True)
@@ -74,12 +75,14 @@ def register(app: typer.Typer) -> None:
         common_seeds: Annotated[
             bool, typer.Option("--common-seeds", help="Same run seed at every point (common random numbers).")
         ] = False,
+        district: DistrictOpt = None,
     ) -> None:
         """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
         from simulation.experiments.api import sweep
 
         with cli_flags():
-            res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
+            res = sweep(on_district(scenario, district), vary, design=design, samples=samples, replications=n,
+                        seed=seed, out=out,
                         workers=workers, scheduler=scheduler, resume=resume, batch=batch, common_seeds=common_seeds)
         done = res.points - len(res.failed)
         _out.print(f"sweep {res.sweep_id}: {res.points} points × {res.replications} replications; "
