@@ -86,7 +86,7 @@ def grid_layer(req: ImportRequest) -> tuple[GridLayer, list[str]]:
                              "district's population")
     wgs, utm, crs, projected = read_boundary(path, crs_text)
     layer = tessellate(wgs, utm, crs, projected, req.population, req.persons_per_household,
-                       req.households_per_grid, req.streets, req.grids_per_community)
+                       req.households_per_grid, req.streets, req.grids_per_community, req.name)
     return layer, [_admin_label(path, req.admin) if req.admin else str(path)]
 
 

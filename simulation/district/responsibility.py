@@ -70,7 +70,9 @@ def read_responsibility(path: Path, name: str, agencies: set[str] = frozenset())
     where = {KEY_COLUMNS[h]: i for i, h in enumerate(header) if h in KEY_COLUMNS}
     for key in ("incident_type", "task"):
         if key not in where:
-            near = difflib.get_close_matches(key, header, n=1)
+            names = [k for k, v in KEY_COLUMNS.items() if v == key]
+            near = next((h for h in header if h and difflib.get_close_matches(h, names, n=1, cutoff=0.5)), None)
+            near = [near] if near else []
             raise InputError.one(str(path), 1, key, f"missing column '{key}'"
                                  + (f" (found '{near[0]}': misspelled?)" if near else ""))
     parties = _parties(path, header, set(agencies))

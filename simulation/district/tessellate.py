@@ -5,7 +5,8 @@ community grid of domain.md: 300–500 households), clipped to the boundary; a c
 quarter of a cell joins the neighbour it shares the longest border with. Households are spread in
 proportion to area (uniform density — an assumption the district file records as illustrative).
 Streets are equal-count strips west to east and communities runs of ``grids_per_community`` south to
-north inside a strip: ids ``S{street}-C{community}-G{grid}`` as in a generated city. They are not the
+north inside a strip: ids ``{district}-S{street}-C{community}-G{grid}`` (the district's name first, so
+a scenario's ``S1-C1-G1`` of the demo lattice never silently means a grid here). They are not the
 district's real streets.
 """
 
@@ -82,7 +83,7 @@ def spread(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def tessellate(boundary_wgs, boundary_utm, crs, projected: str, population: int, persons_per_household: float,
-               households_per_grid: int, streets: int, grids_per_community: int) -> GridLayer:
+               households_per_grid: int, streets: int, grids_per_community: int, district: str) -> GridLayer:
     """Grids cut from the district outline, with streets and communities laid out as strips."""
     import shapely
 
@@ -99,7 +100,7 @@ def tessellate(boundary_wgs, boundary_utm, crs, projected: str, population: int,
         strip = strip[np.lexsort((cx[strip], cy[strip]))]
         for k, i in enumerate(strip):
             c, g = k // grids_per_community + 1, k % grids_per_community + 1
-            ids.append(f"S{s}-C{c}-G{g}")
+            ids.append(f"{district}-S{s}-C{c}-G{g}")
             street.append(f"S{s}")
             community.append(f"S{s}-C{c}")
             order.append(int(i))

@@ -125,7 +125,7 @@ def _stations(doc) -> list[list]:
             name = s.get("name", {})
             src = s["id"]
             lon, lat = POINTS.get(sid, ("", ""))
-            grid = "" if sid in POINTS else f"{sid.rsplit('_', 1)[-1]}-C2-G2"
+            grid = "" if sid in POINTS else f"putuo-{sid.rsplit('_', 1)[-1]}-C2-G2"
             rows.append([sid, agency, name.get("zh", ""), name.get("en", ""), lon, lat, grid, "; ".join(units[src])])
             if sid == "fs2":  # two more fire stations than the default district (Putuo is larger)
                 for extra in ("fs3", "fs4"):
