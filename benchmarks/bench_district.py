@@ -7,7 +7,7 @@ code (cKDTree, connected components). Then, as ``build_world`` does, the station
 ``CityMap.travel_from`` (scipy.sparse.csgraph Dijkstra from the stations' road nodes), against networkx's
 single-source Dijkstra per station on the same edges (a few stations, scaled to all).
 
-    .venv/bin/python benchmarks/bench_district.py [--grids 68000] [--stations 200] [--nx-stations 3]
+    .venv/bin/python benchmarks/bench_district.py [--grids 68000] [--stations 200] [--nx-stations 3] [--yaml]
 
 Each size runs once; times are CPU seconds (``time.process_time``) and the wall in brackets; memory is the
 tracemalloc peak of each step and the process's max RSS.
@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--grids", type=int, default=68_000)
     ap.add_argument("--stations", type=int, default=200)
     ap.add_argument("--nx-stations", type=int, default=3)
+    ap.add_argument("--yaml", action="store_true", help="also write, load and run a district file of that size")
     a = ap.parse_args()
 
     import networkx as nx
@@ -101,7 +102,42 @@ def main() -> None:
         "networkx_over_csgraph": round(per_station_nx / per_station_sp, 1), "networkx_equal": same,
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if a.yaml:
+        res |= district_file_rows(gm, ids, gx, gy, node, access, stations)
     print(json.dumps(res, indent=1))
+
+
+def district_file_rows(gm, ids, gx, gy, node, access, stations) -> dict:
+    """The whole path a run takes: write the district YAML + roads Parquet as the import does, then load
+    and validate it (``linkage district show``'s loader) and build its map and travel table."""
+    import tempfile
+    from pathlib import Path
+
+    from simulation.district.roads import write_edges
+    from simulation.district.summary import load_district
+    from simulation.district.yamlout import dump_yaml
+    from simulation.model.citymap import build_citymap
+
+    d = Path(tempfile.mkdtemp())
+    write_edges(gm, d / "city.roads.parquet")
+    grids = [{"id": g, "street": f"S{i // 1000 + 1}", "x": float(x), "y": float(y), "households": 400,
+              "road_node": int(n), "access_s": round(float(t), 1)}
+             for i, (g, x, y, n, t) in enumerate(zip(ids, gx, gy, node, access))]
+    doc = {"name": "city", "description": {"zh": "城市", "en": "city"}, "horizon": 3600,
+           "city": {"explicit": {"district": "city", "road_network": {"file": "city.roads.parquet",
+                                                                      "nodes": gm.nodes, "edges": len(gm.u)},
+                                 "grids": grids}},
+           "agencies": [{"id": "fire_brigade", "role": "fire"}],
+           "stations": [{"id": f"fs{k}", "agency": "fire_brigade", "grid": ids[s]} for k, s in enumerate(stations)]}
+    dump_yaml(doc, d / "city.yaml")
+    (sc, _), c_load, w_load, m_load = timed(lambda: load_district(d / "city.yaml"))
+    cm, c_map, w_map, m_map = timed(lambda: build_citymap(sc.city))
+    _, c_tt, w_tt, m_tt = timed(lambda: cm.travel_from([cm.index[s.grid] for s in sc.stations]))
+    return {"yaml_mb": round((d / "city.yaml").stat().st_size / 2**20, 1),
+            "load_validate_cpu_s": round(c_load, 2), "load_validate_wall_s": round(w_load, 2),
+            "load_validate_peak_mb": round(m_load, 1), "citymap_cpu_s": round(c_map, 2),
+            "travel_from_cpu_s": round(c_tt, 2), "travel_from_peak_mb": round(m_tt, 1),
+            "max_rss_mb_after_file": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 if __name__ == "__main__":

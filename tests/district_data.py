@@ -121,3 +121,11 @@ def small_tables(folder: Path, station_lonlat: tuple[float, float] | None = None
             ["centre_119", "fire_brigade", "command", "radio", "10", "", "", ""],
             ["street_S1", "centre_119", "report", "phone", "30", "90", "0.95", ""]]),
     }
+
+
+def district_doc(path: Path) -> dict:
+    """A district file as the loader reads it (its grid table filled in as ``city.explicit.grids``)."""
+    from scenarios.loader import read_document
+    from scenarios.yamlsrc import to_plain
+
+    return to_plain(read_document(path))

@@ -3,8 +3,9 @@
 Everything is read and checked first; only then are the files written, each to a temporary sibling that
 is renamed into place — so bad input leaves nothing behind. Written: ``NAME.yaml`` (the district: city,
 agencies, stations, units, channels, and where it all came from), ``NAME.grids.parquet`` (the grid
-polygons in WGS-84, GeoParquet, for maps), ``NAME.roads.parquet`` (the road edges, with a road file) and,
-with a responsibility list, an arrangement file.
+table: every grid's fields and polygon in WGS-84, GeoParquet — the loader reads the grids from it, a GIS
+opens it), ``NAME.roads.parquet`` (the road edges, with a road file) and, with a responsibility list, an
+arrangement file.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from scenarios.errors import InputError
 from simulation.district import agencies_in, roads
@@ -212,7 +211,7 @@ def write_district(imp: Imported) -> list[Path]:
     p["district"].parent.mkdir(parents=True, exist_ok=True)
     pending: list[tuple[Path, Path]] = []
     try:
-        pending.append(_tmp(p["district"], lambda t: dump_yaml(imp.doc, t, header=_header(imp))))
+        pending.append(_tmp(p["district"], lambda t: dump_yaml(_with_grid_table(imp), t, header=_header(imp))))
         pending.append(_tmp(p["grids"], lambda t: _write_grid_polygons(imp, t)))
         if imp.graph is not None:
             pending.append(_tmp(p["roads"], lambda t: roads.write_edges(imp.graph, t)))
@@ -233,12 +232,26 @@ def _tmp(final: Path, write) -> tuple[Path, Path]:
     return tmp, final
 
 
+def _with_grid_table(imp: Imported) -> dict[str, Any]:
+    """The district document as written: the grids live in the Parquet grid table, named in their place."""
+    explicit = {}
+    for k, v in imp.doc["city"]["explicit"].items():
+        if k == "grids":
+            explicit["grids_file"] = imp.paths["grids"].name
+        else:
+            explicit[k] = v
+    return {**imp.doc, "city": {"explicit": explicit}}
+
+
 def _write_grid_polygons(imp: Imported, path: Path) -> None:
+    """The grid table: every grid field (``scenarios.loader.GRID_COLUMNS``) and the polygon in WGS-84."""
     import geopandas as gpd
 
-    gdf = gpd.GeoDataFrame({"grid": imp.layer.ids, "street": imp.layer.street,
-                            "households": np.asarray(imp.layer.households)},
-                           geometry=list(imp.layer.wgs), crs="EPSG:4326")
+    from scenarios.loader import GRID_COLUMNS
+
+    grids = imp.doc["city"]["explicit"]["grids"]
+    cols = {k: [g.get(k) for g in grids] for k in GRID_COLUMNS if any(k in g for g in grids)}
+    gdf = gpd.GeoDataFrame(cols, geometry=list(imp.layer.wgs), crs="EPSG:4326")
     gdf.to_parquet(path)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenarios.yamlsrc import load_file, to_plain
+from tests.district_data import district_doc
 from tests.helpers import BUNDLED_SCENARIOS, ROOT
 
 PUTUO = ROOT / "agencies" / "library" / "putuo_district.yaml"
@@ -25,7 +25,7 @@ def test_bundled_district_rebuilds_from_its_tables(cli, tmp_path) -> None:
     out = tmp_path / "putuo_district.yaml"
     r = cli("district", "import", "--name", "putuo", "--out", out, *IMPORT_ARGS, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    new, old = to_plain(load_file(out)), to_plain(load_file(PUTUO))
+    new, old = district_doc(out), district_doc(PUTUO)
     for key in ("agencies", "stations", "units", "channels"):
         assert new[key] == old[key], key
     assert new["city"]["explicit"]["grids"] == old["city"]["explicit"]["grids"]
@@ -50,7 +50,7 @@ def test_putuo_outline_and_tessellation() -> None:
     a, b = shapely.STRtree(g).query(g, predicate="intersects")
     shared = shapely.area(shapely.intersection(g[a[a < b]], g[b[a < b]]))
     assert shared.max() < 1e-3  # m²: neighbours share borders only (float noise of the WGS-84 round trip)
-    grids = to_plain(load_file(PUTUO))["city"]["explicit"]["grids"]
+    grids = district_doc(PUTUO)["city"]["explicit"]["grids"]
     hh = np.array([g["households"] for g in grids])
     assert hh.sum() == round(1_240_000 / 2.32)
     assert 300 <= hh.mean() <= 500
@@ -62,7 +62,7 @@ def test_show_summarises_the_bundled_district(cli) -> None:
     import json
 
     s = json.loads(r.stdout)
-    doc = to_plain(load_file(PUTUO))
+    doc = district_doc(PUTUO)
     assert s["grids"] == len(doc["city"]["explicit"]["grids"]) and s["streets"] == 8
     assert s["fire_stations"] == 4 and s["source_crs"] == "GCJ-02"
     assert 0 < s["fire_within_5_min"] < s["fire_within_10_min"] <= 1

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from scenarios.yamlsrc import load_file, to_plain
-from tests.district_data import small_tables, square_grid_layer, write_layer
+from tests.district_data import district_doc, small_tables, square_grid_layer, write_layer
 
 
 def _import(cli, tmp: Path, *args) -> tuple[object, Path]:
@@ -23,7 +23,7 @@ def _import(cli, tmp: Path, *args) -> tuple[object, Path]:
 
 
 def _grids(out: Path) -> dict[str, dict]:
-    return {g["id"]: g for g in to_plain(load_file(out))["city"]["explicit"]["grids"]}
+    return {g["id"]: g for g in district_doc(out)["city"]["explicit"]["grids"]}
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".shp", ".gpkg"])
@@ -106,3 +106,25 @@ def test_tables_make_agencies_stations_rosters_and_channels(cli, tmp_path) -> No
         ("engine", 2, 60.0), ("ladder", 1, 60)}  # ladder: the default district's turnout for its kind
     assert doc["channels"][1]["latency"] == {"dist": "lognormal", "median": 30.0, "p90": 90.0}
     assert doc["agencies"][1]["name"] == {"zh": "消防救援支队", "en": "Fire brigade"}
+
+
+def test_shipped_templates_are_the_tables_the_import_reads(cli, tmp_path) -> None:
+    """Every shipped template (en and zh headers, CSV and XLSX) reads as an empty table of its kind, and
+    ``linkage district templates`` writes the same headers."""
+    import csv
+
+    from simulation.district.tables import TABLES, read_table
+    from tests.helpers import ROOT
+
+    shipped = ROOT / "simulation" / "district" / "templates"
+    r = cli("district", "templates", tmp_path / "t")
+    assert r.returncode == 0, r.stderr
+    for lang in ("en", "zh"):
+        for table in TABLES:
+            for ext in ("csv", "xlsx"):
+                assert read_table(shipped / lang / f"{table}.{ext}", table) == []
+            with (shipped / lang / f"{table}.csv").open(encoding="utf-8-sig") as a, \
+                    (tmp_path / "t" / lang / f"{table}.csv").open(encoding="utf-8-sig") as b:
+                assert next(csv.reader(a)) == next(csv.reader(b))
+    with (shipped / "zh" / "stations.csv").open(encoding="utf-8-sig") as f:
+        assert next(csv.reader(f))[:2] == ["编号", "所属单位"]

@@ -11,9 +11,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from scenarios.yamlsrc import load_file, to_plain
 from simulation.district.roads import CLASS_SPEED_KMH, haversine_m, maxspeed_kmh
-from tests.district_data import small_tables, square_grid_layer, write_layer, write_osm_lattice
+from tests.district_data import district_doc, small_tables, square_grid_layer, write_layer, write_osm_lattice
 
 
 def _import(cli, tmp, roads, *extra):
@@ -34,7 +33,7 @@ def _edges(out):
 def test_xml_and_pbf_give_the_same_district(cli, tmp_path) -> None:
     a = _import(cli, tmp_path / "xml", write_osm_lattice(tmp_path / "r.osm"))
     b = _import(cli, tmp_path / "pbf", write_osm_lattice(tmp_path / "r.osm.pbf"))
-    da, db = to_plain(load_file(a)), to_plain(load_file(b))
+    da, db = district_doc(a), district_doc(b)
     assert da["city"]["explicit"]["grids"] == db["city"]["explicit"]["grids"]
     assert _edges(a).equals(_edges(b))
     rn = da["city"]["explicit"]["road_network"]
@@ -96,8 +95,7 @@ def test_speed_factor_of_the_start_hour_scales_travel(cli, tmp_path) -> None:
     from simulation.model.citymap import build_citymap
 
     out = _import(cli, tmp_path, write_osm_lattice(tmp_path / "r.osm"))
-    doc = to_plain(load_file(out))
-    doc["city"]["explicit"]["road_network"]["file"] = str(out.with_name("d.roads.parquet"))
+    doc = district_doc(out)
     doc["city"]["explicit"]["road_network"]["speed_factors"] = {8: 0.5}
     city = City.model_validate(doc["city"])
     base = build_citymap(city, 20).travel_from([0])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scenarios.yamlsrc import load_file, to_plain
-from tests.district_data import write_layer, write_xlsx
+from tests.district_data import district_doc, write_layer, write_xlsx
 from tests.helpers import FLAGSHIP, ROOT
 
 PUTUO = ROOT / "agencies" / "library" / "putuo_district.yaml"
@@ -26,7 +26,7 @@ def test_placement_rule_keeps_the_relative_position() -> None:
     k = ids.index(inc.grid)
     col, row = k % 7, k // 7
     frac = np.array([col / 6, row / 6])  # centroids span columns 0…6 and rows 0…6
-    grids = to_plain(load_file(PUTUO))["city"]["explicit"]["grids"]
+    grids = district_doc(PUTUO)["city"]["explicit"]["grids"]
     xy = np.array([[g["x"], g["y"]] for g in grids])
     f = (xy - xy.min(axis=0)) / np.ptp(xy, axis=0)
     want = grids[int(np.argmin(np.hypot(*(f - frac).T)))]["id"]
@@ -47,7 +47,7 @@ def test_api_run_on_a_district_is_the_cli_run(cli, tmp_path) -> None:
     on_disk = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert on_disk["metrics"] == json.loads(json.dumps(res.summary["metrics"]))
     _, world = api.prepare(FLAGSHIP, district=PUTUO)
-    assert world.citymap.n == len(to_plain(load_file(PUTUO))["city"]["explicit"]["grids"])
+    assert world.citymap.n == len(district_doc(PUTUO)["city"]["explicit"]["grids"])
 
 
 @pytest.mark.slow
