@@ -159,11 +159,21 @@ def _explicit(city: City, hour: int | None = None) -> CityMap:
         street_ids=streets,
         road=road,
         access=0.0,
-        grid_size_m=0.0,
+        grid_size_m=_spacing(np.array([gr.x for gr in e.grids], float), np.array([gr.y for gr in e.grids], float)),
         anchor=anchor,
         grid_access=grid_access,
         straight_line=None if e.straight_line is None else (e.straight_line.circuity, e.straight_line.speed_kmh / 3.6),
     )
+
+
+def _spacing(x: np.ndarray, y: np.ndarray) -> float:
+    """Median distance from a grid to its nearest neighbour: the size maps draw a listed grid at (0 for one)."""
+    if len(x) < 2:
+        return 0.0
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([x, y]), k=2)
+    return float(np.median(d[:, 1]))
 
 
 def read_road_network(file: str, nodes: int, factor: float = 1.0) -> coo_matrix:

@@ -110,3 +110,26 @@ def test_a_small_unused_piece_is_dropped_and_counted(cli, tmp_path) -> None:
     osm = write_osm_lattice(tmp_path / "r.osm", island=True)
     g = main_component(build_graph(osm, "EPSG:32651"))
     assert (g.pieces, g.nodes) == (2, 16)
+
+
+def test_speed_factor_flag_reaches_the_run(cli, tmp_path) -> None:
+    """``--speed-factor 20=0.5`` is written into the district and a run starting at 20:00 uses it: the
+    station-to-grid table doubles against the same district without it."""
+    from simulation.district.summary import load_district
+    from simulation.model.citymap import build_citymap
+
+    t = small_tables(tmp_path)
+    osm = write_osm_lattice(tmp_path / "r.osm")
+    plain = _import(cli, tmp_path / "a", osm, "--agencies", t["agencies"], "--stations", t["stations"])
+    slow = _import(cli, tmp_path / "b", osm, "--agencies", t["agencies"], "--stations", t["stations"],
+                   "--speed-factor", "20=0.5")
+    tables = []
+    for out in (plain, slow):
+        sc, _ = load_district(out)
+        assert sc.clock_start == 72000  # 20:00
+        cm = build_citymap(sc.city, int(sc.clock_start // 3600))
+        tables.append(cm.travel_from([cm.index[s.grid] for s in sc.stations]))
+    assert tables[1] == pytest.approx(2 * tables[0])
+    r = cli("district", "import", "--name", "d", "--out", tmp_path / "c" / "d.yaml", "--grids",
+            tmp_path / "a" / "g.geojson", "--speed-factor", "8=0.5")
+    assert r.returncode == 1 and r.stderr.strip() == "--speed-factor: speed factors apply to a road network: give --roads"
