@@ -132,4 +132,5 @@ def test_speed_factor_flag_reaches_the_run(cli, tmp_path) -> None:
     assert tables[1] == pytest.approx(2 * tables[0])
     r = cli("district", "import", "--name", "d", "--out", tmp_path / "c" / "d.yaml", "--grids",
             tmp_path / "a" / "g.geojson", "--speed-factor", "8=0.5")
-    assert r.returncode == 1 and r.stderr.strip() == "--speed-factor: speed factors apply to a road network: give --roads"
+    assert r.returncode == 1
+    assert r.stderr.strip() == "--speed-factor: speed factors apply to a road network: give --roads"
