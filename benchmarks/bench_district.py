@@ -113,13 +113,13 @@ def district_file_rows(gm, ids, gx, gy, node, access, stations) -> dict:
     import tempfile
     from pathlib import Path
 
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from simulation.district.roads import write_edges
     from simulation.district.summary import load_district
     from simulation.district.yamlout import dump_yaml
     from simulation.model.citymap import build_citymap
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     d = Path(tempfile.mkdtemp())
     write_edges(gm, d / "city.roads.parquet")
