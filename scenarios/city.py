@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -130,7 +131,7 @@ class ExplicitCity(Frozen):
     @model_validator(mode="after")
     def verify_roads(self) -> ExplicitCity:
         ids = [g.id for g in self.grids]
-        dup = {i for i in ids if ids.count(i) > 1}
+        dup = {i for i, k in Counter(ids).items() if k > 1}  # linear: a city holds tens of thousands of grids
         if dup:
             raise ValueError(f"duplicate grid id(s): {', '.join(sorted(dup))}")
         known = set(ids)

@@ -128,6 +128,20 @@ def _show(file: Annotated[Path, typer.Argument(help="District file.")],
         out_console.print(f"示意 illustrative: {note}", markup=False)
 
 
+def _map(file: Annotated[Path, typer.Argument(help="District file.")],
+         out: Annotated[Path, typer.Option("--out", help="HTML file to write (offline, self-contained).")],
+         measure: Annotated[str, typer.Option("--measure", help="fire_minutes | households.")] = "fire_minutes",
+         ) -> None:
+    """Draw the district offline: grids coloured by a measure, roads, stations by agency (one HTML file)."""
+    from simulation.district.mapview import write_map
+
+    if out.suffix.lower() != ".html":
+        from scenarios.errors import InputError
+
+        raise InputError.one("--out", None, "", f"expected an .html file name (got '{out}')")
+    out_console.print(f"wrote {write_map(file, out, measure)}")
+
+
 def _templates(folder: Annotated[Path, typer.Argument(help="Folder to write en/ and zh/ templates into.")]) -> None:
     """Write empty CSV and XLSX templates of the agencies, stations, rosters and contacts tables."""
     from simulation.district.tables import write_templates
@@ -142,6 +156,7 @@ def register(app: typer.Typer) -> None:
                       no_args_is_help=True, add_completion=False)
     sub.command("import")(_import)
     sub.command("show")(_show)
+    sub.command("map")(_map)
     sub.command("templates")(_templates)
     app.add_typer(sub, name="district", help="Import or show a district (辖区): grids, roads, stations, rosters.")
 
