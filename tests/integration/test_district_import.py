@@ -128,3 +128,21 @@ def test_shipped_templates_are_the_tables_the_import_reads(cli, tmp_path) -> Non
                 assert next(csv.reader(a)) == next(csv.reader(b))
     with (shipped / "zh" / "stations.csv").open(encoding="utf-8-sig") as f:
         assert next(csv.reader(f))[:2] == ["编号", "所属单位"]
+
+
+def test_a_boundary_file_is_cut_into_grids(cli, tmp_path) -> None:
+    """A district outline (the nine squares dissolved, GeoPackage) and 9,360 residents at 2.6 per household
+    (3,600 households): 9 grids of ~400 households, ids prefixed with the district's name, recorded as cut."""
+    import geopandas as gpd
+
+    outline = gpd.GeoDataFrame(geometry=[square_grid_layer().union_all()], crs="EPSG:4326")
+    r, out = _import(cli, tmp_path, "--boundary", write_layer(outline, tmp_path / "b.gpkg"), "--population",
+                     "9360", "--streets", "3")
+    assert r.returncode == 0, r.stderr
+    grids = district_doc(out)["city"]["explicit"]["grids"]
+    assert sum(g["households"] for g in grids) == 3600
+    assert 7 <= len(grids) <= 11 and all(g["id"].startswith("d-S") for g in grids)
+    src = to_plain(load_file(out))["city"]["explicit"]["source"]
+    assert src["tessellated"] is True and any("uniform density" in n for n in src["illustrative"])
+    r, _ = _import(cli, tmp_path / "x", "--boundary", tmp_path / "b.gpkg")
+    assert r.returncode == 1 and "needs the district's population" in r.stderr
