@@ -84,6 +84,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arran
             doc = read_document(f) if _looks_like_scenario(f) else None
             if doc is None:
                 load_arrangement(str(f))
+            elif "incident_types" not in doc and isinstance(doc.get("city"), dict) and "explicit" in doc["city"]:
+                from simulation.district.summary import load_district
+
+                load_district(f)  # a district file (linkage district import): the base of scenarios
+                out_console.print(f"ok {f} (district: use it with --district or extends)")
+                continue
             else:
                 load_scenario(f)
             out_console.print(f"ok {f}")

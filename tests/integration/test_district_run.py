@@ -134,3 +134,15 @@ def test_bad_responsibility_list(cli, tmp_path, header, cell, part) -> None:
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert part in r.stderr
     assert not out.parent.exists()
+
+
+def test_validate_knows_a_district_file(cli, tmp_path) -> None:
+    """``linkage validate`` checks a district file as the base of scenarios, and refuses a broken one."""
+    r = cli("validate", PUTUO)
+    assert r.returncode == 0 and "(district" in r.stdout
+    broken = tmp_path / "d.yaml"
+    broken.write_text(PUTUO.read_text(encoding="utf-8").replace("agency: fire_brigade", "agency: fire_brigad", 1)
+                      .replace("grids_file: putuo_district.grids.parquet",
+                               f"grids_file: {PUTUO.with_name('putuo_district.grids.parquet')}"), encoding="utf-8")
+    r = cli("validate", broken)
+    assert r.returncode == 1 and "unknown agency 'fire_brigad'" in r.stderr
