@@ -60,13 +60,13 @@ def read_layer(path: Path, crs_text: str | None):
     if len(gdf) == 0:
         raise InputError.one(str(path), None, "", "the file holds no features")
     own = f"EPSG:{gdf.crs.to_epsg()}" if gdf.crs is not None and gdf.crs.to_epsg() is not None else None
-    if gdf.crs is not None and own is None:
-        raise InputError.one(str(path), None, "crs", f"unknown CRS in the file ({gdf.crs.name}); give --crs")
-    if crs_text is not None:
+    if crs_text is not None:  # the planner's word wins over a label PROJ cannot identify, not over a clear one
         crs = parse_crs(crs_text, "--crs")
         if own is not None and own != crs.pyproj_crs:
             raise InputError.one(str(path), None, "crs", f"the file says {own} but --crs says {crs.label}")
         return gdf, crs
+    if gdf.crs is not None and own is None:
+        raise InputError.one(str(path), None, "crs", f"unknown CRS in the file ({gdf.crs.name}); give --crs")
     if own is not None:
         return gdf, SourceCRS(own)
     if path.suffix.lower() in (".geojson", ".json"):
@@ -104,6 +104,8 @@ def _column(gdf, key: str, given: str | None, path: Path) -> str | None:
 
 def grid_id(raw: object, path: Path, i: int) -> str:
     """A grid code as an id: kept when it is one, ``G`` put before a code that starts with a digit."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # a numeric code column read as floating point: 310107001.0 is code 310107001
     text = str(raw).strip() if raw is not None and raw == raw else ""
     if not text:
         raise InputError.one(str(path), None, f"features[{i}].id", "empty grid id")

@@ -146,3 +146,13 @@ def test_a_boundary_file_is_cut_into_grids(cli, tmp_path) -> None:
     assert src["tessellated"] is True and any("uniform density" in n for n in src["illustrative"])
     r, _ = _import(cli, tmp_path / "x", "--boundary", tmp_path / "b.gpkg")
     assert r.returncode == 1 and "needs the district's population" in r.stderr
+
+
+def test_numeric_grid_codes_become_ids(cli, tmp_path) -> None:
+    """A numeric code column (网格编码 310107001…, stored as a number) gives ids G310107001…; the code's digits
+    are kept whole even when the file stores them as floating point."""
+    gdf = square_grid_layer().drop(columns=["grid_id"])
+    gdf["网格编码"] = [310107001.0 + k for k in range(len(gdf))]
+    r, out = _import(cli, tmp_path, "--grids", write_layer(gdf, tmp_path / "g.gpkg"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(_grids(out)) == [f"G{310107001 + k}" for k in range(9)]
