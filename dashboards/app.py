@@ -8,6 +8,8 @@ automatic multipage app, which bypasses this file (no sidebar, no language) on a
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
@@ -41,4 +43,6 @@ pages = [
     ),
     st.Page(drill_player.render, title=t("nav.drill_player"), icon=":material/person:", url_path="drill-player"),
 ]
+if os.environ.get("LINKAGE_DASHBOARD_PAGES") == "drill":  # `linkage drill room`: the LAN sees the drill pages only
+    pages = [p for p in pages if p.url_path.startswith("drill-")]
 st.navigation(pages).run()

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.views.drill_player import W as PW
-from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle
+from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle, leave
 from simulation.faces.drill_service import format_time
 
 W = {
@@ -39,6 +39,9 @@ W = {
         "target": "决策类型或事项",
         "set": "设置",
         "download": "下载",
+        "pin_seat": "重新发放口令的席位",
+        "pin_new": "重新发放口令",
+        "pin_shown": "新口令（只显示一次；旧口令及其登录随即失效）：",
     },
     "en": {
         "title": "Tabletop drill · facilitator console",
@@ -64,6 +67,9 @@ W = {
         "target": "Decision kind or key",
         "set": "Set",
         "download": "Download",
+        "pin_seat": "Seat whose PIN to reissue",
+        "pin_new": "Reissue PIN",
+        "pin_shown": "new PIN (shown once; the old one and its logins stop working):",
     },
 }
 
@@ -101,8 +107,11 @@ def render() -> None:
     if joined is None:
         return
     token, view = joined
-    if st.button(pw["refresh"], key="drill.control.refresh"):
+    c1, c2 = st.columns(2)
+    if c1.button(pw["refresh"], key="drill.control.refresh"):
         st.rerun()
+    if c2.button(pw["leave"], key="drill.control.leave"):
+        leave("control")
     running = not view["read_only"] and not view["clock"]["ended"]
     if running:
         c1, c2, c3, c4 = st.columns(4)
@@ -145,6 +154,15 @@ def render() -> None:
                     act(token, "set_default", {"target": target, "value": json.loads(value or "{}")})
                 except json.JSONDecodeError as e:
                     st.error(str(e))
+    if view["role"] == "facilitator":
+        with st.form("drill.pin.form"):
+            seat = st.selectbox(w["pin_seat"], [x["seat"] for x in view["seats"]], key="drill.pin.seat")
+            if st.form_submit_button(w["pin_new"]):
+                try:
+                    answer = client().act(token, "reissue_pin", {"seat": seat})
+                    st.success(f"{answer['seat']}: {w['pin_shown']} {answer['pin']}")
+                except ValueError as e:
+                    st.error(str(e))
     if view["hazards"]:
         st.header(w["hazard"])
         st.dataframe(pd.DataFrame(view["hazards"]).T, width="stretch", key="drill.hazards")
@@ -181,7 +199,10 @@ def render() -> None:
         c1, c2 = st.columns(2)
         fmt = c1.selectbox("format", ["html", "docx"], key="drill.report.format")
         if c2.button(w["make"], key="drill.report.make"):
-            st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
+            try:
+                st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
+            except ValueError as e:  # another report is being made, or the server refused: say so
+                st.error(str(e))
         blob = st.session_state.get("drill.report.blob")
         if blob:
             st.download_button(

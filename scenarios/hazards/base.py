@@ -106,6 +106,9 @@ class InterventionLog:
     actions: tuple[str, ...] = ()
     measures: frozenset[str] = frozenset()
     """The keys of :meth:`state` — what a level trigger may watch (checked when a scenario is loaded)."""
+    per_unit_args: tuple[tuple[str, str], ...] = ()
+    """(action, argument) pairs whose value is the whole task's at its planned unit count and grows with the
+    units on scene (a hose line per engine: a heavier first alarm or a second alarm applies more water)."""
     p: Any  # the model's validated parameters (a pydantic model)
 
     @classmethod
@@ -129,6 +132,7 @@ class InterventionLog:
             fresh.intervene(item.action, item.t, **item.kw)  # type: ignore[attr-defined]
         vars(self).clear()
         vars(self).update(vars(fresh))
+        self.__class__ = type(fresh)  # a changed release may call for the other model (dense gas ↔ Gaussian)
 
     def __init__(self) -> None:
         self.log: list[Intervention] = []

@@ -135,6 +135,7 @@ class FireModel(InterventionLog):
     measures = frozenset({"hrr_kw", "hrr_total_kw", "floors_involved", "required_flow_lpm", "occupants_on_floors",
                           "untenable_floors", "sprinkler_active", "controlled"})
     actions = ("suppress", "first_attack", "evacuate", "rescue")
+    per_unit_args = (("suppress", "flow_lpm"), ("first_attack", "flow_lpm"))
 
     def __init__(self, params: FireParams) -> None:
         super().__init__()

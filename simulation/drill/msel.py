@@ -254,7 +254,7 @@ def _row_to_doc(row: dict[str, Any]) -> dict[str, Any]:
             continue
         key = str(k).strip().lower().replace(" ", "_")
         if isinstance(v, str):
-            v = v.strip()
+            v = _unescape(v.strip())
         if v is None or v == "":
             continue
         doc[key] = v
@@ -347,26 +347,54 @@ def msel_from_data(items: list[Any], name: str) -> Msel:
     return _validate_rows(rows, name)
 
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet program read a cell as a formula (OWASP, "CSV Injection")."""
+
+
+def csv_cell(text: str) -> str:
+    """A CSV field a spreadsheet shows as text: a formula-like lead gets a ``'`` (read back by ``_unescape``)."""
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
+def _unescape(v: Any) -> Any:
+    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(FORMULA_LEADS):
+        return v[1:]
+    return v
+
+
+def _write_xlsx(rows: list[dict[str, str]], tmp: Path) -> None:
+    """Every cell a string cell (never a formula, whatever its first character); formula-like ones also carry
+    Excel's quote prefix, so that editing the cell in Excel keeps it text."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import TYPE_STRING
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "MSEL"
+    ws.append(list(COLUMNS))
+    for i, r in enumerate(rows, start=2):
+        for j, col in enumerate(COLUMNS, start=1):
+            cell = ws.cell(row=i, column=j)
+            cell.value = r[col]
+            cell.data_type = TYPE_STRING
+            if r[col].startswith(FORMULA_LEADS):
+                cell.quotePrefix = True
+    wb.save(tmp)
+
+
 def write_msel(msel: Msel, path: str | Path) -> None:
-    """Write CSV (UTF-8 with BOM, so spreadsheet programs show Chinese) or XLSX with the MSEL columns."""
+    """Write CSV (UTF-8 with BOM, so spreadsheet programs show Chinese) or XLSX with the MSEL columns. Text
+    that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``) stays text."""
     p = Path(path)
     rows = [i.row() for i in msel.injects]
     tmp = p.with_name(f".{p.name}.tmp")
     if p.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "MSEL"
-        ws.append(list(COLUMNS))
-        for r in rows:
-            ws.append([r[c] for c in COLUMNS])
-        wb.save(tmp)
+        _write_xlsx(rows, tmp)
     elif p.suffix.lower() == ".csv":
         with tmp.open("w", encoding="utf-8-sig", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(COLUMNS))
             w.writeheader()
-            w.writerows(rows)
+            w.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
     else:
         raise InputError.one(str(path), None, "", "export a MSEL as .csv or .xlsx")
     tmp.replace(p)

@@ -247,7 +247,7 @@ class DrillPolicy(AutomaticPolicy):
         except (TypeError, ValueError, KeyError) as e:
             if isinstance(e, DrillError):
                 raise
-            raise DrillError(f"malformed {p.kind} decision: {e}") from None
+            raise DrillError(f"malformed {p.kind} decision: give the fields its options name") from None
         raise DrillError(f"unknown decision kind '{p.kind}'")
 
     def choose_units(self, view: IncidentView, task: str, count: int, candidates: Sequence[Unit]) -> list[Unit]:

@@ -22,6 +22,7 @@ from typing import Any
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from simulation.drill.msel import Msel
+from simulation.drill.pins import new_pin
 from simulation.drill.policy import DECISION_KINDS, DrillError, DrillPolicy
 from simulation.drill.spec import DrillSpec
 from simulation.drill.store import DrillStore
@@ -67,11 +68,11 @@ class DrillSession:
                parent: str | None = None, branched_at: float | None = None) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
         code = new_code()
         while (d / f"{code}.sqlite").exists():
             code = new_code()
-        pins = {s.id: f"{secrets.randbelow(10**6):06d}" for s in spec.seats}
+        pins = {s.id: new_pin() for s in spec.seats}
         tmp = d / f".{code}.sqlite.tmp"
         store = DrillStore(tmp)
         store.write_meta({"code": code, "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -79,7 +80,7 @@ class DrillSession:
                           "scenario": scenario.model_dump(mode="json", by_alias=True),
                           "scenario_hash": scenario_hash(scenario), "msel": msel.model_dump(mode="json", by_alias=True),
                           "parent": parent, "branched_at": branched_at})
-        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats], code)
+        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats])
         store.close()
         for suffix in ("-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
@@ -280,13 +281,15 @@ class DrillSession:
             return rec
 
     def note(self, actor: str, payload: dict) -> dict:
-        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan."""
+        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan. Taken while
+        the drill runs only: after the end the report may have been handed out, and it must stay what it said."""
         with self.lock:
+            self._check_open()
             text = str(payload.get("text", "")).strip()
             if not text or len(text) > 4000:
                 raise DrillError("a note needs a text (at most 4000 characters)")
             agency = payload.get("agency")
-            if agency is not None and agency not in self.world.graph.agency:
+            if agency is not None and (not isinstance(agency, str) or agency not in self.world.graph.agency):
                 raise DrillError(f"unknown agency '{agency}'")
             body = {"text": text, "agency": agency, "improvement": bool(payload.get("improvement")),
                     "capability": str(payload.get("capability", ""))[:200]}
@@ -301,12 +304,14 @@ class DrillSession:
     def _check_route(self, agencies: list[str], payload: Any) -> tuple[Any, str, str]:
         if not isinstance(payload, dict):
             raise DrillError("a request is a JSON object")
-        src, dst = payload.get("from"), payload.get("to")
+        src, dst, inc = payload.get("from"), payload.get("to"), payload.get("incident")
+        if not all(isinstance(x, str) for x in (src, dst)) or not isinstance(inc, (str, type(None))):
+            raise DrillError("from, to and incident are names (text)")
         if src not in agencies:
             raise DrillError("you can only send from an agency you play")
         if dst not in self.world.graph.agency or dst == src:
             raise DrillError(f"unknown recipient '{dst}'")
-        st = self.policy.incident_state(payload.get("incident"))
+        st = self.policy.incident_state(inc)
         if st is None or math.isnan(st.rec.t_report):
             raise DrillError("no such incident has been reported yet")
         if self.world.graph.path(src, dst) is None:
@@ -342,7 +347,7 @@ class DrillSession:
                 self.play_to_end()
                 continue
             if kind in SIM_INPUTS and kind != "clock" and abs(self.now - r["sim_time"]) > 1e-6:
-                raise DrillError(f"log {self.store.path}: record {r['seq']} at {r['sim_time']} s does not match "
+                raise DrillError(f"session {self.code}: log record {r['seq']} at {r['sim_time']} s does not match "
                                  f"the replayed clock {self.now} s")
             if kind == "decision":
                 self.policy.resolve(body["decision"], body["value"])

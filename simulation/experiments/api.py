@@ -50,9 +50,15 @@ def at_least(origin: str, param: str, value: int | None, minimum: int, why: str 
         raise bad_parameter(origin, param, f"{why} at least {minimum}{' ' + unit if unit else ''} (got {value!r})")
 
 
+MAX_SEED = 2**63 - 1
+"""Largest run seed: seeds are stored as 64-bit integers (a sweep's points table, the outputs' ``seed``)."""
+
+
 def non_negative_seed(origin: str, seed: int) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise bad_parameter(origin, "seed", f"must be non-negative (got {seed!r})")
+    if seed > MAX_SEED:
+        raise bad_parameter(origin, "seed", f"must be at most 2**63 - 1 = {MAX_SEED} (got {seed})")
 
 
 # -- scenarios --------------------------------------------------------------------------------------------

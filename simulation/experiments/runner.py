@@ -83,7 +83,8 @@ class Collector:
             row = {"replication": r, "arrangement": self.arrangement, "incident": inc.incident, "type": inc.type,
                    "grid": inc.grid, "level": inc.level, "detected_by": inc.detected_by, "receiver": inc.receiver,
                    "lead": inc.lead, "first_unit": inc.first_unit, "mutual_aid": inc.mutual_aid,
-                   "level_max": inc.level_max, "command_post": inc.command_post,
+                   "level_max": inc.level_max, "command_post": inc.command_post, "command_tier": inc.command_tier,
+                   "access_blocked": inc.access_blocked,
                    "reinforcements": inc.reinforcements if inc.level is not None else None}
             row.update({c: nan_to_none(getattr(inc, c)) for c in INCIDENT_COLUMNS})
             for k, v in row.items():

@@ -10,9 +10,10 @@ plan's decisions; strengths; improvement items with an owner agency and a due da
 from __future__ import annotations
 
 import math
-import sqlite3
 import statistics
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,19 +34,25 @@ COMPARE = ("t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_cont
 LONG_GAP_S = 900.0
 
 
-def _finished(session: DrillSession) -> DrillSession:
+@contextmanager
+def _finished(session: DrillSession) -> Iterator[DrillSession]:
     """The session played to its horizon: itself when ended, else a projection on a copy of its log
-    (pending decisions fall back to their defaults at their deadlines)."""
+    (pending decisions fall back to their defaults at their deadlines). The copy is private (0600, in a
+    0700 temporary folder) and removed when the report is built, whatever happens."""
     if session.ended:
-        return session
-    tmp = Path(tempfile.mkdtemp(prefix="linkage-aar-")) / f"{session.code}.sqlite"
-    with session.lock:
-        dst = sqlite3.connect(tmp)
-        session.store.db.backup(dst)
-        dst.close()
-    copy = DrillSession(DrillStore(tmp))
-    copy.play_to_end()
-    return copy
+        yield session
+        return
+    with tempfile.TemporaryDirectory(prefix="linkage-aar-") as d:
+        tmp = Path(d) / f"{session.code}.sqlite"
+        store = DrillStore(tmp)
+        try:
+            with session.lock:
+                session.store.db.backup(store.db)
+            copy = DrillSession(store)
+            copy.play_to_end()
+            yield copy
+        finally:
+            store.close()
 
 
 def _mins(x: float | None) -> str:
@@ -56,8 +63,14 @@ def build_report(session: DrillSession, lang: str = "zh", replications: int | No
                  today: date | None = None) -> dict[str, Any]:
     """Everything the report says, as plain data (also what the tests check)."""
     lang = "zh" if lang.startswith("zh") else "en"
+    with _finished(session) as fin:
+        return _report(session, fin, lang, replications, today)
+
+
+def _report(session: DrillSession, fin: DrillSession, lang: str, replications: int | None,
+            today: date | None) -> dict[str, Any]:
+    """The report of ``session``, read from ``fin`` (the session itself, or its projection to the horizon)."""
     L = T[lang]
-    fin = _finished(session)
     rep, spec, sc = fin.rep, fin.spec, fin.scenario
     events = sorted(fin.store.events(), key=lambda r: (r["sim_time"], r["seq"]))
     names = {

@@ -6,8 +6,8 @@ problem as ``FILE:LINE: field.path: message`` on stderr and exits 1 — never a 
 
 from __future__ import annotations
 
+import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +22,7 @@ from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
 from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags
+from simulation.faces.flags import cli_flags, os_error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -176,14 +176,16 @@ def graph(
 ) -> None:
     """Export the coordination graph as GraphML."""
     from simulation.experiments.api import prepare
+    from simulation.experiments.outputs import check_file_out, write_file
 
     if out.suffix.lower() != ".graphml":
         raise _fail("--out", "", f"expected a .graphml file name (got '{out}')")
+    with cli_flags():
+        check_file_out(out)  # before any work: a folder of that name, or a read-only place, is refused
     _, world = prepare(scenario, arrangement)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".graphml.tmp")
-    world.graph.to_graphml(str(tmp), world.citymap if grids else None)
-    shutil.move(tmp, out)
+    buf = io.BytesIO()
+    world.graph.to_graphml(buf, world.citymap if grids else None)
+    write_file(out, buf.getvalue())
     g = world.graph.graph
     out_console.print(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
                       + (f" (+{world.citymap.n} grids)" if grids else ""))
@@ -220,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("linkage: aborted")
         sys.exit(130)
+    except OSError as e:  # the file system said no (disk full, read-only, permissions): one line, exit 1
+        err_console.print(os_error_line(e), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: unknown option, missing argument, wrong type

@@ -181,6 +181,24 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
         console.print(t)
 
 
+def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], seed: int) -> None:  # noqa: ANN001
+    """Refuse a ``-m`` name no run of this scenario produces — before the comparison, not after it.
+
+    The names a run produces (the contract's metrics, the scenario's hazard outcomes, ``controlled`` where
+    control applies) are read from one replication of the baseline, as the comparison will make them."""
+    from simulation.experiments import api
+    from simulation.experiments.compare import add_controlled
+    from simulation.experiments.outputs import NOT_METRICS
+
+    sc, world = api.prepare(scenario, baseline.arrangement, (*sets, *baseline.sets))
+    probe = api.run(sc, 1, seed, world=world)
+    add_controlled(probe, sc)
+    known = [c for c in probe.replications.column_names if c not in NOT_METRICS]
+    unknown = [m for m in dict.fromkeys(metric) if m not in known]
+    if unknown:
+        raise InputError.one("-m", None, "", f"unknown metric(s): {', '.join(unknown)} (have: {', '.join(known)})")
+
+
 # -- commands -------------------------------------------------------------------------------------------
 
 
@@ -228,6 +246,8 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 check_out(out, "compare")  # before any work
             variants = [Variant(label, name, tuple(extra.get(label, ()))) for label, name in arms]
+            if metric:
+                check_metrics(metric, scenario, variants[0], set_ or (), seed)  # before the whole comparison
             with _progress() as prog:
                 task = prog.add_task("compare", total=n * len(variants))
                 result = api.compare(on_district(scenario, district), variants, n, seed, set_ or (),

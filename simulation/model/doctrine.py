@@ -11,7 +11,8 @@ can never disagree:
   incident-level informed — 通知/抄告);
 * **which centre dispatches for which service** (:meth:`Doctrine.intake_service`: 119 → fire brigade,
   once the report is verified, when the arrangement says ``intake_direct``), also for a centre a case
-  merely passes through (:meth:`Doctrine.passing_service`);
+  merely passes through (:meth:`Doctrine.passing_service`), and **whom a centre calls on site**
+  (:meth:`Doctrine.intake_alerts`: the site's operator, 119 → the building's fire-control room);
 * **who owns which task** (:meth:`Doctrine.plan` ``task_leads``; none or several → escalation to the lowest
   common superior, :meth:`Doctrine.escalation`);
 * **who dispatches work orders** and how the responsibility list gives a task to an agency
@@ -84,6 +85,21 @@ class Doctrine:
             return None
         return self.world.graph.agency[receiver].parent
 
+    def intake_alerts(self, receiver: str, incident_type: str, grid: str) -> tuple[str, ...]:
+        """Whom an intake centre alerts itself once the report is verified (``intake_direct``): its service
+        and the site's operator (119 calls the building's fire-control room, 社会联动) — in that order,
+        without the receiver itself. Empty for any receiver that is not an intake centre."""
+        service = self.intake_service(receiver)
+        if service is None:
+            return ()
+        site = self.site_operator(incident_type, grid)
+        return tuple(a for a in dict.fromkeys((service, site)) if a is not None and a != receiver)
+
+    def site_operator(self, incident_type: str, grid: str) -> str | None:
+        """The agency operating the incident's site (物业, enterprise, venue), if the type names one."""
+        role = self.world.scenario.incident_types[incident_type].site
+        return None if role is None else self.world.resolve(role, grid)
+
     def passing_service(self, centre: str, dst: str) -> str | None:
         """A case relayed *through* an intake centre on its way to ``dst`` is taken there like any call:
         the service that centre alerts — unless the case is already headed for that very service."""
@@ -149,6 +165,17 @@ class Doctrine:
             )
         return has
 
+    # -- command tiers (分级负责) ---------------------------------------------------------------------
+
+    def command_post_lead(self, plan: IncidentPlan, grid: str) -> str | None:
+        """Who sets up the district's on-scene command post: the arrangement's choice, else the incident lead."""
+        ref = self.arrangement.command_post
+        return (self.world.resolve(ref, grid) if ref else None) or plan.lead
+
+    def city_command(self, grid: str) -> str | None:
+        """Who takes over at a level the city commands (市级指挥): the arrangement's city-tier agency."""
+        return self.world.resolve(self.arrangement.city_command, grid)
+
     # -- work orders (派单) --------------------------------------------------------------------------
 
     def work_order_dispatcher(self, plan: IncidentPlan, grid: str) -> str:
@@ -180,6 +207,10 @@ class Doctrine:
         """``nearest`` (any agency's nearest free unit, 就近) or ``own_agency`` (the owner's units)."""
         ta = self.arrangement.incident_types[incident_type].tasks[task]
         return ta.dispatch or self.arrangement.dispatch
+
+    def on_alarm(self, incident_type: str, task: str) -> bool:
+        """Whether the task's unit goes on the verified alarm itself, sent by whoever took it (一键调度)."""
+        return self.arrangement.incident_types[incident_type].tasks[task].on_alarm
 
     def senders(self, incident_type: str, task: str, owner: str) -> frozenset[str] | None:
         """Whose units may go for ``owner``'s task: the owner's own, or ``None`` — anyone's nearest (就近)."""

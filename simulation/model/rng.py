@@ -19,7 +19,7 @@ import numpy as np
 from scenarios.distributions import Distribution
 
 PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision", "turnout", "duration", "hazard",
-                      "verify", "stream", "work_order"})
+                      "verify", "stream", "work_order", "access"})
 """The purposes a stream may be drawn for (a typo in a purpose is an error, not a new stream)."""
 
 

@@ -67,6 +67,14 @@ class UnitPool(Collaborator):
                 self.waiting.append(req)
         return req.event
 
+    def withdraw(self, event: simpy.Event) -> bool:
+        """Take a waiting request out of the line (it will be met elsewhere); ``False`` if it is not waiting."""
+        for req in self.waiting:
+            if req.event is event:
+                self.waiting.remove(req)
+                return True
+        return False
+
     def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int) -> list[Unit]:
         """Free eligible units in the scenario's dispatch order (ties broken by unit order)."""
         w, free = self.world, self.free
@@ -106,10 +114,17 @@ class UnitPool(Collaborator):
         req.event.succeed(list(chosen))
         return True
 
+    def road_factor(self) -> float:
+        """The hour's congestion multiplier on travel times (1 on free-flowing roads)."""
+        by_hour = self.dispatch.travel_factor_by_hour
+        if by_hour is None:
+            return 1.0
+        return by_hour[int((self.sc.clock_start + self.env.now) % 86400 // 3600)]
+
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
-        """Seconds until the first of ``units`` is on scene (turnout + travel) and which unit that is."""
-        travel = self.world.travel
-        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid])
+        """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
+        travel, factor = self.world.travel, self.road_factor()
+        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid]) * factor
                     for u in units]
         first = min(arrivals)
         return first, units[arrivals.index(first)].name
@@ -120,9 +135,9 @@ class UnitPool(Collaborator):
 
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""
-        w, env = self.world, self.env
+        w, env, factor = self.world, self.env, self.road_factor()
         for u in units:
-            back = float(w.travel[u.station_row, grid])
+            back = float(w.travel[u.station_row, grid]) * factor
             if on_back is not None:
                 on_back(u, env.now + back)
             env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))

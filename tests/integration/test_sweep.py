@@ -47,7 +47,8 @@ def _alive_in_group(pgid: int) -> list[int]:
 
 
 def _parts(out: Path) -> list[Path]:
-    return sorted(out.glob("replications/sweep=*/point=*/part-*.parquet"))
+    """The finished tasks: a task is done when its checksum record is written (after its parts)."""
+    return sorted(out.glob("checksums/sweep=*/point=*/part-*.json"))
 
 
 @pytest.mark.slow

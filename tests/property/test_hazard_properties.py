@@ -57,7 +57,7 @@ def test_people_exposed_monotone_in_plug_time(seed, t1, dt, cls, rate) -> None:
 
 @SLOW
 @given(seed=st.integers(0, 10_000), t1=st.floats(0.0, 3000.0), dt=st.floats(0.0, 3000.0),
-       action=st.sampled_from(["shelter", "evacuate"]), workers=st.integers(1, 200))
+       action=st.sampled_from(["shelter", "evacuate", "warn"]), workers=st.integers(1, 200))
 def test_people_exposed_monotone_in_protective_action_delay(seed, t1, dt, action, workers) -> None:
     p = PlumeParams(release_rate_kg_s=3.0, inventory_kg=3000.0, stability="D")
     site = _grid_site(seed)
