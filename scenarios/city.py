@@ -71,7 +71,8 @@ class RoadNetwork(Frozen):
     """A real road network (路网) kept beside the district file in a Parquet table of edges.
 
     Written by ``linkage district import`` from OpenStreetMap; the engine runs sparse shortest paths on
-    it (``scipy.sparse.csgraph``) from the stations' grids to every grid's ``road_node``.
+    it (``scipy.sparse.csgraph``) from the stations' grids to every grid's ``road_node``. Congestion by hour
+    of day is the scenario's ``dispatch.travel_factor_by_hour``, applied to these times as to any others.
     """
 
     file: str
@@ -81,11 +82,6 @@ class RoadNetwork(Frozen):
     edges: Annotated[int, Field(ge=1)]
     source: str = ""
     """Where the roads came from (file name and library), for the record."""
-    speed_factors: dict[Annotated[int, Field(ge=0, le=23)], Annotated[float, Field(gt=0, le=3)]] = Field(
-        default_factory=dict
-    )
-    """Hour of day → multiplier on every road speed (rush hour < 1); an hour not listed keeps 1.0. The
-    engine uses the factor of the scenario's ``clock_start`` hour."""
 
 
 class StraightLine(Frozen):

@@ -41,7 +41,6 @@ class ImportRequest:
     roads: Path | None = None
     circuity: float = 1.2
     max_access_m: float = 1000.0
-    speed_factors: dict[int, float] = field(default_factory=dict)
     agencies: Path | None = None
     stations: Path | None = None
     rosters: Path | None = None
@@ -136,8 +135,6 @@ def city_doc(req: ImportRequest, layer: GridLayer, graph, files: list[str]) -> d
     if graph is not None:
         city["road_network"] = {"file": side_paths(req)["roads"].name, "nodes": graph.nodes, "edges": len(graph.u),
                                 "source": graph.source}
-        if req.speed_factors:
-            city["road_network"]["speed_factors"] = dict(sorted(req.speed_factors.items()))
         files.append(str(req.roads))
     else:
         city["straight_line"] = {"circuity": req.circuity, "speed_kmh": 30.0}

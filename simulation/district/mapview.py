@@ -48,7 +48,7 @@ def district_figure(path: Path, name: str = "fire_minutes"):
     if e.grids_file is None or e.source is None:
         raise InputError.one(str(path), None, "city.explicit.grids_file", "no grid polygons to draw (a district "
                              "written by `linkage district import` has them)")
-    cm = build_citymap(sc.city, int(sc.clock_start // 3600))
+    cm = build_citymap(sc.city)
     values = measure(sc, cm, name)
     title, scale = MEASURES[name]
     rings = _rings(e.grids_file, e.source.projected_crs, cm.grid_ids)

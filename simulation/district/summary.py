@@ -45,7 +45,7 @@ def summarise(path: Path) -> dict[str, Any]:
 
     sc, has_agencies = load_district(path)
     e = sc.city.explicit
-    cm = build_citymap(sc.city, int(sc.clock_start // 3600))
+    cm = build_citymap(sc.city)
     within5, within10, n_fire = fire_coverage(sc, cm)
     roads: dict[str, Any]
     if e.road_network is not None:

@@ -41,8 +41,6 @@ def _import(
                                                               "(1.2, Newell 1980).")] = 1.2,
     max_access: Annotated[float, typer.Option("--max-access-m", help="Farthest a grid may lie from the road "
                                                                      "network.")] = 1000.0,
-    speed_factor: Annotated[list[str] | None, typer.Option(
-        "--speed-factor", help="HOUR=FACTOR on every road speed (rush hour < 1; repeatable).")] = None,
     agencies: Annotated[Path | None, typer.Option("--agencies", help="Agencies table (.csv/.xlsx).")] = None,
     stations: Annotated[Path | None, typer.Option("--stations", help="Stations and units table.")] = None,
     rosters: Annotated[Path | None, typer.Option("--rosters", help="Duty roster table (值班表).")] = None,
@@ -68,31 +66,12 @@ def _import(
     req = ImportRequest(name=name, out=out, grids=grids, boundary=boundary, admin=admin, population=population,
                         households_per_grid=households_per_grid, persons_per_household=persons_per_household,
                         streets=streets, crs=crs, id_column=id_column, roads=roads, circuity=circuity,
-                        max_access_m=max_access, speed_factors=_speed_factors(speed_factor or [], roads),
+                        max_access_m=max_access,
                         agencies=agencies, stations=stations, rosters=rosters,
                         contacts=contacts, table_crs=table_crs, responsibility=responsibility,
                         arrangement_out=arrangement_out, illustrative=illustrative or [])
     written = write_district(run_import(req))
     out_console.print("wrote " + ", ".join(str(p) for p in written))
-
-
-def _speed_factors(items: list[str], roads: Path | None) -> dict[int, float]:
-    """``--speed-factor 8=0.6`` → {8: 0.6}; hours 0–23, factors in (0, 3]; only with a road file."""
-    from scenarios.errors import InputError
-
-    out: dict[int, float] = {}
-    for item in items:
-        hour, _, factor = item.partition("=")
-        try:
-            h, f = int(hour), float(factor)
-        except ValueError:
-            h, f = -1, 0.0
-        if not (0 <= h <= 23 and 0 < f <= 3):
-            raise InputError.one("--speed-factor", None, "", f"'{item}' is not HOUR=FACTOR (hour 0–23, factor 0–3)")
-        out[h] = f
-    if out and roads is None:
-        raise InputError.one("--speed-factor", None, "", "speed factors apply to a road network: give --roads")
-    return out
 
 
 def _show(file: Annotated[Path, typer.Argument(help="District file.")],

@@ -79,11 +79,10 @@ ORIGIN_CHUNK = 32
 """Origins per Dijkstra call over a road-node graph (each call holds origins × road nodes)."""
 
 
-def build_citymap(city: City, hour: int | None = None) -> CityMap:
-    """The city's map; ``hour`` (of the run's start) picks a real road network's speed factor."""
+def build_citymap(city: City) -> CityMap:
     if city.generated is not None:
         return _generated(city)
-    return _explicit(city, hour)
+    return _explicit(city)
 
 
 def _generated(city: City) -> CityMap:
@@ -120,7 +119,7 @@ def _generated(city: City) -> CityMap:
     )
 
 
-def _explicit(city: City, hour: int | None = None) -> CityMap:
+def _explicit(city: City) -> CityMap:
     e = city.explicit
     assert e is not None
     ids = [gr.id for gr in e.grids]
@@ -130,11 +129,9 @@ def _explicit(city: City, hour: int | None = None) -> CityMap:
     n = len(ids)
     anchor = grid_access = None
     if e.road_network is not None:
-        rn = e.road_network
-        factor = rn.speed_factors.get(hour, 1.0) if hour is not None else 1.0
-        road = read_road_network(rn.file, rn.nodes, factor)
+        road = read_road_network(e.road_network.file, e.road_network.nodes)
         anchor = np.array([gr.road_node for gr in e.grids], dtype=np.int64)
-        grid_access = np.array([gr.access_s for gr in e.grids], float) / factor
+        grid_access = np.array([gr.access_s for gr in e.grids], float)
     elif e.roads:
         r = np.array([index[rd.from_] for rd in e.roads])
         c = np.array([index[rd.to] for rd in e.roads])
@@ -176,12 +173,12 @@ def _spacing(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median(d[:, 1]))
 
 
-def read_road_network(file: str, nodes: int, factor: float = 1.0) -> coo_matrix:
-    """The road network's edge table as a sparse matrix of travel seconds (speeds × ``factor``)."""
+def read_road_network(file: str, nodes: int) -> coo_matrix:
+    """The road network's edge table as a sparse matrix of free-flow travel seconds."""
     import pyarrow.parquet as pq
 
     t = pq.read_table(file, columns=["u", "v", "length_m", "speed_kmh"])
     u = t.column("u").to_numpy()
     v = t.column("v").to_numpy()
-    sec = t.column("length_m").to_numpy() / (t.column("speed_kmh").to_numpy() * factor / 3.6)
+    sec = t.column("length_m").to_numpy() / (t.column("speed_kmh").to_numpy() / 3.6)
     return coo_matrix((sec, (u, v)), shape=(nodes, nodes))

@@ -95,7 +95,7 @@ class World:
 
 
 def build_world(scenario: Scenario, file: str = "<scenario>") -> World:
-    cm = build_citymap(scenario.city, int(scenario.clock_start // 3600))
+    cm = build_citymap(scenario.city)
     graph = CoordinationGraph(scenario)
     stations = {s.id: s for s in scenario.stations}
     station_ids = [s.id for s in scenario.stations]

@@ -89,20 +89,6 @@ def test_station_to_grid_times_equal_networkx_shortest_paths(cli, tmp_path) -> N
     assert np.ptp(engine) > 60  # the times differ across grids: the check compares something
 
 
-def test_speed_factor_of_the_start_hour_scales_travel(cli, tmp_path) -> None:
-    """A rush-hour factor 0.5 at the run's start hour doubles every travel time; other hours keep 1.0."""
-    from scenarios.city import City
-    from simulation.model.citymap import build_citymap
-
-    out = _import(cli, tmp_path, write_osm_lattice(tmp_path / "r.osm"))
-    doc = district_doc(out)
-    doc["city"]["explicit"]["road_network"]["speed_factors"] = {8: 0.5}
-    city = City.model_validate(doc["city"])
-    base = build_citymap(city, 20).travel_from([0])
-    rush = build_citymap(city, 8).travel_from([0])
-    assert rush == pytest.approx(2 * base)
-
-
 def test_a_small_unused_piece_is_dropped_and_counted(cli, tmp_path) -> None:
     """An island road nobody's grid is near: dropped from the graph; the file records 2 pieces read."""
     from simulation.district.roads import build_graph, main_component
@@ -111,26 +97,3 @@ def test_a_small_unused_piece_is_dropped_and_counted(cli, tmp_path) -> None:
     g = main_component(build_graph(osm, "EPSG:32651"))
     assert (g.pieces, g.nodes) == (2, 16)
 
-
-def test_speed_factor_flag_reaches_the_run(cli, tmp_path) -> None:
-    """``--speed-factor 20=0.5`` is written into the district and a run starting at 20:00 uses it: the
-    station-to-grid table doubles against the same district without it."""
-    from simulation.district.summary import load_district
-    from simulation.model.citymap import build_citymap
-
-    t = small_tables(tmp_path)
-    osm = write_osm_lattice(tmp_path / "r.osm")
-    plain = _import(cli, tmp_path / "a", osm, "--agencies", t["agencies"], "--stations", t["stations"])
-    slow = _import(cli, tmp_path / "b", osm, "--agencies", t["agencies"], "--stations", t["stations"],
-                   "--speed-factor", "20=0.5")
-    tables = []
-    for out in (plain, slow):
-        sc, _ = load_district(out)
-        assert sc.clock_start == 72000  # 20:00
-        cm = build_citymap(sc.city, int(sc.clock_start // 3600))
-        tables.append(cm.travel_from([cm.index[s.grid] for s in sc.stations]))
-    assert tables[1] == pytest.approx(2 * tables[0])
-    r = cli("district", "import", "--name", "d", "--out", tmp_path / "c" / "d.yaml", "--grids",
-            tmp_path / "a" / "g.geojson", "--speed-factor", "8=0.5")
-    assert r.returncode == 1
-    assert r.stderr.strip() == "--speed-factor: speed factors apply to a road network: give --roads"
