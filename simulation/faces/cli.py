@@ -20,6 +20,7 @@ from rich.table import Table
 from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
 from simulation.faces.flags import cli_flags, os_error_line
 
@@ -83,6 +84,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arran
             doc = read_document(f) if _looks_like_scenario(f) else None
             if doc is None:
                 load_arrangement(str(f))
+            elif "incident_types" not in doc and isinstance(doc.get("city"), dict) and "explicit" in doc["city"]:
+                from simulation.district.summary import load_district
+
+                load_district(f)  # a district file (linkage district import): the base of scenarios
+                out_console.print(f"ok {f} (district: use it with --district or extends)")
+                continue
             else:
                 load_scenario(f)
             out_console.print(f"ok {f}")
@@ -131,6 +138,7 @@ def run_cmd(
             "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
+    district: DistrictOpt = None,
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
     from simulation.experiments import api
@@ -143,7 +151,7 @@ def run_cmd(
             raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
         if out is not None:
             check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
-        sc, world = api.prepare(scenario, arrangement, set_ or ())
+        sc, world = api.prepare(on_district(scenario, district), arrangement, set_ or (), source=str(scenario))
         with _progress(n, "replications") as prog:
             task = prog.add_task("run", total=n)
             result = api.run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
@@ -185,10 +193,18 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation.faces import cli_compare, cli_dashboard, cli_defect_loop, cli_drill, cli_hazard, cli_sweep
+    from simulation.faces import (
+        cli_compare,
+        cli_dashboard,
+        cli_defect_loop,
+        cli_district,
+        cli_drill,
+        cli_hazard,
+        cli_sweep,
+    )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district):
         module.register(app)
 
 

@@ -20,6 +20,7 @@ from agencies.arrangement import Arrangement
 from agencies.diff import ALL, CELL_NAMES, diff_rows, responsibility_matrix
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_arrangement
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
 from simulation.faces.flags import cli_flags
 
@@ -237,6 +238,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--out", help="Output folder (DESIGN.md files + comparison.parquet, attribution.parquet)."),
         ] = None,
+        district: DistrictOpt = None,
     ) -> None:
         """Compare arrangements on one scenario: paired differences with 95 % CIs, hand-off attribution, structure."""
         from simulation.experiments import api
@@ -254,7 +256,8 @@ def register(app: typer.Typer) -> None:
                 check_metrics(metric, scenario, variants[0], set_ or (), seed)  # before the whole comparison
             with _progress() as prog:
                 task = prog.add_task("compare", total=n * len(variants))
-                result = api.compare(scenario, variants, n, seed, set_ or (), progress=lambda k: prog.advance(task, k))
+                result = api.compare(on_district(scenario, district), variants, n, seed, set_ or (),
+                                     progress=lambda k: prog.advance(task, k))
             if metric:
                 unknown = sorted(set(metric) - set(result.comparison.column("metric").to_pylist()))
                 if unknown:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.errors import InputError
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.flags import cli_flags, os_error_line
 
 _out = Console(soft_wrap=True)
@@ -74,6 +75,7 @@ def register(app: typer.Typer) -> None:
         common_seeds: Annotated[
             bool, typer.Option("--common-seeds", help="Same run seed at every point (common random numbers).")
         ] = False,
+        district: DistrictOpt = None,
     ) -> None:
         """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
         from simulation.experiments.api import sweep
@@ -83,11 +85,12 @@ def register(app: typer.Typer) -> None:
                  "--design", design, *(["--samples", str(samples)] if samples is not None else []), "-n", str(n),
                  "--seed", str(seed), *(["--batch", str(batch)] if batch is not None else []),
                  *(["--workers", str(workers)] if workers is not None else []),
-                 *(["--scheduler", scheduler] if scheduler else []), *(["--common-seeds"] if common_seeds else [])]
+                 *(["--scheduler", scheduler] if scheduler else []), *(["--common-seeds"] if common_seeds else []),
+                 *(["--district", str(district)] if district is not None else [])]
         try:
             with cli_flags():
-                res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
-                            workers=workers, scheduler=scheduler, resume=resume, batch=batch,
+                res = sweep(on_district(scenario, district), vary, design=design, samples=samples, replications=n,
+                            seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume, batch=batch,
                             common_seeds=common_seeds)
         except KeyboardInterrupt:
             _err.print(resume_hint(out, again), markup=False, highlight=False, soft_wrap=True)
