@@ -88,4 +88,8 @@ class Arrangement(Frozen):
     escalation_decision: Annotated[float, Field(ge=0)] = 300.0
     """Seconds a superior needs to settle a disputed or ownerless task once the case reaches its desk."""
     incident_types: dict[Ident, IncidentTypeAssignment] = Field(default_factory=dict)
+    hazard_categories: dict[Ident, TaskAssignment] = Field(default_factory=dict)
+    """The responsibility list for hidden hazards (隐患权责清单), per category (``fire``, ``production`` …):
+    who leads (one, several 职能交叉, or none 权属不清), who assists. A category not listed falls to its
+    sectoral owner (谁主管谁负责, the hazard loop's own default); read by the hazard loop's routing."""
 

@@ -35,6 +35,7 @@ pages = [
     ),
     st.Page("views/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:", url_path="compare"),
     st.Page("views/sweep.py", title=t("nav.sweep"), icon=":material/tune:", url_path="sweep"),
+    st.Page("views/defect_loop.py", title=t("nav.defect_loop"), icon=":material/checklist:", url_path="hazard-loop"),
     st.Page(
         drill_facilitator.render,
         title=t("nav.drill_facilitator"),

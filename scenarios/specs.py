@@ -23,7 +23,7 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 ChannelKind = Literal["report", "notify", "command", "request_support", "handoff"]
 Medium = Literal["phone", "radio", "platform", "in_person"]
-DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report"]
+DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report", "police_observation"]
 UnitKind = Ident
 
 

@@ -32,6 +32,10 @@ W = {
         "log": "推演记录",
         "note": "评估记录",
         "improve": "列入改进计划",
+        "strength": "列为主要优点",
+        "rating": "评定（HSEEP）",
+        "capability": "核心能力",
+        "corrective": "改进措施",
         "save": "保存",
         "report": "评估报告",
         "make": "生成报告",
@@ -60,6 +64,10 @@ W = {
         "log": "Drill log",
         "note": "Evaluator's note",
         "improve": "add to the improvement plan",
+        "strength": "a strength (praise)",
+        "rating": "Rating (HSEEP)",
+        "capability": "Core capability",
+        "corrective": "Corrective action",
         "save": "Save",
         "report": "After-action report",
         "make": "Build report",
@@ -192,9 +200,15 @@ def render() -> None:
             text = st.text_area(w["note"], key="drill.note.text")
             agency = st.selectbox(pw["owner"], [None, *names], key="drill.note.agency",
                                   format_func=lambda a: "—" if a is None else names[a][lang()])
+            rating = st.selectbox(w["rating"], [None, "P", "S", "M", "U"], key="drill.note.rating",
+                                  format_func=lambda r: "—" if r is None else r)
+            capability = st.text_input(w["capability"], key="drill.note.capability")
             improve = st.checkbox(w["improve"], key="drill.note.improve")
+            corrective = st.text_input(w["corrective"], key="drill.note.corrective")
+            strength = st.checkbox(w["strength"], key="drill.note.strength")
             if st.form_submit_button(w["save"]):
-                act(token, "note", {"text": text, "agency": agency, "improvement": improve})
+                act(token, "note", {"text": text, "agency": agency, "improvement": improve, "strength": strength,
+                                    "rating": rating, "capability": capability, "corrective": corrective})
         st.header(w["report"])
         c1, c2 = st.columns(2)
         fmt = c1.selectbox("format", ["html", "docx"], key="drill.report.format")

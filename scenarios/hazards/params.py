@@ -3,7 +3,7 @@
 Bad physics inputs are schema errors naming the field: a negative leak rate, an unknown chemical or
 stability class, a density above Weidmann's physical maximum (5.4 P/m²) …
 
-``HazardParams`` is the discriminated union (``model: fire | plume | crowd``) that scenario files use.
+``HazardParams`` is the discriminated union (``model: fire | plume | crowd | crowd_network``) that scenario files use.
 Defaults marked *assumption* are screening values a planner should set for the case at hand.
 """
 
@@ -240,5 +240,7 @@ class CrowdParams(Frozen):
         return v
 
 
-HazardParams = Annotated[FireParams | PlumeParams | CrowdParams, Field(discriminator="model")]
+from scenarios.hazards.network_params import CrowdNetworkParams  # noqa: E402  (it uses the types above)
+
+HazardParams = Annotated[FireParams | PlumeParams | CrowdParams | CrowdNetworkParams, Field(discriminator="model")]
 """Any hazard's parameters, told apart by ``model``."""

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from simulation.model.records import TASK_STAGES
 from simulation.model.world import build_world
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud in the room
+RATINGS = ("P", "S", "M", "U")
 SIM_INPUTS = ("clock", "decision", "notify", "message", "deliver", "set_default", "set_deadline", "end")
 
 
@@ -41,8 +43,11 @@ def new_code(n: int = 6) -> str:
 class DrillSession:
     """One live drill: a :class:`Replication` stepped by the facilitator, answered by players."""
 
-    def __init__(self, store: DrillStore) -> None:
+    def __init__(self, store: DrillStore, clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.wall_clock = clock
+        """Wall clock (seconds): when a decision was put to a player and when they answered (决策实际用时).
+        The scenario clock stands still while players think, so only this clock measures them."""
         self.lock = threading.RLock()
         meta = store.meta()
         self.code: str = meta["code"]
@@ -65,7 +70,8 @@ class DrillSession:
 
     @classmethod
     def create(cls, spec: DrillSpec, scenario: Scenario, msel: Msel, directory: str | Path,
-               parent: str | None = None, branched_at: float | None = None) -> tuple[DrillSession, dict[str, str]]:
+               parent: str | None = None, branched_at: float | None = None,
+               clock: Callable[[], float] = time.time) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -86,7 +92,7 @@ class DrillSession:
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
         path = d / f"{code}.sqlite"
         tmp.replace(path)  # nothing half-made is ever listed
-        return cls(DrillStore(path)), pins
+        return cls(DrillStore(path), clock), pins
 
     def branch(self, at: float, directory: str | Path) -> tuple[DrillSession, dict[str, str]]:
         """A new session that replays this one's inputs before scenario time ``at``, then stops at ``at``."""
@@ -95,7 +101,7 @@ class DrillSession:
                 raise DrillError(f"branch time must be within 0 … {self.now:.0f} s (the time played so far)")
             spec = self.spec
             child, pins = DrillSession.create(
-                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at
+                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at, clock=self.wall_clock
             )
             keep = [r for r in self.store.events(inputs_only=True) if r["sim_time"] < at and r["kind"] != "end"]
             for r in keep:
@@ -110,7 +116,7 @@ class DrillSession:
                 },
                 is_input=True,
             )
-        fresh = DrillSession(DrillStore(child.store.path))
+        fresh = DrillSession(DrillStore(child.store.path), self.wall_clock)
         child.store.close()
         return fresh, pins
 
@@ -281,8 +287,10 @@ class DrillSession:
             return rec
 
     def note(self, actor: str, payload: dict) -> dict:
-        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan. Taken while
-        the drill runs only: after the end the report may have been handed out, and it must stay what it said."""
+        """An evaluator's observation (评估记录): ``improvement`` items go to the improvement plan with their
+        ``corrective`` action; ``strength`` (praise) goes to the strengths; ``rating`` is HSEEP's P/S/M/U for
+        the ``capability`` observed (M and U raise an improvement item, P is a strength). Taken while the drill
+        runs only: after the end the report may have been handed out, and it must stay what it said."""
         with self.lock:
             self._check_open()
             text = str(payload.get("text", "")).strip()
@@ -291,8 +299,14 @@ class DrillSession:
             agency = payload.get("agency")
             if agency is not None and (not isinstance(agency, str) or agency not in self.world.graph.agency):
                 raise DrillError(f"unknown agency '{agency}'")
+            rating = payload.get("rating") or None
+            if rating is not None and rating not in RATINGS:
+                raise DrillError(f"rating must be one of {', '.join(RATINGS)} (HSEEP: performed without challenges, "
+                                 "with some, with major challenges, unable to be performed)")
             body = {"text": text, "agency": agency, "improvement": bool(payload.get("improvement")),
-                    "capability": str(payload.get("capability", ""))[:200]}
+                    "strength": bool(payload.get("strength")), "rating": rating,
+                    "capability": str(payload.get("capability") or "")[:200],
+                    "corrective": str(payload.get("corrective") or "")[:1000]}
             return self._log_input("note", actor, agency, body)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -332,7 +346,7 @@ class DrillSession:
 
     def _log_input(self, kind: str, actor: str, agency: str | None, payload: dict, key: str | None = None) -> dict:
         rec = {"key": key or f"{kind}:{uuid.uuid4().hex}", "kind": kind, "sim_time": self.now, "actor": actor,
-               "agency": agency, "payload": payload, "wall_time": time.time()}
+               "agency": agency, "payload": payload, "wall_time": self.wall_clock()}
         if self.store.append(rec, is_input=True) is None:
             raise DrillError(f"'{rec['key']}' is logged already")
         return rec
@@ -399,6 +413,7 @@ class DrillSession:
                     recs.append({"key": f"task:{t.incident}:{t.task}:{stage}", "kind": "task", "sim_time": v,
                                  "agency": t.owner, "payload": {"incident": t.incident, "task": t.task, "stage": stage,
                                                                 "owner": t.owner, "units": list(t.units)}})
-        new = [r for r in recs if r["key"] not in self._seen]
+        now = self.wall_clock()  # what the engine produced became visible to the players now (an ask, an inject)
+        new = [{"wall_time": now, **r} for r in recs if r["key"] not in self._seen]
         self.store.append_many(new)
         self._seen.update(r["key"] for r in new)

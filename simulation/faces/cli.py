@@ -6,8 +6,8 @@ problem as ``FILE:LINE: field.path: message`` on stderr and exits 1 — never a 
 
 from __future__ import annotations
 
+import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +20,9 @@ from rich.table import Table
 from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags
+from simulation.faces.flags import cli_flags, os_error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -83,6 +84,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arran
             doc = read_document(f) if _looks_like_scenario(f) else None
             if doc is None:
                 load_arrangement(str(f))
+            elif "incident_types" not in doc and isinstance(doc.get("city"), dict) and "explicit" in doc["city"]:
+                from simulation.district.summary import load_district
+
+                load_district(f)  # a district file (linkage district import): the base of scenarios
+                out_console.print(f"ok {f} (district: use it with --district or extends)")
+                continue
             else:
                 load_scenario(f)
             out_console.print(f"ok {f}")
@@ -131,6 +138,7 @@ def run_cmd(
             "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
+    district: DistrictOpt = None,
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
     from simulation.experiments import api
@@ -143,7 +151,7 @@ def run_cmd(
             raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
         if out is not None:
             check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
-        sc, world = api.prepare(scenario, arrangement, set_ or ())
+        sc, world = api.prepare(on_district(scenario, district), arrangement, set_ or (), source=str(scenario))
         with _progress(n, "replications") as prog:
             task = prog.add_task("run", total=n)
             result = api.run(sc, n, seed, world=world, progress=lambda k: prog.advance(task, k),
@@ -168,14 +176,16 @@ def graph(
 ) -> None:
     """Export the coordination graph as GraphML."""
     from simulation.experiments.api import prepare
+    from simulation.experiments.outputs import check_file_out, write_file
 
     if out.suffix.lower() != ".graphml":
         raise _fail("--out", "", f"expected a .graphml file name (got '{out}')")
+    with cli_flags():
+        check_file_out(out)  # before any work: a folder of that name, or a read-only place, is refused
     _, world = prepare(scenario, arrangement)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".graphml.tmp")
-    world.graph.to_graphml(str(tmp), world.citymap if grids else None)
-    shutil.move(tmp, out)
+    buf = io.BytesIO()
+    world.graph.to_graphml(buf, world.citymap if grids else None)
+    write_file(out, buf.getvalue())
     g = world.graph.graph
     out_console.print(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
                       + (f" (+{world.citymap.n} grids)" if grids else ""))
@@ -183,10 +193,18 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation.faces import cli_compare, cli_dashboard, cli_defect_loop, cli_drill, cli_hazard, cli_sweep
+    from simulation.faces import (
+        cli_compare,
+        cli_dashboard,
+        cli_defect_loop,
+        cli_district,
+        cli_drill,
+        cli_hazard,
+        cli_sweep,
+    )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district):
         module.register(app)
 
 
@@ -204,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("linkage: aborted")
         sys.exit(130)
+    except OSError as e:  # the file system said no (disk full, read-only, permissions): one line, exit 1
+        err_console.print(os_error_line(e), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: unknown option, missing argument, wrong type

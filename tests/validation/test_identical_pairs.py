@@ -38,7 +38,6 @@ FIRST_ATTACK = "the micro station's first attack (300 L/min) is inert against th
 RESCUE_POST = ("the district's command post (territorial lead) sets when the fire brigade decides its floor search, "
                "which is inert too: the stair evacuation is ahead of the search")
 TERRITORIAL_POST = frozenset(("territorial_lead", "street_whistle"))
-SHELTER = "the shelter order is inert: the plume reaches the exposed grids before any arrangement's order"
 CROWD_AIDS = "station closure and guidance are inert next to the police's inflow restriction (commanded by law)"
 
 
@@ -58,14 +57,10 @@ EXPLAINED: dict[str, dict[frozenset[str], tuple[tuple[str, ...], str]]] = {
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },
     "chemical_leak": {
-        frozenset(("ambiguous", "parallel_grids")): (("evacuation_notice",), SHELTER),
-        frozenset(("ambiguous", "sectoral_lead")): (("evacuation_notice",), SHELTER),
+        # with the dense-gas plume and the public warning, who is told when now changes exposure: only the pairs
+        # whose routes are the same everywhere stay identical
         frozenset(("parallel_grids", "sectoral_lead")): ((), SAME_ROUTE),
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
-        # the emergency bureau leads and relays in both; 119/110 ring the enterprise's control room directly,
-        # so the bureau's parallel copy-notify changes only the (inert) shelter order and the monitoring
-        **{frozenset((a, "unified_command")): (("evacuation_notice",), SHELTER)
-           for a in ("ambiguous", "parallel_grids", "sectoral_lead")},
     },
     "crowd_crush": {
         **{p: (("station_closure", "guidance") if {"ambiguous", "unified_command"} & p else (),
