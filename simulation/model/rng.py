@@ -11,7 +11,9 @@ Streams are created lazily, on their first draw: most entities of a large scenar
 value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
 hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
 OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
-generator state, bit for bit.
+generator state, bit for bit. Most streams draw one buffer per replication: that buffer comes from one
+scratch generator re-keyed to the stream (:meth:`Streams.scratch`); only a stream that needs more gets a
+generator of its own (``tests/unit/test_rng_streams.py`` checks the draws against the original definition).
 """
 
 from __future__ import annotations
