@@ -41,6 +41,10 @@ class TaskAssignment(Frozen):
     assist: list[RoleRef] = Field(default_factory=list)
     informed: list[RoleRef] = Field(default_factory=list)
     dispatch: DispatchRule | None = None
+    on_alarm: bool = False
+    """Dispatched on the alarm itself (一键调度): whoever takes the verified report — 119, or the site's
+    fire-control room — sends the task's unit at once, without waiting for the owner's notice and decision
+    (the micro fire station's norm: respond within 1 min, on scene within 3)."""
 
 
 class IncidentTypeAssignment(Frozen):
@@ -70,6 +74,10 @@ class Arrangement(Frozen):
     """Who sets up and leads the on-scene command post (现场指挥部) when the level calls for one: the
     district government (属地), the emergency-management bureau (统一指挥) …; ``None``: the incident lead.
     Once it is up, work orders go through it and the agencies present decide faster."""
+    city_command: RoleRef = "city_government"
+    """Who commands when the level calls for the city tier (市级响应, :attr:`ResponseSpec.city_command_at`):
+    the district reports up (上报) and the city's headquarters takes over the command post, and orders
+    reinforcement across districts (跨区增援) where the district's own units are all out."""
     work_order_dispatcher: RoleRef | None = None
     """Who dispatches work orders (派单) for tasks that go by work order: a role (``city_operations_centre``
     for a 12345-style platform, ``emergency_bureau`` for a unified command centre …); ``None``: the relay."""
@@ -80,4 +88,8 @@ class Arrangement(Frozen):
     escalation_decision: Annotated[float, Field(ge=0)] = 300.0
     """Seconds a superior needs to settle a disputed or ownerless task once the case reaches its desk."""
     incident_types: dict[Ident, IncidentTypeAssignment] = Field(default_factory=dict)
+    hazard_categories: dict[Ident, TaskAssignment] = Field(default_factory=dict)
+    """The responsibility list for hidden hazards (隐患权责清单), per category (``fire``, ``production`` …):
+    who leads (one, several 职能交叉, or none 权属不清), who assists. A category not listed falls to its
+    sectoral owner (谁主管谁负责, the hazard loop's own default); read by the hazard loop's routing."""
 

@@ -8,8 +8,8 @@ grids. Prints a Markdown table; no assertion on time — the figures go to bench
 Comparators, each on the *same event count* as the defect loop at that size:
 * **raw SimPy**: 1,000 SimPy processes that do nothing but ``yield env.timeout(d)`` until the count is
   reached — the SimPy kernel's floor, no model at all;
-* **per-hazard SimPy** (1,000 grids only): the same loop written the usual way — one SimPy process per
-  hazard walking the stages, a ``simpy.Resource`` per (district, department) for the inspectors.
+The loop under each arrangement (issue 14) has its own harness: ``benchmarks/bench_hazard_loop.py``. (The
+per-hazard SimPy comparator encoded the issue-5 loop's fixed misrouting; it went with that loop.)
 """
 
 from __future__ import annotations
@@ -85,70 +85,6 @@ def raw_simpy(n_events: int) -> float:
     c0 = time.process_time()
     env.run()
     return time.process_time() - c0
-
-
-def per_hazard_simpy(grids: int, days: float) -> dict:
-    """The same loop, one SimPy process per hazard (draws as in simulation.model.defect_loop, same defaults)."""
-    import numpy as np
-    import simpy
-
-    from scenarios.defect_loop import CATEGORIES, DAY, DefectLoopSpec, PatrolSpec
-
-    spec = DefectLoopSpec(grids=grids, days=days, patrol=PatrolSpec(workers_per_grid=WORKERS_PER_GRID))
-    rng = np.random.default_rng(1)
-    horizon = days * DAY
-    depts = spec.departments
-    dix = spec.department_index()
-    cats = [spec.categories[c] for c in CATEGORIES]
-    rates = np.array([c.rate_per_grid_day for c in cats])
-    n = rng.poisson(rates.sum() * grids * days)
-    t = np.sort(rng.random(n) * horizon)
-    cat = rng.choice(len(cats), n, p=rates / rates.sum())
-    grid = rng.integers(0, grids, n)
-    workers = np.floor(WORKERS_PER_GRID) + (rng.random(grids) < WORKERS_PER_GRID % 1)
-    period = spec.patrol.visit_interval_days * DAY / workers
-    phase = rng.random(grids) * period
-    p_det = np.array([c.detection_probability for c in cats])
-    found = t + np.mod(phase[grid] - t, period[grid]) + (rng.geometric(p_det[cat]) - 1) * period[grid]
-    gpd = spec.grids_per_district
-    env = simpy.Environment()
-    inspectors = {(k, i): simpy.Resource(env, capacity=max(1, round(d.inspectors * min(gpd, grids - k * gpd) / gpd)))
-                  for k in range(-(-grids // gpd)) for i, d in enumerate(depts)}
-    draws = {(i, f): getattr(d, f).sample(rng, 4096).tolist() for i, d in enumerate(depts)
-             for f in ("acknowledge", "handle", "rectify", "report_back", "verify")}
-    intake = (spec.integrated.intake.sample(rng, 4096) + spec.integrated.copy_notify.sample(rng, 4096)).tolist()
-    closed = [0]
-
-    def hazard(j: int, t_arise: float, t_found: float, dep: int, q: tuple):
-        yield env.timeout(t_found - t_arise)  # found on patrol
-        yield env.timeout(intake[j & 4095])  # platform + copy-notify
-        yield env.timeout(draws[dep, "acknowledge"][j & 4095])
-        with inspectors[q].request() as req:
-            yield req
-            yield env.timeout(draws[dep, "handle"][j & 4095])
-        yield env.timeout(draws[dep, "rectify"][j & 4095])
-        yield env.timeout(draws[dep, "report_back"][j & 4095])
-        yield env.timeout(draws[dep, "verify"][j & 4095])
-        closed[0] += 1
-
-    def source():
-        last = 0.0
-        for j in range(n):
-            yield env.timeout(t[j] - last)
-            last = t[j]
-            dep = dix[cats[cat[j]].department]
-            env.process(hazard(j, t[j], found[j], dep, (int(grid[j]) // gpd, dep)))
-
-    env.process(source())
-    steps = 0
-    t0 = time.process_time()
-    try:
-        while env.peek() < horizon:
-            env.step()
-            steps += 1
-    except simpy.core.EmptySchedule:
-        pass
-    return {"cpu_s": time.process_time() - t0, "simpy_events": steps, "hazards": int(n), "closed": closed[0]}
 
 
 ROUTINE_RATE = 0.002
@@ -240,8 +176,6 @@ def main() -> None:
             print(json.dumps({"wall_s": raw_simpy(int(rest[0]))}))
         elif kind == "streams":
             print(json.dumps(child_streams(int(rest[0]), float(rest[1]))))
-        elif kind == "naive":
-            print(json.dumps(per_hazard_simpy(int(rest[0]), float(rest[1]))))
         return
     import numpy
     import simpy
@@ -265,15 +199,6 @@ def main() -> None:
         print(f"| {g:,} | {r['hazards']:,} | {r['events']:,} | {r['cpu_s']:.2f} ({r['wall_s']:.2f}) | "
               f"{r['events'] / r['cpu_s']:,.0f} | {r['rss_peak_mb']:.0f} ({r['rss_before_mb']:.0f}) | "
               f"{tr['traced_peak_mb']:.1f} | {raw:.2f} | {r['cpu_s'] / raw:.3f} |", flush=True)
-    n = _child(["naive", "1000", str(a.days)])
-    loop = _child(["loop", "1000", str(a.days), "time"])
-    print(
-        f"\nper-hazard SimPy (one process per hazard), 1,000 grids: {n['hazards']:,} hazards, "
-        f"{n['simpy_events']:,} SimPy events in {n['cpu_s']:.2f} CPU s "
-        f"vs the aggregated loop {loop['cpu_s']:.2f} CPU s "
-        f"(speed-up {n['cpu_s'] / loop['cpu_s']:.1f}×)",
-        flush=True,
-    )
     print(f"\nRoutine emergencies in the SimPy engine ({ROUTINE_RATE} calls per grid-hour, 4 engines per 1,000 grids, "
           f"nearest dispatch, mutual aid when all busy)\n")
     print(

@@ -71,7 +71,7 @@ def main() -> None:
             page.locator(".st-key-compare-run button").click()
             page.locator("[data-testid='stMetric']").first.wait_for()
             page.get_by_role("tab", name="交接间隙" if args.lang == "zh-CN" else "Hand-off gaps").click()
-            page.set_viewport_size({"width": 1400, "height": 1900})
+            page.set_viewport_size({"width": 1400, "height": 2700})  # cards, explanation, table, heat-map
             page.wait_for_timeout(2500)
             page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")
             page.wait_for_timeout(500)

@@ -8,6 +8,8 @@ automatic multipage app, which bypasses this file (no sidebar, no language) on a
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
@@ -33,6 +35,7 @@ pages = [
     ),
     st.Page("views/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:", url_path="compare"),
     st.Page("views/sweep.py", title=t("nav.sweep"), icon=":material/tune:", url_path="sweep"),
+    st.Page("views/defect_loop.py", title=t("nav.defect_loop"), icon=":material/checklist:", url_path="hazard-loop"),
     st.Page(
         drill_facilitator.render,
         title=t("nav.drill_facilitator"),
@@ -41,4 +44,6 @@ pages = [
     ),
     st.Page(drill_player.render, title=t("nav.drill_player"), icon=":material/person:", url_path="drill-player"),
 ]
+if os.environ.get("LINKAGE_DASHBOARD_PAGES") == "drill":  # `linkage drill room`: the LAN sees the drill pages only
+    pages = [p for p in pages if p.url_path.startswith("drill-")]
 st.navigation(pages).run()

@@ -149,15 +149,32 @@ def distribution(reps: pd.DataFrame, metric: str, arrangement_labels: dict[str, 
     is_time = is_duration(metric)
     for k, (arr, lab) in enumerate(arrangement_labels.items()):
         v = reps.loc[reps["arrangement"] == arr, metric].dropna()
-        fig.add_trace(go.Box(y=v / 60 if is_time else v, name=lab, boxmean=True, boxpoints="outliers",
+        fig.add_trace(go.Box(y=v / 60 if is_time else v, name=wrap(lab), boxmean=True, boxpoints="outliers",
                              marker_color=PALETTE[k % len(PALETTE)]))
     unit = f" ({t('common.min')})" if is_time else ""
     fig.update_yaxes(title=label("metric", metric) + unit)
-    return _layout(fig, t("compare.dist_title", metric=label("metric", metric)))
+    # The boxes are named on the axis (wrapped, never rotated or clipped); a legend would only cover them.
+    fig.update_xaxes(tickangle=0, automargin=True)
+    return _layout(fig, t("compare.dist_title", metric=label("metric", metric))).update_layout(showlegend=False)
 
 
-def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str]) -> go.Figure:
-    """Mean hand-off gap (minutes per replication) by agency pair × stage, for one arrangement."""
+def wrap(text: str, width: int = 18) -> str:
+    """A long label broken into lines at about ``width`` characters (CJK counts double) for an axis."""
+    lines, line, size = [], "", 0
+    for ch in text:
+        w = 2 if ord(ch) > 0x2E80 else 1
+        if size + w > width and ch not in "）)，,、" and line:
+            lines.append(line)
+            line, size = "", 0
+        line += ch
+        size += w
+    return "<br>".join([*lines, line])
+
+
+def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str], title: str | None = None,
+                    diverging: bool = False) -> go.Figure:
+    """Mean hand-off gap (minutes per replication) by agency pair × stage, for one arrangement; or, with
+    ``diverging``, the difference between two (blue shorter, red longer, white no change)."""
     df = attribution.copy()
     df["pair"] = [
         f"{names.get(a, a or '—')} → {names.get(b, b or '—')}" for a, b in zip(df["from_agency"], df["to_agency"])
@@ -170,19 +187,22 @@ def handoff_heatmap(attribution: pd.DataFrame, names: dict[str, str]) -> go.Figu
             z=piv.values,
             x=[label("stage", s) for s in stages],
             y=list(piv.index),
-            colorscale="OrRd",
+            colorscale="RdBu_r" if diverging else "OrRd",
+            zmid=0 if diverging else None,
             colorbar=dict(title=t("common.min")),
             hovertemplate="%{y}<br>%{x}: %{z:.1f}<extra></extra>",
             text=np.round(piv.values, 1),
             texttemplate="%{text}",
         )
     )
-    return _layout(fig, t("compare.heat_title"), max(320, 40 * len(piv) + 120))
+    return _layout(fig, title or t("compare.heat_title"), max(320, 40 * len(piv) + 120))
 
 
 def gantt(tasks: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """One replication's tasks, one lane per agency: waiting (available → started) then working (→ done)."""
     fig = go.Figure()
+    nobody = t("report.no_owner")  # a task nobody owned (abandoned before an owner was settled)
+    names = {**names, "—": nobody}
     lanes = list(dict.fromkeys(tasks["owner"].fillna("—")))
     for part, start, end, colour in (
         ("wait", "available", "started", "#F2B447"),
@@ -236,14 +256,20 @@ def coordination_graph(world: Any, names: dict[str, str], highlight: list[str] |
                                  line=dict(width=4, color="#D62728"), marker=dict(size=14, color="#D62728"),
                                  name=t("compare.graph_slowest"), hoverinfo="skip"))
     kinds = nx.get_node_attributes(g, "kind")
+    # Neighbours in height take turns above and below their marker, so their names do not sit on each other.
+    by_height = sorted(nodes, key=lambda n: (pos[n][1], pos[n][0]))
+    where = {n: ("top center" if i % 2 else "bottom center") for i, n in enumerate(by_height)}
     fig.add_trace(go.Scatter(x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
-                             text=[names.get(n, n) for n in nodes], textposition="top center", textfont=dict(size=10),
+                             text=[wrap(names.get(n, n), 14) for n in nodes], textposition=[where[n] for n in nodes],
+                             textfont=dict(size=10),
                              marker=dict(size=[12 if kinds.get(n) == "centre" else 9 for n in nodes],
                                          color=["#F58518" if kinds.get(n) == "centre" else "#4C78A8" for n in nodes]),
-                             hovertext=[f"{names.get(n, n)} ({n})" for n in nodes], hoverinfo="text",
+                             hovertext=[names.get(n, n) for n in nodes], hoverinfo="text",
                              name=t("compare.graph_agencies")))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    pad_x, pad_y = 0.18 * (max(xs) - min(xs) or 1), 0.12 * (max(ys) - min(ys) or 1)  # room for the names
+    fig.update_xaxes(visible=False, range=[min(xs) - pad_x, max(xs) + pad_x])
+    fig.update_yaxes(visible=False, range=[min(ys) - pad_y, max(ys) + pad_y])
     return _layout(fig, t("compare.graph_title"), 620)
 
 
@@ -275,5 +301,6 @@ def matrix_heatmap(matrix: pd.DataFrame, row_labels: list[str], col_labels: list
     fig = go.Figure(go.Heatmap(z=z, x=col_labels, y=row_labels, zmin=0, zmax=3, showscale=False, text=txt,
                                texttemplate="%{text}", hoverinfo="skip",
                                colorscale=[[0, "#F7F7F7"], [0.33, "#DCEBF7"], [0.66, "#9ECAE1"], [1, "#3182BD"]]))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", dtick=1, automargin=True)  # every row named (plotly skips some)
+    fig.update_xaxes(dtick=1, automargin=True)
     return _layout(fig, title, max(300, 36 * len(row_labels) + 160))

@@ -1,144 +1,93 @@
-"""One-page comparison report (对比报告): printable, self-contained HTML in the chosen language.
+"""The comparison briefing (对比简报): two A4 pages a director reads, as HTML, PDF (WeasyPrint) and Word.
 
-Rendered with Jinja2 (autoescaped) from a :class:`~simulation.experiments.compare.ComparisonResult`: the verdict
-table with paired differences and 95 % intervals (drawn as an inline SVG forest plot — no scripts, no
-external resources), the largest hand-off gap contributors and the structural indicators.
+Page one: the finding (one generated paragraph per arrangement, built from the attribution), the cards
+(mean, difference, 95 % CI, verdict, and the condition and ``n`` of a conditional metric), where the
+hand-off time moved (difference heat-map against the baseline). Page two: one replication — the same for
+every arrangement — as a timeline, and the caveats. The content is :func:`dashboards.briefing.content`;
+this module lays it out. Self-contained: no scripts, nothing fetched (charts are inline SVG).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup
 
-from dashboards.i18n import agency_name, current, label, t, text
-from simulation.experiments import package_version
+from dashboards import briefing
+from dashboards.i18n import current, t
 
 TEMPLATE = """<!doctype html>
 <html lang="{{ 'zh-CN' if zh else 'en' }}"><head><meta charset="utf-8">
-<title>{{ T('report.title') }} · {{ scenario }}</title>
+<title>{{ T('report.title') }} · {{ d.scenario }}</title>
 <style>
-@page { size: A4; margin: 12mm; }
+@page { size: A4; margin: 11mm 12mm; }
 body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-  font-size: 10.5pt; color: #222; margin: 0 auto; max-width: 190mm; }
-h1 { font-size: 16pt; margin: 0 0 2mm; } h2 { font-size: 12pt; margin: 5mm 0 2mm; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; width: 100%; } th, td { padding: 1mm 1.5mm; border-bottom: 1px solid #eee;
-  text-align: right; }
-th:first-child, td:first-child, td.l, th.l { text-align: left; } .meta { color: #555; font-size: 9pt; }
-.better { color: #1a7f37; font-weight: bold; } .worse { color: #c62828; font-weight: bold; } .none { color: #777; }
-svg text { font-size: 8px; } @media print { .noprint { display: none; } }
+  font-size: 9pt; line-height: 1.35; color: #222; margin: 0 auto; max-width: 186mm; }
+h1 { font-size: 15pt; margin: 0 0 1mm; } h2 { font-size: 11pt; margin: 3mm 0 1.5mm; border-bottom: 1px solid #ccc; }
+h3 { font-size: 9.5pt; margin: 2mm 0 1mm; }
+.meta { color: #555; font-size: 8pt; } .finding { background: #f5f9fc; border-left: 3px solid #2f6f9f;
+  padding: 1.5mm 3mm; margin: 1.5mm 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 1.5mm; } .card { border: 1px solid #d6dee6; border-radius: 1.5mm;
+  padding: 1mm 1.6mm; width: 45mm; box-sizing: border-box; } .card .m { font-size: 8pt; color: #444; }
+.card .v { font-size: 12pt; font-weight: bold; } .card .s { font-size: 7.5pt; color: #555; }
+.better { color: #1a7f37; } .worse { color: #c62828; } .no-clear-difference, .not-comparable { color: #777; }
+.chart svg { max-width: 100%; height: auto; } .page2 { break-before: page; }
+ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.6mm 0; }
 </style></head><body>
 <h1>{{ T('report.title') }}</h1>
-<div class="meta">
-{{- T('report.meta', scenario=scenario, n=result.replications, seed=result.seed, version=version) -}}
+<div class="meta">{{ T('report.meta', scenario=d.scenario, n=d.n, seed=d.seed, version=d.version) }}
+ · {{ T('report.baseline', name=d.baseline) }}</div>
+{% if d.sets %}<div class="meta">{{ T('report.sets') }}: <code>{{ d.sets | join('; ') }}</code></div>{% endif %}
+<h2>{{ T('report.finding') }}</h2>
+{% for f in d.findings %}<p class="finding">{{ md(f) }}</p>{% endfor %}
+<h2>{{ T('report.cards') }}</h2>
+{% for c in d.cards %}<h3>{{ c.arm }}</h3><div class="cards">
+{% for k in c.cards %}<div class="card"><div class="m">{{ k.metric }}</div>
+<div class="v">{{ k.mean }} <span class="{{ k.cls }}">({{ k.diff }})</span></div>
+<div class="s">{{ T('report.base_was', v=k.base) }} · 95% CI {{ k.ci }} ·
+<span class="{{ k.cls }}">{{ k.verdict }}</span>
+{% if k.cond %}<br>{{ k.cond }}{% endif %}</div></div>{% endfor %}</div>{% endfor %}
+<h2>{{ T('report.heat') }}</h2>
+{% for h in d.heats %}<h3>{{ T('report.heat_arm', arm=h.arm, base=d.baseline) }}</h3>
+{% if h.svg %}<div class="chart">{{ h.svg }}</div>
+{% else %}<p class="meta">{{ T('compare.no_handoffs') }}</p>{% endif %}
+{% endfor %}
+<div class="page2">
+<h2>{{ T('report.timeline', r=d.replication) }}</h2>
+<div class="chart">{{ d.timeline_svg }}</div>
+<h2>{{ T('report.caveats') }}</h2>
+<ul>{% for c in d.caveats %}<li>{{ c }}</li>{% endfor %}</ul>
+<p class="meta">{{ d.description }}</p>
 </div>
-<p>{{ description }}</p>
-{% if sets %}<div class="meta">{{ T('report.sets') }}: <code>{{ sets | join('; ') }}</code></div>{% endif %}
-<div class="meta">{{ T('report.baseline', name=labels.get(result.baseline, result.baseline)) }}</div>
-<h2>{{ T('report.verdicts') }}</h2>
-<table><tr><th class="l">{{ T('common.metric') }}</th><th class="l">{{ T('compare.col_arm') }}</th>
-<th>{{ T('compare.col_base') }}</th>
-<th>{{ T('compare.col_mean') }}</th><th>{{ T('compare.col_diff') }}</th><th>{{ T('compare.col_ci') }}</th>
-<th>{{ T('compare.col_p') }}</th>
-<th class="l">{{ T('compare.col_verdict') }}</th><th>{{ T('report.interval') }}</th></tr>
-{% for r in rows %}<tr><td>{{ r.metric }}</td><td class="l">{{ r.arm }}</td><td>{{ r.base }}</td>
-<td>{{ r.mean }}</td><td>{{ r.diff }}</td>
-<td>{{ r.ci }}</td><td>{{ r.p }}</td><td class="l {{ r.cls }}">{{ r.verdict }}</td>
-<td><svg width="120" height="14" viewBox="0 0 120 14" role="img"><line x1="60" y1="0" x2="60" y2="14" stroke="#999"/>
-{% if r.bar %}<line x1="{{ r.bar[0] }}" y1="7" x2="{{ r.bar[1] }}" y2="7" stroke="#333" stroke-width="2"/>
-<circle cx="{{ r.bar[2] }}" cy="7" r="3" fill="#333"/>{% endif %}
-</svg></td></tr>{% endfor %}
-</table>
-<div class="meta">{{ T('report.method') }}</div>
-<h2>{{ T('report.gaps') }}</h2>
-<table><tr><th class="l">{{ T('compare.col_arm') }}</th><th class="l">{{ T('report.pair') }}</th>
-<th class="l">{{ T('report.task') }}</th>
-<th class="l">{{ T('report.stage') }}</th><th>{{ T('report.minutes') }}</th><th>{{ T('report.share') }}</th></tr>
-{% for g in gaps %}<tr><td>{{ g.arm }}</td><td class="l">{{ g.pair }}</td><td class="l">{{ g.task }}</td>
-<td class="l">{{ g.stage }}</td>
-<td>{{ g.minutes }}</td><td>{{ g.share }}</td></tr>{% endfor %}
-</table>
-<h2>{{ T('report.structure') }}</h2>
-<table><tr><th class="l">{{ T('compare.col_arm') }}</th>
-{%- for k in structure_keys %}<th>{{ T('structure.' ~ k) }}</th>{% endfor %}</tr>
-{% for arm, s in structure %}<tr><td>{{ arm }}</td>
-{%- for k in structure_keys %}<td>{{ s[k] }}</td>{% endfor %}</tr>{% endfor %}
-</table>
 </body></html>
 """
 
-STRUCTURE_KEYS = ("max_notify_hops", "max_notify_latency", "unreachable_targets", "handoff_pairs", "escalations")
-
-
-def _is_time(metric: str) -> bool:
-    return metric.startswith("t_") or metric in (
-        "handoff_gap_total",
-        "handoff_gap_max",
-        "ownerless_time",
-        "max_notify_latency",
-    )
-
-
-def _fmt(metric: str, v: Any, signed: bool = False) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    x = v / 60 if _is_time(metric) else v
-    return f"{x:+.1f}" if signed else f"{x:.1f}"
-
 
 def render(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tuple[str, ...] = (),
-           lang: str | None = None, top_gaps: int = 8) -> str:
-    """The report's HTML. ``labels``: arrangement label → display title; ``sc``: the scenario (names)."""
+           lang: str | None = None) -> str:
+    """The briefing's HTML. ``labels``: arrangement label → display title; ``sc``: the scenario (names)."""
     lang = lang or current()
-    description = text(sc.description, lang)
+    d = briefing.content(result, labels, sc, scenario, sets, lang)
+    for h in d["heats"]:
+        h["svg"] = Markup(briefing.svg(h["spec"])) if h["spec"] else None
+    d["timeline_svg"] = Markup(briefing.svg(d["timeline"]))
 
-    def T(key: str, **fmt: Any) -> str:  # the templates' name for the translator
+    def T(key: str, **fmt: Any) -> str:  # the template's name for the translator
         return t(key, lang, **fmt)
 
-    comp = result.comparison.to_pylist()
-    spans: dict[str, float] = {}
-    for r in comp:
-        for k in ("ci_low", "ci_high", "diff_mean"):
-            if r[k] is not None:
-                spans[r["metric"]] = max(spans.get(r["metric"], 0.0), abs(r[k]))
-    rows = []
-    for r in comp:
-        m = r["metric"]
-        span = spans.get(m) or 0.0
-        bar = None
-        if span > 0 and None not in (r["ci_low"], r["ci_high"], r["diff_mean"]):
-            def x(v: float, span: float = span) -> float:  # centre 0 at x=60
-                return round(60 + 55 * v / span, 1)
+    return Environment(autoescape=True).from_string(TEMPLATE).render(T=T, d=d, zh=lang.startswith("zh"), md=_md)
 
-            bar = (x(r["ci_low"]), x(r["ci_high"]), x(r["diff_mean"]))
-        unit = f" ({T('common.min')})" if _is_time(m) else ""
-        rows.append({"metric": label("metric", m, lang) + unit, "arm": labels.get(r["arrangement"], r["arrangement"]),
-                     "base": _fmt(m, r["mean_baseline"]), "mean": _fmt(m, r["mean_arrangement"]),
-                     "diff": _fmt(m, r["diff_mean"], True),
-                     "ci": f"[{_fmt(m, r['ci_low'], True)}, {_fmt(m, r['ci_high'], True)}]",
-                     "p": "—" if r["p_adjusted"] is None else f"{r['p_adjusted']:.3g}",
-                     "verdict": label("verdict", r["verdict"], lang),
-                     "cls": {"better": "better", "worse": "worse"}.get(r["verdict"], "none"), "bar": bar})
-    agencies = {a.id: agency_name(a, lang) for a in sc.agencies}
-    gaps = []
-    for g in sorted(result.attribution.to_pylist(), key=lambda g: -g["seconds_mean"])[:top_gaps]:
-        gaps.append(
-            {
-                "arm": labels.get(g["arrangement"], g["arrangement"]),
-                "pair": f"{agencies.get(g['from_agency'], g['from_agency'])} → "
-                        f"{agencies.get(g['to_agency'], g['to_agency'])}",
-                "task": label("task", g["task"], lang),
-                "stage": label("stage", g["stage"], lang),
-                "minutes": f"{g['seconds_mean'] / 60:.1f}",
-                "share": f"{100 * g['share']:.0f} %",
-            }
-        )
-    structure = [(labels.get(k, k), {s: _fmt(s, v["summary"].get(s)) if isinstance(v["summary"].get(s), float)
-                                     else v["summary"].get(s, "—") for s in STRUCTURE_KEYS})
-                 for k, v in result.structure.items()]
-    env = Environment(autoescape=True)
-    return env.from_string(TEMPLATE).render(
-        T=T, zh=lang.startswith("zh"), result=result, labels=labels, scenario=scenario, description=description,
-        sets=list(sets), version=package_version(), rows=rows, gaps=gaps, structure=structure,
-        structure_keys=STRUCTURE_KEYS)
+
+def render_pdf(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tuple[str, ...] = (),
+               lang: str | None = None) -> bytes:
+    """The briefing as PDF (WeasyPrint, A4)."""
+    from weasyprint import HTML
+
+    return HTML(string=render(result, labels, sc, scenario, sets, lang)).write_pdf()
+
+
+def _md(s: str) -> Markup:
+    """The paragraph's **bold** (arrangement names) as <b>, everything else escaped."""
+    parts = str(Markup.escape(s)).split("**")
+    return Markup("".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts)))

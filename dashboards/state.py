@@ -185,7 +185,8 @@ def cached_compare(scenario_key: str, arms: tuple[tuple[str, str], ...], replica
     )
 
 
-def compare_with_progress(args: tuple, total: int, show: Callable[[int, int], None], poll: float = 0.15) -> Any:
+def compare_with_progress(args: tuple, total: int, show: Callable[[int, int], None], poll: float = 0.15,
+                          stats: dict | None = None) -> Any:
     """Run :func:`cached_compare` in a worker thread and report progress from the script thread.
 
     The bar must not be touched inside the cached function (Streamlit would record and later replay it
@@ -212,6 +213,8 @@ def compare_with_progress(args: tuple, total: int, show: Callable[[int, int], No
         show(done[0], total)
     if "error" in out:
         raise out["error"]
+    if stats is not None:
+        stats["cached"] = done[0] == 0  # no replication ran: the answer came from the cache
     return out["result"]
 
 

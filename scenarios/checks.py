@@ -141,17 +141,23 @@ def interventions(sc: Scenario) -> None:
                 which = f"the {lacking} model has" if lacking else "no hazard model has"
                 raise RefError(f"incident type '{tname}': task '{t.id}': {which} no intervention "
                                f"'{t.intervention}' (known: {', '.join(known)})", *where, "intervention")
-            for m in having:
+            hazards = [i.hazard for i in sc.incidents if i.type == tname and i.hazard is not None] or [None]
+            for m, params in ((m, p) for m in having for p in hazards if p is None or p.model == m):
                 allowed = HAZARD_MODELS[m].arguments[t.intervention]
+                names = HAZARD_MODELS[m].argument_names(params) if params is not None else None
                 for key, value in t.intervention_args.items():
                     if key not in allowed:
                         raise RefError(f"incident type '{tname}': task '{t.id}': {t.intervention} ({m}) has no "
                                        f"argument '{key}' (known: {', '.join(sorted(allowed)) or 'none'})",
                                        *where, "intervention_args", key)
-                    problem = argument_problem(allowed[key], value, grids)
+                    problem = argument_problem(allowed[key], value, grids, names)
                     if problem is not None:
                         raise RefError(f"incident type '{tname}': task '{t.id}': {key} {problem}",
                                        *where, "intervention_args", key)
+                missing = [k for k, kind in allowed.items() if kind.endswith("!") and k not in t.intervention_args]
+                if params is not None and missing:
+                    raise RefError(f"incident type '{tname}': task '{t.id}': {t.intervention} ({m}) needs the "
+                                   f"argument '{missing[0]}'", *where, "intervention_args")
         for k, d in enumerate(itype.detection):
             if d.hazard_detector is None:
                 continue

@@ -115,6 +115,41 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     return deep_merge(base, own)
 
 
+def replaced_lists(path: str | Path) -> list[str]:
+    """Lists an ``extends`` file gives that *replace* the extended file's list (extends merges mappings, not
+    lists) — ``FILE:LINE: field: …`` warnings, so adding one channel does not silently drop the other 81.
+    Nested mappings are followed (``city.grids``); an empty file or one without ``extends`` has none."""
+    p = Path(path)
+    try:
+        data = load_file(p)
+    except InputError:
+        return []
+    if not isinstance(data, SrcDict) or not isinstance(data.get("extends"), str):
+        return []
+    try:
+        base = _read_with_extends(_resolve_extends(data["extends"], p.resolve(), str(p), None))
+    except InputError:
+        return []
+    out: list[str] = []
+
+    def walk(own: Any, old: Any, where: str) -> None:
+        if not (isinstance(own, dict) and isinstance(old, dict)):
+            return
+        for k, v in own.items():
+            if k == "extends" or k not in old:
+                continue
+            at = f"{where}.{k}" if where else str(k)
+            if isinstance(v, list) and isinstance(old[k], list) and len(old[k]) > len(v):
+                line = own.src.get(k, (str(p), None))[1] if isinstance(own, SrcDict) else None
+                out.append(f"{p}:{line}: {at}: these {len(v)} item(s) replace the {len(old[k])} of "
+                           f"'{data['extends']}' (extends merges mappings but replaces lists): list every item to "
+                           f"keep, or change one with --set {at}.N…")
+            walk(v, old[k], at)
+
+    walk(data, base, "")
+    return out
+
+
 def _not_a_mapping(what: str, data: Any) -> str:
     if data is None:
         return f"the file is empty ({what} must be a YAML mapping of fields)"
@@ -164,6 +199,50 @@ def load_arrangement(ref: str) -> Arrangement:
         return Arrangement.model_validate(to_plain(data))
     except ValidationError as e:
         raise InputError(validation_problems(e, data, name)) from None
+
+
+GRID_COLUMNS = ("id", "street", "community", "x", "y", "households", "population", "grid_workers", "name", "lon",
+                "lat", "road_node", "access_s")
+"""Columns of a district's grid table (``city.explicit.grids_file``) that are grid fields."""
+
+
+def anchor_side_files(doc: SrcDict) -> None:
+    """A district's grid table and road network, named relative to the district file, are read beside it;
+    the grid table fills ``city.explicit.grids``."""
+    city = doc.get("city")
+    explicit = city.get("explicit") if isinstance(city, dict) else None
+    if not isinstance(explicit, SrcDict):
+        return
+    grids_file = _side_file(explicit, "grids_file", "city.explicit.grids_file")
+    if grids_file is not None:
+        explicit["grids"] = read_grid_table(grids_file)
+        explicit.src["grids"] = explicit.src["grids_file"]
+    rn = explicit.get("road_network")
+    if isinstance(rn, SrcDict):
+        _side_file(rn, "file", "city.explicit.road_network.file")
+
+
+def _side_file(node: SrcDict, key: str, path: str) -> str | None:
+    if not isinstance(node.get(key), str):
+        return None
+    here = Path(node.src.get(key, (".", None))[0]).parent
+    if not Path(node[key]).is_absolute():
+        node[key] = str(_display((here / node[key]).resolve()))
+    if not Path(node[key]).is_file():
+        src = node.src.get(key, (None, None))
+        raise InputError.one(str(src[0]), src[1], path, f"file '{node[key]}' not found")
+    return node[key]
+
+
+def read_grid_table(file: str) -> list[dict[str, Any]]:
+    """The grid rows of a district's Parquet grid table (empty cells left out: the field's default)."""
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(file).names)
+    if "id" not in names:
+        raise InputError.one(file, None, "id", "a grid table needs an 'id' column")
+    table = pq.read_table(file, columns=[c for c in GRID_COLUMNS if c in names])
+    return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
 
 
 # -- --set PATH=VALUE ----------------------------------------------------------------------------------
@@ -318,6 +397,7 @@ def read_document(path: str | Path, arrangement: str | None = None, sets: Iterab
     """The merged, overridden raw document (before validation)."""
     p = Path(path)
     doc = _read_with_extends(p)
+    anchor_side_files(doc)
     name = str(p)
     if arrangement is not None:
         doc["arrangement"] = read_arrangement(arrangement, None, "--arrangement", None)

@@ -201,6 +201,8 @@ class Scenario(Frozen):
                         k,
                         "report_to",
                     )
+            if itype.site is not None and itype.site not in roles_present:
+                raise _type_error(tname, f"site operator '{itype.site}' is no agency of the scenario", "site")
         if sum(i.primary for i in self.incidents) > 1:
             raise RefError("more than one incident is marked primary", "incidents")
         if not self.incidents and not self.streams:
@@ -275,6 +277,19 @@ class Scenario(Frozen):
         return self
 
     @model_validator(mode="after")
+    def verify_city_command(self) -> Scenario:
+        """A level the city commands needs the arrangement's city-tier agency here (else nobody takes over)."""
+        present = {a.role for a in self.agencies} | {a.id for a in self.agencies}
+        role = self.arrangement.city_command
+        for tname, itype in self.incident_types.items():
+            if itype.response.city_command_at is not None and role not in present:
+                level = ("I", "II", "III", "IV")[itype.response.city_command_at - 1]
+                raise RefError(f"incident type '{tname}': levels I–{level} are commanded by the city tier, but no "
+                               f"agency of the scenario is '{role}' (the arrangement's city_command)",
+                               "incident_types", tname, "response", "city_command_at")
+        return self
+
+    @model_validator(mode="after")
     def verify_arrangement(self) -> Scenario:
         """Every role the arrangement names exists here, and every task of every used type is assigned."""
         roles = role_catalogue()
@@ -333,6 +348,10 @@ class Scenario(Frozen):
                 if problem is not None:
                     raise RefError(f"arrangement '{arr.name}': {problem}", "arrangement", "incident_types", tname,
                                    "tasks", task.id, "lead")
+                if ta.on_alarm and (task.after or task.by == "work_order" or task.unit is None or len(ta.lead) != 1):
+                    raise RefError(f"arrangement '{arr.name}': task '{task.id}' of '{tname}' cannot go on the alarm: "
+                                   "only a first task (no `after`), by command, with a unit and one lead can",
+                                   "arrangement", "incident_types", tname, "tasks", task.id, "on_alarm")
             for extra in sorted(set(ia.tasks) - {t.id for t in self.incident_types[tname].tasks}):
                 raise RefError(
                     f"arrangement '{arr.name}' assigns unknown task '{extra}' of '{tname}'",

@@ -23,7 +23,7 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 
 ChannelKind = Literal["report", "notify", "command", "request_support", "handoff"]
 Medium = Literal["phone", "radio", "platform", "in_person"]
-DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report"]
+DetectorKind = Literal["citizen_call", "grid_patrol", "sensor", "cctv", "enterprise_self_report", "police_observation"]
 UnitKind = Ident
 InterventionArg = Annotated[
     Any,
@@ -138,6 +138,16 @@ class TaskSpec(Frozen):
         return self.capability or self.id
 
 
+class AccessSpec(Frozen):
+    """Access to the site may be obstructed (消防车通道被占用: cars parked on the fire lane): once per incident,
+    with probability ``blocked``, and then every vehicle task listed here sets up later by ``clearing``."""
+
+    blocked: Probability
+    clearing: Distribution
+    """Extra set-up while the lane is cleared or a longer hose lay / another aerial position is used."""
+    tasks: Annotated[list[Ident], Field(min_length=1)]
+
+
 class LevelTrigger(Frozen):
     """Raise the response level by one when a hazard measure reaches a value (floors burning, people above
     AEGL-2, crowd density …) — a key of the hazard model's state."""
@@ -154,6 +164,11 @@ class ResponseSpec(Frozen):
     Every default here leaves the level inert: a scenario says how its levels act."""
     command_post_setup: Distribution = Fixed(value=1800.0)
     """Time from the level decision to the post being up (its lead must know of the incident first)."""
+    city_command_at: Annotated[int, Field(ge=1, le=4)] | None = None
+    """Levels at or above this one (numerically ≤) are commanded by the city tier (市级指挥: usually I and II;
+    the district commands III and IV); ``null``: the district commands at every level."""
+    city_command_setup: Distribution = Fixed(value=1800.0)
+    """Time from the city hearing of the incident to its headquarters taking over the command."""
     decision_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Agencies present at a command post decide in this share of their usual decision time."""
     weight: dict[Annotated[int, Field(ge=1, le=4)], Annotated[float, Field(ge=1, le=10)]] = Field(
@@ -174,6 +189,12 @@ class IncidentType(Frozen):
     verify: Distribution = ZERO
     """Time the receiving desk spends verifying the report before notifying (核实)."""
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
+    site: Ident | None = None
+    """Role of the site's operator (物业消控室, the enterprise's control room, the venue's operator). An intake
+    centre (119/110/120) that takes a verified report calls it directly, with its own service (社会联动单位):
+    the site hears of its own emergency from the centre, never through a street or bureau relay."""
+    access: AccessSpec | None = None
+    """Obstructed access to the site (a blocked fire lane) and the tasks it delays."""
     response: ResponseSpec = ResponseSpec()
     """What the response level does: command post, weight of the first response, escalation, reinforcement."""
 
@@ -190,6 +211,9 @@ class IncidentType(Frozen):
                 if p not in g:
                     raise RefError(f"task '{t.id}' comes after unknown task '{p}'", "tasks", k, "after")
                 g.add_edge(p, t.id)
+        for k, name in enumerate(self.access.tasks if self.access is not None else ()):
+            if name not in g:
+                raise RefError(f"access names unknown task '{name}'", "access", "tasks", k)
         try:
             cycle = nx.find_cycle(g)
         except nx.NetworkXNoCycle:
@@ -253,8 +277,10 @@ class WorkOrderSpec(Frozen):
     arbitration: Distribution = Fixed(value=1800.0)
     """Time the superior needs to rule once the case reaches its desk."""
     sign_deadline: Seconds | None = 3600.0
-    """Seconds from the first dispatch after which an order not yet signed is supervised (督办): the
-    superior presses the agency holding it, which then signs. ``null``: no supervision."""
+    """Seconds from the first dispatch after which an order not yet signed is supervised (督办): an agency the
+    list gives the task to alone is pressed and signs once it has decided; an order held by any other agency
+    is cancelled and the superior rules at once (提级督办), as it does when the deadline comes between
+    re-dispatches. ``null``: no supervision."""
     verify: Distribution = Fixed(value=300.0)
     """Time the dispatcher spends verifying the agency's report back (核查) before closing the order."""
     verify_fail: Annotated[float, Field(ge=0, lt=1)] = 0.0
@@ -293,3 +319,7 @@ class DispatchSpec(Frozen):
     """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
     mutual_aid_travel: Distribution = Fixed(value=1800.0)
     """Time for the mutual-aid unit to arrive after the request."""
+    travel_factor_by_hour: Annotated[list[Annotated[float, Field(ge=0.5, le=5)]],
+                                     Field(min_length=24, max_length=24)] | None = None
+    """Multiplier on every road travel time by hour of day (0–23, from ``clock_start``): the rush hour's
+    congestion (拥堵延时指数: actual ÷ free-flow travel time). ``null``: free-flowing roads at every hour."""

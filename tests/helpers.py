@@ -104,3 +104,27 @@ def streamlit_command(app: str | Path, port: int) -> list[str]:
 def python_snippet(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter from the repository root (what a new process imports, it imports)."""
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def new_drill(directory: Path) -> tuple[object, object, dict[str, str], dict[str, str]]:
+    """A fresh session of the bundled crowd-crush drill in ``directory``, served in-process:
+    (DrillService, DrillSession, PINs by seat, tokens by seat — each seat joined once from this machine)."""
+    from simulation.drill.session import DrillSession
+    from simulation.drill.spec import load_drill
+    from simulation.faces.drill_service import DrillService
+
+    spec, sc, msel = load_drill("crowd_crush_drill")
+    session, pins = DrillSession.create(spec, sc, msel, directory)
+    svc = DrillService(directory)
+    svc.adopt(session)
+    tokens = {s: svc.join(session.code, s, pins[s])["token"] for s in pins}
+    return svc, session, pins, tokens
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server started in a subprocess)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

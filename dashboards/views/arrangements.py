@@ -7,6 +7,7 @@ can be saved or used on the compare page.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from typing import Any
@@ -90,6 +91,36 @@ def to_yaml(doc: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+def ident_and_title(shown: str) -> tuple[str | None, str | None]:
+    """The name a planner typed → (id, title). An id-like name (``my_plan``) is the id; any other name
+    (``我的方案``, ``Plan B``) becomes the title, with an id derived from it; ``None`` id when it is blank
+    or an id-like name breaks the id rules (a leading digit)."""
+    s = (shown or "").strip()
+    if re.match(ID_PATTERN, s):
+        return s, None
+    if not s or (s.isascii() and not s[0].isalpha()):
+        return None, None
+    return f"custom_{hashlib.sha256(s.encode()).hexdigest()[:8]}", s
+
+
+def edited_doctrine(base: Arrangement, settings: dict[str, Any]) -> dict[str, str]:
+    """What the edited arrangement changed from its base, in both languages (its doctrine text)."""
+    out = {}
+    for lang, key in (("zh-CN", "zh"), ("en", "en")):
+        changes = [f"{t(f'arr.field.{f}', lang)}: {_setting_word(f, v, lang)}" for f, v in settings.items()
+                   if getattr(base, f) != v]
+        out[key] = t("arr.edited_from", lang, base=text(base.title, lang, base.name) if base.title else base.name,
+                     changes=("；" if key == "zh" else "; ").join(changes) or t("arr.matrix_only", lang))
+    return out
+
+
+def _setting_word(field: str, v: Any, lang: str) -> str:
+    if isinstance(v, bool):
+        return t("common.yes" if v else "common.no", lang)
+    key = f"word.{field}_{v}" if has(f"word.{field}_{v}", lang) else f"word.{v}"
+    return t(key, lang) if has(key, lang) else str(v)
+
+
 def _validate_doc(doc: dict[str, Any]) -> tuple[Arrangement | None, list[str]]:
     try:
         return Arrangement.model_validate(doc), []
@@ -149,13 +180,18 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
     disp = c3.selectbox(t("arr.field.dispatch"), ["own_agency", "nearest"], key="arrangements.dispatch",
                         format_func=words.__getitem__)
     plat = c4.checkbox(t("arr.field.platform"), key="arrangements.platform")
-    name = st.text_input(t("arr.new_name"), key="arrangements.name", max_chars=64)
+    shown = st.text_input(t("arr.new_name"), key="arrangements.name", max_chars=64, help=t("arr.name_help"))
+    name, title = ident_and_title(shown)
     doc = apply_matrix(arr, itype, edited)
-    doc.update(name=name, fan_out=fan, grid_model=grid, dispatch=disp, platform=plat)
+    doc.update(name=name or "x", fan_out=fan, grid_model=grid, dispatch=disp, platform=plat)
     doc.pop("title", None)
+    if title:
+        doc["title"] = {"zh": title, "en": title}
+    # The base's doctrine text describes the base: an edited arrangement says what it changed instead.
+    doc["doctrine"] = edited_doctrine(arr, {"fan_out": fan, "grid_model": grid, "dispatch": disp, "platform": plat})
     new, problems = _validate_doc(doc)
-    if not re.match(ID_PATTERN, name or ""):
-        problems = [t("arr.bad_name")] + problems
+    if name is None:
+        problems = [t("arr.bad_name")]
     if new is not None and not problems:
         choice = state.current_choice()
         path = state.write_arrangement(name, to_yaml(doc))
@@ -177,7 +213,7 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
     if c2.button(t("arr.use"), key="arrangements.use"):
         path = state.write_arrangement(name, yaml_text)
         st.session_state.setdefault(state.CFG_CUSTOM, {})[name] = str(path)
-        st.success(t("arr.added", name=name))
+        st.success(t("arr.added", name=title or name))
     with st.expander(t("arr.yaml")):
         st.code(yaml_text, language="yaml")
 
@@ -225,7 +261,8 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
                 for r in changed
             ]
         )
-        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch")
+        wide = {c: st.column_config.TextColumn(c, width="large") for c in df.columns[-2:]}  # the changed values
+        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch", column_config=wide)
 
 
 def _show_value(v: str, field: str = "") -> str:

@@ -10,20 +10,27 @@ HTML report.
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import streamlit as st
 
-from dashboards import charts, report, state
-from dashboards.i18n import agency_names, label, t
+from dashboards import briefing, charts, explain, export, numbers, report, state
+from dashboards.i18n import agency_names, current, label, t
 from scenarios.errors import InputError
-from simulation.experiments import HIGHER_IS_BETTER, is_duration
+from simulation.experiments import (
+    HIGHER_IS_BETTER,
+    attribution_difference,
+    is_duration,
+    outcome_rows,
+    start_difference,
+)
 
-CARD_METRICS = ("t_first_arrival", "controlled", "t_control", "handoff_gap_total", "ownerless_time", "casualties")
+CARD_METRICS = briefing.CARDS
+CARDS_PER_ROW = 4
 TABLES = ("comparison", "attribution", "replications", "incidents", "handoffs", "tasks")
 DEFAULT_ARMS = ("sectoral_lead", "unified_command")
 
@@ -39,10 +46,8 @@ def metric_select(key: str, metrics: list[str], preferred: str) -> str:
 
 
 def fmt(metric: str, v: Any, signed: bool = False) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return "—"
-    x = v / 60 if is_time(metric) else v
-    return f"{x:+.1f}" if signed else f"{x:.1f}"
+    """Minutes for a duration, a percentage (points when ``signed``) for a share (:mod:`dashboards.numbers`)."""
+    return numbers.diff(metric, v) if signed else numbers.value(metric, v)
 
 
 @st.cache_resource(max_entries=state.CACHE_ENTRIES, show_spinner=False)
@@ -77,69 +82,74 @@ def _controls(refs: dict[str, str]) -> tuple[list[str], int, int, bool]:
     return arms, int(n), int(seed), clicked
 
 
-def _run(args: tuple, total: int) -> Any:
+
+
+def _run(args: tuple, total: int, stats: dict) -> Any:
     bar = st.progress(0.0, text=t("compare.progress", done=0, total=total))
 
     def show(done: int, total: int) -> None:
         bar.progress(min(done / total, 1.0), text=t("compare.progress", done=done, total=total))
 
     try:
-        return state.compare_with_progress(args, total, show)
+        return state.compare_with_progress(args, total, show, stats=stats)
     finally:
         bar.empty()
 
 
-def _cards(result: Any, labels: dict[str, str]) -> None:
-    comp = result.comparison.to_pandas()
+def _cards(result: Any, labels: dict[str, str], scenario: Any) -> None:
+    """Per arrangement: the cards (mean, difference, CI, verdict, condition and n), the generated paragraph
+    that explains the verdicts; then the table of every metric."""
+    names = agency_names(scenario)
+    inc = scenario.primary_incident()
+    acting = {tk.id for tk in scenario.incident_types[inc.type].tasks if tk.intervention} if inc else set()
     base = result.baseline
+    every = result.comparison.to_pylist() + outcome_rows(result.runs, base, inc.id if inc else None)
     st.markdown(t("compare.baseline_is", name=labels.get(base, base)))
-    metrics = [m for m in CARD_METRICS if m in set(comp["metric"])]
     for arm in [a for a in result.runs if a != base]:
         st.markdown(f"**{labels.get(arm, arm)}** {t('compare.vs')} **{labels.get(base, base)}**")
-        cols = st.columns(len(metrics) or 1)
-        for col, m in zip(cols, metrics):
-            row = comp[(comp["metric"] == m) & (comp["arrangement"] == arm)].iloc[0]
-            name = (
-                t("common.with_unit", what=label("metric", m), unit=t("common.min"))
-                if is_time(m)
-                else label("metric", m)
-            )
-            col.metric(name, fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
-                       delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
-                       help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
-                              p=("—" if pd.isna(row["p_adjusted"]) else f"{row['p_adjusted']:.3g}"),
-                              verdict=label("verdict", row["verdict"])))
-            col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
-                        + label("verdict", row["verdict"]))
-    table = pd.DataFrame(
-        {
-            t("common.metric"): [label("metric", m) for m in comp["metric"]],
-            t("compare.col_arm"): [labels.get(a, a) for a in comp["arrangement"]],
-            t("compare.col_base"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_baseline"])],
-            t("compare.col_mean"): [fmt(m, v) for m, v in zip(comp["metric"], comp["mean_arrangement"])],
-            t("compare.col_diff"): [fmt(m, v, True) for m, v in zip(comp["metric"], comp["diff_mean"])],
-            t("compare.col_ci"): [
-                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
-                for m, lo, hi in zip(comp["metric"], comp["ci_low"], comp["ci_high"])
-            ],
-            t("compare.col_ci_unpaired"): [
-                f"[{fmt(m, lo, True)}, {fmt(m, hi, True)}]"
-                for m, lo, hi in zip(comp["metric"], comp["ci_low_unpaired"], comp["ci_high_unpaired"])
-            ],
-            t("compare.col_p"): ["—" if pd.isna(p) else f"{p:.3g}" for p in comp["p_adjusted"]],
-            t("compare.col_verdict"): [label("verdict", v) for v in comp["verdict"]],
-        }
-    )
+        rows = [r for r in every if r["arrangement"] == arm]
+        by = {r["metric"]: r for r in rows}
+        metrics = [m for m in CARD_METRICS if m in by]
+        for start in range(0, len(metrics), CARDS_PER_ROW):
+            cols = st.columns(CARDS_PER_ROW)
+            for col, m in zip(cols, metrics[start:start + CARDS_PER_ROW]):
+                _card(col, m, by[m], result.replications)
+        diffs = attribution_difference(result.attribution, base, arm)
+        starts = start_difference(result.runs, base, arm, inc.id if inc else None)
+        st.markdown(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
+                                      result.replications, starts, acting))
     st.caption(t("compare.table_help"))
-    st.dataframe(table, hide_index=True, key="compare.table", width="stretch")
+    st.dataframe(_table(every, labels, result.replications), hide_index=True, key="compare.table", width="stretch")
 
 
-def representative(result: Any, arm: str) -> int:
-    """The replication whose close time is nearest the arrangement's median (ties: lowest index)."""
-    reps = result.runs[arm].replications.to_pandas()
-    col = "t_close" if reps["t_close"].notna().any() else "handoff_gap_total"
-    med = reps[col].median()
-    return int(reps.loc[(reps[col] - med).abs().sort_values(kind="stable").index[0], "replication"])
+def _card(col: Any, m: str, row: dict, total: int) -> None:
+    p = row["p_adjusted"]
+    col.metric(numbers.name(m), fmt(m, row["mean_arrangement"]), delta=fmt(m, row["diff_mean"], True),
+               delta_color="normal" if m in HIGHER_IS_BETTER else "inverse",
+               help=t("compare.card_help", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True),
+                      p="—" if numbers.missing(p) else f"{p:.3g}", verdict=label("verdict", row["verdict"])))
+    cond = numbers.condition(m, int(row["n"]), total, both=True)
+    col.caption(t("compare.ci", lo=fmt(m, row["ci_low"], True), hi=fmt(m, row["ci_high"], True)) + " · "
+                + label("verdict", row["verdict"]) + (f" · {cond}" if cond else ""))
+
+
+def _table(rows: list[dict], labels: dict[str, str], total: int) -> pd.DataFrame:
+    def ci(r: dict, lo: str, hi: str) -> str:
+        return f"[{fmt(r['metric'], r[lo], True)}, {fmt(r['metric'], r[hi], True)}]"
+
+    return pd.DataFrame({
+        t("common.metric"): [numbers.name(r["metric"]) for r in rows],
+        t("compare.col_arm"): [labels.get(r["arrangement"], r["arrangement"]) for r in rows],
+        t("compare.col_base"): [fmt(r["metric"], r["mean_baseline"]) for r in rows],
+        t("compare.col_mean"): [fmt(r["metric"], r["mean_arrangement"]) for r in rows],
+        t("compare.col_diff"): [fmt(r["metric"], r["diff_mean"], True) for r in rows],
+        t("compare.col_ci"): [ci(r, "ci_low", "ci_high") for r in rows],
+        t("compare.col_ci_unpaired"): [ci(r, "ci_low_unpaired", "ci_high_unpaired") for r in rows],
+        t("compare.col_p"): ["—" if numbers.missing(r["p_adjusted"]) else f"{r['p_adjusted']:.3g}" for r in rows],
+        t("compare.col_verdict"): [label("verdict", r["verdict"]) for r in rows],
+        t("compare.col_n"): [" · ".join(x for x in (str(r["n"]), numbers.condition(
+            r["metric"], int(r["n"]), total, both=True)) if x) for r in rows],
+    })
 
 
 def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
@@ -157,15 +167,9 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
         m = metric_select("compare.metric", metrics, "t_close")
         st.plotly_chart(charts.distribution(reps, m, labels), key="compare.dist", width="stretch")
     with tabs[1]:
-        attr = result.attribution.to_pandas()
-        attr = attr[attr["arrangement"] == focus]
-        if attr.empty:
-            st.info(t("compare.no_handoffs"))
-        else:
-            st.caption(t("compare.heat_help"))
-            st.plotly_chart(charts.handoff_heatmap(attr, names), key="compare.heat", width="stretch")
+        _heat(result, focus, labels, names)
     with tabs[2]:
-        r = representative(result, focus)
+        r = briefing.representative(result)
         tasks = result.runs[focus].tasks.to_pandas()
         tasks = tasks[tasks["replication"] == r]
         st.caption(t("compare.gantt_help", r=r))
@@ -191,16 +195,39 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
         )
 
 
-def _table_bytes(tbl: pa.Table, kind: str) -> bytes:
-    buf = io.BytesIO()
-    if kind == "parquet":
-        pq.write_table(tbl, buf)
+def _heat(result: Any, focus: str, labels: dict[str, str], names: dict[str, str]) -> None:
+    """The focus arrangement's hand-off gaps, or their difference from the baseline (a diverging map)."""
+    base = result.baseline
+    modes = ["arm", "diff"] if focus != base else ["arm"]
+    words = {m: t(f"compare.heat_mode_{m}") for m in modes}
+    mode = st.radio(t("compare.heat_mode"), modes, format_func=words.__getitem__, horizontal=True,
+                    key="compare.heat_mode", index=len(modes) - 1)
+    if mode == "diff":
+        diffs = pd.DataFrame(attribution_difference(result.attribution, base, focus))
+        if diffs.empty:
+            st.info(t("compare.no_handoffs"))
+            return
+        title = t("compare.heat_diff_title", arm=labels.get(focus, focus), base=labels.get(base, base))
+        st.plotly_chart(charts.handoff_heatmap(diffs.rename(columns={"diff": "seconds_mean"}), names, title=title,
+                                               diverging=True), key="compare.heat", width="stretch")
+        return
+    attr = result.attribution.to_pandas()
+    attr = attr[attr["arrangement"] == focus]
+    if attr.empty:
+        st.info(t("compare.no_handoffs"))
     else:
-        pacsv.write_csv(tbl, buf)
+        st.caption(t("compare.heat_help"))
+        st.plotly_chart(charts.handoff_heatmap(attr, names), key="compare.heat", width="stretch")
+
+
+def _table_bytes(tbl: pa.Table, kind: str = "parquet") -> bytes:
+    """The machine contract (ids, seconds); the CSV is the person's (:mod:`dashboards.export`)."""
+    buf = io.BytesIO()
+    pq.write_table(tbl, buf)
     return buf.getvalue()
 
 
-def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -> None:
+def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, refs: dict[str, str]) -> None:
     st.subheader(t("compare.export"))
     name = state.remembered_select(
         "compare.export_table",
@@ -213,18 +240,41 @@ def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice) -
     c1, c2, c3 = st.columns(3)
     c1.download_button(t("compare.download_parquet"), _table_bytes(tbl, "parquet"), file_name=f"{name}.parquet",
                        mime="application/vnd.apache.parquet", key="compare.download_parquet")
-    c2.download_button(t("compare.download_csv"), _table_bytes(tbl, "csv"), file_name=f"{name}.csv", mime="text/csv",
-                       key="compare.download_csv")
-    html = report.render(result, labels, choice.scenario, choice.display, choice.sets)
-    c3.download_button(t("compare.download_report"), html.encode("utf-8"), file_name="linkage-comparison.html",
-                       mime="text/html", key="compare.download_report")
+    world = _world(choice.path, refs[result.baseline], choice.sets)
+    csv = export.csv_bytes(tbl, current(), agency_names(world.scenario), labels)
+    c2.download_button(t("compare.download_csv"), csv,
+                       file_name=f"{name}.csv", mime="text/csv", key="compare.download_csv",
+                       help=t("compare.csv_help"))
+    fmt = c3.selectbox(t("compare.report_format"), REPORT_FORMATS, key="compare.report_format",
+                       format_func={f: t(f"compare.report_{f}") for f in REPORT_FORMATS}.__getitem__)
+    blob = _briefing(st.session_state.get(state.CFG_RESULT), current(), fmt, labels, choice.display, choice.sets,
+                     result, choice.scenario)
+    c3.download_button(t("compare.download_report"), blob, file_name=f"linkage-briefing.{fmt}",
+                       mime=REPORT_FORMATS[fmt], key="compare.download_report", help=t("compare.report_help"))
+
+
+REPORT_FORMATS = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument."
+                  "wordprocessingml.document", "html": "text/html"}
+
+
+@st.cache_data(max_entries=state.CACHE_ENTRIES, show_spinner=False)
+def _briefing(key: tuple, lang: str, fmt: str, labels: dict[str, str], display: str, sets: tuple[str, ...],
+              _result: Any, _sc: Any) -> bytes:
+    """The two-page briefing in one format, cached per comparison (``key``), language and format."""
+    if fmt == "pdf":
+        return report.render_pdf(_result, labels, _sc, display, sets, lang)
+    if fmt == "docx":
+        from dashboards.report_docx import render_docx
+
+        return render_docx(_result, labels, _sc, display, sets, lang)
+    return report.render(_result, labels, _sc, display, sets, lang).encode("utf-8")
 
 
 def render() -> None:
     choice = state.scenario_page("compare")
     if choice is None:
         return
-    st.markdown(t("compare.scenario_is", name=choice.display, n=len(choice.sets)))
+    st.markdown(t("compare.scenario_is", name=label("scenario_name", choice.display), n=len(choice.sets)))
     refs = state.arrangements()
     arms, n, seed, clicked = _controls(refs)
     args = (choice.hash, tuple((a, refs[a]) for a in arms), n, seed, choice.sets, choice.path)
@@ -236,26 +286,28 @@ def render() -> None:
     if st.session_state.get(state.CFG_RESULT) != args:
         st.info(t("compare.press_run"))
         return
+    t0, stats = time.perf_counter(), {}
     try:
-        result = _run(args, n * len(arms))
+        result = _run(args, n * len(arms), stats)
     except InputError as e:
         st.error(t("compare.failed"), icon=":material/block:")
         st.code("\n".join(state.problem_lines(e)), language=None)
         return
     labels = _arm_labels(refs, arms)
-    st.success(
-        t(
-            "compare.done",
-            arms=len(arms),
-            n=n,
-            seed=seed,
-            seconds=f"{sum(r.summary['wall_seconds'] for r in result.runs.values()):.1f}",
-        ),
-        icon=":material/check_circle:",
-    )
-    _cards(result, labels)
+    shown = time.perf_counter() - t0  # what the planner waited, measured here — not the engine's own clock
+    cached = stats.get("cached", False)
+    first_computed = st.session_state.setdefault("compare.first_computed", {})
+    if not cached:
+        first_computed[hash(args)] = shown
+    first = first_computed.get(hash(args))
+    key = "compare.done_cached" if cached else "compare.done"
+    st.success(t(key, arms=len(arms), n=n, seed=seed, seconds=f"{shown:.1f}",
+                 first="—" if first is None else f"{first:.1f}"),
+               icon=":material/check_circle:")
+    world = _world(choice.path, refs[result.baseline], choice.sets)
+    _cards(result, labels, world.scenario)
     _explain(result, labels, choice, refs)
-    _export(result, labels, choice)
+    _export(result, labels, choice, refs)
 
 
 if __name__ == "__main__":

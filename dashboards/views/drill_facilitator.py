@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.views.drill_player import W as PW
-from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle
+from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle, leave
 from simulation.faces.drill_service import format_time
 
 W = {
@@ -32,6 +32,10 @@ W = {
         "log": "推演记录",
         "note": "评估记录",
         "improve": "列入改进计划",
+        "strength": "列为主要优点",
+        "rating": "评定（HSEEP）",
+        "capability": "核心能力",
+        "corrective": "改进措施",
         "save": "保存",
         "report": "评估报告",
         "make": "生成报告",
@@ -39,6 +43,9 @@ W = {
         "target": "决策类型或事项",
         "set": "设置",
         "download": "下载",
+        "pin_seat": "重新发放口令的席位",
+        "pin_new": "重新发放口令",
+        "pin_shown": "新口令（只显示一次；旧口令及其登录随即失效）：",
     },
     "en": {
         "title": "Tabletop drill · facilitator console",
@@ -57,6 +64,10 @@ W = {
         "log": "Drill log",
         "note": "Evaluator's note",
         "improve": "add to the improvement plan",
+        "strength": "a strength (praise)",
+        "rating": "Rating (HSEEP)",
+        "capability": "Core capability",
+        "corrective": "Corrective action",
         "save": "Save",
         "report": "After-action report",
         "make": "Build report",
@@ -64,6 +75,9 @@ W = {
         "target": "Decision kind or key",
         "set": "Set",
         "download": "Download",
+        "pin_seat": "Seat whose PIN to reissue",
+        "pin_new": "Reissue PIN",
+        "pin_shown": "new PIN (shown once; the old one and its logins stop working):",
     },
 }
 
@@ -101,8 +115,11 @@ def render() -> None:
     if joined is None:
         return
     token, view = joined
-    if st.button(pw["refresh"], key="drill.control.refresh"):
+    c1, c2 = st.columns(2)
+    if c1.button(pw["refresh"], key="drill.control.refresh"):
         st.rerun()
+    if c2.button(pw["leave"], key="drill.control.leave"):
+        leave("control")
     running = not view["read_only"] and not view["clock"]["ended"]
     if running:
         c1, c2, c3, c4 = st.columns(4)
@@ -145,6 +162,15 @@ def render() -> None:
                     act(token, "set_default", {"target": target, "value": json.loads(value or "{}")})
                 except json.JSONDecodeError as e:
                     st.error(str(e))
+    if view["role"] == "facilitator":
+        with st.form("drill.pin.form"):
+            seat = st.selectbox(w["pin_seat"], [x["seat"] for x in view["seats"]], key="drill.pin.seat")
+            if st.form_submit_button(w["pin_new"]):
+                try:
+                    answer = client().act(token, "reissue_pin", {"seat": seat})
+                    st.success(f"{answer['seat']}: {w['pin_shown']} {answer['pin']}")
+                except ValueError as e:
+                    st.error(str(e))
     if view["hazards"]:
         st.header(w["hazard"])
         st.dataframe(pd.DataFrame(view["hazards"]).T, width="stretch", key="drill.hazards")
@@ -174,14 +200,23 @@ def render() -> None:
             text = st.text_area(w["note"], key="drill.note.text")
             agency = st.selectbox(pw["owner"], [None, *names], key="drill.note.agency",
                                   format_func=lambda a: "—" if a is None else names[a][lang()])
+            rating = st.selectbox(w["rating"], [None, "P", "S", "M", "U"], key="drill.note.rating",
+                                  format_func=lambda r: "—" if r is None else r)
+            capability = st.text_input(w["capability"], key="drill.note.capability")
             improve = st.checkbox(w["improve"], key="drill.note.improve")
+            corrective = st.text_input(w["corrective"], key="drill.note.corrective")
+            strength = st.checkbox(w["strength"], key="drill.note.strength")
             if st.form_submit_button(w["save"]):
-                act(token, "note", {"text": text, "agency": agency, "improvement": improve})
+                act(token, "note", {"text": text, "agency": agency, "improvement": improve, "strength": strength,
+                                    "rating": rating, "capability": capability, "corrective": corrective})
         st.header(w["report"])
         c1, c2 = st.columns(2)
         fmt = c1.selectbox("format", ["html", "docx"], key="drill.report.format")
         if c2.button(w["make"], key="drill.report.make"):
-            st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
+            try:
+                st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))
+            except ValueError as e:  # another report is being made, or the server refused: say so
+                st.error(str(e))
         blob = st.session_state.get("drill.report.blob")
         if blob:
             st.download_button(

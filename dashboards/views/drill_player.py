@@ -115,7 +115,11 @@ def client() -> Any:
         from simulation.faces.drill_client import HttpDrillClient
 
         return HttpDrillClient(url)
-    return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+    try:
+        return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
+    except ValueError as e:  # FolderBusy: a drill server serves this folder already (one writer per folder)
+        st.error(f"{e} — set LINKAGE_DRILL_SERVER to its URL")
+        st.stop()
 
 
 def lang() -> str:
@@ -128,6 +132,25 @@ def language_toggle() -> None:
     if st.session_state.get(APP_LANG_KEY) is None:  # standalone: the app's sidebar toggle is absent
         st.session_state.setdefault("drill.lang", "zh")
         st.radio(W["zh"]["lang"] + " / " + W["en"]["lang"], ["zh", "en"], horizontal=True, key="drill.lang")
+
+
+def _browser_address() -> str | None:
+    """The browser's address: the drill service counts failed joins per address, not per page server."""
+    try:
+        return st.context.ip_address
+    except AttributeError:  # Streamlit before 1.45
+        return None
+
+
+def leave(prefix: str) -> None:
+    """Revoke this page's token on the server (a copied token stops working too) and forget it."""
+    auth = st.session_state.pop(f"drill.{prefix}.auth", None)
+    if auth:
+        try:
+            client().leave(auth["token"])
+        except ValueError:  # expired or revoked already: nothing left to revoke
+            pass
+    st.rerun()
 
 
 def join_form(prefix: str, roles: tuple[str, ...]) -> dict | None:
@@ -143,7 +166,7 @@ def join_form(prefix: str, roles: tuple[str, ...]) -> dict | None:
         ok = st.form_submit_button(w["join"])
     if ok:
         try:
-            auth = client().join(code, seat, pin)
+            auth = client().join(code, seat, pin, client=_browser_address())
         except ValueError as e:
             st.error(str(e))
             return None
@@ -242,8 +265,7 @@ def render() -> None:
     if c1.button(w["refresh"], key="drill.refresh"):
         st.rerun()
     if c2.button(w["leave"], key="drill.leave"):
-        st.session_state.pop("drill.player.auth", None)
-        st.rerun()
+        leave("player")
     names = view["agency_names"]
 
     st.header(w["pending"])

@@ -11,9 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, state
+from dashboards import charts, numbers, state
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
+from scenarios.loader import replaced_lists
+from simulation.experiments import summarize
 
 KEY_METRICS = (
     "t_detect",
@@ -72,6 +74,9 @@ def _take(name: str, data: bytes) -> bool:
         st.error(t("scenario.invalid", n=len(problems)), icon=":material/block:")
         st.code("\n".join(problems), language=None)
         return False
+    tmpdir = path.parent
+    for w in replaced_lists(path):  # extends merges mappings but replaces lists: say so, the file still loads
+        st.warning(t("scenario.list_replaces", what=w.replace(f"{tmpdir}/", "")), icon=":material/warning:")
     _switch("upload", None, {"name": path.name, "text": data.decode("utf-8")})
     return True
 
@@ -193,7 +198,11 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         ty = float(row["typical"]) if pd.notna(row["typical"]) else typical
         p9 = float(row["p90"]) if dist == "lognormal" and pd.notna(row["p90"]) else p90
         r = float(row["reliability"]) if pd.notna(row["reliability"]) else rel
-        if dist in ("fixed", "lognormal") and (ty != typical or p9 != p90):
+        if dist == "lognormal" and p9 is not None and not p9 > ty:
+            # A lognormal's p90 lies above its median; say so in the planner's words, keep the rest working.
+            st.warning(t("scenario.ch_bad_p90", src=rows[i]["from"], dst=rows[i]["to"], p90=f"{p9:g}",
+                         typical=f"{ty:g}"), icon=":material/warning:")
+        elif dist in ("fixed", "lognormal") and (ty != typical or p9 != p90):
             sets.append(latency_override(i, dist, ty, p9))
         if r != rel:
             sets.append(f"channels.{i}.reliability={r}")
@@ -232,6 +241,12 @@ def _edits(sc: Any) -> list[str]:
     return sets
 
 
+def lang_zh() -> bool:
+    from dashboards.i18n import current
+
+    return current().startswith("zh")
+
+
 def _preview(choice: state.ScenarioChoice) -> None:
     st.subheader(t("scenario.preview"))
     c1, c2, c3 = st.columns([1, 1, 1])
@@ -251,16 +266,29 @@ def _preview(choice: state.ScenarioChoice) -> None:
     with st.spinner(t("common.running")):
         res = state.cached_run(*args)
     m = res.summary["metrics"]
-    cards = st.columns(4)
-    for i, name in enumerate(("t_first_arrival", "t_control", "t_close", "handoff_gap_total")):
+    total = res.replications.num_rows
+    names = ("t_first_arrival", "t_control", "t_close", "handoff_gap_total")
+    cards = st.columns(len(names) + 1)
+    for i, name in enumerate(names):
         cards[i].metric(t(f"metric.{name}"), f"{minutes(m[name]['mean'])} {t('common.min')}")
+        cond = numbers.condition(name, m[name]["n"], total)
+        if cond:
+            cards[i].caption(cond)
+    held = [0.0 if v is None else 1.0 for v in res.replications.column("t_control").to_pylist()]
+    share = summarize(held)
+    cards[-1].metric(numbers.name("controlled"), numbers.value("controlled", share["mean"]))
+    cards[-1].caption(t("compare.ci", lo=numbers.value("controlled", share["ci95"][0]),
+                        hi=numbers.value("controlled", share["ci95"][1])))
     rows = []
     for name in KEY_METRICS:
         s = m.get(name)
         if s is None or s["mean"] is None:
             continue
         ci = s["ci95"]
-        rows.append({t("common.metric"): t(f"metric.{name}"), t("common.mean_min"): round(s["mean"] / 60, 2),
+        cond = numbers.condition(name, s["n"], total)
+        rows.append({t("common.metric"): t(f"metric.{name}") + (f"（{cond}）" if cond and lang_zh() else
+                                                               f" ({cond})" if cond else ""),
+                     t("common.mean_min"): round(s["mean"] / 60, 2),
                      t("common.p90_min"): round(s["p90"] / 60, 2),
                      t("common.ci95_min"): "—" if ci is None else f"{ci[0] / 60:.2f} – {ci[1] / 60:.2f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="scenario.preview_table")
@@ -284,10 +312,11 @@ def render() -> None:
     sets = _edits(sc)
     ss[state.CFG_SETS] = sets
     choice = state.current_choice()
-    if choice.problems:
+    if choice.problems:  # the edits do not load: say why, and keep the map and the check on the unedited scenario
         st.error(t("scenario.invalid", n=len(choice.problems)), icon=":material/block:")
         st.code("\n".join(choice.problems), language=None)
-        return
+        st.info(t("scenario.showing_base"), icon=":material/info:")
+        choice, sets = base, []
     if sets:
         st.caption(t("scenario.sets_help"))
         st.code("\n".join(f"--set '{s}'" for s in sets), language="bash")

@@ -106,6 +106,9 @@ class InterventionLog:
     actions: tuple[str, ...] = ()
     measures: frozenset[str] = frozenset()
     """The keys of :meth:`state` — what a level trigger may watch (checked when a scenario is loaded)."""
+    per_unit_args: tuple[tuple[str, str], ...] = ()
+    """(action, argument) pairs whose value is the whole task's at its planned unit count and grows with the
+    units on scene (a hose line per engine: a heavier first alarm or a second alarm applies more water)."""
     detectors: frozenset[str] = frozenset()
     """The detector names :meth:`detection_time` knows (a scenario's ``hazard_detector``, checked at load:
     a typo would never detect)."""
@@ -113,6 +116,11 @@ class InterventionLog:
     """Action → its keyword arguments and each one's kind (:data:`ARG_KINDS`), checked at load so that a
     task's ``intervention_args`` that validate also run."""
     p: Any  # the model's validated parameters (a pydantic model)
+
+    @classmethod
+    def argument_names(cls, params: Any) -> dict[str, set[str]]:
+        """The ids an intervention argument may name in this incident (the crowd network's links and streams)."""
+        return {}
 
     @classmethod
     def from_params(cls, params: Any, site: Site | None = None) -> InterventionLog:
@@ -135,6 +143,7 @@ class InterventionLog:
             fresh.intervene(item.action, item.t, **item.kw)  # type: ignore[attr-defined]
         vars(self).clear()
         vars(self).update(vars(fresh))
+        self.__class__ = type(fresh)  # a changed release may call for the other model (dense gas ↔ Gaussian)
 
     def __init__(self) -> None:
         self.log: list[Intervention] = []
@@ -163,13 +172,33 @@ ARG_KINDS = {
     "positive": "a finite number > 0",
     "fraction": "a number within [0, 1]",
     "grids": "a list of grid ids of the city",
+    "links": "a link id of the crowd network, or a list of them",
+    "stream": "a stream id of the crowd network",
 }
-"""Kinds of an intervention's keyword argument, with the phrase a refusal uses."""
+"""Kinds of an intervention's keyword argument, with the phrase a refusal uses; ``choice:a,b`` is one of the
+words listed; a kind ending in ``!`` is required (the model refuses the measure without it)."""
 
 
-def argument_problem(kind: str, value: Any, grids: frozenset[str] | set[str]) -> str | None:
+def argument_problem(kind: str, value: Any, grids: frozenset[str] | set[str],
+                     names: dict[str, set[str]] | None = None) -> str | None:
     """Why ``value`` is not a valid argument of ``kind`` (``None`` when it is): the load-time twin of the
-    checks the models make when the intervention runs."""
+    checks the models make when the intervention runs. ``names``: the incident's own ids by kind (the crowd
+    network's ``links`` and ``streams``, :meth:`InterventionLog.argument_names`)."""
+    kind = kind.rstrip("!")
+    names = names or {}
+    if kind.startswith("choice:"):
+        words = kind.removeprefix("choice:").split(",")
+        ok = isinstance(value, str) and value in words
+        return None if ok else f"must be one of {', '.join(words)} (got {value!r})"
+    if kind in ("links", "stream"):
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or not all(isinstance(x, str) for x in items) or (
+                kind == "stream" and not isinstance(value, str)):
+            return f"must be {ARG_KINDS[kind]} (got {value!r})"
+        known = names.get("links" if kind == "links" else "streams")
+        unknown = [x for x in items if known is not None and x not in known]
+        return f"names unknown {kind.rstrip('s')} '{unknown[0]}' (known: {', '.join(sorted(known or ()))})" \
+            if unknown else None
     if kind == "grids":
         if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
             return f"must be {ARG_KINDS[kind]} (got {value!r})"

@@ -135,6 +135,7 @@ class FireModel(InterventionLog):
     measures = frozenset({"hrr_kw", "hrr_total_kw", "floors_involved", "required_flow_lpm", "occupants_on_floors",
                           "untenable_floors", "sprinkler_active", "controlled"})
     actions = ("suppress", "first_attack", "evacuate", "rescue")
+    per_unit_args = (("suppress", "flow_lpm"), ("first_attack", "flow_lpm"))
     detectors = frozenset({"smoke_detector", "smart_sensor", "sensor", "sprinkler", "citizen_call"})
     arguments = {"suppress": {"flow_lpm": "nonneg"}, "first_attack": {"flow_lpm": "nonneg"}, "evacuate": {},
                  "rescue": {"s_per_floor": "positive"}}

@@ -3,7 +3,7 @@
 Bad physics inputs are schema errors naming the field: a negative leak rate, an unknown chemical or
 stability class, a density above Weidmann's physical maximum (5.4 P/m²) …
 
-``HazardParams`` is the discriminated union (``model: fire | plume | crowd``) that scenario files use.
+``HazardParams`` is the discriminated union (``model: fire | plume | crowd | crowd_network``) that scenario files use.
 Defaults marked *assumption* are screening values a planner should set for the case at hand.
 """
 
@@ -35,16 +35,20 @@ class Chemical:
     """Toxic-load exponent n in C^n·t = const, used to compare non-60-min exposures with AEGLs."""
     uncertain: bool
     source: str
+    boiling_k: float = 298.15
+    """Normal boiling point (K): a liquefied gas released under pressure flashes to vapour at this temperature."""
 
 
 CHEMICALS: dict[str, Chemical] = {
     "chlorine": Chemical(
         "chlorine", 70.906, 0.5, 2.0, 20.0, 2.0, False,
         "NRC AEGL vol. 4 (60 min: 0.5/2.0/20 ppm); n = 2 from the 10/60-min AEGL-3 pair 50/20 ppm",
+        239.11,  # −34.04 °C (CRC Handbook)
     ),
     "ammonia": Chemical(
         "ammonia", 17.031, 30.0, 160.0, 1100.0, 2.0, True,
         "AEGL 60 min 30/160/1100 ppm — UNCERTAIN (references.md: no primary text confirmed); n = 2 assumed",
+        239.82,  # −33.33 °C (CRC Handbook)
     ),
 }
 """Chemicals known to the plume model (references.md, "Chemical dispersion")."""
@@ -142,13 +146,18 @@ class FireParams(Frozen):
 
 
 class PlumeParams(Frozen):
-    """Continuous toxic release (危化品泄漏), Gaussian plume with ground reflection.
-
-    Chlorine is a dense gas: the Gaussian plume is a screening model for it (as ALOHA warns).
+    """Continuous toxic release (危化品泄漏): Gaussian plume, or a dense-gas plume (重气扩散) when the released
+    vapour is heavier than air (``gas_model: auto``; Britter–McQuaid, see :mod:`scenarios.hazards.dense_gas`).
     """
 
     model: Literal["plume"] = "plume"
     chemical: ChemicalName = "chlorine"
+    gas_model: Literal["auto", "gaussian", "dense_gas"] = "auto"
+    """``auto``: the dense-gas model when the released vapour is denser than the ambient air (chlorine), the
+    Gaussian plume otherwise (ammonia vapour is lighter than air); ``gaussian`` / ``dense_gas`` force one."""
+    release_temperature_k: Annotated[float, Field(gt=50, le=600)] | None = None
+    """Temperature of the released vapour; ``None``: the boiling point (a liquefied gas flashing from a line)."""
+    ambient_temperature_k: Annotated[float, Field(gt=200, le=340)] = 293.15
     release_rate_kg_s: Annotated[float, Field(gt=0, le=1e4)] = 1.0
     inventory_kg: Annotated[float, Field(gt=0)] | None = None
     """Release stops by itself after inventory/rate seconds (``None`` = until plugged)."""
@@ -161,9 +170,15 @@ class PlumeParams(Frozen):
     receptor_height_m: Annotated[float, Field(ge=0, le=100)] = 1.5
     min_distance_m: Annotated[float, Field(gt=0, le=1000)] = 20.0
     """σ fits start near 100 m; closer receptors are evaluated at this distance (no singularity)."""
-    shelter_factor: Annotated[float, Field(ge=0, le=1)] = 0.2
-    """Indoor/outdoor concentration ratio while sheltering in a closed building — assumption within
-    the 0.1–0.3 range quoted for tight buildings and releases shorter than ~1 h."""
+    air_changes_per_hour: Annotated[float, Field(gt=0, le=50)] = 0.5
+    """Air exchange of a closed building (windows shut, ventilation off), the λ of the indoor box model
+    dC_in/dt = λ(C_out − C_in) (Chan et al. 2007, *Atmos. Environ.* 41:4962). 0.5 h⁻¹ is a typical closed
+    dwelling (assumption; tight buildings 0.1–0.3, leaky ones ≥ 1)."""
+    warning_reach: Annotated[float, Field(ge=0, le=1)] = 0.6
+    """Share of residents whom a public warning (cell broadcast, emergency broadcast 应急广播) reaches and who
+    act on it; the rest act only when told door to door (assumption — a number of convenience)."""
+    warning_response_s: Seconds = 300.0
+    """From the warning to being indoors with windows shut (or to setting off, when told to leave) (assumption)."""
     households_per_hour_per_worker: Annotated[float, Field(gt=0, le=1000)] = 20.0
     """Door-to-door notification rate of one grid worker (assumption: ~3 min per household)."""
     persons_per_household: Annotated[float, Field(gt=0, le=20)] = 2.62
@@ -225,5 +240,7 @@ class CrowdParams(Frozen):
         return v
 
 
-HazardParams = Annotated[FireParams | PlumeParams | CrowdParams, Field(discriminator="model")]
+from scenarios.hazards.network_params import CrowdNetworkParams  # noqa: E402  (it uses the types above)
+
+HazardParams = Annotated[FireParams | PlumeParams | CrowdParams | CrowdNetworkParams, Field(discriminator="model")]
 """Any hazard's parameters, told apart by ``model``."""

@@ -19,18 +19,19 @@ Physics and sources
 - **Time** (quasi-steady): the plume front reaches downwind distance x at x/u; after the release
   stops (plug at t_plug, or inventory exhausted) the tail clears x at t_stop + x/u. While present,
   concentration at a grid is the steady value.
-- **Shelter-in-place** (就地避难): indoors the concentration is ``shelter_factor`` × outdoor
-  (assumption 0.1–0.3 for a tight building and a release under ~1 h; for longer releases infiltration
-  raises it — extension point). **Evacuation** (疏散): door-to-door, grid workers notify households
-  at ``rate_per_hour`` each, nearest grids first; people leave ``evacuation_departure_s`` later,
-  evenly through each grid's notification window.
+- **Protective actions** (scenarios/hazards/exposure.py): shelter-in-place (就地避险) indoors under a
+  first-order air-exchange box model; door-to-door evacuation (疏散): grid workers notify households at
+  ``rate_per_hour`` each, nearest grids first, people leave ``evacuation_departure_s`` later, evenly through
+  each grid's notification window; a public warning (``warn``: cell broadcast / emergency broadcast) reaches
+  ``warning_reach`` of everyone at once, who shelter (or leave) ``warning_response_s`` later.
 - **Casualties** (screening): ``casualty_fraction_aegl3`` × people above AEGL-3 (default 1: everyone
   above the life-threatening level needs care — an upper bound).
 
-Chlorine is a dense gas: a Gaussian plume is a screening model for it (as ALOHA warns).
+A vapour denser than air (chlorine) gets the dense-gas field of :mod:`scenarios.hazards.dense_gas`
+(``gas_model: auto``): :meth:`PlumeModel.from_params` builds the model registered as ``dense_gas``.
 
 Extension points: more chemicals in :data:`scenarios.hazards.params.CHEMICALS`; other σ fits in
-:func:`sigmas`; an air-exchange shelter model in :meth:`PlumeModel._indoor_ratio`.
+:func:`sigmas`; another field by overriding :meth:`PlumeModel.concentration_ppm_plume`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from scenarios.hazards.base import InterventionLog, Site, check_nonneg, register
+from scenarios.hazards.base import HAZARD_MODELS, InterventionLog, Site, check_nonneg, register
+from scenarios.hazards.exposure import Cohort, people_above
 from scenarios.hazards.params import CHEMICALS, PlumeParams
 
 MOLAR_VOLUME_L = 24.465
@@ -180,17 +182,22 @@ def ppm_to_mg_m3(ppm: Any, mw: float) -> Any:
 
 
 def centreline_distance(p: PlumeParams, level_ppm: float, x_max: float = 100_000.0) -> float | None:
-    """Farthest downwind distance (m) where the centreline concentration ≥ ``level_ppm`` (None if nowhere)."""
+    """Farthest downwind distance (m) where the Gaussian centreline concentration ≥ ``level_ppm`` (None if nowhere)."""
     xs = np.geomspace(p.min_distance_m, x_max, 4000)
     c = mg_m3_to_ppm(gaussian_plume(p.release_rate_kg_s * 1e6, p.wind_speed_m_s, p.source_height_m, xs, 0.0,
                                     p.receptor_height_m, p.stability, p.dispersion, p.min_distance_m),
                      CHEMICALS[p.chemical].mw)
+    return _last_crossing(xs, c, level_ppm)
+
+
+def _last_crossing(xs: np.ndarray, c: np.ndarray, level_ppm: float) -> float | None:
+    """Farthest x where c ≥ level (log–log interpolated); ``None`` if nowhere, ``xs[-1]`` if still above there."""
     above = np.nonzero(c >= level_ppm)[0]
     if above.size == 0:
         return None
     k = int(above[-1])
     if k == xs.size - 1:
-        return float(x_max)
+        return float(xs[-1])
     lx, lc = np.log(xs[k:k + 2]), np.log(np.maximum(c[k:k + 2], 1e-300))
     f = (math.log(level_ppm) - lc[0]) / (lc[1] - lc[0])
     return float(math.exp(lx[0] + f * (lx[1] - lx[0])))
@@ -203,14 +210,21 @@ class PlumeModel(InterventionLog):
     kind = "plume"
     measures = frozenset({"release_rate_kg_s", "released_kg", "front_m", "tail_m", "grids_reached", "people_exposed",
                           "people_exposed_aegl1", "people_exposed_aegl3"})
-    actions = ("plug", "shelter", "evacuate")
+    actions = ("plug", "shelter", "evacuate", "warn")
     detectors = frozenset({"sensor", "gas_detector", "smart_sensor", "enterprise_self_report", "citizen_call"})
     arguments = {"plug": {}, "shelter": {"grids": "grids"},
-                 "evacuate": {"grids": "grids", "rate_per_hour": "nonneg", "workers": "nonneg"}}
+                 "evacuate": {"grids": "grids", "rate_per_hour": "nonneg", "workers": "nonneg"},
+                 "warn": {"message": "choice:shelter,evacuate"}}
 
     @classmethod
     def from_params(cls, params: PlumeParams, site: Site | None = None) -> PlumeModel:
-        return cls(params, site)
+        """The Gaussian plume, or the dense-gas model for a vapour heavier than air (``gas_model``)."""
+        if params.gas_model == "gaussian":
+            return PlumeModel(params, site)
+        dense = HAZARD_MODELS["dense_gas"]
+        if params.gas_model == "dense_gas" or dense.heavier_than_air(params):  # type: ignore[attr-defined]
+            return dense(params, site)  # type: ignore[return-value]
+        return PlumeModel(params, site)
 
     def __init__(self, params: PlumeParams, site: Site | None = None) -> None:
         super().__init__()
@@ -224,9 +238,8 @@ class PlumeModel(InterventionLog):
         self.arrival = np.where(dxg > 0, dxg / params.wind_speed_m_s, np.inf)
         n = self.grid_down.size
         self.t_plug = math.inf
-        self.t_shelter = np.full(n, np.inf)
-        self.dep0 = np.full(n, np.inf)
-        self.dep1 = np.full(n, np.inf)
+        # those a public warning reaches, and the rest (told door to door only)
+        self.cohorts = [Cohort.idle(params.warning_reach, n), Cohort.idle(1.0 - params.warning_reach, n)]
         self._index = {g: i for i, g in enumerate(self.site.grid_ids)}
 
     # ---- fields -----------------------------------------------------------------------------
@@ -243,7 +256,13 @@ class PlumeModel(InterventionLog):
 
     def threat_distances(self) -> dict[str, float | None]:
         """Centreline distances (m) to the 60-min AEGL-1/2/3 concentrations."""
-        return {f"aegl{k + 1}_m": centreline_distance(self.p, lv) for k, lv in enumerate(self.levels)}
+        return {f"aegl{k + 1}_m": self.centreline_distance(lv) for k, lv in enumerate(self.levels)}
+
+    def centreline_distance(self, level_ppm: float, x_max: float = 100_000.0) -> float | None:
+        """Farthest downwind distance (m) where this model's centreline concentration ≥ ``level_ppm``."""
+        xs = np.geomspace(self.p.min_distance_m, x_max, 4000)
+        c = self.concentration_ppm_plume(xs, 0.0, self.p.receptor_height_m)
+        return _last_crossing(xs, c, level_ppm)
 
     @property
     def t_stop(self) -> float:
@@ -280,12 +299,15 @@ class PlumeModel(InterventionLog):
         self._record(action, t, kw)
         if action == "plug":
             self.t_plug = min(self.t_plug, t)
-            d1 = centreline_distance(self.p, self.chem.aegl1)
+            d1 = self.centreline_distance(self.chem.aegl1)
             return (d1 or 0.0) / self.p.wind_speed_m_s
         if action == "shelter":
             mask = self._grids(kw.get("grids"), np.ones(self.grid_down.size, dtype=bool))
-            self.t_shelter = np.where(mask, np.minimum(self.t_shelter, t), self.t_shelter)
+            for co in self.cohorts:
+                co.t_shelter = np.where(mask, np.minimum(co.t_shelter, t), co.t_shelter)
             return 0.0
+        if action == "warn":
+            return self._warn(t, kw)
         mask = self._grids(kw.get("grids"), self.grid_ppm >= self.chem.aegl1)
         rate = check_nonneg("rate_per_hour", kw.get("rate_per_hour", self.p.households_per_hour_per_worker))
         workers = check_nonneg("workers", kw.get("workers", 1))
@@ -298,42 +320,43 @@ class PlumeModel(InterventionLog):
         start = t + self.p.evacuation_departure_s
         s1 = start + cum / persons_s
         s0 = start + (cum - self.site.grid_population[idx]) / persons_s
-        better = s1 < self.dep1[idx]
-        self.dep0[idx[better]], self.dep1[idx[better]] = s0[better], s1[better]
+        for co in self.cohorts:
+            better = s1 < co.dep1[idx]
+            co.dep0[idx[better]], co.dep1[idx[better]] = s0[better], s1[better]
         return float(s1[-1] - t) if idx.size else 0.0
 
-    def _indoor_ratio(self) -> float:
-        return self.p.shelter_factor
+    def _warn(self, t: float, kw: dict[str, Any]) -> float:
+        """Public warning (预警信息发布) to every grid: the reached cohort shelters — or, with
+        ``message: evacuate``, sets off over ``evacuation_departure_s`` — ``warning_response_s`` later."""
+        message = kw.get("message", "shelter")
+        if message not in ("shelter", "evacuate"):
+            raise ValueError(f"warning message must be 'shelter' or 'evacuate', got {message!r}")
+        co, start = self.cohorts[0], t + self.p.warning_response_s
+        if message == "shelter":
+            co.t_shelter = np.minimum(co.t_shelter, start)
+        else:
+            end = start + self.p.evacuation_departure_s
+            better = end < co.dep1
+            co.dep0, co.dep1 = np.where(better, start, co.dep0), np.where(better, end, co.dep1)
+        return self.p.warning_response_s
 
-    def exposed_by_level(self, t_end: float) -> np.ndarray:
-        """People per grid above AEGL-1/2/3 toxic loads by ``t_end``: array shape (3, n_grids)."""
+    def exposed_by_level(self, t_end: float, levels: tuple[float, ...] | None = None) -> np.ndarray:
+        """People per grid above the toxic loads of ``levels`` (default AEGL-1/2/3) by ``t_end``:
+        array shape (len(levels), n_grids)."""
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return self._exposed(t_end)
+            a = self.arrival
+            e = np.minimum(self.t_stop + a, t_end)
+            return people_above(levels or self.levels, self.chem.ten_berge_n, self.site.grid_population,
+                                self.grid_ppm, a, e, self.p.air_changes_per_hour / 3600.0, self.cohorts, t_end)
 
-    def _exposed(self, t_end: float) -> np.ndarray:
-        n_exp = self.chem.ten_berge_n
-        a = self.arrival
-        e = np.minimum(self.t_stop + a, t_end)
-        live = (a < e) & (self.grid_ppm > 0)
-        c1 = self.grid_ppm ** n_exp
-        c2 = (self._indoor_ratio() * self.grid_ppm) ** n_exp
-        b1 = np.clip(self.t_shelter, a, np.where(live, e, a))
-        seg1 = np.where(live, c1 * (b1 - a), 0.0)
-        seg2 = np.where(live, c2 * (e - b1), 0.0)
-        out = np.zeros((3, a.size))
-        width = self.dep1 - self.dep0
-        evacuated = np.isfinite(self.dep0)
-        for k, level in enumerate(self.levels):
-            need = level ** n_exp * 3600.0
-            d_star = np.where(need <= seg1, a + need / c1,
-                              np.where(need <= seg1 + seg2, b1 + (need - seg1) / c2, np.inf))
-            d_star = np.where(live, d_star, np.inf)
-            # share of the grid's people still present after d*: departures are uniform on [dep0, dep1]
-            frac = np.where(width > 0, np.clip((self.dep1 - d_star) / np.where(width > 0, width, 1.0), 0.0, 1.0),
-                            (self.dep0 > d_star).astype(float))
-            frac = np.where(evacuated, frac, 1.0)
-            out[k] = self.site.grid_population * np.where(np.isfinite(d_star), frac, 0.0)
-        return out
+    _LEVEL_OF = {"people_exposed_aegl1": 0, "people_exposed": 1, "people_exposed_aegl3": 2}
+
+    def measure(self, name: str, t: float, until: float | None = None) -> float | None:
+        """A level trigger watches one exposure measure every minute: compute that level only."""
+        k = self._LEVEL_OF.get(name)
+        if k is None:
+            return super().measure(name, t, until)
+        return float(self.exposed_by_level(t, (self.levels[k],)).sum())
 
     def state(self, t: float) -> dict[str, float]:
         ts = self.t_stop

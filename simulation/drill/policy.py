@@ -60,8 +60,11 @@ class DrillPolicy(AutomaticPolicy):
 
     def __init__(self, world: World, msel: Msel, players: dict[str, str] | None = None,
                  deadlines: dict[str, float] | None = None, defaults: dict[str, dict] | None = None,
-                 poll_s: float = 30.0) -> None:
+                 poll_s: float = 30.0, delivered_by_hand: dict[str, float] | None = None) -> None:
         super().__init__(world)
+        self.by_hand = dict(delivered_by_hand or {})
+        """Inject id → scenario time the facilitator delivered it by hand in a drill: the plan's automatic play
+        of that drill delivers it at the same time, so drill and plan meet the same exercise world."""
         self.msel = msel
         self.players = dict(players or {})  # agency -> seat id
         self.deadlines = dict(deadlines or {})
@@ -81,6 +84,8 @@ class DrillPolicy(AutomaticPolicy):
         for inj in self.msel.injects:
             if not inj.manual:
                 rep.env.process(self._inject_process(inj))
+        for inject_id, at in sorted(self.by_hand.items(), key=lambda kv: kv[1]):
+            rep.env.process(self._by_hand_process(self.msel.get(inject_id), at))
 
     def incident_state(self, incident: str | None) -> Any:
         sc = self.world.scenario
@@ -247,7 +252,7 @@ class DrillPolicy(AutomaticPolicy):
         except (TypeError, ValueError, KeyError) as e:
             if isinstance(e, DrillError):
                 raise
-            raise DrillError(f"malformed {p.kind} decision: {e}") from None
+            raise DrillError(f"malformed {p.kind} decision: give the fields its options name") from None
         raise DrillError(f"unknown decision kind '{p.kind}'")
 
     def choose_units(self, view: IncidentView, task: str, count: int, candidates: Sequence[Unit]) -> list[Unit]:
@@ -267,6 +272,13 @@ class DrillPolicy(AutomaticPolicy):
                 yield env.timeout(self.poll_s)
         if inj.id not in self.delivered:
             self.deliver(inj, "msel")
+
+    def _by_hand_process(self, inj: Inject, at: float) -> Generator:
+        env = self.rep.env
+        if at > env.now:
+            yield env.timeout(at - env.now)
+        if inj.id not in self.delivered:
+            self.deliver(inj, "facilitator")
 
     def holds(self, inj: Inject) -> bool:
         """Whether the inject's trigger condition holds now."""

@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from simulation.drill.msel import Msel
+from simulation.drill.pins import new_pin
 from simulation.drill.policy import DECISION_KINDS, DrillError, DrillPolicy
 from simulation.drill.spec import DrillSpec
 from simulation.drill.store import DrillStore
@@ -30,6 +32,7 @@ from simulation.model.records import TASK_STAGES
 from simulation.model.world import build_world
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud in the room
+RATINGS = ("P", "S", "M", "U")
 SIM_INPUTS = ("clock", "decision", "notify", "message", "deliver", "set_default", "set_deadline", "end")
 
 
@@ -40,8 +43,11 @@ def new_code(n: int = 6) -> str:
 class DrillSession:
     """One live drill: a :class:`Replication` stepped by the facilitator, answered by players."""
 
-    def __init__(self, store: DrillStore) -> None:
+    def __init__(self, store: DrillStore, clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.wall_clock = clock
+        """Wall clock (seconds): when a decision was put to a player and when they answered (决策实际用时).
+        The scenario clock stands still while players think, so only this clock measures them."""
         self.lock = threading.RLock()
         meta = store.meta()
         self.code: str = meta["code"]
@@ -64,14 +70,15 @@ class DrillSession:
 
     @classmethod
     def create(cls, spec: DrillSpec, scenario: Scenario, msel: Msel, directory: str | Path,
-               parent: str | None = None, branched_at: float | None = None) -> tuple[DrillSession, dict[str, str]]:
+               parent: str | None = None, branched_at: float | None = None,
+               clock: Callable[[], float] = time.time) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
         code = new_code()
         while (d / f"{code}.sqlite").exists():
             code = new_code()
-        pins = {s.id: f"{secrets.randbelow(10**6):06d}" for s in spec.seats}
+        pins = {s.id: new_pin() for s in spec.seats}
         tmp = d / f".{code}.sqlite.tmp"
         store = DrillStore(tmp)
         store.write_meta({"code": code, "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -79,13 +86,13 @@ class DrillSession:
                           "scenario": scenario.model_dump(mode="json", by_alias=True),
                           "scenario_hash": scenario_hash(scenario), "msel": msel.model_dump(mode="json", by_alias=True),
                           "parent": parent, "branched_at": branched_at})
-        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats], code)
+        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats])
         store.close()
         for suffix in ("-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
         path = d / f"{code}.sqlite"
         tmp.replace(path)  # nothing half-made is ever listed
-        return cls(DrillStore(path)), pins
+        return cls(DrillStore(path), clock), pins
 
     def branch(self, at: float, directory: str | Path) -> tuple[DrillSession, dict[str, str]]:
         """A new session that replays this one's inputs before scenario time ``at``, then stops at ``at``."""
@@ -94,7 +101,7 @@ class DrillSession:
                 raise DrillError(f"branch time must be within 0 … {self.now:.0f} s (the time played so far)")
             spec = self.spec
             child, pins = DrillSession.create(
-                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at
+                spec, self.scenario, self.msel, directory, parent=self.code, branched_at=at, clock=self.wall_clock
             )
             keep = [r for r in self.store.events(inputs_only=True) if r["sim_time"] < at and r["kind"] != "end"]
             for r in keep:
@@ -109,7 +116,7 @@ class DrillSession:
                 },
                 is_input=True,
             )
-        fresh = DrillSession(DrillStore(child.store.path))
+        fresh = DrillSession(DrillStore(child.store.path), self.wall_clock)
         child.store.close()
         return fresh, pins
 
@@ -280,16 +287,26 @@ class DrillSession:
             return rec
 
     def note(self, actor: str, payload: dict) -> dict:
-        """An evaluator's observation (评估记录); ``improvement`` items go to the improvement plan."""
+        """An evaluator's observation (评估记录): ``improvement`` items go to the improvement plan with their
+        ``corrective`` action; ``strength`` (praise) goes to the strengths; ``rating`` is HSEEP's P/S/M/U for
+        the ``capability`` observed (M and U raise an improvement item, P is a strength). Taken while the drill
+        runs only: after the end the report may have been handed out, and it must stay what it said."""
         with self.lock:
+            self._check_open()
             text = str(payload.get("text", "")).strip()
             if not text or len(text) > 4000:
                 raise DrillError("a note needs a text (at most 4000 characters)")
             agency = payload.get("agency")
-            if agency is not None and agency not in self.world.graph.agency:
+            if agency is not None and (not isinstance(agency, str) or agency not in self.world.graph.agency):
                 raise DrillError(f"unknown agency '{agency}'")
+            rating = payload.get("rating") or None
+            if rating is not None and rating not in RATINGS:
+                raise DrillError(f"rating must be one of {', '.join(RATINGS)} (HSEEP: performed without challenges, "
+                                 "with some, with major challenges, unable to be performed)")
             body = {"text": text, "agency": agency, "improvement": bool(payload.get("improvement")),
-                    "capability": str(payload.get("capability", ""))[:200]}
+                    "strength": bool(payload.get("strength")), "rating": rating,
+                    "capability": str(payload.get("capability") or "")[:200],
+                    "corrective": str(payload.get("corrective") or "")[:1000]}
             return self._log_input("note", actor, agency, body)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -301,12 +318,14 @@ class DrillSession:
     def _check_route(self, agencies: list[str], payload: Any) -> tuple[Any, str, str]:
         if not isinstance(payload, dict):
             raise DrillError("a request is a JSON object")
-        src, dst = payload.get("from"), payload.get("to")
+        src, dst, inc = payload.get("from"), payload.get("to"), payload.get("incident")
+        if not all(isinstance(x, str) for x in (src, dst)) or not isinstance(inc, (str, type(None))):
+            raise DrillError("from, to and incident are names (text)")
         if src not in agencies:
             raise DrillError("you can only send from an agency you play")
         if dst not in self.world.graph.agency or dst == src:
             raise DrillError(f"unknown recipient '{dst}'")
-        st = self.policy.incident_state(payload.get("incident"))
+        st = self.policy.incident_state(inc)
         if st is None or math.isnan(st.rec.t_report):
             raise DrillError("no such incident has been reported yet")
         if self.world.graph.path(src, dst) is None:
@@ -327,7 +346,7 @@ class DrillSession:
 
     def _log_input(self, kind: str, actor: str, agency: str | None, payload: dict, key: str | None = None) -> dict:
         rec = {"key": key or f"{kind}:{uuid.uuid4().hex}", "kind": kind, "sim_time": self.now, "actor": actor,
-               "agency": agency, "payload": payload, "wall_time": time.time()}
+               "agency": agency, "payload": payload, "wall_time": self.wall_clock()}
         if self.store.append(rec, is_input=True) is None:
             raise DrillError(f"'{rec['key']}' is logged already")
         return rec
@@ -342,7 +361,7 @@ class DrillSession:
                 self.play_to_end()
                 continue
             if kind in SIM_INPUTS and kind != "clock" and abs(self.now - r["sim_time"]) > 1e-6:
-                raise DrillError(f"log {self.store.path}: record {r['seq']} at {r['sim_time']} s does not match "
+                raise DrillError(f"session {self.code}: log record {r['seq']} at {r['sim_time']} s does not match "
                                  f"the replayed clock {self.now} s")
             if kind == "decision":
                 self.policy.resolve(body["decision"], body["value"])
@@ -394,6 +413,7 @@ class DrillSession:
                     recs.append({"key": f"task:{t.incident}:{t.task}:{stage}", "kind": "task", "sim_time": v,
                                  "agency": t.owner, "payload": {"incident": t.incident, "task": t.task, "stage": stage,
                                                                 "owner": t.owner, "units": list(t.units)}})
-        new = [r for r in recs if r["key"] not in self._seen]
+        now = self.wall_clock()  # what the engine produced became visible to the players now (an ask, an inject)
+        new = [{"wall_time": now, **r} for r in recs if r["key"] not in self._seen]
         self.store.append_many(new)
         self._seen.update(r["key"] for r in new)

@@ -18,7 +18,7 @@ from scenarios.errors import InputError, Problem
 from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, load_file, to_plain
-from simulation.drill.msel import Msel, msel_from_data, read_msel
+from simulation.drill.msel import Msel, format_time, msel_from_data, read_msel
 from simulation.drill.policy import DECISION_KINDS
 
 DRILL_LIBRARY = SCENARIO_LIBRARY / "drills"
@@ -79,9 +79,9 @@ def load_drill(ref: str | Path) -> tuple[DrillSpec, Scenario, Msel]:
         raise InputError.one(name, line("scenario"), "scenario", f"cannot find scenario '{spec.scenario}'")
     scenario = load_scenario(sc_path, spec.arrangement)
     if isinstance(spec.msel, str):
-        msel = read_msel(path.parent / spec.msel)
+        msel = read_msel(path.parent / spec.msel, scenario.clock_start)
     else:
-        msel = msel_from_data(doc.get("msel") or [], name)
+        msel = msel_from_data(doc.get("msel") or [], name, scenario.clock_start)
     check_drill(spec, scenario, msel, name, line)
     return spec, scenario, msel
 
@@ -123,50 +123,60 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
             played.setdefault(a, s.id)
     incidents = {i.id: i for i in sc.incidents}
     primary = sc.primary_incident()
-    where = spec.msel if isinstance(spec.msel, str) else name
+    where = str(Path(name).parent / spec.msel) if isinstance(spec.msel, str) else name
+    nobody = sorted(played) or ["nobody"]
     for inj in msel.injects:
-        at = f"injects[{inj.id}]"
+        at, row = f"injects[{inj.id}]", msel.line(inj.id)
         inc = incidents.get(inj.incident) if inj.incident else primary
         if inc is None:
-            problems.append(Problem(where, None, f"{at}.incident", f"unknown incident '{inj.incident}'"))
+            problems.append(Problem(where, row, f"{at}.incident", f"unknown incident '{inj.incident}'"))
             continue
+        if inj.time is not None and inj.time >= sc.horizon:
+            problems.append(Problem(where, row, f"{at}.time", f"{format_time(inj.time)} is after the drill's end "
+                                    f"({format_time(sc.horizon)}, the scenario's horizon)"))
+        for e in inj.expected:
+            if e.agency in agencies and e.agency not in played:
+                problems.append(Problem(where, row, f"{at}.expected_actions",
+                                        f"'{e.agency}' is played by nobody (played: {', '.join(nobody)}); the "
+                                        "plan's automatic play is not scored — drop the action or give the agency "
+                                        "a seat"))
         tasks = {t.id for t in sc.incident_types[inc.type].tasks}
         if inj.to not in agencies:
-            problems.append(Problem(where, None, f"{at}.to", f"unknown agency '{inj.to}'"))
+            problems.append(Problem(where, row, f"{at}.to", f"unknown agency '{inj.to}'"))
         tr = inj.trigger
         if tr is not None and tr.kind in ("started", "done") and tr.arg not in tasks:
             problems.append(
-                Problem(where, None, f"{at}.trigger", f"unknown task '{tr.arg}' (known: {', '.join(sorted(tasks))})")
+                Problem(where, row, f"{at}.trigger", f"unknown task '{tr.arg}' (known: {', '.join(sorted(tasks))})")
             )
         if tr is not None and tr.kind == "notified" and tr.arg not in agencies:
-            problems.append(Problem(where, None, f"{at}.trigger", f"unknown agency '{tr.arg}'"))
+            problems.append(Problem(where, row, f"{at}.trigger", f"unknown agency '{tr.arg}'"))
         if tr is not None and tr.kind in ("hazard", "reaches") and inc.hazard is None:
-            problems.append(Problem(where, None, f"{at}.trigger", f"incident '{inc.id}' has no hazard model"))
+            problems.append(Problem(where, row, f"{at}.trigger", f"incident '{inc.id}' has no hazard model"))
         for e in inj.expected:
             if e.agency not in agencies:
-                problems.append(Problem(where, None, f"{at}.expected_actions", f"unknown agency '{e.agency}'"))
+                problems.append(Problem(where, row, f"{at}.expected_actions", f"unknown agency '{e.agency}'"))
             if e.action in ("settle_owner", "task_order", "intervention", "started", "done") and e.target not in tasks:
                 problems.append(
                     Problem(
                         where,
-                        None,
+                        row,
                         f"{at}.expected_actions",
                         f"{e.action} needs a task of '{inc.type}' (known: {', '.join(sorted(tasks))})",
                     )
                 )
             if e.action == "notify" and e.target not in agencies:
                 problems.append(
-                    Problem(where, None, f"{at}.expected_actions", f"notify needs an agency (got '{e.target}')")
+                    Problem(where, row, f"{at}.expected_actions", f"notify needs an agency (got '{e.target}')")
                 )
         for eff in inj.effect:
             if inc.hazard is None:
-                problems.append(Problem(where, None, f"{at}.effect", f"incident '{inc.id}' has no hazard model"))
+                problems.append(Problem(where, row, f"{at}.effect", f"incident '{inc.id}' has no hazard model"))
             elif eff.kind == "surge" and inc.hazard.model != "crowd":
-                problems.append(Problem(where, None, f"{at}.effect", "surge needs a crowd hazard"))
+                problems.append(Problem(where, row, f"{at}.effect", "surge needs a crowd hazard"))
             elif eff.kind == "set" and (eff.field not in type(inc.hazard).model_fields or eff.field == "model"):
                 problems.append(
                     Problem(
-                        where, None, f"{at}.effect", f"'{eff.field}' is not a parameter of the {inc.hazard.model} model"
+                        where, row, f"{at}.effect", f"'{eff.field}' is not a parameter of the {inc.hazard.model} model"
                     )
                 )
             elif eff.kind == "set":
@@ -174,6 +184,6 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
                     type(inc.hazard).model_validate({**inc.hazard.model_dump(), eff.field: eff.value})
                 except ValidationError as e:
                     msg = e.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-                    problems.append(Problem(where, None, f"{at}.effect", f"set:{eff.field}={eff.value}: {msg}"))
+                    problems.append(Problem(where, row, f"{at}.effect", f"set:{eff.field}={eff.value}: {msg}"))
     if problems:
         raise InputError(problems)

@@ -1,23 +1,33 @@
 """Crash-safe drill log (推演记录): one SQLite file per session, WAL mode, append-only.
 
-Tables: ``meta`` (the session's definition, written once), ``seats`` (seat → role, agencies, hashed PIN),
-``tokens`` (hashed session tokens issued on joining) and ``events`` — the log itself. Every inject,
+Tables: ``meta`` (the session's definition, written once), ``seats`` (seat → role, agencies, the PIN's
+scrypt hash, see :mod:`simulation.drill.pins`), ``tokens`` (hashed session tokens issued on joining, deleted
+on leaving or a PIN reissue, expired by age) and ``events`` — the log itself. Every inject,
 message and decision is one ``events`` row, committed (``synchronous=FULL``) before the request that
 caused it is answered. Rows are never updated or deleted (triggers refuse it). ``input`` rows (players'
 and the facilitator's requests: decisions, clock steps, manual injects …) are what a restart replays;
 the other rows are what the engine produced, keyed so that a replay writes each of them once.
+
+The file (and SQLite's ``-wal``/``-shm`` beside it, which SQLite creates with the file's mode) is readable
+by its owner only (0600). One process at a time serves a folder of sessions (:class:`FolderLock`): two
+writers would each replay the log and then append diverging records to it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from simulation.drill.pins import hash_pin
+from simulation.drill.policy import DrillError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +56,47 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 
 
 def digest(secret: str, salt: str) -> str:
+    """A session token's hash. A token carries 192 random bits, so a fast hash suffices (unlike a PIN)."""
     return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+class FolderBusy(DrillError):
+    """Another process serves this folder of sessions."""
+
+
+class FolderLock:
+    """An exclusive ``flock`` on ``DIR/.drill.lock`` for as long as this object lives (released by the OS
+    when the process dies, so a killed server never leaves a stale lock)."""
+
+    def __init__(self, directory: str | Path) -> None:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = d / ".drill.lock"
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self._fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(self._fd)
+            raise FolderBusy(f"{d}: another drill process (pid {holder}) serves this folder; stop it first "
+                             "(one writer per session folder)") from None
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, str(os.getpid()).encode(), 0)
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = -1
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only, or make an existing one so (sessions made before 0600)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if p.exists():
+                os.chmod(p, 0o600)
 
 
 class DrillStore:
@@ -55,6 +105,7 @@ class DrillStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        _private_file(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -82,11 +133,36 @@ class DrillStore:
         with self._lock:
             return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
 
-    def add_seats(self, seats: Iterable[tuple[str, str, list[str], str]], salt: str) -> None:
-        """(seat, role, agencies, pin) rows; only the PIN's hash is kept."""
+    def add_seats(self, seats: Iterable[tuple[str, str, list[str], str]]) -> None:
+        """(seat, role, agencies, pin) rows; only the PIN's salted scrypt hash is kept."""
+        rows = [(s, r, json.dumps(a), hash_pin(pin)) for s, r, a, pin in seats]
         with self._lock:
-            self.db.executemany("INSERT INTO seats(seat, role, agencies, pin_hash) VALUES (?, ?, ?, ?)",
-                                [(s, r, json.dumps(a), digest(pin, salt)) for s, r, a, pin in seats])
+            self.db.executemany("INSERT INTO seats(seat, role, agencies, pin_hash) VALUES (?, ?, ?, ?)", rows)
+
+    def pin_hash(self, seat: str) -> str | None:
+        """The seat's current PIN hash, read from the file (a PIN reissued by another process counts at once)."""
+        with self._lock:
+            row = self.db.execute("SELECT pin_hash FROM seats WHERE seat = ?", (seat,)).fetchone()
+        return row[0] if row else None
+
+    def set_pin(self, seat: str, pin: str, keep_token: str | None = None) -> None:
+        """Reissue a seat's PIN: store the new hash and revoke the seat's tokens (but ``keep_token``'s hash)."""
+        h = hash_pin(pin)
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("UPDATE seats SET pin_hash = ? WHERE seat = ?", (h, seat))
+                self.db.execute("DELETE FROM tokens WHERE seat = ? AND token_hash != ?", (seat, keep_token or ""))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def rehash_pin(self, seat: str, pin: str) -> None:
+        """Replace an old-form hash by the slow one (after a successful join with ``pin``)."""
+        h = hash_pin(pin)
+        with self._lock:
+            self.db.execute("UPDATE seats SET pin_hash = ? WHERE seat = ?", (h, seat))
 
     def seats(self) -> dict[str, dict]:
         with self._lock:
@@ -99,10 +175,17 @@ class DrillStore:
                 "INSERT INTO tokens(token_hash, seat, issued) VALUES (?, ?, ?)", (token_hash, seat, time.time())
             )
 
-    def seat_of_token(self, token_hash: str) -> str | None:
+    def seat_of_token(self, token_hash: str, max_age_s: float) -> tuple[str | None, bool]:
+        """(seat, expired) of a token; (None, False) for a token never issued or revoked."""
         with self._lock:
-            row = self.db.execute("SELECT seat FROM tokens WHERE token_hash = ?", (token_hash,)).fetchone()
-        return row[0] if row else None
+            row = self.db.execute("SELECT seat, issued FROM tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        if row is None:
+            return None, False
+        return row[0], time.time() - row[1] > max_age_s
+
+    def revoke_token(self, token_hash: str) -> bool:
+        with self._lock:
+            return self.db.execute("DELETE FROM tokens WHERE token_hash = ?", (token_hash,)).rowcount > 0
 
     # -- the log --------------------------------------------------------------------------------
 

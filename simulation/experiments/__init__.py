@@ -19,17 +19,21 @@ _EXPORTS: dict[str, str] = {
     # results
     "RunResult": "runner", "ComparisonResult": "compare", "Variant": "compare", "SweepResult": "sweep_archive",
     "SweepStatus": "sweep_archive", "read_manifest": "sweep_archive", "Analysis": "analysis",
-    "HIGHER_IS_BETTER": "compare", "CONDITIONAL_METRICS": "compare",
+    "HIGHER_IS_BETTER": "compare", "CONDITIONAL_METRICS": "compare", "attribution_difference": "why",
+    "start_difference": "why", "outcome_rows": "why", "OUTCOMES": "why",
     # the output contract
     "METRICS": "outputs", "TIME_METRICS": "outputs", "HANDOFF_METRICS": "outputs", "HAZARD_METRICS": "outputs",
     "NOT_METRICS": "outputs", "RUN_TABLES": "outputs", "COMPARISON_SCHEMA": "outputs",
     "ATTRIBUTION_SCHEMA": "outputs", "MARKER": "outputs", "package_version": "outputs", "nan_to_none": "outputs",
-    "is_duration": "outputs",
+    "is_duration": "outputs", "CONDITIONS": "outputs", "SHARES": "outputs",
     "output_folder": "outputs", "check_out": "outputs",
     # statistics, queries and analysis
     "summarize": "metrics", "load_sweep": "results", "query": "results", "analyze": "analysis",
     "sobol_indices": "sensitivity", "tornado": "sensitivity", "prim": "discovery", "misses": "discovery",
     "parse_target": "discovery", "parse_factors": "designs", "indicators": "structure",
+    # the hidden-hazard loop (隐患闭环)
+    "compare_loop": "loop", "loop_tables": "loop", "LoopComparison": "loop", "LEAK_STAGES": "loop",
+    "LOOP_METRICS": "outputs", "LOOP_TABLES": "outputs",
 }
 
 __all__ = sorted(_EXPORTS)

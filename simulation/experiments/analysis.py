@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from scenarios.errors import InputError
 from simulation.experiments.designs import Factor, parse_factors
 from simulation.experiments.discovery import Box, PrimResult, misses, parse_target, prim
-from simulation.experiments.outputs import output_folder, write_file
+from simulation.experiments.outputs import check_out, output_folder, write_file
 from simulation.experiments.sensitivity import sobol_indices, tornado
 
 __all__ = ["Analysis", "Box", "PrimResult", "analyze", "misses", "parse_target", "point_means", "prim",
@@ -130,6 +130,7 @@ def analyze(out: str | Path, metric: str, target: str | None = None, *, charts: 
     out = Path(out)
     tgt = parse_target(target) if target is not None else None
     manifest, factors, y = point_means(out, metric)
+    check_out(out / "analysis" / metric, "analyze", "OUT")  # before the analysis: a read-only sweep folder
     kind, points = manifest["design"], [p["values"] for p in manifest["points"]]
     tables: dict[str, pd.DataFrame] = {}
     chart_specs: dict[str, Any] = {}

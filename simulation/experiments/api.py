@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from simulation.experiments.compare import ComparisonResult, Variant
     from simulation.experiments.designs import Factor
+    from simulation.experiments.district import OnDistrict
     from simulation.experiments.runner import RunResult
     from simulation.experiments.sweep_archive import SweepResult, SweepStatus
     from simulation.model.policy import Policy
@@ -49,9 +50,15 @@ def at_least(origin: str, param: str, value: int | None, minimum: int, why: str 
         raise bad_parameter(origin, param, f"{why} at least {minimum}{' ' + unit if unit else ''} (got {value!r})")
 
 
+MAX_SEED = 2**63 - 1
+"""Largest run seed: seeds are stored as 64-bit integers (a sweep's points table, the outputs' ``seed``)."""
+
+
 def non_negative_seed(origin: str, seed: int) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise bad_parameter(origin, "seed", f"must be non-negative (got {seed!r})")
+    if seed > MAX_SEED:
+        raise bad_parameter(origin, "seed", f"must be at most 2**63 - 1 = {MAX_SEED} (got {seed})")
 
 
 # -- scenarios --------------------------------------------------------------------------------------------
@@ -105,17 +112,35 @@ def load(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[
     return validate_document(document(scenario, arrangement), source_name(scenario), sets, allow_large)
 
 
+def on_district(scenario: ScenarioLike, district: str | Path) -> OnDistrict:
+    """The scenario on an imported district (``--district``): its incident types, incidents and arrangement
+    on the district's grids, roads, stations and agencies; ``.moves`` says which incidents were placed by
+    the relative-position rule of :mod:`simulation.experiments.district`."""
+    from simulation.experiments.district import on_district as place
+
+    return place(document(scenario), district, source_name(scenario))
+
+
+def with_district(scenario: ScenarioLike, district: str | Path | None) -> ScenarioLike:
+    """``scenario`` itself without a district, else the scenario on it (see :func:`on_district`)."""
+    return scenario if district is None else on_district(scenario, district).scenario
+
+
 def prepare(scenario: ScenarioLike, arrangement: str | None = None, sets: Iterable[str] = (), *,
-            source: str | None = None, allow_large: bool = False) -> tuple[Scenario, World]:
+            source: str | None = None, district: str | Path | None = None,
+            allow_large: bool = False) -> tuple[Scenario, World]:
     """Load (or take) the scenario, apply the arrangement and ``--set`` overrides, build its world.
 
     The one load → build_world assembly of the CLI, the dashboards, compare and sweeps. ``source`` names
-    the scenario in the world's problems (default: the path as given, or ``<name>``).
+    the scenario in the world's problems (default: the path as given, or ``<name>``). ``district`` runs it
+    on an imported district (:func:`on_district`).
     """
     from simulation.model.world import build_world
 
+    source = source or source_name(scenario)
+    scenario = with_district(scenario, district)
     sc = load(scenario, arrangement, sets, allow_large)
-    return sc, build_world(sc, source or source_name(scenario))
+    return sc, build_world(sc, source)
 
 
 def check_run_size(sc: Scenario, replications: int, keep_routine: bool = True, allow_large: bool = False) -> None:
@@ -133,11 +158,13 @@ def check_run_size(sc: Scenario, replications: int, keep_routine: bool = True, a
 def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrangement: str | None = None,
         sets: Iterable[str] = (), world: World | None = None, policy_factory: Callable[[World], Policy] | None = None,
         progress: Callable[[int], None] | None = None, keep_last: bool = False, first_replication: int = 0,
-        keep_routine: bool = True, allow_large: bool = False) -> RunResult:
+        keep_routine: bool = True, district: str | Path | None = None, allow_large: bool = False) -> RunResult:
     """Run ``replications`` replications of a scenario (path or loaded) with ``seed``; see
-    :func:`simulation.experiments.runner.run`. ``world`` skips building it (it must be the scenario's)."""
+    :func:`simulation.experiments.runner.run`. ``world`` skips building it (it must be the scenario's).
+    ``district`` runs it on an imported district (:func:`on_district`)."""
     from simulation.experiments.runner import run as run_world
 
+    scenario = with_district(scenario, district)
     at_least("run", "replications", replications, 1)
     non_negative_seed("run", seed)
     at_least("run", "first_replication", first_replication, 0)
@@ -151,25 +178,28 @@ def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrang
 
 
 def compare(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int = 30, seed: int = 0,
-            sets: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> ComparisonResult:
+            sets: Iterable[str] = (), progress: Callable[[int], None] | None = None, *,
+            district: str | Path | None = None) -> ComparisonResult:
     """Paired comparison of arrangements (or variants) with common random numbers; the first is the baseline.
-    See :func:`simulation.experiments.compare.compare`."""
+    See :func:`simulation.experiments.compare.compare`. ``district``: on an imported district."""
     from simulation.experiments.compare import compare as compare_arms
 
-    return compare_arms(scenario, arrangements, replications, seed, sets, progress)
+    return compare_arms(with_district(scenario, district), arrangements, replications, seed, sets, progress)
 
 
 def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str = "grid", samples: int | None = None,
           replications: int = 10, seed: int = 0, out: str | Path = "sweep", workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, batch: int | None = None,
           progress: bool | Callable[[SweepStatus], None] | None = None, executor: cf.Executor | None = None,
-          common_seeds: bool = False) -> SweepResult:
+          common_seeds: bool = False, district: str | Path | None = None) -> SweepResult:
     """A design's points × replications, written under ``out`` (resumable); see
-    :func:`simulation.experiments.sweep.sweep`."""
+    :func:`simulation.experiments.sweep.sweep`. ``district``: on an imported district."""
     from simulation.experiments.sweep import sweep as sweep_points
 
-    return sweep_points(scenario, factors, design, samples, replications, seed, out, workers, scheduler, resume,
+    return sweep_points(with_district(scenario, district), factors, design, samples, replications, seed, out,
+                        workers, scheduler, resume,
                         batch, progress, executor, common_seeds)
 
 
-__all__ = ["ORIGINS", "ScenarioLike", "compare", "document", "load", "prepare", "run", "source_name", "sweep"]
+__all__ = ["ORIGINS", "ScenarioLike", "compare", "document", "load", "on_district", "prepare", "run", "source_name",
+           "sweep", "with_district"]

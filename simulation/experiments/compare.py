@@ -40,6 +40,7 @@ from simulation.experiments.metrics import summarize
 from simulation.experiments.outputs import (
     ATTRIBUTION_SCHEMA,
     COMPARISON_SCHEMA,
+    CONDITIONS,
     NOT_METRICS,
     RUN_TABLES,
     nan_to_none,
@@ -57,11 +58,11 @@ ownership, bounce, arbitration, signing, notification, decision, unit_wait, trav
 NOT_COMPARABLE = "not comparable"
 """Verdict when fewer than 2 replications have the metric in both arms."""
 
-HIGHER_IS_BETTER: frozenset[str] = frozenset({"controlled"})
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"controlled", "closed"})
 """Every contract metric is a time, a count of hand-offs or a harm (lower is better) — except the derived
 share ``controlled``."""
 
-CONDITIONAL_METRICS = ("t_control",)
+CONDITIONAL_METRICS = tuple(CONDITIONS)
 """Times that are null when the hazard is never brought under control: their paired difference is taken
 over the replications held in *both* arms only, so read them beside ``controlled`` (the share held)."""
 

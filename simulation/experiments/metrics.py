@@ -66,6 +66,7 @@ def replication_metrics(rep: Replication) -> dict[str, float | None]:
     out["t_command_post"] = _val(inc.t_command_post - onset)
     out["level_max"] = None if inc.level_max is None else float(inc.level_max)
     out["reinforcements"] = float(inc.reinforcements) if inc.level is not None else None
+    out["t_city_command"] = _val(inc.t_city_command - onset)
     for m in HAZARD_METRICS:
         out[m] = None
     for k, v in inc.outcomes.items():

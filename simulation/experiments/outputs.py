@@ -12,13 +12,18 @@ One place for
   (an atomic exchange where Linux offers ``renameat2(RENAME_EXCHANGE)``; else old aside, new in, old
   removed), never merged with the stale files of an earlier run. On any failure the temporary folder
   is removed and the previous folder is left as it was. Every output folder holds :data:`MARKER`;
-  :func:`check_out` refuses, before any work, to replace a non-empty folder without it.
+  :func:`check_out` refuses, before any work, to replace a non-empty folder without it, and tries a
+  write where the folder will go (a read-only file system is one line before the work, not a traceback
+  after it). The writer holds an advisory lock (``flock``) on its temporary folder while it writes: a
+  temporary folder whose lock is free was left by a killed process and is removed by the next writer.
+- :func:`check_file_out` / :func:`write_file`: the same for one file (``results --csv``, ``graph --out``).
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import json
 import math
 import os
@@ -42,7 +47,7 @@ HANDOFF_METRICS = ("handoff_gap_total", "handoff_gap_max", "handoff_count", "own
 WORKORDER_METRICS = ("workorder_rejections", "workorder_bounce_time", "arbitrations")
 """Work orders of the primary incident (派单/退单/审定): orders returned, seconds from each task's first dispatch to
 the signing that stuck (summed), tasks arbitrated — null when its incident type sends no task by work order."""
-LEVEL_METRICS = ("t_command_post", "level_max", "reinforcements")
+LEVEL_METRICS = ("t_command_post", "level_max", "reinforcements", "t_city_command")
 """What the response level set in motion: the on-scene command post (seconds from onset; null if none), the
 most severe level reached (I = 1 … IV = 4), units sent when the level rose."""
 HAZARD_METRICS = ("casualties", "people_exposed", "peak_density")
@@ -50,6 +55,16 @@ METRICS = TIME_METRICS + HANDOFF_METRICS + WORKORDER_METRICS + LEVEL_METRICS + H
 """Metric columns every ``replications.parquet`` has, in order (more hazard outcomes may follow)."""
 DURATIONS = ("handoff_gap_total", "handoff_gap_max", "ownerless_time", "workorder_bounce_time")
 """Metrics that are durations without a ``t_`` prefix (faces show every duration in minutes)."""
+
+
+CONDITIONS = {"t_control": "controlled", "t_close": "closed"}
+"""Conditional metrics (条件指标): metric → the share metric whose replications it is averaged over.
+``t_control`` is null where the incident was never brought under control, so its mean (and a paired
+difference) is over the replications held only — every face shows it with that condition and its ``n``
+(the words of each condition live in the dashboard's locale, ``condition.<share>``)."""
+SHARES = ("controlled", "closed")
+"""Metrics that are a share of replications (0–1, derived by ``compare`` and ``why.outcome_rows``): faces
+show them as percentages and their differences in percentage points."""
 
 
 def is_duration(metric: str) -> bool:
@@ -60,20 +75,40 @@ def is_duration(metric: str) -> bool:
 NOT_METRICS = ("replication", "seed", "arrangement", "events_processed", "error")
 """Columns of a replications table (or a sweep's rows) that are not metrics."""
 
+LOOP_METRICS = ("arisen", "found", "closed", "rectified_share", "found_to_closed_mean", "found_to_closed_p50",
+                "found_to_closed_p90", "duplicate_visits", "bounced_orders", "dropped_orders", "inspector_days",
+                "wasted_inspector_days", "report_hours", "legal_documents", "notices", "penalties", "suspensions",
+                "relapses", "reworks", "hazards_undiscovered", "hazards_reporting", "hazards_bounced",
+                "hazards_dropped", "hazards_queued", "hazards_rectifying", "hazards_verifying",
+                "hazards_relapsed_open", "hazards_rectified")
+"""The hidden-hazard loop's metrics (``linkage defect-loop``; :meth:`DefectLoopResult.metrics`), one row per
+arrangement and replication of ``loop.parquet``: counts over the period, the rectified share (closed ÷ found),
+found-to-closed days, orders duplicated / returned (退单) / lost, inspector-days (all and on duplicates and
+returns), report hours, legal documents (notice + penalty + suspension), relapses (回潮), reworks after a
+failed re-check, and where every hazard that arose is at the horizon (``hazards_*``, summing to ``arisen``)."""
+LOOP_TABLES = ("loop", "loop_stages", "loop_found", "loop_times", "loop_comparison")
+"""The files of ``linkage defect-loop --out``: per-replication metrics; hazards per stage at the horizon (the leak
+chart); found and closed by channel and category; found-to-closed percentiles (days); paired differences against
+the first arrangement (mean and 95 % t-interval); beside them ``summary.json``."""
+
 # -- run tables -------------------------------------------------------------------------------------------
 
 RUN_TABLES = ("replications", "incidents", "handoffs", "tasks", "workorders")
 """The tables of ``linkage run`` (and of every arm of ``linkage compare``), as ``<name>.parquet``."""
+SWEEP_TABLES = ("incidents", "handoffs", "workorders", "replications")
+"""The tables a sweep keeps per task, as Parquet parts (``<table>/sweep=<id>/point=<k>/part-<first>.parquet``);
+written in this order, ``replications`` last."""
 
 REPLICATION_KEYS = ("replication", "seed", "arrangement")
 """The first columns of ``replications.parquet``; the metrics follow, then ``events_processed``."""
 
 INCIDENT_COLUMNS = ("t_start", "t_detect", "t_report", "t_notify_lead", "t_dispatch", "t_first_arrival",
-                    "t_control", "t_close", "queue_wait", "t_command_post")
+                    "t_control", "t_close", "queue_wait", "t_command_post", "t_city_command")
 """The time columns of ``incidents.parquet`` (seconds of simulated time; null where never reached)."""
 
 INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT_COLUMNS, "level", "detected_by",
-             "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements")
+             "receiver", "lead", "first_unit", "mutual_aid", "level_max", "command_post", "reinforcements",
+             "command_tier", "access_blocked")
 EXTRA_TIMES = ("first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
                "powers_present")
 """A task's work-order and enforcement moments (null where the mechanism did not apply)."""
@@ -84,13 +119,15 @@ TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *T
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
               *WORK_ORDER_TIMES, "reject_reason", "outcome")
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
-``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows) or open at the
-horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear 权属不清)."""
+``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows), cancelled
+(supervision found it unsigned with an agency not listed for the task: the superior rules, 提级督办) or open
+at the horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear
+权属不清)."""
 COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workorders": WORKORDERS}
 """Column order of the incidents, handoffs, tasks and workorders tables."""
 
 INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
-BOOL_COLUMNS = {"mutual_aid", "escalated", "censored", "whistled"}
+BOOL_COLUMNS = {"access_blocked", "mutual_aid", "escalated", "censored", "whistled"}
 FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
@@ -163,27 +200,64 @@ def write_marker(folder: Path, command: str) -> None:
     (Path(folder) / MARKER).write_text(text + "\n", encoding="utf-8")
 
 
+def _bad(origin: str, param: str, message: str) -> InputError:
+    return InputError.one(origin, None, param, message)
+
+
+def probe_write(target: Path, origin: str, param: str) -> None:
+    """Try a write where ``target`` will be created: the first existing folder above it (a read-only file
+    system, a folder without write permission, a full inode table — refused here, before any work)."""
+    where = next((p for p in target.parents if p.exists()), None)
+    if where is None:
+        return
+    try:
+        os.rmdir(_sibling(where / target.name, "probe"))
+    except OSError as e:
+        raise _bad(origin, param, f"'{target}' cannot be written: {e.strerror or e} (in '{where}')") from None
+
+
+def _check_parents(target: Path, origin: str, param: str) -> None:
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _bad(origin, param, f"'{target}' cannot be created: '{parent}' is a file, not a folder")
+            return
+
+
 def check_out(out: str | Path, origin: str = "out", param: str = "out") -> Path:
     """Refuse an output folder that cannot be written or must not be replaced — before any work is done.
 
     A problem is an :class:`InputError` whose field path is ``param`` (the CLI prints its flag, ``--out``).
     """
     out = Path(out)
-
-    def bad(message: str) -> InputError:
-        return InputError.one(origin, None, param, message)
-
     if out.exists() and not out.is_dir():
-        raise bad(f"'{out}' exists and is not a folder")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise bad(f"'{out}' cannot be created: '{parent}' is a file, not a folder")
-            break
+        raise _bad(origin, param, f"'{out}' exists and is not a folder")
+    _check_parents(Path(os.path.abspath(out)), origin, param)
     if out.is_dir() and not is_output_folder(out) and any(out.iterdir()):
-        raise bad(f"'{out}' is a folder Linkage did not write (no {MARKER}) and is not empty; "
-                  "it is never replaced — choose a new or empty folder")
+        raise _bad(origin, param, f"'{out}' is a folder Linkage did not write (no {MARKER}) and is not empty; "
+                   "it is never replaced — choose a new or empty folder")
+    probe_write(Path(os.path.abspath(out)), origin, param)
     return out
+
+
+def check_file_out(path: str | Path, origin: str = "out", param: str = "out") -> Path:
+    """Refuse an output *file* that cannot be written — a folder, a path under a file, a read-only place."""
+    path = Path(path)
+    if path.is_dir():
+        raise _bad(origin, param, f"'{path}' is a folder; give a file name")
+    full = Path(os.path.abspath(path))
+    _check_parents(full, origin, param)
+    probe_write(full, origin, param)
+    return path
+
+
+def _lock(fd: int) -> bool:
+    """Take the advisory lock of an open temporary file or folder; False if a live process holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def _sibling(out: Path, kind: str) -> Path:
@@ -196,6 +270,31 @@ def _sibling(out: Path, kind: str) -> Path:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {out}")
+
+
+def remove_stale(out: Path) -> list[Path]:
+    """Remove what a killed writer left beside ``out``: temporary folders and files whose lock is free
+    (their writer is gone; a live writer holds its lock), and folders set aside by a swap that died half-way."""
+    removed = []
+    live = False
+    for p in sorted(out.parent.glob(f".{out.name}.tmp-*")) + sorted(out.parent.glob(f".{out.name}.*.tmp")):
+        try:
+            fd = os.open(p, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if not _lock(fd):
+                live = True
+                continue
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p)
+        finally:
+            os.close(fd)
+    if not live:  # an old folder set aside while no writer is at work: its swap was killed
+        for p in sorted(out.parent.glob(f".{out.name}.old-*")):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -243,8 +342,11 @@ def output_folder(out: str | Path, command: str, origin: str = "out") -> Iterato
     and the temporary folder is removed. ``command`` (e.g. ``"run"``) goes into the marker."""
     out = Path(os.path.abspath(check_out(out, origin)))  # a name and a parent even for "." or "sub/.."
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
     tmp = _sibling(out, "tmp")
+    fd = os.open(tmp, os.O_RDONLY)
     try:
+        _lock(fd)  # held until the folder is in place: a writer killed meanwhile leaves a free lock
         yield tmp
         write_marker(tmp, command)
         check_out(out, origin)  # still ours (nothing else appeared meanwhile)
@@ -252,18 +354,25 @@ def output_folder(out: str | Path, command: str, origin: str = "out") -> Iterato
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        os.close(fd)
 
 
 def write_file(path: str | Path, data: bytes | str) -> None:
-    """One file, written to a temporary name beside it and moved in (a reader never sees half of it)."""
-    path = Path(path)
+    """One file, written to a locked temporary name beside it and moved in (a reader never sees half of
+    it; a temporary file of a killed writer is removed by the next write to the same name)."""
+    path = Path(os.path.abspath(path))
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove_stale(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        if isinstance(data, str):
-            tmp.write_text(data, encoding="utf-8")
-        else:
-            tmp.write_bytes(data)
+        _lock(fd)
+        with os.fdopen(os.dup(fd), "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     finally:
+        os.close(fd)
         tmp.unlink(missing_ok=True)

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 import pyarrow as pa
@@ -61,6 +62,18 @@ class RunResult:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
+_STAGES = (*TASK_STAGES, *EXTRA_TIMES)
+_stage_values = attrgetter(*_STAGES)
+_TASK_HEAD = ("replication", "arrangement", "incident", "task", "owner", "status")
+_TASK_TAIL = ("units", "enforcer", "whistled")
+_HAND_HEAD = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency")
+_HAND_TAIL = ("gap", "escalated", "censored")
+for _name, _cols in (("tasks", (*_TASK_HEAD, *_STAGES, *_TASK_TAIL)),
+                     ("handoffs", (*_HAND_HEAD, *_STAGES, *GAP_PARTS, *_HAND_TAIL))):
+    if sorted(_cols) != sorted(COLUMNS[_name]):  # a column of the contract the collector does not fill
+        raise RuntimeError(f"Collector: {_name} columns {sorted(set(COLUMNS[_name]) ^ set(_cols))} out of step")
+
+
 class Collector:
     """Accumulates rows of many replications into columns."""
 
@@ -72,6 +85,10 @@ class Collector:
         self.task: dict[str, list] = {k: [] for k in COLUMNS["tasks"]}
         self.orders: dict[str, list] = {k: [] for k in COLUMNS["workorders"]}
         self.events = 0
+        # Task and hand-off rows are the bulk of a run's output: their values go straight into the columns
+        # (no row dict per task), through these column lists, in the order of the names beside them.
+        self._task_cols = [self.task[k] for k in (*_TASK_HEAD, *_STAGES, *_TASK_TAIL)]
+        self._hand_cols = [self.hand[k] for k in (*_HAND_HEAD, *_STAGES, *GAP_PARTS, *_HAND_TAIL)]
 
     def add(self, r: int, seed: int, rep: Replication) -> None:
         m = replication_metrics(rep)
@@ -83,29 +100,27 @@ class Collector:
             row = {"replication": r, "arrangement": self.arrangement, "incident": inc.incident, "type": inc.type,
                    "grid": inc.grid, "level": inc.level, "detected_by": inc.detected_by, "receiver": inc.receiver,
                    "lead": inc.lead, "first_unit": inc.first_unit, "mutual_aid": inc.mutual_aid,
-                   "level_max": inc.level_max, "command_post": inc.command_post,
+                   "level_max": inc.level_max, "command_post": inc.command_post, "command_tier": inc.command_tier,
+                   "access_blocked": inc.access_blocked,
                    "reinforcements": inc.reinforcements if inc.level is not None else None}
             row.update({c: nan_to_none(getattr(inc, c)) for c in INCIDENT_COLUMNS})
             for k, v in row.items():
                 self.inc[k].append(v)
         horizon = rep.sc.horizon
+        arrangement, task_cols, hand_cols = self.arrangement, self._task_cols, self._hand_cols
         for t in rep.tasks:
-            stages = {s: nan_to_none(getattr(t, s)) for s in (*TASK_STAGES, *EXTRA_TIMES)}
-            trow = {"replication": r, "arrangement": self.arrangement, "incident": t.incident, "task": t.task,
-                    "owner": t.owner, "status": t.status, "units": ",".join(t.units), **stages,
-                    "enforcer": t.enforcer, "whistled": t.whistled}
-            for k, v in trow.items():
-                self.task[k].append(v)
+            stages = [nan_to_none(v) for v in _stage_values(t)]
+            row = [r, arrangement, t.incident, t.task, t.owner, t.status, *stages, ",".join(t.units), t.enforcer,
+                   t.whistled]
+            for col, v in zip(task_cols, row):
+                col.append(v)
             if not t.counts_as_handoff or math.isnan(t.available):
                 continue
             gap, censored = censored_gap(t, horizon)
-            parts = t.gap_parts()
-            hrow = {"replication": r, "arrangement": self.arrangement, "incident": t.incident, "task": t.task,
-                    "from_agency": t.from_agency, "to_agency": t.owner, **stages,
-                    **{p: nan_to_none(v) for p, v in zip(GAP_PARTS, parts)}, "gap": gap,
-                    "escalated": t.escalated, "censored": censored}
-            for k, v in hrow.items():
-                self.hand[k].append(v)
+            row = [r, arrangement, t.incident, t.task, t.from_agency, t.owner, *stages,
+                   *[nan_to_none(v) for v in t.gap_parts()], gap, t.escalated, censored]
+            for col, v in zip(hand_cols, row):
+                col.append(v)
 
     def add_work_orders(self, r: int, rep: Replication) -> None:
         for o in rep.work_order_records:

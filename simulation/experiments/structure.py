@@ -8,14 +8,15 @@ replication runs:
   lead, single task leads, task-level assist and informed, incident-level informed; an intake centre's own
   service (119 → fire brigade) is also alerted directly when the arrangement says ``intake_direct`` — by
   the centre that took the report, and by any centre the case passes through on its way (property → 119 →
-  relay: 119 alerts the fire brigade as it passes) — and the quickest route is shown (``route``:
+  relay: 119 alerts the fire brigade as it passes), and so is the site's operator (119 calls the building's
+  fire-control room) — and the quickest route is shown (``route``:
   ``relay``, ``direct``, ``passing`` with ``via`` the centre, or ``receiver``);
 * **hand-off pairs** — for each task that follows another agency's work (the task DAG's predecessor →
   task owners), the hops up the parent chain to their lowest common superior (最近共同上级) and the
   channel path between them; plus the escalation route of every task with no lead or two leads;
 * **single points of failure** — duty desks that sit on *every* path from a receiver to a required
   agency (nodes whose removal disconnects them), and the relay, which every notification must pass by
-  rule — except the intake centre's own service, which also has the direct or passing route;
+  rule — except the intake centre's own service and the site, which also have the direct or passing route;
 * **betweenness centrality** of the agencies and centres on the latency-weighted graph.
 
 Every "who" — receiver, relay, targets, task owners, escalation, intake alerts — comes from the one
@@ -122,9 +123,9 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
     notification, spof = [], {}
     for kind, rcv in receivers:
         h1, l1 = _leg(world, rcv, relay)
-        service = doctrine.intake_service(rcv)
+        alerts = doctrine.intake_alerts(rcv, itype_id, grid)  # its service and the site's operator
         passing = _passing_centres(world, g, rcv, relay, targets)
-        for t in [*targets, *([service] if service is not None and service not in targets else [])]:
+        for t in [*targets, *(a for a in alerts if a not in targets)]:
             if t == rcv:  # the receiver knows already
                 notification.append(
                     {
@@ -146,8 +147,8 @@ def indicators(world: World, incident_type: str | None = None, grid: str | None 
             # (the relay by rule, plus the graph cuts of its two legs) …
             by_rule = {relay} - {rcv, t}
             routes = [(by_rule, (set(cut_desks(g, rcv, relay)) | set(cut_desks(g, relay, t))) - by_rule)]
-            if t == service and t != relay:
-                # … the centre's own alert to its service when it took the report …
+            if t in alerts and t != relay:
+                # … the centre's own alert to its service or the site when it took the report …
                 hd, ld = _leg(world, rcv, t)
                 if hd is not None:
                     if row["expected_latency"] is None or ld < row["expected_latency"]:

@@ -14,16 +14,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing as mp
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -57,18 +54,23 @@ from simulation.experiments.sweep_archive import (
     SweepStatus,
     _check_resume,
     _drop_point,
-    _normalise,
-    _parts_done,
     _points_table,
     _record_failure,
     new_folder,
-    part_path,
     read_manifest,
     reopen_folder,
-    write_table,
+    repair_list,
+    write_task,
 )
+from simulation.experiments.sweep_integrity import drop_task, input_files, lock_folder, provenance, scan_parts
+from simulation.experiments.sweep_pool import Pool, Progress, watch_parent
 
-__all__ = ["MANIFEST", "SweepResult", "SweepStatus", "Task", "evaluate", "read_manifest", "sweep", "validate"]
+LOSSES_IN_A_ROW = 3
+"""Worker losses with no task finished in between after which a sweep stops (a task that kills its worker
+each time — out of memory — would otherwise be retried for ever)."""
+
+__all__ = ["MANIFEST", "SweepResult", "SweepStatus", "Task", "evaluate", "read_manifest", "sweep", "validate",
+           "watch_parent"]
 
 
 @dataclass(frozen=True)
@@ -116,106 +118,36 @@ def evaluate(task: Task, doc: dict, scenario_path: str) -> Outcome:
         res = run(sc, task.count, task.run_seed, world=world, first_replication=task.first)
     except InputError as e:
         return Outcome(task, None, str(e), time.perf_counter() - t0)
-    tables = {"replications": res.replications, "incidents": res.incidents, "handoffs": res.handoffs}
+    tables = {name: getattr(res, name) for name in TABLES}
     return Outcome(task, tables, None, time.perf_counter() - t0)
-
-
-def watch_parent(pid: int, every: float = 1.0) -> None:
-    """Worker initializer: exit when the sweep's parent is gone, so a killed sweep leaves no orphans.
-
-    (A pool worker blocks on its task queue forever once its parent dies: it holds the queue's write end.)
-    """
-
-    def watch() -> None:
-        while True:
-            time.sleep(every)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(0)
-            except PermissionError:
-                pass
-
-    threading.Thread(target=watch, name="linkage-parent-watch", daemon=True).start()
-
-
-# -- executors --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _executor(workers: int, scheduler: str | None,
-              executor: cf.Executor | None) -> Iterator[tuple[cf.Executor, Callable[[dict], Any]]]:
-    """(executor, share): ``share(doc)`` is what tasks receive for a scenario document — the document
-    itself, or on Dask a future of it scattered once to every worker (not re-sent with each task; in a
-    list, because scatter would take a dict's items as separate keys)."""
-    if executor is not None:
-        yield executor, lambda doc: doc
-        return
-    if scheduler:
-        from dask.distributed import Client
-
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as e:
-            raise InputError.one(
-                "--scheduler", None, "", f"cannot reach the Dask scheduler at '{scheduler}': {e}"
-            ) from None
-        try:
-            yield client.get_executor(pure=False), lambda doc: client.scatter([doc], broadcast=True, hash=False)[0]
-        finally:
-            client.close()
-        return
-    # forkserver: workers are forked from a clean server that has imported this module once, so they
-    # start fast and never inherit the parent's threads (rich, dask) or locks.
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["simulation.experiments.sweep", "simulation.experiments.runner"])
-    with cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=watch_parent, initargs=(os.getpid(),)
-    ) as ex:
-        yield ex, lambda doc: doc
-
-
-def _progress_bar(enabled: bool | None):  # noqa: ANN202
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(stderr=True)
-    show = console.is_terminal if enabled is None else bool(enabled)
-    return Progress(
-        TextColumn("sweep · replications"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-        disable=not show,
-    )
 
 
 # -- the sweep --------------------------------------------------------------------------------------------
 
 
-def _documents(scenario: ScenarioLike, design: Design) -> dict[str | None, dict]:
-    """The merged scenario document once per arrangement value (YAML is read only here, in the parent)."""
+def _documents(scenario: ScenarioLike, design: Design) -> tuple[dict[str | None, dict], list[str]]:
+    """The merged scenario document once per arrangement value (YAML is read only here, in the parent),
+    and every file they were read from (scenario, ``extends`` chain, arrangement files)."""
+    from scenarios.loader import find_arrangement, read_document
+    from scenarios.yamlsrc import to_plain
+
     arr = next((f for f in design.factors if f.is_arrangement), None)
     names: Sequence[str | None] = list(arr.values) if arr is not None else [None]
-    docs = {}
+    docs, files = {}, set()
     for a in names:
         try:
-            docs[a] = document(scenario, a)
+            if isinstance(scenario, Scenario):
+                docs[a] = document(scenario, a)
+                found = find_arrangement(a) if a is not None else None
+                files |= {str(found.resolve())} if found is not None else set()
+            else:
+                raw = read_document(scenario, a)
+                files |= set(input_files(raw))
+                docs[a] = to_plain(raw)
         except InputError as e:  # an unknown arrangement value is a --vary mistake
             raise InputError([Problem("--vary", p.line, p.path, p.message) if p.file == "--arrangement" else p
                               for p in e.problems]) from None
-    return docs
+    return docs, sorted(files)
 
 
 def _check_paths(scenario_path: str, factors: list[Factor], docs: dict[str | None, dict]) -> None:
@@ -249,7 +181,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     default point k runs with ``point_seed(seed, k)``, independent across points. Bad input raises
     :class:`InputError` (naming the parameter) before anything is written.
     """
-    from simulation.experiments.outputs import check_out, package_version
+    from simulation.experiments.outputs import check_out, package_version, probe_write
 
     t0 = time.perf_counter()
     out = Path(out)
@@ -260,6 +192,8 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     if out.exists() and not out.is_dir():
         raise bad_parameter("sweep", "out", f"'{out}' exists and is not a folder")
     old = read_manifest(out) if resume else None
+    if old is not None:
+        probe_write(out / MANIFEST, "sweep", "out")  # a sweep folder made read-only since: before the work
     if not resume:
         if (out / MANIFEST).exists():
             raise bad_parameter("sweep", "out", f"'{out}' already holds a sweep; resume it or choose another folder")
@@ -271,7 +205,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
 
     facs = parse_factors(factors)
     des = make_design(facs, design, samples, seed)
-    docs = _documents(scenario, des)
+    docs, files = _documents(scenario, des)
     source = source_name(scenario)
     if None in docs:
         base = validate(docs[None], source)
@@ -294,93 +228,131 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     manifest = {"format": FORMAT, "sweep": sweep_id, "scenario": source, **identity,
                 "factor_specs": [f.describe() for f in facs], "calc_second_order": des.calc_second_order,
                 "points": [{"point": k, "run_seed": s, "values": p} for k, (s, p) in enumerate(zip(seeds, des.points))],
-                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                "provenance": provenance(docs, files), "created": datetime.now(UTC).isoformat(timespec="seconds")}
     if old is not None:
         _check_resume(old, manifest, out)
     n_workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    with _executor(n_workers, scheduler, executor) as pool:  # an unreachable scheduler fails before any write
+    with Pool(n_workers, scheduler, executor) as pool:  # an unreachable scheduler fails before any write
         points = _points_table(des, seeds)
         if old is None:
             new_folder(out, manifest, points)
-        else:
-            reopen_folder(out, sweep_id, points)
-        result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress)
+        lock = lock_folder(out)
+        if lock is None:
+            raise bad_parameter("sweep", "out", f"another sweep is writing in '{out}' (wait for it, or stop it)")
+        try:
+            if old is not None:
+                reopen_folder(out, sweep_id, points)
+            result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress)
+        finally:
+            os.close(lock)
     result.wall_seconds = time.perf_counter() - t0
     return result
 
 
 def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], replications: int, batch: int,
-                    docs: dict, scenario_path: str, pool: tuple[cf.Executor, Callable[[dict], Any]],
+                    docs: dict, scenario_path: str, pool: Pool,
                     progress: bool | Callable[[SweepStatus], None] | None) -> SweepResult:
-    """List what is done (parts, recorded failures), then run only the missing tasks."""
-    for tmp in out.rglob(".*.tmp"):  # left by a killed run
+    """List what is done (verified parts, recorded failures), then run only the missing tasks — and again
+    any task whose parts are damaged, truncated or missing, or were never recorded as complete."""
+    for tmp in out.rglob(".*.tmp"):  # left by a killed run (this process holds the folder's lock)
         tmp.unlink(missing_ok=True)
 
     failed = {int(p.stem.split("=", 1)[1]): json.loads(p.read_text(encoding="utf-8"))["error"]
               for p in (out / "errors").glob("point=*.json")}
     for k in failed:
         _drop_point(out, sweep_id, k)
-    done = _parts_done(out, sweep_id)
+    state = scan_parts(out, sweep_id)
+    repair = repair_list(state)
+    for k, first in repair:
+        drop_task(out, sweep_id, k, first)
     tasks_all = [(k, first) for k in range(len(des.points)) for first in range(0, replications, batch)]
     todo = [Task(k, first, min(batch, replications - first), seeds[k], *point_sets(des.points[k]))
-            for k, first in tasks_all if (k, first) not in done and k not in failed]
+            for k, first in tasks_all if (k, first) not in state.done and k not in failed]
     result = SweepResult(out, sweep_id, len(des.points), replications, len(tasks_all), 0,
-                         len(tasks_all) - len(todo), dict(failed))
+                         len(tasks_all) - len(todo), dict(failed), repaired=repair)
     left = {k: 0 for k in range(len(des.points))}
     for t in todo:
         left[t.point] += 1
     status = SweepStatus(replications * len(des.points) - sum(t.count for t in todo), replications * len(des.points),
                          sum(1 for k, n in left.items() if n == 0 and k not in failed), len(failed), len(des.points))
-    _run_tasks(todo, docs, scenario_path, out, sweep_id, des, pool, progress, status, left, result)
+    with Progress(progress, status) as shown:
+        for (k, first), why in sorted(repair.items()):
+            shown.note(f"point {k}, replications from {first}: run again — {why}")
+        _run_tasks(todo, docs, scenario_path, out, sweep_id, des, pool, shown, left, result)
     return result
 
 
-def _run_tasks(todo: list[Task], docs: dict, scenario_path: str, out: Path, sweep_id: str, des: Design,
-               pool: tuple[cf.Executor, Callable[[dict], Any]], progress: bool | Callable[[SweepStatus], None] | None,
-               status: SweepStatus, left: dict[int, int], result: SweepResult) -> None:
-    ex, share = pool
-    callback = progress if callable(progress) else None
-    bar = _progress_bar(None if callable(progress) else progress)
+def _run_tasks(todo: list[Task], docs: dict, scenario_path: str, out: Path, sweep_id: str, des: Design, pool: Pool,
+               shown: Progress, left: dict[int, int], result: SweepResult) -> None:
+    """Submit the tasks; write each result as it comes; on a lost local worker, run the unfinished tasks
+    again on a new pool (at most :data:`LOSSES_IN_A_ROW` losses with nothing finished in between)."""
     path_s = str(Path(scenario_path).resolve()) if Path(scenario_path).is_file() else scenario_path
+    shared = {k: pool.share(doc) for k, doc in docs.items()}
+    in_a_row = 0
+    while todo:
+        lost = _one_round(todo, shared, path_s, out, sweep_id, des, pool, shown, left, result)
+        in_a_row = in_a_row + 1 if len(lost) == len(todo) else 1 if lost else 0
+        todo = lost
+        if not lost:
+            break
+        result.workers_lost += 1
+        if not pool.renewable or in_a_row >= LOSSES_IN_A_ROW:
+            why = "the executor cannot be renewed" if not pool.renewable else f"{in_a_row} times in a row"
+            raise bad_parameter("sweep", "workers", f"a worker process was lost ({why}; killed, or out of memory?); "
+                                f"{len(lost)} tasks left — the finished ones are kept: resume with fewer --workers "
+                                "or a smaller --batch")
+        shown.note(f"a worker process was lost (killed, or out of memory?); running its {len(lost)} unfinished "
+                   "tasks again on new workers")
+        pool.renew()
+        shared = {k: pool.share(doc) for k, doc in docs.items()}
 
-    def status_text() -> str:
-        return f"points {status.points_done}/{status.points_total} done · {status.points_failed} failed"
 
-    with bar:
-        shared = {k: share(doc) for k, doc in docs.items()}
-        bar_task = bar.add_task(
-            "sweep", total=status.replications_total, completed=status.replications_done, status=status_text()
-        )
-        futures: dict[cf.Future, Task] = {ex.submit(evaluate, t, shared[t.arrangement], path_s): t for t in todo}
-        by_point: dict[int, list[cf.Future]] = {}
-        for fut, t in futures.items():
-            by_point.setdefault(t.point, []).append(fut)
-        try:
-            for fut in cf.as_completed(futures):
-                t = futures[fut]
-                if not fut.cancelled():
-                    outcome: Outcome = fut.result()  # a genuine bug in a worker is raised here
-                    result.tasks_run += 1
-                    if outcome.error is not None:
-                        if t.point not in result.failed:
-                            _record_failure(out, sweep_id, des, t, outcome.error)
-                            result.failed[t.point] = outcome.error
-                            status.points_failed += 1
-                            for other in by_point[t.point]:
-                                other.cancel()
-                    elif t.point not in result.failed:
-                        for name in TABLES:
-                            write_table(
-                                part_path(out, name, sweep_id, t.point, t.first), _normalise(outcome.tables[name])
-                            )
-                left[t.point] -= 1
-                if left[t.point] == 0 and t.point not in result.failed:
-                    status.points_done += 1
-                status.replications_done += t.count
-                bar.update(bar_task, completed=status.replications_done, status=status_text())
-                if callback is not None:
-                    callback(replace(status))
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id: str, des: Design, pool: Pool,
+               shown: Progress, left: dict[int, int], result: SweepResult) -> list[Task]:
+    """Run ``todo`` on the current pool; the tasks lost with a broken pool are returned."""
+    status = shown.status
+    futures: dict[cf.Future, Task] = {pool.executor.submit(evaluate, t, shared[t.arrangement], path_s): t
+                                      for t in todo}
+    by_point: dict[int, list[cf.Future]] = {}
+    for fut, t in futures.items():
+        by_point.setdefault(t.point, []).append(fut)
+    lost = []
+    try:
+        for fut in cf.as_completed(futures):
+            t = futures[fut]
+            if not fut.cancelled():
+                try:
+                    outcome: Outcome | None = fut.result()  # a genuine bug in a worker is raised here
+                except BrokenProcessPool:
+                    if t.point not in result.failed:  # a failed point's other tasks are not needed
+                        lost.append(t)
+                        continue
+                    outcome = None
+                if outcome is not None:
+                    _take(outcome, out, sweep_id, des, by_point, result, status)
+            left[t.point] -= 1
+            if left[t.point] == 0 and t.point not in result.failed:
+                status.points_done += 1
+            status.replications_done += t.count
+            shown.update()
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    return sorted(lost, key=lambda t: (t.point, t.first))
+
+
+def _take(outcome: Outcome, out: Path, sweep_id: str, des: Design, by_point: dict[int, list[cf.Future]],
+          result: SweepResult, status: SweepStatus) -> None:
+    """One finished task: its parts written (then its checksum record), or its point's failure recorded."""
+    t = outcome.task
+    result.tasks_run += 1
+    if outcome.error is not None:
+        if t.point not in result.failed:
+            _record_failure(out, sweep_id, des, t, outcome.error)
+            result.failed[t.point] = outcome.error
+            status.points_failed += 1
+            for other in by_point[t.point]:
+                other.cancel()
+    elif t.point not in result.failed:
+        write_task(out, sweep_id, t.point, t.first, outcome.tables)

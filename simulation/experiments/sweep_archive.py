@@ -6,14 +6,16 @@
     OUT/manifest.json                                         written first (with the points, as one folder)
     OUT/points/sweep=<id>/points.parquet                      point, run_seed, one column per factor
     OUT/replications/sweep=<id>/point=<k>/part-<first>.parquet
-    OUT/incidents/…   OUT/handoffs/…                          same layout
+    OUT/incidents/…   OUT/handoffs/…   OUT/workorders/…       same layout (outputs.SWEEP_TABLES)
+    OUT/checksums/sweep=<id>/point=<k>/part-<first>.json      size, rows, SHA-256 of the task's parts
     OUT/errors/point=<k>.json                                 a point whose scenario is invalid
 
 A new sweep's folder (marker, manifest, points) is put in place whole by the one output writer
 (:func:`~simulation.experiments.outputs.output_folder`), replacing an earlier Linkage output folder;
 then each task's parts are written into it as the task finishes — every file to a temporary name moved
-in with ``os.replace``, the replications part last (it marks the task done) — so a sweep killed at any
-instant loses only unfinished tasks and ``resume=True`` runs exactly the missing ones.
+in with ``os.replace``, the checksum record last (it marks the task done) — so a sweep killed at any
+instant loses only unfinished tasks and ``resume=True`` runs exactly the missing ones, and a part
+damaged later is found (:mod:`simulation.experiments.sweep_integrity`).
 """
 
 from __future__ import annotations
@@ -30,15 +32,17 @@ import pyarrow.parquet as pq
 
 from scenarios.errors import InputError
 from simulation.experiments.designs import Design
-from simulation.experiments.outputs import CANON, MARKER, output_folder, write_file, write_marker
+from simulation.experiments.outputs import CANON, MARKER, SWEEP_TABLES, output_folder, write_file, write_marker
+from simulation.experiments.sweep_integrity import CHECKSUMS, PartsState, part_file, provenance_changes, write_record
 
 if TYPE_CHECKING:
     from simulation.experiments.sweep import Task
 
 MANIFEST = "manifest.json"
-TABLES = ("incidents", "handoffs", "replications")  # replications last: its part marks a task done
+TABLES = SWEEP_TABLES
 DEFAULT_BATCH = 25
-FORMAT = 1
+FORMAT = 2
+"""2: checksum records, provenance and the workorders part (format 1 had neither)."""
 
 
 @dataclass
@@ -63,6 +67,10 @@ class SweepResult:
     tasks_skipped: int
     failed: dict[int, str] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    repaired: dict[tuple[int, int], str] = field(default_factory=dict)
+    """Tasks found damaged or unfinished on resume (point, first replication) → why; run again."""
+    workers_lost: int = 0
+    """Times the local worker pool lost a process (its tasks were run again on new workers)."""
 
     def load(self):  # noqa: ANN201 - pandas.DataFrame
         from simulation.experiments.results import load_sweep
@@ -106,8 +114,16 @@ def _normalise(table: pa.Table) -> pa.Table:
     return table
 
 
-def part_path(out: Path, table: str, sweep_id: str, point: int, first: int) -> Path:
-    return out / table / f"sweep={sweep_id}" / f"point={point}" / f"part-{first}.parquet"
+part_path = part_file
+
+
+def write_task(out: Path, sweep_id: str, point: int, first: int, tables: dict[str, pa.Table]) -> None:
+    """A finished task's parts, then its checksum record (the mark that it is done)."""
+    parts = {}
+    for name in TABLES:
+        parts[name] = part_path(out, name, sweep_id, point, first)
+        write_table(parts[name], _normalise(tables[name]))
+    write_record(out, sweep_id, point, first, parts)
 
 
 def _points_table(design: Design, seeds: list[int]) -> pa.Table:
@@ -170,17 +186,27 @@ def _check_resume(old: dict, new: dict, out: Path) -> None:
         raise InputError.one(
             where, None, "points", "--resume: the design's points differ from the manifest's (another scipy/SALib?)"
         )
+    changes = provenance_changes(old.get("provenance"), new["provenance"])
+    if changes:
+        more = f" (and {len(changes) - 1} more)" if len(changes) > 1 else ""
+        raise InputError.one(
+            where, None, "provenance",
+            f"--resume refused: {changes[0]}{more} since the sweep began — its results would mix two models; "
+            "restore it, or run a new sweep in another --out",
+        )
 
 
-def _parts_done(out: Path, sweep_id: str) -> set[tuple[int, int]]:
-    done = set()
-    for p in (out / "replications" / f"sweep={sweep_id}").glob("point=*/part-*.parquet"):
-        done.add((int(p.parent.name.split("=", 1)[1]), int(p.stem.split("-", 1)[1])))
-    return done
+def repair_list(state: PartsState) -> dict[tuple[int, int], str]:
+    """Tasks to run again: damaged (record no longer matches) or unfinished (parts without a record)."""
+    out = dict(state.damaged)
+    for key in sorted(state.unfinished):
+        out.setdefault(key, "parts without a checksum record (killed while writing them)")
+    return out
 
 
 def _drop_point(out: Path, sweep_id: str, point: int) -> None:
-    for table in TABLES[::-1]:  # replications (the done marker) first
+    shutil.rmtree(out / CHECKSUMS / f"sweep={sweep_id}" / f"point={point}", ignore_errors=True)  # not done: first
+    for table in TABLES:
         shutil.rmtree(out / table / f"sweep={sweep_id}" / f"point={point}", ignore_errors=True)
 
 

@@ -10,42 +10,46 @@ plan's decisions; strengths; improvement items with an owner agency and a due da
 from __future__ import annotations
 
 import math
-import sqlite3
-import statistics
 import tempfile
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from simulation.drill.msel import format_time
-from simulation.drill.policy import DrillPolicy
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore
 from simulation.experiments.metrics import replication_metrics
-from simulation.experiments.outputs import is_duration
-from simulation.experiments.runner import run
+from simulation.faces.aar_plan import comparison, counterfactual, delivered_by_hand, plan_play
+from simulation.faces.aar_score import findings, score_expected
 from simulation.faces.aar_text import GAP_PART, STAGE, T, event_text
-from simulation.model.engine import Replication
+from simulation.faces.vocab import Namer
 from simulation.model.records import GAP_PARTS
 
-COMPARE = ("t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close",
-           "handoff_gap_total", "handoff_gap_max", "ownerless_time", "casualties", "peak_density")
-LONG_GAP_S = 900.0
+SKIP_KINDS = ("clock", "note", "set_default", "set_deadline", "deliver")
+TIMELINE_STAGES = ("notified", "decided", "unit_assigned", "arrived", "started", "done")
 
 
-def _finished(session: DrillSession) -> DrillSession:
+@contextmanager
+def _finished(session: DrillSession) -> Iterator[DrillSession]:
     """The session played to its horizon: itself when ended, else a projection on a copy of its log
-    (pending decisions fall back to their defaults at their deadlines)."""
+    (pending decisions fall back to their defaults at their deadlines). The copy is private (0600, in a
+    0700 temporary folder) and removed when the report is built, whatever happens."""
     if session.ended:
-        return session
-    tmp = Path(tempfile.mkdtemp(prefix="linkage-aar-")) / f"{session.code}.sqlite"
-    with session.lock:
-        dst = sqlite3.connect(tmp)
-        session.store.db.backup(dst)
-        dst.close()
-    copy = DrillSession(DrillStore(tmp))
-    copy.play_to_end()
-    return copy
+        yield session
+        return
+    with tempfile.TemporaryDirectory(prefix="linkage-aar-") as d:
+        tmp = Path(d) / f"{session.code}.sqlite"
+        store = DrillStore(tmp)
+        try:
+            with session.lock:
+                session.store.db.backup(store.db)
+            copy = DrillSession(store, session.wall_clock)
+            copy.play_to_end()
+            yield copy
+        finally:
+            store.close()
 
 
 def _mins(x: float | None) -> str:
@@ -56,246 +60,125 @@ def build_report(session: DrillSession, lang: str = "zh", replications: int | No
                  today: date | None = None) -> dict[str, Any]:
     """Everything the report says, as plain data (also what the tests check)."""
     lang = "zh" if lang.startswith("zh") else "en"
+    with _finished(session) as fin:
+        return _report(session, fin, lang, replications, today)
+
+
+def _report(session: DrillSession, fin: DrillSession, lang: str, replications: int | None,
+            today: date | None) -> dict[str, Any]:
+    """The report of ``session``, read from ``fin`` (the session itself, or its projection to the horizon)."""
     L = T[lang]
-    fin = _finished(session)
     rep, spec, sc = fin.rep, fin.spec, fin.scenario
     events = sorted(fin.store.events(), key=lambda r: (r["sim_time"], r["seq"]))
     names = {
         a.id: (a.name.get(lang) if a.name else fin.world.graph.graph.nodes[a.id][f"name_{lang}"]) for a in sc.agencies
     }
+    nm = Namer(sc, lang, names)
+    played = {a for s in fin.seats.values() if s["role"] == "player" for a in s["agencies"]}
     today = today or date.today()
     created = datetime.fromisoformat(fin.meta["created"]).date()
 
-    # Timeline per agency (按单位的时间线).
-    timeline: dict[str, list[dict]] = {}
-    for r in events:
-        if r["agency"] is None or r["kind"] in ("clock", "note", "set_default", "set_deadline", "deliver"):
-            continue
-        if r["kind"] == "task" and r["payload"]["stage"] not in (
-            "notified",
-            "decided",
-            "unit_assigned",
-            "arrived",
-            "started",
-            "done",
-        ):
-            continue
-        timeline.setdefault(r["agency"], []).append(
-            {
-                "t": format_time(r["sim_time"]),
-                "sim_time": r["sim_time"],
-                "kind": r["kind"],
-                "text": event_text(r, lang),
-                "fallback": r["fallback"],
-            }
-        )
-    timeline = {names.get(a, a): rows for a, rows in sorted(timeline.items(), key=lambda kv: kv[1][0]["sim_time"])}
-
-    # Decision latencies (决策用时): asked → decided, in scenario time and wall time.
-    asks = {r["key"][4:]: r for r in events if r["kind"] == "ask"}
-    decisions = []
-    for r in events:
-        if r["kind"] != "decision":
-            continue
-        key = r["payload"]["decision"]
-        ask = asks.get(key)
-        plan = ask["payload"]["plan"] if ask else None
-        decisions.append(
-            {
-                "key": key,
-                "kind": r["payload"]["kind"],
-                "agency": names.get(r["agency"], r["agency"]),
-                "asked": format_time(r["payload"]["asked_at"]),
-                "decided": format_time(r["sim_time"]),
-                "latency_s": r["sim_time"] - r["payload"]["asked_at"],
-                "wall_s": (r["wall_time"] - ask["wall_time"]) if ask and not r["fallback"] else None,
-                "fallback": r["fallback"],
-                "value": r["payload"]["value"],
-                "as_plan": r["payload"]["value"] == plan,
-            }
-        )
-
-    # Hand-offs (交接间隙) and their stages.
-    handoffs = []
-    for t in rep.tasks:
-        if not (t.is_handoff or t.escalated) or math.isnan(t.available):
-            continue
-        parts = dict(zip(GAP_PARTS, t.gap_parts()))
-        gap = (t.started if not math.isnan(t.started) else sc.horizon) - t.available
-        handoffs.append({"task": t.task, "from": names.get(t.from_agency, t.from_agency or "—"),
-                         "to": names.get(t.owner, t.owner or "—"), "to_id": t.owner, "gap_s": gap,
-                         "censored": math.isnan(t.started), "parts": {k: _mins(v) for k, v in parts.items()},
-                         "escalated": t.escalated})
-
-    # Expected actions against their time criteria (HSEEP EEG; AQ/T 9009 评估).
-    expected = _expected(fin, events, names, lang)
-
-    # The drill against the plan's automatic play of the same scenario and seed (same random draws).
-    auto_policy = DrillPolicy(fin.world, fin.msel, poll_s=spec.poll_s)
-    auto = replication_metrics(Replication(fin.world, spec.seed, 0, auto_policy).run())
+    by_hand = delivered_by_hand(events)
     drill = replication_metrics(rep)
-    comparison = [{"metric": m, "drill": drill.get(m), "plan": auto.get(m), "minutes": is_duration(m)}
-                  for m in COMPARE if m in drill or m in auto]
-
-    # Monte-Carlo counterfactual with the plan's decisions (simulation.experiments.runner.run).
+    plan = plan_play(fin, by_hand)
+    comp = comparison(drill, plan, nm)
     n = replications or spec.counterfactual_replications
-    mc = run(sc, n, spec.seed, world=fin.world, policy_factory=lambda w: DrillPolicy(w, fin.msel, poll_s=spec.poll_s))
-    cf = _counterfactual(mc.replications.column("t_control").to_pylist(), drill.get("t_control"), n, L)
-    cas = (
-        [x for x in mc.replications.column("casualties").to_pylist() if x is not None]
-        if "casualties" in mc.replications.column_names
-        else []
-    )
-
-    strengths, improvements = _findings(decisions, expected, handoffs, comparison, fin, names, L, created)
+    cf = counterfactual(fin, n, by_hand, drill, plan, nm, L)
+    decisions = _decisions(events, nm)
+    handoffs = _handoffs(rep, sc, nm)
+    expected = score_expected(fin.msel, events, played, nm)
+    notes = _notes(events, nm)
+    strengths, improvements = findings(decisions, expected, handoffs, comp, notes, played, nm, L, created)
     return {
         "lang": lang,
         "L": L,
         "title": spec.title.get(lang),
         "code": fin.code,
-        "scenario": sc.name,
+        "scenario": nm.incident_type(sc.primary_incident().type) if sc.primary_incident() else sc.name,
         "description": sc.description.get(lang),
-        "arrangement": sc.arrangement.name,
+        "arrangement": sc.arrangement.title.get(lang) if sc.arrangement.title else sc.arrangement.name,
         "seed": spec.seed,
         "created": fin.meta["created"],
         "generated": today.isoformat(),
         "projected": not session.ended,
         "played_until": format_time(session.now),
         "parent": fin.meta.get("parent"),
-        "seats": [
-            {
-                "seat": s["seat"],
-                "role": L["roles"][s["role"]],
-                "agencies": ", ".join(names.get(a, a) for a in s["agencies"]),
-            }
-            for s in fin.seats.values()
-        ],
-        "timeline": timeline,
+        "seats": [{"seat": s["seat"], "role": L["roles"][s["role"]], "agencies": "、".join(
+            nm.agency(a) for a in s["agencies"]) if lang == "zh" else ", ".join(nm.agency(a) for a in s["agencies"])}
+            for s in fin.seats.values()],
+        "timeline": _timeline(events, nm),
         "decisions": decisions,
         "handoffs": handoffs,
         "expected": expected,
-        "comparison": comparison,
+        "comparison": comp,
+        "plan_injects": L["plan_injects"].format(injects=", ".join(sorted(by_hand))) if by_hand else "",
         "counterfactual": cf,
-        "casualties_mc": (statistics.fmean(cas) if cas else None),
+        "casualties_mc": cf["casualties_mc"],
         "strengths": strengths,
         "improvements": improvements,
-        "notes": [
-            {
-                "t": format_time(r["sim_time"]),
-                "actor": r["actor"],
-                "text": r["payload"]["text"],
-                "agency": names.get(r["agency"], r["agency"] or "—"),
-            }
-            for r in events
-            if r["kind"] == "note"
-        ],
+        "notes": notes,
         "stage_names": STAGE[lang],
         "gap_part_names": GAP_PART[lang],
     }
 
 
-def _expected(fin: DrillSession, events: list[dict], names: dict, lang: str) -> list[dict]:
-    out = []
-    delivered = {r["payload"]["inject"]: r["sim_time"] for r in events if r["kind"] == "inject"}
-    for inj in fin.msel.injects:
-        for e in inj.expected:
-            at = delivered.get(inj.id)
-            row = {"inject": inj.id, "agency": names.get(e.agency, e.agency), "agency_id": e.agency, "action": e.label,
-                   "criterion": f"≤ {e.within_s / 60:g} min", "delivered": format_time(at) if at is not None else "—"}
-            if at is None:
-                out.append({**row, "status": "not_delivered", "when": "—"})
-                continue
-            when = _first_match(events, e, inj.id, at)
-            status = (
-                "met" if when is not None and when <= at + e.within_s else ("late" if when is not None else "missed")
-            )
-            out.append({**row, "status": status, "when": format_time(when) if when is not None else "—",
-                        "after_s": None if when is None else when - at})
-    return out
-
-
-def _first_match(events: list[dict], e: Any, inject: str, at: float) -> float | None:
-    """Earliest time the expected action happened (a fallback is not the player's action)."""
+def _timeline(events: list[dict], nm: Namer) -> dict[str, list[dict]]:
+    """Per agency (按单位的时间线), in order of each agency's first event."""
+    out: dict[str, list[dict]] = {}
     for r in events:
-        k, p = r["kind"], r["payload"]
-        if r["agency"] != e.agency or r["fallback"]:
+        if r["agency"] is None or r["kind"] in SKIP_KINDS:
             continue
-        if e.action == "ack" and k == "ack" and p.get("inject") == inject:
-            return r["sim_time"]
-        if k == "decision" and r["actor"] != "fallback" and p["kind"] == e.action and (
-                e.target is None or p["decision"].endswith(f":{e.target}")):
-            return r["sim_time"]
-        if k == "task" and e.action in ("started", "done") and p["task"] == e.target and p["stage"] == e.action:
-            return r["sim_time"]
-        if k == "notify" and e.action == "notify" and p["to"] == e.target:
-            return r["sim_time"]
-        if k == "message" and e.action == "message" and r["input"]:
-            return r["sim_time"]
-    return None
+        if r["kind"] == "task" and r["payload"]["stage"] not in TIMELINE_STAGES:
+            continue
+        out.setdefault(r["agency"], []).append({"t": format_time(r["sim_time"]), "sim_time": r["sim_time"],
+                                                "kind": r["kind"], "text": event_text(r, nm),
+                                                "fallback": r["fallback"]})
+    return {nm.agency(a): rows for a, rows in sorted(out.items(), key=lambda kv: kv[1][0]["sim_time"])}
 
 
-def _counterfactual(values: list, drill_value: float | None, n: int, L: dict) -> dict:
-    xs = [v for v in values if v is not None]
-    out: dict[str, Any] = {"n": n, "controlled": len(xs), "drill": _mins(drill_value)}
-    if len(xs) >= 2:
-        m, sd = statistics.fmean(xs), statistics.stdev(xs)
-        out.update(mean=_mins(m), sd=_mins(sd), p10=_mins(sorted(xs)[int(0.1 * (len(xs) - 1))]),
-                   p90=_mins(sorted(xs)[int(0.9 * (len(xs) - 1))]))
-        share = None if drill_value is None else sum(x <= drill_value for x in xs) / len(xs)
-        out["share_faster"] = None if share is None else f"{100 * share:.0f}%"
-        out["sentence"] = L["cf_sentence"].format(mean=out["mean"], sd=out["sd"], n=n, k=len(xs), drill=out["drill"])
-    else:
-        out["sentence"] = L["cf_none"].format(n=n, k=len(xs), drill=out["drill"])
+def _decisions(events: list[dict], nm: Namer) -> list[dict]:
+    """Decision latencies (决策用时): asked → decided in scenario time, and in wall-clock time (the player's)."""
+    asks = {r["key"][4:]: r for r in events if r["kind"] == "ask"}
+    out = []
+    for r in events:
+        if r["kind"] != "decision":
+            continue
+        key = r["payload"]["decision"]
+        ask = asks.get(key)
+        plan = ask["payload"]["plan"] if ask else None
+        wall = (r["wall_time"] - ask["wall_time"]) if ask and not r["fallback"] else None
+        out.append({"key": key, "label": nm.decision_key(key), "kind": r["payload"]["kind"],
+                    "agency": nm.agency(r["agency"]), "agency_id": r["agency"],
+                    "asked": format_time(r["payload"]["asked_at"]), "decided": format_time(r["sim_time"]),
+                    "latency_s": r["sim_time"] - r["payload"]["asked_at"], "wall_s": wall,
+                    "wall_min": _mins(wall), "fallback": r["fallback"],
+                    "value": nm.value(r["payload"]["kind"], r["payload"]["value"]),
+                    "as_plan": r["payload"]["value"] == plan})
     return out
 
 
-def _findings(decisions: list, expected: list, handoffs: list, comparison: list, fin: DrillSession,
-              names: dict, L: dict, created: date) -> tuple[list[str], list[dict]]:
-    strengths, items = [], []
-    for e in expected:
-        if e["status"] == "met":
-            strengths.append(L["s_met"].format(agency=e["agency"], action=e["action"], inject=e["inject"],
-                                               after=_mins(e["after_s"]), criterion=e["criterion"]))
-        elif e["status"] in ("missed", "late"):
-            items.append(
-                {
-                    "issue": L["i_" + e["status"]].format(
-                        action=e["action"], inject=e["inject"], criterion=e["criterion"]
-                    ),
-                    "action": L["a_expected"].format(action=e["action"]),
-                    "owner": e["agency"],
-                    "priority": 1,
-                }
-            )
-    for d in decisions:
-        if d["fallback"]:
-            items.append(
-                {
-                    "issue": L["i_fallback"].format(key=d["key"]),
-                    "action": L["a_fallback"],
-                    "owner": d["agency"],
-                    "priority": 1,
-                }
-            )
-    fast = [d for d in decisions if not d["fallback"]]
-    if fast and not any(d["fallback"] for d in decisions):
-        strengths.append(L["s_nofallback"].format(n=len(fast)))
-    for h in handoffs:
-        if h["gap_s"] > LONG_GAP_S:
-            items.append({"issue": L["i_gap"].format(task=h["task"], frm=h["from"], to=h["to"], gap=_mins(h["gap_s"])),
-                          "action": L["a_gap"], "owner": h["to"], "priority": 2})
-    for c in comparison:
-        d, p = c["drill"], c["plan"]
-        if d is not None and p is not None and c["metric"] in ("t_control", "casualties") and d < p:
-            strengths.append(L["s_better"].format(metric=c["metric"]))
-    for r in fin.store.events():
-        if r["kind"] == "note" and r["payload"].get("improvement"):
-            items.append({"issue": r["payload"]["text"], "action": r["payload"].get("capability") or L["a_note"],
-                          "owner": names.get(r["agency"], r["agency"] or "—"), "priority": 2})
-    for i, it in enumerate(items, 1):
-        it["no"] = i
-        it["due"] = (created + timedelta(days=30 * it["priority"])).isoformat()
-    return strengths, items
+def _handoffs(rep: Any, sc: Any, nm: Namer) -> list[dict]:
+    """Hand-offs (交接间隙) and their stages."""
+    out = []
+    for t in rep.tasks:
+        if not (t.is_handoff or t.escalated) or math.isnan(t.available):
+            continue
+        parts = dict(zip(GAP_PARTS, t.gap_parts()))
+        gap = (t.started if not math.isnan(t.started) else sc.horizon) - t.available
+        out.append({"task": nm.task(t.task), "from": nm.agency(t.from_agency), "to": nm.agency(t.owner),
+                    "to_id": t.owner, "gap_s": gap, "censored": math.isnan(t.started),
+                    "parts": {k: _mins(v) for k, v in parts.items()}, "escalated": t.escalated})
+    return out
+
+
+def _notes(events: list[dict], nm: Namer) -> list[dict]:
+    """Evaluators' notes (评估记录) with their rating, core capability, corrective action and praise."""
+    return [{"t": format_time(r["sim_time"]), "actor": r["actor"], "text": r["payload"]["text"],
+             "agency": nm.agency(r["agency"]), "agency_id": r["agency"],
+             "improvement": bool(r["payload"].get("improvement")), "strength": bool(r["payload"].get("strength")),
+             "rating": r["payload"].get("rating") or None, "capability": r["payload"].get("capability") or "",
+             "corrective": r["payload"].get("corrective") or ""}
+            for r in events if r["kind"] == "note"]
 
 
 def write_html(data: dict, path: str | Path) -> None:

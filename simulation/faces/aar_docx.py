@@ -65,22 +65,12 @@ def render_docx(d: dict) -> bytes:
         _table(doc, [L["time"], L["event"]], [[r["t"], r["text"]] for r in rows])
 
     doc.add_heading(L["decisions"], 1)
+    doc.add_paragraph(L["wall_note"]).runs[0].italic = True
     _table(
         doc,
-        [L["decision"], L["agency"], L["asked"], L["decided"], L["latency"], L["wall"], L["fallback"], L["as_plan"]],
-        [
-            [
-                x["key"],
-                x["agency"],
-                x["asked"],
-                x["decided"],
-                _m(x["latency_s"]),
-                "—" if x["wall_s"] is None else f"{x['wall_s']:.0f}",
-                L["yes"] if x["fallback"] else L["no"],
-                L["yes"] if x["as_plan"] else L["no"],
-            ]
-            for x in d["decisions"]
-        ],
+        [L["decision"], L["agency"], L["asked"], L["decided"], L["wall"], L["latency"], L["fallback"], L["as_plan"]],
+        [[f"{x['label']} = {x['value']}", x["agency"], x["asked"], x["decided"], x["wall_min"], _m(x["latency_s"]),
+          L["yes"] if x["fallback"] else L["no"], L["yes"] if x["as_plan"] else L["no"]] for x in d["decisions"]],
     )
 
     doc.add_heading(L["handoffs"], 1)
@@ -90,27 +80,23 @@ def render_docx(d: dict) -> bytes:
              *(x["parts"][k] for k in parts)] for x in d["handoffs"]])
 
     doc.add_heading(L["expected"], 1)
-    _table(doc, [L["inject"], L["agency"], L["action"], L["criterion"], L["delivered"], L["when"], L["status"]],
-           [[e["inject"], e["agency"], e["action"], e["criterion"], e["delivered"], e["when"], L["st"][e["status"]]]
-            for e in d["expected"]])
+    doc.add_paragraph(L["criterion_from"]).runs[0].italic = True
+    _table(doc, [L["inject"], L["agency"], L["action"], L["criterion"], L["delivered"], L["could_act"], L["when"],
+                 L["status"]],
+           [[e["inject"], e["agency"], e["action"], e["criterion"], e["delivered"], e["could_act"], e["when"],
+             L["st"][e["status"]]] for e in d["expected"]])
 
     doc.add_heading(L["comparison"], 1)
-
-    def fmt(c: dict, v: Any) -> str:
-        return _m(v) if c["minutes"] else ("—" if v is None else f"{v:.2f}")
-
-    _table(
-        doc,
-        [L["metric"], L["drill"], L["plan"]],
-        [
-            [c["metric"] + (" (min)" if c["minutes"] else ""), fmt(c, c["drill"]), fmt(c, c["plan"])]
-            for c in d["comparison"]
-        ],
-    )
+    if d["plan_injects"]:
+        doc.add_paragraph(d["plan_injects"]).runs[0].italic = True
+    _table(doc, [L["metric"], L["drill"], L["plan"]],
+           [[c["metric"], c["drill_text"], c["plan_text"]] for c in d["comparison"]])
 
     doc.add_heading(L["counterfactual"], 1)
     cf = d["counterfactual"]
     doc.add_paragraph(cf["sentence"]).runs[0].bold = True
+    for x in cf["explained"]:
+        doc.add_paragraph(x["sentence"])
     extra = []
     if cf.get("share_faster"):
         extra.append([L["cf_share"], cf["share_faster"]])
@@ -126,15 +112,14 @@ def render_docx(d: dict) -> bytes:
         doc.add_paragraph(s, style="List Bullet")
 
     doc.add_heading(L["improvements"], 1)
-    _table(doc, [L["num"], L["issue"], L["corrective"], L["owner"], L["due"]],
-           [[i["no"], i["issue"], i["action"], i["owner"], i["due"]] for i in d["improvements"]])
+    _table(doc, [L["num"], L["issue"], L["capability"], L["corrective"], L["owner"], L["due"]],
+           [[i["no"], i["issue"], i["capability"] or "—", i["action"], i["owner"], i["due"]]
+            for i in d["improvements"]])
     if d["notes"]:
         doc.add_heading(L["notes"], 2)
-        _table(
-            doc,
-            [L["time"], L["actor"], L["agency"], L["event"]],
-            [[n["t"], n["actor"], n["agency"], n["text"]] for n in d["notes"]],
-        )
+        _table(doc, [L["time"], L["actor"], L["agency"], L["rating"], L["capability"], L["event"]],
+               [[n["t"], n["actor"], n["agency"], L["ratings"][n["rating"]] if n["rating"] else "—",
+                 n["capability"] or "—", n["text"]] for n in d["notes"]])
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulation.drill.msel import format_time
+from simulation.faces.vocab import Namer, word
 
 STAGE = {
     "zh": {
@@ -85,7 +86,26 @@ T: dict[str, dict[str, Any]] = {
         "asked": "提出",
         "decided": "决定",
         "latency": "用时（分，情景时间）",
-        "wall": "用时（秒，实际）",
+        "wall": "实际用时（分）",
+        "wall_note": (
+            "推演时情景时钟在玩家思考时停止，故“情景用时”只反映导调推进时钟的方式；“实际用时”是从决策"
+            "提出到玩家作出决定的真实时间，反映参演人员的决策速度。"
+        ),
+        "could_act": "可行动时刻",
+        "criterion_from": "时间标准自注入下达与该单位可以行动两者中较晚者起算。",
+        "plan_injects": "预案自动推演在相同时刻注入了导调人工下达的注入（{injects}），与本次推演条件一致。",
+        "cf_explain": (
+            "{metric}：本次推演 {drill}，同一随机抽样下按预案决策为 {plan}，预案 {n} 次重复的平均值为 {mean}"
+            "（{k} 次中有 {share} 不高于本次推演）。其中 {decisions} 来自参演人员的决策（同一随机抽样，只有决策不同），"
+            "{luck} 来自本次随机抽样（发现、接警、路途等随机因素）与预案平均情况的差别。"
+        ),
+        "capability": "核心能力",
+        "rating": "评定",
+        "ratings": {"P": "P 完成（无挑战）", "S": "S 完成（有挑战）", "M": "M 部分完成（重大挑战）", "U": "U 未能完成"},
+        "owner_team": "演练组织单位",
+        "s_praise": "评估组：{text}",
+        "a_rating": "针对“{capability}”（评定 {rating}）修订预案并开展专项训练：{text}",
+        "a_note_capability": "针对“{capability}”修订预案并组织专项训练。",
         "fallback": "超时默认",
         "as_plan": "同预案",
         "yes": "是",
@@ -103,7 +123,8 @@ T: dict[str, dict[str, Any]] = {
         "delivered": "下达",
         "when": "实际",
         "status": "结果",
-        "st": {"met": "按时完成", "late": "超时完成", "missed": "未完成", "not_delivered": "未下达"},
+        "st": {"met": "按时完成", "late": "超时完成", "missed": "未完成", "not_delivered": "未下达",
+               "before_inject": "注入前已完成", "not_offered": "未获行动机会"},
         "comparison": "六、与预案自动推演对比（同一情景、同一随机种子）",
         "metric": "指标",
         "drill": "本次推演",
@@ -126,9 +147,9 @@ T: dict[str, dict[str, Any]] = {
         "due": "完成时限",
         "notes": "评估人员记录",
         "actor": "记录人",
-        "s_met": "{agency}在注入{inject}后{after}分钟内完成“{action}”（标准{criterion}）。",
+        "s_met": "{agency}在可以行动后 {after} 分钟完成“{action}”（注入{inject}，标准{criterion}）。",
         "s_nofallback": "全部{n}项玩家决策均在时限内作出，无超时默认处置。",
-        "s_better": "指标 {metric} 优于预案自动推演。",
+        "s_better": "“{metric}”优于同一随机抽样下的预案自动推演（{drill}，预案 {plan}）。",
         "i_missed": "未完成注入{inject}的预期行动“{action}”（标准{criterion}）。",
         "i_late": "注入{inject}的预期行动“{action}”超出时间标准（{criterion}）。",
         "a_expected": "修订处置流程并开展专项训练，确保按时完成“{action}”。",
@@ -182,7 +203,34 @@ T: dict[str, dict[str, Any]] = {
         "asked": "Asked",
         "decided": "Decided",
         "latency": "Latency (min, scenario)",
-        "wall": "Latency (s, wall clock)",
+        "wall": "Latency (min, wall clock)",
+        "wall_note": (
+            "The scenario clock stands still while players think, so the scenario latency only shows how the "
+            "facilitator stepped the clock; the wall-clock latency is the real time from the decision being put "
+            "to the player until they decided — the players' own speed."
+        ),
+        "could_act": "Could act",
+        "criterion_from": (
+            "Each criterion counts from the later of the inject's delivery and the moment the agency could act."
+        ),
+        "plan_injects": (
+            "The plan's automatic play received the facilitator's manual injects ({injects}) at the same times as "
+            "the drill."
+        ),
+        "cf_explain": (
+            "{metric}: the drill {drill}; the plan's decisions on the same random draws {plan}; the mean of the plan's "
+            "{n} replications {mean} ({share} of {k} no higher than the drill). {decisions} of the difference comes "
+            "from the players' decisions (same draws, only the decisions differ) and {luck} from this replication's "
+            "random draws (detection, call-taking, travel) against the plan's average."
+        ),
+        "capability": "Core capability",
+        "rating": "Rating",
+        "ratings": {"P": "P — performed without challenges", "S": "S — performed with some challenges",
+                    "M": "M — performed with major challenges", "U": "U — unable to be performed"},
+        "owner_team": "exercise planning team",
+        "s_praise": "Evaluators: {text}",
+        "a_rating": "Revise the plan and train for '{capability}' (rated {rating}): {text}",
+        "a_note_capability": "Revise the plan and train for '{capability}'.",
         "fallback": "Fallback",
         "as_plan": "As plan",
         "yes": "yes",
@@ -200,7 +248,8 @@ T: dict[str, dict[str, Any]] = {
         "delivered": "Delivered",
         "when": "Done",
         "status": "Result",
-        "st": {"met": "met", "late": "late", "missed": "missed", "not_delivered": "not delivered"},
+        "st": {"met": "met", "late": "late", "missed": "missed", "not_delivered": "not delivered",
+               "before_inject": "done before the inject", "not_offered": "never offered"},
         "comparison": "6. The drill against the plan's automatic play (same scenario, same seed)",
         "metric": "Metric",
         "drill": "Drill",
@@ -226,9 +275,11 @@ T: dict[str, dict[str, Any]] = {
         "due": "Due",
         "notes": "Evaluators' observations",
         "actor": "By",
-        "s_met": "{agency} did '{action}' {after} min after inject {inject} (criterion {criterion}).",
+        "s_met": "{agency} did '{action}' {after} min after it could act (inject {inject}, criterion {criterion}).",
         "s_nofallback": "All {n} player decisions were taken within their deadlines; no fallback applied.",
-        "s_better": "{metric} was better than in the plan's automatic play.",
+        "s_better": (
+            "{metric} was better than the plan's automatic play on the same random draws ({drill} against {plan})."
+        ),
         "i_missed": "Expected action '{action}' of inject {inject} was not taken (criterion {criterion}).",
         "i_late": "Expected action '{action}' of inject {inject} came after its criterion ({criterion}).",
         "a_expected": "Revise the procedure and train for '{action}' within its time criterion.",
@@ -253,35 +304,38 @@ T: dict[str, dict[str, Any]] = {
 }
 
 
-def event_text(r: dict, lang: str) -> str:
-    """One log record as a line a person reads."""
-    p, k = r["payload"], r["kind"]
+def event_text(r: dict, nm: Namer) -> str:
+    """One log record as a line a person reads (names, never ids or dicts)."""
+    p, k, lang = r["payload"], r["kind"], nm.lang
     L = T[lang]
+    zh = lang == "zh"
     if k == "report":
-        return (
-            "接报：" if lang == "zh" else "Report received: "
-        ) + f"{p['incident']} ({p['type']}, {p['grid']}, {p.get('detected_by')})"
+        how = word("detector", p.get("detected_by"), lang) if p.get("detected_by") else ""
+        return ("接报：" if zh else "Report received: ") + nm.incident(p["incident"]) + (f"（{how}）" if zh and how
+                                                                                     else f" ({how})" if how else "")
     if k == "notified":
-        return ("收到事件通知：" if lang == "zh" else "Notified of ") + p["incident"]
+        return ("收到事件通知：" if zh else "Notified of ") + nm.incident(p["incident"])
     if k == "task":
-        units = (
-            f" [{', '.join(u.rsplit('.', 1)[-1] for u in p['units'])}]"
-            if p["units"] and p["stage"] == "unit_assigned"
-            else ""
-        )
-        return f"{p['task']}: {STAGE[lang][p['stage']]}{units}"
+        units = f" [{nm.units(p['units'])}]" if p["units"] and p["stage"] == "unit_assigned" else ""
+        return f"{nm.task(p['task'])}：{STAGE[lang][p['stage']]}{units}" if zh else \
+            f"{nm.task(p['task'])}: {STAGE[lang][p['stage']]}{units}"
     if k == "inject":
-        return f"{L['kinds']['inject']} {p['inject']} ({p['from']}, {p['method']}): {p[lang]}"
+        return f"{L['kinds']['inject']} {p['inject']}{'：' if zh else ': '}{p[lang]}"
     if k == "ask":
-        limit = "时限" if lang == "zh" else "deadline"
-        return f"{L['kinds']['ask']}: {p['key']} ({limit} {format_time(p['deadline_at'])})"
+        limit = "时限" if zh else "deadline"
+        what, until = nm.decision_key(p["key"]), format_time(p["deadline_at"])
+        ask = L["kinds"]["ask"]
+        return f"{ask}：{what}（{limit} {until}）" if zh else f"{ask}: {what} ({limit} {until})"
     if k == "decision":
-        tag = (" — 超时默认" if lang == "zh" else " — fallback") if r["fallback"] else ""
-        return f"{L['kinds']['decision']}: {p['decision']} = {p['value']}{tag}"
+        tag = (" — 超时默认" if zh else " — fallback") if r["fallback"] else ""
+        sep = "：" if zh else ": "
+        return f"{L['kinds']['decision']}{sep}{nm.decision_key(p['decision'])} = {nm.value(p['kind'], p['value'])}{tag}"
     if k == "message":
-        return f"{L['kinds']['message']} {p['from']} → {p['to']} ({p['kind']}): {p['text']}"
+        sep = "：" if zh else ": "
+        return f"{L['kinds']['message']} {nm.agency(p['from'])} → {nm.agency(p['to'])}{sep}{p['text']}"
     if k == "notify":
-        return f"{L['kinds']['notify']} → {p['to']} ({p['incident']})"
+        return f"{L['kinds']['notify']} → {nm.agency(p['to'])}（{nm.incident(p['incident'])}）" if zh else \
+            f"{L['kinds']['notify']} → {nm.agency(p['to'])} ({nm.incident(p['incident'])})"
     if k == "ack":
         return f"{L['kinds']['ack']} {p['inject']}"
-    return k
+    return L["kinds"].get(k, k)

@@ -6,8 +6,8 @@ problem as ``FILE:LINE: field.path: message`` on stderr and exits 1 — never a 
 
 from __future__ import annotations
 
+import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,8 +20,9 @@ from rich.table import Table
 from scenarios.errors import InputError
 from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags
+from simulation.faces.flags import cli_flags, os_error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -88,6 +89,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario or arran
             doc = read_document(f) if _looks_like_scenario(f) else None
             if doc is None:
                 load_arrangement(str(f))
+            elif "incident_types" not in doc and isinstance(doc.get("city"), dict) and "explicit" in doc["city"]:
+                from simulation.district.summary import load_district
+
+                load_district(f)  # a district file (linkage district import): the base of scenarios
+                out_console.print(f"ok {f} (district: use it with --district or extends)")
+                continue
             else:
                 load_scenario(f, allow_large=allow_large)
             out_console.print(f"ok {f}")
@@ -136,6 +143,7 @@ def run_cmd(
             "summary: fold them into tallies (bounded memory for long runs).",
         ),
     ] = "full",
+    district: DistrictOpt = None,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run replications of a scenario and print its summary (times in minutes)."""
@@ -149,7 +157,8 @@ def run_cmd(
             raise _fail("--routine-records", "", f"must be 'full' or 'summary' (got '{routine_records}')")
         if out is not None:
             check_out(out, "run")  # before any work: a file, or a folder Linkage did not write, is refused
-        sc, world = api.prepare(scenario, arrangement, set_ or (), allow_large=allow_large)
+        sc, world = api.prepare(on_district(scenario, district), arrangement, set_ or (), source=str(scenario),
+                                allow_large=allow_large)
         api.check_run_size(sc, n, routine_records == "full", allow_large)
         with _progress(n, "replications") as prog:
             task = prog.add_task("run", total=n)
@@ -175,14 +184,16 @@ def graph(
 ) -> None:
     """Export the coordination graph as GraphML."""
     from simulation.experiments.api import prepare
+    from simulation.experiments.outputs import check_file_out, write_file
 
     if out.suffix.lower() != ".graphml":
         raise _fail("--out", "", f"expected a .graphml file name (got '{out}')")
+    with cli_flags():
+        check_file_out(out)  # before any work: a folder of that name, or a read-only place, is refused
     _, world = prepare(scenario, arrangement)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".graphml.tmp")
-    world.graph.to_graphml(str(tmp), world.citymap if grids else None)
-    shutil.move(tmp, out)
+    buf = io.BytesIO()
+    world.graph.to_graphml(buf, world.citymap if grids else None)
+    write_file(out, buf.getvalue())
     g = world.graph.graph
     out_console.print(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges"
                       + (f" (+{world.citymap.n} grids)" if grids else ""))
@@ -190,10 +201,18 @@ def graph(
 
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
-    from simulation.faces import cli_compare, cli_dashboard, cli_defect_loop, cli_drill, cli_hazard, cli_sweep
+    from simulation.faces import (
+        cli_compare,
+        cli_dashboard,
+        cli_defect_loop,
+        cli_district,
+        cli_drill,
+        cli_hazard,
+        cli_sweep,
+    )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district):
         module.register(app)
 
 
@@ -201,13 +220,6 @@ _mount_subcommands()
 
 
 OUT_OF_MEMORY_HINT = "fewer replications, a smaller city or --routine-records summary"
-
-
-def os_error_line(e: OSError) -> str:
-    """An operating-system error as one line: the path, then the system's reason."""
-    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
-    reason = e.strerror or str(e) or type(e).__name__
-    return f"{where}: {reason}" if where else reason
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -218,9 +230,6 @@ def main(argv: list[str] | None = None) -> None:
         for p in e.problems:
             err_console.print(str(p), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
-    except OSError as e:  # a folder not writable, a disk full, a path under a file: one line, never a traceback
-        err_console.print(f"linkage: {os_error_line(e)}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
     except MemoryError:
         err_console.print(f"linkage: out of memory (see the size limits; {OUT_OF_MEMORY_HINT})", markup=False,
                           highlight=False, soft_wrap=True)
@@ -228,6 +237,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("linkage: aborted")
         sys.exit(130)
+    except OSError as e:  # the file system said no (disk full, read-only, permissions): one line, exit 1
+        err_console.print(os_error_line(e), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.TyperException as e:  # usage errors: unknown option, missing argument, wrong type

@@ -20,6 +20,7 @@ from agencies.arrangement import Arrangement
 from agencies.diff import ALL, CELL_NAMES, diff_rows, responsibility_matrix
 from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_arrangement
+from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
 from simulation.faces.flags import cli_flags
 
@@ -83,6 +84,13 @@ def _progress() -> Progress:
 # -- printing -----------------------------------------------------------------------------------------
 
 
+CONDITION_WORDS = {
+    "t_control": "held the hazard; read it with `controlled` (share held) — 仅在双方均控制住的重复中比较，请结合控制率",
+    "t_close": "closed the incident — 仅在双方均结案的重复中比较",
+}
+"""What each conditional metric (``outputs.CONDITIONS``) is averaged over, as the CLI's note says it."""
+
+
 def print_verdicts(result, metrics: list[str] | None = None, console: Console = out_console) -> None:  # noqa: ANN001
     from simulation.experiments.compare import CONDITIONAL_METRICS  # deferred: keeps `linkage --help` quick
 
@@ -110,8 +118,7 @@ def print_verdicts(result, metrics: list[str] | None = None, console: Console = 
                 notes.append(f"{m}: null in {k}/{result.replications} replications of {r[side]} "
                              "(not reached by the horizon, or does not apply) — 未在时限内发生或不适用")
         if m in CONDITIONAL_METRICS and (r["missing_baseline"] or r["missing_arrangement"]):
-            notes.append(f"{m}: the difference is over the {r['n']} replications where both arms held the hazard; "
-                         "read it with `controlled` (share held) — 仅在双方均控制住的重复中比较，请结合控制率")
+            notes.append(f"{m}: the difference is over the {r['n']} replications where both arms {CONDITION_WORDS[m]}")
     console.print(t)
     for note in dict.fromkeys(notes):
         console.print(f"  note: {note}", markup=False, highlight=False)
@@ -180,6 +187,24 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
         console.print(t)
 
 
+def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], seed: int) -> None:  # noqa: ANN001
+    """Refuse a ``-m`` name no run of this scenario produces — before the comparison, not after it.
+
+    The names a run produces (the contract's metrics, the scenario's hazard outcomes, ``controlled`` where
+    control applies) are read from one replication of the baseline, as the comparison will make them."""
+    from simulation.experiments import api
+    from simulation.experiments.compare import add_controlled
+    from simulation.experiments.outputs import NOT_METRICS
+
+    sc, world = api.prepare(scenario, baseline.arrangement, (*sets, *baseline.sets))
+    probe = api.run(sc, 1, seed, world=world)
+    add_controlled(probe, sc)
+    known = [c for c in probe.replications.column_names if c not in NOT_METRICS]
+    unknown = [m for m in dict.fromkeys(metric) if m not in known]
+    if unknown:
+        raise InputError.one("-m", None, "", f"unknown metric(s): {', '.join(unknown)} (have: {', '.join(known)})")
+
+
 # -- commands -------------------------------------------------------------------------------------------
 
 
@@ -213,6 +238,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--out", help="Output folder (DESIGN.md files + comparison.parquet, attribution.parquet)."),
         ] = None,
+        district: DistrictOpt = None,
     ) -> None:
         """Compare arrangements on one scenario: paired differences with 95 % CIs, hand-off attribution, structure."""
         from simulation.experiments import api
@@ -226,9 +252,12 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 check_out(out, "compare")  # before any work
             variants = [Variant(label, name, tuple(extra.get(label, ()))) for label, name in arms]
+            if metric:
+                check_metrics(metric, scenario, variants[0], set_ or (), seed)  # before the whole comparison
             with _progress() as prog:
                 task = prog.add_task("compare", total=n * len(variants))
-                result = api.compare(scenario, variants, n, seed, set_ or (), progress=lambda k: prog.advance(task, k))
+                result = api.compare(on_district(scenario, district), variants, n, seed, set_ or (),
+                                     progress=lambda k: prog.advance(task, k))
             if metric:
                 unknown = sorted(set(metric) - set(result.comparison.column("metric").to_pylist()))
                 if unknown:

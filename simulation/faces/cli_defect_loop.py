@@ -1,19 +1,18 @@
-"""``linkage defect-loop`` — run the defect-discovery loop (隐患排查闭环) and print its outcomes.
+"""``linkage defect-loop`` (alias ``hazard-loop``) — the hidden-hazard loop (隐患排查闭环) under arrangements.
 
-Mount with ``cli_defect_loop.register(app)``. Bad options print one line
-(``linkage defect-loop: --grids: Input should be greater than or equal to 1``) and exit 1 — no
-traceback, nothing written. ``--out DIR`` writes ``summary.json``, ``daily.parquet`` (city per day) and
-``backlog.parquet`` (department per day), all or nothing.
+Mount with ``cli_defect_loop.register(app)``. ``-a ARRANGEMENT`` (repeatable; bundled name or YAML file) runs
+every arrangement with common random numbers, the first as the baseline. Bad options print one line
+(``linkage defect-loop: --grids: Input should be greater than or equal to 1``) and exit 1 — no traceback,
+nothing written. ``--out DIR`` writes the output contract's loop tables (``outputs.LOOP_TABLES``) and
+``summary.json``, all or nothing.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -21,19 +20,29 @@ from rich.table import Table
 
 from scenarios.defect_loop import PUTUO_GRIDS, PUTUO_RECTIFICATION_RATE, DefectLoopSpec, PatrolSpec
 from scenarios.errors import InputError, Problem
-from simulation.model.defect_loop import DefectLoopResult, simulate
 
 CMD = "linkage defect-loop"
-_OPTION = {"grids": "--grids", "days": "--days", "grid_model": "--grid-model", "workers_per_grid": "--workers-per-grid"}
-_TIMES = [("time_to_find", "发现用时 time to find"), ("time_to_department", "送达部门 time to department"),
-          ("acknowledge", "签收 acknowledge"), ("queue_wait", "等待处置 wait for inspector"),
-          ("time_to_close", "整改闭环 time to rectify and close")]
+_OPTION = {"grids": "--grids", "days": "--days", "workers_per_grid": "--workers-per-grid",
+           "follow_up": "--no-follow-up"}
+DEFAULT_ARMS = ["integrated_grid", "parallel_grids"]
+_ROWS = [
+    ("found", "发现 found", "{:,.0f}"), ("closed", "整改销号 closed", "{:,.0f}"),
+    ("rectified_share", f"整改率 rectified share (Putuo {PUTUO_RECTIFICATION_RATE:.2%})", "{:.2%}"),
+    ("found_to_closed_mean", "发现→销号 found→closed, mean (days)", "{:.1f}"),
+    ("found_to_closed_p50", "  p50 (days)", "{:.1f}"), ("found_to_closed_p90", "  p90 (days)", "{:.1f}"),
+    ("duplicate_visits", "重复上门 duplicate visits", "{:,.0f}"), ("bounced_orders", "退单 bounced orders", "{:,.0f}"),
+    ("dropped_orders", "漏转 dropped orders", "{:,.0f}"), ("inspector_days", "执法人员工日 inspector-days", "{:,.0f}"),
+    ("wasted_inspector_days", "  on duplicates and returns 重复与退单", "{:,.0f}"),
+    ("legal_documents", "法律文书 legal documents", "{:,.0f}"), ("notices", "  整改指令 notices", "{:,.0f}"),
+    ("penalties", "  处罚 penalties", "{:,.0f}"), ("suspensions", "  三停 suspensions", "{:,.0f}"),
+    ("relapses", "回潮 relapses", "{:,.0f}"), ("reworks", "复查不合格返工 reworks", "{:,.0f}"),
+]
 
 
-def _spec(grids: int, workers: float | None, days: float, grid_model: str) -> DefectLoopSpec:
+def _spec(grids: int, workers: float | None, days: float, follow_up: bool) -> DefectLoopSpec:
     try:
         patrol = PatrolSpec() if workers is None else PatrolSpec(workers_per_grid=workers)
-        return DefectLoopSpec(grids=grids, days=days, grid_model=grid_model, patrol=patrol)
+        return DefectLoopSpec(grids=grids, days=days, patrol=patrol, follow_up=follow_up)
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -42,92 +51,81 @@ def _spec(grids: int, workers: float | None, days: float, grid_model: str) -> De
         raise InputError(problems) from None
 
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{100 * v:.2f} %"
+def _arms(refs: list[str], spec: DefectLoopSpec) -> list:
+    """Load every arrangement and check its hazard list against the loop's departments, before any work; a
+    problem names the file (or bundled name) and the field."""
+    from scenarios.loader import load_arrangement
+    from simulation.model.defect_loop import routing_for
+
+    arms = []
+    for ref in refs:
+        try:
+            arr = load_arrangement(ref)
+        except InputError as e:
+            raise InputError([Problem(CMD, None, "-a", p.message) for p in e.problems]) from None
+        try:
+            routing_for(spec, arr)
+        except ValueError as e:
+            raise InputError.one(ref, None, "hazard_categories", str(e)) from None
+        arms.append((Path(ref).stem if ref.endswith((".yaml", ".yml")) else ref, arr))
+    return arms
 
 
-def _d(v: float | None) -> str:
-    return "—" if v is None else f"{v:.2f}"
+def outcomes_table(cmp) -> Table:  # noqa: ANN001 (LoopComparison, imported lazily)
+    """Means over the replications side by side, one column per arrangement; the leak per stage below."""
+    from simulation.experiments.loop import LEAK_STAGES
 
-
-def outcomes_table(results: list[DefectLoopResult]) -> Table:
-    """The outcomes side by side (one column per grid model); times in days."""
-    first = results[0]
-    t = Table(
-        title=f"隐患排查闭环 defect-discovery loop · {first.grids:,} grids · {first.grid_workers:,} grid workers · "
-        f"{first.days:g} days · seed {first.seed}",
-        caption="times in days: mean / p50 / p90 · backlog: open cases at the end / mean per day",
-    )
+    spec, first = cmp.spec, cmp.runs[cmp.arrangements[0]][0]
+    n = len(cmp.runs[cmp.arrangements[0]])
+    follow = "on" if spec.follow_up else "off"
+    t = Table(title=f"隐患闭环 hidden-hazard loop · {first.grids:,} grids · {first.grid_workers:,} grid workers · "
+              f"{spec.days:g} days · {n} replication(s) · seed {cmp.seed} · follow-up {follow}",
+              caption="means over the replications, common random numbers; hazards at the horizon: where each "
+                      "hazard that arose is (they sum to the hazards arisen)")
     t.add_column("指标 outcome")
-    for r in results:
-        t.add_column(
-            f"{'多网合一 integrated' if r.grid_model == 'integrated' else '多网并行 parallel'}", justify="right"
-        )
-    sums = [r.summary() for r in results]
+    for arm in cmp.arrangements:
+        t.add_column(arm, justify="right")
+    for key, label, fmt in _ROWS:
+        t.add_row(label, *("—" if (v := cmp.mean(a, key)) is None else fmt.format(v) for a in cmp.arrangements))
+    t.add_section()
+    from scenarios.defect_loop import CATEGORY_NAMES, CHANNEL_NAMES
 
-    def row(label: str, values: list[str]) -> None:
-        t.add_row(label, *values)
+    def found(arm: str, by: str, key: str) -> str:
+        runs = cmp.runs[arm]
+        return f"{sum(getattr(r, by)()[key] for r in runs) / len(runs):,.0f}"
 
-    for key, label in (
-        ("arisen", "新生隐患 hazards arisen"),
-        ("found", "发现 found"),
-        ("closed", "整改销号 closed"),
-        ("dropped", "漏转丢失 dropped"),
-        ("misrouted", "错转 misrouted"),
-        ("overdue", "超期整改 overdue"),
-        ("relapsed", "回潮 relapsed"),
-        ("undetected", "未发现 not yet found"),
-    ):
-        row(label, [f"{s['counts'][key]:,}" for s in sums])
-    row("在办 open at end", [f"{r.open_direct:,}" for r in results])
-    row(
-        f"整改率 rectification rate (Putuo: {100 * PUTUO_RECTIFICATION_RATE:.2f} %)",
-        [_pct(s["rectification_rate"]) for s in sums],
-    )
-    for key, label in _TIMES:
-        row(label, [
-            " / ".join(_d(s["times_days"][key][m]) for m in ("mean", "p50", "p90")) for s in sums])
-    for dep in first.departments:
-        row(f"积压 backlog · {dep}", [f"{s['backlog_end'][dep]:,} / {s['backlog_mean'][dep]:,.0f}" for s in sums])
-    row(
-        "事件 events (per s)",
-        [f"{r.events_processed:,} ({r.events_processed / max(r.wall_seconds, 1e-9):,.0f}/s)" for r in results],
-    )
+    for ch, name in CHANNEL_NAMES.items():
+        t.add_row(f"发现 found · {name.zh} {name.en}", *(found(a, "found_by_channel", ch) for a in cmp.arrangements))
+    for cat in first.categories:
+        name = CATEGORY_NAMES[cat]
+        t.add_row(f"发现 found · {name.zh} {name.en}", *(found(a, "found_by_category", cat) for a in cmp.arrangements))
+    t.add_section()
+    t.add_row("新生隐患 hazards arisen", *(f"{cmp.mean(a, 'arisen'):,.0f}" for a in cmp.arrangements))
+    for stage, label in LEAK_STAGES:
+        t.add_row(f"  {label}", *(f"{cmp.mean(a, f'hazards_{stage}'):,.0f}" for a in cmp.arrangements))
     return t
 
 
-def write_outputs(results: list[DefectLoopResult], out: Path) -> None:
-    """The files as one output folder, all or nothing; an earlier Linkage output folder at ``out`` is
-    replaced whole (:func:`simulation.experiments.outputs.output_folder`)."""
+def write_outputs(cmp, out: Path) -> list[str]:  # noqa: ANN001
+    """The loop tables and ``summary.json`` as one output folder (all or nothing); returns the file names."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from simulation.experiments.loop import loop_tables
     from simulation.experiments.outputs import output_folder
 
+    names = []
     with output_folder(out, "defect-loop") as tmp:
-        daily: dict[str, list] = {k: [] for k in ("grid_model", "day", "found", "dropped", "closed", "backlog")}
-        dept: dict[str, list] = {k: [] for k in ("grid_model", "day", "department", "entered", "closed", "backlog")}
-        for r in results:
-            backlog = r.backlog_daily()
-            n = r.found_daily.size
-            daily["grid_model"] += [r.grid_model] * n
-            daily["day"] += list(range(n))
-            daily["found"] += r.found_daily.tolist()
-            daily["dropped"] += r.dropped_daily.tolist()
-            daily["closed"] += r.closed_daily.sum(axis=0).tolist()
-            daily["backlog"] += backlog.sum(axis=0).tolist()
-            for i, d in enumerate(r.departments):
-                dept["grid_model"] += [r.grid_model] * n
-                dept["day"] += list(range(n))
-                dept["department"] += [d] * n
-                dept["entered"] += r.entered_daily[i].tolist()
-                dept["closed"] += r.closed_daily[i].tolist()
-                dept["backlog"] += backlog[i].tolist()
-        pq.write_table(pa.table(daily), tmp / "daily.parquet")
-        pq.write_table(pa.table(dept), tmp / "backlog.parquet")
-        summary = {r.grid_model: r.summary() for r in results}
+        for name, cols in loop_tables(cmp).items():
+            pq.write_table(pa.table(cols), tmp / f"{name}.parquet")
+            names.append(f"{name}.parquet")
+        summary = {a: [r.summary() for r in cmp.runs[a]] for a in cmp.arrangements}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        names.append("summary.json")
+    return names
 
 
 def _check_out(out: Path) -> None:
-    """Refuse ``--out`` before any work (a file; a folder Linkage did not write), in this command's words."""
     from simulation.experiments.outputs import check_out
 
     try:
@@ -137,45 +135,48 @@ def _check_out(out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``defect-loop`` to the ``linkage`` app."""
+    """Add ``defect-loop`` and its alias ``hazard-loop`` to the ``linkage`` app."""
 
-    @app.command("defect-loop")
     def defect_loop(
-        grids: Annotated[
-            int, typer.Option("--grids", help="Number of grids (Putuo ≈ 1,240; Chongqing 68,000).")
-        ] = PUTUO_GRIDS,
-        workers_per_grid: Annotated[
-            float | None,
-            typer.Option("--workers-per-grid", help="Grid workers per grid (default 128,000/68,000 ≈ 1.88)."),
-        ] = None,
+        arrangement: Annotated[list[str] | None, typer.Option(
+            "-a", "--arrangement", help="Arrangement (bundled name or YAML file); repeat to compare, the first "
+                                        "is the baseline. Default: integrated_grid and parallel_grids.")] = None,
+        grids: Annotated[int, typer.Option("--grids", help="Number of grids (Putuo ≈ 1,240; Chongqing 68,000).")
+                         ] = PUTUO_GRIDS,
+        workers_per_grid: Annotated[float | None, typer.Option(
+            "--workers-per-grid", help="Grid workers per grid (default 128,000/68,000 ≈ 1.88).")] = None,
         days: Annotated[float, typer.Option("--days", help="Days to simulate.")] = 365.0,
-        grid_model: Annotated[str, typer.Option("--grid-model", help="parallel | integrated | both.")] = "both",
+        replications: Annotated[int, typer.Option("-n", "--replications", help="Replications per arrangement.")] = 1,
         seed: Annotated[int, typer.Option("--seed", help="Run seed (same seed, same results).")] = 0,
-        out: Annotated[
-            Path | None, typer.Option("--out", help="Folder for summary.json, daily.parquet, backlog.parquet.")
-        ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")] = False,
+        no_follow_up: Annotated[bool, typer.Option(
+            "--no-follow-up", help="No re-check before closing (固化成效 off): superficial fixes come back.")] = False,
+        out: Annotated[Path | None, typer.Option("--out", help="Folder for the loop tables and summary.json.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON, not a table.")] = False,
     ) -> None:
-        """Simulate the defect-discovery loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效); times in days."""
-        if grid_model not in ("parallel", "integrated", "both"):
-            raise InputError.one(
-                CMD, None, "--grid-model", f"must be parallel, integrated or both (got '{grid_model}')"
-            )
+        """The hidden-hazard loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效) under arrangements; times in days."""
+        from simulation.experiments.loop import compare_loop
+
         if seed < 0:
             raise InputError.one(CMD, None, "--seed", f"must be non-negative (got {seed})")
+        if not 1 <= replications <= 1000:
+            raise InputError.one(CMD, None, "--replications", f"must be between 1 and 1000 (got {replications})")
+        spec = _spec(grids, workers_per_grid, days, not no_follow_up)
+        arms = _arms(arrangement or DEFAULT_ARMS, spec)
         if out is not None:
             _check_out(out)
-        models: list[Literal["integrated", "parallel"]] = (
-            ["integrated", "parallel"] if grid_model == "both" else [grid_model]
-        )  # type: ignore[list-item]
-        specs = [_spec(grids, workers_per_grid, days, m) for m in models]
-        results = [simulate(s, seed) for s in specs]
-        if out is not None:
-            write_outputs(results, out)
+        try:
+            cmp = compare_loop(spec, arms, replications, seed)
+        except InputError as e:
+            raise InputError([Problem(CMD, None, "-a", p.message) for p in e.problems]) from None
+        names = write_outputs(cmp, out) if out is not None else []
         console = Console()
         if as_json:
-            console.print_json(json.dumps({r.grid_model: r.summary() for r in results}, ensure_ascii=False))
+            console.print_json(json.dumps({a: [r.summary() for r in cmp.runs[a]] for a in cmp.arrangements},
+                                          ensure_ascii=False))
         else:
-            console.print(outcomes_table(results))
-            if out is not None:
-                console.print(f"wrote {out}/summary.json, daily.parquet, backlog.parquet")
+            console.print(outcomes_table(cmp))
+            if names:
+                console.print(f"wrote {out}/: {', '.join(names)}")
+
+    app.command("defect-loop")(defect_loop)
+    app.command("hazard-loop", help="Alias of defect-loop (the issue's name).")(defect_loop)

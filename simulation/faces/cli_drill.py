@@ -1,4 +1,4 @@
-"""``linkage drill new|list|show|export|branch|serve`` — tabletop drill sessions (桌面推演)."""
+"""``linkage drill new|list|show|export|branch|serve|pin|room`` — tabletop drill sessions (桌面推演)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _open(code: str, d: Path | None) -> DrillSession:
     from simulation.faces.drill_service import AccessDenied, DrillService
 
     try:
-        return DrillService(_dir(d)).session(code.strip().upper())
+        return DrillService(_dir(d), exclusive=False).session(code.strip().upper())
     except AccessDenied:
         raise InputError.one(str(_dir(d)), None, "code", f"no drill session '{code}' in this folder") from None
     except DrillError as e:
@@ -189,10 +189,79 @@ def register(app: typer.Typer) -> None:
 
     @drill.command("serve")
     def serve(directory: DirOpt = None, host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-              port: Annotated[int, typer.Option("--port")] = 8765) -> None:
-        """Serve the folder's sessions over HTTP (JSON API for players' and the facilitator's pages)."""
+              port: Annotated[int, typer.Option("--port")] = 8765,
+              tls: Annotated[bool, typer.Option("--tls", help="HTTPS, self-signed certificate in DIR/.tls.")] = False,
+              tls_name: Annotated[list[str] | None, typer.Option(
+                  "--tls-name", help="Another name or LAN address the certificate must cover.")] = None,
+              request_timeout: Annotated[float, typer.Option(
+                  "--request-timeout", help="Seconds a connection has to send its request.")] = 10.0) -> None:
+        """Serve the folder's sessions over HTTP(S) (JSON API for players' and the facilitator's pages).
+        One process per folder: a second one refuses to start."""
         from simulation.faces.drill_server import main as serve_main
 
         d = _dir(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        serve_main(["--dir", str(d), "--host", host, "--port", str(port)])
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        args = ["--dir", str(d), "--host", host, "--port", str(port), "--request-timeout", str(request_timeout)]
+        args += ["--tls"] if tls else []
+        for n in tls_name or []:
+            args += ["--tls-name", n]
+        serve_main(args)
+
+    @drill.command("pin")
+    def pin(code: str, seat: str, directory: DirOpt = None) -> None:
+        """Reissue a seat's PIN (the old one stops working, the seat's tokens are revoked); prints it once.
+        Works while the server runs: joins read the PIN hash from the session file."""
+        from simulation.drill.policy import DrillError
+        from simulation.faces.drill_service import reissue_pin
+
+        s = _open(code, directory)
+        try:
+            new = reissue_pin(s, "operator", seat)
+        except DrillError as e:
+            raise InputError.one(str(_dir(directory) / f"{s.code}.sqlite"), None, "seat", str(e)) from None
+        out.print(f"session {s.code} · seat {seat} · new PIN [bold]{new}[/bold] (shown once)")
+
+    @drill.command("room")
+    def room(
+        directory: DirOpt = None,
+        address: Annotated[str, typer.Option("--address", help="Address to bind: the LAN address, or 0.0.0.0.")] = (
+            "127.0.0.1"
+        ),
+        port: Annotated[int, typer.Option("--port")] = 8443,
+        tls: Annotated[bool, typer.Option("--tls/--no-tls", help="HTTPS with a self-signed certificate.")] = True,
+        tls_name: Annotated[list[str] | None, typer.Option(
+            "--tls-name", help="Another name or LAN address the certificate must cover.")] = None,
+        server: Annotated[str | None, typer.Option(
+            "--server", help="URL of a running `linkage drill serve` (default: serve the folder in-process).")] = None,
+    ) -> None:
+        """The drill pages only (facilitator and player), for the training room's LAN — never the planner
+        pages — over HTTPS with a self-signed certificate (its fingerprint is printed to read aloud)."""
+        import subprocess
+
+        from simulation.faces.cli_dashboard import command
+        from simulation.faces.drill_tls import ensure_certificate, fingerprint, names_for
+
+        if not 1 <= port <= 65535:
+            raise InputError.one("--port", None, "port", f"must be between 1 and 65535 (got {port})")
+        d = _dir(directory)
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        extra: list[str] = []
+        if tls:
+            cert, key = ensure_certificate(d, names_for(address, tuple(tls_name or [])))
+            extra = ["--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)]
+            out.print(f"certificate {cert} · SHA-256 {fingerprint(cert)}")
+        elif address not in ("127.0.0.1", "localhost", "::1"):
+            out.print("[yellow]without --tls, PINs and tokens cross the LAN in clear text[/yellow]")
+        extra += ["--client.toolbarMode", "viewer"]  # no "Deploy" or developer menu for players
+        env = {**os.environ, "LINKAGE_DASHBOARD_PAGES": "drill", "LINKAGE_DRILL_DIR": str(d)}
+        if server:
+            env["LINKAGE_DRILL_SERVER"] = server
+        else:
+            env.pop("LINKAGE_DRILL_SERVER", None)
+        out.print(f"drill pages on {'https' if tls else 'http'}://{address}:{port}/ (facilitator, player)")
+        try:
+            code = subprocess.call([*command(port, address, True), *extra], env=env)
+        except KeyboardInterrupt:
+            code = 0
+        if code:
+            raise typer.Exit(code)

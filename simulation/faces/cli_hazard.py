@@ -20,14 +20,16 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.base import Frozen
+from scenarios.hazards import DenseGasModel, build_hazard
 from scenarios.hazards.crowd import fruin_los, max_flow, weidmann_flow, weidmann_speed
 from scenarios.hazards.evacuation import RiserTread, building_evacuation
 from scenarios.hazards.fire import GROWTH_TG, Q_REF_KW, FireModel, required_flow_lpm, time_to_hrr
 from scenarios.hazards.params import CHEMICALS, Density, FireParams, PlumeParams
-from scenarios.hazards.plume import PlumeModel, centreline_distance, gaussian_plume, mg_m3_to_ppm
+from scenarios.hazards.plume import ppm_to_mg_m3
 
 app = typer.Typer(
-    help="Hazard physics calculators: t² fire, Gaussian plume, Weidmann crowd flow, stair evacuation.",
+    help="Hazard physics calculators: t² fire, toxic plume (Gaussian or dense gas), Weidmann crowd flow, "
+    "stair evacuation.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -144,30 +146,37 @@ def plume(
     x: Annotated[float, typer.Option("--x", help="Receptor distance downwind (m).")] = 500.0,
     y: Annotated[float, typer.Option("--y", help="Receptor distance crosswind (m).")] = 0.0,
     z: Annotated[float, typer.Option("--z", help="Receptor height (m).")] = 1.5,
+    gas_model: Annotated[str, typer.Option(help="auto (dense gas when heavier than air), gaussian or dense_gas.")]
+    = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """Gaussian plume: concentration at (x downwind, y crosswind, z) and centreline AEGL distances."""
+    """Toxic plume as the engine models it (dense gas for a vapour heavier than air, else Gaussian):
+    concentration at (x downwind, y crosswind, z) and centreline AEGL distances."""
     pt = _build("plume", _PointQuery, x=x, y=y)
     p = _build("plume", PlumeParams, chemical=chemical, release_rate_kg_s=rate, wind_speed_m_s=wind,
                stability=stability, dispersion=dispersion or ("briggs_urban" if urban else "briggs_rural"),
-               source_height_m=height, receptor_height_m=z)
+               source_height_m=height, receptor_height_m=z, gas_model=gas_model)
     chem = CHEMICALS[p.chemical]
-    c = float(gaussian_plume(p.release_rate_kg_s * 1e6, p.wind_speed_m_s, p.source_height_m, pt.x, pt.y,
-                             p.receptor_height_m, p.stability, p.dispersion, p.min_distance_m))
-    model = PlumeModel(p)
+    model = build_hazard(p)
+    dense = isinstance(model, DenseGasModel)
+    ppm = float(model.concentration_ppm_plume(pt.x, pt.y, p.receptor_height_m))
     rows: dict[str, Any] = {
         "chemical": p.chemical + (" (AEGL uncertain)" if chem.uncertain else ""),
+        "model": "dense_gas (Britter–McQuaid)" if dense else "gaussian",
         "dispersion": p.dispersion,
         "stability": p.stability,
-        "concentration_mg_m3": c,
-        "concentration_ppm": float(mg_m3_to_ppm(c, chem.mw)),
+        "concentration_mg_m3": float(ppm_to_mg_m3(ppm, chem.mw)),
+        "concentration_ppm": ppm,
         "arrival_s": pt.x / p.wind_speed_m_s if pt.x > 0 else None,
     }
     for k, level in enumerate((chem.aegl1, chem.aegl2, chem.aegl3), start=1):
         rows[f"aegl{k}_ppm"] = level
-        rows[f"aegl{k}_distance_m"] = centreline_distance(p, level)
+        rows[f"aegl{k}_distance_m"] = model.centreline_distance(level)
+    if dense:
+        rows["dense_criterion"] = model.bm.criterion
+        rows["passive_from_m"] = model.handover_m
     rows["gas_detector_s"] = model.detection_time("sensor")
-    _emit("Gaussian plume (screening; chlorine is a dense gas)", rows, as_json)
+    _emit("Dense-gas plume (Britter–McQuaid workbook)" if dense else "Gaussian plume", rows, as_json)
 
 
 @app.command()

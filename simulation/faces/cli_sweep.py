@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.errors import InputError
-from simulation.faces.flags import cli_flags
+from simulation.faces.cli_district import DistrictOpt, on_district
+from simulation.faces.flags import cli_flags, os_error_line
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True)
@@ -74,13 +75,26 @@ def register(app: typer.Typer) -> None:
         common_seeds: Annotated[
             bool, typer.Option("--common-seeds", help="Same run seed at every point (common random numbers).")
         ] = False,
+        district: DistrictOpt = None,
     ) -> None:
         """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
         from simulation.experiments.api import sweep
+        from simulation.experiments.outputs import SWEEP_TABLES
 
-        with cli_flags():
-            res = sweep(scenario, vary, design=design, samples=samples, replications=n, seed=seed, out=out,
-                        workers=workers, scheduler=scheduler, resume=resume, batch=batch, common_seeds=common_seeds)
+        again = ["sweep", str(scenario), *(x for v in vary for x in ("--vary", v)), "--out", str(out),
+                 "--design", design, *(["--samples", str(samples)] if samples is not None else []), "-n", str(n),
+                 "--seed", str(seed), *(["--batch", str(batch)] if batch is not None else []),
+                 *(["--workers", str(workers)] if workers is not None else []),
+                 *(["--scheduler", scheduler] if scheduler else []), *(["--common-seeds"] if common_seeds else []),
+                 *(["--district", str(district)] if district is not None else [])]
+        try:
+            with cli_flags():
+                res = sweep(on_district(scenario, district), vary, design=design, samples=samples, replications=n,
+                            seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume, batch=batch,
+                            common_seeds=common_seeds)
+        except KeyboardInterrupt:
+            _err.print(resume_hint(out, again), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         done = res.points - len(res.failed)
         _out.print(f"sweep {res.sweep_id}: {res.points} points × {res.replications} replications; "
                    f"{res.tasks_run} tasks run, {res.tasks_skipped} already done; {done} points done, "
@@ -89,24 +103,40 @@ def register(app: typer.Typer) -> None:
             _err.print(f"point {k} failed: {msg.splitlines()[0]}", markup=False, highlight=False, soft_wrap=True)
         if res.failed:
             _err.print(f"errors recorded in {out}/errors/", markup=False)
-        _out.print(f"wrote {out}/manifest.json, {out}/replications/, incidents/, handoffs/, points/", markup=False)
+        if res.repaired:
+            _err.print(f"{len(res.repaired)} tasks with damaged, missing or unrecorded parts were run again",
+                       markup=False)
+        if res.workers_lost:
+            _err.print(f"worker processes lost {res.workers_lost} time(s); their tasks were run again", markup=False)
+        tables = ", ".join(f"{t}/" for t in SWEEP_TABLES)
+        _out.print(f"wrote {out}/manifest.json, {out}/{tables}, points/, checksums/", markup=False)
 
     @app.command("results")
     def results_cmd(
         query: Annotated[
             str,
-            typer.Argument(help="SQL over the views replications, incidents, handoffs, points.", show_default=False),
+            typer.Argument(help="One SELECT over the views replications, incidents, handoffs, workorders, points.",
+                           show_default=False),
         ],
         root: Annotated[Path, typer.Option("--root", help="Folder holding one or more sweep folders.")],
         csv: Annotated[Path | None, typer.Option("--csv", help="Write all rows to this CSV file.")] = None,
+        allow_read: Annotated[
+            list[Path] | None,
+            typer.Option("--allow-read", help="Also let the SQL read this folder or file (else only the sweeps)."),
+        ] = None,
     ) -> None:
-        """Query sweep results with DuckDB (across every sweep under --root)."""
-        from simulation.experiments.results import query as run_query
+        """Query sweep results with DuckDB (across every sweep under --root; read-only, no network)."""
+        from simulation.experiments.outputs import check_file_out, write_file
+        from simulation.experiments.results import find_sweeps, query_sweeps
 
-        df = run_query(query, root)
         if csv is not None:
-            from simulation.experiments.outputs import write_file
-
+            check_file_out(csv, "--csv", "")  # before the query: a folder, or a read-only place, is refused
+        sweeps = find_sweeps(root)
+        for s in sweeps:
+            if s.note():
+                _err.print(f"note: {s.note()}", markup=False, highlight=False, soft_wrap=True)
+        df = query_sweeps(query, sweeps, tuple(allow_read or ()))
+        if csv is not None:
             write_file(csv, df.to_csv(index=False))
             _out.print(f"wrote {csv}: {len(df)} rows", markup=False)
         else:
@@ -136,6 +166,15 @@ def register(app: typer.Typer) -> None:
         _out.print("wrote " + ", ".join(str(f) for f in res.files), markup=False, soft_wrap=True)
 
 
+def resume_hint(out: Path, args: list[str]) -> str:
+    """What to type to finish an interrupted sweep: the same command with ``--resume`` (zh and en)."""
+    import shlex
+
+    again = shlex.join(["linkage", *args, "--resume"])
+    return (f"interrupted — the finished tasks are kept in {out}; to complete the sweep run: {again}\n"
+            f"已中断：已完成的任务保存在 {out}；继续运行：{again}")
+
+
 def _main(argv: list[str] | None = None) -> None:
     """Stand-alone entry (same error handling as ``linkage``): bad input → one line per problem, exit 1."""
     app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
@@ -145,6 +184,9 @@ def _main(argv: list[str] | None = None) -> None:
     except InputError as e:
         for p in e.problems:
             _err.print(str(p), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as e:
+        _err.print(os_error_line(e), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -13,72 +13,130 @@ are here, on the server side: a page or a crafted HTTP request gets the same ans
 
 from __future__ import annotations
 
-import hmac
 import math
 import re
 import secrets
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from simulation.drill.msel import format_time  # re-exported: the dashboards show drill times with it
+from simulation.drill.pins import needs_rehash, new_pin, verify_pin
 from simulation.drill.policy import DrillError
 from simulation.drill.session import DrillSession
-from simulation.drill.store import DrillStore, digest
+from simulation.drill.store import DrillStore, FolderLock, digest
 from simulation.model.records import TASK_STAGES
 
 CODE_RE = re.compile(r"^[A-Z2-9]{6}$")
 PLAYER_KINDS = ("report", "notified", "task", "inject", "message", "ask", "decision", "ack", "notify")
+OBSERVER_KINDS = (*PLAYER_KINDS, "clock", "end", "deliver")
 PLAYER_ACTIONS = ("decide", "notify", "message", "ack")
-FACILITATOR_ACTIONS = ("clock", "deliver", "set_default", "set_deadline", "note")
+FACILITATOR_ACTIONS = ("clock", "deliver", "set_default", "set_deadline", "note", "reissue_pin")
 EVALUATOR_ACTIONS = ("note",)
 MAX_FAILED_JOINS = 5
+LOCKOUT_S = 300.0
+MAX_TRACKED_ADDRESSES = 10_000
+TOKEN_TTL_S = 12 * 3600.0
+"""A token lasts one drill day; after that the seat joins again with its PIN."""
+MAX_REPORT_REPLICATIONS = 200
+"""Counterfactual replications one report request may ask for (the CLI's ``drill export -n`` has no cap)."""
+WRONG_JOIN = "wrong session code, seat or PIN"
+LOCKED_OUT = "too many failed attempts from this address; wait five minutes"
+_IMAGE_RE = re.compile(r"!\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_HTML_IMG_RE = re.compile(r"<\s*img\b[^>]*>", re.I)
 
 
 class AccessDenied(DrillError):
     """Unknown or forged token, wrong PIN, or an action this seat may not take."""
 
 
-class DrillService:
-    """Sessions of one drill folder, with joining, authorisation and role-filtered views."""
+class Busy(DrillError):
+    """A bounded job (the after-action report) is running already; try again shortly."""
 
-    def __init__(self, directory: str | Path) -> None:
+
+class DrillService:
+    """Sessions of one drill folder, with joining, authorisation and role-filtered views.
+
+    ``exclusive`` (serving: the HTTP server, the in-process pages) holds the folder's single-writer lock
+    for the life of the service; read-only commands (``drill show``, ``export``) pass ``False``.
+    """
+
+    def __init__(self, directory: str | Path, exclusive: bool = True, token_ttl_s: float = TOKEN_TTL_S) -> None:
         self.dir = Path(directory)
+        self.folder_lock = FolderLock(self.dir) if exclusive else None
+        self.token_ttl_s = token_ttl_s
         self._sessions: dict[str, DrillSession] = {}
         self._lock = threading.Lock()
-        self._failed: dict[tuple[str, str], list[float]] = {}
+        self._failed: dict[str, list[float]] = {}
+        self._failed_lock = threading.Lock()
+        self._report_slot = threading.Lock()
 
     def session(self, code: str) -> DrillSession:
-        if not isinstance(code, str) or not CODE_RE.match(code):
+        s = self._find(code)
+        if s is None:
             raise AccessDenied("unknown session code")
+        return s
+
+    def _find(self, code: Any) -> DrillSession | None:
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            return None
         with self._lock:
             s = self._sessions.get(code)
             if s is None:
                 path = self.dir / f"{code}.sqlite"
                 if not path.is_file():
-                    raise AccessDenied("unknown session code")
+                    return None
                 s = self._sessions[code] = DrillSession(DrillStore(path))
             return s
+
+    def close(self) -> None:
+        """Let another process serve the folder (the lock also goes when the process ends)."""
+        if self.folder_lock is not None:
+            self.folder_lock.release()
 
     def adopt(self, session: DrillSession) -> None:
         """Serve a session opened elsewhere in this process (e.g. just created)."""
         with self._lock:
             self._sessions[session.code] = session
 
-    # -- the three calls ------------------------------------------------------------------------
+    # -- joining: per-address lockout ----------------------------------------------------------
 
-    def join(self, code: str, seat: str, pin: str) -> dict:
-        """Exchange a seat's PIN for a session token (returned once; only its hash is stored)."""
-        s = self.session(code)
-        key = (code, str(seat))
-        recent = [t for t in self._failed.get(key, []) if time.time() - t < 300]
-        if len(recent) >= MAX_FAILED_JOINS:
-            raise AccessDenied("too many wrong PINs for this seat; wait five minutes")
-        info = s.seats.get(seat) if isinstance(seat, str) else None
-        if info is None or not isinstance(pin, str) or not hmac.compare_digest(info["pin_hash"], digest(pin, code)):
-            self._failed[key] = [*recent, time.time()]
-            raise AccessDenied("wrong seat or PIN")
+    def _recent_failures(self, who: str) -> list[float]:
+        now = time.time()
+        with self._failed_lock:
+            recent = [t for t in self._failed.get(who, []) if now - t < LOCKOUT_S]
+            if recent:
+                self._failed[who] = recent
+            else:
+                self._failed.pop(who, None)
+            return recent
+
+    def _fail(self, who: str) -> None:
+        with self._failed_lock:
+            if len(self._failed) >= MAX_TRACKED_ADDRESSES and who not in self._failed:
+                self._failed.pop(next(iter(self._failed)))  # oldest first: the table's memory stays bounded
+            self._failed.setdefault(who, []).append(time.time())
+
+    def join(self, code: Any, seat: Any, pin: Any, client: str | None = None) -> dict:
+        """Exchange a seat's PIN for a session token (returned once; only its hash is stored).
+
+        Failed attempts count per client address (``client``; the in-process pages pass the browser's):
+        five within five minutes lock that address out, while a correct PIN from another address is still
+        accepted, so a stranger cannot lock the facilitator out. An unknown session code counts and
+        answers exactly like a wrong PIN (same message, same status, a dummy hash checked all the same)."""
+        who = client or "local"
+        if len(self._recent_failures(who)) >= MAX_FAILED_JOINS:
+            raise AccessDenied(LOCKED_OUT)
+        s = self._find(code)
+        stored = s.store.pin_hash(seat) if s is not None and isinstance(seat, str) else None
+        if not verify_pin(pin if isinstance(pin, str) else "", stored, code if isinstance(code, str) else ""):
+            self._fail(who)
+            raise AccessDenied(WRONG_JOIN)
+        if needs_rehash(stored):
+            s.store.rehash_pin(seat, pin)
+        info = s.seats[seat]
         token = f"{code}.{secrets.token_urlsafe(24)}"
         s.store.add_token(digest(token, code), seat)
         return {"token": token, "code": code, "seat": seat, "role": info["role"], "agencies": info["agencies"]}
@@ -88,15 +146,28 @@ class DrillService:
             raise AccessDenied("missing or malformed token")
         code = token.split(".", 1)[0]
         s = self.session(code)
-        seat = s.store.seat_of_token(digest(token, code))
+        seat, expired = s.store.seat_of_token(digest(token, code), self.token_ttl_s)
         if seat is None:
             raise AccessDenied("unknown token")
+        if expired:
+            s.store.revoke_token(digest(token, code))
+            raise AccessDenied("the session token has expired; join again with the seat's PIN")
         return s, s.seats[seat]
+
+    def leave(self, token: Any) -> dict:
+        """Revoke this token (the "Leave" button): it is refused from now on, here and after a restart."""
+        s, _ = self.authorize(token)
+        s.store.revoke_token(digest(token, s.code))
+        return {"ok": True}
+
+    # -- the three calls ------------------------------------------------------------------------
 
     def view(self, token: Any) -> dict:
         s, seat = self.authorize(token)
         with s.lock:
-            return player_view(s, seat) if seat["role"] == "player" else control_view(s, seat)
+            if seat["role"] == "player":
+                return player_view(s, seat)
+            return control_view(s, seat, full=seat["role"] in ("facilitator", "evaluator"))
 
     def act(self, token: Any, action: str, payload: dict | None = None) -> dict:
         s, seat = self.authorize(token)
@@ -107,6 +178,10 @@ class DrillService:
         if action not in allowed:
             raise AccessDenied(f"a {seat['role']} may not '{action}'")
         actor, agencies = seat["seat"], list(seat["agencies"])
+        if action == "reissue_pin":
+            target = str(payload.get("seat"))
+            pin = reissue_pin(s, actor, target, keep_token=digest(token, s.code))
+            return {"ok": True, "seat": target, "pin": pin, "now": s.now}
         if action == "decide":
             rec = s.decide(actor, agencies, str(payload.get("key")), payload.get("value"))
         elif action == "notify":
@@ -128,9 +203,9 @@ class DrillService:
             rec = s.note(actor, payload)
         return {"ok": True, "key": rec["key"], "now": s.now}
 
-
     def report(self, token: Any, fmt: str = "html", lang: str = "zh", n: int | None = None) -> bytes:
-        """The after-action report (facilitator and evaluators only), as HTML or .docx bytes."""
+        """The after-action report (facilitator and evaluators only), as HTML or .docx bytes. One report
+        is prepared at a time, with at most ``MAX_REPORT_REPLICATIONS`` counterfactual replications."""
         import tempfile
 
         from simulation.faces.aar import build_report, write_docx, write_html
@@ -140,11 +215,34 @@ class DrillService:
             raise AccessDenied("only the facilitator and evaluators read the report")
         if fmt not in ("html", "docx") or lang not in ("zh", "en"):
             raise DrillError("format is html or docx; language zh or en")
-        data = build_report(s, lang, replications=n)
-        with tempfile.TemporaryDirectory() as d:
-            out = Path(d) / f"aar.{fmt}"
-            (write_html if fmt == "html" else write_docx)(data, out)
-            return out.read_bytes()
+        n = n or s.spec.counterfactual_replications
+        if not 2 <= n <= MAX_REPORT_REPLICATIONS:
+            raise DrillError(f"a report from the server runs 2 … {MAX_REPORT_REPLICATIONS} replications "
+                             f"(asked for {n}; `linkage drill export -n` on the server machine has no cap)")
+        if not self._report_slot.acquire(blocking=False):
+            raise Busy("another report is being prepared; try again in a minute")
+        try:
+            data = build_report(s, lang, replications=n)
+            with tempfile.TemporaryDirectory(prefix="linkage-aar-") as d:
+                out = Path(d) / f"aar.{fmt}"
+                (write_html if fmt == "html" else write_docx)(data, out)
+                return out.read_bytes()
+        finally:
+            self._report_slot.release()
+
+
+def reissue_pin(s: DrillSession, actor: str, seat_id: str, keep_token: str | None = None) -> str:
+    """A new PIN for a seat (shown once): the old one stops working and the seat's tokens are revoked
+    (``keep_token``'s hash excepted: the facilitator's own login). Logged as an audit record, not a
+    simulation input (a replay has nothing to do with it)."""
+    with s.lock:
+        if seat_id not in s.seats:
+            raise DrillError(f"no seat '{seat_id}' in this session")
+        pin = new_pin()
+        s.store.set_pin(seat_id, pin, keep_token)
+        s.store.append({"key": f"pin:{uuid.uuid4().hex}", "kind": "pin_reissued", "sim_time": s.now,
+                        "actor": actor, "payload": {"seat": seat_id}}, is_input=False)
+        return pin
 
 
 def _number(v: Any) -> float:
@@ -165,12 +263,24 @@ def _clock(s: DrillSession) -> dict:
             "clock_start": s.scenario.clock_start, "title": s.spec.title.model_dump(), "code": s.code}
 
 
+def plain_text(text: Any) -> Any:
+    """Text shown on players' pages without what would make their browsers fetch from elsewhere: a
+    markdown image (``![alt](url)``, ``![alt][ref]``) becomes its alt text, an HTML ``<img>`` goes, and any
+    ``![`` left (nested brackets, odd forms) is broken up so that no image syntax remains."""
+    if not isinstance(text, str):
+        return text
+    return _HTML_IMG_RE.sub("", _IMAGE_RE.sub(lambda m: m.group(1), text)).replace("![", "! [")
+
+
 def _public_event(r: dict, full: bool) -> dict:
     out = {k: r[k] for k in ("seq", "kind", "sim_time", "wall_time", "actor", "agency", "fallback")}
     p = dict(r["payload"])
     if not full and r["kind"] == "inject":
         p.pop("expected", None)  # evaluation criteria and effects are for controllers, not players
         p.pop("effect", None)
+    for k in ("zh", "en", "text"):  # inject texts (MSEL authors) and messages (players) alike
+        if k in p:
+            p[k] = plain_text(p[k])
     out["payload"] = p
     return out
 
@@ -211,16 +321,24 @@ def player_view(s: DrillSession, seat: dict) -> dict:
             "incidents": incidents, "agency_names": _names(s, None)}
 
 
-def control_view(s: DrillSession, seat: dict) -> dict:
-    """Facilitator, evaluator and observer: everything (read-only unless facilitator)."""
-    events = [_public_event(r, full=True) for r in s.store.events()]
+def control_view(s: DrillSession, seat: dict, full: bool = True) -> dict:
+    """Facilitator and evaluators (``full``): everything, read-only unless facilitator. Observers (观摩)
+    watch what has happened: delivered injects without their expected actions or effects, no MSEL rows
+    not yet released, no evaluators' notes, no defaults or deadlines."""
+    events = [_public_event(r, full=full) for r in s.store.events() if full or r["kind"] in OBSERVER_KINDS]
     events.sort(key=lambda e: (e["sim_time"], e["seq"]))
     pending = [p.public() for p in s.policy.pending.values() if not p.resolved]
     injects = []
     for inj in s.msel.injects:
-        injects.append(
-            {**inj.row(), "at": inj.time, "delivered_at": s.policy.delivered.get(inj.id), "manual": inj.manual}
-        )
+        at = s.policy.delivered.get(inj.id)
+        if not full and at is None:
+            continue
+        row = {**inj.row(), "at": inj.time, "delivered_at": at, "manual": inj.manual}
+        row["inject_zh"], row["inject_en"] = plain_text(row["inject_zh"]), plain_text(row["inject_en"])
+        if not full:
+            for k in ("expected_actions", "effect", "objective", "notes"):
+                row.pop(k)
+        injects.append(row)
     hazards = {}
     for st in s.rep.incident_states:
         if st.hazard is not None and s.now >= st.spec.onset:
@@ -244,7 +362,7 @@ def control_view(s: DrillSession, seat: dict) -> dict:
     return {"role": seat["role"], "seat": seat["seat"], "read_only": seat["role"] != "facilitator", "clock": _clock(s),
             "messages": events, "pending": pending, "injects": injects, "hazards": hazards, "agencies": agencies,
             "seats": seats, "tasks": _tasks(s, None), "units": _units(s, None),
-            "defaults": dict(s.policy.defaults), "deadlines": dict(s.policy.deadlines),
+            "defaults": dict(s.policy.defaults) if full else {}, "deadlines": dict(s.policy.deadlines) if full else {},
             "agency_names": _names(s, None)}
 
 

@@ -45,3 +45,10 @@ def cli_flags(flags: dict[str, str] = FLAGS) -> Iterator[None]:
         yield
     except InputError as e:
         raise InputError([to_flag(p, flags) for p in e.problems]) from None
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for an error of the file system (disk full, read-only, permissions): the path and what the
+    system said — no traceback."""
+    what = e.strerror or str(e)
+    return f"{e.filename}: {what}" if e.filename is not None else f"linkage: {what}"

@@ -1,304 +1,374 @@
-"""Simulation of the defect-discovery loop (隐患排查闭环) at megacity scale.
+"""The hidden-hazard loop (隐患排查闭环) under a responsibility arrangement, at megacity scale.
 
-Design for scale (a Chongqing-size city — 68,000 grids, 128,000 grid workers — for a year on one core):
+排查发现 → 抄告联勤 → 联动整治 → 固化成效. A hazard is seen by the channels (:mod:`defect_discovery`); each
+sighting lands in a system (a department's own, the 12345 hotline, or one shared platform); the arrangement's
+routing (:class:`simulation.model.doctrine.HazardRouting`) turns the first sighting into an order: the owner's
+inspector visits, or the receiver checks the order and returns it (退单) — after which the order is passed on
+(抄告, 审定) or, where nobody copies it, lost, and the hazard waits for another system's sighting. Sightings in
+*other* systems while the hazard is still there become duplicate orders (a second inspector visit) — never on a
+shared platform, where they merge. The visit issues a notice or settles the hazard on the spot; a missed
+deadline brings a penalty and then a suspension (三停), each a legal document; an owner without the powers
+waits for the district unless it can whistle (吹哨报到). With follow-up verification an inspector re-checks
+every reported rectification and has superficial ones redone; without it they come back (回潮).
 
-* **Vectorised where order does not matter.** A hazard's path up to the inspector queue depends only on
-  its own draws: arrival (Poisson per grid and category), detection on patrol (periodic visits of the
-  grid with a random phase; visits needed ~ geometric in the detection probability), reporting
-  (own line or platform + 抄告), acknowledgement. These are numpy draws over a day's batch — no Python
-  object per hazard or per grid visit.
-* **Event-driven where order matters.** Inspectors are the one shared capacity: each (district,
-  department) is a FCFS multi-server queue, served in arrival order from a heap of inspector free-times
-  that persists across days. After the inspector starts, the rest (handle, rectify, report back,
-  verify) is again independent per case and vectorised.
-* **Day windows with a watermark.** Each day, hazards arising that day are pushed through to their
-  queue-arrival time; cases whose queue arrival falls before the day's end are served in time order;
-  later ones wait in a pending buffer (bounded: the cases in the pipeline now). A relapse (回潮)
-  appears at least one day after closure, so it always lands in a later window — causality holds.
-* **Streaming metrics.** Counts, sums, sums of squares and a fixed log-binned histogram per duration
-  (percentiles to ~1 %), and fixed per-day arrays (found, entered, closed per department). Memory does
-  not grow with the number of events.
+Design for scale (as before): arrivals, sightings and routing are numpy batches per day; the inspectors of each
+(district, department) are one FCFS multi-server queue (a heap of free times across days) — the one place
+order matters, and where visits, returns, duplicates and re-checks compete for the same inspectors; jobs wait
+in a calendar of day buckets (a job created while its day is being served goes to the next day's bucket, its
+arrival time unchanged); metrics stream into fixed tallies. Memory grows with the pipeline, not the events.
 
-Randomness: numpy Generators from ``SeedSequence(seed, (replication, purpose, entity))`` via
-:class:`simulation.model.rng.Streams`, one per purpose (arise, patrol, detect, relapse …): same seed, same
-results. Arrivals and detection of new hazards use their own streams, so parallel and integrated
-grids compared with one seed see the same hazards found at the same times.
+Every hazard that arises is, at the horizon, in exactly one place (:data:`STATUSES`), counted directly where
+it stops — never as a difference (the conservation property test checks their sum).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
 
 import numpy as np
 
-from scenarios.defect_loop import CATEGORIES, DAY, DefectLoopSpec
-from scenarios.distributions import Distribution
-from simulation.model.defect_tally import DefectLoopResult, Tally
-
-__all__ = ["DefectLoopResult", "Tally", "simulate", "simulate_city"]
+from agencies.arrangement import Arrangement
+from scenarios.defect_loop import CATEGORIES, CHANNELS, DAY, DefectLoopSpec
+from simulation.model.defect_discovery import Discovery, patrol_workers
+from simulation.model.defect_queue import Calendar, by_group, serve_fcfs
+from simulation.model.defect_tally import STATUSES, DefectLoopResult, Tally
+from simulation.model.doctrine import ARBITRATE, BOUNCE, DROP, VISIT, HazardRouting
 from simulation.model.rng import Streams
 
+__all__ = ["STATUSES", "DefectLoopResult", "Tally", "routing_for", "simulate"]
 
-class _Calendar:
-    """Day buckets of column batches (a calendar queue): push once, pop a whole day — no re-filtering."""
-
-    def __init__(self, n_days: int) -> None:
-        self.days: list[list[dict[str, np.ndarray]]] = [[] for _ in range(n_days)]
-        self.size = 0
-
-    def push(self, day: np.ndarray, cols: dict[str, np.ndarray]) -> None:
-        if day.size == 0:
-            return
-        order = np.argsort(day, kind="stable")
-        day = day[order]
-        cuts = np.flatnonzero(np.diff(day)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, day.size]):
-            self.days[int(day[a])].append({k: v[order[a:b]] for k, v in cols.items()})
-        self.size += int(day.size)
-
-    def pop(self, day: int) -> dict[str, np.ndarray] | None:
-        chunks, self.days[day] = self.days[day], []
-        if not chunks:
-            return None
-        out = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-        self.size -= next(iter(out.values())).size
-        return out
+VERIFY, DUP, DUP_RETURN = 2, 3, 4
+"""Job kinds beside VISIT and BOUNCE: a re-check, a duplicate visit, a duplicate order checked and returned."""
+OPEN_STAGE = {VISIT: "queued", BOUNCE: "bounced", VERIFY: "verifying"}
 
 
-def _by_group(dists: list[Distribution], group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per item from the distribution of its group (department), vectorised per group."""
-    out = np.empty(group.size)
-    for g, d in enumerate(dists):
-        m = group == g
-        k = int(m.sum())
-        if k:
-            out[m] = d.sample(rng, k)
-    return out
-
-
-def _serve(free: list[float], arrivals: list[float], service: list[float]) -> list[float]:
-    """FCFS multi-server queue: start times, given the heap of the servers' free times (updated in place)."""
-    starts = []
-    push = heapq.heapreplace
-    append = starts.append
-    for a, s in zip(arrivals, service):
-        f = free[0]
-        st = a if a > f else f
-        push(free, st + s)
-        append(st)
-    return starts
-
-
-def simulate(spec: DefectLoopSpec, seed: int = 0, *, grids: int | None = None,
-             workers: np.ndarray | None = None, replication: int = 0) -> DefectLoopResult:
-    """Run the loop for ``spec.days`` days. ``grids`` overrides ``spec.grids``; ``workers`` (one count
-    per grid) overrides the patrol's ``workers_per_grid`` (e.g. a scenario city's grid workers)."""
-    wall0 = time.perf_counter()
-    n_grids = grids if grids is not None else spec.grids
-    if n_grids is None:
-        raise ValueError("the defect loop needs a grid count (spec.grids or the scenario city's grids)")
-    streams = Streams(seed, replication)
-    # Stream names kept from before the rename (隐患 loop) so that a seed still gives the same draws.
-    rng = {k: streams.generator("hazard", f"hazard_loop.{k}")
-           for k in ("arise", "patrol", "detect", "relapse_detect", "report", "department", "owner", "relapse")}
-    horizon, n_days = spec.days * DAY, int(math.ceil(spec.days))
-    depts = spec.departments
-    n_dep = len(depts)
-    dix = spec.department_index()
+def routing_for(spec: DefectLoopSpec, arrangement: Arrangement) -> HazardRouting:
+    """The arrangement's routing tables for this loop's departments and categories."""
     cats = [c for c in CATEGORIES if c in spec.categories]
-    cat_spec = [spec.categories[c] for c in cats]
-    cat_dept = np.array([dix[c.department] for c in cat_spec])
-    p_detect = np.array([c.detection_probability for c in cat_spec])
-    p_relapse = np.array([c.relapse_probability for c in cat_spec])
-    rates = np.array([c.rate_per_grid_day for c in cat_spec])
-    total_rate = float(rates.sum())
+    owners = {c: spec.categories[c].department for c in cats}  # type: ignore[index]
+    powers = {c: spec.categories[c].powers or owners[c] for c in cats}  # type: ignore[index]
+    return HazardRouting.build(arrangement, [d.id for d in spec.departments], owners, powers, cats)
 
-    # districts: each has its own inspectors per department (a partial district gets a share)
-    gpd = spec.grids_per_district
-    n_dist = -(-n_grids // gpd)
-    dist_size = np.full(n_dist, gpd)
-    dist_size[-1] = n_grids - gpd * (n_dist - 1)
-    district = np.arange(n_grids) // gpd
-    heaps: list[list[float]] = []
-    inspectors = dict.fromkeys((d.id for d in depts), 0)
-    for k in range(n_dist):
-        for d in depts:
-            c = max(1, round(d.inspectors * dist_size[k] / gpd))
-            inspectors[d.id] += c
-            heaps.append([0.0] * c)
 
-    # patrol: grid g is visited every T_g = interval / workers_g, at phase φ_g ∈ [0, T_g)
-    if workers is None:
-        w = spec.patrol.workers_per_grid
-        workers = np.floor(w) + (rng["patrol"].random(n_grids) < w - math.floor(w))
-    workers = np.asarray(workers, dtype=float)
-    if workers.shape != (n_grids,) or np.any(workers < 0):
-        raise ValueError("workers must give a non-negative count for every grid")
-    with np.errstate(divide="ignore"):
-        period = np.where(workers > 0, spec.patrol.visit_interval_days * DAY / np.maximum(workers, 1e-300), np.inf)
-    phase = np.where(np.isfinite(period), rng["patrol"].random(n_grids) * np.where(np.isfinite(period), period, 0), 0.0)
+def _default_arrangement() -> Arrangement:
+    from scenarios.loader import load_arrangement
 
-    integrated = spec.grid_model == "integrated"
-    route = spec.integrated if integrated else spec.parallel
-    ack_d = [d.acknowledge for d in depts]
-    line_d = [d.line_latency for d in depts]
-    handle_d = [d.handle for d in depts]
-    rect_d = [d.rectify for d in depts]
-    back_d = [d.report_back for d in depts]
-    verify_d = [d.verify for d in depts]
-    deadline = np.array([d.deadline_days * DAY for d in depts])
+    return load_arrangement("integrated_grid")
 
-    counts = dict.fromkeys(("arisen", "found", "undetected", "dropped", "misrouted", "closed", "overdue",
-                            "relapsed", "not_acknowledged", "with_department", "waited"), 0)
-    found_cat = np.zeros(len(cats), dtype=np.int64)
-    found_dep = np.zeros(n_dep, dtype=np.int64)
-    closed_dep = np.zeros(n_dep, dtype=np.int64)
-    tallies = {k: Tally() for k in ("time_to_find", "time_to_department", "acknowledge", "queue_wait", "time_to_close")}
-    found_daily = np.zeros(n_days, dtype=np.int64)
-    dropped_daily = np.zeros(n_days, dtype=np.int64)
-    entered = np.zeros((n_dep, n_days), dtype=np.int64)
-    closed = np.zeros((n_dep, n_days), dtype=np.int64)
-    events = 0
-    peak_pending = 0
-    open_processed = 0
-    # cases waiting for their queue-arrival day, and relapses waiting for theirs
-    pending, relapses = _Calendar(n_days), _Calendar(n_days)
 
-    def day_of(t: np.ndarray) -> np.ndarray:
-        return np.minimum((t // DAY).astype(np.int64), n_days - 1)
+def simulate(spec: DefectLoopSpec, seed: int = 0, *, arrangement: Arrangement | None = None, grids: int | None = None,
+             workers: np.ndarray | None = None, replication: int = 0) -> DefectLoopResult:
+    """Run the loop for ``spec.days`` days under ``arrangement`` (default: the bundled ``integrated_grid``).
+    ``grids`` overrides ``spec.grids``; ``workers`` (one count per grid) overrides the patrol's workers."""
+    wall0 = time.perf_counter()
+    arrangement = arrangement or _default_arrangement()
+    run = _Run(spec, seed, arrangement, grids, workers, replication)
+    for day in range(run.n_days):
+        run.arise(day)
+        run.serve(day)
+    return run.result(time.perf_counter() - wall0)
 
-    def detect(t: np.ndarray, grid: np.ndarray, cat: np.ndarray, g: np.random.Generator) -> np.ndarray:
-        per = period[grid]
-        fin = np.isfinite(per)
-        safe = np.where(fin, per, 1.0)
-        first = t + np.mod(phase[grid] - t, safe)
-        visits = g.geometric(p_detect[cat]) if t.size else np.empty(0, dtype=np.int64)
-        return np.where(fin, first + (visits - 1) * safe, np.inf)
 
-    for day in range(n_days):
-        t0, t1 = day * DAY, min((day + 1) * DAY, horizon)
-        # 1. arisings: new hazards (Poisson over all grids, category by rate) and relapses due today
-        g = rng["arise"]
-        n = int(g.poisson(total_rate * n_grids * (t1 - t0) / DAY))
-        cat = g.choice(len(cats), size=n, p=rates / total_rate) if n else np.empty(0, dtype=np.int64)
-        grid = g.integers(0, n_grids, size=n)
+class _Run:
+    """One run's state: queues, calendars, counters. Methods are the loop's stages."""
+
+    def __init__(self, spec: DefectLoopSpec, seed: int, arrangement: Arrangement, grids: int | None,
+                 workers: np.ndarray | None, replication: int) -> None:
+        n_grids = grids if grids is not None else spec.grids
+        if n_grids is None:
+            raise ValueError("the defect loop needs a grid count (spec.grids or the scenario city's grids)")
+        self.spec, self.arrangement, self.seed = spec, arrangement, seed
+        streams = Streams(seed, replication)
+        names = ["arise", "patrol", "route", "inspect", "owner", "verify", "relapse",
+                 *(f"{p}ch{i}" for p in ("", "re.") for i in range(len(CHANNELS)))]
+        self.rng = {k: streams.generator("hazard", f"hazard_loop.{k}") for k in names}
+        self.H, self.n_days = spec.days * DAY, int(math.ceil(spec.days))
+        self.cats = [c for c in CATEGORIES if c in spec.categories]
+        self.routing = routing_for(spec, arrangement)
+        deps = spec.departments
+        self.D = len(deps)
+        self.rates = np.array([spec.categories[c].rate_per_grid_day for c in self.cats])  # type: ignore[index]
+        self.superficial = np.array([spec.categories[c].superficial for c in self.cats])  # type: ignore[index]
+        gpd = spec.grids_per_district
+        self.n_dist = -(-n_grids // gpd)
+        size = np.full(self.n_dist, gpd)
+        size[-1] = n_grids - gpd * (self.n_dist - 1)
+        self.district = np.arange(n_grids) // gpd
+        self.heaps: list[list[float]] = []
+        self.inspectors = dict.fromkeys((d.id for d in deps), 0)
+        for k in range(self.n_dist):
+            for d in deps:
+                c = max(1, round(d.inspectors * size[k] / gpd))
+                self.inspectors[d.id] += c
+                self.heaps.append([0.0] * c)
+        if workers is None:
+            workers = patrol_workers(spec, n_grids, self.rng["patrol"])
+        workers = np.asarray(workers, dtype=float)
+        if workers.shape != (n_grids,) or np.any(workers < 0):
+            raise ValueError("workers must give a non-negative count for every grid")
+        self.n_grids, self.workers = n_grids, workers
+        self.discover_fn = Discovery(spec, self.routing, self.cats, workers, self.rng)
+        self.S = self.discover_fn.n_sys
+        # one record per job (a hazard's order, re-check or duplicate); sightings per system travel with it
+        self.job = np.dtype([("t", "f8"), ("t_first", "f8"), ("sight", "f8", (self.S,)), ("grid", "i8"),
+                             ("q", "i8"), ("cat", "i2"), ("dep", "i2"), ("sys", "i2"), ("kind", "i1"),
+                             ("gen", "i2"), ("ch", "i1"), ("used", "u2"), ("sup", "?")])
+        self.jobs, self.relapses = Calendar(self.n_days), Calendar(self.n_days)
+        self.status = dict.fromkeys(STATUSES, 0)
+        self.counts = dict.fromkeys(("arisen", "found", "closed", "relapsed", "orders", "duplicate_visits", "bounced",
+                                     "dropped_orders", "reworks", "notices", "penalties", "suspensions",
+                                     "escalations", "waited"), 0)
+        self.found_cc = np.zeros((len(CHANNELS), len(self.cats)), dtype=np.int64)
+        self.closed_cc = np.zeros((len(CHANNELS), len(self.cats)), dtype=np.int64)
+        self.busy = dict.fromkeys(("visit", "return_check", "duplicate", "verify", "ladder"), 0.0)
+        self.report_hours = 0.0
+        self.found_to_closed, self.time_to_find, self.queue_wait = Tally(), Tally(), Tally()
+        self.found_daily = np.zeros(self.n_days, dtype=np.int64)
+        self.closed_daily = np.zeros(self.n_days, dtype=np.int64)
+        self.events = self.peak = 0
+        self.now_day = 0
+        self.min_day = 0
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _stop(self, stage: str, gen: np.ndarray) -> None:
+        """Hazards that stop here at the horizon: in ``stage`` (first generation) or relapsed and open."""
+        re = int((gen > 0).sum())
+        self.status["relapsed_open"] += re
+        self.status[stage] += int(gen.size) - re
+
+    def _push(self, t: np.ndarray, jobs: np.ndarray, stage: str) -> None:
+        """Queue jobs arriving at ``t``; a hazard's job that cannot be served before the horizon stops in ``stage``."""
+        jobs["t"] = t
+        day = np.maximum((t // DAY).astype(np.int64), self.min_day)
+        late = (t >= self.H) | (day >= self.n_days)
+        self._stop(stage, jobs["gen"][late & (jobs["kind"] < DUP)])
+        self.jobs.push(day[~late], jobs[~late])
+        self.peak = max(self.peak, self.jobs.size)
+
+    def _latency(self, system: np.ndarray, first: np.ndarray) -> np.ndarray:
+        """A report's way into the system and the receiving department's acknowledgement (签收)."""
+        g, deps = self.rng["route"], self.spec.departments
+        lat = np.empty(system.size)
+        own = system < self.D
+        lat[own] = by_group([d.line_latency for d in deps], system[own], g)
+        lat[~own] = self.spec.platform_intake.sample(g, int((~own).sum()))
+        return lat + by_group([d.acknowledge for d in deps], first, g)
+
+    def _used(self, jobs: np.ndarray) -> np.ndarray:
+        return ((jobs["used"][:, None].astype(np.int64) >> np.arange(self.S)) & 1).astype(bool)
+
+    def _route(self, jobs: np.ndarray, dep: np.ndarray, kind: np.ndarray | int) -> None:
+        jobs["dep"], jobs["kind"] = dep, kind
+        jobs["q"] = self.district[jobs["grid"]] * self.D + dep
+
+    # -- discovery and the first order ------------------------------------------------------------------
+
+    def arise(self, day: int) -> None:
+        self.now_day = self.min_day = day
+        g = self.rng["arise"]
+        t0, t1 = day * DAY, min((day + 1) * DAY, self.H)
+        total = float(self.rates.sum())
+        n = int(g.poisson(total * self.n_grids * (t1 - t0) / DAY)) if total > 0 else 0
+        cat = g.choice(len(self.cats), size=n, p=self.rates / total) if n else np.empty(0, dtype=np.int64)
+        grid = g.integers(0, self.n_grids, size=n)
         t = t0 + g.random(n) * (t1 - t0)
-        t_found = detect(t, grid, cat, rng["detect"])
-        due = relapses.pop(day)
+        self.counts["arisen"] += n
+        self._discover(t, grid, cat, np.zeros(n, dtype=np.int64), "")
+        due = self.relapses.pop(day)
         if due is not None:
-            r_grid, r_cat, r_t = due["grid"], due["cat"], due["t"]
-            grid, cat, t = np.concatenate([grid, r_grid]), np.concatenate([cat, r_cat]), np.concatenate([t, r_t])
-            t_found = np.concatenate([t_found, detect(r_t, r_grid, r_cat, rng["relapse_detect"])])
-        counts["arisen"] += t.size
-        events += t.size
-        # 2. found on patrol (排查发现) within the horizon
-        ok = t_found < horizon
-        counts["undetected"] += int((~ok).sum())
-        grid, cat, t, t_found = grid[ok], cat[ok], t[ok], t_found[ok]
-        dep = cat_dept[cat]
-        counts["found"] += t.size
-        events += t.size
-        found_cat += np.bincount(cat, minlength=len(cats))
-        found_dep += np.bincount(dep, minlength=n_dep)
-        found_daily += np.bincount(day_of(t_found), minlength=n_days)
-        tallies["time_to_find"].add(t_found - t)
-        # 3. report reaches the department (抄告联勤): own line, or platform + copy-notify
-        g = rng["report"]
-        if integrated:
-            lat = spec.integrated.intake.sample(g, t.size) + spec.integrated.copy_notify.sample(g, t.size)
-        else:
-            lat = _by_group(line_d, dep, g)
-        mis = g.random(t.size) < route.misroute_probability
-        counts["misrouted"] += int(mis.sum())
-        lat[mis] += route.reroute.sample(g, int(mis.sum()))
-        drop = g.random(t.size) < route.drop_probability
-        counts["dropped"] += int(drop.sum())
-        dropped_daily += np.bincount(day_of(t_found[drop]), minlength=n_days)
-        keep = ~drop
-        grid, cat, dep, t_found, lat = grid[keep], cat[keep], dep[keep], t_found[keep], lat[keep]
-        t_dept = t_found + lat
-        t_ack = t_dept + _by_group(ack_d, dep, rng["department"])
-        at_dep = t_dept < horizon
-        entered += np.bincount(dep[at_dep] * n_days + day_of(t_dept[at_dep]), minlength=n_dep * n_days).reshape(
-            n_dep, n_days
-        )
-        tallies["time_to_department"].add(lat[at_dep])
-        acked = t_ack < horizon
-        tallies["acknowledge"].add((t_ack - t_dept)[acked])
-        events += int(at_dep.sum()) + int(acked.sum())
-        counts["not_acknowledged"] += int((~acked).sum())
-        sel = acked
-        pending.push(day_of(t_ack[sel]), {"q": district[grid[sel]] * n_dep + dep[sel], "dep": dep[sel], "cat": cat[sel],
-                                          "grid": grid[sel], "found": t_found[sel], "ack": t_ack[sel]})
-        peak_pending = max(peak_pending, pending.size)
-        # 4. inspectors serve the cases whose queue arrival is before the watermark t1, in time order
-        cur = pending.pop(day)
+            self._discover(due["t"], due["grid"], due["cat"].astype(np.int64), due["gen"], "re.")
+
+    def _discover(self, t: np.ndarray, grid: np.ndarray, cat: np.ndarray, gen: np.ndarray, stream: str) -> None:
+        sight, first_ch = self.discover_fn(t, grid, cat, stream)
+        t_first = sight.min(axis=1)
+        f = t_first < self.H
+        self.events += int(t.size + f.sum())
+        self._stop("undiscovered", gen[~f])
+        self.counts["found"] += int(f.sum())
+        np.add.at(self.found_cc, (first_ch[f], cat[f]), 1)
+        self.time_to_find.add(t_first[f] - t[f])
+        self.found_daily += np.bincount((t_first[f] // DAY).astype(np.int64), minlength=self.n_days)[: self.n_days]
+        jobs = np.zeros(int(f.sum()), dtype=self.job)
+        for name, v in (("grid", grid), ("cat", cat), ("gen", gen), ("t_first", t_first), ("sight", sight),
+                        ("ch", first_ch)):
+            jobs[name] = v[f]
+        self._next_order(jobs)
+
+    def _next_order(self, jobs: np.ndarray) -> None:
+        """The earliest sighting in a system not yet tried becomes an order; none before the horizon: dropped."""
+        left = np.where(self._used(jobs), np.inf, jobs["sight"])
+        s = left.argmin(axis=1)
+        t_s = left[np.arange(s.size), s]
+        none = t_s >= self.H
+        self._stop("dropped", jobs["gen"][none])
+        jobs, s, t_s = jobs[~none], s[~none], t_s[~none]
+        jobs["used"] |= (1 << s).astype(np.uint16)
+        r, c = self.routing, jobs["cat"]
+        first = r.first[s, c]
+        self.counts["orders"] += int(s.size)
+        self.report_hours += self.spec.patrol.report_hours * s.size
+        jobs["sys"] = s
+        self._route(jobs, first, r.kind[s, c])
+        self._push(t_s + self._latency(s, first), jobs, "reporting")
+
+    # -- the inspectors ---------------------------------------------------------------------------------
+
+    def serve(self, day: int) -> None:
+        cur = self.jobs.pop(day)
         if cur is None:
-            continue
-        order = np.lexsort((cur["ack"], cur["q"]))
-        cur = {k: v[order] for k, v in cur.items()}
-        handle = _by_group(handle_d, cur["dep"], rng["department"])
-        start = np.empty(cur["q"].size)
-        cuts = np.flatnonzero(np.diff(cur["q"])) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, cur["q"].size]):
-            start[a:b] = _serve(heaps[int(cur["q"][a])], cur["ack"][a:b].tolist(), handle[a:b].tolist())
-        # 5. handle (处置) → owner rectifies (整改) → report back (反馈) → verify and close (核查结案)
-        d, go = cur["dep"], rng["owner"]
-        t_handled = start + handle
-        rect = _by_group(rect_d, d, go)
-        t_rect = t_handled + rect
-        t_back = t_rect + _by_group(back_d, d, go)
-        t_close = t_back + _by_group(verify_d, d, go)
-        started = start < horizon
-        wait = (start - cur["ack"])[started]
-        tallies["queue_wait"].add(wait)
-        counts["waited"] += int((wait > 0).sum())
-        events += (
-            int(started.sum())
-            + int((t_handled < horizon).sum())
-            + int((t_rect < horizon).sum())
-            + int((t_back < horizon).sum())
-        )
-        done = t_close < horizon
-        n_done = int(done.sum())
-        events += n_done
-        counts["closed"] += n_done
-        counts["overdue"] += int(((rect > deadline[d]) & (t_rect < horizon)).sum())
-        open_processed += cur["q"].size - n_done
-        closed_dep += np.bincount(d[done], minlength=n_dep)
-        closed += np.bincount(d[done] * n_days + day_of(t_close[done]), minlength=n_dep * n_days).reshape(n_dep, n_days)
-        tallies["time_to_close"].add((t_close - cur["found"])[done])
-        # 6. relapse (回潮): a closed hazard recurs 1 day … relapse_within_days later, in the same grid
-        gr = rng["relapse"]
-        back = done & (gr.random(d.size) < p_relapse[cur["cat"]])
-        t_re = t_close[back] + DAY + gr.random(int(back.sum())) * (spec.relapse_within_days - 1) * DAY
-        soon = t_re < horizon
-        counts["relapsed"] += int(soon.sum())
-        relapses.push(
-            day_of(t_re[soon]), {"grid": cur["grid"][back][soon], "cat": cur["cat"][back][soon], "t": t_re[soon]}
-        )
+            return
+        self.min_day = day + 1
+        cur = cur[np.lexsort((cur["t"], cur["q"]))]
+        kind, dep, deps = cur["kind"], cur["dep"].astype(np.int64), self.spec.departments
+        g = self.rng["inspect"]
+        dur = np.empty(kind.size)
+        for kinds, attr in (((VISIT, DUP), "handle"), ((BOUNCE, DUP_RETURN), "return_check"), ((VERIFY,), "verify")):
+            m = np.isin(kind, kinds)
+            dur[m] = by_group([getattr(d, attr) for d in deps], dep[m], g)
+        start = np.empty(kind.size)
+        q = cur["q"]
+        cuts = np.flatnonzero(np.diff(q)) + 1
+        t_arr = cur["t"]
+        for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, q.size].tolist()):
+            start[a:b] = serve_fcfs(self.heaps[int(q[a])], t_arr[a:b].tolist(), dur[a:b].tolist())
+        on = start < self.H
+        self.events += int(on.sum())
+        spent = np.minimum(start + dur, self.H) - start
+        for k, name in ((VISIT, "visit"), (BOUNCE, "return_check"), (DUP_RETURN, "return_check"), (DUP, "duplicate"),
+                        (VERIFY, "verify")):
+            self.busy[name] += float(spent[on & (kind == k)].sum())
+        visit = on & (kind == VISIT)
+        wait = start[visit] - t_arr[visit]
+        self.queue_wait.add(wait)
+        self.counts["waited"] += int((wait > 0).sum())
+        for k in (VISIT, BOUNCE, VERIFY):
+            m = kind == k
+            self._stop(OPEN_STAGE[k], cur["gen"][m & ~on])
+            sel = m & on
+            if sel.any():
+                getattr(self, ("_visit", "_bounce", "_verify")[k])(cur[sel], start[sel] + dur[sel], dur[sel])
+        ret = on & (kind == DUP_RETURN)
+        self.counts["duplicate_visits"] += int((on & (kind == DUP)).sum())
+        s, c = cur["sys"][ret], cur["cat"][ret]
+        self.counts["bounced"] += int(self.routing.returns[s, c].sum())
+        self.counts["dropped_orders"] += int((self.routing.fate[s, c] == DROP).sum())
 
-    assert pending.size == 0  # every case acknowledged before the horizon was served by the last window
-    counts["with_department"] = open_processed
-    result = DefectLoopResult(
-        grids=n_grids, districts=n_dist, grid_workers=int(workers.sum()), days=spec.days, grid_model=spec.grid_model,
-        seed=seed, departments=[x.id for x in depts], inspectors=inspectors, counts=counts,
-        found_by_category={c: int(found_cat[i]) for i, c in enumerate(cats)},
-        found_by_department={x.id: int(found_dep[i]) for i, x in enumerate(depts)},
-        closed_by_department={x.id: int(closed_dep[i]) for i, x in enumerate(depts)},
-        tallies=tallies, found_daily=found_daily, dropped_daily=dropped_daily, entered_daily=entered,
-        closed_daily=closed, events_processed=events, peak_pending=peak_pending,
-        open_direct=counts["not_acknowledged"] + open_processed)
-    result.wall_seconds = time.perf_counter() - wall0
-    return result
+    def _bounce(self, jobs: np.ndarray, t_ret: np.ndarray, _dur: np.ndarray) -> None:
+        r, s, c = self.routing, jobs["sys"], jobs["cat"]
+        self.counts["bounced"] += int(r.returns[s, c].sum())
+        self.report_hours += self.spec.patrol.report_hours * s.size
+        fate = r.fate[s, c]
+        drop = fate == DROP
+        self.counts["dropped_orders"] += int(drop.sum())
+        if drop.any():
+            self._next_order(jobs[drop])
+        on = ~drop
+        if on.any():
+            part = jobs[on]
+            target, g = r.target[s[on], c[on]], self.rng["route"]
+            extra = self.spec.forward.sample(g, target.size)
+            arb = fate[on] == ARBITRATE
+            extra[arb] += self.spec.arbitration.sample(g, int(arb.sum()))
+            extra += by_group([d.acknowledge for d in self.spec.departments], target, g)
+            self._route(part, target, VISIT)
+            self._push(t_ret[on] + extra, part, "bounced")
 
+    # -- remediation, enforcement, verification, relapse ------------------------------------------------
 
-def simulate_city(spec: DefectLoopSpec, citymap, seed: int = 0, replication: int = 0) -> DefectLoopResult:  # noqa: ANN001
-    """The loop on a scenario's city (a :class:`simulation.model.citymap.CityMap`): its grids and its grid
-    workers per grid, unless the spec names its own grid count."""
-    if spec.grids is not None and spec.grids != citymap.n:
-        return simulate(spec, seed, replication=replication)
-    return simulate(spec, seed, grids=citymap.n, workers=np.asarray(citymap.grid_workers, dtype=float),
-                    replication=replication)
+    def _visit(self, jobs: np.ndarray, t_h: np.ndarray, dur: np.ndarray) -> None:
+        sp, en, deps = self.spec, self.spec.enforcement, self.spec.departments
+        n, dep, c, g = t_h.size, jobs["dep"].astype(np.int64), jobs["cat"].astype(np.int64), self.rng["owner"]
+        spot = g.random(n) < en.on_the_spot
+        rect = by_group([d.rectify for d in deps], dep, g) * sp.rectify_scale
+        rect[spot] = 0.0
+        esc = np.where(self.routing.lacks_powers[dep, c] & (not self.routing.whistle),
+                       en.powers_escalation.sample(g, n), 0.0)
+        d1, d2 = en.deadline_days * DAY, en.penalty_deadline_days * DAY
+        penalty = ~spot & (rect > d1)
+        suspend = penalty & (rect > d1 + esc + d2)
+        rect[suspend] = d1 + esc[suspend] + d2 + en.suspension_fix_days * DAY
+        h = self.H
+        t_pen = t_h + d1 + esc
+        pen_in, sus_in = penalty & (t_pen < h), suspend & (t_pen + d2 < h)
+        self.counts["notices"] += int((~spot & (t_h < h)).sum())
+        self.counts["penalties"] += int(pen_in.sum())
+        self.counts["escalations"] += int((pen_in & (esc > 0)).sum())
+        self.counts["suspensions"] += int(sus_in.sum())
+        self.busy["ladder"] += float(dur[pen_in].sum() + dur[sus_in].sum())  # a re-inspection per step
+        t_rect = t_h + rect
+        jobs["sup"] = g.random(n) < self.superficial[c]
+        self._spawn_duplicates(jobs, t_rect)
+        t_back = t_rect + by_group([d.report_back for d in deps], dep, g)
+        late = t_back >= h
+        self._stop("rectifying", jobs["gen"][late])
+        jobs, t_back = jobs[~late], t_back[~late]
+        if sp.follow_up:
+            jobs["kind"] = VERIFY
+            self._push(t_back, jobs, "verifying")
+        else:
+            self._close(jobs, t_back)
+
+    def _spawn_duplicates(self, jobs: np.ndarray, t_rect: np.ndarray) -> None:
+        """Sightings in systems that do not share the primary's case list, while the hazard is still there."""
+        r = self.routing
+        used = self._used(jobs)
+        shared = np.zeros_like(used)
+        for s in range(self.S):
+            shared |= used[:, [s]] & (r.registry[None, :] == r.registry[s])
+        sight = jobs["sight"]
+        i, s = np.nonzero(~shared & (sight < np.minimum(t_rect, self.H)[:, None]))
+        if i.size == 0:
+            return
+        part = jobs[i]
+        c = part["cat"]
+        first = r.first[s, c]
+        self.report_hours += self.spec.patrol.report_hours * i.size
+        part["sys"] = s
+        self._route(part, first, np.where(r.kind[s, c] == VISIT, DUP, DUP_RETURN))
+        self._push(sight[i, s] + self._latency(s, first), part, "queued")
+
+    def _verify(self, jobs: np.ndarray, t_v: np.ndarray, _dur: np.ndarray) -> None:
+        g, deps = self.rng["verify"], self.spec.departments
+        caught = jobs["sup"] & (g.random(t_v.size) < self.spec.verify_catches)
+        self.counts["reworks"] += int(caught.sum())
+        if caught.any():  # 整改不到位: redone (properly this time) and re-checked
+            part = jobs[caught]
+            part["sup"] = False
+            d = part["dep"].astype(np.int64)
+            redo = (by_group([x.rectify for x in deps], d, g) * self.spec.rectify_scale
+                    + by_group([x.report_back for x in deps], d, g))
+            self._push(t_v[caught] + redo, part, "rectifying")
+        self._close(jobs[~caught], t_v[~caught])
+
+    def _close(self, jobs: np.ndarray, t_close: np.ndarray) -> None:
+        late = t_close >= self.H
+        self._stop("verifying" if self.spec.follow_up else "rectifying", jobs["gen"][late])
+        jobs, t_close = jobs[~late], t_close[~late]
+        n = t_close.size
+        self.counts["closed"] += n
+        self.events += n
+        np.add.at(self.closed_cc, (jobs["ch"].astype(np.int64), jobs["cat"].astype(np.int64)), 1)
+        self.closed_daily += np.bincount((t_close // DAY).astype(np.int64), minlength=self.n_days)[: self.n_days]
+        self.found_to_closed.add(t_close - jobs["t_first"])
+        t_re = t_close + DAY * (1 + self.rng["relapse"].random(n) * (self.spec.relapse_within_days - 1))
+        back = jobs["sup"] & (t_re < self.H)  # a superficial fix nobody re-checked comes back (回潮)
+        self.status["rectified"] += int((~back).sum())
+        self.counts["relapsed"] += int(back.sum())
+        again = jobs[back]
+        again["gen"] += 1
+        again["t"] = t_re[back]
+        self.relapses.push(np.maximum((t_re[back] // DAY).astype(np.int64), self.now_day + 1), again)
+
+    def result(self, wall: float) -> DefectLoopResult:
+        assert self.jobs.size == 0 and self.relapses.size == 0  # every job before the horizon was served
+        return DefectLoopResult(
+            arrangement=self.arrangement.name, grids=self.n_grids, districts=self.n_dist,
+            grid_workers=int(self.workers.sum()), days=self.spec.days, seed=self.seed,
+            follow_up=self.spec.follow_up, categories=self.cats, departments=[d.id for d in self.spec.departments],
+            inspectors=self.inspectors, counts=self.counts, status=self.status, found_by=self.found_cc,
+            closed_by=self.closed_cc, busy_seconds=self.busy, report_hours=self.report_hours,
+            found_to_closed=self.found_to_closed, time_to_find=self.time_to_find, queue_wait=self.queue_wait,
+            found_daily=self.found_daily, closed_daily=self.closed_daily,
+            events_processed=self.events, wall_seconds=wall, peak_pending=self.peak)

@@ -26,7 +26,7 @@ import simpy
 from scenarios.schema import IncidentSpec
 from simulation.model.arrivals import draw_stream
 from simulation.model.context import Context
-from simulation.model.desk import CountingEnvironment, Desk
+from simulation.model.desk import CountingEnvironment, Desk, DeskRoster
 from simulation.model.doctrine import Doctrine
 from simulation.model.incident import IncidentLifecycle, IncidentState
 from simulation.model.ledger import Ledger
@@ -63,19 +63,15 @@ class Replication:
         self.env = CountingEnvironment()
         self.streams = Streams(seed, replication)
         self.policy: Policy = policy or AutomaticPolicy(world)
-        self.desks = {
-            a.id: Desk(
-                self.env,
-                a.id,
-                a.desk.staff,
-                self.streams.draws("desk", a.id, a.desk.handling),
-                a.desk.night_staff,
-                sc.clock_start,
-                sc.horizon,
-                trace,
-            )
-            for a in sc.agencies
-        }
+        agencies = {a.id: a for a in sc.agencies}
+
+        def make_desk(agency: str) -> Desk:
+            a = agencies[agency]
+            return Desk(self.env, a.id, a.desk.staff, self.streams.draws("desk", a.id, a.desk.handling),
+                        a.desk.night_staff, sc.clock_start, sc.horizon, trace)
+
+        night = [a.id for a in sc.agencies if a.desk.night_staff is not None and a.desk.night_staff < a.desk.staff]
+        self.desks = DeskRoster(make_desk, night)  # the others on their first message
         self.doctrine: Doctrine = world.doctrine  # shared by every replication of the world
         ctx = Context(self.env, world, self.streams, self.policy, self.doctrine, self.desks)
         self.messaging = ctx.messaging = Messaging(ctx)

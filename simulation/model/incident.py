@@ -39,6 +39,7 @@ class IncidentState:
     lead: str
     relay: str
     plan: IncidentPlan
+    verified: simpy.Event  # the first report has been verified (核实): the alarm is real
     notified: dict[str, simpy.Event] = field(default_factory=dict)
     done: dict[str, simpy.Event] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
@@ -49,6 +50,9 @@ class IncidentState:
     level: int | None = None  # the current response level (I = 1 … IV = 4)
     command_post: str | None = None  # the agency leading the on-scene command post, once it is up
     extra_units: dict[str, list[Unit]] = field(default_factory=dict)  # task → reinforcement units on it
+    access_blocked: bool | None = None  # the site's fire lane is blocked (drawn once, when a vehicle task sets up)
+    city_up: simpy.Event | None = None  # the city's command has taken over (市级指挥), once a level calls for it
+    crews: dict[str, int] = field(default_factory=dict)  # task → units working on it (first alarm + reinforcement)
     hazard: Any = None
 
     @property
@@ -76,7 +80,7 @@ class IncidentLifecycle(Collaborator):
         rec = IncidentRecord(spec.id, spec.type, spec.grid, spec.onset)
         plan = self.doctrine.plan(spec.type, spec.grid)
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, 0.0)
-        st = IncidentState(spec, rec, view, plan.lead or "", plan.relay or "", plan)
+        st = IncidentState(spec, rec, view, plan.lead or "", plan.relay or "", plan, verified=env.event())
         rec.lead = plan.lead
         for t in itype.tasks:
             st.done[t.id] = env.event()
@@ -104,14 +108,17 @@ class IncidentLifecycle(Collaborator):
         if receiver == st.lead:
             rec.t_notify_lead = env.now
         yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
+        st.verified.succeed(env.now)
         msg.post(st, receiver)  # a verified case goes onto the shared platform, if the receiver is on it
         service = self.doctrine.intake_service(receiver)
         if service is not None:
             st.alerted.add(service)
-        if service is not None and service != st.relay:
-            # Once verified, 119/110/120 alert the service they dispatch for, whatever the relay does
-            # (the same verification delay applies to every notice, so no arrangement gets a head start).
-            env.process(msg.notify(st, receiver, service))
+        for alerted in self.doctrine.intake_alerts(receiver, spec.type, spec.grid):
+            # Once verified, 119/110/120 alert the service they dispatch for and call the site's operator,
+            # whatever the relay does (the same verification delay applies to every notice, so no
+            # arrangement gets a head start).
+            if alerted != st.relay:
+                env.process(msg.notify(st, receiver, alerted))
         view = IncidentView(spec.id, spec.type, spec.grid, spec.severity, env.now)
         rec.level = yield from decided(self.policy.response_level(view))
         self.levels.start(st, rec.level)

@@ -94,6 +94,8 @@ class AutomaticPolicy:
     def choose_units(self, view: IncidentView, task: str, count: int, candidates: Sequence[Unit]) -> list[Unit]:
         return list(candidates[:count])
 
+    choose_units.takes_first = True  # type: ignore[attr-defined]  # the pool may offer only the first `count`
+
     def task_order(self, view: IncidentView, task: str, owner: str, unit_kind: str | None, count: int) -> int:
         return count
 

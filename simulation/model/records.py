@@ -132,7 +132,8 @@ class IncidentRecord:
     __slots__ = ("incident", "type", "grid", "level", "t_start", "t_detect", "t_report", "t_notify_lead",
                  "t_dispatch", "t_first_arrival", "t_control", "t_close", "queue_wait", "first_unit",
                  "mutual_aid", "detected_by", "receiver", "lead", "outcomes", "level_max", "t_command_post",
-                 "command_post", "reinforcements")
+                 "command_post", "reinforcements", "command_tier", "t_city_command",
+                 "access_blocked")
 
     def __init__(self, incident: str, type_: str, grid: str, onset: float) -> None:
         self.incident, self.type, self.grid, self.t_start = incident, type_, grid, onset
@@ -149,6 +150,9 @@ class IncidentRecord:
         self.t_command_post = NAN
         self.command_post: str | None = None  # the agency leading the on-scene command post
         self.reinforcements = 0  # units sent when the level rose (second alarm …)
+        self.access_blocked: bool | None = None  # the site's access was blocked (a fire lane full of cars)
+        self.command_tier: str | None = None  # who commands: 'district' or 'city' (市级指挥), once a level is set
+        self.t_city_command = NAN  # the city's headquarters took over
 
 
 class UnitUse:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from scenarios.schema import TaskSpec
 from simulation.model.context import Collaborator
+from simulation.model.crews import crew_args
 from simulation.model.policy import IncidentView, decided
 from simulation.model.unit_pool import MUTUAL_AID
 from simulation.model.world import Unit
@@ -45,9 +46,11 @@ class ResponseLevels(Collaborator):
     def start(self, st: IncidentState, level: int) -> None:
         """The level has been decided: set up the command post if it calls for one, watch the hazard."""
         st.level = st.rec.level_max = level
+        st.rec.command_tier = "district"
         spec = self.sc.incident_types[st.spec.type].response
         if spec.command_post_at is not None and level <= spec.command_post_at:
             self.env.process(self._command_post(st))
+        self._to_city(st, level)
         if spec.raise_after is not None or (spec.raise_when and st.hazard is not None):
             self.env.process(self._watch(st))
 
@@ -63,8 +66,7 @@ class ResponseLevels(Collaborator):
         return weighted_count(task.count, self.sc.incident_types[st.spec.type].response.weight, st.level)
 
     def _command_post(self, st: IncidentState) -> Generator:
-        ref = self.sc.arrangement.command_post
-        lead = (self.world.resolve(ref, st.spec.grid) if ref else None) or st.lead
+        lead = self.doctrine.command_post_lead(st.plan, st.spec.grid) or st.lead
         ev = self.messaging.notified_event(st, lead)
         if not ev.triggered:
             yield ev  # the post's lead sets it up only once it knows of the incident
@@ -73,6 +75,35 @@ class ResponseLevels(Collaborator):
         if st.command_post is None:
             st.command_post = st.rec.command_post = lead
             st.rec.t_command_post = self.env.now
+
+    def _to_city(self, st: IncidentState, level: int) -> None:
+        """At a level the city commands (市级响应), the district reports up and the city takes over — once."""
+        at = self.sc.incident_types[st.spec.type].response.city_command_at
+        if at is None or level > at or st.city_up is not None:
+            return
+        st.city_up = self.env.event()
+        self.env.process(self._city_command(st))
+
+    def _city_command(self, st: IncidentState) -> Generator:
+        """上报 → 市级指挥: whoever commands in the district tells the city's headquarters, which takes over the
+        command post after its set-up time (work orders then go through it)."""
+        env, msg = self.env, self.messaging
+        city = self.doctrine.city_command(st.spec.grid)
+        if city is None:  # verify_city_command refuses such a scenario; a drill's ad-hoc world may lack it
+            return
+        src = st.command_post or st.lead
+        ev = msg.notified_event(st, src)
+        if not ev.triggered:
+            yield ev
+        yield from msg.notify(st, src, city)
+        spec = self.sc.incident_types[st.spec.type].response
+        yield env.timeout(self.streams.draws("decision", f"{st.key}.city_command", spec.city_command_setup)())
+        st.command_post = st.rec.command_post = city
+        st.rec.command_tier, st.rec.t_city_command = "city", env.now
+        if math.isnan(st.rec.t_command_post):  # the city's post is the first one up
+            st.rec.t_command_post = env.now
+        assert st.city_up is not None
+        st.city_up.succeed(env.now)
 
     def _watch(self, st: IncidentState) -> Generator:
         """The commander's periodic look at the hazard and the clock (escalation, 升级响应)."""
@@ -115,6 +146,7 @@ class ResponseLevels(Collaborator):
         spec = self.sc.incident_types[st.spec.type].response
         if spec.command_post_at is not None and new <= spec.command_post_at and old > spec.command_post_at:
             self.env.process(self._command_post(st))
+        self._to_city(st, new)
         for task in self.sc.incident_types[st.spec.type].tasks:
             rec = st.tasks[task.id]
             if task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None:
@@ -127,17 +159,50 @@ class ResponseLevels(Collaborator):
         """A second alarm: ``count`` more units of the task's kind, from the owner (or the nearest)."""
         agencies = self.doctrine.senders(st.spec.type, task.id, owner)
         grid = self.world.citymap.index[st.spec.grid]
-        units = yield self.pool.request(task.unit, agencies, grid, count, st.view, task.id)
+        req = self.pool.request(task.unit, agencies, grid, count, st.view, task.id)
+        if not req.triggered and st.city_up is not None:
+            # The district's units are all out: the city's headquarters orders another district's (跨区增援)
+            # as soon as it commands; until then the request waits for a local unit to come back.
+            yield req | st.city_up
+            if not req.triggered and self.pool.withdraw(req):
+                req = self.env.event().succeed(MUTUAL_AID)
+        units = yield req
         rec = st.tasks[task.id]
         if units is MUTUAL_AID:
             st.rec.mutual_aid = True
             st.rec.reinforcements += count
             rec.units.append("mutual_aid")
+            yield self.env.timeout(self.pool.mutual_aid_delay())
+            self._on_scene(st, task, count)
             return
         sent: list[Unit] = list(units)
         st.rec.reinforcements += len(sent)
         rec.units.extend(u.name for u in sent)
         if st.done[task.id].triggered:  # the work ended while they were assigned: they turn back
             self.pool.release(sent, grid, self.ledger.unit_use_recorder(st, rec))
-        else:
-            st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units
+            return
+        st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units
+        delay, _first = self.pool.first_arrival(sent, grid)
+        yield self.env.timeout(delay)
+        self._on_scene(st, task, len(sent))
+
+    def _on_scene(self, st: IncidentState, task: TaskSpec, count: int) -> None:
+        """Reinforcement on scene: crews at work take up the task's intervention with everyone now there
+        (a second alarm's hose lines add to the flow); before the work starts they are counted at its start."""
+        rec = st.tasks[task.id]
+        if math.isnan(rec.started):
+            st.crews[task.id] = st.crews.get(task.id, 0) + count
+            return
+        if st.done[task.id].triggered:
+            return
+        st.crews[task.id] = st.crews.get(task.id, 0) + count
+        if task.intervention is None or st.hazard is None:
+            return
+        now = self.env.now
+        if task.controls and not math.isnan(st.rec.t_control) and st.rec.t_control <= now:
+            return  # already under control
+        kw = crew_args(st.hazard, task.intervention, dict(task.intervention_args), st.crews[task.id], task.count)
+        took = st.hazard.intervene(task.intervention, now - st.spec.onset, **kw)
+        if task.controls and took is not None and now + took <= self.sc.horizon:
+            if math.isnan(st.rec.t_control) or now + took < st.rec.t_control:
+                st.rec.t_control = now + took

@@ -7,20 +7,33 @@ Every replication, purpose and entity thus draws from its own stream: two arrang
 same seed see the same incidents and the same draws wherever their behaviour is the same (common
 random numbers), and results never depend on how replications are spread over workers.
 
-Streams are created lazily, on their first draw: most entities of a large scenario never draw.
+Streams are created lazily, on their first draw: most entities of a large scenario never draw. A fixed
+value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
+hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
+OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
+generator state, bit for bit. Most streams draw one buffer per replication: that buffer comes from one
+scratch generator re-keyed to the stream (:meth:`Streams.scratch`); only a stream that needs more gets a
+generator of its own (``tests/unit/test_rng_streams.py`` checks the draws against the original definition).
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
-from scenarios.distributions import Distribution
+from scenarios.distributions import Distribution, Fixed
 
 PURPOSES = frozenset({"detection", "latency", "reliability", "desk", "decision", "turnout", "duration", "hazard",
-                      "verify", "stream", "work_order"})
+                      "verify", "stream", "work_order", "access"})
 """The purposes a stream may be drawn for (a typo in a purpose is an error, not a new stream)."""
+
+
+def _check(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
 
 
 def replication_seed(seed: int, replication: int) -> int:
@@ -28,16 +41,53 @@ def replication_seed(seed: int, replication: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(1)[0])
 
 
+@lru_cache(maxsize=1 << 16)
 def _entity_key(purpose: str, entity: str) -> np.ndarray:
+    """The 128-bit key of ``purpose/entity`` (read-only: shared by every replication that asks)."""
     digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
     return np.frombuffer(digest, dtype=np.uint64)
+
+
+class _Key(ISeedSequence):
+    """Hands ``Philox`` its key as the seed sequence's state: ``Philox(_Key(k))`` is ``Philox(key=k)``
+    (counter 0) without the throw-away ``SeedSequence()`` that gathers OS entropy on every stream."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: np.ndarray) -> None:
+        self.key = key
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        assert n_words == 2 and dtype == np.uint64, "Philox asks for its 2 × 64-bit key"
+        return self.key
+
+
+FIRST = 4
+"""Size of a stream's first buffer of draws."""
+
+_ZERO4 = np.zeros(4, dtype=np.uint64)
+
+
+class Constant:
+    """A fixed value's draws: no stream, no buffer (most durations and delays of a scenario are fixed)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __call__(self) -> float:
+        return self.value
 
 
 class Draws:
     """Buffered draws of one distribution from one named stream.
 
-    The generator is made on the first draw; the buffer starts small (most streams draw once or twice
-    per replication) and grows to 64, keeping ``numpy`` call overhead off the engine's hot path.
+    The buffer starts small (most streams draw once or twice per replication) and grows to 64, keeping
+    ``numpy`` call overhead off the engine's hot path. The first buffer is drawn on the replication's
+    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: a few µs, against ~10 µs to build a
+    generator); a stream that needs a second buffer gets a generator of its own, which replays the first
+    buffer's draws to reach the same point of the stream — the same values, bit for bit.
     """
 
     __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_size")
@@ -46,13 +96,18 @@ class Draws:
         self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._size = 0, 4
+        self._i, self._size = 0, FIRST
 
     def __call__(self) -> float:
         if self._i >= len(self._buf):
-            if self._rng is None:
-                self._rng = self._streams.generator(self._purpose, self._entity)
-            self._buf = self._dist.sample(self._rng, self._size).tolist()
+            rng = self._rng
+            if rng is None:
+                if self._size == FIRST:
+                    rng = self._streams.scratch(self._purpose, self._entity)
+                else:
+                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
+                    self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
+            self._buf = self._dist.sample(rng, self._size).tolist()
             self._size = min(self._size * 4, 64)
             self._i = 0
         v = self._buf[self._i]
@@ -61,16 +116,28 @@ class Draws:
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage)."""
+    """Buffered U(0,1) draws (for reliability and detector coverage); the first 64 on the scratch
+    generator, as :class:`Draws` does."""
 
-    __slots__ = ("_rng", "_buf", "_i")
+    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_fills")
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng, self._buf, self._i = rng, [], 0
+    def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
+        self._streams, self._purpose, self._entity = streams, purpose, entity
+        self._rng: np.random.Generator | None = None
+        self._buf: list[float] = []
+        self._i = self._fills = 0
 
     def __call__(self) -> float:
         if self._i >= len(self._buf):
-            self._buf = self._rng.random(64).tolist()
+            rng = self._rng
+            if rng is None:
+                if self._fills == 0:
+                    rng = self._streams.scratch(self._purpose, self._entity)
+                else:
+                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
+                    rng.random(64)  # replay the first buffer
+            self._buf = rng.random(64).tolist()
+            self._fills += 1
             self._i = 0
         v = self._buf[self._i]
         self._i += 1
@@ -85,13 +152,32 @@ class Streams:
         self._base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
         self._draws: dict[tuple[str, str], Draws] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
+        self._scratch_bits: np.random.Philox | None = None
+        self._scratch: np.random.Generator | None = None
 
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
-        if purpose not in PURPOSES:
-            raise KeyError(f"unknown random-stream purpose {purpose!r} (known: {', '.join(sorted(PURPOSES))})")
-        return np.random.Generator(np.random.Philox(key=self._base ^ _entity_key(purpose, entity)))
+        """A generator of its own for the stream ``purpose/entity``, at the stream's start."""
+        _check(purpose)
+        return np.random.Generator(np.random.Philox(_Key(self._base ^ _entity_key(purpose, entity))))
 
-    def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws:
+    def scratch(self, purpose: str, entity: str) -> np.random.Generator:
+        """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
+        draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
+        building one."""
+        _check(purpose)
+        key = self._base ^ _entity_key(purpose, entity)
+        if self._scratch_bits is None:
+            self._scratch_bits = np.random.Philox(_Key(key))
+            self._scratch = np.random.Generator(self._scratch_bits)
+        else:
+            self._scratch_bits.state = {"bit_generator": "Philox", "state": {"counter": _ZERO4, "key": key},
+                                        "buffer": _ZERO4, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+        return self._scratch  # type: ignore[return-value]
+
+    def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws | Constant:
+        if type(dist) is Fixed:  # the value Fixed.sample would give, without a stream
+            _check(purpose)
+            return Constant(float(dist.value))
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
@@ -102,5 +188,6 @@ class Streams:
         k = (purpose, entity)
         u = self._unis.get(k)
         if u is None:
-            u = self._unis[k] = Uniforms(self.generator(purpose, entity))
+            _check(purpose)
+            u = self._unis[k] = Uniforms(self, purpose, entity)
         return u

@@ -75,6 +75,6 @@ class RoutineTally:
         out["queue_wait"] = self.mean("queue_wait")
         out["waited_fraction"] = None  # needs each incident's wait: full records only
         for m in ("workorder_rejections", "workorder_bounce_time", "arbitrations", "t_command_post", "level_max",
-                  "reinforcements", "casualties", "people_exposed", "peak_density"):
+                  "reinforcements", "t_city_command", "casualties", "people_exposed", "peak_density"):
             out[m] = None  # per-incident mechanisms and hazard outcomes: primary incidents only
         return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from scenarios.schema import TaskSpec
 from simulation.model.assist import JointDispatch
 from simulation.model.context import Collaborator, Context
+from simulation.model.crews import crew_args
 from simulation.model.enforcement import Enforcement
 from simulation.model.policy import decided
 from simulation.model.records import IncidentRecord, TaskRecord
@@ -58,13 +59,19 @@ class TaskLifecycle(Collaborator):
             owner = yield from self._escalate(st, task, leads, rec)
         rec.owner = owner
         st.owner[task.id] = owner
-        ev = self.messaging.notified_event(st, owner)
-        if not ev.triggered:
-            yield ev  # the owner acts only on what has reached it
-        rec.notified = env.now
-        agency = w.graph.agency[owner]
-        usual = self.streams.draws("decision", f"{st.key}.{task.id}", agency.decision)()
-        yield env.timeout(self.levels.decision_time(st, owner, usual))
+        if self.doctrine.on_alarm(spec.type, task.id):
+            # 一键调度: whoever took the verified alarm sends the unit; nobody waits for the owner's desk
+            if not st.verified.triggered:
+                yield st.verified
+            rec.notified = env.now
+        else:
+            ev = self.messaging.notified_event(st, owner)
+            if not ev.triggered:
+                yield ev  # the owner acts only on what has reached it
+            rec.notified = env.now
+            agency = w.graph.agency[owner]
+            usual = self.streams.draws("decision", f"{st.key}.{task.id}", agency.decision)()
+            yield env.timeout(self.levels.decision_time(st, owner, usual))
         planned = self.levels.unit_count(st, task)
         count = yield from decided(self.policy.task_order(st.view, task.id, owner, task.unit, planned))
         rec.decided = env.now
@@ -73,15 +80,18 @@ class TaskLifecycle(Collaborator):
         if self.enforcement.lacks(owner, task):
             present = env.process(self.enforcement.call(st, task, owner, rec))
         units: list[Unit] = []
+        ordered = task.count if count is None else count
         helpers = self.doctrine.helpers(st.plan, task, owner)
         if task.unit is not None and helpers:  # the owner and its assistants share the unit requirement
             units, first = yield from self.joint.dispatch(
-                st, task, owner, helpers, task.count if count is None else count, rec,
+                st, task, owner, helpers, ordered, rec,
                 self.doctrine.senders(spec.type, task.id, owner),
             )
             _on_arrival(st.rec, rec, first)
         elif task.unit is not None:
             units = yield from self._dispatch(st, task, owner, count, rec)
+            if units:  # fewer may have been free than were ordered
+                ordered = len(units)
         else:
             rec.unit_assigned = rec.arrived = env.now
         if present is not None and not present.triggered:
@@ -91,8 +101,10 @@ class TaskLifecycle(Collaborator):
             measure = yield from decided(
                 self.policy.intervention(st.view, task.id, owner, task.intervention, dict(task.intervention_args))
             )
-        yield env.timeout(self.streams.draws("duration", f"{st.key}.{task.id}.setup", task.setup)())
+        yield env.timeout(self.streams.draws("duration", f"{st.key}.{task.id}.setup", task.setup)()
+                          + self._clearing(st, task))
         rec.started = env.now
+        st.crews[task.id] = st.crews.get(task.id, 0) + (ordered if task.unit is not None else task.count)
         duration, effect = self._intervene(st, task, measure)
         if (
             task.controls
@@ -142,6 +154,18 @@ class TaskLifecycle(Collaborator):
         _on_arrival(st.rec, rec, first)
         return units
 
+    def _clearing(self, st: IncidentState, task: TaskSpec) -> float:
+        """Extra set-up when the site's access is blocked (消防车通道被占用) — decided once per incident."""
+        access = self.sc.incident_types[st.spec.type].access
+        if access is None or task.id not in access.tasks:
+            return 0.0
+        if st.access_blocked is None:
+            st.access_blocked = self.streams.uniforms("access", st.key)() < access.blocked
+            st.rec.access_blocked = st.access_blocked
+        if not st.access_blocked:
+            return 0.0
+        return self.streams.draws("access", f"{st.key}.{task.id}", access.clearing)()
+
     def _intervene(self, st: IncidentState, task: TaskSpec, measure: tuple | None = None) -> tuple[float, float | None]:
         """(task duration, seconds until the task's effect holds or ``None`` if it never does).
 
@@ -154,6 +178,7 @@ class TaskLifecycle(Collaborator):
         action, kw = measure if measure is not None else (task.intervention, task.intervention_args)
         if action is None:  # the commander chose no measure: the crews work, the hazard is untouched
             return nominal, None
+        kw = crew_args(st.hazard, action, dict(kw), st.crews.get(task.id, task.count), task.count)
         took = st.hazard.intervene(action, self.env.now - st.spec.onset, **kw)
         if took is None:
             return nominal, None

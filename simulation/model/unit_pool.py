@@ -4,6 +4,11 @@ A request names the unit kind, who may send it (the owner's agency, or anyone un
 dispatch), the incident's grid and how many units; it is served at once from the free units in the
 scenario's dispatch order, or handed to a neighbouring district (:data:`MUTUAL_AID`), or waits in line
 until a unit comes back.
+
+Cost grows with the work, not the city (issue 17): a request walks the grid's precomputed ranking
+(:class:`~simulation.model.dispatch_index.NearestIndex`) and stops at the ``count``-th free unit when the
+Policy takes the first candidates (the automatic one does); the waiting line is kept per unit kind and a
+returning unit is offered only to requests it can serve, in order of arrival.
 """
 
 from __future__ import annotations
@@ -53,7 +58,15 @@ class UnitPool(Collaborator):
         super().__init__(ctx)
         self.dispatch = self.sc.dispatch
         self.free = [True] * len(self.world.units)
-        self.waiting: deque[UnitRequest] = deque()
+        self.index = self.world.nearest
+        # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
+        self.free_of_kind: dict[str, set[int]] = {
+            k: {u.index for u in us} for k, us in self.world.units_by_kind.items()
+        }
+        # kind → requests waiting for a unit of that kind, first come first served
+        self.waiting: dict[str, deque[UnitRequest]] = {}
+        # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
+        self._first_only = getattr(type(self.policy).choose_units, "takes_first", False)
 
     def request(
         self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView, task: str
@@ -64,11 +77,50 @@ class UnitPool(Collaborator):
             if self.dispatch.when_all_busy == "mutual_aid":
                 req.event.succeed(MUTUAL_AID)
             else:
-                self.waiting.append(req)
+                self.waiting.setdefault(kind, deque()).append(req)
         return req.event
 
-    def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int) -> list[Unit]:
-        """Free eligible units in the scenario's dispatch order (ties broken by unit order)."""
+    def withdraw(self, event: simpy.Event) -> bool:
+        """Take a waiting request out of the line (it will be met elsewhere); ``False`` if it is not waiting."""
+        for line in self.waiting.values():
+            for req in line:
+                if req.event is event:
+                    line.remove(req)
+                    return True
+        return False
+
+    def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int | None = None) -> list[Unit]:
+        """Free eligible units in the scenario's dispatch order (ties broken by unit order); with ``limit``,
+        only the first ``limit`` of them — found by walking the grid's ranking, not by sorting the fleet."""
+        if limit is not None:
+            return self._first_free(kind, agencies, grid, limit)
+        return self._all_free(kind, agencies, grid)
+
+    def _first_free(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int) -> list[Unit]:
+        free_set = self.free_of_kind.get(kind)
+        if not free_set:
+            return []
+        ranked, cut = self.index.ranking(kind, agencies, grid)
+        free, units = self.free, self.world.units
+        out: list[Unit] = []
+        start, step, n = 0, 8, len(ranked)
+        while start < n:
+            for i in ranked[start:start + step].tolist():
+                if free[i]:
+                    out.append(units[i])
+                    if len(out) == limit:
+                        return out
+            start, step = start + step, step * 4
+        if not cut:
+            return out
+        # Every ranked unit nearer than the cut is busy: rank the free ones directly (few, under such load).
+        travel = self.world.travel
+        more = [units[i] for i in free_set if (agencies is None or units[i].agency in agencies)
+                and math.isfinite(travel[units[i].station_row, grid])]
+        more.sort(key=self.index.sort_key(grid))
+        return more[:limit]
+
+    def _all_free(self, kind: str, agencies: frozenset[str] | None, grid: int) -> list[Unit]:
         w, free = self.world, self.free
         order = self.dispatch.order
         pref = w.preferences.get(grid) if order == "preference" else None
@@ -95,7 +147,7 @@ class UnitPool(Collaborator):
         return cand
 
     def _try_assign(self, req: UnitRequest) -> bool:
-        free = self.candidates(req.kind, req.agencies, req.grid)
+        free = self.candidates(req.kind, req.agencies, req.grid, req.count if self._first_only else None)
         if not free:
             return False
         chosen = self.policy.choose_units(req.view, req.task, req.count, free)
@@ -103,13 +155,21 @@ class UnitPool(Collaborator):
             chosen = free[: req.count]
         for u in chosen:
             self.free[u.index] = False
+            self.free_of_kind[u.kind].discard(u.index)
         req.event.succeed(list(chosen))
         return True
 
+    def road_factor(self) -> float:
+        """The hour's congestion multiplier on travel times (1 on free-flowing roads)."""
+        by_hour = self.dispatch.travel_factor_by_hour
+        if by_hour is None:
+            return 1.0
+        return by_hour[int((self.sc.clock_start + self.env.now) % 86400 // 3600)]
+
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
-        """Seconds until the first of ``units`` is on scene (turnout + travel) and which unit that is."""
-        travel = self.world.travel
-        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid])
+        """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
+        travel, factor = self.world.travel, self.road_factor()
+        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid]) * factor
                     for u in units]
         first = min(arrivals)
         return first, units[arrivals.index(first)].name
@@ -120,16 +180,35 @@ class UnitPool(Collaborator):
 
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""
-        w, env = self.world, self.env
+        w, env, factor = self.world, self.env, self.road_factor()
         for u in units:
-            back = float(w.travel[u.station_row, grid])
+            back = float(w.travel[u.station_row, grid]) * factor
             if on_back is not None:
                 on_back(u, env.now + back)
             env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))
 
     def _unit_back(self, unit: Unit) -> None:
+        """The unit is free again: the first request waiting for its kind that it may serve takes it.
+
+        Requests of other kinds, and those this unit may not serve, found no free unit when they last
+        tried and nothing they could use has come back since — so they are not tried again.
+        """
         self.free[unit.index] = True
-        for req in list(self.waiting):
-            if self._try_assign(req):
-                self.waiting.remove(req)
+        self.free_of_kind[unit.kind].add(unit.index)
+        line = self.waiting.get(unit.kind)
+        if not line:
+            return
+        for req in line:
+            if self._may_serve(unit, req) and self._try_assign(req):
+                line.remove(req)
                 break
+
+    def _may_serve(self, unit: Unit, req: UnitRequest) -> bool:
+        """Whether ``unit`` is among the units ``req`` may be sent (its senders, its grid's ranking)."""
+        if req.agencies is not None and unit.agency not in req.agencies:
+            return False
+        if self.dispatch.order == "preference":
+            pref = self.world.preferences.get(req.grid)
+            if pref is not None:
+                return unit.index in pref
+        return math.isfinite(self.world.travel[unit.station_row, req.grid])

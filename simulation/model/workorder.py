@@ -2,7 +2,9 @@
 
 派单 dispatch → 签收 sign, or 退单 reject (职能不符 / 职能交叉 / 权属不清) → 改派 re-dispatch to the next
 candidate → after ``arbitration_after`` rejections, 审定: the dispatcher's superior rules and the order is
-binding → an order not signed by ``sign_deadline`` is supervised (督办) and then signed → 处置 handling →
+binding → an order not signed by ``sign_deadline`` is supervised (督办): an agency the list gives the task to
+alone is pressed and signs; any other holder's order is cancelled and the superior rules (提级督办), as after
+a dispute, and so it does when the deadline finds the order between re-dispatches → 处置 handling →
 反馈 report back → 核查 verification (a failed check, with probability ``verify_fail``, reopens the order: the
 agency redoes the work under a new, binding order and reports back again).
 
@@ -16,9 +18,10 @@ Extension point: :meth:`Policy.settle_owner` is the superior's ruling (a drill p
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
+
+import simpy
 
 from scenarios.schema import TaskSpec
 from simulation.model.context import Collaborator, Context
@@ -27,6 +30,16 @@ from simulation.model.records import TaskRecord, WorkOrderRecord
 
 if TYPE_CHECKING:
     from simulation.model.incident import IncidentState
+
+
+def _passed(deadline: simpy.Event | None) -> bool:
+    """Whether a supervision deadline has come (a timeout is *triggered* when scheduled, *processed* when due)."""
+    return deadline is not None and deadline.processed
+
+
+def _until(event: simpy.Event, deadline: simpy.Event | None) -> simpy.Event:
+    """``event``, or the deadline if that comes first."""
+    return event if deadline is None or deadline.processed else event | deadline
 
 
 class WorkOrders(Collaborator):
@@ -50,29 +63,41 @@ class WorkOrders(Collaborator):
         redispatch = self.streams.draws("work_order", entity + ".redispatch", spec.redispatch)
         reject = self.streams.uniforms("work_order", entity + ".reject")
         rec.first_dispatch = env.now
-        supervised = [False]
-        if spec.sign_deadline is not None:
-            env.process(self._supervise(st, task.id, rec, spec.sign_deadline, supervised))
+        # 督办: at the deadline an order still unsigned is taken up by the superior (see _supervised).
+        deadline = env.timeout(spec.sign_deadline) if spec.sign_deadline is not None else None
         rejections, k = 0, 0
         while True:
             agency = candidates[k % len(candidates)]
             order = self._issue(st, task.id, dispatcher, agency)
             yield from msg.send(dispatcher, agency, st)  # the order reaches the agency's desk
             msg.mark_known(st, agency)  # … and tells it of the incident
-            yield env.timeout(decide())
             reason = self.doctrine.listing(st.plan, task.id, agency)
+            thinking = env.timeout(decide())
+            if not _passed(deadline):
+                yield _until(thinking, deadline)
+            if _passed(deadline):
+                order.t_supervised = rec.first_dispatch + spec.sign_deadline
+                if reason is not None:  # not its task alone: pressing it is pointless, the superior rules (提级)
+                    order.outcome = "cancelled"
+                    return (yield from self._arbitrate(st, task, rec, dispatcher, candidates))
+                if not thinking.processed:
+                    yield thinking  # its own task: pressed (督办), it signs once it has decided
+                order.t_signed, order.outcome = env.now, "signed"
+                return agency
             reply = yield from decided(self.policy.work_order_reply(st.view, task.id, agency, order.order_no, reason))
             if reply is None:  # the list and the scenario's probabilities decide
                 p = 0.0 if reason is None else (
                     spec.reject_shared if reason == "overlapping_duties" else spec.reject_unlisted)
                 reply = "sign" if p == 0.0 or reject() >= p else "reject"
-            if reply == "sign" or supervised[0]:  # a supervised order is signed (督办)
+            if reply == "sign":
                 order.t_signed, order.outcome = env.now, "signed"
                 return agency
             order.t_rejected, order.outcome, order.reject_reason = env.now, "rejected", reason
             rejections += 1
-            yield env.timeout(redispatch())  # back to the dispatcher, who re-dispatches (改派)
-            if spec.arbitration_after is not None and rejections >= spec.arbitration_after:
+            back = env.timeout(redispatch())  # back to the dispatcher, who re-dispatches (改派)
+            yield _until(back, deadline)
+            if (spec.arbitration_after is not None and rejections >= spec.arbitration_after) or _passed(deadline):
+                # the dispute goes up: after the configured rejections (审定), or the deadline passed (督办)
                 return (yield from self._arbitrate(st, task, rec, dispatcher, candidates))
             k += 1
 
@@ -103,17 +128,6 @@ class WorkOrders(Collaborator):
         msg.mark_known(st, owner)
         order.t_signed, order.outcome = env.now, "signed"  # binding: no second refusal
         return owner
-
-    def _supervise(self, st: IncidentState, task: str, rec: TaskRecord, deadline: float,
-                   supervised: list[bool]) -> Generator:
-        """督办: at the deadline, an order still unsigned is pressed by the superior; its holder then signs."""
-        yield self.env.timeout(deadline)
-        if rec.owner is not None or not math.isnan(rec.arbitration_start):  # signed, or being arbitrated
-            return
-        supervised[0] = True
-        orders = self.ledger.work_orders_of(st, task)
-        if orders and orders[-1].outcome == "open":
-            orders[-1].t_supervised = self.env.now
 
     def handled(self, st: IncidentState, task: str, owner: str) -> None:
         """The task is done: the owner reports back (反馈) and the dispatcher verifies (核查)."""

@@ -20,6 +20,7 @@ from simulation.model.citymap import CityMap, build_citymap
 from simulation.model.coordination import CoordinationGraph
 
 if TYPE_CHECKING:
+    from simulation.model.dispatch_index import NearestIndex
     from simulation.model.doctrine import Doctrine
 
 
@@ -59,6 +60,13 @@ class World:
         from simulation.model.doctrine import Doctrine  # the doctrine reads the world: no import cycle
 
         return Doctrine(self)
+
+    @cached_property
+    def nearest(self) -> NearestIndex:
+        """Each grid's ranking of the units by dispatch order (built per grid on first request; shared)."""
+        from simulation.model.dispatch_index import NearestIndex
+
+        return NearestIndex(self)
 
     @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:

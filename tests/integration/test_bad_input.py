@@ -78,6 +78,10 @@ FILE_CASES: dict[str, Case] = {
     "hazard-density-above-max": run_file(
         "hazard_density_above_max.yaml", 6, "incidents[crowd1].hazard.initial_density", "less than or equal to 5.4"
     ),
+    "crowd-network-unknown-zone": run_file(
+        "crowd_network_unknown_zone.yaml", 5, "incidents[bund1].hazard.crowd_network",
+        "links.stair_foot: unknown zone 'lower_stair'"
+    ),
     # -- YAML itself --------------------------------------------------------------------------------
     "yaml-unclosed-bracket": run_file("yaml_unclosed_bracket.yaml", 5, "", "expected ',' or ']'"),
     "yaml-bad-indent": run_file("yaml_bad_indent.yaml", 6, "", "mapping values are not allowed here"),

@@ -120,7 +120,13 @@ def test_compare_runs_in_a_real_browser(server: str) -> None:
         expect(page.get_by_text("首车到场").first).to_be_visible(timeout=WAIT_MS)
         expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=WAIT_MS)
         expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_attached(timeout=WAIT_MS)
-        expect(page.locator(".st-key-compare-download_report button")).to_be_visible(timeout=WAIT_MS)
+        briefing = page.locator(".st-key-compare-download_report").get_by_role("button", name="下载简报")
+        expect(briefing.first).to_be_visible(timeout=WAIT_MS)
+        # issue 18: the verdicts explained in a paragraph, t_control with its condition, the difference map
+        expect(page.get_by_text("交接间隙的变化主要来自").first).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("仅计两种安排均得到控制的").first).to_be_visible(timeout=WAIT_MS)
+        page.get_by_role("tab", name="交接间隙").click()
+        expect(page.locator(".st-key-compare-heat_mode")).to_contain_text("与基准安排之差", timeout=WAIT_MS)
         assert page.locator("[data-testid='stException']").count() == 0
         page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside; show more of it
         page.wait_for_timeout(2000)  # charts finish drawing

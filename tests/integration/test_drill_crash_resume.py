@@ -141,7 +141,7 @@ def test_drill_survives_sigkill_and_reports(tmp_path: Path) -> None:
         html = c.report(tokens["facilitator"], "html", "en", n=4).decode("utf-8")
         assert "Timeline per agency" in html and "Monte-Carlo counterfactual" in html
         assert "With the plan&#39;s decisions, time to control would have been" in html
-        assert "Public security bureau" in html and "restrict_inflow" in html
+        assert "Public security bureau" in html and "restrict inflow" in html  # names, not ids (issue 18)
         html_zh = c.report(tokens["facilitator"], "html", "zh", n=4).decode("utf-8")
         assert "各单位时间线" in html_zh and "若按预案决策，控制时间约为" in html_zh
         docx = Document(io.BytesIO(c.report(tokens["facilitator"], "docx", "en", n=4)))
@@ -149,7 +149,7 @@ def test_drill_survives_sigkill_and_reports(tmp_path: Path) -> None:
         cells = "\n".join(cell.text for t in docx.tables for row in t.rows for cell in row.cells)
         assert "2. Timeline per agency" in text and "7. Monte-Carlo counterfactual" in text
         assert "time to control would have been" in text
-        assert "crowd_control: started" in cells  # a timeline row
+        assert "Crowd control: started" in cells  # a timeline row
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)

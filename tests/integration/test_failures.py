@@ -11,10 +11,11 @@ Two mechanisms of the engine decide who degrades gracefully, and the tests pin b
 * **the intake centre alerts its own service itself** (``intake_direct``: 119 → fire brigade over the
   radio, in parallel with the relay, once the case is verified — the same verification every notice
   waits for, so it is no head start — and likewise when a case only passes through 119, as a property
-  alarm does on its way to the bureau). A relay with its own channel to the fire brigade — the platform,
-  the bureau — bounds the cost of a dead radio; a relay that itself reaches the fire brigade through 119
-  and the same radio (the street office) does not. Conversely, an empty desk at a relay the case reaches
-  *through* 119 no longer delays the fire brigade;
+  alarm does on its way to the bureau) — and calls the site's operator (the building's fire-control room)
+  itself, so the evacuation order never waits for a relay's desk. A relay with its own channel to the fire
+  brigade — the platform, the bureau — bounds the cost of a dead radio; a relay that itself reaches the fire
+  brigade through 119 and the same radio (the street office) does not. Conversely, an empty desk at a relay
+  the case reaches *through* 119 no longer delays the fire brigade;
 * **fan-out**: a serial phone list stalls at an unanswered desk, so every agency phoned after it waits;
   parallel copy-notify (抄告) only delays the tasks the empty desk owns.
 
@@ -94,7 +95,12 @@ def test_radio_down_hurts_arrangements_where_the_fire_brigade_relays(arrangement
     # The lead (fire) is reached only over the dead radio: the notice waits for the channel, ~ the outage.
     assert lead["verdict"] == "worse" and lead["ci_low"] > 10 * 60
     assert lead["diff_mean"] < 30 * 60  # never more than the 30-minute outage
-    assert r["t_first_arrival"]["diff_mean"] > 0
+    if arrangement == "nearest_first":
+        # the micro station goes on the alarm itself (一键调度), not on the fire brigade's radio: the first unit
+        # on scene is not delayed — only the engines are
+        assert r["t_first_arrival"]["diff_mean"] == 0
+    else:
+        assert r["t_first_arrival"]["diff_mean"] > 0
     assert res.structure["ok"]["relay"] == "fire_brigade"
     d = delay(res, "fire_attack")
     assert min(d.values()) > 0 and max(d.values()) <= 30 * 60
@@ -158,18 +164,18 @@ def test_radio_down_still_hurts_territorial_lead_whose_relay_reaches_fire_throug
 # -- the emergency bureau's desk empty at night ----------------------------------------------------------
 
 
-def test_bureau_desk_empty_at_night_cripples_unified_command_except_119s_own_dispatch():
-    """Every notice the bureau sends waits at its empty desk — except the fire brigade's: 119 alerts it
-    whether it took the call or the property's alarm passed through it on the way to the bureau
-    (property → 119 → bureau), so the fire attack, and with it the floors burnt, never moves. What the
-    empty desk costs is the property's evacuation order after a 119 call, and the police."""
+def test_bureau_desk_empty_at_night_cripples_unified_command_except_119s_own_calls():
+    """Every notice the bureau sends waits at its empty desk — except those 119 makes itself: it alerts the
+    fire brigade whether it took the call or the property's alarm passed through it on the way to the bureau
+    (property → 119 → bureau), and after a call it rings the building's fire-control room (the site's
+    operator) directly. So the fire attack and the evacuation never move and nobody dies of the empty desk;
+    what it costs is the incident lead's notice and the police."""
     res = run_pair("unified_command", (BUREAU_EMPTY,), (NIGHT,))
     r = rows(res)
     # Every notice through the bureau waits at its empty desk until the 06:00 shift (≤ 2 h after onset).
     assert r["t_notify_lead"]["verdict"] == "worse" and r["t_notify_lead"]["ci_low"] > HOUR
     assert r["t_notify_lead"]["diff_mean"] < 2 * HOUR
     assert r["handoff_gap_total"]["verdict"] == "worse"
-    assert r["casualties"]["verdict"] == "worse"
     assert r["fire_floors"]["diff_mean"] == 0 and r["fire_floors"]["ci_low"] == r["fire_floors"]["ci_high"] == 0
     rcv = receivers(res)
     route = fire_route(res)
@@ -181,12 +187,9 @@ def test_bureau_desk_empty_at_night_cripples_unified_command_except_119s_own_dis
     by_property = [k for k, v in rcv.items() if v == "property"]
     assert by_119 and by_property and set(by_119) | set(by_property) == set(rcv)
     assert all(v == 0 for v in fire.values())  # 119 alerts the fire brigade either way: the attack is not delayed
-    for k in by_119:
-        # … but after a 119 call the property's fire-control room hears only through the bureau: people die.
-        assert prop[k] > HOUR and cas_bad[k] > cas_ok[k]
-    for k in by_property:
-        # The fire-control room took the alarm and evacuates at once: nothing that costs lives waits.
-        assert prop[k] == 0 and cas_bad[k] == cas_ok[k]
+    # 119 rings the fire-control room itself, and an alarm the room took needs nobody: the evacuation never waits.
+    assert all(v == 0 for v in prop.values()), prop
+    assert cas_bad == cas_ok
     assert min(cordon.values()) > HOUR  # police hear only through the bureau, whoever took the report
     spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}
     assert "relay" in spof["emergency_bureau"]["reasons"] and "police" in spof["emergency_bureau"]["cuts"]
@@ -216,8 +219,9 @@ def test_street_office_empty_at_night_cripples_territorial_lead():
     fire, prop = delay(res, "fire_attack"), delay(res, "first_response")
     cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
     for k in by_119:
-        assert fire[k] == 0                                  # 119's own dispatch survives …
-        assert prop[k] > HOUR and cas_bad[k] > cas_ok[k]    # … the evacuation order does not
+        # 119's own dispatch survives, and so does the evacuation: 119 rings the fire-control room itself
+        # (a route through the street's desk would have cost lives — no city uses it)
+        assert fire[k] == 0 and prop[k] == 0 and cas_bad[k] == cas_ok[k]
     assert min(delay(res, "cordon").values()) > HOUR
     assert res.structure["ok"]["relay"] == "street_S3"
 
@@ -268,9 +272,9 @@ def test_platform_down_hurts_integrated_grid_only():
     cas_ok, cas_bad = per_rep(res, "ok", "casualties"), per_rep(res, "failed", "casualties")
     assert {"centre_119", "property"} <= set(rcv.values())
     for k, v in rcv.items():
-        if v == "centre_119":  # 119's radio still reaches the fire brigade — at most a little later than the
-            # platform post it races (15 s + the desk) — while the property waits for the platform
-            assert 0 <= fire[k] < 2 * 60 and prop[k] > 30 * 60 and cas_bad[k] > cas_ok[k], k
+        if v == "centre_119":  # 119's radio still reaches the fire brigade and its phone the fire-control
+            # room — each at most a little later than the platform post it races (15 s + the desk)
+            assert 0 <= fire[k] < 2 * 60 and 0 <= prop[k] < 2 * 60, k
         elif v == "property":  # the fire-control room's report goes onto the dead platform: the fire brigade waits
             assert prop[k] == 0 and fire[k] > 30 * 60 and cas_bad[k] == cas_ok[k], k
     spof = {s["desk"]: s for s in res.structure["ok"]["single_points_of_failure"]}

@@ -47,7 +47,8 @@ def _alive_in_group(pgid: int) -> list[int]:
 
 
 def _parts(out: Path) -> list[Path]:
-    return sorted(out.glob("replications/sweep=*/point=*/part-*.parquet"))
+    """The finished tasks: a task is done when its checksum record is written (after its parts)."""
+    return sorted(out.glob("checksums/sweep=*/point=*/part-*.json"))
 
 
 @pytest.mark.slow
@@ -189,7 +190,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert p.returncode == 1 and p.stderr.strip().splitlines() == [
         cases["foo.bar=1,2"] + " (have: name, description, "
         "horizon, clock_start, city, agencies, stations, units, "
-        "channels, arrangement, work_orders, incident_types, incidents)"
+        "channels, arrangement, dispatch, work_orders, incident_types, incidents)"
     ], p.stderr
     for vary, message in cases.items():
         res = cli("sweep", FLAGSHIP, "--vary", vary, "--out", out)

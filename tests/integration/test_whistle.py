@@ -5,6 +5,7 @@ go up through the district otherwise — slower by the district's desk and its d
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
@@ -34,14 +35,19 @@ def test_without_powers_the_street_waits_for_a_holder_on_scene():
 
 
 def test_whistling_brings_the_department_sooner_than_going_up_through_the_district():
+    """The whistle skips the district's desk and its decision (``escalation_decision``, 300 s). The whistle
+    still queues at the department's own duty desk, which may be busy with the incident it leads (the
+    emergency bureau, at 2 staff), so the saving is a law of the mean, not of every replication: a t-interval
+    on the paired gain lies above zero and most pairs gain."""
     gains = []
-    for r in range(12):
+    for r in range(16):
         up, _ = evacuation((), r=r)
         whistle, _ = evacuation(("arrangement.whistle=true",), r=r)
         assert whistle.whistled and whistle.enforcer == up.enforcer
         gains.append((up.powers_present - up.powers_requested) - (whistle.powers_present - whistle.powers_requested))
-    # the district's desk and its decision (escalation_decision, 300 s) are saved in every replication
-    assert min(gains) > 0
+    mean, sd = statistics.fmean(gains), statistics.stdev(gains)
+    assert mean - 2.131 * sd / math.sqrt(len(gains)) > 0, gains  # t(0.975, 15) = 2.131
+    assert sum(g > 0 for g in gains) >= 12, gains
 
 
 def test_an_owner_with_the_powers_needs_nobody():

@@ -1,8 +1,9 @@
 """Properties of the work-order process, over random lists, probabilities, limits and delays (hypothesis).
 
 - a complete, non-overlapping responsibility list gives zero rejections;
-- every order ends signed, rejected or open (at the horizon), and a task's orders are a run of rejections
-  closed by at most one signing;
+- every order ends signed, rejected, cancelled (supervision took it up) or open (at the horizon), and a task's
+  orders are a run of rejections, at most one cancellation then the superior's order, closed by at most one
+  signing; an order signed after the supervision deadline without a ruling was supervised;
 - stage times are monotone (dispatched ≤ signed/rejected ≤ next dispatch; signed ≤ handled ≤ reported ≤
   verified), and a gap's parts are non-negative and add up to it;
 - arbitration ends a dispute within the configured number of rejections;
@@ -46,6 +47,10 @@ def run(tmp_path, case: dict) -> Replication:
     return Replication(build_world(load_scenario(path)), seed=case["seed"], replication=0).run()
 
 
+def task_of(rep: Replication):
+    return next(t for t in rep.tasks if t.task == "repair")
+
+
 def le(a: float, b: float) -> bool:
     return math.isnan(a) or math.isnan(b) or a <= b + 1e-9
 
@@ -57,8 +62,18 @@ def test_work_order_invariants(tmp_path, case):
     orders = [o for o in rep.work_order_records if o.task == "repair"]
     assert orders, "the task became available, so at least one order was dispatched"
     outcomes = [o.outcome for o in orders]
-    assert set(outcomes) <= {"signed", "rejected", "open"}
-    assert all(x == "rejected" for x in outcomes[:-1]) and outcomes[-1] in ("signed", "open")
+    assert set(outcomes) <= {"signed", "rejected", "open", "cancelled"}
+    # a run of rejections, at most one order cancelled by supervision (提级督办) — then only the superior's
+    # binding order follows — closed by at most one signing
+    assert all(x in ("rejected", "cancelled") for x in outcomes[:-1]) and outcomes[-1] in ("signed", "open")
+    if "cancelled" in outcomes:
+        assert outcomes.count("cancelled") == 1 and outcomes[-2:] == ["cancelled", "signed"]
+        assert case["sign_deadline"] is not None and not math.isnan(task_of(rep).arbitrated)
+    if case["sign_deadline"] is not None:  # nobody holds an order unsigned past the deadline without a ruling
+        dl = orders[0].t_dispatched + case["sign_deadline"]
+        for o in orders:
+            if o.outcome == "signed" and o.t_signed > dl + 1e-9 and math.isnan(o.t_arbitrated):
+                assert o.t_supervised == dl, "an order signed after the deadline was supervised"
     assert [o.order_no for o in orders] == list(range(1, len(orders) + 1))
     if case["leads"] in ("[so]", "[rc]"):
         assert outcomes == ["signed"]  # a clear list: nobody returns the order
@@ -66,11 +81,11 @@ def test_work_order_invariants(tmp_path, case):
         assert outcomes.count("rejected") <= case["arbitration_after"]
         assert outcomes[-1] == "signed"  # the ruling is binding
     for a, b in zip(orders, orders[1:]):
-        assert le(a.t_rejected, b.t_dispatched)
+        assert le(a.t_rejected, b.t_dispatched) and le(a.t_supervised, b.t_dispatched)
     st_ = rep.incident_states[0]
     for o in orders:
         decided_at = o.t_signed if o.outcome == "signed" else o.t_rejected
-        assert le(o.t_dispatched, decided_at)
+        assert le(o.t_dispatched, decided_at) and le(o.t_dispatched, o.t_supervised)
         assert le(o.t_signed, o.t_handled) and le(o.t_handled, o.t_reported) and le(o.t_reported, o.t_verified)
         if not math.isnan(decided_at):
             known = st_.notified.get(o.to_agency)

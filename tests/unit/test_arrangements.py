@@ -31,6 +31,7 @@ FLAGSHIP_TASKS = {
         "env_monitoring",
         "cordon",
         "evacuation_notice",
+        "public_warning",
         "triage_transport",
     },
     "crowd_crush": {

@@ -1,4 +1,5 @@
-"""Unit tests of the defect-discovery loop (scenarios/defect_loop.py, simulation/model/defect_loop.py)."""
+"""Unit tests of the hidden-hazard loop (scenarios/defect_loop.py, simulation/model/defect_loop.py,
+simulation/model/doctrine.py's HazardRouting): the mechanism behind duplicates, returns, drops and relapses."""
 
 from __future__ import annotations
 
@@ -9,83 +10,124 @@ import pytest
 from pydantic import ValidationError
 
 from agencies.base import RefError
-from scenarios.defect_loop import (
-    CATEGORIES,
-    DAY,
-    PUTUO_FOUND,
-    DefectLoopSpec,
-    PatrolSpec,
-)
+from scenarios.defect_loop import DAY, DefectLoopSpec, HazardDepartment, PatrolSpec
 from scenarios.distributions import LogNormal
-from simulation.model.defect_loop import Tally, _serve, simulate
+from scenarios.loader import load_arrangement
+from simulation.model.defect_loop import STATUSES, Tally, routing_for, simulate
+from simulation.model.defect_queue import serve_fcfs
+from simulation.model.doctrine import BOUNCE, DROP, FORWARD, VISIT
 
 SMALL = DefectLoopSpec(grids=300, grids_per_district=150, days=60)
+ARR = {n: load_arrangement(n) for n in ("integrated_grid", "parallel_grids", "ambiguous", "territorial_lead",
+                                        "street_whistle")}
 
 
-@pytest.mark.parametrize("grid_model", ["integrated", "parallel"])
-def test_conservation_found_equals_closed_plus_dropped_plus_open(grid_model: str) -> None:
-    """Every hazard found is closed, dropped or still open — the open ones counted directly from the
-    pipeline (not acknowledged yet, or with an inspector and not closed), not as a difference."""
-    r = simulate(SMALL.model_copy(update={"grid_model": grid_model}), seed=3)
-    c = r.counts
-    assert c["found"] > 1000 and c["closed"] > 0 and c["dropped"] > 0
-    assert c["found"] == c["closed"] + c["dropped"] + r.open_direct
-    assert c["arisen"] == c["found"] + c["undetected"]
-    assert r.found_daily.sum() == c["found"]
-    assert r.closed_daily.sum() == c["closed"] == sum(r.closed_by_department.values())
-    assert r.dropped_daily.sum() == c["dropped"]
-    assert sum(r.found_by_category.values()) == sum(r.found_by_department.values()) == c["found"]
-    # the department backlog at the horizon is the open cases that reached a department
-    assert r.backlog_daily()[:, -1].sum() <= r.open_direct
-    assert r.backlog_daily().min() >= 0
-    assert c["relapsed"] <= c["closed"]
-    assert r.tallies["time_to_close"].n == c["closed"]
+def _run(spec: DefectLoopSpec, arm: str, seed: int = 3):
+    return simulate(spec, seed, arrangement=ARR[arm])
+
+
+def test_no_misrouting_or_relapse_constant_is_left() -> None:
+    """Issue 14: misrouting, drops and relapse are no longer inputs — no field of the spec sets them."""
+    fields: set[str] = set()
+    for model in (DefectLoopSpec, PatrolSpec, HazardDepartment, type(SMALL.enforcement),
+                  type(SMALL.categories["fire"])):
+        fields |= set(model.model_fields)
+    assert not {f for f in fields if "misroute" in f or "drop" in f or "relapse_probability" in f}
+
+
+def test_parallel_grids_duplicate_and_bounce_while_one_integrated_grid_does_neither() -> None:
+    """The same hazards, seen by the same channels (common random numbers): separate systems give second orders
+    and returns; one grid on one platform gives none."""
+    par, integ = _run(SMALL, "parallel_grids"), _run(SMALL, "integrated_grid")
+    assert par.counts["arisen"] == integ.counts["arisen"]
+    assert par.counts["duplicate_visits"] > 0 and par.counts["bounced"] > 100 and par.counts["dropped_orders"] > 100
+    assert integ.counts["duplicate_visits"] == integ.counts["bounced"] == integ.counts["dropped_orders"] == 0
+    assert integ.status["dropped"] == integ.status["bounced"] == 0 and par.status["dropped"] > 0
+    assert par.busy_seconds["duplicate"] > 0 and integ.busy_seconds["duplicate"] == 0
+    assert par.inspector_days > 0 and par.metrics()["wasted_inspector_days"] > 0
+
+
+def test_returns_come_from_grid_workers_reporting_other_departments_hazards() -> None:
+    """Knock-out: when a department's grid worker sees only its own categories, nothing reaches a department
+    outside its remit, so nothing is returned — duplicates remain (12345 and the own grid do not share a list)."""
+    spec = SMALL.model_copy(update={"patrol": SMALL.patrol.model_copy(update={"cross_sensitivity": 0.0})})
+    r = _run(spec, "parallel_grids")
+    assert r.counts["bounced"] == r.counts["dropped_orders"] == 0
+    assert r.counts["duplicate_visits"] > 0
+
+
+def test_a_shared_platform_merges_duplicates_even_with_parallel_grids() -> None:
+    """Duplicates come from separate case lists: the same parallel grids on a shared platform have none."""
+    shared = ARR["parallel_grids"].model_copy(update={"platform": True})
+    r = simulate(SMALL, 3, arrangement=shared)
+    assert r.counts["duplicate_visits"] == 0 and r.counts["dropped_orders"] == 0 and r.counts["bounced"] > 0
+
+
+def test_relapse_falls_when_follow_up_verification_is_on() -> None:
+    """固化成效: re-checking every reported rectification catches superficial ones, so fewer come back; with no
+    superficial rectification nothing comes back at all (relapse is a mechanism, not a rate)."""
+    on = [_run(SMALL, "integrated_grid", s) for s in range(3)]
+    off = [_run(SMALL.model_copy(update={"follow_up": False}), "integrated_grid", s) for s in range(3)]
+    for a, b in zip(on, off, strict=True):
+        assert a.counts["relapsed"] < 0.5 * b.counts["relapsed"]
+        assert a.counts["reworks"] > 0 and b.counts["reworks"] == 0
+        assert a.busy_seconds["verify"] > 0 and b.busy_seconds["verify"] == 0
+    cats = {c: v.model_copy(update={"superficial": 0.0}) for c, v in SMALL.categories.items()}
+    r = _run(SMALL.model_copy(update={"categories": cats, "follow_up": False}), "integrated_grid")
+    assert r.counts["relapsed"] == 0 and r.status["relapsed_open"] == 0
+
+
+def test_routing_tables_follow_the_listing_rule() -> None:
+    """职能不符 at a department's own line: returned and lost without anyone to copy it (parallel grids), passed on
+    with a relay (territorial lead); 权属不清 and 职能交叉 at the platform go to arbitration."""
+    par = routing_for(SMALL, ARR["parallel_grids"])
+    fire, prod = SMALL.department_index()["fire"], 0
+    assert par.kind[fire, prod] == BOUNCE and par.fate[fire, prod] == DROP
+    assert par.kind[fire, 1] == VISIT and par.returns[fire, 1] == 0
+    ter = routing_for(SMALL, ARR["territorial_lead"])
+    street = SMALL.department_index()["street_office"]
+    assert ter.kind[fire, prod] == BOUNCE and ter.fate[fire, prod] == FORWARD and ter.target[fire, prod] == street
+    assert ter.lacks_powers[street, prod] and not ter.whistle and routing_for(SMALL, ARR["street_whistle"]).whistle
+    amb = routing_for(SMALL, ARR["ambiguous"])
+    assert amb.leads["other"] == () and amb.returns[amb.hotline, 4] == 1
+    assert amb.returns[amb.hotline, 3] == 2  # occupational health claimed by two: both return it
+    with pytest.raises(ValueError, match="not a hazard category"):
+        routing_for(SMALL, ARR["parallel_grids"].model_copy(update={"hazard_categories": {"fires": {}}}))
+    with pytest.raises(ValueError, match="no inspectors"):
+        routing_for(SMALL, ARR["parallel_grids"].model_copy(
+            update={"hazard_categories": {"fire": ARR["parallel_grids"].incident_types["high_rise_fire"].tasks[
+                "cordon"]}}))
+
+
+def test_street_without_powers_waits_for_the_district_unless_it_whistles() -> None:
+    """吹哨报到: under the territorial lead the street owns production hazards but lacks 执法权; its penalties wait
+    for the district; with the whistle the department comes at once, so no escalation is needed."""
+    ter, wh = _run(SMALL, "territorial_lead"), _run(SMALL, "street_whistle")
+    assert ter.counts["escalations"] > 0 and wh.counts["escalations"] == 0
+
+
+def test_every_hazard_is_in_exactly_one_place() -> None:
+    for arm in ("parallel_grids", "ambiguous", "integrated_grid"):
+        r = _run(SMALL, arm)
+        assert sum(r.status.values()) == r.counts["arisen"] and set(r.status) == set(STATUSES)
+        assert r.closed_by.sum() == r.counts["closed"] == r.closed_daily.sum()
+        assert r.found_by.sum() == r.counts["found"] == r.found_daily.sum() == r.time_to_find.n
 
 
 def test_same_seed_same_result_and_other_seed_differs() -> None:
-    a, b, other = simulate(SMALL, seed=11), simulate(SMALL, seed=11), simulate(SMALL, seed=12)
-    assert a.counts == b.counts
-    for name in ("found_daily", "dropped_daily", "entered_daily", "closed_daily"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
-    for k in a.tallies:
-        np.testing.assert_array_equal(a.tallies[k].hist, b.tallies[k].hist)
-        assert a.tallies[k].s == b.tallies[k].s
+    a, b, other = (_run(SMALL, "parallel_grids", s) for s in (11, 11, 12))
+    assert a.counts == b.counts and a.status == b.status
+    np.testing.assert_array_equal(a.found_to_closed.hist, b.found_to_closed.hist)
+    assert a.found_to_closed.s == b.found_to_closed.s
     assert a.counts != other.counts
 
 
-def test_grid_models_see_the_same_hazards_with_one_seed() -> None:
-    """Common random numbers: arrivals and detection of new hazards have their own streams, so parallel and
-    integrated grids differ only after the report (relapses aside)."""
-    spec = SMALL.model_copy(update={"categories": {c: v.model_copy(update={"relapse_probability": 0.0})
-                                                   for c, v in SMALL.categories.items()}})
-    a = simulate(spec.model_copy(update={"grid_model": "integrated"}), seed=5)
-    b = simulate(spec.model_copy(update={"grid_model": "parallel"}), seed=5)
-    assert a.counts["arisen"] == b.counts["arisen"] and a.counts["found"] == b.counts["found"]
-    np.testing.assert_array_equal(a.found_daily, b.found_daily)
-    # the parallel lines lose and delay more cases
-    assert b.counts["dropped"] > a.counts["dropped"]
-    assert b.tallies["time_to_department"].mean() > 5 * a.tallies["time_to_department"].mean()
-    assert b.rectification_rate < a.rectification_rate
-
-
 def test_grids_without_workers_are_never_patrolled() -> None:
-    spec = SMALL.model_copy(update={"patrol": PatrolSpec(workers_per_grid=0)})
-    r = simulate(spec, seed=1)
-    assert r.counts["arisen"] > 0 and r.counts["found"] == 0 and r.counts["undetected"] == r.counts["arisen"]
-    # an explicit per-grid worker array: only the staffed half finds anything
-    w = np.r_[np.zeros(150), np.ones(150)]
-    r2 = simulate(SMALL, seed=1, workers=w)
-    assert 0 < r2.counts["found"] < 0.6 * r2.counts["arisen"]
+    spec = SMALL.model_copy(update={"patrol": PatrolSpec(workers_per_grid=0), "channels": {}})
+    r = _run(spec, "integrated_grid", 1)
+    assert r.counts["arisen"] > 0 and r.counts["found"] == 0 and r.status["undiscovered"] == r.counts["arisen"]
     with pytest.raises(ValueError, match="every grid"):
-        simulate(SMALL, seed=1, workers=np.ones(10))
-
-
-def test_default_rates_follow_putuo_category_mix() -> None:
-    """Category shares of new hazards are Putuo's (domain.md, Jan–Oct 2020): fire 36,140 of 58,851 …"""
-    spec = DefectLoopSpec(grids=200)
-    rates = np.array([spec.categories[c].rate_per_grid_day for c in CATEGORIES])
-    putuo = np.array([PUTUO_FOUND[c] for c in CATEGORIES], dtype=float)
-    np.testing.assert_allclose(rates / rates.sum(), putuo / putuo.sum(), rtol=1e-12)
+        simulate(SMALL, 1, workers=np.ones(10))
 
 
 def test_spec_rejects_unknown_and_duplicate_departments() -> None:
@@ -94,17 +136,13 @@ def test_spec_rejects_unknown_and_duplicate_departments() -> None:
     with pytest.raises(ValidationError) as e:
         DefectLoopSpec(categories=cats)
     err = e.value.errors()[0]
-    assert isinstance(err["ctx"]["error"], RefError) and err["ctx"]["error"].path == (
-        "categories",
-        "fire",
-        "department",
-    )
-    assert "unknown department 'fire_brigade'" in str(e.value)
+    assert isinstance(err["ctx"]["error"], RefError)
+    assert err["ctx"]["error"].path == ("categories", "fire", "department")
     deps = [d.model_dump() for d in SMALL.departments]
     with pytest.raises(ValidationError, match="defined twice"):
         DefectLoopSpec(departments=deps + deps[:1])
-    with pytest.raises(ValidationError):
-        DefectLoopSpec(days=0)
+    with pytest.raises(ValidationError, match="under 'patrol'"):
+        DefectLoopSpec(channels={"grid_patrol": {"rate_per_day": 1, "coverage": 1, "sensitivity": {}}})
     with pytest.raises(ValueError, match="grid count"):
         simulate(DefectLoopSpec(), seed=0)
 
@@ -112,7 +150,7 @@ def test_spec_rejects_unknown_and_duplicate_departments() -> None:
 def test_serve_is_fcfs_on_the_first_free_server() -> None:
     free = [0.0, 0.0]
     heapq.heapify(free)
-    starts = _serve(free, [0.0, 1.0, 2.0, 3.0], [10.0, 10.0, 1.0, 1.0])
+    starts = serve_fcfs(free, [0.0, 1.0, 2.0, 3.0], [10.0, 10.0, 1.0, 1.0])
     assert starts == [0.0, 1.0, 10.0, 11.0]
     assert sorted(free) == [11.0, 12.0]
 
@@ -129,58 +167,39 @@ def test_tally_percentiles_match_exact_ones() -> None:
     assert Tally().mean() is None and Tally().quantile(0.5) is None
 
 
-def test_cli_defect_loop_writes_outputs_and_prints_json(cli, tmp_path) -> None:
+def test_cli_hazard_loop_compares_arrangements_and_writes_the_contract(cli, tmp_path) -> None:
     import json
 
     import pyarrow.parquet as pq
 
+    from simulation.experiments.outputs import LOOP_METRICS, LOOP_TABLES
+
     out = tmp_path / "loop"
-    res = cli("defect-loop", "--grids", "150", "--days", "20", "--workers-per-grid", "1.5", "--seed", "4",
-              "--out", out, "--json")
+    res = cli("hazard-loop", "-a", "integrated_grid", "-a", "parallel_grids", "--grids", "150", "--days", "20",
+              "-n", "2", "--seed", "4", "--out", out, "--json")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
-    assert set(summary) == {"integrated", "parallel"}
-    assert summary["integrated"]["grids"] == 150 and summary["integrated"]["days"] == 20
+    assert list(summary) == ["integrated_grid", "parallel_grids"] and len(summary["parallel_grids"]) == 2
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summary
-    daily = pq.read_table(out / "daily.parquet").to_pydict()
-    assert len(daily["day"]) == 2 * 20 and sum(daily["found"]) == sum(s["counts"]["found"] for s in summary.values())
-    backlog = pq.read_table(out / "backlog.parquet").to_pydict()
-    assert set(backlog["department"]) == {d.id for d in SMALL.departments}
-    table = cli("defect-loop", "--grids", "150", "--days", "10", "--grid-model", "parallel")
-    assert table.returncode == 0 and "rectification rate" in table.stdout and "integrated" not in table.stdout
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--grids", "0"], "linkage defect-loop: --grids: Input should be greater than or equal to 1"),
-        (["--days", "0.5"], "linkage defect-loop: --days: Input should be greater than or equal to 1"),
-        (
-            ["--workers-per-grid", "-1"],
-            "linkage defect-loop: --workers-per-grid: Input should be greater than or equal to 0",
-        ),
-        (
-            ["--grid-model", "mixed"],
-            "linkage defect-loop: --grid-model: must be parallel, integrated or both (got 'mixed')",
-        ),
-    ],
-)
-def test_cli_defect_loop_bad_options_name_the_option(cli, tmp_path, args: list[str], message: str) -> None:
-    out = tmp_path / "never"
-    res = cli("defect-loop", *args, "--out", out)
-    assert res.returncode == 1 and res.stdout == ""
-    assert res.stderr.splitlines() == [message]
-    assert not out.exists()
-
-
-def test_simulate_city_uses_the_scenario_grids_and_workers() -> None:
-    from scenarios.city import City, GeneratedCity
-    from simulation.model.citymap import build_citymap
-    from simulation.model.defect_loop import simulate_city
-
-    cm = build_citymap(City(generated=GeneratedCity(streets=2, communities_per_street=3, grids_per_community=5,
-                                                    grid_workers_per_grid=0.0)))
-    spec = DefectLoopSpec(days=20)
-    r = simulate_city(spec, cm, seed=2)
-    assert r.grids == 30 and r.grid_workers == 0 and r.counts["found"] == 0 < r.counts["arisen"]
-    assert simulate_city(spec.model_copy(update={"grids": 40}), cm, seed=2).grids == 40
+    loop = pq.read_table(out / "loop.parquet").to_pydict()
+    assert list(loop) == ["arrangement", "replication", "seed", *LOOP_METRICS] and len(loop["found"]) == 4
+    stages = pq.read_table(out / "loop_stages.parquet").to_pydict()
+    for arm in summary:
+        for r in range(2):
+            rows = [h for a, rr, h in zip(stages["arrangement"], stages["replication"], stages["hazards"],
+                                          strict=True) if a == arm and rr == r]
+            assert sum(rows) == summary[arm][r]["counts"]["arisen"]
+    comp = pq.read_table(out / "loop_comparison.parquet").to_pydict()
+    assert set(comp["arrangement"]) == {"parallel_grids"} and set(comp["metric"]) == set(LOOP_METRICS)
+    assert {p.name for p in out.iterdir()} >= {f"{t}.parquet" for t in LOOP_TABLES} | {"summary.json"}
+    table = cli("defect-loop", "--grids", "150", "--days", "10", "-a", "ambiguous")
+    assert table.returncode == 0 and "rectified share" in table.stdout and "ambiguous" in table.stdout
+    bad = cli("defect-loop", "-a", "no_such_arrangement", "--out", tmp_path / "bad")
+    assert bad.returncode == 1 and "unknown arrangement" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "bad").exists()
+    arr = tmp_path / "police_owns_fire.yaml"
+    arr.write_text("name: police_owns_fire\nhazard_categories:\n  fire: {lead: [police]}\n", encoding="utf-8")
+    bad = cli("defect-loop", "-a", arr, "--out", tmp_path / "bad")
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 1 and len(lines) == 1 and str(arr) in lines[0] and "hazard_categories" in lines[0]
+    assert "'police'" in lines[0] and not (tmp_path / "bad").exists()

@@ -47,7 +47,8 @@ def test_engine_tells_only_whom_the_doctrine_names(arrangement):
     plan = doctrine.plan(st.spec.type, st.spec.grid)
     itype = sc.incident_types[st.spec.type]
     named = {st.rec.receiver, plan.relay, *plan.targets}
-    named.add(doctrine.intake_service(st.rec.receiver))
+    named.update(doctrine.intake_alerts(st.rec.receiver, st.spec.type, st.spec.grid))
+    named.add(doctrine.city_command(st.spec.grid))  # at a level the city commands, the district reports up
     for t in itype.tasks:
         leads = plan.task_leads[t.id]
         if len(leads) != 1:

@@ -32,6 +32,11 @@ def test_plume_json() -> None:
     urban = _json(["plume", "--urban", "--x", "500"])
     assert urban["dispersion"] == "briggs_urban"
     assert "uncertain" in _json(["plume", "--chemical", "ammonia"])["chemical"]
+    # the model the engine builds: chlorine vapour is denser than air, ammonia vapour lighter
+    assert out["model"].startswith("dense_gas") and out["dense_criterion"] >= 0.15
+    assert _json(["plume", "--chemical", "ammonia"])["model"] == "gaussian"
+    forced = _json(["plume", "--gas-model", "gaussian", "--x", "500"])
+    assert forced["model"] == "gaussian" and forced["aegl3_distance_m"] < out["aegl3_distance_m"]
 
 
 def test_crowd_and_evacuation_json() -> None:

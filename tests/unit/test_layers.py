@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = ["agencies", "scenarios", "simulation", "dashboards"]
-ROOMS = {"model": set(), "experiments": {"model"}, "drill": {"model"}, "faces": {"model", "experiments", "drill"}}
+ROOMS = {"model": set(), "experiments": {"model"}, "drill": {"model"}, "district": {"model"},
+         "faces": {"model", "experiments", "drill", "district"}}
 """Room of simulation/ → the rooms it may import from (besides itself)."""
 DASHBOARD_ALLOWED = ("simulation.experiments", "simulation.faces.drill_service", "simulation.faces.drill_client")
 """The drill service is the in-process :class:`DrillService` or its HTTP client — the same interface."""

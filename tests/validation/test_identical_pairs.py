@@ -35,7 +35,9 @@ SECTORAL_FAMILY = ("ambiguous", "nearest_first", "parallel_grids", "sectoral_lea
 SAME_ROUTE = "same route: the hazard is acted on by law's commanders reached by the intake centre's direct alert"
 WHISTLE_IDLE = "吹哨报到 never fires: no task of this flagship needs enforcement powers"
 FIRST_ATTACK = "the micro station's first attack (300 L/min) is inert against this fire; " + SAME_ROUTE
-SHELTER = "the shelter order is inert: the plume reaches the exposed grids before any arrangement's order"
+RESCUE_POST = ("the district's command post (territorial lead) sets when the fire brigade decides its floor search, "
+               "which is inert too: the stair evacuation is ahead of the search")
+TERRITORIAL_POST = frozenset(("territorial_lead", "street_whistle"))
 CROWD_AIDS = "station closure and guidance are inert next to the police's inflow restriction (commanded by law)"
 
 
@@ -46,13 +48,17 @@ def _pairs(names: tuple[str, ...]) -> list[frozenset[str]]:
 # flagship → pair → (the hazard-acting tasks that start differently in the two, the mechanism in words)
 EXPLAINED: dict[str, dict[frozenset[str], tuple[tuple[str, ...], str]]] = {
     "high_rise_fire": {
-        **{p: (("first_attack",), FIRST_ATTACK) for p in _pairs(SECTORAL_FAMILY)},
+        # every arrangement but the integrated grid: since 119 rings the building's fire-control room itself, no
+        # relay (street, bureau) carries the evacuation order, and the commanders by law are reached directly
+        **{p: ((("first_attack", "search_rescue"), FIRST_ATTACK + "; " + RESCUE_POST)
+               if len(p & TERRITORIAL_POST) == 1 else (("first_attack",), FIRST_ATTACK))
+           for p in _pairs((*SECTORAL_FAMILY, "unified_command", *TERRITORIAL_POST))},
         frozenset(("parallel_grids", "sectoral_lead")): ((), "a grid patrol rarely detects first; " + SAME_ROUTE),
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },
     "chemical_leak": {
-        frozenset(("ambiguous", "parallel_grids")): (("evacuation_notice",), SHELTER),
-        frozenset(("ambiguous", "sectoral_lead")): (("evacuation_notice",), SHELTER),
+        # with the dense-gas plume and the public warning, who is told when now changes exposure: only the pairs
+        # whose routes are the same everywhere stay identical
         frozenset(("parallel_grids", "sectoral_lead")): ((), SAME_ROUTE),
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },

@@ -1,0 +1,162 @@
+"""The comparison briefing's content (对比简报): finding, cards, heat-map, timeline, caveats — as data.
+
+What the compare page shows, in the order a director reads it on two A4 pages: the generated finding
+(one paragraph per arrangement, :mod:`dashboards.explain`), the cards (mean, difference, 95 % CI, verdict,
+condition and n), where the hand-off time moved (a difference heat-map per arrangement against the
+baseline), one replication — the same for every arrangement — as a timeline, and the caveats. Charts are
+Vega-Lite specs rendered by ``vl-convert`` (SVG for HTML/PDF, PNG for Word) with the CJK font of the system.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+from dashboards import explain, numbers
+from dashboards.i18n import agency_name, label, t, text
+from simulation.experiments import (
+    CONDITIONS,
+    attribution_difference,
+    outcome_rows,
+    package_version,
+    start_difference,
+)
+
+CARDS = ("t_first_arrival", "controlled", "t_control", "closed", "t_close", "tasks_abandoned", "handoff_gap_total",
+         "casualties")
+"""The cards of the compare page and the briefing, in order (``closed`` and ``tasks_abandoned``: ``outcome_rows``)."""
+HEAT_ROWS = 6
+FONT = "Noto Sans CJK SC"
+
+
+def representative(result: Any, arm: str | None = None) -> int:
+    """The replication whose close time is nearest the median of ``arm`` (default: the baseline; ties: lowest
+    index). Every arrangement's timeline shows this one: the same incidents and the same random draws."""
+    reps = result.runs[arm or result.baseline].replications.to_pandas()
+    col = "t_close" if reps["t_close"].notna().any() else "handoff_gap_total"
+    med = reps[col].median()
+    return int(reps.loc[(reps[col] - med).abs().sort_values(kind="stable").index[0], "replication"])
+
+
+def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tuple[str, ...],
+            lang: str) -> dict[str, Any]:
+    names = {a.id: agency_name(a, lang) for a in sc.agencies}
+    names.update({"(start)": t("report.start", lang), "(no owner)": t("report.no_owner", lang)})
+    inc = sc.primary_incident()
+    acting = {tk.id for tk in sc.incident_types[inc.type].tasks if tk.intervention} if inc else set()
+    base = result.baseline
+    comp = result.comparison.to_pylist() + outcome_rows(result.runs, base, inc.id if inc else None)
+    arms = [a for a in result.runs if a != base]
+    findings, cards, heats = [], [], []
+    for arm in arms:
+        rows = [r for r in comp if r["arrangement"] == arm]
+        diffs = attribution_difference(result.attribution, base, arm)
+        starts = start_difference(result.runs, base, arm, inc.id if inc else None)
+        findings.append(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
+                                          result.replications, starts, acting, lang))
+        cards.append({"arm": labels.get(arm, arm), "cards": [_card(r, result.replications, lang)
+                                                             for m in CARDS for r in rows if r["metric"] == m]})
+        heats.append({"arm": labels.get(arm, arm), "spec": _heat_spec(diffs, names, lang)})
+    rep = representative(result)
+    caveats = [t("report.caveat_method", lang), t("report.caveat_one_rep", lang, r=rep),
+               t("report.caveat_screening", lang)]
+    for m in CONDITIONS:
+        for r in comp:
+            if r["metric"] == m and (r["missing_baseline"] or r["missing_arrangement"]):
+                caveats.append(t("report.caveat_condition", lang, metric=label("metric", m, lang),
+                                 cond=numbers.condition(m, r["n"], result.replications, True, lang),
+                                 arm=labels.get(r["arrangement"], r["arrangement"])))
+    return {"scenario": label("scenario_name", scenario, lang), "description": text(sc.description, lang),
+            "n": result.replications, "seed": result.seed, "version": package_version(), "sets": list(sets),
+            "baseline": labels.get(base, base), "findings": findings, "cards": cards, "heats": heats,
+            "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats}
+
+
+def _card(r: dict, total: int, lang: str) -> dict[str, str]:
+    m = r["metric"]
+    return {"metric": numbers.name(m, lang), "mean": numbers.value(m, r["mean_arrangement"]),
+            "base": numbers.value(m, r["mean_baseline"]), "diff": numbers.diff(m, r["diff_mean"], lang),
+            "ci": f"[{numbers.diff(m, r['ci_low'], lang)}, {numbers.diff(m, r['ci_high'], lang)}]",
+            "verdict": label("verdict", r["verdict"], lang), "cls": r["verdict"].replace(" ", "-"),
+            "cond": numbers.condition(m, int(r["n"]), total, True, lang)}
+
+
+def _heat_spec(diffs: list[dict], names: dict[str, str], lang: str) -> dict | None:
+    df = pd.DataFrame(diffs)
+    if df.empty:
+        return None
+    df["pair"] = [f"{names.get(a, a)} → {names.get(b, b)}" for a, b in zip(df["from_agency"], df["to_agency"])]
+    top = df.groupby("pair")["diff"].apply(lambda s: s.abs().sum()).sort_values(ascending=False).index[:HEAT_ROWS]
+    df = df[df["pair"].isin(top)]
+    values = [{"pair": p, "stage": label("stage", s, lang), "min": round(d / 60, 1)}
+              for p, s, d in zip(df["pair"], df["stage"], df["diff"])]
+    return {"data": {"values": values}, "mark": {"type": "rect"},
+            "encoding": {"y": {"field": "pair", "type": "nominal", "sort": list(top), "title": None,
+                               "axis": {"labelLimit": 400}},
+                         "x": {"field": "stage", "type": "nominal", "title": None, "axis": {"labelAngle": -30}},
+                         "color": {"field": "min", "type": "quantitative", "title": t("common.min", lang),
+                                   "scale": {"scheme": "redblue", "reverse": True, "domainMid": 0}}},
+            "layer_text": True, "width": 300, "height": 22 * len(top)}
+
+
+def _timeline_spec(result: Any, labels: dict[str, str], names: dict[str, str], rep: int, lang: str) -> dict:
+    values = []
+    for arm, run in result.runs.items():
+        tasks = run.tasks.to_pandas()
+        tasks = tasks[tasks["replication"] == rep]
+        end_all = tasks[["started", "done"]].max().max()
+        for _, x in tasks.iterrows():
+            lane = names.get(x["owner"], x["owner"]) if isinstance(x["owner"], str) else t("report.no_owner", lang)
+            if pd.notna(x["available"]):
+                stop = x["started"] if pd.notna(x["started"]) else end_all
+                values.append({"arm": labels.get(arm, arm), "lane": lane, "from": x["available"] / 60,
+                               "to": stop / 60, "part": t("compare.gantt_wait", lang)})
+            if pd.notna(x["started"]):
+                stop = x["done"] if pd.notna(x["done"]) else end_all
+                values.append({"arm": labels.get(arm, arm), "lane": lane, "from": x["started"] / 60,
+                               "to": stop / 60, "part": t("compare.gantt_work", lang)})
+    return {"data": {"values": values}, "mark": {"type": "bar", "height": 9},
+            "encoding": {"y": {"field": "lane", "type": "nominal", "title": None, "axis": {"labelLimit": 300}},
+                         "x": {"field": "from", "type": "quantitative", "title": t("compare.gantt_x", lang)},
+                         "x2": {"field": "to"},
+                         "color": {"field": "part", "type": "nominal", "title": None,
+                                   "scale": {"domain": [t("compare.gantt_wait", lang), t("compare.gantt_work", lang)],
+                                             "range": ["#F2B447", "#4C78A8"]}, "legend": {"orient": "top"}},
+                         "row": {"field": "arm", "type": "nominal", "title": None,
+                                 "header": {"labelAngle": 0, "labelAlign": "left", "labelOrient": "top"}}},
+            "width": 560, "height": {"step": 12}}
+
+
+def _full(spec: dict) -> dict:
+    spec = dict(spec)
+    if spec.pop("layer_text", False):  # the minutes written in each cell, like the page's heat-map
+        enc = spec.pop("encoding")
+        text_enc = {"y": enc["y"], "x": enc["x"], "text": {"field": "min", "type": "quantitative", "format": "+.1f"}}
+        spec["layer"] = [{"mark": spec.pop("mark"), "encoding": enc},
+                         {"mark": {"type": "text", "fontSize": 9}, "encoding": text_enc}]
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", **spec,
+            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 9},
+                       "legend": {"labelFontSize": 9}}}
+
+
+@cache
+def _fonts() -> None:
+    import vl_convert as vlc
+
+    vlc.register_font_directory("/usr/share/fonts")
+
+
+def svg(spec: dict) -> str:
+    import vl_convert as vlc
+
+    _fonts()
+    return vlc.vegalite_to_svg(_full(spec))
+
+
+def png(spec: dict) -> bytes:
+    import vl_convert as vlc
+
+    _fonts()
+    return vlc.vegalite_to_png(_full(spec), scale=2)

@@ -1,0 +1,183 @@
+"""The planner's own tables from CSV or XLSX: agencies, stations, duty rosters (值班表), contacts (通讯录).
+
+Each table has fixed columns with an English and a Chinese header (either may be used; the templates
+under ``simulation/district/templates/`` ship both). A header that is neither is refused naming the file,
+the column letter and the nearest known name; a bad cell names the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scenarios.errors import InputError
+
+TABLES: dict[str, dict[str, tuple[str, bool]]] = {
+    "agencies": {
+        "id": ("编号", True), "role": ("角色", True), "name_zh": ("中文名称", False), "name_en": ("英文名称", False),
+        "parent": ("上级单位", False), "streets": ("辖区街道", False),
+        "handling_median_s": ("接报处理中位数秒", False), "handling_p90_s": ("接报处理P90秒", False),
+        "decision_s": ("决策时间秒", False),
+    },
+    "stations": {
+        "id": ("编号", True), "agency": ("所属单位", True), "name_zh": ("中文名称", False),
+        "name_en": ("英文名称", False), "lon": ("经度", False), "lat": ("纬度", False), "grid": ("网格", False),
+        "units": ("力量", False),
+    },
+    "rosters": {"agency": ("单位", True), "shift": ("班次", True), "staff": ("在岗人数", True)},
+    "contacts": {
+        "from": ("发起单位", True), "to": ("接收单位", True), "kind": ("类型", False), "medium": ("方式", False),
+        "latency_median_s": ("时延中位数秒", False), "latency_p90_s": ("时延P90秒", False),
+        "reliability": ("接通率", False), "both_ways": ("双向", False),
+    },
+}
+"""Table → column (English header) → (Chinese header, required)."""
+DAY = ("day", "白班", "日班")
+NIGHT = ("night", "夜班")
+
+
+@dataclass
+class Row:
+    """One data row: its line in the file (CSV line or XLSX row) and its cells by English column name."""
+
+    line: int
+    cells: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str:
+        return self.cells.get(key, "").strip()
+
+
+def _raw_rows(path: Path) -> list[list[str]]:
+    if not path.is_file():
+        raise InputError.one(str(path), None, "", "file not found")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = wb.worksheets[0]
+            return [["" if c is None else _cell_text(c) for c in r] for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    if path.suffix.lower() != ".csv":
+        raise InputError.one(str(path), None, "", "expected a .csv or .xlsx file")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return [list(r) for r in csv.reader(f)]
+
+
+def _cell_text(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _column_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def read_table(path: Path, table: str) -> list[Row]:
+    """The rows of one table; headers in English or Chinese; blank rows skipped."""
+    spec = TABLES[table]
+    raw = _raw_rows(path)
+    if not raw or not any(c.strip() for c in raw[0]):
+        raise InputError.one(str(path), 1, "", f"no header row (a {table} table starts with its column names)")
+    names = {en: en for en in spec} | {zh: en for en, (zh, _) in spec.items()}
+    cols: dict[int, str] = {}
+    for i, h in enumerate(raw[0]):
+        h = h.strip()
+        if not h:
+            continue
+        if h not in names:
+            near = difflib.get_close_matches(h, list(names), n=1, cutoff=0.5)
+            hint = f"did you mean '{near[0]}'? " if near else ""
+            known = ", ".join(f"{en}/{zh}" for en, (zh, _) in spec.items())
+            raise InputError.one(str(path), 1, f"column {_column_letter(i)}",
+                                 f"unknown {table} column '{h}' ({hint}columns: {known})")
+        cols[i] = names[h]
+    for en, (zh, required) in spec.items():
+        if required and en not in cols.values():
+            raise InputError.one(str(path), 1, en, f"missing required {table} column '{en}' ({zh})")
+    rows = []
+    for n, r in enumerate(raw[1:], start=2):
+        if not any(c.strip() for c in r):
+            continue
+        row = Row(n, {cols[i]: c for i, c in enumerate(r) if i in cols})
+        for en, (_zh, required) in spec.items():
+            if required and not row.get(en):
+                raise InputError.one(str(path), n, f"{table}.{en}", "empty cell in a required column")
+        rows.append(row)
+    return rows
+
+
+def number(path: Path, row: Row, key: str, table: str, low: float = 0.0, high: float = 1e9) -> float | None:
+    """A numeric cell (blank → None) within [low, high], else one error line naming row and column."""
+    text = row.get(key)
+    if not text:
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not (low <= v <= high):
+        raise InputError.one(str(path), row.line, f"{table}.{key}", f"{text!r} is not a number in [{low:g}, {high:g}]")
+    return v
+
+
+def shift_of(path: Path, row: Row) -> str:
+    s = row.get("shift").lower()
+    if s in DAY:
+        return "day"
+    if s in NIGHT:
+        return "night"
+    raise InputError.one(str(path), row.line, "rosters.shift", f"unknown shift '{row.get('shift')}' "
+                         "(day/白班 or night/夜班)")
+
+
+def parse_units(path: Path, row: Row) -> list[tuple[str, int, float | None]]:
+    """``engine:3@60; ladder:1`` → [(kind, count, turnout seconds or None)]."""
+    out = []
+    for part in row.get("units").replace("；", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        kind, _, rest = part.partition(":")
+        count, _, turnout = rest.partition("@")
+        try:
+            n = int(count or 1)
+            t = float(turnout) if turnout else None
+        except ValueError:
+            n, t = 0, None
+        if not kind.strip() or n < 1 or (t is not None and t < 0):
+            raise InputError.one(str(path), row.line, "stations.units",
+                                 f"'{part}' is not KIND:COUNT or KIND:COUNT@TURNOUT_SECONDS")
+        out.append((kind.strip(), n, t))
+    return out
+
+
+def write_templates(folder: Path) -> list[Path]:
+    """Empty CSV and XLSX templates of every table, one set with English and one with Chinese headers."""
+    from openpyxl import Workbook
+
+    written = []
+    for lang in ("en", "zh"):
+        d = folder / lang
+        d.mkdir(parents=True, exist_ok=True)
+        for table, spec in TABLES.items():
+            header = [en if lang == "en" else zh for en, (zh, _) in spec.items()]
+            p = d / f"{table}.csv"
+            with p.open("w", encoding="utf-8-sig", newline="") as f:
+                csv.writer(f).writerow(header)
+            wb = Workbook()
+            wb.active.title = table
+            wb.active.append(header)
+            x = d / f"{table}.xlsx"
+            wb.save(x)
+            written += [p, x]
+    return written

@@ -1,0 +1,62 @@
+"""Named streams give the draws a generator of their own would give (issue 17: speed without new draws).
+
+The reference is the stream as first defined: ``Generator(Philox(key=base ^ BLAKE2(purpose/entity)))``,
+drawn in buffers of 4, 16, 64, 64 … (``Draws``) or 64 (``Uniforms``). The engine now draws each stream's
+first buffer on one scratch generator re-keyed per stream and builds a stream's own generator only for a
+second buffer, replaying the first; fixed values draw from no stream. Streams are drawn interleaved, so a
+re-keyed scratch generator that leaked state from one stream into another would show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from scenarios.distributions import Fixed, LogNormal, Triangular
+from simulation.model.rng import Streams
+
+
+def reference(seed: int, replication: int, purpose: str, entity: str) -> np.random.Generator:
+    base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
+    digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
+    return np.random.Generator(np.random.Philox(key=base ^ np.frombuffer(digest, dtype=np.uint64)))
+
+
+def reference_draws(rng: np.random.Generator, dist, n: int) -> list[float]:
+    out, size = [], 4
+    while len(out) < n:
+        out += dist.sample(rng, size).tolist()
+        size = min(size * 4, 64)
+    return out[:n]
+
+
+@pytest.mark.parametrize("n", [1, 4, 5, 20, 21, 150])
+def test_draws_and_uniforms_equal_a_generator_of_their_own(n: int) -> None:
+    dists = {"a": LogNormal(dist="lognormal", median=60, p90=240),
+             "b": Triangular(dist="triangular", low=1, mode=2, high=5),
+             "c": LogNormal(dist="lognormal", median=5, p90=9)}
+    s = Streams(17, 3)
+    draws = {e: s.draws("latency", e, d) for e, d in dists.items()}
+    unis = {e: s.uniforms("reliability", e) for e in ("u", "v")}
+    got: dict[str, list[float]] = {e: [] for e in (*dists, *unis)}
+    for _ in range(n):  # interleaved: every call may re-key the scratch generator
+        for e, f in (*draws.items(), *unis.items()):
+            got[e].append(f())
+    for e, d in dists.items():
+        assert got[e] == reference_draws(reference(17, 3, "latency", e), d, n), e
+    for e in unis:
+        rng = reference(17, 3, "reliability", e)
+        want = [v for _ in range(-(-n // 64)) for v in rng.random(64).tolist()][:n]
+        assert got[e] == want, e
+
+
+def test_a_fixed_value_needs_no_stream_and_a_typo_in_a_purpose_is_refused() -> None:
+    s = Streams(1, 0)
+    f = s.draws("duration", "x", Fixed(dist="fixed", value=30))
+    assert [f(), f()] == [30.0, 30.0] and isinstance(f(), float)
+    with pytest.raises(KeyError):
+        s.draws("durations", "x", Fixed(dist="fixed", value=30))
+    with pytest.raises(KeyError):
+        s.uniforms("relability", "x")
