@@ -157,7 +157,7 @@ def interventions(sc: Scenario) -> None:
                 missing = [k for k, kind in allowed.items() if kind.endswith("!") and k not in t.intervention_args]
                 if params is not None and missing:
                     raise RefError(f"incident type '{tname}': task '{t.id}': {t.intervention} ({m}) needs the "
-                                   f"argument '{missing[0]}'", *where, "intervention_args")
+                                   f"argument '{missing[0]}' (intervention_args)", *where, "intervention")
         for k, d in enumerate(itype.detection):
             if d.hazard_detector is None:
                 continue

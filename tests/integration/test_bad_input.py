@@ -252,6 +252,19 @@ FILE_CASES: dict[str, Case] = {
     ),
     "extends-absolute": run_file("extends_absolute.yaml", 2, "extends", "'/etc/passwd' lies outside the file's folder"),
     "extends-dotdot": run_file("extends_dotdot.yaml", 2, "extends", "lies outside the file's folder"),
+    "network-unknown-link": run_file(
+        "network_unknown_link.yaml", 6, "incident_types.crowd_crush.tasks[crowd_control].intervention_args.link",
+        "link names unknown link 'stair_fot'",
+    ),
+    "one-way-bad-direction": run_file(
+        "one_way_bad_direction.yaml", 6,
+        "incident_types.crowd_crush.tasks[traffic_control].intervention_args.direction",
+        "direction must be one of a_to_b, b_to_a (got 'north')",
+    ),
+    "one-way-without-direction": run_file(
+        "one_way_without_direction.yaml", 6, "incident_types.crowd_crush.tasks[traffic_control].intervention",
+        "one_way (crowd_network) needs the argument 'direction'",
+    ),
     "arrangement-outside": run_file("arrangement_outside.yaml", 3, "arrangement", "lies outside the file's folder"),
 }
 
