@@ -241,10 +241,10 @@ def _streets_of_use(sc: Scenario) -> dict[str, set[str]]:
 
 def units_reach(sc: Scenario) -> None:
     """Every unit kind an incident needs must reach the incident's grid by road (a generated lattice is
-    connected; an explicit city's roads may leave a grid cut off)."""
+    connected; an explicit city's grid-to-grid ``roads`` may leave a grid cut off)."""
     city = sc.city.explicit
-    if city is None:
-        return
+    if city is None or city.road_network is not None or city.straight_line is not None:
+        return  # a road-network file or straight lines: the world's travel table checks it when built
     roads = nx.Graph()
     roads.add_nodes_from(g.id for g in city.grids)
     roads.add_edges_from((r.from_, r.to) for r in city.roads)
