@@ -27,7 +27,7 @@ from tests.helpers import ROOT
 
 FIRE = str(ROOT / "scenarios" / "library" / "high_rise_fire.yaml")
 ARMS = ("sectoral_lead", "unified_command")
-N, SEED = 10, 7
+N, SEED = 10, 9  # a seed where the two arms' own median replications differ
 
 
 def app(lang: str, page: str) -> AppTest:
@@ -71,16 +71,17 @@ def row(truth: Any, metric: str) -> dict:
 
 
 @pytest.mark.slow
-def test_time_to_control_carries_its_condition_and_n(pages, truth) -> None:
-    """t_control is a mean over the replications held in both arms only: the card says so, with n."""
-    n = row(truth, "t_control")["n"]
-    assert 0 < n < N, "the fire must be held in only part of the replications for the condition to matter"
+def test_time_to_close_carries_its_condition_and_n(pages, truth) -> None:
+    """t_close is a mean over the replications closed in both arms only: the card says so, with n. (The fire
+    is now held in every replication — a second alarm's water holds it — so closing is the conditional time
+    that applies to part of the replications; t_control carries the same words, n = N.)"""
+    n = row(truth, "t_close")["n"]
+    assert 0 < n < N, "the incident must be closed in only part of the replications for the condition to matter"
     caps = [c.value for c in pages["en"].caption]
-    assert any(f"over the {n} of {N} replications brought under control in both arrangements" in c for c in caps)
-    assert any(f"仅计两种安排均得到控制的 {n}/{N} 次重复" in c.value for c in pages["zh-CN"].caption)
+    assert any(f"over the {n} of {N} replications closed in both arrangements" in c for c in caps)
+    assert any(f"仅计两种安排均结案的 {n}/{N} 次重复" in c.value for c in pages["zh-CN"].caption)
     table = next(d.value for d in pages["en"].dataframe if "Replications compared" in d.value.columns)
-    cell = table.loc[table["Metric"].str.startswith("Brought under control (min)") |
-                     table["Metric"].str.startswith(catalogue("en")["metric.t_control"]), "Replications compared"]
+    cell = table.loc[table["Metric"].str.startswith(catalogue("en")["metric.t_close"]), "Replications compared"]
     assert any(f"{n} · over the {n} of {N}" in c for c in cell)
 
 
