@@ -359,7 +359,11 @@ class _Run:
         again = jobs[back]
         again["gen"] += 1
         again["t"] = t_re[back]
-        self.relapses.push(np.maximum((t_re[back] // DAY).astype(np.int64), self.now_day + 1), again)
+        day = np.maximum((t_re[back] // DAY).astype(np.int64), self.now_day + 1)
+        # back before the horizon but after the last day's discovery pass: it has relapsed and is open at the end
+        beyond = day >= self.n_days
+        self.status["relapsed_open"] += int(beyond.sum())
+        self.relapses.push(day[~beyond], again[~beyond])
 
     def result(self, wall: float) -> DefectLoopResult:
         assert self.jobs.size == 0 and self.relapses.size == 0  # every job before the horizon was served
