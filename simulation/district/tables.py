@@ -32,6 +32,12 @@ TABLES: dict[str, dict[str, tuple[str, bool]]] = {
         "latency_median_s": ("时延中位数秒", False), "latency_p90_s": ("时延P90秒", False),
         "reliability": ("接通率", False), "both_ways": ("双向", False),
     },
+    "incident_log": {  # a 119/110/120/12345 log for `linkage calibrate` (simulation/district/incident_log.py)
+        "incident_id": ("事件编号", True), "service": ("接警台", True), "type": ("事件类型", False),
+        "grid": ("网格", True), "street": ("街道", False), "station": ("出动站点", False),
+        "call_time": ("接警时间", True), "dispatch_time": ("调派时间", False), "arrival_time": ("到场时间", False),
+        "action_time": ("开始处置时间", False), "close_time": ("结束时间", False),
+    },
 }
 """Table → column (English header) → (Chinese header, required)."""
 DAY = ("day", "白班", "日班")
