@@ -51,16 +51,17 @@ def _record(path: Path, row: Row) -> dict:
     rec: dict = {"line": row.line, "incident": row.get("incident_id"), "service": service,
                  "type": row.get("type") or None, "grid": row.get("grid"), "street": row.get("street") or None,
                  "station": row.get("station") or None}
-    last = None
+    earlier: list[tuple[str, datetime]] = []
     for key in TIMES:
         t = _time(path, row, key)
         rec[key.removesuffix("_time")] = t
         if t is None:
             continue
-        if last is not None and t < last[1]:
+        before = next(((k, e) for k, e in earlier if t < e), None)  # the first earlier time it precedes
+        if before is not None:
             raise InputError.one(str(path), row.line, f"{TABLE}.{key}",
-                                 f"{t:%Y-%m-%d %H:%M:%S} is before {last[0]} {last[1]:%Y-%m-%d %H:%M:%S}")
-        last = (key, t)
+                                 f"{t:%Y-%m-%d %H:%M:%S} is before {before[0]} {before[1]:%Y-%m-%d %H:%M:%S}")
+        earlier.append((key, t))
     return rec
 
 

@@ -184,13 +184,14 @@ def _rates(fit: Fit, sc: Scenario, world: World) -> None:
         counts = np.bincount([c.hour for c in mine], minlength=24)
         exposure = fit.fit_days * n_grids  # grid-hours of each hour of day in the window
         path = f"streams[{sid}]"
-        rate = poisson_rate(f"{path}.rate_per_hour", f"{itype} calls per grid per hour ({service})",
+        rate = poisson_rate(f"{path}.rate_per_hour", f"{service} {itype} 每网格每小时呼叫 / calls per grid per hour",
                             int(counts.sum()), 24.0 * exposure)
         fit.estimates.append(rate)
-        hourly = [poisson_rate(f"{path}.rate_per_hour×profile[{h}]", f"{itype} calls per grid, {h:02d}:00–{h + 1:02d}:00",
-                               int(counts[h]), float(exposure)) for h in range(24)]
+        hourly = [poisson_rate(f"{path}.rate_per_hour×profile[{h}]",
+                               f"{itype} {h:02d}:00–{h + 1:02d}:00 每网格呼叫 / calls per grid", int(counts[h]),
+                               float(exposure)) for h in range(24)]
         fit.estimates += hourly
-        profile = [round(e.value / rate.value, 4) if rate.value > 0 else 1.0 for e in hourly]
+        profile = [round(float(e.value / rate.value), 4) if rate.value > 0 else 1.0 for e in hourly]
         item = {"id": sid, "type": itype, "rate_per_hour": round(rate.value, 8), "profile": profile}
         streams.append(item)
         if spec is None:
@@ -211,7 +212,8 @@ def _desks(fit: Fit, sc: Scenario) -> None:
         if len(mine) < 2:
             continue
         x = np.array([c.dispatch - c.call - _mean(sc.incident_types[c.type].verify) for c in mine])
-        tf = lognormal(f"agencies[{centre}].desk.handling", f"{centre} desk handling (call → dispatch)", x)
+        tf = lognormal(f"agencies[{centre}].desk.handling", f"{centre} 接警处理（接警→调派）/ desk handling "
+                       "(call → dispatch)", x)
         fit.estimates += tf.estimates
         agencies.append({"id": centre, "desk": {"handling": tf.dist}})
         waits = sorted({c.type for c in mine
@@ -250,11 +252,13 @@ def _roads(fit: Fit, sc: Scenario, world: World) -> None:
         return
     s, se, _ = road_level(np.array(y), np.array(tau), np.array(group))
     fit.level = s
-    fit.estimates.append(Estimate("dispatch.travel_factor_by_hour", "road congestion level (mean factor)", s,
+    fit.estimates.append(Estimate("dispatch.travel_factor_by_hour", "道路拥堵水平（系数均值）/ road congestion level "
+                                  "(mean factor)", s,
                                   len(y), "normal", s, se))
-    factors = [round(min(max(s * f, 0.5), 5.0), 4) for f in shape]
+    factors = [round(float(min(max(s * f, 0.5), 5.0)), 4) for f in shape]
     if any(not 0.5 <= s * f <= 5.0 for f in shape):
-        fit.notes.append(("拟合的道路系数超出 0.5–5 的范围，已截断", "a fitted road factor fell outside 0.5–5 and was clipped"))
+        fit.notes.append(("拟合的道路系数超出 0.5–5 的范围，已截断",
+                          "a fitted road factor fell outside 0.5–5 and was clipped"))
     fit.overlay["dispatch"] = {"travel_factor_by_hour": factors}
     if c_station_missing := sum(c.station is None for c in fit.fitted):
         fit.notes.append((f"{c_station_missing} 起事件未填出动站点：按最近站点计算行驶时间",
@@ -270,8 +274,8 @@ def _on_scene(fit: Fit) -> None:
         setup = np.array([c.action - c.arrival for c in mine if not math.isnan(c.action + c.arrival)])
         work = np.array([c.close - c.action for c in mine if not math.isnan(c.close + c.action)])
         path = f"incident_types[{itype}].tasks[{task.id}]"
-        for key, x, what in (("setup", setup, "set-up (arrival → first action)"),
-                             ("duration", work, "on-scene work (first action → close)")):
+        for key, x, what in (("setup", setup, "展开（到场→开始处置）/ set-up (arrival → first action)"),
+                             ("duration", work, "处置（开始处置→结束）/ on-scene work (first action → close)")):
             if x.size < 2:
                 continue
             tf = duration(f"{path}.{key}", f"{itype}.{task.id} {what}", x)

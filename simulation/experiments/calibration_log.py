@@ -67,3 +67,20 @@ def write_log(rows: list[list[str]], path: str | Path, zh: bool = False) -> Path
         w.writerow(HEADERS_ZH if zh else HEADERS_EN)
         w.writerows(rows)
     return path
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "district" / "examples" / "routine_log" / "incident_log.csv"
+"""The shipped example log: the bundled ``routine_load`` scenario, replication 0 of seed :data:`EXAMPLE_SEED`."""
+EXAMPLE_SEED = 2026
+
+
+def main() -> None:
+    """Rewrite the shipped example log: ``python -m simulation.experiments.calibration_log``."""
+    from simulation.experiments.api import prepare
+
+    sc, world = prepare(Path(__file__).resolve().parents[2] / "scenarios" / "library" / "routine_load.yaml")
+    print(f"wrote {write_log(engine_log(sc, world, EXAMPLE_SEED), EXAMPLE)}")
+
+
+if __name__ == "__main__":
+    main()

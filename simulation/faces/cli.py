@@ -202,6 +202,7 @@ def graph(
 def _mount_subcommands() -> None:
     """Sub-apps and command groups that live in their own modules."""
     from simulation.faces import (
+        cli_calibrate,
         cli_compare,
         cli_dashboard,
         cli_defect_loop,
@@ -212,7 +213,7 @@ def _mount_subcommands() -> None:
     )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district, cli_calibrate):
         module.register(app)
 
 
