@@ -52,6 +52,7 @@ class BackTest:
     replications: int = 0
     seed: int = 0
     held_out_days: int = 0
+    in_sample: bool = False  # nothing was held out (--holdout 0): compared with the fitted days themselves
 
 
 def _logged(calls: list[Call]) -> dict[tuple[str, str], np.ndarray]:
@@ -88,11 +89,13 @@ def backtest(fit: Fit, sc: Scenario, world: World, replications: int = 3, seed: 
     """Rerun the calibrated scenario ``sc`` and compare it with the calls ``fit`` kept aside."""
     from scipy import stats
 
-    logged = _logged(fit.held_out)
+    # With --holdout 0 nothing is held out: the engine is compared with the days it was fitted to (in-sample).
+    calls = fit.held_out or fit.fitted
+    logged = _logged(calls)
     simulated, counts = _simulated(sc, world, replications, seed)
-    held_days = fit.days - fit.fit_days
+    held_days = (fit.days - fit.fit_days) or fit.fit_days
     rows = []
-    for service in sorted({c.service for c in fit.held_out}):
+    for service in sorted({c.service for c in calls}):
         for key, _zh, _en in INTERVALS:
             row = Row(service, key, logged.get((service, key), np.empty(0)), simulated.get((service, key), np.empty(0)))
             if row.log.size and row.sim.size:
@@ -100,9 +103,10 @@ def backtest(fit: Fit, sc: Scenario, world: World, replications: int = 3, seed: 
                 row.ks, row.p_value = float(res.statistic), float(res.pvalue)
             rows.append(row)
     sim_days = replications * sc.horizon / 86400.0
-    per_day = {s: (sum(c.service == s for c in fit.held_out) / held_days, counts.get(s, 0) / sim_days)
-               for s in sorted({c.service for c in fit.held_out})}
-    bt = BackTest(rows, per_day, replications=replications, seed=seed, held_out_days=held_days)
+    per_day = {s: (sum(c.service == s for c in calls) / held_days, counts.get(s, 0) / sim_days)
+               for s in sorted({c.service for c in calls})}
+    bt = BackTest(rows, per_day, replications=replications, seed=seed, held_out_days=held_days,
+                  in_sample=not fit.held_out)
     for row in rows:
         if row.service == "119" and row.interval == "dispatch_arrival":
             bt.within_5min["119"] = tuple(  # type: ignore[assignment]

@@ -152,7 +152,7 @@ def window(records: list[dict], holdout: float, source: str) -> tuple[datetime, 
     if holdout <= 0:
         return start, days, days
     if days < 2:
-        raise InputError.one(source, None, "holdout", "the log spans one day: a back-test needs at least two "
+        raise InputError.one("--holdout", None, "holdout", f"{source} spans one day: a back-test needs at least two "
                              "(or --holdout 0)")
     fit_days = min(days - 1, max(1, round(days * (1 - holdout))))
     return start, days, fit_days
@@ -161,14 +161,15 @@ def window(records: list[dict], holdout: float, source: str) -> tuple[datetime, 
 def calibrate(records: list[dict], sc: Scenario, world: World, source: str, holdout: float = 0.3) -> Fit:
     """Fit the scenario's parameters to the log ``records`` (from :func:`read_incident_log`); intervals are set
     by the caller (:func:`~simulation.experiments.calibration_fit.set_intervals`) at one family-wise level."""
+    first = min(r["call"] for r in records)
+    linker = _Linker(sc, world, source, datetime(first.year, first.month, first.day))
+    calls = [linker.link(r) for r in records]  # every row checked against the scenario before anything else
     start, days, fit_days = window(records, holdout, source)
-    linker = _Linker(sc, world, source, start)
-    calls = [linker.link(r) for r in records]
     cut = fit_days * DAY
     fit = Fit(start, days, fit_days, [], {}, fitted=[c for c in calls if c.call < cut],
               held_out=[c for c in calls if c.call >= cut])
     _rates(fit, sc, world)
-    _desks(fit, sc)
+    _desks(fit, sc, _waited(calls, sc, world))
     _roads(fit, sc, world)
     _on_scene(fit)
     return fit
@@ -204,11 +205,50 @@ def _mean(d) -> float:
     return float(d.mean())
 
 
-def _desks(fit: Fit, sc: Scenario) -> None:
+def _waited(calls: list[Call], sc: Scenario, world: World) -> set[int]:
+    """Rows whose dispatch came while every unit of its kind was out — by the log's own dispatch and close
+    times plus the road time back to the station (the engine frees a unit when it is home): their call →
+    dispatch interval holds a wait for a unit, not the desk's handling (排队等车), so the desk fit leaves them
+    out. One second of slack for the log's whole seconds."""
+    by_hour = sc.dispatch.travel_factor_by_hour
+    rows = {u.station: u.station_row for u in world.units}
+    capacity: dict[str, int] = {}
+    for u in world.units:
+        capacity[u.kind] = capacity.get(u.kind, 0) + 1
+    busy: dict[str, list[tuple[float, float]]] = {}
+    for c in calls:
+        if math.isnan(c.dispatch):
+            continue
+        station = c.station or _nearest_station(world, c.task.unit, c.grid)
+        if math.isnan(c.close):
+            end = math.inf  # still out when the log ends
+        else:
+            factor = 1.0 if by_hour is None else by_hour[int(c.close // 3600) % 24]
+            end = c.close + float(world.travel[rows[station], c.grid]) * factor
+        busy.setdefault(c.task.unit, []).append((c.dispatch, end))
+    spans = {k: (np.array([a for a, _ in v]), np.array([b for _, b in v])) for k, v in busy.items()}
+    waited = set()
+    for c in calls:
+        if math.isnan(c.dispatch):
+            continue
+        start, end = spans[c.task.unit]
+        t = c.dispatch - 1.0
+        if int(((start <= t) & (end > t)).sum()) >= capacity[c.task.unit]:
+            waited.add(c.line)
+    return waited
+
+
+def _desks(fit: Fit, sc: Scenario, waited: set[int]) -> None:
     agencies = []
     on_alarm = {t: a.tasks for t, a in sc.arrangement.incident_types.items()}
+    if dropped := sum(c.line in waited for c in fit.fitted):
+        fit.notes.append((f"{dropped} 起事件调派时同类力量全部在外（按日志的调派、结束时间与返回路程）：其接警→调派"
+                          "含等车时间，不计入接警台处理时间",
+                          f"{dropped} incidents were dispatched while every unit of their kind was out (by the log's "
+                          "dispatch and close times and the drive back): their call → dispatch holds a wait for a "
+                          "unit, so the desk fit leaves them out"))
     for centre in sorted({c.centre for c in fit.fitted}):
-        mine = [c for c in fit.fitted if c.centre == centre and not math.isnan(c.dispatch)]
+        mine = [c for c in fit.fitted if c.centre == centre and not math.isnan(c.dispatch) and c.line not in waited]
         if len(mine) < 2:
             continue
         x = np.array([c.dispatch - c.call - _mean(sc.incident_types[c.type].verify) for c in mine])

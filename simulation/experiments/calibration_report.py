@@ -142,6 +142,10 @@ def markdown(fit: Fit, bt: BackTest, meta: dict, lang: str) -> str:
                       f"引擎 {_num(None if b is None else 100 * b)}%。",
                       f"119 arrivals within 5 minutes of the dispatch: log {_num(None if a is None else 100 * a)}%, "
                       f"engine {_num(None if b is None else 100 * b)}%.")]
+    if bt.in_sample:
+        out += ["", t("注意：未留出数据（--holdout 0），回测与拟合所用的同一批日志比较（样本内），不能检验预测能力。",
+                      "Note: nothing was held out (--holdout 0): the back-test compares the engine with the very days "
+                      "it was fitted to (in-sample), which cannot show how well it predicts.")]
     out += ["", "![back-test](backtest.png)", ""]
     if fit.notes:
         out += [t("## 说明", "## Notes"), ""] + [f"- {z if zh else e}" for z, e in fit.notes] + [""]

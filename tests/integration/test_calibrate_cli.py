@@ -1,0 +1,114 @@
+"""``linkage calibrate`` through the installed console script: bad logs refused in one line, nothing written;
+one's own scenario gets its overlay beside it (issue 15, calibration from incident logs)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, SCENARIO_LIBRARY, linkage
+
+EXAMPLE = ROOT / "simulation" / "district" / "examples" / "routine_log" / "incident_log.csv"
+SCENARIO = SCENARIO_LIBRARY / "routine_load.yaml"
+
+
+def _rows() -> list[list[str]]:
+    with EXAMPLE.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _refused(tmp_path: Path, rows: list[list[str]], where: str, *words: str) -> None:
+    """The log is refused: exit 1, one stderr line starting with ``FILE:where`` and holding ``words``, and
+    nothing at all written (no output folder, no overlay, no temporary file beside them)."""
+    log = _write(tmp_path / "log.csv", rows)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = linkage("calibrate", log, "--scenario", SCENARIO, "--out", tmp_path / "out")
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith(f"{log}:{where}"), lines[0]
+    for w in words:
+        assert w in lines[0], lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_misspelled_header_names_its_column(tmp_path) -> None:
+    rows = _rows()[:50]
+    rows[0][8] = "arival_time"
+    _refused(tmp_path, rows, "1: column I:", "unknown incident_log column 'arival_time'", "did you mean 'arrival_time'")
+
+
+def test_an_unparsable_time_names_row_and_column(tmp_path) -> None:
+    rows = _rows()[:50]
+    rows[6][7] = "2026-03-02 25:61:00"
+    _refused(tmp_path, rows, "7: incident_log.dispatch_time:", "'2026-03-02 25:61:00' is not a time")
+
+
+def test_an_arrival_before_the_call_is_refused(tmp_path) -> None:
+    rows = _rows()[:50]
+    rows[10][8] = "2026-03-01 23:00:00"  # the day before the call
+    _refused(tmp_path, rows, "11: incident_log.arrival_time:", "is before call_time")
+
+
+def test_an_unknown_grid_is_refused(tmp_path) -> None:
+    rows = _rows()[:50]
+    rows[20][3] = "S9-C9-G9"
+    _refused(tmp_path, rows, "21: incident_log.grid:", "unknown grid 'S9-C9-G9'")
+
+
+def test_an_unknown_service_and_station_are_refused(tmp_path) -> None:
+    rows = _rows()[:50]
+    rows[3][1] = "118"
+    _refused(tmp_path, rows, "4: incident_log.service:", "unknown service '118'")
+    rows = _rows()[:50]
+    fire = next(i for i, r in enumerate(rows) if r[1] == "119")
+    rows[fire][5] = "ps1"  # a police station sends no engine
+    _refused(tmp_path, rows, f"{fire + 1}: incident_log.station:", "station 'ps1' has no engine")
+
+
+def test_an_xlsx_log_with_chinese_headers_reads_like_the_csv(tmp_path) -> None:
+    """The same rows under the zh template's headers in a workbook give the same records."""
+    from openpyxl import Workbook
+
+    from simulation.district.incident_log import read_incident_log
+
+    rows = _rows()[:30]
+    with (ROOT / "simulation" / "district" / "templates" / "zh" / "incident_log.csv").open(encoding="utf-8-sig") as f:
+        zh = next(csv.reader(f))
+    wb = Workbook()
+    wb.active.append(zh)
+    for r in rows[1:]:
+        wb.active.append(r)
+    wb.save(tmp_path / "log.xlsx")
+    from_xlsx = read_incident_log(tmp_path / "log.xlsx")
+    assert len(from_xlsx) == 29 and from_xlsx == read_incident_log(_write(tmp_path / "log.csv", rows))
+
+
+@pytest.mark.slow
+def test_own_scenario_gets_its_overlay_beside_it(tmp_path) -> None:
+    """A scenario of one's own (not bundled): the overlay is written beside it and extends it by name, so
+    ``linkage validate`` takes it; an ``--overlay`` in another folder would not load and is refused first."""
+    own = tmp_path / "plans"
+    own.mkdir()
+    (own / "my_routine.yaml").write_text("extends: routine_load.yaml\nname: my_routine\n", encoding="utf-8")
+    r = linkage("calibrate", EXAMPLE, "-s", own / "my_routine.yaml", "--out", tmp_path / "elsewhere" / "o",
+                "--overlay", tmp_path / "my.calibrated.yaml")
+    assert r.returncode == 1 and "--overlay" in r.stderr and "beside it" in r.stderr, r.stderr
+    assert not (tmp_path / "elsewhere").exists() and not (tmp_path / "my.calibrated.yaml").exists()
+    r = linkage("calibrate", EXAMPLE, "-s", own / "my_routine.yaml", "--out", tmp_path / "report", "-n", "1")
+    assert r.returncode == 0, r.stderr
+    overlay = own / "my_routine.calibrated.yaml"
+    assert overlay.read_text(encoding="utf-8").count("extends: my_routine.yaml") == 1
+    assert sorted(p.name for p in own.iterdir()) == ["my_routine.calibrated.yaml", "my_routine.yaml"]
+    v = linkage("validate", overlay)
+    assert v.returncode == 0, v.stderr
+    assert {p.name for p in (tmp_path / "report").iterdir()} >= {"fit.json", "backtest.png", "report.en.md",
+                                                                  "report.zh.md"}

@@ -1,0 +1,122 @@
+"""Calibration recovers the parameters a log was generated with (issue 15, "calibration from incident logs").
+
+First principles, not published figures: a log the engine itself writes from known parameters (the bundled
+``routine_load`` scenario, one replication of a fixed seed, in the template's format) is a sample from the
+model ``linkage calibrate`` fits. So every parameter the engine used must lie inside the fit's interval —
+intervals that hold together at 95 % (Bonferroni over all of them), Poisson intervals exact (Garwood 1936),
+log-normal ones from the observed information (Casella and Berger, *Statistical Inference* §10.1) — and a
+value the engine did not use, far enough off, must not: otherwise the check could never fail.
+
+The known values: per stream the rate per grid per hour times the profile's mean (the rate the fit reports,
+with its profile normalised to mean 1) and each hour's rate × profile[h]; each intake centre's desk
+handling (log-normal median and p90: with verify 0 and one-button dispatch the call → dispatch interval is
+that desk); the road level, the mean of ``dispatch.travel_factor_by_hour`` (its hourly shape is the
+scenario's); each routine task's set-up and duration (log-normal median and p90).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scenarios.loader import load_scenario
+from simulation.experiments.calibration_log import engine_log, write_log
+from simulation.model.world import build_world
+from tests.helpers import SCENARIO_LIBRARY
+
+SCENARIO = SCENARIO_LIBRARY / "routine_load.yaml"
+SEED = 11  # not the example log's seed (2026): the fit is checked on a log it has never been shown
+
+
+def known_parameters(sc) -> dict[str, float]:
+    """Every parameter the fit estimates, as the engine used it, by the fit's path."""
+    out: dict[str, float] = {}
+    for s in sc.streams:
+        profile = np.asarray(s.profile, dtype=float)
+        out[f"streams[{s.id}].rate_per_hour"] = s.rate_per_hour * profile.mean()
+        for h in range(24):
+            out[f"streams[{s.id}].rate_per_hour×profile[{h}]"] = s.rate_per_hour * profile[h]
+    for a in sc.agencies:
+        if a.role in ("centre_119", "centre_110", "centre_120"):
+            out[f"agencies[{a.id}].desk.handling.median"] = a.desk.handling.median
+            out[f"agencies[{a.id}].desk.handling.p90"] = a.desk.handling.p90
+    out["dispatch.travel_factor_by_hour"] = float(np.mean(sc.dispatch.travel_factor_by_hour))
+    for name in ("routine_fire", "police_call", "medical_call"):
+        task = sc.incident_types[name].tasks[0]
+        for key in ("setup", "duration"):
+            d = getattr(task, key)
+            out[f"incident_types[{name}].tasks[{task.id}].{key}.median"] = d.median
+            out[f"incident_types[{name}].tasks[{task.id}].{key}.p90"] = d.p90
+    return out
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory) -> tuple[Path, dict, dict[str, float]]:
+    """The engine's log of SEED, calibrated through the real console script; (out folder, fit.json, known)."""
+    from tests.helpers import linkage
+
+    sc = load_scenario(SCENARIO)
+    work = tmp_path_factory.mktemp("calib")
+    log = write_log(engine_log(sc, build_world(sc), SEED), work / "log.csv")
+    r = linkage("calibrate", log, "--scenario", SCENARIO, "--out", work / "out", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    return work / "out", json.loads((work / "out" / "fit.json").read_text(encoding="utf-8")), known_parameters(sc)
+
+
+@pytest.mark.slow
+def test_every_known_parameter_lies_inside_its_interval(calibrated) -> None:
+    _, fit, known = calibrated
+    got = {e["path"]: e for e in fit["estimates"]}
+    assert set(got) == set(known), set(got) ^ set(known)  # every parameter fitted, none invented
+    assert fit["confidence_family"] == 0.95 and fit["calls_fitted"] > 900
+    outside = [f"{p}: {known[p]:.6g} not in [{e['low']:.6g}, {e['high']:.6g}]"
+               for p, e in got.items() if not e["low"] <= known[p] <= e["high"]]
+    assert not outside, outside
+
+
+@pytest.mark.slow
+def test_a_wrong_parameter_lies_outside(calibrated) -> None:
+    """Half as much again, every rate and time is refused; so is a road level 1 % off (its interval is narrow:
+    the engine's travel is deterministic, only the turnout of ambulances and the log's whole seconds vary), and
+    a 110 day without its night lull (a flat profile at the daily mean) falls outside some hour's interval. The
+    119 and 120 streams give ~10 and ~7 calls per hour of day over the ten fitted days: at a family-wise 95 %
+    their hourly intervals are too wide to refuse a flat day (the 110 stream gives ~23), so only 110 is asked."""
+    _, fit, known = calibrated
+    got = {e["path"]: e for e in fit["estimates"]}
+    for path, e in got.items():
+        if "×profile" in path:
+            continue
+        assert not e["low"] <= 1.5 * known[path] <= e["high"], path
+    level = got["dispatch.travel_factor_by_hour"]
+    assert not level["low"] <= 1.01 * known["dispatch.travel_factor_by_hour"] <= level["high"]
+    flat = known["streams[police].rate_per_hour"]
+    hours = [got[f"streams[police].rate_per_hour×profile[{h}]"] for h in range(24)]
+    assert any(not h["low"] <= flat <= h["high"] for h in hours)
+
+
+@pytest.mark.slow
+def test_the_overlay_validates_and_the_back_test_report_is_written(calibrated) -> None:
+    from tests.helpers import linkage
+
+    out, fit, _ = calibrated
+    overlay = out / "routine_load.calibrated.yaml"
+    r = linkage("validate", overlay)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr
+    sc = load_scenario(overlay)
+    assert sc.name == "routine_load_calibrated"
+    assert sc.agencies[[a.id for a in sc.agencies].index("centre_119")].desk.handling.median == pytest.approx(
+        next(e["value"] for e in fit["estimates"] if e["path"] == "agencies[centre_119].desk.handling.median"),
+        abs=0.05)
+    assert (out / "backtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    en = (out / "report.en.md").read_text(encoding="utf-8")
+    zh = (out / "report.zh.md").read_text(encoding="utf-8")
+    held = fit["calls_held_out"]
+    assert fit["fit_days"] == 10 and fit["days"] == 14 and held > 300
+    for service in ("119 fire", "110 police", "120 ambulance"):
+        rows = [line for line in en.splitlines() if line.startswith(f"| {service} |")]
+        assert len(rows) == 4, service  # three intervals and calls per day
+    assert "| 119 火警 | 调派→到场 |" in zh and "KS" in zh and "![back-test](backtest.png)" in zh
+    assert f"({held} incidents) are held out" in en
