@@ -57,7 +57,9 @@ def district_map(world: Any, values: np.ndarray, measure: str, names: dict[str, 
              for v in values]
     marker: dict[str, Any] = dict(size=4, opacity=0.01, color="#777777")
     if measure not in CATEGORICAL and np.isfinite(values).any():
-        marker.update(color=values, colorscale=SCALES[measure], colorbar=dict(title=title, thickness=14))
+        # the colour bar on the left, the legend (stations by agency) on the right: neither covers the other
+        marker.update(color=values, colorscale=SCALES[measure],
+                      colorbar=dict(title=dict(text=title, side="right"), thickness=14, x=-0.02, xanchor="right"))
     fig.add_trace(go.Scatter(
         x=cm.x, y=cm.y, mode="markers", marker=marker, showlegend=False, name=t("district_map.grid"),
         text=[f"{gid}<br>{cm.street_ids[int(s)]}<br>{title}: {v}" for gid, s, v in zip(cm.grid_ids, cm.street, shown)],
@@ -67,7 +69,7 @@ def district_map(world: Any, values: np.ndarray, measure: str, names: dict[str, 
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
     fig.update_layout(title=t("district_map.chart_title", district=cm.district, measure=title), height=720,
-                      font=dict(family=FONT), plot_bgcolor="white", margin=dict(l=10, r=10, t=50, b=10),
+                      font=dict(family=FONT), plot_bgcolor="white", margin=dict(l=90, r=10, t=50, b=10),
                       legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, font=dict(size=11)))
     return fig
 

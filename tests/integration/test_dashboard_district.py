@@ -179,3 +179,32 @@ def test_dashboard_command_checks_and_passes_its_districts(cli, tmp_path) -> Non
     assert "not a district file" in r.stderr
     r = cli("dashboard", "--district", tmp_path / "none.yaml")
     assert r.returncode == 1 and "file not found" in r.stderr
+
+
+def test_a_given_district_with_roads_draws_every_road_edge(cli, tmp_path, monkeypatch) -> None:
+    """An imported district of 4 × 3 grids (streets S1–S4, as the flagship's own agencies expect) with an
+    OpenStreetMap lattice of 24 road segments: the map draws the 24 edges of its road table, each as its own
+    line, besides the 12 grids."""
+    import pyarrow.parquet as pq
+
+    from tests.district_data import square_grid_layer, write_layer, write_osm_lattice
+
+    out = tmp_path / "d" / "small.yaml"
+    r = cli("district", "import", "--name", "small", "--out", out, "--grids",
+            write_layer(square_grid_layer(4, 3), tmp_path / "g.geojson"),
+            "--roads", write_osm_lattice(tmp_path / "r.osm"))
+    assert r.returncode == 0, r.stderr
+    monkeypatch.setenv("LINKAGE_DASHBOARD_DISTRICTS", str(out))
+    at = app("en", "district_map")
+    assert at.selectbox(key=PICK).value == str(out)
+    at.selectbox(key=METRIC).set_value("households").run()
+    assert not at.exception, [e.value for e in at.exception]
+    import base64
+
+    spec = chart(at)
+    x = next(d for d in spec["data"] if d.get("name") == "Roads")["x"]  # a numpy array: Plotly's typed array
+    xs = np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]) if isinstance(x, dict) else np.asarray(x, float)
+    lines = [k for k in range(len(xs) - 1) if np.isfinite(xs[k]) and np.isfinite(xs[k + 1])]  # u → v pieces
+    assert len(lines) == int(np.isnan(xs).sum()) == pq.read_table(out.with_name("small.roads.parquet")).num_rows == 24
+    grids = sum(v is None for d in spec["data"] if d.get("fill") == "toself" for v in d["x"])
+    assert grids == 12
