@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
 from dashboards.state import relabel
-from dashboards.views import drill_facilitator, drill_player
+from dashboards.views import district_map, drill_facilitator, drill_player
 
 st.set_page_config(page_title="Linkage · 联动", page_icon=":material/emergency:", layout="wide")
 if st.session_state.get(LANG_KEY) not in LANGS:
@@ -25,6 +25,7 @@ with st.sidebar:
     st.caption(t("app.tagline"))
     st.radio(t("app.language"), LANGS, key=LANG_KEY, horizontal=True, on_change=relabel,
              format_func={c: t(f"lang_name.{c}") for c in LANGS}.__getitem__)
+    district_map.picker()
 
 pages = [
     st.Page(
@@ -34,6 +35,7 @@ pages = [
         "views/arrangements.py", title=t("nav.arrangements"), icon=":material/account_tree:", url_path="arrangements"
     ),
     st.Page("views/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("views/district_map.py", title=t("nav.district_map"), icon=":material/map:", url_path="district-map"),
     st.Page("views/sweep.py", title=t("nav.sweep"), icon=":material/tune:", url_path="sweep"),
     st.Page("views/defect_loop.py", title=t("nav.defect_loop"), icon=":material/checklist:", url_path="hazard-loop"),
     st.Page(

@@ -9,6 +9,7 @@ temporary path is not part of the key (underscore argument), its content hash is
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 import threading
@@ -21,7 +22,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from scenarios.errors import InputError
-from scenarios.loader import bundled_arrangements, bundled_scenarios, load_scenario, scenario_hash
+from scenarios.loader import AGENCY_LIBRARY, bundled_arrangements, bundled_scenarios, load_scenario, scenario_hash
 from scenarios.schema import Scenario
 
 MAX_UPLOAD_BYTES = 512 * 1024
@@ -36,6 +37,11 @@ CFG_SETS = "cfg.sets"  # list of --set expressions
 CFG_VALUES = "cfg.values"  # widget key -> value (kept across pages)
 CFG_CUSTOM = "cfg.custom_arrangements"  # name -> YAML path of arrangements edited on the arrangements page
 CFG_RESULT = "cfg.compare"  # the last comparison's cache key arguments
+CFG_DISTRICT = "cfg.district"  # path of the district file the scenario runs on ("" : the scenario's own city)
+DISTRICTS_ENV = "LINKAGE_DASHBOARD_DISTRICTS"
+"""District files given to ``linkage dashboard --district`` (``os.pathsep``-separated; the first is preselected)."""
+EXAMPLE_DISTRICT = AGENCY_LIBRARY / "putuo_district.yaml"
+"""The bundled example district (Shanghai Putuo), always offered by the district picker."""
 
 
 @dataclass
@@ -47,6 +53,8 @@ class ScenarioChoice:
     sets: tuple[str, ...] = ()
     scenario: Scenario | None = None
     problems: list[str] = field(default_factory=list)
+    district: str | None = None
+    """The district file the scenario runs on (``--district``), or None: the scenario's own city."""
 
     @property
     def ok(self) -> bool:
@@ -121,11 +129,14 @@ def write_arrangement(name: str, text: str) -> Path:
 
 
 def validate(
-    path: str | Path, sets: tuple[str, ...] = (), arrangement: str | None = None
+    path: str | Path, sets: tuple[str, ...] = (), arrangement: str | None = None, district: str | None = None
 ) -> tuple[Scenario | None, list[str]]:
-    """Load through the CLI's own loader; problems as the CLI prints them (no traceback)."""
+    """Load through the CLI's own loader (on ``district`` when given, as ``--district`` does); problems as
+    the CLI prints them (no traceback)."""
     tmpdir = Path(path).parent if Path(path).is_relative_to(UPLOAD_DIR) else None
     try:
+        if district:
+            return _load_on(str(path), sets, arrangement, district, _mtime(path), _mtime(district)), []
         return _load(str(path), sets, arrangement, _mtime(path)), []
     except InputError as e:
         return None, problem_lines(e, tmpdir)
@@ -143,6 +154,34 @@ def _load(path: str, sets: tuple[str, ...], arrangement: str | None, mtime: floa
     return load_scenario(path, arrangement, sets)
 
 
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _load_on(path: str, sets: tuple[str, ...], arrangement: str | None, district: str, mtime: float,
+             district_mtime: float) -> Scenario:
+    from simulation.experiments import api
+
+    return api.load(api.on_district(path, district).scenario, arrangement, sets)
+
+
+def district_files() -> list[str]:
+    """The districts the picker offers: the bundled example, then the files given to ``linkage dashboard``."""
+    given = [p for p in os.environ.get(DISTRICTS_ENV, "").split(os.pathsep) if p]
+    return list(dict.fromkeys([str(EXAMPLE_DISTRICT), *given]))
+
+
+def default_district() -> str:
+    """The first file given to ``linkage dashboard --district``, else none ("": the scenario's own city)."""
+    given = [p for p in os.environ.get(DISTRICTS_ENV, "").split(os.pathsep) if p]
+    return given[0] if given else ""
+
+
+def current_district() -> str | None:
+    """The district file every page runs the scenario on, or None."""
+    ss = st.session_state
+    if CFG_DISTRICT not in ss:
+        ss[CFG_DISTRICT] = default_district()
+    return ss[CFG_DISTRICT] or None
+
+
 def current_choice() -> ScenarioChoice:
     """The scenario every page works on (default: the first bundled scenario, no overrides)."""
     ss = st.session_state
@@ -157,8 +196,9 @@ def current_choice() -> ScenarioChoice:
         stem = ss.get(CFG_BUNDLED) if ss.get(CFG_BUNDLED) in lib else default_bundled()
         path, display = lib[stem], stem
     assert path is not None
-    sc, problems = validate(path, sets)
-    return ScenarioChoice(str(path), display, sets, sc, problems)
+    district = current_district()
+    sc, problems = validate(path, sets, district=district)
+    return ScenarioChoice(str(path), display, sets, sc, problems, district)
 
 
 # -- cached runs ---------------------------------------------------------------------------------------
@@ -166,22 +206,26 @@ def current_choice() -> ScenarioChoice:
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_run(scenario_key: str, arrangement: str | None, replications: int, seed: int, sets: tuple[str, ...],
-               _path: str) -> Any:
-    """One arrangement's run (``simulation.experiments.run``), cached by scenario hash, arrangement, N, seed, sets."""
+               _path: str, district: str | None = None) -> Any:
+    """One arrangement's run (``simulation.experiments.run``), cached by scenario hash, arrangement, N, seed, sets
+    and district."""
     from simulation.experiments import run
 
-    return run(_path, replications, seed, arrangement=arrangement, sets=sets)
+    return run(_path, replications, seed, arrangement=arrangement, sets=sets, district=district)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_compare(scenario_key: str, arms: tuple[tuple[str, str], ...], replications: int, seed: int,
-                   sets: tuple[str, ...], _path: str, _progress: Callable[[int], None] | None = None) -> Any:
+                   sets: tuple[str, ...], _path: str, district: str | None = None,
+                   _progress: Callable[[int], None] | None = None) -> Any:
     """A comparison (``simulation.experiments.compare``) of ``arms`` = ((label, arrangement ref), …), the first
-    the baseline; cached by scenario hash, arms, N, seed and overrides (bounded: :data:`CACHE_ENTRIES`)."""
+    the baseline, on ``district`` when given; cached by scenario hash, arms, N, seed, overrides and district
+    (bounded: :data:`CACHE_ENTRIES`)."""
     from simulation.experiments import Variant, api
 
     return api.compare(
-        _path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress
+        _path, [Variant(label, ref) for label, ref in arms], replications, seed, sets=sets, progress=_progress,
+        district=district,
     )
 
 
@@ -276,7 +320,16 @@ def scenario_page(page: str) -> ScenarioChoice | None:
     st.title(t(f"{page}.title"))
     st.caption(t(f"{page}.intro"))
     choice = current_choice()
+    district_caption(choice)
     return None if explain_if_invalid(choice) else choice
+
+
+def district_caption(choice: ScenarioChoice) -> None:
+    """Say which district the scenario runs on (nothing on its own city)."""
+    if choice.district:
+        from dashboards.i18n import t
+
+        st.caption(t("district.running_on", name=Path(choice.district).name))
 
 
 def explain_if_invalid(choice: ScenarioChoice) -> bool:

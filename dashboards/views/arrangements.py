@@ -195,7 +195,7 @@ def _editor(arr: Arrangement, itype: str, scenario_roles: list[str]) -> None:
     if new is not None and not problems:
         choice = state.current_choice()
         path = state.write_arrangement(name, to_yaml(doc))
-        _, sc_problems = state.validate(choice.path, choice.sets, arrangement=str(path))
+        _, sc_problems = state.validate(choice.path, choice.sets, arrangement=str(path), district=choice.district)
         problems = [p.replace(f"{path.parent}/", "") for p in sc_problems]
     if problems:
         st.error(t("arr.invalid", n=len(problems)), icon=":material/block:")

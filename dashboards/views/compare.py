@@ -51,10 +51,10 @@ def fmt(metric: str, v: Any, signed: bool = False) -> str:
 
 
 @st.cache_resource(max_entries=state.CACHE_ENTRIES, show_spinner=False)
-def _world(path: str, arrangement: str, sets: tuple[str, ...]) -> Any:
+def _world(path: str, arrangement: str, sets: tuple[str, ...], district: str | None = None) -> Any:
     from simulation.experiments import prepare
 
-    return prepare(path, arrangement, sets)[1]
+    return prepare(path, arrangement, sets, district=district)[1]
 
 
 def _arm_labels(refs: dict[str, str], arms: list[str]) -> dict[str, str]:
@@ -157,7 +157,7 @@ def _explain(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, 
     focus = state.remembered_select(
         "compare.focus", t("compare.focus"), arms, arms[-1], {a: labels.get(a, a) for a in arms}.__getitem__
     )
-    world = _world(choice.path, refs[focus], choice.sets)
+    world = _world(choice.path, refs[focus], choice.sets, choice.district)
     names = agency_names(world.scenario)
     tabs = st.tabs([t(f"compare.tab.{k}") for k in ("dist", "heat", "gantt", "graph", "map")])
     with tabs[0]:
@@ -240,7 +240,7 @@ def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, r
     c1, c2, c3 = st.columns(3)
     c1.download_button(t("compare.download_parquet"), _table_bytes(tbl, "parquet"), file_name=f"{name}.parquet",
                        mime="application/vnd.apache.parquet", key="compare.download_parquet")
-    world = _world(choice.path, refs[result.baseline], choice.sets)
+    world = _world(choice.path, refs[result.baseline], choice.sets, choice.district)
     csv = export.csv_bytes(tbl, current(), agency_names(world.scenario), labels)
     c2.download_button(t("compare.download_csv"), csv,
                        file_name=f"{name}.csv", mime="text/csv", key="compare.download_csv",
@@ -277,7 +277,7 @@ def render() -> None:
     st.markdown(t("compare.scenario_is", name=label("scenario_name", choice.display), n=len(choice.sets)))
     refs = state.arrangements()
     arms, n, seed, clicked = _controls(refs)
-    args = (choice.hash, tuple((a, refs[a]) for a in arms), n, seed, choice.sets, choice.path)
+    args = (choice.hash, tuple((a, refs[a]) for a in arms), n, seed, choice.sets, choice.path, choice.district)
     if clicked:
         if not 2 <= len(arms) <= 4:
             st.error(t("compare.need_arms"), icon=":material/block:")
@@ -304,7 +304,7 @@ def render() -> None:
     st.success(t(key, arms=len(arms), n=n, seed=seed, seconds=f"{shown:.1f}",
                  first="—" if first is None else f"{first:.1f}"),
                icon=":material/check_circle:")
-    world = _world(choice.path, refs[result.baseline], choice.sets)
+    world = _world(choice.path, refs[result.baseline], choice.sets, choice.district)
     _cards(result, labels, world.scenario)
     _explain(result, labels, choice, refs)
     _export(result, labels, choice, refs)

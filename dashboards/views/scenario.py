@@ -84,7 +84,7 @@ def _take(name: str, data: bytes) -> bool:
 def _switch(source: str, bundled: str | None, upload: dict | None) -> None:
     """Make a scenario current; a different scenario forgets the old one's edits."""
     ss = st.session_state
-    ident = (source, bundled or (upload or {}).get("text"))
+    ident = (source, bundled or (upload or {}).get("text"), ss.get(state.CFG_DISTRICT))
     if ss.get("cfg.identity") != ident:
         if "cfg.identity" in ss:
             ss[state.CFG_SETS] = []
@@ -257,7 +257,7 @@ def _preview(choice: state.ScenarioChoice) -> None:
     state.remember("scenario.preview_n", n)
     state.remember("scenario.preview_seed", seed)
     clicked = c3.button(t("scenario.preview_run"), key="scenario.preview_run", type="primary")
-    args = (choice.hash, None, int(n), int(seed), choice.sets, choice.path)
+    args = (choice.hash, None, int(n), int(seed), choice.sets, choice.path, choice.district)
     if clicked:
         st.session_state["cfg.preview"] = args
     if st.session_state.get("cfg.preview") != args:
@@ -301,7 +301,9 @@ def render() -> None:
         return
     ss = st.session_state
     base = state.current_choice()
-    base = state.ScenarioChoice(base.path, base.display, (), *state.validate(base.path))
+    base = state.ScenarioChoice(base.path, base.display, (), *state.validate(base.path, district=base.district),
+                                base.district)
+    state.district_caption(base)
     if state.explain_if_invalid(base):
         return
     sc = base.scenario

@@ -8,6 +8,7 @@ unless told otherwise, and Streamlit's usage statistics are off.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,23 @@ def command(port: int, address: str, headless: bool) -> list[str]:
             "--browser.gatherUsageStats", "false"]
 
 
+DISTRICTS_ENV = "LINKAGE_DASHBOARD_DISTRICTS"
+"""How the district files reach the app (``dashboards.state.DISTRICTS_ENV``): absolute paths, ``os.pathsep``-joined."""
+
+
+def district_paths(files: list[Path]) -> str:
+    """The ``--district`` files, each checked as a district the scenarios can run on, before Streamlit starts."""
+    from scenarios.loader import SCENARIO_LIBRARY
+    from simulation.experiments.api import on_district
+
+    probe = SCENARIO_LIBRARY / "high_rise_fire.yaml"
+    for f in files:
+        if not f.is_file():
+            raise InputError.one(str(f), None, "--district", "file not found")
+        on_district(probe, f)  # a broken or non-district file: one line naming it, exit 1
+    return os.pathsep.join(str(f.resolve()) for f in files)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``linkage dashboard`` to ``app``."""
 
@@ -50,12 +68,16 @@ def register(app: typer.Typer) -> None:
         headless: Annotated[
             bool, typer.Option("--headless/--open-browser", help="Do not open a browser window.")
         ] = False,
+        district: Annotated[list[Path] | None, typer.Option(
+            "--district", help="District file (linkage district import) offered by the district picker and chosen "
+                               "at start; repeatable (the first is chosen).")] = None,
     ) -> None:
         """Start the planner dashboard (scenarios, arrangements, comparison) in Streamlit."""
         if not 1 <= port <= 65535:
             raise InputError.one("--port", None, "port", f"must be between 1 and 65535 (got {port})")
+        env = {**os.environ, DISTRICTS_ENV: district_paths(district or [])}
         try:
-            code = subprocess.call(command(port, address, headless))
+            code = subprocess.call(command(port, address, headless), env=env)
         except KeyboardInterrupt:
             code = 0
         if code:

@@ -1,10 +1,10 @@
-"""``linkage district import|show|templates`` — the planner's own district (辖区导入).
+"""``linkage district import|show|map|templates|export`` — the planner's own district (辖区导入).
 
 ``import`` reads grid polygons (GeoJSON, Shapefile, GeoPackage) or cuts a district boundary into grids,
 roads from an OpenStreetMap file, and the agencies, stations, rosters, contacts and responsibility list
 from CSV/XLSX, and writes one district file; ``show`` summarises a district file; ``templates`` writes the
-empty tables (English and Chinese headers). Bad input: one line naming file, feature or row, and field;
-exit 1; nothing written.
+empty tables (English and Chinese headers); ``export`` lays an arrangement out as a responsibility-list
+workbook. Bad input: one line naming file, feature or row, and field; exit 1; nothing written.
 """
 
 from __future__ import annotations
@@ -121,6 +121,19 @@ def _map(file: Annotated[Path, typer.Argument(help="District file.")],
     out_console.print(f"wrote {write_map(file, out, measure)}")
 
 
+def _export(arrangement: Annotated[str, typer.Argument(help="Arrangement: a bundled name or a YAML file.")],
+            out: Annotated[Path, typer.Option("--out", help="Responsibility-list workbook to write (.xlsx).")]) -> None:
+    """Write an arrangement as a responsibility-list workbook (权责清单): matrix, hidden-hazard list, settings."""
+    from scenarios.errors import InputError
+    from scenarios.loader import load_arrangement
+    from simulation.district.responsibility import write_responsibility
+
+    if out.suffix.lower() != ".xlsx":
+        raise InputError.one("--out", None, "", f"expected an .xlsx file name (got '{out}')")
+    arr = load_arrangement(arrangement)
+    out_console.print(f"wrote {write_responsibility(arr.model_dump(mode='json', exclude_none=True), out)}")
+
+
 def _templates(folder: Annotated[Path, typer.Argument(help="Folder to write en/ and zh/ templates into.")]) -> None:
     """Write empty CSV and XLSX templates of the agencies, stations, rosters and contacts tables."""
     from simulation.district.tables import write_templates
@@ -137,6 +150,7 @@ def register(app: typer.Typer) -> None:
     sub.command("show")(_show)
     sub.command("map")(_map)
     sub.command("templates")(_templates)
+    sub.command("export")(_export)
     app.add_typer(sub, name="district", help="Import or show a district (辖区): grids, roads, stations, rosters.")
 
 

@@ -85,32 +85,13 @@ def main() -> None:
 
 
 def responsibility_workbook(arrangement: Path, out: Path) -> None:
-    """A responsibility list (权责清单) laid out from an arrangement file: the matrix and its settings."""
-    arr = to_plain(load_file(arrangement))
-    parties: list[str] = []
-    for it in arr["incident_types"].values():
-        for who in [it["lead"], *it.get("informed", [])] + [w for t in it["tasks"].values() for k in
-                                                             ("lead", "assist", "informed") for w in t.get(k, [])]:
-            if who not in parties:
-                parties.append(who)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "权责清单"
-    ws.append(["事件类型", "任务", *parties])
-    for name, it in arr["incident_types"].items():
-        whole = {it["lead"]: "牵头"} | {w: "知会" for w in it.get("informed", [])}
-        ws.append([name, "整体", *[whole.get(p, "") for p in parties]])
-        for task, t in it["tasks"].items():
-            cell = {w: "知会" for w in t.get("informed", [])} | {w: "协助" for w in t.get("assist", [])}
-            cell |= {w: "牵头" for w in t.get("lead", [])}
-            ws.append([name, task, *[cell.get(p, "") for p in parties]])
-    st = wb.create_sheet("设置")
-    st.append(["key", "value"])
-    for key, value in arr.items():
-        # hazard_categories (the hidden-hazard list, a mapping) has no row form here yet: it stays in the YAML
-        if key not in ("name", "title", "doctrine", "incident_types", "hazard_categories") and value is not None:
-            st.append([key, str(value).lower() if isinstance(value, bool) else value])
-    wb.save(out)
+    """A responsibility list (权责清单) laid out from an arrangement file: the matrix, the hidden-hazard list
+    and its settings (``linkage district export`` writes the same; the example leaves out the title and
+    doctrine, which belong to the bundled arrangement, not to the district's list)."""
+    from simulation.district.responsibility import write_responsibility
+
+    arr = {k: v for k, v in to_plain(load_file(arrangement)).items() if k not in ("title", "doctrine")}
+    write_responsibility(arr, out)
 
 
 def _stations(doc) -> list[list]:

@@ -1,0 +1,118 @@
+"""The dashboard on the example district in a real browser: the district map page with its choropleth.
+
+Starts the Streamlit server as ``linkage dashboard --district agencies/library/putuo_district.yaml`` does
+(the district handed over in LINKAGE_DASHBOARD_DISTRICTS, so it is chosen at start), opens the district
+map page in headless Chromium (Debian's /usr/bin/chromium through Playwright), and checks that the
+choropleth is really drawn: every one of the district's grid polygons is a filled shape in the page's
+SVG, in more than one colour class, with a colour bar, the agencies' stations in the legend and the
+Chinese title; the map fetches nothing from outside the app (no tiles, no CDN). Saves the screenshot to
+``test-artifacts/dashboard_district_map.png`` (the README's ``docs/img/dashboard_district_map.png`` is one
+of these). Skips only when /usr/bin/chromium is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, free_port, streamlit_command
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+PUTUO = ROOT / "agencies" / "library" / "putuo_district.yaml"
+ICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/emergency/"
+WAIT_MS = 180_000
+"""Upper bound for the map to appear on a shared 2-core machine; a passing run takes seconds."""
+
+
+def _rings() -> int:
+    """Outline rings of the example's grids, read from its own grid table (a MultiPolygon grid has several)."""
+    import geopandas as gpd
+    import shapely
+
+    gdf = gpd.read_parquet(PUTUO.with_name("putuo_district.grids.parquet"))
+    return int(sum(len(shapely.get_parts(g)) for g in gdf.geometry.values)), len(gdf)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
+    from simulation.faces.cli_dashboard import DISTRICTS_ENV, district_paths
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, DISTRICTS_ENV: district_paths([PUTUO])}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(streamlit_command(ROOT / "dashboards" / "app.py", port), cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+FILLED_SHAPES = """() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer .trace path.js-fill')]
+    .map(p => (p.getAttribute('d') || '').split('M').length - 1)"""
+"""Per filled trace, the closed shapes its SVG path draws (one ``M`` per polygon ring)."""
+
+
+def test_district_map_page_draws_the_choropleth(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    rings, grids = _rings()
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1250}, device_scale_factor=1)
+        page.set_default_timeout(WAIT_MS)
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(server + "/district-map")
+        expect(page.get_by_role("heading", name="辖区地图")).to_be_visible(timeout=WAIT_MS)
+        page.locator(".js-plotly-plot .scatterlayer .trace path.js-fill").first.wait_for()
+        page.wait_for_timeout(1500)  # let Plotly finish the legend and colour bar
+        shapes = page.evaluate(FILLED_SHAPES)
+        colourbars = page.locator(".js-plotly-plot .colorbar").count()
+        legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+        title = page.locator(".js-plotly-plot .gtitle").text_content() or ""
+        exceptions = page.locator("[data-testid='stException']").count()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_district_map.png"))
+        browser.close()
+    assert exceptions == 0
+    assert sum(shapes) == rings and rings >= grids == 1405  # every grid drawn, once
+    assert len([n for n in shapes if n]) >= 3  # a choropleth: several colour classes, not one flat fill
+    assert colourbars == 1
+    assert "消防站行车时间" in title
+    assert any("消防" in t for t in legend) and any("街道办事处" in t for t in legend)
+    outside = [u for u in requests if not u.startswith((server, "data:", "blob:", server.replace("http", "ws")))]
+    # the one request that leaves the machine is the browser tab's icon (app.py's page_icon, a Material symbol
+    # Streamlit loads from fonts.gstatic.com), not the map's
+    assert all(u.startswith(ICON) for u in outside), outside[:5]
+    assert (ARTIFACTS / "dashboard_district_map.png").stat().st_size > 50_000
