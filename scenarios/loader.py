@@ -223,14 +223,16 @@ def anchor_side_files(doc: SrcDict) -> None:
 
 
 def _side_file(node: SrcDict, key: str, path: str) -> str | None:
+    """The side file ``node[key]`` names, confined like ``extends`` (:func:`confined`: beside the file that
+    names it, below it, or bundled) — an uploaded district cannot make Linkage read any file on the host."""
     if not isinstance(node.get(key), str):
         return None
-    here = Path(node.src.get(key, (".", None))[0]).parent
-    if not Path(node[key]).is_absolute():
-        node[key] = str(_display((here / node[key]).resolve()))
-    if not Path(node[key]).is_file():
-        src = node.src.get(key, (None, None))
-        raise InputError.one(str(src[0]), src[1], path, f"file '{node[key]}' not found")
+    src, line = node.src.get(key, (".", None))
+    found = confined(node[key], Path(src), str(src), line, path)
+    if found is None:
+        raise InputError.one(str(src), line, path, f"file '{node[key]}' not found (looked beside the file and in "
+                             "the bundled libraries)")
+    node[key] = str(_display(found))
     return node[key]
 
 
@@ -238,10 +240,13 @@ def read_grid_table(file: str) -> list[dict[str, Any]]:
     """The grid rows of a district's Parquet grid table (empty cells left out: the field's default)."""
     import pyarrow.parquet as pq
 
-    names = set(pq.read_schema(file).names)
-    if "id" not in names:
-        raise InputError.one(file, None, "id", "a grid table needs an 'id' column")
-    table = pq.read_table(file, columns=[c for c in GRID_COLUMNS if c in names])
+    try:
+        names = set(pq.read_schema(file).names)
+        if "id" not in names:
+            raise InputError.one(file, None, "id", "a grid table needs an 'id' column")
+        table = pq.read_table(file, columns=[c for c in GRID_COLUMNS if c in names])
+    except (OSError, ValueError) as e:  # not Parquet (pyarrow's ArrowInvalid is a ValueError), unreadable
+        raise InputError.one(file, None, "", f"not a readable Parquet grid table ({str(e).splitlines()[0]})") from None
     return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
 
 
