@@ -352,6 +352,23 @@ CLI_CASES: dict[str, Case] = {
     "n-too-large": Case(
         ("run", "{hrf}", "-n", "10000000", "--out", "{out}"), "-n", None, "replications", "--allow-large"
     ),
+    # compare and sweep check their whole size as run does: before any world is built or any folder written
+    "compare-too-large": Case(
+        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "--out", "{out}"),
+        "-n", None, "replications", "2 arrangements × 10,000,000 replications would keep",
+    ),
+    "compare-metric-too-large": Case(
+        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "-m", "t_close",
+         "--out", "{out}"), "-n", None, "replications", "--allow-large",
+    ),
+    "sweep-too-large": Case(
+        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5,0.7,0.9", "-n", "10000000", "--out", "{out}"),
+        "-n", None, "replications", "3 points × 10,000,000 replications would simulate ≈30,000,000 incidents",
+    ),
+    "sweep-batch-too-large": Case(
+        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5", "-n", "1000000", "--batch", "1000000",
+         "--out", "{out}"), "--batch", None, "batch", "a task of 1,000,000 replications would keep",
+    ),
     "extends-symlink-loop": Case(
         ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
         "a symlink loop",
@@ -444,6 +461,8 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
 # (imports, ~0.6 s) and many run the engine, so the full table (~75 processes) is marked slow.
 QUICK = {
     "issue-retry-loop",
+    "compare-too-large",
+    "sweep-too-large",
     "drill-intervention-unknown-link",
     "grids-file-dotdot",
     "intervention-unknown",
