@@ -15,8 +15,8 @@ Role resolution (属地: the agency of a role whose jurisdiction covers a street
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -122,6 +122,31 @@ def _models_of(sc: Scenario, tname: str) -> list[str]:
     return sorted({i.hazard.model for i in sc.incidents if i.type == tname and i.hazard is not None})
 
 
+def intervention_problem(model: str, action: str, args: Mapping[str, Any], grids: set[str] | frozenset[str],
+                         params: Any = None) -> tuple[str | None, str] | None:
+    """Why the intervention ``action`` with ``args`` would fail on hazard model ``model`` (``None`` when it
+    would run): ``(argument at fault, or None for the action itself; message)``. ``params``: the incident's
+    hazard parameters, for the ids its arguments may name (a crowd network's links) and required arguments.
+
+    The one check of an intervention against a model — a scenario's task (:func:`interventions`) and a
+    drill's inject (``intervention:`` effects of the MSEL) both use it, so both refuse the same things."""
+    cls = HAZARD_MODELS[model]
+    if action not in cls.arguments:
+        return None, f"the {model} model has no intervention '{action}' (known: {', '.join(sorted(cls.arguments))})"
+    allowed = cls.arguments[action]
+    names = cls.argument_names(params) if params is not None else None
+    for key, value in args.items():
+        if key not in allowed:
+            return key, f"{action} ({model}) has no argument '{key}' (known: {', '.join(sorted(allowed)) or 'none'})"
+        problem = argument_problem(allowed[key], value, grids, names)
+        if problem is not None:
+            return key, f"{key} {problem}"
+    missing = [k for k, kind in allowed.items() if kind.endswith("!") and k not in args]
+    if params is not None and missing:
+        return None, f"{action} ({model}) needs the argument '{missing[0]}'"
+    return None
+
+
 def interventions(sc: Scenario) -> None:
     """Every intervention and its arguments must be known to the hazard model of each incident of the task's
     type (to some hazard model when the type has none yet); every ``hazard_detector`` likewise."""
@@ -134,30 +159,22 @@ def interventions(sc: Scenario) -> None:
             if t.intervention is None:  # arguments left over (``--set …intervention=null`` in a what-if) are inert
                 continue
             having = [m for m in models if t.intervention in HAZARD_MODELS[m].arguments]
-            if (own and len(having) < len(models)) or not having:
-                lacking = next(m for m in models if m not in having) if own else None
-                known = sorted(HAZARD_MODELS[lacking].arguments) if lacking else sorted(
-                    {a for m in models for a in HAZARD_MODELS[m].arguments})
-                which = f"the {lacking} model has" if lacking else "no hazard model has"
-                raise RefError(f"incident type '{tname}': task '{t.id}': {which} no intervention "
+            if own and len(having) < len(models):
+                lacking = next(m for m in models if m not in having)
+                having = [lacking]  # its refusal comes first: the intervention itself, not an argument
+            elif not having:
+                known = sorted({a for m in models for a in HAZARD_MODELS[m].arguments})
+                raise RefError(f"incident type '{tname}': task '{t.id}': no hazard model has an intervention "
                                f"'{t.intervention}' (known: {', '.join(known)})", *where, "intervention")
             hazards = [i.hazard for i in sc.incidents if i.type == tname and i.hazard is not None] or [None]
             for m, params in ((m, p) for m in having for p in hazards if p is None or p.model == m):
-                allowed = HAZARD_MODELS[m].arguments[t.intervention]
-                names = HAZARD_MODELS[m].argument_names(params) if params is not None else None
-                for key, value in t.intervention_args.items():
-                    if key not in allowed:
-                        raise RefError(f"incident type '{tname}': task '{t.id}': {t.intervention} ({m}) has no "
-                                       f"argument '{key}' (known: {', '.join(sorted(allowed)) or 'none'})",
-                                       *where, "intervention_args", key)
-                    problem = argument_problem(allowed[key], value, grids, names)
-                    if problem is not None:
-                        raise RefError(f"incident type '{tname}': task '{t.id}': {key} {problem}",
-                                       *where, "intervention_args", key)
-                missing = [k for k, kind in allowed.items() if kind.endswith("!") and k not in t.intervention_args]
-                if params is not None and missing:
-                    raise RefError(f"incident type '{tname}': task '{t.id}': {t.intervention} ({m}) needs the "
-                                   f"argument '{missing[0]}' (intervention_args)", *where, "intervention")
+                found = intervention_problem(m, t.intervention, t.intervention_args, grids, params)
+                if found is not None:
+                    key, message = found
+                    at = ("intervention_args", key) if key is not None else ("intervention",)
+                    if key is None and t.intervention in HAZARD_MODELS[m].arguments:
+                        message += " (intervention_args)"  # a required argument is missing: say where it goes
+                    raise RefError(f"incident type '{tname}': task '{t.id}': {message}", *where, *at)
         for k, d in enumerate(itype.detection):
             if d.hazard_detector is None:
                 continue

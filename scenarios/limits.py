@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from agencies.base import RefError
@@ -92,14 +93,43 @@ def scenario_size(sc: Scenario) -> None:
 
 def run_size(sc: Scenario, replications: int, keep_routine: bool = True) -> str | None:
     """Why ``replications`` of ``sc`` would not fit (``None`` when they do)."""
-    routine = expected_routine(sc)
-    per = len(sc.incidents) + routine
-    kept = replications * (len(sc.incidents) + (routine if keep_routine else 0.0))
-    if kept > MAX_KEPT_INCIDENTS:
+    return runs_size([sc], replications, keep_routine)
+
+
+def runs_size(arms: Sequence[Scenario], replications: int, keep_routine: bool = True,
+              fewer: str = "fewer replications, --routine-records summary") -> str | None:
+    """Why ``replications`` of each scenario of ``arms``, all kept in memory together (a comparison keeps every
+    arm's records), would not fit (``None`` when they do). ``fewer``: what to lower, in the refusal."""
+    routine = [expected_routine(sc) for sc in arms]
+    per = sum(len(sc.incidents) + r for sc, r in zip(arms, routine))
+    kept = replications * sum(len(sc.incidents) + (r if keep_routine else 0.0) for sc, r in zip(arms, routine))
+    lead = f"{replications:,} replications" if len(arms) == 1 else \
+        f"{len(arms)} arrangements × {replications:,} replications"
+    if kept > MAX_KEPT_INCIDENTS or not math.isfinite(kept):
         gib = kept * 27e3 / 2**30
-        return (f"{replications:,} replications would keep ≈{kept:,.0f} incident records (≈{gib:,.1f} GiB; more than "
-                f"{MAX_KEPT_INCIDENTS:,}): fewer replications, --routine-records summary, or {OVERRIDE}")
+        return (f"{lead} would keep ≈{kept:,.0f} incident records (≈{gib:,.1f} GiB; more than "
+                f"{MAX_KEPT_INCIDENTS:,}): {fewer}, or {OVERRIDE}")
     if replications * per > MAX_SIMULATED_INCIDENTS or not math.isfinite(per):
-        return (f"{replications:,} replications would simulate ≈{replications * per:,.0f} incidents (more than "
+        return (f"{lead} would simulate ≈{replications * per:,.0f} incidents (more than "
                 f"{MAX_SIMULATED_INCIDENTS:,}): fewer replications, or {OVERRIDE}")
+    return None
+
+
+def sweep_size(sc: Scenario, points: int, replications: int, batch: int) -> tuple[str, str] | None:
+    """Why a sweep of ``points`` × ``replications`` of ``sc`` would not fit: ``(parameter, reason)``, or ``None``.
+
+    A sweep writes each task's records as it finishes, so what must fit in memory is one task (``batch``
+    replications) per worker; what must fit in time is every point's replications. The estimate is the
+    scenario's own (a factor that multiplies the routine volume is checked again by each point's scenario)."""
+    per = len(sc.incidents) + expected_routine(sc)
+    total = points * replications * per
+    if total > MAX_SIMULATED_INCIDENTS or not math.isfinite(total):
+        return "replications", (f"{points:,} points × {replications:,} replications would simulate ≈{total:,.0f} "
+                                f"incidents (more than {MAX_SIMULATED_INCIDENTS:,}): fewer points or replications, "
+                                f"or {OVERRIDE}")
+    kept = min(batch, replications) * per
+    if kept > MAX_KEPT_INCIDENTS:
+        return "batch", (f"a task of {min(batch, replications):,} replications would keep ≈{kept:,.0f} incident "
+                         f"records (≈{kept * 27e3 / 2**30:,.1f} GiB; more than {MAX_KEPT_INCIDENTS:,}): a smaller "
+                         f"batch, or {OVERRIDE}")
     return None

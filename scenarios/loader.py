@@ -16,66 +16,34 @@ from typing import Any
 from pydantic import ValidationError
 
 from agencies.arrangement import Arrangement
-from agencies.base import ID_PATTERN, RefError
-from scenarios.errors import InputError, Problem
+from scenarios.errors import InputError
+from scenarios.paths import (  # re-exported: callers import the libraries and path helpers from the loader
+    AGENCY_LIBRARY,
+    ARRANGEMENT_LIBRARY,
+    GRID_COLUMNS,
+    LIBRARIES,
+    SCENARIO_LIBRARY,
+    anchor_side_files,
+    bundled_arrangements,
+    bundled_scenarios,
+    confined,
+    display,
+    find_arrangement,
+    read_grid_table,
+    real_file,
+)
+from scenarios.problems import UNION_TAGS, validation_problems  # re-exported (the drill, the API, sweeps)
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, SrcList, deep_merge, load_file, load_text, to_plain
 
-SCENARIO_LIBRARY = Path(__file__).parent / "library"
-AGENCY_LIBRARY = Path(__file__).resolve().parent.parent / "agencies" / "library"
-ARRANGEMENT_LIBRARY = Path(__file__).resolve().parent.parent / "agencies" / "arrangements"
+__all__ = ["AGENCY_LIBRARY", "ARRANGEMENT_LIBRARY", "GRID_COLUMNS", "LIBRARIES", "MAX_EXTENDS", "SCENARIO_LIBRARY",
+           "SET_SRC", "UNION_TAGS", "anchor_side_files", "apply_set", "bundled_arrangements", "bundled_scenarios",
+           "confined", "find_arrangement", "load_arrangement", "load_scenario", "parse_set", "read_arrangement",
+           "read_document", "read_grid_table", "replaced_lists", "scenario_hash", "validation_problems"]
+
 SET_SRC = "--set"
-
-
-def bundled_scenarios() -> list[Path]:
-    return sorted(p for p in SCENARIO_LIBRARY.glob("*.yaml"))
-
-
-def bundled_arrangements() -> list[Path]:
-    return sorted(ARRANGEMENT_LIBRARY.glob("*.yaml"))
-
-
 MAX_EXTENDS = 32
 """Longest ``extends`` chain (a scenario needs two or three files; a longer chain is a loop in disguise)."""
-LIBRARIES = (SCENARIO_LIBRARY, AGENCY_LIBRARY, ARRANGEMENT_LIBRARY)
-"""The bundled libraries a file may reference besides its own folder."""
-
-
-def _real(p: Path, name: str, line: int | None, field: str) -> Path | None:
-    """``p`` with every symlink resolved; ``None`` if nothing is there; a symlink loop is refused."""
-    try:
-        real = p.resolve(strict=True)
-    except FileNotFoundError:
-        return None
-    except (OSError, RuntimeError) as e:  # ELOOP (RuntimeError before Python 3.13) or an unreadable folder
-        why = "a symlink loop" if "loop" in str(e).lower() or getattr(e, "errno", None) == 40 else (
-            getattr(e, "strerror", None) or str(e))
-        raise InputError.one(name, line, field, f"cannot follow '{p}': {why}") from None
-    return real if real.is_file() else None
-
-
-def confined(ref: str, here: Path, name: str, line: int | None, field: str,
-             libraries: tuple[Path, ...] = LIBRARIES) -> Path | None:
-    """The file ``ref`` names from a file in ``here``'s folder: beside it (or below), else in a bundled library.
-
-    Confinement (what a scenario path may reference): after resolving symlinks, the file must lie inside the
-    referencing file's folder or inside one of ``libraries``; absolute paths, ``..`` and symlinks leading
-    elsewhere are refused, so a shared or uploaded file cannot make Linkage read (and echo the keys of) any
-    other file on the host. ``None`` when the name is found nowhere."""
-    folder = here.parent.resolve()
-    roots = (folder, *(lib.resolve() for lib in libraries))
-    outside = None
-    for base in roots:
-        real = _real(base / ref, name, line, field)
-        if real is None:
-            continue
-        if any(real.is_relative_to(root) for root in roots):
-            return real
-        outside = outside or real
-    if outside is not None or Path(ref).is_absolute() or ".." in Path(ref).parts:
-        raise InputError.one(name, line, field, f"'{ref}' lies outside the file's folder and the bundled libraries "
-                             "(a scenario may reference only files beside it, below it, or bundled with Linkage)")
-    return None
 
 
 def _resolve_extends(ref: str, here: Path, name: str, line: int | None) -> Path:
@@ -90,7 +58,7 @@ def _resolve_extends(ref: str, here: Path, name: str, line: int | None) -> Path:
 def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     data = load_file(path)
     name = str(path)
-    here = _real(path, name, None, "") or path.resolve()
+    here = real_file(path, name, None, "") or path.resolve()
     if not isinstance(data, SrcDict):
         raise InputError.one(name, 1, "", _not_a_mapping("a scenario file", data))
     if "extends" not in data:
@@ -106,7 +74,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
     if target in chain or target == here:
         cycle = " -> ".join(p.name for p in (*chain, here, target))
         raise InputError.one(name, line, "extends", f"cycle in extends: {cycle}")
-    base = _read_with_extends(_display(target), (*chain, here))
+    base = _read_with_extends(display(target), (*chain, here))
     own = SrcDict()
     for k, v in data.items():
         if k != "extends":
@@ -157,35 +125,12 @@ def _not_a_mapping(what: str, data: Any) -> str:
     return f"{what} must be a YAML mapping of fields (got {kind})"
 
 
-def _display(p: Path) -> Path:
-    """A path relative to the working directory when it lies below it (shorter error lines)."""
-    try:
-        return p.relative_to(Path.cwd())
-    except (ValueError, OSError):  # not below it, or the working directory is gone
-        return p
-
-
-def find_arrangement(ref: str, here: Path | None = None, name: str = "", line: int | None = None,
-                     path: str = "arrangement") -> Path | None:
-    """The arrangement file ``ref`` names. From a scenario file (``here``): confined to its folder and the
-    bundled libraries (:func:`confined`); from the command line: a file as given, else a bundled name."""
-    if not ref.endswith((".yaml", ".yml")):
-        ref_file = f"{ref}.yaml"
-        lib = _real(ARRANGEMENT_LIBRARY / ref_file, name or ref, line, path) if "/" not in ref else None
-        if lib is not None and lib.is_relative_to(ARRANGEMENT_LIBRARY.resolve()):
-            return lib
-        return None
-    if here is not None:
-        return confined(ref, here, name, line, path, (ARRANGEMENT_LIBRARY,))
-    return next((c for c in (Path(ref), ARRANGEMENT_LIBRARY / ref) if _real(c, name or ref, line, path)), None)
-
-
 def read_arrangement(ref: str, here: Path | None, name: str, line: int | None, path: str = "arrangement") -> SrcDict:
     found = find_arrangement(ref, here, name, line, path)
     if found is None:
         known = ", ".join(p.stem for p in bundled_arrangements())
         raise InputError.one(name, line, path, f"unknown arrangement '{ref}' (bundled: {known})")
-    data = load_file(_display(found.resolve()))
+    data = load_file(display(found.resolve()))
     if not isinstance(data, SrcDict):
         raise InputError.one(str(found), 1, "", _not_a_mapping("an arrangement file", data))
     return data
@@ -199,50 +144,6 @@ def load_arrangement(ref: str) -> Arrangement:
         return Arrangement.model_validate(to_plain(data))
     except ValidationError as e:
         raise InputError(validation_problems(e, data, name)) from None
-
-
-GRID_COLUMNS = ("id", "street", "community", "x", "y", "households", "population", "grid_workers", "name", "lon",
-                "lat", "road_node", "access_s")
-"""Columns of a district's grid table (``city.explicit.grids_file``) that are grid fields."""
-
-
-def anchor_side_files(doc: SrcDict) -> None:
-    """A district's grid table and road network, named relative to the district file, are read beside it;
-    the grid table fills ``city.explicit.grids``."""
-    city = doc.get("city")
-    explicit = city.get("explicit") if isinstance(city, dict) else None
-    if not isinstance(explicit, SrcDict):
-        return
-    grids_file = _side_file(explicit, "grids_file", "city.explicit.grids_file")
-    if grids_file is not None:
-        explicit["grids"] = read_grid_table(grids_file)
-        explicit.src["grids"] = explicit.src["grids_file"]
-    rn = explicit.get("road_network")
-    if isinstance(rn, SrcDict):
-        _side_file(rn, "file", "city.explicit.road_network.file")
-
-
-def _side_file(node: SrcDict, key: str, path: str) -> str | None:
-    if not isinstance(node.get(key), str):
-        return None
-    here = Path(node.src.get(key, (".", None))[0]).parent
-    if not Path(node[key]).is_absolute():
-        node[key] = str(_display((here / node[key]).resolve()))
-    if not Path(node[key]).is_file():
-        src = node.src.get(key, (None, None))
-        raise InputError.one(str(src[0]), src[1], path, f"file '{node[key]}' not found")
-    return node[key]
-
-
-def read_grid_table(file: str) -> list[dict[str, Any]]:
-    """The grid rows of a district's Parquet grid table (empty cells left out: the field's default)."""
-    import pyarrow.parquet as pq
-
-    names = set(pq.read_schema(file).names)
-    if "id" not in names:
-        raise InputError.one(file, None, "id", "a grid table needs an 'id' column")
-    table = pq.read_table(file, columns=[c for c in GRID_COLUMNS if c in names])
-    return [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
 
 
 # -- --set PATH=VALUE ----------------------------------------------------------------------------------
@@ -327,69 +228,6 @@ def _list_index(node: list, seg: str) -> int | None:
     return next((i for i, x in enumerate(node) if isinstance(x, dict) and x.get("id") == seg), None)
 
 
-# -- validation errors → lines -------------------------------------------------------------------------
-
-
-UNION_TAGS = frozenset({"fixed", "exponential", "lognormal", "triangular", "uniform", "empirical",  # dist
-                        "fire", "plume", "crowd",  # hazard models
-                        "function-after", "function-before"})
-"""Segments pydantic adds to an error location for tagged unions; they name no key of the document."""
-
-
-def _locate(doc: Any, loc: tuple, default: str) -> tuple[str, int | None, str]:
-    """Walk ``loc`` through the Src tree; return (file, line, readable path) of the deepest match."""
-    node, src, names = doc, (default, None), []
-    for seg in loc:
-        if isinstance(node, dict) and seg in node:
-            src = node.src.get(seg, src) if isinstance(node, SrcDict) else src
-            names.append(str(seg))
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
-            src = node.src[seg] if isinstance(node, SrcList) else src
-            item = node[seg]
-            label = item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else seg
-            names[-1:] = [f"{names[-1]}[{label}]"] if names else [f"[{label}]"]
-            node = item
-        elif isinstance(seg, str) and seg in UNION_TAGS:
-            continue  # union tags pydantic adds to the location
-        elif seg == "value" and isinstance(node, (int, float)) and not isinstance(node, bool):
-            continue  # a bare number is shorthand for {dist: fixed, value: N}: the path ends at the number
-        else:
-            names.append(str(seg))
-            node = None
-    return src[0], src[1], ".".join(names)
-
-
-def validation_problems(err: ValidationError, doc: Any, default: str) -> list[Problem]:
-    """One :class:`Problem` per pydantic error, with the YAML line of the field at fault where known."""
-    out = []
-    for e in err.errors(include_url=False):
-        loc = tuple(e["loc"])
-        ctx_err = (e.get("ctx") or {}).get("error")
-        if isinstance(ctx_err, RefError):
-            loc = loc + ctx_err.path
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif e["type"] == "finite_number":
-            msg = f"must be a finite number (got {e.get('input')}; NaN and infinity are not allowed)"
-        elif e["type"] == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == ID_PATTERN:
-            msg = (
-                f"{e.get('input')!r} is not an id "
-                "(letters, digits, '_' and '-', starting with a letter; no spaces or dots)"
-            )
-        elif e["type"] == "union_tag_invalid":
-            msg = msg.replace("Input tag", "tag").replace("found using 'dist'", "(dist)")
-        file, line, path = _locate(doc, loc, default)
-        out.append(Problem(file, line, path, msg))
-    seen, uniq = set(), []
-    for p in out:  # one line per problem
-        if (p.file, p.line, p.path, p.message) not in seen:
-            seen.add((p.file, p.line, p.path, p.message))
-            uniq.append(p)
-    return uniq
-
-
 # -- public API -------------------------------------------------------------------------------------------
 
 
@@ -402,7 +240,7 @@ def read_document(path: str | Path, arrangement: str | None = None, sets: Iterab
     if arrangement is not None:
         doc["arrangement"] = read_arrangement(arrangement, None, "--arrangement", None)
         found = find_arrangement(arrangement, None, "--arrangement", None)
-        doc.src["arrangement"] = (str(_display(found.resolve())), 1)  # type: ignore[union-attr]
+        doc.src["arrangement"] = (str(display(found.resolve())), 1)  # type: ignore[union-attr]
     elif isinstance(doc.get("arrangement"), str):
         src = doc.src.get("arrangement", (name, None))
         doc["arrangement"] = read_arrangement(doc["arrangement"], Path(src[0]), src[0], src[1])

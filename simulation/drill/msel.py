@@ -28,7 +28,9 @@ Text forms (used by CSV/XLSX columns and accepted in YAML):
   ``started.TASK``, ``done.TASK``, ``notify.AGENCY``, ``message``, ``ack`` (acknowledging this inject).
 - ``effect``: items separated by ``;``: ``surge:PERSONS/SECONDS`` (crowd: extra arrivals, e.g. a train),
   ``set:FIELD=VALUE`` (a hazard parameter from now on), ``intervention:ACTION k=v …`` (a measure taken by
-  somebody outside the drill).
+  somebody outside the drill; a list is ``k=[a,b]`` or ``k=a,b``). The drill check refuses an intervention
+  or argument the incident's hazard model does not have (:func:`scenarios.checks.intervention_problem`, the
+  scenario's own check), so a drill never fails on one mid-session.
 """
 
 from __future__ import annotations
@@ -115,14 +117,26 @@ class Effect(Frozen):
     field: Ident | None = None
     value: float | str | None = None
     action: Ident | None = None
-    args: dict[Ident, float | str] = Field(default_factory=dict)
+    args: dict[Ident, float | str | list[str]] = Field(default_factory=dict)
+    """An intervention's keyword arguments (checked against the incident's hazard model with the drill)."""
 
     def text(self) -> str:
         if self.kind == "surge":
             return f"surge:{self.persons:g}/{self.over_s:g}"
         if self.kind == "set":
             return f"set:{self.field}={self.value}"
-        return "intervention:" + " ".join([self.action or "", *(f"{k}={v}" for k, v in self.args.items())])
+        return "intervention:" + " ".join([self.action or "", *(f"{k}={_arg_text(v)}" for k, v in self.args.items())])
+
+
+def _arg_text(v: float | str | list[str]) -> str:
+    return "[" + ",".join(v) + "]" if isinstance(v, list) else str(v)
+
+
+def _arg(s: str) -> float | str | list[str]:
+    """An intervention argument's text: ``[a,b]`` or ``a,b`` is a list (grids, links), else a number or a word."""
+    if (s.startswith("[") and s.endswith("]")) or "," in s:
+        return [x.strip() for x in s.strip("[]").split(",") if x.strip()]
+    return _num(s)
 
 
 def _items(v: Any) -> Any:
@@ -206,7 +220,7 @@ def _effects(v: Any) -> Any:
                     k, eq, val = w.partition("=")
                     if not eq:
                         raise ValueError(f"effect {item!r}: argument {w!r} is not k=v")
-                    args[k] = _num(val)
+                    args[k] = _arg(val)
                 item = {"kind": "intervention", "action": words[0], "args": args}
             else:
                 raise ValueError(f"effect {item!r}: unknown kind '{kind}' (known: surge, set, intervention)")

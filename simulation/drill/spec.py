@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from agencies.base import Bilingual, Frozen, Ident
+from scenarios.checks import intervention_problem
 from scenarios.errors import InputError, Problem
 from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
 from scenarios.schema import Scenario
@@ -122,6 +123,7 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
                 )
             played.setdefault(a, s.id)
     incidents = {i.id: i for i in sc.incidents}
+    grids = set(sc.city.grid_ids())
     primary = sc.primary_incident()
     where = str(Path(name).parent / spec.msel) if isinstance(spec.msel, str) else name
     nobody = sorted(played) or ["nobody"]
@@ -179,6 +181,10 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
                         where, row, f"{at}.effect", f"'{eff.field}' is not a parameter of the {inc.hazard.model} model"
                     )
                 )
+            elif eff.kind == "intervention":
+                found = intervention_problem(inc.hazard.model, eff.action or "", eff.args, grids, inc.hazard)
+                if found is not None:
+                    problems.append(Problem(where, row, f"{at}.effect", f"intervention:{eff.action}: {found[1]}"))
             elif eff.kind == "set":
                 try:
                     type(inc.hazard).model_validate({**inc.hazard.model_dump(), eff.field: eff.value})

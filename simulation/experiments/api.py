@@ -152,6 +152,17 @@ def check_run_size(sc: Scenario, replications: int, keep_routine: bool = True, a
         raise bad_parameter("run", "replications", why)
 
 
+def check_compare_size(arms: Sequence[Scenario], replications: int, allow_large: bool = False) -> None:
+    """Refuse, before any replication runs, a comparison whose arms' records together would not fit
+    (arrangements × replications × incidents)."""
+    from scenarios import limits
+
+    why = None if limits.allow_large(allow_large) else limits.runs_size(
+        arms, replications, True, "fewer replications or arrangements")
+    if why is not None:
+        raise bad_parameter("compare", "replications", why)
+
+
 # -- experiments ------------------------------------------------------------------------------------------
 
 
@@ -179,26 +190,29 @@ def run(scenario: ScenarioLike, replications: int = 30, seed: int = 0, *, arrang
 
 def compare(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int = 30, seed: int = 0,
             sets: Iterable[str] = (), progress: Callable[[int], None] | None = None, *,
-            district: str | Path | None = None) -> ComparisonResult:
+            district: str | Path | None = None, allow_large: bool = False) -> ComparisonResult:
     """Paired comparison of arrangements (or variants) with common random numbers; the first is the baseline.
-    See :func:`simulation.experiments.compare.compare`. ``district``: on an imported district."""
+    See :func:`simulation.experiments.compare.compare`. ``district``: on an imported district; ``allow_large``
+    lifts the size limits (:mod:`scenarios.limits`)."""
     from simulation.experiments.compare import compare as compare_arms
 
-    return compare_arms(with_district(scenario, district), arrangements, replications, seed, sets, progress)
+    return compare_arms(with_district(scenario, district), arrangements, replications, seed, sets, progress,
+                        allow_large)
 
 
 def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str = "grid", samples: int | None = None,
           replications: int = 10, seed: int = 0, out: str | Path = "sweep", workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, batch: int | None = None,
           progress: bool | Callable[[SweepStatus], None] | None = None, executor: cf.Executor | None = None,
-          common_seeds: bool = False, district: str | Path | None = None) -> SweepResult:
+          common_seeds: bool = False, district: str | Path | None = None, allow_large: bool = False) -> SweepResult:
     """A design's points × replications, written under ``out`` (resumable); see
-    :func:`simulation.experiments.sweep.sweep`. ``district``: on an imported district."""
+    :func:`simulation.experiments.sweep.sweep`. ``district``: on an imported district; ``allow_large`` lifts
+    the size limits (:mod:`scenarios.limits`)."""
     from simulation.experiments.sweep import sweep as sweep_points
 
     return sweep_points(with_district(scenario, district), factors, design, samples, replications, seed, out,
                         workers, scheduler, resume,
-                        batch, progress, executor, common_seeds)
+                        batch, progress, executor, common_seeds, allow_large)
 
 
 __all__ = ["ORIGINS", "ScenarioLike", "compare", "document", "load", "on_district", "prepare", "run", "source_name",

@@ -35,7 +35,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scenarios.schema import Scenario
-from simulation.experiments.api import ScenarioLike, at_least, bad_parameter, non_negative_seed, prepare
+from simulation.experiments.api import (
+    ScenarioLike,
+    at_least,
+    bad_parameter,
+    check_compare_size,
+    load,
+    non_negative_seed,
+    prepare,
+    source_name,
+)
 from simulation.experiments.metrics import summarize
 from simulation.experiments.outputs import (
     ATTRIBUTION_SCHEMA,
@@ -328,21 +337,32 @@ def _variants(arrangements: Sequence[str | Variant]) -> list[Variant]:
     return out
 
 
+def load_arms(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int,
+              sets: Iterable[str] = (), allow_large: bool = False) -> tuple[list[Variant], dict[str, Scenario]]:
+    """The comparison's arms, each scenario loaded (not built), and the size of the whole comparison checked:
+    every arm's records are kept together, so ``arms × replications`` must fit (:mod:`scenarios.limits`) —
+    refused here, before any world is built or any replication runs."""
+    variants = _variants(arrangements)
+    at_least("compare", "replications", replications, 2, "a paired comparison needs", "replications")
+    common = tuple(sets)
+    loaded = {v.label: load(scenario, v.arrangement, (*common, *v.sets), allow_large) for v in variants}
+    check_compare_size(list(loaded.values()), replications, allow_large)
+    return variants, loaded
+
+
 def compare(scenario: ScenarioLike, arrangements: Sequence[str | Variant], replications: int = 30, seed: int = 0,
-            sets: Iterable[str] = (), progress: Callable[[int], None] | None = None) -> ComparisonResult:
+            sets: Iterable[str] = (), progress: Callable[[int], None] | None = None,
+            allow_large: bool = False) -> ComparisonResult:
     """Run every arrangement (or variant) on ``scenario`` (a file path or a loaded scenario) with the same
     seed; the first is the baseline.
 
     Validates everything first (unknown arrangement, duplicates, fewer than 2 arms, fewer than 2
-    replications → :class:`InputError` naming the parameter), then runs; nothing is written here (see ``write``).
+    replications, a comparison too large to fit unless ``allow_large`` → :class:`InputError` naming the
+    parameter), then runs; nothing is written here (see ``write``).
     """
-    variants = _variants(arrangements)
-    at_least("compare", "replications", replications, 2, "a paired comparison needs", "replications")
     non_negative_seed("compare", seed)
-    common = tuple(sets)
-    prepared = {v.label: prepare(scenario, v.arrangement, (*common, *v.sets)) for v in variants}
-    loaded = {k: sc for k, (sc, _) in prepared.items()}
-    worlds = {k: w for k, (_, w) in prepared.items()}
+    variants, loaded = load_arms(scenario, arrangements, replications, sets, allow_large)
+    worlds = {k: prepare(sc, source=source_name(scenario))[1] for k, sc in loaded.items()}
     runs: dict[str, RunResult] = {}
     for v in variants:
         runs[v.label] = run(loaded[v.label], replications, seed, world=worlds[v.label], progress=progress)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from scenarios import limits
 from scenarios.errors import InputError, Problem
 from scenarios.loader import load_scenario, scenario_hash
 from scenarios.schema import Scenario
@@ -81,6 +82,8 @@ class Task:
     run_seed: int
     arrangement: str | None
     sets: tuple[str, ...]
+    allow_large: bool = False
+    """The sweep's ``allow_large``: a point's scenario is validated in the worker under the same limits."""
 
 
 @dataclass
@@ -95,15 +98,16 @@ class Outcome:
 
 
 def validate(
-    doc: dict, scenario_path: str | Path, arrangement: str | None = None, sets: Sequence[str] = ()
+    doc: dict, scenario_path: str | Path, arrangement: str | None = None, sets: Sequence[str] = (),
+    allow_large: bool = False,
 ) -> Scenario:
     """The scenario of a merged document plus ``--set`` expressions, without reading YAML again."""
     try:
-        return validate_document(doc, str(scenario_path), sets)
+        return validate_document(doc, str(scenario_path), sets, allow_large)
     except InputError:
         if Path(scenario_path).is_file():
             # Slow path, only for invalid input: the loader turns the error into FILE:LINE: path lines.
-            load_scenario(scenario_path, arrangement, sets)
+            load_scenario(scenario_path, arrangement, sets, allow_large=allow_large)
         raise
 
 
@@ -114,7 +118,8 @@ def evaluate(task: Task, doc: dict, scenario_path: str) -> Outcome:
 
     t0 = time.perf_counter()
     try:
-        sc, world = prepare(validate(doc, scenario_path, task.arrangement, task.sets), source=scenario_path)
+        sc, world = prepare(validate(doc, scenario_path, task.arrangement, task.sets, task.allow_large),
+                            source=scenario_path)
         res = run(sc, task.count, task.run_seed, world=world, first_replication=task.first)
     except InputError as e:
         return Outcome(task, None, str(e), time.perf_counter() - t0)
@@ -150,7 +155,8 @@ def _documents(scenario: ScenarioLike, design: Design) -> tuple[dict[str | None,
     return docs, sorted(files)
 
 
-def _check_paths(scenario_path: str, factors: list[Factor], docs: dict[str | None, dict]) -> None:
+def _check_paths(scenario_path: str, factors: list[Factor], docs: dict[str | None, dict],
+                 allow_large: bool = False) -> None:
     """Refuse a --vary path the scenario does not have (the loader's --set message), before anything runs."""
     arrangement, doc = next(iter(docs.items()))
     for f in factors:
@@ -158,7 +164,7 @@ def _check_paths(scenario_path: str, factors: list[Factor], docs: dict[str | Non
             continue
         expr = f"{f.path}={json.dumps(f.values[0] if not f.is_range else f.low)}"
         try:
-            validate(doc, scenario_path, arrangement, [expr])
+            validate(doc, scenario_path, arrangement, [expr], allow_large)
             continue
         except InputError as e:
             problems = e.problems
@@ -171,7 +177,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
           samples: int | None = None, replications: int = 10, seed: int = 0, out: str | Path = "sweep",
           workers: int | None = None, scheduler: str | None = None, resume: bool = False, batch: int | None = None,
           progress: bool | Callable[[SweepStatus], None] | None = None, executor: cf.Executor | None = None,
-          common_seeds: bool = False) -> SweepResult:
+          common_seeds: bool = False, allow_large: bool = False) -> SweepResult:
     """Run every point of a design ``replications`` times and write the results under ``out``.
 
     ``scenario`` is a file path or a loaded scenario. ``progress``: None shows a rich bar when stderr is a
@@ -179,7 +185,8 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     every point runs with the sweep seed itself (common random numbers: replication r of every point sees
     the same draws where behaviour agrees, so differences between points are the factors', not noise); by
     default point k runs with ``point_seed(seed, k)``, independent across points. Bad input raises
-    :class:`InputError` (naming the parameter) before anything is written.
+    :class:`InputError` (naming the parameter) before anything is written — a sweep too large to run
+    (points × replications × incidents, :func:`scenarios.limits.sweep_size`) too, unless ``allow_large``.
     """
     from simulation.experiments.outputs import check_out, package_version, probe_write
 
@@ -208,10 +215,14 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     docs, files = _documents(scenario, des)
     source = source_name(scenario)
     if None in docs:
-        base = validate(docs[None], source)
+        base = validate(docs[None], source, allow_large=allow_large)
     else:
-        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    _check_paths(source, facs, docs)
+        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, allow_large=allow_large)
+    _check_paths(source, facs, docs, allow_large)
+    too_big = None if limits.allow_large(allow_large) else limits.sweep_size(base, len(des.points), replications,
+                                                                             batch)
+    if too_big is not None:
+        raise bad_parameter("sweep", *too_big)
     seeds = [seed if common_seeds else point_seed(seed, k) for k in range(len(des.points))]
     identity = {
         "scenario_hash": scenario_hash(base),
@@ -242,7 +253,8 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
         try:
             if old is not None:
                 reopen_folder(out, sweep_id, points)
-            result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress)
+            result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress,
+                                     allow_large)
         finally:
             os.close(lock)
     result.wall_seconds = time.perf_counter() - t0
@@ -251,7 +263,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
 
 def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], replications: int, batch: int,
                     docs: dict, scenario_path: str, pool: Pool,
-                    progress: bool | Callable[[SweepStatus], None] | None) -> SweepResult:
+                    progress: bool | Callable[[SweepStatus], None] | None, allow_large: bool = False) -> SweepResult:
     """List what is done (verified parts, recorded failures), then run only the missing tasks — and again
     any task whose parts are damaged, truncated or missing, or were never recorded as complete."""
     for tmp in out.rglob(".*.tmp"):  # left by a killed run (this process holds the folder's lock)
@@ -266,7 +278,7 @@ def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], rep
     for k, first in repair:
         drop_task(out, sweep_id, k, first)
     tasks_all = [(k, first) for k in range(len(des.points)) for first in range(0, replications, batch)]
-    todo = [Task(k, first, min(batch, replications - first), seeds[k], *point_sets(des.points[k]))
+    todo = [Task(k, first, min(batch, replications - first), seeds[k], *point_sets(des.points[k]), allow_large)
             for k, first in tasks_all if (k, first) not in state.done and k not in failed]
     result = SweepResult(out, sweep_id, len(des.points), replications, len(tasks_all), 0,
                          len(tasks_all) - len(todo), dict(failed), repaired=repair)

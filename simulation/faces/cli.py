@@ -22,7 +22,7 @@ from scenarios.loader import load_arrangement, load_scenario, read_document
 from scenarios.schema import Scenario
 from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags, os_error_line
+from simulation.faces.flags import AllowLargeOpt, cli_flags, os_error_line
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Linkage (联动): multi-department linkage simulation for urban public safety.")
@@ -32,10 +32,6 @@ err_console = make_console(stderr=True)
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 ArrangementOpt = Annotated[
     str | None, typer.Option("-a", "--arrangement", help="Arrangement name or YAML file (overrides the scenario's).")
-]
-AllowLargeOpt = Annotated[
-    bool,
-    typer.Option("--allow-large", help="Lift the size limits (grids, routine volume, replications) on a big machine."),
 ]
 SetOpt = Annotated[
     list[str] | None,

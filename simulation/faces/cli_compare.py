@@ -22,7 +22,7 @@ from scenarios.errors import InputError
 from scenarios.loader import bundled_arrangements, load_arrangement
 from simulation.faces.cli_district import DistrictOpt, on_district
 from simulation.faces.console import make_console
-from simulation.faces.flags import cli_flags
+from simulation.faces.flags import AllowLargeOpt, cli_flags
 
 out_console = make_console()
 err_console = make_console(stderr=True)
@@ -187,7 +187,8 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
         console.print(t)
 
 
-def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], seed: int) -> None:  # noqa: ANN001
+def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], seed: int,  # noqa: ANN001
+                  allow_large: bool = False) -> None:
     """Refuse a ``-m`` name no run of this scenario produces — before the comparison, not after it.
 
     The names a run produces (the contract's metrics, the scenario's hazard outcomes, ``controlled`` where
@@ -196,7 +197,7 @@ def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], 
     from simulation.experiments.compare import add_controlled
     from simulation.experiments.outputs import NOT_METRICS
 
-    sc, world = api.prepare(scenario, baseline.arrangement, (*sets, *baseline.sets))
+    sc, world = api.prepare(scenario, baseline.arrangement, (*sets, *baseline.sets), allow_large=allow_large)
     probe = api.run(sc, 1, seed, world=world)
     add_controlled(probe, sc)
     known = [c for c in probe.replications.column_names if c not in NOT_METRICS]
@@ -239,6 +240,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--out", help="Output folder (DESIGN.md files + comparison.parquet, attribution.parquet)."),
         ] = None,
         district: DistrictOpt = None,
+        allow_large: AllowLargeOpt = False,
     ) -> None:
         """Compare arrangements on one scenario: paired differences with 95 % CIs, hand-off attribution, structure."""
         from simulation.experiments import api
@@ -252,12 +254,16 @@ def register(app: typer.Typer) -> None:
             if out is not None:
                 check_out(out, "compare")  # before any work
             variants = [Variant(label, name, tuple(extra.get(label, ()))) for label, name in arms]
+            target = on_district(scenario, district)
             if metric:
-                check_metrics(metric, scenario, variants[0], set_ or (), seed)  # before the whole comparison
+                from simulation.experiments.compare import load_arms
+
+                load_arms(target, variants, n, set_ or (), allow_large)  # the size, before the probe run
+                check_metrics(metric, scenario, variants[0], set_ or (), seed, allow_large)  # before the comparison
             with _progress() as prog:
                 task = prog.add_task("compare", total=n * len(variants))
-                result = api.compare(on_district(scenario, district), variants, n, seed, set_ or (),
-                                     progress=lambda k: prog.advance(task, k))
+                result = api.compare(target, variants, n, seed, set_ or (),
+                                     progress=lambda k: prog.advance(task, k), allow_large=allow_large)
             if metric:
                 unknown = sorted(set(metric) - set(result.comparison.column("metric").to_pylist()))
                 if unknown:

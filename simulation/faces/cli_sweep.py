@@ -16,7 +16,7 @@ from rich.table import Table
 
 from scenarios.errors import InputError
 from simulation.faces.cli_district import DistrictOpt, on_district
-from simulation.faces.flags import cli_flags, os_error_line
+from simulation.faces.flags import AllowLargeOpt, cli_flags, os_error_line
 
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True)
@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--common-seeds", help="Same run seed at every point (common random numbers).")
         ] = False,
         district: DistrictOpt = None,
+        allow_large: AllowLargeOpt = False,
     ) -> None:
         """Run a design's points × replications on local cores or a Dask cluster; results as Parquet parts."""
         from simulation.experiments.api import sweep
@@ -86,12 +87,13 @@ def register(app: typer.Typer) -> None:
                  "--seed", str(seed), *(["--batch", str(batch)] if batch is not None else []),
                  *(["--workers", str(workers)] if workers is not None else []),
                  *(["--scheduler", scheduler] if scheduler else []), *(["--common-seeds"] if common_seeds else []),
-                 *(["--district", str(district)] if district is not None else [])]
+                 *(["--district", str(district)] if district is not None else []),
+                 *(["--allow-large"] if allow_large else [])]
         try:
             with cli_flags():
                 res = sweep(on_district(scenario, district), vary, design=design, samples=samples, replications=n,
                             seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume, batch=batch,
-                            common_seeds=common_seeds)
+                            common_seeds=common_seeds, allow_large=allow_large)
         except KeyboardInterrupt:
             _err.print(resume_hint(out, again), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
+
+import typer
 
 from scenarios.errors import InputError, Problem
+
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option("--allow-large", help="Lift the size limits (grids, routine volume, replications) on a big machine."),
+]
+"""``--allow-large``, the same option in every command that runs replications (run, compare, sweep)."""
 
 FLAGS = {
     "replications": "-n",

@@ -64,6 +64,12 @@ def set_hrf(assignment: str, path: str, message: str) -> Case:
     return run_hrf("--set", assignment, where="--set", path=path, message=message)
 
 
+def drill_file(stem: str, msel: str, line: int, message: str) -> Case:
+    """``linkage drill new {bad}/STEM.yaml``, refused on the MSEL's inject X1 (in ``STEM.csv``, or inline)."""
+    return Case(("drill", "new", f"{{bad}}/{stem}.yaml", "--dir", "{out}"), f"{{bad}}/{stem}.{msel}", line,
+                "injects[X1].effect", message)
+
+
 FILE_CASES: dict[str, Case] = {
     # -- hazard parameters (issue 3): the same one-line errors as the rest of the schema ----------
     "hazard-negative-leak-rate": run_file(
@@ -266,6 +272,19 @@ FILE_CASES: dict[str, Case] = {
         "one_way (crowd_network) needs the argument 'direction'",
     ),
     "arrangement-outside": run_file("arrangement_outside.yaml", 3, "arrangement", "lies outside the file's folder"),
+    # -- a drill's MSEL: an intervention inject is checked like a scenario's task, before the session starts ----
+    "drill-intervention-unknown": drill_file(
+        "drill_intervention_unknown", "csv", 2, "the crowd model has no intervention 'extinguish'"),
+    "drill-intervention-arg-unknown": drill_file(
+        "drill_intervention_arg_unknown", "csv", 2, "marshals (crowd) has no argument 'count'"),
+    "drill-intervention-arg-wrong-type": drill_file(
+        "drill_intervention_arg_wrong_type", "csv", 2, "factor must be a number within [0, 1] (got 'lots')"),
+    "drill-intervention-unknown-link": drill_file(
+        "drill_intervention_unknown_link", "yaml", 9, "link names unknown link 'stair_fot'"),
+    "drill-one-way-no-direction": drill_file(
+        "drill_one_way_no_direction", "yaml", 9, "one_way (crowd_network) needs the argument 'direction'"),
+    "drill-evacuate-unknown-grid": drill_file(
+        "drill_evacuate_unknown_grid", "yaml", 9, "grids names unknown grid 'S9-C9-G9'"),
 }
 
 CLI_CASES: dict[str, Case] = {
@@ -333,6 +352,23 @@ CLI_CASES: dict[str, Case] = {
     "n-too-large": Case(
         ("run", "{hrf}", "-n", "10000000", "--out", "{out}"), "-n", None, "replications", "--allow-large"
     ),
+    # compare and sweep check their whole size as run does: before any world is built or any folder written
+    "compare-too-large": Case(
+        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "--out", "{out}"),
+        "-n", None, "replications", "2 arrangements × 10,000,000 replications would keep",
+    ),
+    "compare-metric-too-large": Case(
+        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "-m", "t_close",
+         "--out", "{out}"), "-n", None, "replications", "--allow-large",
+    ),
+    "sweep-too-large": Case(
+        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5,0.7,0.9", "-n", "10000000", "--out", "{out}"),
+        "-n", None, "replications", "3 points × 10,000,000 replications would simulate ≈30,000,000 incidents",
+    ),
+    "sweep-batch-too-large": Case(
+        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5", "-n", "1000000", "--batch", "1000000",
+         "--out", "{out}"), "--batch", None, "batch", "a task of 1,000,000 replications would keep",
+    ),
     "extends-symlink-loop": Case(
         ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
         "a symlink loop",
@@ -344,6 +380,19 @@ CLI_CASES: dict[str, Case] = {
     "extends-chain-too-long": Case(
         ("validate", "{inp}/chain/c0.yaml"), "{inp}/chain/c31.yaml", 1, "extends",
         "extends chain is longer than 32 files (started at c0.yaml)",
+    ),
+    # a district's side files are confined like extends (issue 15): to the file's folder and the libraries
+    "grids-file-absolute": Case(
+        ("validate", "{inp}/grids_abs.yaml"), "{inp}/grids_abs.yaml", 4, "city.explicit.grids_file",
+        "'/etc/passwd' lies outside the file's folder",
+    ),
+    "grids-file-dotdot": Case(
+        ("run", "{inp}/sub/grids_up.yaml", "-n", "1", "--out", "{out}"), "{inp}/sub/grids_up.yaml", 4,
+        "city.explicit.grids_file", "'../outside.parquet' lies outside the file's folder",
+    ),
+    "road-network-symlink-outside": Case(
+        ("validate", "{inp}/roads_user.yaml"), "{inp}/roads_user.yaml", 4, "city.explicit.road_network.file",
+        "'roads.parquet' lies outside the file's folder",
     ),
     "scenario-symlink-loop": Case(
         ("validate", "{inp}/loop.yaml"), "{inp}/loop.yaml", None, "",
@@ -361,14 +410,22 @@ def _snapshot(folder: Path) -> set[str]:
 
 def make_inputs(inp: Path) -> None:
     """Files a case makes at run time: an empty file, a symlink loop and a scenario extending it, a symlink out of
-    the folder and a scenario extending it, and an extends chain of 40 files (the blame for a chain too long goes
-    to the file whose ``extends`` passes the limit)."""
+    the folder and a scenario extending it, an extends chain of 40 files (the blame for a chain too long goes
+    to the file whose ``extends`` passes the limit), and district files whose grid table or road network lies
+    outside their folder (an absolute path, a ``..`` escape, a symlink out)."""
     (inp / "zero.yaml").write_bytes(b"")
     (inp / "loop.yaml").symlink_to("loop.yaml")
     (inp / "loop_user.yaml").write_text("extends: loop.yaml\nhorizon: 7200\n")
     (inp / "escape.yaml").symlink_to("/etc/passwd")  # inside the folder, pointing out of it
     (inp / "escape_user.yaml").write_text("extends: escape.yaml\nhorizon: 7200\n")
     (inp / "chain").mkdir()
+    district = "extends: putuo_district.yaml\ncity:\n  explicit:\n"
+    (inp / "grids_abs.yaml").write_text(district + "    grids_file: /etc/passwd\n")
+    (inp / "outside.parquet").write_bytes(b"PAR1")  # beside the folder of the file naming it, not in it
+    (inp / "sub").mkdir()
+    (inp / "sub" / "grids_up.yaml").write_text(district + "    grids_file: ../outside.parquet\n")
+    (inp / "roads.parquet").symlink_to("/etc/passwd")  # inside the folder, pointing out of it
+    (inp / "roads_user.yaml").write_text(district + "    road_network: {file: roads.parquet, nodes: 2, edges: 1}\n")
     for k in range(40):
         (inp / "chain" / f"c{k}.yaml").write_text(f"extends: c{k + 1}.yaml\n" if k < 39 else f"extends: {HRF}\n")
 
@@ -404,6 +461,10 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
 # (imports, ~0.6 s) and many run the engine, so the full table (~75 processes) is marked slow.
 QUICK = {
     "issue-retry-loop",
+    "compare-too-large",
+    "sweep-too-large",
+    "drill-intervention-unknown-link",
+    "grids-file-dotdot",
     "intervention-unknown",
     "extends-symlink-loop",
     "hazard-unknown-chemical",

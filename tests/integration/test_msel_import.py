@@ -112,3 +112,68 @@ def test_the_cli_says_it_in_one_line(cli, tmp_path: Path) -> None:
         f"{tmp_path / 'm.csv'}:2: injects[X1].time: T+5:00:00 is after the drill's end (T+4:00:00, the scenario's "
         "horizon)"]
     assert not (tmp_path / "drills").exists() or not any((tmp_path / "drills").iterdir())
+
+
+# -- intervention effects: checked against the incident's hazard model like a scenario's task (issue 16) ----
+
+
+def drill_on(tmp_path: Path, scenario: str, agency: str, effect: str) -> Path:
+    """A drill on a bundled scenario with one inject at T+0:10 whose effect is ``effect``."""
+    (tmp_path / "m.csv").write_text(f'id,time,to,inject_zh,inject_en,effect\nX1,T+0:10,{agency},中,en,"{effect}"\n',
+                                    encoding="utf-8")
+    d = tmp_path / "d.yaml"
+    d.write_text(f"name: d\ntitle: {{zh: 演练, en: drill}}\nscenario: {scenario}\nmsel: m.csv\nseats:\n"
+                 f"  - {{id: facilitator, role: facilitator}}\n  - {{id: p, role: player, agencies: [{agency}]}}\n",
+                 encoding="utf-8")
+    return d
+
+
+@pytest.mark.parametrize(("scenario", "effect", "message"), [
+    ("crowd_crush", "intervention:extinguish", "the crowd model has no intervention 'extinguish'"),
+    ("crowd_crush", "intervention:marshals count=4", "marshals (crowd) has no argument 'count' (known: n)"),
+    ("crowd_crush", "intervention:restrict_inflow factor=lots", "factor must be a number within [0, 1] (got 'lots')"),
+    ("crowd_crush", "intervention:marshals n=-3", "n must be a finite number >= 0 (got -3.0)"),
+    ("bund_2014", "intervention:close_link link=stair_fot", "link names unknown link 'stair_fot'"),
+    ("bund_2014", "intervention:restrict_inflow stream=nobody", "stream names unknown stream 'nobody'"),
+    ("bund_2014", "intervention:one_way link=stair_foot", "one_way (crowd_network) needs the argument 'direction'"),
+    ("chemical_leak", "intervention:evacuate grids=[S9-C9-G9]", "grids names unknown grid 'S9-C9-G9'"),
+    ("chemical_leak", "intervention:warn message=run", "message must be one of shelter, evacuate (got 'run')"),
+])
+def test_an_intervention_the_model_cannot_take_is_refused_at_import(tmp_path: Path, scenario: str, effect: str,
+                                                                     message: str) -> None:
+    """Each used to load, and the drill then failed mid-session when the inject went out (the hazard model's
+    ``intervene`` raised). Now one line names the MSEL file, its row and the effect."""
+    with pytest.raises(InputError) as e:
+        load_drill(drill_on(tmp_path, scenario, "police", effect))
+    [line] = [str(p) for p in e.value.problems]
+    assert line.startswith(f"{tmp_path / 'm.csv'}:2: injects[X1].effect: intervention:"), line
+    assert message in line, line
+
+
+def test_the_scenario_and_the_msel_refuse_an_argument_in_the_same_words(tmp_path: Path) -> None:
+    """One check (``scenarios.checks.intervention_problem``) for a scenario's task and a drill's inject: the
+    same bad argument reads the same in both refusals."""
+    from scenarios.loader import load_scenario
+
+    with pytest.raises(InputError) as e:
+        load_scenario(ROOT / "scenarios/library/bund_2014.yaml", sets=[
+            "incident_types.crowd_crush.tasks.traffic_control.intervention=close_link",
+            "incident_types.crowd_crush.tasks.traffic_control.intervention_args={link: stair_fot}"])
+    scenario_msg = str(e.value.problems[0]).split(": link ", 1)[1]
+    with pytest.raises(InputError) as e:
+        load_drill(drill_on(tmp_path, "bund_2014", "police", "intervention:close_link link=stair_fot"))
+    assert str(e.value.problems[0]).split(": link ", 1)[1] == scenario_msg
+
+
+def test_a_valid_intervention_effect_with_a_list_applies_in_the_session(tmp_path: Path) -> None:
+    """``grids=[G]`` is a list of grid ids (the plume's evacuate needs one); the inject goes out at T+0:10 and
+    the hazard model records the evacuation of exactly that grid."""
+    from simulation.drill.session import DrillSession
+
+    spec, sc, msel = load_drill(drill_on(tmp_path, "chemical_leak", "police", "intervention:evacuate grids=[S4-C3-G1]"))
+    assert msel.injects[0].effect[0].args == {"grids": ["S4-C3-G1"]}
+    assert msel.injects[0].effect[0].text() == "intervention:evacuate grids=[S4-C3-G1]"
+    s = DrillSession.create(spec, sc, msel, tmp_path / "sessions")[0]
+    s.clock("facilitator", "until", 1200)
+    [item] = [i for i in s.rep.incident_state("leak1").hazard.log if i.action == "evacuate" and i.t <= 600]
+    assert item.kw == {"grids": ["S4-C3-G1"]} and item.t == 600.0

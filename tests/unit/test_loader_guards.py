@@ -12,7 +12,7 @@ import pytest
 from scenarios import limits
 from scenarios.hazards import HAZARD_MODELS
 from scenarios.loader import load_scenario
-from tests.helpers import FLAGSHIP, cli
+from tests.helpers import FLAGSHIP, cli, linkage
 
 BIG_CITY = textwrap.dedent(f"""\
     extends: {FLAGSHIP}
@@ -70,3 +70,41 @@ def test_a_lossy_channel_with_limits_lifted_still_ends(tmp_path: Path) -> None:
                "--set", "channels.0.retry_after=1", "--set", "channels.0.latency=0", "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert (out / "summary.json").is_file()
+
+
+def test_compare_and_sweep_sizes_are_the_whole_experiments() -> None:
+    """A comparison keeps every arm's records: 2 arms × 100,000 fit, × 100,001 do not (the run limit, 200,000
+    records); a sweep simulates points × replications (20 million incidents at most) and keeps one task's
+    records per worker (its batch)."""
+    from simulation.experiments.api import check_compare_size
+
+    sc = load_scenario(FLAGSHIP)
+    assert limits.runs_size([sc, sc], limits.MAX_KEPT_INCIDENTS // 2) is None
+    assert "2 arrangements × 100,001 replications" in limits.runs_size([sc, sc], limits.MAX_KEPT_INCIDENTS // 2 + 1)
+    check_compare_size([sc, sc], 100_001, allow_large=True)  # lifted: no refusal
+    with pytest.raises(Exception, match="100,001 replications would keep"):
+        check_compare_size([sc, sc], 100_001)
+    assert limits.sweep_size(sc, 2, limits.MAX_SIMULATED_INCIDENTS // 2, 25) is None
+    param, why = limits.sweep_size(sc, 2, limits.MAX_SIMULATED_INCIDENTS // 2 + 1, 25)
+    assert param == "replications" and "2 points × 10,000,001 replications" in why
+    assert limits.sweep_size(sc, 1, 300_000, 300_000)[0] == "batch"
+
+
+NOT_LIFTED = {limits.ALLOW_ENV: ""}
+
+
+def test_allow_large_lifts_the_compare_and_sweep_refusals(tmp_path: Path) -> None:
+    """Through the console script, with ``--allow-large`` the size line is gone and the command goes on to its
+    next check: compare to the ``-m`` probe (an unknown metric), sweep to its scheduler (none listens on
+    port 1 of the loopback) — nothing runs, nothing is written."""
+    big = ("-a", "sectoral_lead", "-a", "unified_command", "-n", "100001", "-m", "nosuch", "--out", tmp_path / "c")
+    assert "100,001 replications would keep" in linkage("compare", FLAGSHIP, *big, timeout=120, env=NOT_LIFTED).stderr
+    lifted = linkage("compare", FLAGSHIP, *big, "--allow-large", timeout=120, env=NOT_LIFTED)
+    assert lifted.returncode == 1 and lifted.stderr.startswith("-m: unknown metric(s): nosuch"), lifted.stderr
+    sweep = ("--vary", "channels.0.reliability=0.5,0.7,0.9", "-n", "10000000", "--scheduler", "tcp://127.0.0.1:1",
+             "--out", tmp_path / "s")
+    refused = linkage("sweep", FLAGSHIP, *sweep, timeout=120, env=NOT_LIFTED)
+    assert refused.stderr.startswith("-n: replications: 3 points × 10,000,000"), refused.stderr
+    lifted = linkage("sweep", FLAGSHIP, *sweep, "--allow-large", timeout=120, env=NOT_LIFTED)
+    assert lifted.returncode == 1 and lifted.stderr.startswith("--scheduler: cannot reach"), lifted.stderr
+    assert list(tmp_path.iterdir()) == []
