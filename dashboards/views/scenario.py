@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, numbers, state
+from dashboards import charts, numbers, state, table
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
 from scenarios.loader import replaced_lists
@@ -170,7 +170,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
                 "medium": label("medium", c.medium),
                 "dist": label("dist", dist),
                 "typical": ty,
-                "p90": p9,
+                "p90": numbers.DASH if p9 is None else f"{p9:g}",  # only a lognormal time has a 90% time
                 "reliability": rel,
             }
         )
@@ -182,7 +182,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         "medium": st.column_config.TextColumn(t("scenario.ch_medium"), disabled=True),
         "dist": st.column_config.TextColumn(t("scenario.ch_dist"), disabled=True),
         "typical": st.column_config.NumberColumn(t("scenario.ch_typical"), min_value=0.0, step=1.0),
-        "p90": st.column_config.NumberColumn(t("scenario.ch_p90"), min_value=0.0, step=1.0),
+        "p90": st.column_config.TextColumn(t("scenario.ch_p90"), validate=r"^\s*(—|\d+(\.\d*)?)\s*$"),
         "reliability": st.column_config.NumberColumn(
             t("scenario.ch_reliability"),
             min_value=CHANNEL_RELIABILITY.low,
@@ -196,7 +196,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
     for i, (dist, typical, p90, rel) in enumerate(base):
         row = edited.iloc[i]
         ty = float(row["typical"]) if pd.notna(row["typical"]) else typical
-        p9 = float(row["p90"]) if dist == "lognormal" and pd.notna(row["p90"]) else p90
+        p9 = _p90(row["p90"], p90) if dist == "lognormal" else p90
         r = float(row["reliability"]) if pd.notna(row["reliability"]) else rel
         if dist == "lognormal" and p9 is not None and not p9 > ty:
             # A lognormal's p90 lies above its median; say so in the planner's words, keep the rest working.
@@ -209,7 +209,17 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         if (ty, p9, r) != (typical, p90, rel):
             keep[i] = (ty, p9, r)
     state.remember("scenario.channels", keep)
+    if any(b[2] is None for b in base):
+        st.caption(t("scenario.ch_p90_none"))
     return sets
+
+
+def _p90(cell: Any, default: float | None) -> float | None:
+    """The 90% time typed in the text column (a number of seconds); the file's own when blank or "—"."""
+    try:
+        return float(str(cell).strip())
+    except ValueError:
+        return default
 
 
 GROUPS = ("desk", "units", "channels", "sensors", "grid_workers", "micro_stations", "incidents")
@@ -291,7 +301,7 @@ def _preview(choice: state.ScenarioChoice) -> None:
                      t("common.mean_min"): round(s["mean"] / 60, 2),
                      t("common.p90_min"): round(s["p90"] / 60, 2),
                      t("common.ci95_min"): "—" if ci is None else f"{ci[0] / 60:.2f} – {ci[1] / 60:.2f}"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="scenario.preview_table")
+    table.show(pd.DataFrame(rows), "scenario.preview_table", hide_index=True)
 
 
 def render() -> None:

@@ -300,3 +300,25 @@ def test_cards_for_closed_and_unfinished_tasks(pages, truth) -> None:
     closed_n = row(truth, "t_close")["n"]
     assert any(f"over the {closed_n} of {N} replications closed in both arrangements" in c.value
                for c in pages["en"].caption)
+
+
+@pytest.mark.slow
+def test_no_table_cell_reads_none_and_a_dash_is_explained(pages) -> None:
+    """Empty cells read "—" with a legend on the page, in both languages (they read "None"): the compare
+    table (a p-value that does not apply), the scenario page's channel table (a fixed latency has no P90)
+    and the arrangements page's tables."""
+    from tests.dashboard_helpers import null_cells
+
+    for lang in ("en", "zh-CN"):
+        legend = catalogue(lang)["common.missing_legend"]
+        assert not null_cells(pages[lang])
+        at = app(lang, "scenario")
+        assert not null_cells(at), null_cells(at)[:3]
+        p90 = next(d.value for d in at.dataframe if "p90" in d.value.columns)["p90"]  # the editor's own column
+        assert "—" in set(p90) and any(c.value == catalogue(lang)["scenario.ch_p90_none"] for c in at.caption)
+        arr = app(lang, "arrangements")
+        arr.selectbox(key="arrangements.diff.right").set_value("ambiguous").run()
+        assert not null_cells(arr)
+        for at in (pages[lang], arr):
+            dashes = any((d.value.astype(str) == "—").any().any() for d in at.dataframe)
+            assert dashes == any(c.value == legend for c in at.caption)
