@@ -47,7 +47,8 @@ def points(stats: pd.DataFrame, factors: list[str], metric: str | None, scale: f
 
     out = pd.DataFrame({t("sweep.col_point"): stats["point"], t("sweep.col_seed"): stats["run_seed"]})
     for f in factors:
-        out[f] = [level(v) for v in stats[f]]  # the factor's path: a field of the scenario file, as typed
+        # the factor's path (a field of the scenario file) heads the column as typed; its levels as written
+        out[f] = [None if v is None else str(level(v)) for v in stats[f]]
     out[t("sweep.col_status")] = [t(f"sweep.status.{s}") for s in stats["status"]]
     out[t("sweep.col_n")] = stats["replications"]
     if metric:

@@ -153,7 +153,7 @@ def test_manifest_and_points_appear(sweeps: Path) -> None:
     assert set(points["Status"]) == {"done"} and set(points["Replications"]) == {2}
     assert list(points["Run seed"]) == [p["run_seed"] for p in manifest["points"]]
     expected = means(out, "t_first_arrival")
-    assert list(points["Mean"]) == [f"{v:.2f}" for v in expected]
+    assert list(points["Mean of First arrival (min)"]) == pytest.approx(list(expected), abs=0.005)
     assert any("4 of 4 points done · 0 failed" in c.value for c in at.caption)
     assert at.selectbox(key="sweep.metric").value == "t_first_arrival"
     assert "sweep.pick" not in {s.key for s in at.selectbox}  # the folder is a sweep: nothing to pick
@@ -191,9 +191,9 @@ def test_tornado_for_a_grid_and_prim_for_a_typed_target(sweeps: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     y = load_sweep(out).groupby("point")["t_first_arrival"].mean().to_numpy()
     want = tornado([p["values"] for p in manifest["points"]], y, parse_factors(manifest["factors"]))
-    shown = table(at, "Swing").set_index("Factor")
+    shown = table(at, "Swing (min)").set_index("Factor")  # a time's swing in minutes, the header says so
     for row in want.itertuples():
-        assert shown.loc[row.factor, "Swing"] == pytest.approx(row.swing / 60, abs=1e-3)
+        assert shown.loc[row.factor, "Swing (min)"] == pytest.approx(row.swing / 60, abs=1e-3)
     assert {tr["name"] for tr in chart(at, "sweep.analysis_chart")["data"]} == {
         "Mean at first level",
         "Mean at last level",
@@ -264,7 +264,7 @@ def test_language_toggle_switches_every_label_on_the_page(sweeps: Path) -> None:
     assert not at.exception
     assert at.title[0].value == "参数扫描浏览"
     assert at.selectbox(key="sweep.pick").value == "fire", "the choice stays after switching language"
-    assert table(at, "规则").shape[0] >= 1 and table(at, "变化幅度").shape[0] == 2
+    assert table(at, "规则").shape[0] >= 1 and table(at, "变化幅度（分钟）").shape[0] == 2
     assert_language(at, "zh-CN")
     assert_no_english_words(at, sweeps / "fire")
     # the other sweep: failed points, a partial analysis, too few misses for a box
