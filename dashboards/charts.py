@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.i18n import label, t
+from dashboards.i18n import label, t, text
 from simulation.experiments import is_duration
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D")
@@ -113,7 +113,8 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
         xs = [float(cm.x[cm.index[s.grid]]) + (k % 5 - 2) * cm.grid_size_m * 0.08 for s in sts]
         ys = [float(cm.y[cm.index[s.grid]]) + (k // 5 % 3 - 1) * cm.grid_size_m * 0.08 for s in sts]
         hover = [
-            f"{s.id} · {names.get(agency, agency)}<br>{s.grid}<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
+            f"{text(s.name, default=names.get(agency, agency)) if s.name else names.get(agency, agency)}<br>{s.grid}"
+            f"<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
         ]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=9, symbol="diamond",
                                  color=PALETTE[k % len(PALETTE)], line=dict(width=1, color="white")),
@@ -125,7 +126,8 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
             note = t("map.fire_floors", floors=f"{footprint['floors']:.1f}", storeys=footprint["storeys"])
         elif footprint and footprint["kind"] == "crowd" and footprint.get("peak_density") is not None:
             note = t("map.peak_density", rho=f"{footprint['peak_density']:.2f}")
-        fig.add_trace(go.Scatter(x=[cm.x[i]], y=[cm.y[i]], mode="markers+text", text=[f"{inc.id} {note}".strip()],
+        shown = f"{label('incident_type', inc.type)} {note}".strip()  # the incident's kind, not its id
+        fig.add_trace(go.Scatter(x=[cm.x[i]], y=[cm.y[i]], mode="markers+text", text=[shown],
                                  textposition="top center", marker=dict(size=18, symbol="star", color="#D62728",
                                  line=dict(width=1, color="black")), name=t("map.incident")))
     fig.update_xaxes(title=t("map.x"), showgrid=False, zeroline=False)

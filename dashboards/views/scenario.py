@@ -111,7 +111,7 @@ def _is_knob(key: str) -> bool:
     )
 
 
-def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str:
+def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str], incidents: dict[str, str]) -> str:
     lb = k.label
     if k.group == "desk":
         return names.get(lb["agency"], lb["agency"])
@@ -127,7 +127,7 @@ def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str
         return t("scenario.grid_workers_label") + (f" · {lb['grid']}" if "grid" in lb else "")
     if k.group == "micro_stations":
         return stations.get(lb["station"], lb["station"])
-    return t(f"scenario.incident_{lb['what']}", incident=lb["incident"])
+    return t(f"scenario.incident_{lb['what']}", incident=incidents.get(lb["incident"], lb["incident"]))
 
 
 def _widget(k: Knob, lab: str) -> Any:
@@ -225,9 +225,37 @@ def _p90(cell: Any, default: float | None) -> float | None:
 GROUPS = ("desk", "units", "channels", "sensors", "grid_workers", "micro_stations", "incidents")
 
 
+def station_names(sc: Any, names: dict[str, str]) -> dict[str, str]:
+    """Station id → its name; an unnamed station is its agency's, numbered when the agency has several."""
+    unnamed: dict[str, list[str]] = {}
+    for s in sc.stations:
+        if s.name is None:
+            unnamed.setdefault(s.agency, []).append(s.id)
+    out = {}
+    for s in sc.stations:
+        if s.name is not None:
+            out[s.id] = text(s.name)
+            continue
+        own, agency = unnamed[s.agency], names.get(s.agency, s.agency)
+        out[s.id] = agency if len(own) == 1 else f"{agency} · {t('scenario.station_n', n=own.index(s.id) + 1)}"
+    return out
+
+
+def incident_names(sc: Any) -> dict[str, str]:
+    """Incident id → its kind, numbered when the scenario has several of one kind."""
+    kinds = [i.type for i in sc.incidents]
+    seen: dict[str, int] = {}
+    out = {}
+    for i in sc.incidents:
+        seen[i.type] = seen.get(i.type, 0) + 1
+        out[i.id] = label("incident_type", i.type) + (f" {seen[i.type]}" if kinds.count(i.type) > 1 else "")
+    return out
+
+
 def _edits(sc: Any) -> list[str]:
     names = agency_names(sc)
-    stations = {s.id: text(s.name, default=f"{names.get(s.agency, s.agency)} · {s.id}") for s in sc.stations}
+    stations = station_names(sc, names)
+    incidents = incident_names(sc)
     all_knobs = knobs(sc)
     sets: list[str] = []
     st.subheader(t("scenario.edit"))
@@ -244,7 +272,7 @@ def _edits(sc: Any) -> list[str]:
             cols = st.columns(3)
             for i, k in enumerate(group):
                 with cols[i % 3]:
-                    v = _widget(k, _knob_label(k, names, stations))
+                    v = _widget(k, _knob_label(k, names, stations, incidents))
                 over = k.override(v)
                 if over is not None:
                     sets.append(over)
@@ -316,7 +344,7 @@ def render() -> None:
         return
     sc = base.scenario
     assert sc is not None
-    st.markdown(f"**{base.display}** — {text(sc.description)}")
+    st.markdown(f"**{label('scenario_name', base.display)}** — {text(sc.description)}")
     st.caption(t("scenario.counts", grids=len(sc.city.grid_ids()), agencies=len(sc.agencies), stations=len(sc.stations),
                  units=sum(u.count for u in sc.units), incidents=len(sc.incidents)))
     sets = _edits(sc)

@@ -322,3 +322,40 @@ def test_no_table_cell_reads_none_and_a_dash_is_explained(pages) -> None:
         for at in (pages[lang], arr):
             dashes = any((d.value.astype(str) == "—").any().any() for d in at.dataframe)
             assert dashes == any(c.value == legend for c in at.caption)
+
+
+@pytest.mark.slow
+def test_no_internal_id_on_the_compare_and_scenario_pages(pages) -> None:
+    """Cards, paragraph, table, charts (titles, axes, hover, lane names, the map's incident and stations) and
+    the scenario page's parameters in zh and en name the scenario, arrangements, agencies, stations,
+    incidents, tasks and metrics — never by their ids (``high_rise_fire``, ``fire1``, ``so_S1``, ``fs1``
+    showed on the map and the parameter labels)."""
+    from simulation.experiments import METRICS, prepare
+    from tests.dashboard_helpers import visible_texts
+
+    sc = prepare(FIRE)[0]
+    hidden = {a.id for a in sc.agencies} | {i.id for i in sc.incidents} | set(sc.incident_types) | set(ARMS)
+    hidden |= {tk.id for it in sc.incident_types.values() for tk in it.tasks} | {"high_rise_fire"} | set(METRICS)
+    hidden |= {s.id for s in sc.stations}
+    hidden = {h for h in hidden if "_" in h or re.search(r"\d", h)}  # a plain word ('police') is also a name
+    alternatives = "|".join(map(re.escape, sorted(hidden, key=len, reverse=True)))
+    pattern = re.compile(rf"(?<![\w.])({alternatives})(?![\w.])")
+    for lang in ("en", "zh-CN"):
+        for at in (pages[lang], app(lang, "scenario")):
+            found = sorted({m for s in visible_texts(at) for m in pattern.findall(s)})
+            assert not found, (lang, found)
+
+
+@pytest.mark.slow
+def test_the_timeline_names_the_lane_of_tasks_nobody_owned(pages, truth) -> None:
+    """A task abandoned before an owner was settled has the lane "no owner" (it was an unlabelled "—")."""
+    at = pages["en"]
+    gantt = spec(at, "compare.gantt")
+    lanes = {y for tr in gantt["data"] for y in tr["y"]}
+    assert "—" not in lanes and None not in lanes
+    r = int(re.match(r"Replication (\d+)", next(c.value for c in at.caption if c.value.startswith("Replication"))
+                     ).group(1))
+    focus = at.selectbox(key="compare.focus").value
+    tasks = truth.runs[focus].tasks.to_pandas()
+    nobody = tasks[(tasks["replication"] == r) & tasks["owner"].isna() & tasks["available"].notna()]
+    assert (catalogue("en")["report.no_owner"] in lanes) == (not nobody.empty)
