@@ -359,3 +359,53 @@ def test_the_timeline_names_the_lane_of_tasks_nobody_owned(pages, truth) -> None
     tasks = truth.runs[focus].tasks.to_pandas()
     nobody = tasks[(tasks["replication"] == r) & tasks["owner"].isna() & tasks["available"].notna()]
     assert (catalogue("en")["report.no_owner"] in lanes) == (not nobody.empty)
+
+
+@pytest.mark.slow
+def test_the_pages_downloads_are_in_its_language(pages, truth, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """What the zh compare page hands out: the CSV with Chinese headers and minutes (the figures of the same
+    comparison), and the briefing PDF on at most two A4 pages (pdfinfo) in Chinese — taken from the page's
+    own download buttons, not rebuilt here."""
+    import shutil
+    import subprocess
+
+    from streamlit.delta_generator import DeltaGenerator
+
+    got: dict[str, bytes] = {}
+    real = DeltaGenerator.download_button
+
+    def keep(self: Any, label: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        got[kwargs.get("key", label)] = data
+        return real(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", keep)
+    at = pages["zh-CN"]
+    at.run()
+    assert not at.exception
+    df = pd.read_csv(io.BytesIO(got["compare.download_csv"]), encoding="utf-8-sig")
+    assert {"指标", "该安排均值", "基准均值"} <= set(df.columns)
+    got_first = df.loc[df["指标"] == "首车到场（分钟）", "该安排均值"].iloc[0]
+    assert got_first == pytest.approx(row(truth, "t_first_arrival")["mean_arrangement"] / 60, abs=0.01)
+    assert at.selectbox(key="compare.report_format").value == "pdf"
+    pdf = tmp_path / "briefing.pdf"
+    pdf.write_bytes(got["compare.download_report"])
+    if shutil.which("pdfinfo") is None:
+        pytest.fail("pdfinfo is missing: `make sysdeps` installs poppler-utils")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert 1 <= int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 2
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "注意事项" in re.sub(r"\s+", "", text)
+
+
+def test_the_diff_tables_changed_values_get_the_wide_columns() -> None:
+    """The arrangement diff's two value columns (the changed values, a list of agencies) are the wide ones
+    (the table cut them off); every cell a name or "—", none "None"."""
+    from tests.dashboard_helpers import null_cells
+
+    at = app("en", "arrangements")
+    at.selectbox(key="arrangements.diff.right").set_value("unified_command").run()
+    diff = next(d for d in at.dataframe if "Field" in d.value.columns)
+    cols = json.loads(diff.proto.columns)
+    values = [c for c in diff.value.columns if c.startswith(("Left ·", "Right ·"))]
+    assert len(values) == 2 and all(cols[c]["width"] == "large" for c in values)
+    assert not null_cells(at)
