@@ -181,6 +181,7 @@ def render() -> None:
         st.header(w["hazard"])
         hazards = pd.DataFrame(view["hazards"]).T
         hazards.index = [dw.name(view, "incident", i, lang()) for i in hazards.index]
+        hazards.columns = [dw.header(c, lang()) for c in hazards.columns]
         st.dataframe(hazards, width="stretch", key="drill.hazards")
 
     st.header(w["log"])
@@ -191,7 +192,7 @@ def render() -> None:
                     "t": format_time(m["sim_time"]),
                     "kind": dw.word(f"kind_{m['kind']}", lang()),
                     "agency": dw.name(view, "agency", m["agency"], lang()),
-                    "actor": m["actor"],
+                    "actor": dw.actor(m["actor"], lang()),
                     "fallback": dw.word(str(bool(m["fallback"])), lang()),
                     "detail": dw.describe(view, m["payload"], lang())[:200],
                 }

@@ -288,7 +288,9 @@ def render() -> None:
     for m in reversed(view["messages"]):
         if m["kind"] == "inject":
             pl = m["payload"]
-            st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({pl['from']}, {pl['method']}): {pl[lang()]}")
+            sender = dw.name(view, "agency", pl["from"], lang())
+            how = dw.value(view, "method", pl["method"], lang())
+            st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({sender}, {how}): {pl[lang()]}")
             if pl["inject"] not in acked and st.button(f"{w['ack']} {pl['inject']}", key=f"drill.ack.{pl['inject']}"):
                 act(token, "ack", {"inject": pl["inject"]})
     rows = [

@@ -53,7 +53,7 @@ def value(view: dict, key: str, v: Any, lang: str) -> Any:
         return name(view, key, v, lang)
     if key in ("units", "unit") and isinstance(v, str):
         return name(view, "unit", v, lang)
-    if key in ("stage", "status", "kind", "method", "type"):
+    if key in ("stage", "status", "kind", "method", "type", "mode"):
         return word(f"{key}_{v}", lang) if has(f"drill_word.{key}_{v}", full(lang)) else (
             name(view, "decision", v, lang) if key == "kind" else word(str(v), lang))
     if key in STAGES or key.endswith("_at") or key == "t_detect":
@@ -94,12 +94,24 @@ TRIGGER_SECTION = {"started": "task", "done": "task", "notified": "agency"}
 
 
 def trigger(view: dict, text: str | None, lang: str) -> str:
-    """An inject's trigger with its task or agency named (``not started:cordon`` → ``not started: Cordon``)."""
+    """An inject's trigger in words, its task, agency or hazard measure named (``not started:cordon`` →
+    ``尚未开始：警戒``; ``hazard:density>=4`` → ``灾害指标：人群密度（人/平方米） >= 4``)."""
+    import re
+
     if not text:
         return ""
     head, _, ident = text.partition(":")
-    section = TRIGGER_SECTION.get(head.split()[-1]) if head.strip() else None
-    return f"{head}: {name(view, section, ident.strip(), lang)}" if section else text
+    parts = head.split()
+    kind = parts[-1] if parts else ""
+    negated = len(parts) > 1 and parts[0] == "not"
+    words = word(f"trigger_{'not_' if negated else ''}{kind}", lang)
+    section = TRIGGER_SECTION.get(kind)
+    if section:
+        return f"{words}: {name(view, section, ident.strip(), lang)}"
+    m = re.match(r"^\s*([a-z_]+)\s*(>=|<=)\s*(.+)$", ident)
+    if kind == "hazard" and m:
+        return f"{words}: {header(m.group(1), lang)} {m.group(2)} {m.group(3)}"
+    return f"{words}: {ident.strip()}"
 
 
 def busy(view: dict, text: str | None, lang: str) -> str:
@@ -108,3 +120,10 @@ def busy(view: dict, text: str | None, lang: str) -> str:
         return "—"
     inc, _, task = text.partition("/")
     return f"{name(view, 'incident', inc, lang)} · {name(view, 'task', task, lang)}"
+
+
+def actor(who: str | None, lang: str) -> str:
+    """Who logged a record: a seat (its name, as typed to join), or the MSEL's own schedule."""
+    if who is None:
+        return "—"
+    return word(f"actor_{who}", lang) if has(f"drill_word.actor_{who}", full(lang)) else who

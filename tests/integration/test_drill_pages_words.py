@@ -59,6 +59,8 @@ def test_drill_pages_show_names_not_ids(tmp_path: Path, monkeypatch: pytest.Monk
     hidden = sorted(ids(sc, build_world(sc)), key=len, reverse=True)
     pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, hidden)) + r")(?![\w.])")
     player_seat = next(s.id for s in spec.seats if s.role == "player")
+    data = {s.id for s in spec.seats} | {code} | {i.from_ for i in msel.injects} | {
+        "HSEEP", "JSON", "html", "docx", "Language"}  # an evaluation method, file formats, the toggle's own name
     for lang in ("zh", "en"):
         fac = page("facilitator", lang, code, "facilitator", pins["facilitator"])
         if lang == "zh":
@@ -71,4 +73,7 @@ def test_drill_pages_show_names_not_ids(tmp_path: Path, monkeypatch: pytest.Monk
             texts += [str(i) for t in at.table for i in t.value.index]
             found = sorted({m for s in texts for m in pattern.findall(s)})
             assert not found, (lang, found)
+            if lang == "zh":  # and no English word but the data's own (seat names, the code, the MSEL's senders)
+                words = {w for s in texts for w in re.findall(r"[A-Za-z_]{4,}", s)}
+                assert not words - data, sorted(words - data)
         assert any(len(d.value) for d in player.dataframe) and any(len(d.value) for d in fac.dataframe)
