@@ -23,14 +23,15 @@ run: setup
 	@echo "or open the planner dashboard with '$(VENV)/bin/linkage dashboard'."
 
 # Debian packages the browser tests need (headless Chromium, CJK fonts), WeasyPrint's Pango for the PDF
-# briefing and poppler-utils (pdfinfo) to check its pages. Installed when missing and we are root with
-# apt-get; otherwise the browser tests skip with a message saying why.
+# briefing, poppler-utils (pdfinfo) to check its pages and LibreOffice Writer to lay out its Word file.
+# Installed when missing and we are root with apt-get; otherwise the browser tests skip with a message saying why.
 sysdeps:
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" && command -v pdfinfo >/dev/null \
-	  && ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then :; \
+	  && ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 \
+	  && command -v soffice >/dev/null; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  echo "installing chromium and fonts-noto-cjk (apt-get)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 poppler-utils >/dev/null) \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0 poppler-utils libreoffice-writer-nogui >/dev/null) \
 	    || echo "warning: apt-get could not install chromium/fonts-noto-cjk; browser tests will skip"; \
 	else echo "note: not root or no apt-get: chromium/fonts-noto-cjk not installed; browser tests will skip"; fi
 

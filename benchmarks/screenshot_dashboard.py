@@ -25,11 +25,18 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+TABS = {"dist": ("分布", "Distributions"), "heat": ("交接间隙", "Hand-off gaps"), "gantt": ("时间线", "Timeline"),
+        "graph": ("协同关系图", "Coordination graph"), "map": ("地图", "Map")}
+"""The compare page's chart tabs: (zh, en) names."""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "img" / "compare.png"))
     ap.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en"])
     ap.add_argument("-n", type=int, default=50)
+    ap.add_argument("--tab", default="heat", choices=list(TABS),
+                    help="the chart tab to open (default: the hand-off gaps, as in the README)")
     args = ap.parse_args()
     from playwright.sync_api import expect, sync_playwright
 
@@ -70,7 +77,7 @@ def main() -> None:
             page.wait_for_timeout(500)
             page.locator(".st-key-compare-run button").click()
             page.locator("[data-testid='stMetric']").first.wait_for()
-            page.get_by_role("tab", name="交接间隙" if args.lang == "zh-CN" else "Hand-off gaps").click()
+            page.get_by_role("tab", name=TABS[args.tab][0 if args.lang == "zh-CN" else 1]).click()
             page.set_viewport_size({"width": 1400, "height": 2700})  # cards, explanation, table, heat-map
             page.wait_for_timeout(2500)
             page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")

@@ -49,7 +49,7 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
     base = result.baseline
     comp = result.comparison.to_pylist() + outcome_rows(result.runs, base, inc.id if inc else None)
     arms = [a for a in result.runs if a != base]
-    findings, cards, heats = [], [], []
+    findings, cards, moved = [], [], {}
     for arm in arms:
         rows = [r for r in comp if r["arrangement"] == arm]
         diffs = attribution_difference(result.attribution, base, arm)
@@ -58,7 +58,7 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
                                           result.replications, starts, acting, lang))
         cards.append({"arm": labels.get(arm, arm), "cards": [_card(r, result.replications, lang)
                                                              for m in CARDS for r in rows if r["metric"] == m]})
-        heats.append({"arm": labels.get(arm, arm), "spec": _heat_spec(diffs, names, lang)})
+        moved[labels.get(arm, arm)] = diffs
     rep = representative(result)
     caveats = [t("report.caveat_method", lang), t("report.caveat_one_rep", lang, r=rep),
                t("report.caveat_screening", lang)]
@@ -70,7 +70,8 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
                                  arm=labels.get(r["arrangement"], r["arrangement"])))
     return {"scenario": label("scenario_name", scenario, lang), "description": text(sc.description, lang),
             "n": result.replications, "seed": result.seed, "version": package_version(), "sets": list(sets),
-            "baseline": labels.get(base, base), "findings": findings, "cards": cards, "heats": heats,
+            "baseline": labels.get(base, base), "findings": findings, "cards": cards,
+            "heat": _heat_spec(moved, names, lang), "table": _card_table(cards) if len(cards) > 1 else None,
             "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats}
 
 
@@ -83,22 +84,39 @@ def _card(r: dict, total: int, lang: str) -> dict[str, str]:
             "cond": numbers.condition(m, int(r["n"]), total, True, lang)}
 
 
-def _heat_spec(diffs: list[dict], names: dict[str, str], lang: str) -> dict | None:
-    df = pd.DataFrame(diffs)
-    if df.empty:
+def _card_table(cards: list[dict]) -> list[dict]:
+    """With 3–4 arrangements the cards become one table (a row per metric, a column per arrangement), so the
+    finding, the cards and the heat-map still fit on page one."""
+    rows = []
+    for i, k in enumerate(cards[0]["cards"]):
+        rows.append({"metric": k["metric"], "base": k["base"], "cells": [c["cards"][i] for c in cards]})
+    return rows
+
+
+def _heat_spec(moved: dict[str, list[dict]], names: dict[str, str], lang: str) -> dict | None:
+    """One heat-map, a panel per arrangement (arrangement − baseline, minutes per replication), over the
+    agency pairs whose gaps moved most across all arrangements: one chart whatever the number compared."""
+    frames = [pd.DataFrame(d).assign(arm=arm) for arm, d in moved.items() if d]
+    if not frames:
         return None
+    df = pd.concat(frames, ignore_index=True)
     df["pair"] = [f"{names.get(a, a)} → {names.get(b, b)}" for a, b in zip(df["from_agency"], df["to_agency"])]
-    top = df.groupby("pair")["diff"].apply(lambda s: s.abs().sum()).sort_values(ascending=False).index[:HEAT_ROWS]
+    rows = max(3, HEAT_ROWS - len(moved) + 1)  # fewer rows per panel as panels are added
+    top = df.groupby("pair")["diff"].apply(lambda s: s.abs().sum()).sort_values(ascending=False).index[:rows]
     df = df[df["pair"].isin(top)]
-    values = [{"pair": p, "stage": label("stage", s, lang), "min": round(d / 60, 1)}
-              for p, s, d in zip(df["pair"], df["stage"], df["diff"])]
-    return {"data": {"values": values}, "mark": {"type": "rect"},
-            "encoding": {"y": {"field": "pair", "type": "nominal", "sort": list(top), "title": None,
-                               "axis": {"labelLimit": 400}},
-                         "x": {"field": "stage", "type": "nominal", "title": None, "axis": {"labelAngle": -30}},
-                         "color": {"field": "min", "type": "quantitative", "title": t("common.min", lang),
-                                   "scale": {"scheme": "redblue", "reverse": True, "domainMid": 0}}},
-            "layer_text": True, "width": 300, "height": 22 * len(top)}
+    values = [{"arm": arm, "pair": p, "stage": label("stage", s, lang), "min": round(d / 60, 1)}
+              for arm, p, s, d in zip(df["arm"], df["pair"], df["stage"], df["diff"])]
+    y = {"field": "pair", "type": "nominal", "sort": list(top), "title": None, "axis": {"labelLimit": 360}}
+    x = {"field": "stage", "type": "nominal", "title": None, "axis": {"labelAngle": -30}}
+    colour = {"field": "min", "type": "quantitative", "title": t("common.min", lang),
+              "scale": {"scheme": "redblue", "reverse": True, "domainMid": 0}}
+    text_enc = {"y": y, "x": x, "text": {"field": "min", "type": "quantitative", "format": "+.1f"}}
+    return {"data": {"values": values},
+            "facet": {"column": {"field": "arm", "type": "nominal", "title": None, "sort": list(moved),
+                                 "header": {"labelFontSize": 9, "labelLimit": 160}}},
+            "spec": {"width": max(90, 300 // len(moved)), "height": 20 * len(top),
+                     "layer": [{"mark": {"type": "rect"}, "encoding": {"y": y, "x": x, "color": colour}},
+                               {"mark": {"type": "text", "fontSize": 8}, "encoding": text_enc}]}}
 
 
 def _timeline_spec(result: Any, labels: dict[str, str], names: dict[str, str], rep: int, lang: str) -> dict:
@@ -126,16 +144,10 @@ def _timeline_spec(result: Any, labels: dict[str, str], names: dict[str, str], r
                                              "range": ["#F2B447", "#4C78A8"]}, "legend": {"orient": "top"}},
                          "row": {"field": "arm", "type": "nominal", "title": None,
                                  "header": {"labelAngle": 0, "labelAlign": "left", "labelOrient": "top"}}},
-            "width": 560, "height": {"step": 12}}
+            "width": 560, "height": {"step": 12 if len(result.runs) <= 2 else 8}}
 
 
 def _full(spec: dict) -> dict:
-    spec = dict(spec)
-    if spec.pop("layer_text", False):  # the minutes written in each cell, like the page's heat-map
-        enc = spec.pop("encoding")
-        text_enc = {"y": enc["y"], "x": enc["x"], "text": {"field": "min", "type": "quantitative", "format": "+.1f"}}
-        spec["layer"] = [{"mark": spec.pop("mark"), "encoding": enc},
-                         {"mark": {"type": "text", "fontSize": 9}, "encoding": text_enc}]
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", **spec,
             "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 9},
                        "legend": {"labelFontSize": 9}}}

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.i18n import label, t
+from dashboards.i18n import label, t, text
 from simulation.experiments import is_duration
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2", "#EECA3B", "#9D755D")
@@ -33,8 +33,24 @@ STAGE_COLOURS = {
 }
 
 
+TITLE_WIDTH = 80
+"""Characters of a chart title's line (a CJK character counts two): a longer title is broken into lines,
+not cut off at the chart's right edge (two long arrangement names in one title were)."""
+
+
+def title_lines(title: str, width: int = TITLE_WIDTH) -> list[str]:
+    """``title`` broken at spaces (or anywhere in Chinese text) into lines of at most ``width``."""
+    import textwrap
+
+    if not any(ord(ch) > 0x2E80 for ch in title):
+        return textwrap.wrap(title, width) or [title]
+    return wrap(title, width).split("<br>")
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
+    lines = title_lines(title)
+    fig.update_layout(title="<br>".join(lines), height=height + 22 * (len(lines) - 1),
+                      margin=dict(l=10, r=10, t=50 + 22 * (len(lines) - 1), b=10),
                       font=dict(family="Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"),
                       legend=dict(orientation="h", yanchor="bottom", y=-0.25))
     return fig
@@ -113,7 +129,8 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
         xs = [float(cm.x[cm.index[s.grid]]) + (k % 5 - 2) * cm.grid_size_m * 0.08 for s in sts]
         ys = [float(cm.y[cm.index[s.grid]]) + (k // 5 % 3 - 1) * cm.grid_size_m * 0.08 for s in sts]
         hover = [
-            f"{s.id} · {names.get(agency, agency)}<br>{s.grid}<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
+            f"{text(s.name, default=names.get(agency, agency)) if s.name else names.get(agency, agency)}<br>{s.grid}"
+            f"<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
         ]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=9, symbol="diamond",
                                  color=PALETTE[k % len(PALETTE)], line=dict(width=1, color="white")),
@@ -125,7 +142,8 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
             note = t("map.fire_floors", floors=f"{footprint['floors']:.1f}", storeys=footprint["storeys"])
         elif footprint and footprint["kind"] == "crowd" and footprint.get("peak_density") is not None:
             note = t("map.peak_density", rho=f"{footprint['peak_density']:.2f}")
-        fig.add_trace(go.Scatter(x=[cm.x[i]], y=[cm.y[i]], mode="markers+text", text=[f"{inc.id} {note}".strip()],
+        shown = f"{label('incident_type', inc.type)} {note}".strip()  # the incident's kind, not its id
+        fig.add_trace(go.Scatter(x=[cm.x[i]], y=[cm.y[i]], mode="markers+text", text=[shown],
                                  textposition="top center", marker=dict(size=18, symbol="star", color="#D62728",
                                  line=dict(width=1, color="black")), name=t("map.incident")))
     fig.update_xaxes(title=t("map.x"), showgrid=False, zeroline=False)
@@ -159,7 +177,12 @@ def distribution(reps: pd.DataFrame, metric: str, arrangement_labels: dict[str, 
 
 
 def wrap(text: str, width: int = 18) -> str:
-    """A long label broken into lines at about ``width`` characters (CJK counts double) for an axis."""
+    """A long label broken into lines at about ``width`` characters (CJK counts double) for an axis: at
+    spaces in Latin text (never inside a word), anywhere in Chinese text but before closing punctuation."""
+    import textwrap
+
+    if not any(ord(ch) > 0x2E80 for ch in text):
+        return "<br>".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=True) or [text])
     lines, line, size = [], "", 0
     for ch in text:
         w = 2 if ord(ch) > 0x2E80 else 1
@@ -243,7 +266,7 @@ def coordination_graph(world: Any, names: dict[str, str], highlight: list[str] |
     sub = nx.Graph()
     sub.add_nodes_from(nodes)
     sub.add_edges_from((a, b) for a, b in g.edges() if a in sub and b in sub)
-    pos = nx.spring_layout(sub, seed=7, iterations=200) if sub.number_of_edges() else nx.circular_layout(sub)
+    pos = ring_layout(sub)
     ex, ey = [], []
     for a, b in sub.edges():
         ex += [pos[a][0], pos[b][0], None]
@@ -256,21 +279,49 @@ def coordination_graph(world: Any, names: dict[str, str], highlight: list[str] |
                                  line=dict(width=4, color="#D62728"), marker=dict(size=14, color="#D62728"),
                                  name=t("compare.graph_slowest"), hoverinfo="skip"))
     kinds = nx.get_node_attributes(g, "kind")
-    # Neighbours in height take turns above and below their marker, so their names do not sit on each other.
-    by_height = sorted(nodes, key=lambda n: (pos[n][1], pos[n][0]))
-    where = {n: ("top center" if i % 2 else "bottom center") for i, n in enumerate(by_height)}
     fig.add_trace(go.Scatter(x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
-                             text=[wrap(names.get(n, n), 14) for n in nodes], textposition=[where[n] for n in nodes],
-                             textfont=dict(size=10),
+                             text=[wrap(names.get(n, n), GRAPH_LABEL_WIDTH) for n in nodes],
+                             textposition=[label_side(*pos[n]) for n in nodes], textfont=dict(size=10),
                              marker=dict(size=[12 if kinds.get(n) == "centre" else 9 for n in nodes],
                                          color=["#F58518" if kinds.get(n) == "centre" else "#4C78A8" for n in nodes]),
                              hovertext=[names.get(n, n) for n in nodes], hoverinfo="text",
                              name=t("compare.graph_agencies")))
-    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
-    pad_x, pad_y = 0.18 * (max(xs) - min(xs) or 1), 0.12 * (max(ys) - min(ys) or 1)  # room for the names
-    fig.update_xaxes(visible=False, range=[min(xs) - pad_x, max(xs) + pad_x])
-    fig.update_yaxes(visible=False, range=[min(ys) - pad_y, max(ys) + pad_y])
-    return _layout(fig, t("compare.graph_title"), 620)
+    # room outside the ring for the names written beside the outermost markers
+    fig.update_xaxes(visible=False, range=list(GRAPH_X))
+    fig.update_yaxes(visible=False, range=list(GRAPH_Y))
+    return _layout(fig, t("compare.graph_title"), GRAPH_HEIGHT)
+
+
+GRAPH_LABEL_WIDTH = 26
+GRAPH_HEIGHT = 900
+GRAPH_X, GRAPH_Y = (-2.3, 2.3), (-1.0, 1.0)
+"""The ring has radius 1; the names take the room beside it."""
+
+
+def ring_layout(sub: nx.Graph) -> dict[Any, tuple[float, float]]:
+    """The agencies on the two sides of a ring (within 60° of the horizontal), in the order a seeded
+    spring layout puts them around its centre, so that linked agencies stay near each other: every name
+    is written outwards beside its marker, none on another marker or name (they sat on each other in the
+    dense middle of the spring layout, and at the top and bottom of a full ring)."""
+    import math
+
+    nodes = list(sub.nodes)
+    spring = nx.spring_layout(sub, seed=7, iterations=200) if sub.number_of_edges() > 0 else nx.circular_layout(sub)
+    cx = sum(p[0] for p in spring.values()) / max(len(nodes), 1)
+    cy = sum(p[1] for p in spring.values()) / max(len(nodes), 1)
+    order = sorted(nodes, key=lambda n: math.atan2(spring[n][1] - cy, spring[n][0] - cx))
+    right, left = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2:]
+    pos = {}
+    for side, start in ((right, -60.0), (left, 120.0)):
+        for k, n in enumerate(side):
+            angle = math.radians(start + 120.0 * (k + 0.5) / len(side))
+            pos[n] = (math.cos(angle), math.sin(angle))
+    return pos
+
+
+def label_side(x: float, y: float) -> str:
+    """A name outside the ring, beside its marker."""
+    return "middle right" if x > 0 else "middle left"
 
 
 def slowest_notification(world: Any, notification: list[dict]) -> tuple[list[str], float | None, dict | None]:

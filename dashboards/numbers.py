@@ -53,3 +53,26 @@ def condition(metric: str, n: int, total: int, both: bool = False, lang: str | N
     if share is None:
         return ""
     return t(f"condition.{share}{'_both' if both else ''}", lang, n=n, total=total)
+
+
+DASH = "—"
+
+
+def blanks(df: Any) -> Any:
+    """A table for the page with every missing cell written ``—`` (Streamlit writes a missing cell as
+    "None"). A column with a missing cell becomes text (a table column has one type); the others keep their
+    numbers. Pair it with :func:`has_blanks` and the ``common.missing_legend`` caption."""
+    out = df.copy()
+    for col in out.columns:
+        miss = out[col].isna()
+        if miss.any():
+            out[col] = [DASH if m else _cell(v) for v, m in zip(out[col], miss)]
+    return out
+
+
+def _cell(v: Any) -> str:
+    return format(v, "g") if isinstance(v, float) else str(v)
+
+
+def has_blanks(df: Any) -> bool:
+    return any((df[c].astype(object) == DASH).any() for c in df.columns)

@@ -33,6 +33,8 @@ h3 { font-size: 9.5pt; margin: 2mm 0 1mm; }
 .card .v { font-size: 12pt; font-weight: bold; } .card .s { font-size: 7.5pt; color: #555; }
 .better { color: #1a7f37; } .worse { color: #c62828; } .no-clear-difference, .not-comparable { color: #777; }
 .chart svg { max-width: 100%; height: auto; } .page2 { break-before: page; }
+.tbl { border-collapse: collapse; width: 100%; font-size: 8pt; } .tbl th, .tbl td { border: 1px solid #d6dee6;
+  padding: 0.6mm 1.2mm; vertical-align: top; text-align: left; } .tbl .s { font-size: 7pt; color: #555; }
 ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.6mm 0; }
 </style></head><body>
 <h1>{{ T('report.title') }}</h1>
@@ -42,17 +44,23 @@ ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.6mm 0; }
 <h2>{{ T('report.finding') }}</h2>
 {% for f in d.findings %}<p class="finding">{{ md(f) }}</p>{% endfor %}
 <h2>{{ T('report.cards') }}</h2>
-{% for c in d.cards %}<h3>{{ c.arm }}</h3><div class="cards">
+{% if d.table %}<table class="tbl"><tr><th>{{ T('common.metric') }}</th><th>{{ d.baseline }}</th>
+{% for c in d.cards %}<th>{{ c.arm }}</th>{% endfor %}</tr>
+{% for r in d.table %}<tr><td>{{ r.metric }}</td><td>{{ r.base }}</td>
+{% for k in r.cells %}<td><b>{{ k.mean }}</b> <span class="{{ k.cls }}">({{ k.diff }})</span>
+<div class="s">{{ k.ci }} · <span class="{{ k.cls }}">{{ k.verdict }}</span>{% if k.cond %}<br>{{ k.cond }}{% endif %}
+</div></td>{% endfor %}</tr>{% endfor %}</table>
+<p class="meta">{{ T('report.table_help') }}</p>
+{% else %}{% for c in d.cards %}<h3>{{ c.arm }}</h3><div class="cards">
 {% for k in c.cards %}<div class="card"><div class="m">{{ k.metric }}</div>
 <div class="v">{{ k.mean }} <span class="{{ k.cls }}">({{ k.diff }})</span></div>
 <div class="s">{{ T('report.base_was', v=k.base) }} · 95% CI {{ k.ci }} ·
 <span class="{{ k.cls }}">{{ k.verdict }}</span>
-{% if k.cond %}<br>{{ k.cond }}{% endif %}</div></div>{% endfor %}</div>{% endfor %}
+{% if k.cond %}<br>{{ k.cond }}{% endif %}</div></div>{% endfor %}</div>{% endfor %}{% endif %}
 <h2>{{ T('report.heat') }}</h2>
-{% for h in d.heats %}<h3>{{ T('report.heat_arm', arm=h.arm, base=d.baseline) }}</h3>
-{% if h.svg %}<div class="chart">{{ h.svg }}</div>
+<p class="meta">{{ T('report.heat_all', base=d.baseline) }}</p>
+{% if d.heat_svg %}<div class="chart">{{ d.heat_svg }}</div>
 {% else %}<p class="meta">{{ T('compare.no_handoffs') }}</p>{% endif %}
-{% endfor %}
 <div class="page2">
 <h2>{{ T('report.timeline', r=d.replication) }}</h2>
 <div class="chart">{{ d.timeline_svg }}</div>
@@ -69,8 +77,7 @@ def render(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tu
     """The briefing's HTML. ``labels``: arrangement label → display title; ``sc``: the scenario (names)."""
     lang = lang or current()
     d = briefing.content(result, labels, sc, scenario, sets, lang)
-    for h in d["heats"]:
-        h["svg"] = Markup(briefing.svg(h["spec"])) if h["spec"] else None
+    d["heat_svg"] = Markup(briefing.svg(d["heat"])) if d["heat"] else None
     d["timeline_svg"] = Markup(briefing.svg(d["timeline"]))
 
     def T(key: str, **fmt: Any) -> str:  # the template's name for the translator

@@ -33,6 +33,12 @@ def render_docx(result: Any, labels: dict[str, str], sc: Any, scenario: str, set
     style.font.name, style.font.size = ("SimSun" if lang.startswith("zh") else "Calibri"), Pt(9)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")  # Chinese text needs an East Asian font
     style.paragraph_format.space_after = Pt(2)
+    # Word's default headings (26 pt title, 14 pt headings with wide spacing) would push page one's heat-map
+    # onto a page of its own; the PDF's sizes instead.
+    for name, size in (("Title", 15), ("Heading 1", 11), ("Heading 2", 9.5)):
+        hs = doc.styles[name]
+        hs.font.size = Pt(size)
+        hs.paragraph_format.space_before, hs.paragraph_format.space_after = Pt(4), Pt(2)
     doc.add_heading(t("report.title", lang), 0)
     doc.add_paragraph(t("report.meta", lang, scenario=d["scenario"], n=d["n"], seed=d["seed"], version=d["version"])
                       + " · " + t("report.baseline", lang, name=d["baseline"]))
@@ -44,16 +50,18 @@ def render_docx(result: Any, labels: dict[str, str], sc: Any, scenario: str, set
         for i, part in enumerate(f.split("**")):
             p.add_run(part).bold = bool(i % 2)
     doc.add_heading(t("report.cards", lang), 1)
-    for c in d["cards"]:
-        doc.add_heading(c["arm"], 2)
-        _cards(doc, c["cards"], lang)
+    if d["table"]:
+        _card_table(doc, d, lang)
+    else:
+        for c in d["cards"]:
+            doc.add_heading(c["arm"], 2)
+            _cards(doc, c["cards"], lang)
     doc.add_heading(t("report.heat", lang), 1)
-    for h in d["heats"]:
-        doc.add_paragraph(t("report.heat_arm", lang, arm=h["arm"], base=d["baseline"])).runs[0].bold = True
-        if h["spec"]:
-            doc.add_picture(io.BytesIO(briefing.png(h["spec"])), width=Mm(150))
-        else:
-            doc.add_paragraph(t("compare.no_handoffs", lang))
+    doc.add_paragraph(t("report.heat_all", lang, base=d["baseline"]))
+    if d["heat"]:
+        doc.add_picture(io.BytesIO(briefing.png(d["heat"])), width=Mm(min(186, 110 + 25 * len(d["cards"]))))
+    else:
+        doc.add_paragraph(t("compare.no_handoffs", lang))
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading(t("report.timeline", lang, r=d["replication"]), 1)
     doc.add_picture(io.BytesIO(briefing.png(d["timeline"])), width=Mm(180))
@@ -63,6 +71,31 @@ def render_docx(result: Any, labels: dict[str, str], sc: Any, scenario: str, set
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _card_table(doc: Any, d: dict, lang: str) -> None:
+    """3–4 arrangements: one row per metric, one column per arrangement (as the PDF)."""
+    table = doc.add_table(rows=1 + len(d["table"]), cols=2 + len(d["cards"]))
+    table.style = "Table Grid"
+    head = [t("common.metric", lang), d["baseline"], *(c["arm"] for c in d["cards"])]
+    for j, h in enumerate(head):
+        table.cell(0, j).paragraphs[0].add_run(h).bold = True
+    for i, r in enumerate(d["table"], start=1):
+        table.cell(i, 0).text, table.cell(i, 1).text = r["metric"], r["base"]
+        for j, k in enumerate(r["cells"], start=2):
+            p = table.cell(i, j).paragraphs[0]
+            p.add_run(k["mean"] + " ").bold = True
+            run = p.add_run(f"({k['diff']})")
+            if k["cls"] in VERDICT_COLOUR:
+                run.font.color.rgb = VERDICT_COLOUR[k["cls"]]
+            small = p.add_run(f"\n{k['ci']} · {k['verdict']}" + (f" · {k['cond']}" if k["cond"] else ""))
+            small.font.size = Pt(7)
+    for row in table.rows:
+        for c in row.cells:
+            for p in c.paragraphs:
+                for r in p.runs:
+                    r.font.size = r.font.size or Pt(8)
+    doc.add_paragraph(t("report.table_help", lang)).runs[0].font.size = Pt(7.5)
 
 
 def _cards(doc: Any, cards: list[dict], lang: str) -> None:

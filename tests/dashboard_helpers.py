@@ -82,3 +82,19 @@ def english_only_labels() -> list[str]:
             if len(re.sub(r"[^A-Za-z]", "", chunk)) >= 5:
                 pieces.add(chunk)
     return sorted(pieces)
+
+
+def null_cells(at: AppTest) -> list[tuple[str, Any]]:
+    """(column, value) of every table cell a browser would write as "None"/"nan"/"null" (Streamlit prints a
+    missing cell as the word None)."""
+    import math
+
+    out = []
+    for df in at.dataframe:
+        frame = df.value
+        for col in frame.columns:
+            for v in frame[col].tolist():
+                if v is None or (isinstance(v, float) and math.isnan(v)) or (
+                        isinstance(v, str) and v.strip() in ("None", "nan", "NaN", "null")):
+                    out.append((str(col), v))
+    return out

@@ -21,7 +21,7 @@ from agencies.arrangement import Arrangement
 from agencies.base import ID_PATTERN
 from agencies.catalogue import role_catalogue
 from agencies.diff import ALL, ASSIST, INFORMED, LEAD, diff_rows, responsibility_matrix
-from dashboards import charts, state
+from dashboards import charts, state, table
 from dashboards.i18n import current, has, label, role_name, t, text
 from scenarios.errors import InputError
 from scenarios.loader import load_arrangement
@@ -262,7 +262,7 @@ def _diff(refs: dict[str, str], itype: str, scenario_roles: list[str]) -> None:
             ]
         )
         wide = {c: st.column_config.TextColumn(c, width="large") for c in df.columns[-2:]}  # the changed values
-        st.dataframe(df, hide_index=True, key="arrangements.diff.table", width="stretch", column_config=wide)
+        table.show(df, "arrangements.diff.table", hide_index=True, width="stretch", column_config=wide)
 
 
 def _show_value(v: str, field: str = "") -> str:
@@ -308,7 +308,7 @@ def render() -> None:
     )
     if arr.doctrine:
         st.info(text(arr.doctrine))
-    st.dataframe(_settings_table({arrangement_title(arr): arr}), hide_index=True, key="arrangements.settings")
+    table.show(_settings_table({arrangement_title(arr): arr}), "arrangements.settings", hide_index=True)
     scenario_roles = list(dict.fromkeys(a.role for a in sc.agencies))
     m = matrix_frame(arr, itype, [])
     st.plotly_chart(charts.matrix_heatmap(m, [row_label(i) for i in m.index], [role_name(r) for r in m.columns],

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import streamlit as st
 
-from dashboards import briefing, charts, explain, export, numbers, report, state
+from dashboards import briefing, charts, explain, export, numbers, report, state, table
 from dashboards.i18n import agency_names, current, label, t
 from scenarios.errors import InputError
 from simulation.experiments import (
@@ -119,7 +119,7 @@ def _cards(result: Any, labels: dict[str, str], scenario: Any) -> None:
         st.markdown(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
                                       result.replications, starts, acting))
     st.caption(t("compare.table_help"))
-    st.dataframe(_table(every, labels, result.replications), hide_index=True, key="compare.table", width="stretch")
+    table.show(_table(every, labels, result.replications), "compare.table", hide_index=True, width="stretch")
 
 
 def _card(col: Any, m: str, row: dict, total: int) -> None:

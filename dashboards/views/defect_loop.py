@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import state
+from dashboards import state, table
 from dashboards.i18n import t
 from scenarios.loader import bundled_arrangements
 
@@ -107,10 +107,10 @@ def render() -> None:
         return
     shown_arms, tables = st.session_state[RESULT]
     st.subheader(t("loop.outcomes"))
-    st.dataframe(_outcomes(tables, shown_arms), key="loop.outcomes", height=36 * (len(SHOWN) + 1) + 4)
+    table.show(_outcomes(tables, shown_arms), "loop.outcomes", height=36 * (len(SHOWN) + 1) + 4)
     st.plotly_chart(leak_chart(tables["loop_stages"], shown_arms), key="loop.leak_chart", width="stretch")
     st.subheader(t("loop.by_channel"))
-    st.dataframe(_found(tables), key="loop.found", hide_index=True)
+    table.show(_found(tables), "loop.found", hide_index=True)
 
 
 if __name__ == "__main__":

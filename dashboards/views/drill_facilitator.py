@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboards.views import drill_words as dw
 from dashboards.views.drill_player import W as PW
 from dashboards.views.drill_player import act, client, joined_view, lang, language_toggle, leave
 from simulation.faces.drill_service import format_time
@@ -89,10 +90,10 @@ def _inject_timeline(view: dict) -> pd.DataFrame:
         rows.append(
             {
                 "id": i["id"],
-                "to": i["to"],
+                "to": dw.name(view, "agency", i["to"], lang()),
                 "time": t,
-                "trigger": i["trigger"],
-                "delivered": i["delivered_at"] is not None,
+                "trigger": dw.trigger(view, i["trigger"], lang()),
+                "delivered": dw.word(str(i["delivered_at"] is not None), lang()),
                 "text": i[f"inject_{lang()}"],
             }
         )
@@ -102,7 +103,7 @@ def _inject_timeline(view: dict) -> pd.DataFrame:
         r["gap_min"] = None if r["time"] is None or prev is None else round((r["time"] - prev) / 60, 1)
         prev = r["time"] if r["time"] is not None else prev
         r["time"] = format_time(r["time"]) if r["time"] is not None else "—"
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{dw.header(k, lang()): v for k, v in r.items()} for r in rows])
 
 
 def render() -> None:
@@ -137,7 +138,9 @@ def render() -> None:
             act(token, "clock", {"mode": "end"})
 
     st.header(w["injects"])
-    st.table(_inject_timeline(view).set_index("id"))  # a static table: few rows, read across the room
+    timeline = _inject_timeline(view)
+    # a static table: few rows, read across the room
+    st.table(timeline.set_index(timeline.columns[0]) if len(timeline) else timeline)
     waiting = [i["id"] for i in view["injects"] if i["delivered_at"] is None]
     if running and waiting:
         c1, c2 = st.columns([3, 1])
@@ -147,12 +150,15 @@ def render() -> None:
 
     st.header(w["agencies"])
     names = view["agency_names"]
-    st.dataframe(pd.DataFrame([{**a, "name": names[a["agency"]][lang()]} for a in view["agencies"]]), hide_index=True,
-                 width="stretch", key="drill.agencies")
+    st.dataframe(dw.frame(view, [{"agency": a["agency"], "seat": a["seat"], "incident": a["notified"],
+                                  "task": [dw.task_status(view, x, lang()) for x in a["tasks"]],
+                                  "pending": a["pending"], "units_busy": a["units_busy"], "units": a["units"]}
+                                 for a in view["agencies"]], lang()), hide_index=True, width="stretch",
+                 key="drill.agencies")
     st.header(w["pending"])
-    st.dataframe(pd.DataFrame([{"key": p["key"], "agency": p["agency"], "deadline": format_time(p["deadline_at"]),
-                                "plan": json.dumps(p["plan"], ensure_ascii=False)} for p in view["pending"]]),
-                 hide_index=True, width="stretch", key="drill.pending")
+    pending = [{"kind": p["kind"], "agency": p["agency"], "task": p["task"], "deadline": format_time(p["deadline_at"]),
+                "plan": dw.describe(view, p["plan"], lang())} for p in view["pending"]]
+    st.dataframe(dw.frame(view, pending, lang()), hide_index=True, width="stretch", key="drill.pending")
     if running:
         with st.form("drill.default.form"):
             target = st.text_input(w["target"], key="drill.default.target")
@@ -173,22 +179,25 @@ def render() -> None:
                     st.error(str(e))
     if view["hazards"]:
         st.header(w["hazard"])
-        st.dataframe(pd.DataFrame(view["hazards"]).T, width="stretch", key="drill.hazards")
+        hazards = pd.DataFrame(view["hazards"]).T
+        hazards.index = [dw.name(view, "incident", i, lang()) for i in hazards.index]
+        hazards.columns = [dw.header(c, lang()) for c in hazards.columns]
+        st.dataframe(hazards, width="stretch", key="drill.hazards")
 
     st.header(w["log"])
     st.dataframe(
-        pd.DataFrame(
+        dw.frame(view,
             [
                 {
                     "t": format_time(m["sim_time"]),
-                    "kind": m["kind"],
-                    "agency": m["agency"],
-                    "actor": m["actor"],
-                    "fallback": m["fallback"],
-                    "detail": json.dumps(m["payload"], ensure_ascii=False)[:200],
+                    "kind": dw.word(f"kind_{m['kind']}", lang()),
+                    "agency": dw.name(view, "agency", m["agency"], lang()),
+                    "actor": dw.actor(m["actor"], lang()),
+                    "fallback": dw.word(str(bool(m["fallback"])), lang()),
+                    "detail": dw.describe(view, m["payload"], lang())[:200],
                 }
                 for m in reversed(view["messages"])
-            ]
+            ], lang(), raw=True
         ),
         hide_index=True,
         width="stretch",
@@ -211,7 +220,7 @@ def render() -> None:
                                     "rating": rating, "capability": capability, "corrective": corrective})
         st.header(w["report"])
         c1, c2 = st.columns(2)
-        fmt = c1.selectbox("format", ["html", "docx"], key="drill.report.format")
+        fmt = c1.selectbox(dw.word("format", lang()), ["html", "docx"], key="drill.report.format")
         if c2.button(w["make"], key="drill.report.make"):
             try:
                 st.session_state["drill.report.blob"] = (fmt, client().report(token, fmt, lang()))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from dashboards.i18n import LANG_KEY as APP_LANG_KEY
+from dashboards.views import drill_words as dw
 from simulation.faces.drill_service import format_time
 
 W = {
@@ -213,7 +213,7 @@ def header(view: dict) -> None:
         st.error(err)
 
 
-def _decision_widgets(p: dict, names: dict) -> dict:
+def _decision_widgets(p: dict, names: dict, view: dict) -> dict:
     w, k, o = W[lang()], f"drill.decide.{p['key']}", p["options"]
 
     def label(a: str) -> str:
@@ -237,11 +237,12 @@ def _decision_widgets(p: dict, names: dict) -> dict:
     if p["kind"] == "task_order":
         if not o["unit_kind"]:
             return {"units": 0}
-        return {"units": int(st.number_input(f"{w['units_n']} ({o['unit_kind']})", 1, max(o["max"], 1),
+        kind = dw.name(view, "unit_kind", o["unit_kind"], lang())
+        return {"units": int(st.number_input(f"{w['units_n']} ({kind})", 1, max(o["max"], 1),
                                              value=max(1, p["plan"]["units"]), key=f"{k}.units"))}
     actions = [None, *o["actions"]]
     a = st.selectbox(w["action"], actions, index=actions.index(o["planned"]), key=f"{k}.action",
-                     format_func=lambda x: w["no_measure"] if x is None else x)
+                     format_func=lambda x: w["no_measure"] if x is None else dw.name(view, "action", x, lang()))
     args = {}
     if a == o["planned"]:
         for name, v in o["args"].items():
@@ -273,9 +274,12 @@ def render() -> None:
         st.caption(w["none"])
     for p in view["pending"]:
         with st.form(f"drill.decide.{p['key']}.form"):
-            st.markdown(f"**{p['key']}** · {names.get(p['agency'], {}).get(lang(), p['agency'])} · "
-                        f"{w['deadline']} `{format_time(p['deadline_at'])}` · {w['plan']}: `{p['plan']}`")
-            value = _decision_widgets(p, names)
+            what = " · ".join(dw.name(view, sec, p[k], lang()) for sec, k in (("decision", "kind"), ("task", "task"))
+                              if p.get(k))
+            st.markdown(f"**{what}** · {dw.name(view, 'agency', p['agency'], lang())} · "
+                        f"{w['deadline']} `{format_time(p['deadline_at'])}` · {w['plan']}: "
+                        f"{dw.describe(view, p['plan'], lang()) or '—'}")
+            value = _decision_widgets(p, names, view)
             if st.form_submit_button(w["decide"]):
                 act(token, "decide", {"key": p["key"], "value": value})
 
@@ -284,43 +288,50 @@ def render() -> None:
     for m in reversed(view["messages"]):
         if m["kind"] == "inject":
             pl = m["payload"]
-            st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({pl['from']}, {pl['method']}): {pl[lang()]}")
+            sender = dw.name(view, "agency", pl["from"], lang())
+            how = dw.value(view, "method", pl["method"], lang())
+            st.info(f"`{format_time(m['sim_time'])}` **{pl['inject']}** ({sender}, {how}): {pl[lang()]}")
             if pl["inject"] not in acked and st.button(f"{w['ack']} {pl['inject']}", key=f"drill.ack.{pl['inject']}"):
                 act(token, "ack", {"inject": pl["inject"]})
     rows = [
         {
             "t": format_time(m["sim_time"]),
-            "kind": m["kind"],
-            "agency": m["agency"],
-            "detail": ", ".join(
-                f"{k}={v}" for k, v in m["payload"].items() if k not in ("zh", "en", "options", "plan")
-            ),
+            "kind": dw.word(f"kind_{m['kind']}", lang()),
+            "agency": dw.name(view, "agency", m["agency"], lang()),
+            "detail": dw.describe(view, m["payload"], lang()),
         }
         for m in reversed(view["messages"])
         if m["kind"] != "inject"
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="drill.messages")
+    st.dataframe(dw.frame(view, rows, lang(), raw=True), hide_index=True, width="stretch", key="drill.messages")
 
     st.header(w["tasks"])
-    st.dataframe(pd.DataFrame(view["tasks"]), hide_index=True, width="stretch", key="drill.tasks")
+    st.dataframe(dw.frame(view, view["tasks"], lang()), hide_index=True, width="stretch", key="drill.tasks")
     st.header(w["units"])
-    st.dataframe(pd.DataFrame(view["units"]), hide_index=True, width="stretch", key="drill.units")
+    units = [{"unit": u["unit"], "agency": u["agency"], "free": dw.word(str(bool(u["free"])), lang()),
+              "task": dw.busy(view, u["task"], lang())} for u in view["units"]]
+    st.dataframe(dw.frame(view, units, lang()), hide_index=True, width="stretch", key="drill.units")
 
     if view["incidents"] and not view["clock"]["ended"]:
         others = [a for a in names if a not in view["agencies"]]
         with st.form("drill.notify.form"):
             st.markdown(f"**{w['notify']}**")
-            inc = st.selectbox(w["incident"], view["incidents"], key="drill.notify.incident")
-            src = st.selectbox(w["from"], view["agencies"], key="drill.notify.from")
+            inc = st.selectbox(w["incident"], view["incidents"], key="drill.notify.incident",
+                               format_func=lambda i: dw.name(view, "incident", i, lang()))
+            src = st.selectbox(w["from"], view["agencies"], key="drill.notify.from",
+                               format_func=lambda a: names[a][lang()])
             dst = st.selectbox(w["to"], others, key="drill.notify.to", format_func=lambda a: names[a][lang()])
             if st.form_submit_button(w["notify"]):
                 act(token, "notify", {"incident": inc, "from": src, "to": dst})
         with st.form("drill.message.form"):
             st.markdown(f"**{w['message']}**")
-            inc = st.selectbox(w["incident"], view["incidents"], key="drill.message.incident")
-            src = st.selectbox(w["from"], view["agencies"], key="drill.message.from")
+            inc = st.selectbox(w["incident"], view["incidents"], key="drill.message.incident",
+                               format_func=lambda i: dw.name(view, "incident", i, lang()))
+            src = st.selectbox(w["from"], view["agencies"], key="drill.message.from",
+                               format_func=lambda a: names[a][lang()])
             dst = st.selectbox(w["to"], others, key="drill.message.to", format_func=lambda a: names[a][lang()])
-            kind = st.selectbox(w["kind"], ["request_support", "info"], key="drill.message.kind")
+            kind = st.selectbox(w["kind"], ["request_support", "info"], key="drill.message.kind",
+                                format_func=lambda k: dw.word(f"kind_{k}", lang()))
             text = st.text_area(w["text"], key="drill.message.text")
             if st.form_submit_button(w["send"]):
                 act(token, "message", {"incident": inc, "from": src, "to": dst, "kind": kind, "text": text})

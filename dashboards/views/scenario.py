@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, numbers, state
+from dashboards import charts, numbers, state, table
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
 from scenarios.loader import replaced_lists
@@ -111,7 +111,7 @@ def _is_knob(key: str) -> bool:
     )
 
 
-def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str:
+def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str], incidents: dict[str, str]) -> str:
     lb = k.label
     if k.group == "desk":
         return names.get(lb["agency"], lb["agency"])
@@ -127,7 +127,7 @@ def _knob_label(k: Knob, names: dict[str, str], stations: dict[str, str]) -> str
         return t("scenario.grid_workers_label") + (f" · {lb['grid']}" if "grid" in lb else "")
     if k.group == "micro_stations":
         return stations.get(lb["station"], lb["station"])
-    return t(f"scenario.incident_{lb['what']}", incident=lb["incident"])
+    return t(f"scenario.incident_{lb['what']}", incident=incidents.get(lb["incident"], lb["incident"]))
 
 
 def _widget(k: Knob, lab: str) -> Any:
@@ -170,7 +170,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
                 "medium": label("medium", c.medium),
                 "dist": label("dist", dist),
                 "typical": ty,
-                "p90": p9,
+                "p90": numbers.DASH if p9 is None else f"{p9:g}",  # only a lognormal time has a 90% time
                 "reliability": rel,
             }
         )
@@ -182,7 +182,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         "medium": st.column_config.TextColumn(t("scenario.ch_medium"), disabled=True),
         "dist": st.column_config.TextColumn(t("scenario.ch_dist"), disabled=True),
         "typical": st.column_config.NumberColumn(t("scenario.ch_typical"), min_value=0.0, step=1.0),
-        "p90": st.column_config.NumberColumn(t("scenario.ch_p90"), min_value=0.0, step=1.0),
+        "p90": st.column_config.TextColumn(t("scenario.ch_p90"), validate=r"^\s*(—|\d+(\.\d*)?)\s*$"),
         "reliability": st.column_config.NumberColumn(
             t("scenario.ch_reliability"),
             min_value=CHANNEL_RELIABILITY.low,
@@ -196,7 +196,7 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
     for i, (dist, typical, p90, rel) in enumerate(base):
         row = edited.iloc[i]
         ty = float(row["typical"]) if pd.notna(row["typical"]) else typical
-        p9 = float(row["p90"]) if dist == "lognormal" and pd.notna(row["p90"]) else p90
+        p9 = _p90(row["p90"], p90) if dist == "lognormal" else p90
         r = float(row["reliability"]) if pd.notna(row["reliability"]) else rel
         if dist == "lognormal" and p9 is not None and not p9 > ty:
             # A lognormal's p90 lies above its median; say so in the planner's words, keep the rest working.
@@ -209,15 +209,53 @@ def _channel_table(sc: Any, names: dict[str, str]) -> list[str]:
         if (ty, p9, r) != (typical, p90, rel):
             keep[i] = (ty, p9, r)
     state.remember("scenario.channels", keep)
+    if any(b[2] is None for b in base):
+        st.caption(t("scenario.ch_p90_none"))
     return sets
+
+
+def _p90(cell: Any, default: float | None) -> float | None:
+    """The 90% time typed in the text column (a number of seconds); the file's own when blank or "—"."""
+    try:
+        return float(str(cell).strip())
+    except ValueError:
+        return default
 
 
 GROUPS = ("desk", "units", "channels", "sensors", "grid_workers", "micro_stations", "incidents")
 
 
+def station_names(sc: Any, names: dict[str, str]) -> dict[str, str]:
+    """Station id → its name; an unnamed station is its agency's, numbered when the agency has several."""
+    unnamed: dict[str, list[str]] = {}
+    for s in sc.stations:
+        if s.name is None:
+            unnamed.setdefault(s.agency, []).append(s.id)
+    out = {}
+    for s in sc.stations:
+        if s.name is not None:
+            out[s.id] = text(s.name)
+            continue
+        own, agency = unnamed[s.agency], names.get(s.agency, s.agency)
+        out[s.id] = agency if len(own) == 1 else f"{agency} · {t('scenario.station_n', n=own.index(s.id) + 1)}"
+    return out
+
+
+def incident_names(sc: Any) -> dict[str, str]:
+    """Incident id → its kind, numbered when the scenario has several of one kind."""
+    kinds = [i.type for i in sc.incidents]
+    seen: dict[str, int] = {}
+    out = {}
+    for i in sc.incidents:
+        seen[i.type] = seen.get(i.type, 0) + 1
+        out[i.id] = label("incident_type", i.type) + (f" {seen[i.type]}" if kinds.count(i.type) > 1 else "")
+    return out
+
+
 def _edits(sc: Any) -> list[str]:
     names = agency_names(sc)
-    stations = {s.id: text(s.name, default=f"{names.get(s.agency, s.agency)} · {s.id}") for s in sc.stations}
+    stations = station_names(sc, names)
+    incidents = incident_names(sc)
     all_knobs = knobs(sc)
     sets: list[str] = []
     st.subheader(t("scenario.edit"))
@@ -234,7 +272,7 @@ def _edits(sc: Any) -> list[str]:
             cols = st.columns(3)
             for i, k in enumerate(group):
                 with cols[i % 3]:
-                    v = _widget(k, _knob_label(k, names, stations))
+                    v = _widget(k, _knob_label(k, names, stations, incidents))
                 over = k.override(v)
                 if over is not None:
                     sets.append(over)
@@ -291,7 +329,7 @@ def _preview(choice: state.ScenarioChoice) -> None:
                      t("common.mean_min"): round(s["mean"] / 60, 2),
                      t("common.p90_min"): round(s["p90"] / 60, 2),
                      t("common.ci95_min"): "—" if ci is None else f"{ci[0] / 60:.2f} – {ci[1] / 60:.2f}"})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="scenario.preview_table")
+    table.show(pd.DataFrame(rows), "scenario.preview_table", hide_index=True)
 
 
 def render() -> None:
@@ -308,7 +346,7 @@ def render() -> None:
         return
     sc = base.scenario
     assert sc is not None
-    st.markdown(f"**{base.display}** — {text(sc.description)}")
+    st.markdown(f"**{label('scenario_name', base.display)}** — {text(sc.description)}")
     st.caption(t("scenario.counts", grids=len(sc.city.grid_ids()), agencies=len(sc.agencies), stations=len(sc.stations),
                  units=sum(u.count for u in sc.units), incidents=len(sc.incidents)))
     sets = _edits(sc)

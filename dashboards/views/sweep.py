@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from dashboards import state
+from dashboards import state, table
 from dashboards.i18n import label, t
+from dashboards.views import sweep_tables
 from dashboards.views.compare import is_time, metric_select
 from dashboards.views.sweep_charts import analysis_chart, means_chart
 from dashboards.views.sweep_data import (
@@ -28,7 +29,6 @@ from dashboards.views.sweep_data import (
     load,
     metrics_of,
     point_stats,
-    shown,
     signature,
 )
 from scenarios.errors import InputError
@@ -41,10 +41,6 @@ COMMAND = "linkage sweep SCENARIO --vary PATH=SPEC --out {folder}/NAME"
 
 
 # -- page sections --------------------------------------------------------------------------------------------
-
-
-def csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False).encode("utf-8-sig")  # BOM: spreadsheet programs then read Chinese text right
 
 
 def choose_folder() -> Path | None:
@@ -104,27 +100,14 @@ def show_manifest(m: dict, stats: pd.DataFrame) -> None:
 
 
 def show_points(stats: pd.DataFrame, factors: list[str], metric: str | None, scale: float) -> None:
-    import pandas as pd
 
     st.subheader(t("sweep.points"))
     st.caption(t("sweep.points_help"))
 
-    def fmt(v: float | None) -> str:
-        return "—" if v is None or pd.isna(v) else f"{v / scale:.2f}"
-
-    view = pd.DataFrame({t("sweep.col_point"): stats["point"], t("sweep.col_seed"): stats["run_seed"]})
-    for f in factors:
-        view[f] = stats[f].astype(str)
-    view[t("sweep.col_status")] = [t(f"sweep.status.{s}") for s in stats["status"]]
-    view[t("sweep.col_n")] = stats["replications"]
-    if metric:
-        view[t("sweep.col_mean")] = [fmt(v) for v in stats["mean"]]
-        view[t("sweep.col_ci")] = [f"[{fmt(lo)}, {fmt(hi)}]" for lo, hi in zip(stats["ci_low"], stats["ci_high"])]
-    st.dataframe(view, hide_index=True, key="sweep.points", width="stretch")
-    raw = stats.rename(columns={c: f"{metric}_{c}" for c in ("mean", "ci_low", "ci_high")}) if metric else stats
-    st.download_button(
-        t("sweep.download_points"), csv(raw), file_name="points.csv", mime="text/csv", key="sweep.download_points"
-    )
+    view = sweep_tables.points(stats, factors, metric, scale)
+    table.show(view, "sweep.points", hide_index=True, width="stretch")
+    st.download_button(t("sweep.download_points"), sweep_tables.csv(view), file_name="points.csv", mime="text/csv",
+                       key="sweep.download_points", help=t("sweep.csv_help"))
 
 
 def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: str, scale: float) -> None:
@@ -149,60 +132,36 @@ def show_chart(stats: pd.DataFrame, manifest: dict, factors: list[str], metric: 
 
 
 def show_failed(errors: list[dict], factors: list[str]) -> None:
-    import pandas as pd
 
     st.subheader(t("sweep.failed"))
     if not errors:
         st.caption(t("sweep.failed_none"))
         return
-    table = pd.DataFrame(
-        [{"point": e["point"], **{f: shown(e["values"].get(f)) for f in factors}, "error": e["error"]} for e in errors]
-    )
-    view = table.rename(columns={"point": t("sweep.col_point"), "error": t("sweep.col_error")})
-    st.dataframe(view, hide_index=True, key="sweep.failed", width="stretch")
+    view = sweep_tables.failed(errors, factors)
+    table.show(view, "sweep.failed", hide_index=True, width="stretch")
     with st.expander(t("sweep.failed_lines", n=len(errors))):
         st.code("\n".join(f"point={e['point']}: {e['error']}" for e in errors), language=None)
-    st.download_button(t("sweep.download_failed"), csv(table), file_name="failed_points.csv", mime="text/csv",
-                       key="sweep.download_failed")
+    st.download_button(t("sweep.download_failed"), sweep_tables.csv(view), file_name="failed_points.csv",
+                       mime="text/csv", key="sweep.download_failed")
 
 
-COLS = {
-    "factor": "col_factor",
-    "S1": "s1",
-    "S1_conf": "col_s1_conf",
-    "ST": "st",
-    "ST_conf": "col_st_conf",
-    "low": "col_low",
-    "high": "col_high",
-    "baseline_level": "col_baseline_level",
-    "at_low": "col_at_low",
-    "at_high": "col_at_high",
-    "baseline": "col_baseline",
-    "swing": "col_swing",
-    "spearman": "col_spearman",
-}
 
 
 def show_analysis(manifest: dict, stats: pd.DataFrame, metric: str, scale: float) -> None:
     st.subheader(t("sweep.analysis"))
     y = stats["mean"].to_numpy(dtype=float)
-    kind, table, problem = design_analysis(manifest, y)
+    kind, found, problem = design_analysis(manifest, y)
     if np.isnan(y).any():
         st.caption(t("sweep.left_out", n=int(np.isnan(y).sum())))
     if problem:
         st.warning(t(problem, n=int(np.isnan(y).sum())), icon=":material/warning:")
-    elif table is not None and not table.empty:
+    elif found is not None and not found.empty:
         st.caption(t(f"sweep.{kind}_help"))
-        st.plotly_chart(analysis_chart(kind, table, metric, scale), key="sweep.analysis_chart", width="stretch")
-        view = table.copy()
-        if kind == "tornado":
-            for c in ("at_low", "at_high", "baseline", "swing"):
-                view[c] = view[c] / scale
-        view = view.astype({c: str for c in ("low", "high", "baseline_level") if c in view})
-        st.dataframe(view.rename(columns={c: t(f"sweep.{k}") for c, k in COLS.items()}).round(3), hide_index=True,
-                     key="sweep.analysis_table", width="stretch")
-        st.download_button(t("sweep.download_analysis"), csv(table), file_name=f"{kind}_{metric}.csv", mime="text/csv",
-                           key="sweep.download_analysis")
+        st.plotly_chart(analysis_chart(kind, found, metric, scale), key="sweep.analysis_chart", width="stretch")
+        view = sweep_tables.analysis(kind, found, scale)
+        table.show(view, "sweep.analysis_table", hide_index=True, width="stretch")
+        st.download_button(t("sweep.download_analysis"), sweep_tables.csv(view), file_name=f"{kind}_{metric}.csv",
+                           mime="text/csv", key="sweep.download_analysis")
     else:
         st.info(t("sweep.no_numeric"))
     show_prim(manifest, y, metric, scale)
@@ -273,8 +232,8 @@ def show_prim(manifest: dict, y: np.ndarray, metric: str, scale: float) -> None:
         }
     )
     st.caption(t("sweep.prim_help"))
-    st.dataframe(view, hide_index=True, key="sweep.prim", width="stretch")
-    st.download_button(t("sweep.download_prim"), csv(res.boxes.merge(res.summary.drop(columns="rule"), on="box")),
+    table.show(view, "sweep.prim", hide_index=True, width="stretch")
+    st.download_button(t("sweep.download_prim"), sweep_tables.csv(sweep_tables.prim_boxes(res.boxes, res.summary)),
                        file_name=f"prim_{metric}.csv", mime="text/csv", key="sweep.download_prim")
 
 

@@ -85,6 +85,10 @@ def metrics_of(df: pd.DataFrame, factors: list[str]) -> list[str]:
 
 
 def shown(v: Any) -> Any:
+    """A factor's level for a table: a number or word as it is, a list or mapping as JSON, nothing as None
+    (the page writes it "—"; JSON would have written "null")."""
+    if v is None:
+        return None
     return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else json.dumps(v, ensure_ascii=False)
 
 

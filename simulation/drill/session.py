@@ -11,33 +11,24 @@ A branch is a new session whose log copies the parent's inputs before time T ("w
 from __future__ import annotations
 
 import math
-import secrets
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from simulation.drill.msel import Msel
-from simulation.drill.pins import new_pin
 from simulation.drill.policy import DECISION_KINDS, DrillError, DrillPolicy
+from simulation.drill.session_log import engine_records, write_session_file
 from simulation.drill.spec import DrillSpec
 from simulation.drill.store import DrillStore
 from simulation.model.engine import Replication
-from simulation.model.records import TASK_STAGES
 from simulation.model.world import build_world
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud in the room
 RATINGS = ("P", "S", "M", "U")
 SIM_INPUTS = ("clock", "decision", "notify", "message", "deliver", "set_default", "set_deadline", "end")
-
-
-def new_code(n: int = 6) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(n))
 
 
 class DrillSession:
@@ -73,25 +64,7 @@ class DrillSession:
                parent: str | None = None, branched_at: float | None = None,
                clock: Callable[[], float] = time.time) -> tuple[DrillSession, dict[str, str]]:
         """A new session file in ``directory``; returns the session and each seat's PIN (shown once)."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True, mode=0o700)
-        code = new_code()
-        while (d / f"{code}.sqlite").exists():
-            code = new_code()
-        pins = {s.id: new_pin() for s in spec.seats}
-        tmp = d / f".{code}.sqlite.tmp"
-        store = DrillStore(tmp)
-        store.write_meta({"code": code, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                          "spec": spec.model_dump(mode="json", by_alias=True),
-                          "scenario": scenario.model_dump(mode="json", by_alias=True),
-                          "scenario_hash": scenario_hash(scenario), "msel": msel.model_dump(mode="json", by_alias=True),
-                          "parent": parent, "branched_at": branched_at})
-        store.add_seats([(s.id, s.role, list(s.agencies), pins[s.id]) for s in spec.seats])
-        store.close()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-        path = d / f"{code}.sqlite"
-        tmp.replace(path)  # nothing half-made is ever listed
+        path, pins = write_session_file(spec, scenario, msel, directory, parent, branched_at)
         return cls(DrillStore(path), clock), pins
 
     def branch(self, at: float, directory: str | Path) -> tuple[DrillSession, dict[str, str]]:
@@ -380,39 +353,7 @@ class DrillSession:
 
     def _flush(self) -> None:
         """Log what the engine produced since the last look: reports, notifications, task stages, outbox."""
-        recs = list(self.policy.outbox)
-        self.policy.outbox.clear()
-        for st in self.rep.incident_states:
-            inc, rec = st.spec.id, st.rec
-            if not math.isnan(rec.t_report):
-                recs.append(
-                    {
-                        "key": f"report:{inc}",
-                        "kind": "report",
-                        "sim_time": rec.t_report,
-                        "agency": rec.receiver,
-                        "payload": {
-                            "incident": inc,
-                            "type": rec.type,
-                            "grid": rec.grid,
-                            "detected_by": rec.detected_by,
-                            "t_detect": rec.t_detect,
-                        },
-                    }
-                )
-            for agency, ev in st.notified.items():
-                if ev.triggered:
-                    recs.append({"key": f"notified:{inc}:{agency}", "kind": "notified", "sim_time": float(ev.value),
-                                 "agency": agency, "payload": {"incident": inc, "type": rec.type, "grid": rec.grid}})
-        for t in self.rep.tasks:
-            if t.owner is None:
-                continue
-            for stage in TASK_STAGES:
-                v = getattr(t, stage)
-                if not math.isnan(v):
-                    recs.append({"key": f"task:{t.incident}:{t.task}:{stage}", "kind": "task", "sim_time": v,
-                                 "agency": t.owner, "payload": {"incident": t.incident, "task": t.task, "stage": stage,
-                                                                "owner": t.owner, "units": list(t.units)}})
+        recs = engine_records(self.rep, self.policy)
         now = self.wall_clock()  # what the engine produced became visible to the players now (an ask, an inject)
         new = [{"wall_time": now, **r} for r in recs if r["key"] not in self._seen]
         self.store.append_many(new)

@@ -19,7 +19,8 @@ from scenarios.errors import InputError, Problem
 from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, load_file, to_plain
-from simulation.drill.msel import Msel, format_time, msel_from_data, read_msel
+from simulation.drill.msel import Msel, format_time
+from simulation.drill.msel_io import msel_from_data, read_msel
 from simulation.drill.policy import DECISION_KINDS
 
 DRILL_LIBRARY = SCENARIO_LIBRARY / "drills"

@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
         s = _open(code, directory)
         to.parent.mkdir(parents=True, exist_ok=True)
         if suffix in (".csv", ".xlsx"):
-            from simulation.drill.msel import write_msel
+            from simulation.drill.msel_io import write_msel
 
             write_msel(s.msel, to)
         elif suffix == ".jsonl":

@@ -27,6 +27,7 @@ from simulation.drill.pins import needs_rehash, new_pin, verify_pin
 from simulation.drill.policy import DrillError
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore, FolderLock, digest
+from simulation.faces.drill_labels import labels as drill_labels
 from simulation.model.records import TASK_STAGES
 
 CODE_RE = re.compile(r"^[A-Z2-9]{6}$")
@@ -318,7 +319,7 @@ def player_view(s: DrillSession, seat: dict) -> dict:
     pending = [p.public() for p in s.policy.pending.values() if not p.resolved and p.agency in mine]
     return {"role": "player", "seat": seat["seat"], "agencies": sorted(mine), "clock": _clock(s),
             "messages": events, "pending": pending, "units": _units(s, mine), "tasks": _tasks(s, mine),
-            "incidents": incidents, "agency_names": _names(s, None)}
+            "incidents": incidents, "agency_names": _names(s, None), "labels": _labels(s)}
 
 
 def control_view(s: DrillSession, seat: dict, full: bool = True) -> dict:
@@ -363,7 +364,14 @@ def control_view(s: DrillSession, seat: dict, full: bool = True) -> dict:
             "messages": events, "pending": pending, "injects": injects, "hazards": hazards, "agencies": agencies,
             "seats": seats, "tasks": _tasks(s, None), "units": _units(s, None),
             "defaults": dict(s.policy.defaults) if full else {}, "deadlines": dict(s.policy.deadlines) if full else {},
-            "agency_names": _names(s, None)}
+            "agency_names": _names(s, None), "labels": _labels(s)}
+
+
+def _labels(s: DrillSession) -> dict:
+    """Every id of this drill named in zh and en (:mod:`simulation.faces.drill_labels`), made once a session."""
+    if not hasattr(s, "labels"):
+        s.labels = drill_labels(s.scenario, s.world)
+    return s.labels
 
 
 def _names(s: DrillSession, agencies: set[str] | None) -> dict[str, dict]:

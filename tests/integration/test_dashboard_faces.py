@@ -261,23 +261,66 @@ def test_an_edited_arrangement_says_what_it_changed_not_its_bases_doctrine() -> 
     assert "Edited from" in yaml_text and "Notification fan-out: parallel" in yaml_text
 
 
+def overlapping_labels(graph: dict, width_px: float = 930.0) -> list[tuple[str, str]]:
+    """Pairs of node names in the coordination graph whose text boxes overlap each other or another node's
+    marker, with the chart laid out ``width_px`` wide (the page's at a 1400-pixel window) and its own height.
+    Text boxes from the font size (10 px): a Latin character about 0.6 em wide, a CJK one 1 em, lines 1.3 em
+    — an estimate of what the browser draws, checked against the screenshots in ``test-artifacts/``."""
+    lay, nodes = graph["layout"], graph["data"][-1]
+    (x0, x1), (y0, y1) = lay["xaxis"]["range"], lay["yaxis"]["range"]
+    m = lay["margin"]
+    w, h = width_px - m["l"] - m["r"], lay["height"] - m["t"] - m["b"]
+    xs, ys = values(nodes["x"]), values(nodes["y"])
+    px = [(x - x0) / (x1 - x0) * w for x in xs]
+    py = [(y1 - y) / (y1 - y0) * h for y in ys]
+    boxes = []
+    for x, y, text, where in zip(px, py, nodes["text"], nodes["textposition"]):
+        lines = text.split("<br>")
+        tw = max(sum(10 if ord(ch) > 0x2E80 else 6 for ch in line) for line in lines)
+        th = 13 * len(lines)
+        left = x + 6 if where.endswith("right") else x - 6 - tw if where.endswith("left") else x - tw / 2
+        top = y - th / 2 if where.startswith("middle") else y - 8 - th if where.startswith("top") else y + 8
+        boxes.append((left, top, left + tw, top + th))
+
+    def hit(a: tuple, b: tuple) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    out = []
+    for i, a in enumerate(boxes):
+        for j, b in enumerate(boxes):
+            if i < j and hit(a, b):
+                out.append((nodes["text"][i], nodes["text"][j]))
+        out += [(nodes["text"][i], nodes["text"][j]) for j in range(len(px))
+                if j != i and hit(a, (px[j] - 5, py[j] - 5, px[j] + 5, py[j] + 5))]
+    return out
+
+
 def spec(at: AppTest, key: str) -> dict:
     return next(json.loads(p.proto.spec) for p in at.get("plotly_chart") if p.proto.id.endswith(key))
 
 
 @pytest.mark.slow
 def test_charts_name_every_box_row_and_node_without_covering_them(pages) -> None:
-    """Box plot: no legend over the boxes, labels wrapped not rotated; coordination graph: names alternate
-    above and below, the axes leave room for them, hover shows names not ids; responsibility matrices: every
-    row labelled (plotly skipped every other one)."""
+    """Box plot: no legend over the boxes, labels wrapped between words, not rotated; coordination graph: no
+    name on another name or marker (:func:`overlapping_labels`; the spring layout's dense middle had a dozen),
+    hover shows names not ids; responsibility matrices: every row labelled (plotly skipped every other one)."""
     at = pages["en"]
     box = spec(at, "compare.dist")
     assert box["layout"]["showlegend"] is False and box["layout"]["xaxis"]["tickangle"] == 0
     assert any("<br>" in tr["name"] for tr in box["data"])  # the long arrangement title is wrapped
-    graph = spec(at, "compare.graph")
-    nodes = graph["data"][-1]
-    assert {"top center", "bottom center"} <= set(nodes["textposition"])
-    assert "range" in graph["layout"]["xaxis"] and not any("(" in h and "_" in h for h in nodes["hovertext"])
+    for lang in ("en", "zh-CN"):
+        graph = spec(pages[lang], "compare.graph")
+        nodes = graph["data"][-1]
+        assert not any("(" in h and "_" in h for h in nodes["hovertext"])
+        assert not overlapping_labels(graph), lang
+    from scenarios.loader import load_arrangement
+
+    titles = {load_arrangement(a).title.en for a in ARMS}  # broken between words only: the lines make the title
+    assert {tr["name"].replace("<br>", " ").replace("- ", "-") for tr in box["data"]} == titles
+    for lang in ("en", "zh-CN"):  # a title too long for the chart is broken into lines, not cut off
+        for chart in pages[lang].get("plotly_chart"):
+            title = json.loads(chart.proto.spec)["layout"]["title"]["text"]
+            assert all(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) <= 80 for line in title.split("<br>")), title
     arr = app("en", "arrangements")
     for side in ("left", "right"):
         m = spec(arr, f"arrangements.diff.matrix.{side}")

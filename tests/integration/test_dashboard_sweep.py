@@ -153,7 +153,7 @@ def test_manifest_and_points_appear(sweeps: Path) -> None:
     assert set(points["Status"]) == {"done"} and set(points["Replications"]) == {2}
     assert list(points["Run seed"]) == [p["run_seed"] for p in manifest["points"]]
     expected = means(out, "t_first_arrival")
-    assert list(points["Mean"]) == [f"{v:.2f}" for v in expected]
+    assert list(points["Mean of First arrival (min)"]) == pytest.approx(list(expected), abs=0.005)
     assert any("4 of 4 points done · 0 failed" in c.value for c in at.caption)
     assert at.selectbox(key="sweep.metric").value == "t_first_arrival"
     assert "sweep.pick" not in {s.key for s in at.selectbox}  # the folder is a sweep: nothing to pick
@@ -191,9 +191,9 @@ def test_tornado_for_a_grid_and_prim_for_a_typed_target(sweeps: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     y = load_sweep(out).groupby("point")["t_first_arrival"].mean().to_numpy()
     want = tornado([p["values"] for p in manifest["points"]], y, parse_factors(manifest["factors"]))
-    shown = table(at, "Swing").set_index("Factor")
+    shown = table(at, "Swing (min)").set_index("Factor")  # a time's swing in minutes, the header says so
     for row in want.itertuples():
-        assert shown.loc[row.factor, "Swing"] == pytest.approx(row.swing / 60, abs=1e-3)
+        assert shown.loc[row.factor, "Swing (min)"] == pytest.approx(row.swing / 60, abs=1e-3)
     assert {tr["name"] for tr in chart(at, "sweep.analysis_chart")["data"]} == {
         "Mean at first level",
         "Mean at last level",
@@ -264,7 +264,7 @@ def test_language_toggle_switches_every_label_on_the_page(sweeps: Path) -> None:
     assert not at.exception
     assert at.title[0].value == "参数扫描浏览"
     assert at.selectbox(key="sweep.pick").value == "fire", "the choice stays after switching language"
-    assert table(at, "规则").shape[0] >= 1 and table(at, "变化幅度").shape[0] == 2
+    assert table(at, "规则").shape[0] >= 1 and table(at, "变化幅度（分钟）").shape[0] == 2
     assert_language(at, "zh-CN")
     assert_no_english_words(at, sweeps / "fire")
     # the other sweep: failed points, a partial analysis, too few misses for a box
@@ -328,3 +328,47 @@ def test_the_default_folder_missing_is_a_hint_not_an_error(tmp_path: Path, monke
     assert not at.error
     assert at.text_input(key="sweep.folder").value == "out"
     assert at.info and "linkage sweep SCENARIO" in at.info[0].value
+
+
+def test_tables_and_csv_downloads_speak_the_language_in_minutes(sweeps: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In zh-CN the points CSV has Chinese headers and the metric in minutes (its mean equal to the Parquet
+    replications' mean / 60), statuses in words; no table cell reads "None" (a tornado swing that cannot be
+    computed for a failed level reads "—", with the legend); the failed points' and the analysis CSVs carry
+    the same headers as their tables."""
+    import io
+
+    from dashboards.i18n import catalogue
+    from tests.dashboard_helpers import null_cells
+
+    got: dict[str, bytes] = {}
+    real = st.download_button
+
+    def keep(label: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+        got[kwargs.get("key", label)] = data
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", keep)
+    zh = catalogue("zh-CN")
+    for name in ("fire", "broken"):
+        got.clear()
+        at = page(sweeps / name, "zh-CN")
+        at.selectbox(key="sweep.metric").set_value("t_first_arrival").run()
+        assert not at.exception and not null_cells(at), null_cells(at)[:3]
+        dashes = any((d.value.astype(str) == "—").any().any() for d in at.dataframe)
+        assert dashes == any(c.value == zh["common.missing_legend"] for c in at.caption)
+        points = pd.read_csv(io.BytesIO(got["sweep.download_points"]), encoding="utf-8-sig")
+        mean_col = f"{zh['sweep.csv_mean'].format(metric=zh['metric.t_first_arrival'])}（分钟）"
+        assert mean_col in points.columns and zh["sweep.col_status"] in points.columns
+        want = means(sweeps / name, "t_first_arrival")
+        done = points[points[zh["sweep.col_status"]] == zh["sweep.status.done"]]
+        assert len(done) == len(want)
+        for pt, m in zip(done[zh["sweep.col_point"]], done[mean_col]):
+            assert m == pytest.approx(want[pt], abs=0.01)
+        text = got["sweep.download_points"].decode("utf-8-sig")
+        assert not re.search(r"\b(mean|ci_low|run_seed|status|done|failed)\b", text)
+        analysis = pd.read_csv(io.BytesIO(got["sweep.download_analysis"]), encoding="utf-8-sig")
+        assert zh["sweep.col_factor"] in analysis.columns
+        if name == "broken":
+            assert dashes  # the tornado cannot swing across a failed level
+            failed = pd.read_csv(io.BytesIO(got["sweep.download_failed"]), encoding="utf-8-sig")
+            assert {zh["sweep.col_point"], zh["sweep.col_error"]} <= set(failed.columns)

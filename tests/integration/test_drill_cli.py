@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from scenarios.errors import InputError
-from simulation.drill.msel import COLUMNS, read_msel, write_msel
+from simulation.drill.msel import COLUMNS
+from simulation.drill.msel_io import read_msel, write_msel
 from simulation.drill.spec import DRILL_LIBRARY, load_drill
 from tests.helpers import ROOT
 

@@ -19,7 +19,8 @@ import pytest
 from openpyxl import load_workbook
 
 from agencies.base import Bilingual
-from simulation.drill.msel import Msel, read_msel, write_msel
+from simulation.drill.msel import Msel
+from simulation.drill.msel_io import read_msel, write_msel
 from simulation.drill.pins import legacy_digest
 from simulation.drill.policy import DrillError
 from simulation.drill.session import DrillSession

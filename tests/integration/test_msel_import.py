@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook
 
 from scenarios.errors import InputError
-from simulation.drill.msel import read_msel
+from simulation.drill.msel_io import read_msel
 from simulation.drill.spec import DRILL_LIBRARY, load_drill
 from tests.helpers import ROOT
 
