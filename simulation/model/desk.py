@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from heapq import heappop
 
 import simpy
+from simpy.core import URGENT
 
 from simulation.model.records import DeskUse
 
@@ -13,7 +15,12 @@ NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts processed events (for ``events_processed``)."""
+    """A SimPy environment that counts processed events (for ``events_processed``).
+
+    :meth:`run` to a time is SimPy's own loop with :meth:`step` inlined — the engine's hottest loop, two
+    Python calls fewer per event; the same events in the same order, the same count (the stop event
+    included, as SimPy's loop counts it). A drill steps the clock with :meth:`step`, counted too.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -22,6 +29,34 @@ class CountingEnvironment(simpy.Environment):
     def step(self) -> None:
         self.events_processed += 1
         super().step()
+
+    def run(self, until=None):  # noqa: ANN001, ANN201 — SimPy's signature
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        stop = simpy.Event(self)  # as SimPy does: an urgent event at ``at``, before regular timeouts
+        stop._ok, stop._value = True, None
+        self.schedule(stop, URGENT, at - self._now)
+        queue, n = self._queue, 0
+        try:
+            while True:
+                self._now, _, _, event = heappop(queue)
+                n += 1
+                if event is stop:  # SimPy's StopSimulation path: the stop event is put back, due at once
+                    stop.callbacks = []
+                    self.schedule(stop, -1)
+                    return None
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)  # a failed, undefused event crashes the run
+                    exc.__cause__ = event._value
+                    raise exc
+        finally:
+            self.events_processed += n
 
 
 def is_night(time_of_day: float) -> bool:

@@ -42,10 +42,10 @@ def replication_seed(seed: int, replication: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _entity_key(purpose: str, entity: str) -> np.ndarray:
-    """The 128-bit key of ``purpose/entity`` (read-only: shared by every replication that asks)."""
+def _entity_key(purpose: str, entity: str) -> tuple[int, int]:
+    """The 128-bit key of ``purpose/entity`` as two 64-bit words (little-endian, as ``np.uint64`` reads them)."""
     digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
-    return np.frombuffer(digest, dtype=np.uint64)
+    return int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
 
 
 class _Key(ISeedSequence):
@@ -65,7 +65,7 @@ class _Key(ISeedSequence):
 FIRST = 4
 """Size of a stream's first buffer of draws."""
 
-_ZERO4 = np.zeros(4, dtype=np.uint64)
+_ZERO4 = (0, 0, 0, 0)
 
 
 class Constant:
@@ -149,7 +149,8 @@ class Streams:
 
     def __init__(self, seed: int, replication: int) -> None:
         self.seed, self.replication = seed, replication
-        self._base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
+        b0, b1 = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64).tolist()
+        self._b0, self._b1 = b0, b1  # the base key as Python ints: XOR with an entity key costs no numpy call
         self._draws: dict[tuple[str, str], Draws] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
         self._scratch_bits: np.random.Philox | None = None
@@ -158,18 +159,23 @@ class Streams:
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
         """A generator of its own for the stream ``purpose/entity``, at the stream's start."""
         _check(purpose)
-        return np.random.Generator(np.random.Philox(_Key(self._base ^ _entity_key(purpose, entity))))
+        return np.random.Generator(np.random.Philox(_Key(np.array(self._key(purpose, entity), dtype=np.uint64))))
+
+    def _key(self, purpose: str, entity: str) -> tuple[int, int]:
+        """The stream's Philox key: the replication's base XOR the entity's hash."""
+        k0, k1 = _entity_key(purpose, entity)
+        return self._b0 ^ k0, self._b1 ^ k1
 
     def scratch(self, purpose: str, entity: str) -> np.random.Generator:
         """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
         draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
         building one."""
         _check(purpose)
-        key = self._base ^ _entity_key(purpose, entity)
+        key = self._key(purpose, entity)
         if self._scratch_bits is None:
-            self._scratch_bits = np.random.Philox(_Key(key))
+            self._scratch_bits = np.random.Philox(_Key(np.array(key, dtype=np.uint64)))
             self._scratch = np.random.Generator(self._scratch_bits)
-        else:
+        else:  # plain ints and tuples: the state setter indexes them far faster than numpy arrays
             self._scratch_bits.state = {"bit_generator": "Philox", "state": {"counter": _ZERO4, "key": key},
                                         "buffer": _ZERO4, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
         return self._scratch  # type: ignore[return-value]
