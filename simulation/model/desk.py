@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from heapq import heappop
 
 import simpy
 from simpy.core import URGENT
+from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
 from simulation.model.records import DeskUse
 
@@ -63,6 +64,24 @@ def is_night(time_of_day: float) -> bool:
     return time_of_day >= NIGHT_START or time_of_day < NIGHT_END
 
 
+class DeskLine(simpy.PriorityResource):
+    """The queue at a duty desk: SimPy's ``PriorityResource``, built without SimPy's per-instance binding of its
+    event constructors (``BoundClass.bind_early``: ~10 µs of a ~14 µs build; desks are built per replication).
+    The same requests, releases and queue order — only the construction is cheaper."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:  # noqa: D107 — the state SimPy's sets
+        self._env, self._capacity = env, capacity
+        self.put_queue = self.queue = SortedQueue()
+        self.get_queue: list = []
+        self.users: list = []
+
+    def request(self, priority: int = 0, preempt: bool = True) -> PriorityRequest:
+        return PriorityRequest(self, priority, preempt)
+
+    def release(self, request: PriorityRequest) -> Release:
+        return Release(self, request)
+
+
 class Desk:
     """A duty desk: a SimPy resource with one slot per person on duty.
 
@@ -84,7 +103,7 @@ class Desk:
         trace: bool,
     ) -> None:
         self.name, self.staff, self.handling = name, staff, handling
-        self.res = simpy.PriorityResource(env, capacity=staff)
+        self.res = DeskLine(env, staff)
         self.uses: list[DeskUse] | None = [] if trace else None
         if night_staff is not None and night_staff < staff:
             for _ in range(staff - night_staff):
@@ -126,7 +145,7 @@ class DeskRoster(dict):
     the event order, and so the results, unchanged.
     """
 
-    def __init__(self, make: Callable[[str], Desk], night_staffed: list[str]) -> None:
+    def __init__(self, make: Callable[[str], Desk], night_staffed: Sequence[str]) -> None:
         super().__init__()
         self._make = make
         for agency in night_staffed:

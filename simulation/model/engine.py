@@ -63,15 +63,14 @@ class Replication:
         self.env = CountingEnvironment()
         self.streams = Streams(seed, replication)
         self.policy: Policy = policy or AutomaticPolicy(world)
-        agencies = {a.id: a for a in sc.agencies}
+        agencies = world.agency_by_id
 
         def make_desk(agency: str) -> Desk:
             a = agencies[agency]
             return Desk(self.env, a.id, a.desk.staff, self.streams.draws("desk", a.id, a.desk.handling),
                         a.desk.night_staff, sc.clock_start, sc.horizon, trace)
 
-        night = [a.id for a in sc.agencies if a.desk.night_staff is not None and a.desk.night_staff < a.desk.staff]
-        self.desks = DeskRoster(make_desk, night)  # the others on their first message
+        self.desks = DeskRoster(make_desk, world.night_staffed)  # the others on their first message
         self.doctrine: Doctrine = world.doctrine  # shared by every replication of the world
         ctx = Context(self.env, world, self.streams, self.policy, self.doctrine, self.desks)
         self.messaging = ctx.messaging = Messaging(ctx)

@@ -60,9 +60,7 @@ class UnitPool(Collaborator):
         self.free = [True] * len(self.world.units)
         self.index = self.world.nearest
         # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
-        self.free_of_kind: dict[str, set[int]] = {
-            k: {u.index for u in us} for k, us in self.world.units_by_kind.items()
-        }
+        self.free_of_kind: dict[str, set[int]] = {k: set(us) for k, us in self.world.unit_indices_by_kind.items()}
         # kind → requests waiting for a unit of that kind, first come first served
         self.waiting: dict[str, deque[UnitRequest]] = {}
         # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
