@@ -111,12 +111,18 @@ class Desk:
 
     def handle(self, env: simpy.Environment) -> Generator:
         """Receive one message: queue for a person on duty, then the handling time (``yield from`` it)."""
-        with self.res.request(priority=0) as req:
+        res = self.res
+        req = res.request(0)
+        try:  # ``with res.request() as req`` without its four Python calls on the way out
             yield req
             start = env.now
             yield env.timeout(self.handling())
             if self.uses is not None:
                 self.uses.append(DeskUse(self.name, start, env.now, self.staff))
+        except BaseException as exc:  # an interrupt, or the generator closed: what the with statement does
+            req.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        res.release(req)
 
     def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
         while True:

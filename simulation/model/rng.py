@@ -169,8 +169,7 @@ class Streams:
     def scratch(self, purpose: str, entity: str) -> np.random.Generator:
         """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
         draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
-        building one."""
-        _check(purpose)
+        building one. (``purpose`` was checked when the stream's :class:`Draws` or :class:`Uniforms` was made.)"""
         key = self._key(purpose, entity)
         if self._scratch_bits is None:
             self._scratch_bits = np.random.Philox(_Key(np.array(key, dtype=np.uint64)))
@@ -187,6 +186,7 @@ class Streams:
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
+            _check(purpose)
             d = self._draws[k] = Draws(dist, self, purpose, entity)
         return d
 

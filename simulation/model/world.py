@@ -91,9 +91,18 @@ class World:
         return tuple(a.id for a in self.scenario.agencies
                      if a.desk.night_staff is not None and a.desk.night_staff < a.desk.staff)
 
+    @cached_property
+    def _resolved(self) -> dict[tuple[str, str], str | None]:
+        return {}
+
     def resolve(self, ref: str, grid: str) -> str | None:
-        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction)."""
-        return resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
+        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction); remembered per
+        (reference, grid) — asked several times per incident, the answer never changes."""
+        key = (ref, grid)
+        got = self._resolved.get(key, self)
+        if got is self:
+            got = self._resolved[key] = resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
+        return got  # type: ignore[return-value]
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""
