@@ -46,6 +46,7 @@ import simpy
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bench_engine  # noqa: E402
 from bench_engine import FLAGSHIP, SEED, check_raw_count, engine_pass, event_mix, raw_pass  # noqa: E402
 
 from scenarios.loader import load_scenario  # noqa: E402
@@ -278,7 +279,7 @@ def measure(n: int, repeats: int) -> dict:
     m_mix, m_events = minimal_mix(min(n, 100))
     med = {k: statistics.median(v) for k, v in (("engine", t_eng), ("minimal", t_min), ("raw", t_raw))}
     return {
-        "replications": n, "repeats": repeats, "seed": SEED,
+        "replications": n, "repeats": repeats, "seed": SEED, "engine_settled": bench_engine.SETTLED,
         "seconds_median": med, "seconds_all": {"engine": t_eng, "minimal": t_min, "raw": t_raw},
         "reps_per_s": {k: n / v for k, v in med.items()},
         "ratio_engine_minimal": med["minimal"] / med["engine"],
@@ -296,7 +297,8 @@ def print_table(res: dict) -> None:
     m = res["machine"]
     print(f"flagship, {res['replications']} replications, seed {res['seed']}, median of {res['repeats']} interleaved "
           f"repeats · {m['cores']} cores · Python {m['python']} · SimPy {m['simpy']} · {m['date']} · "
-          f"load {m['load_before'][0]:.1f} → {m.get('load_after', (float('nan'),))[0]:.1f}")
+          f"load {m['load_before'][0]:.1f} → {m.get('load_after', (float('nan'),))[0]:.1f} · engine "
+          + ("in settled_world (as linkage run)" if res["engine_settled"] else "without settled_world"))
     for k in ("engine", "minimal", "raw"):
         print(f"  {k:8} {res['seconds_median'][k]:7.3f} s   {res['reps_per_s'][k]:8.1f} replications/s")
     print(f"engine ÷ minimal model (replications/s): {res['ratio_engine_minimal']:.3f}")
@@ -314,7 +316,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-n", "--replications", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--unsettled", action="store_true",
+                    help="run the engine's replications without settled_world (the collector's freeze)")
     args = ap.parse_args(argv)
+    if args.unsettled:
+        bench_engine.SETTLED = False
     res = measure(args.replications, args.repeats)
     res["machine"]["load_after"] = os.getloadavg()
     print(json.dumps(res, indent=2) if args.json else "", end="")
