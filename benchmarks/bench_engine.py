@@ -79,6 +79,7 @@ def event_mix(world: World, n: int) -> dict[str, int]:
             step()
 
         env.step = counted  # type: ignore[method-assign]
+        env.run = lambda until=None, env=env: simpy.Environment.run(env, until)  # SimPy's loop: calls step
         rep.run()
     return dict(mix.most_common())
 

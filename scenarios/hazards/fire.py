@@ -162,7 +162,10 @@ class FireModel(InterventionLog):
         control."""
         if t >= self.t_control_manual:
             return 0.0
-        return float(hrr_t2(min(t, self.t_hold), self.alpha, self.p.hrr_max_kw))
+        te = max(min(t, self.t_hold), 0.0)  # hrr_t2 on one float, in plain floats (the same operations)
+        q = self.alpha * (te * te)
+        cap = self.p.hrr_max_kw
+        return q if cap is None else min(q, cap)
 
     @property
     def t_control(self) -> float:
@@ -173,9 +176,8 @@ class FireModel(InterventionLog):
         t = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
         return t if t is not None and t < self.t_hold else None
 
-    def _t_involved(self, k: int) -> float:
-        """Time the k-th floor above the origin becomes fire-involved (inf if never)."""
-        tfo = self.t_flashover
+    def _t_involved(self, k: int, tfo: float | None) -> float:
+        """Time the k-th floor above the origin becomes fire-involved (inf if never); ``tfo``: :attr:`t_flashover`."""
         if tfo is None or k > self.p.storeys - self.p.floor_of_origin:
             return math.inf
         if k == 0:
@@ -251,9 +253,13 @@ class FireModel(InterventionLog):
         return self.t_control_manual - t
 
     def _evacuation(self) -> StairEvacuation:
-        p = self.p
-        return building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs, p.riser_tread,
-                                   p.floor_height_m, p.premovement_s)
+        """The building's stair evacuation (depends on the parameters only: computed once per model)."""
+        ev = self.__dict__.get("_evac")
+        if ev is None:
+            p = self.p
+            ev = self._evac = building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs,
+                                                  p.riser_tread, p.floor_height_m, p.premovement_s)
+        return ev
 
     def _floor_order(self) -> np.ndarray:
         o, n = self.p.floor_of_origin, self.p.storeys
@@ -280,7 +286,8 @@ class FireModel(InterventionLog):
         floor = np.asarray(floor, dtype=int)
         o = self.p.floor_of_origin
         k = np.maximum(floor - self.p.smoke_floors_above, o) - o
-        t_inv = np.array([self._t_involved(int(i)) for i in range(self.p.storeys - o + 1)] + [math.inf])
+        tfo = self.t_flashover
+        t_inv = np.array([self._t_involved(i, tfo) for i in range(self.p.storeys - o + 1)] + [math.inf])
         u = np.where(floor >= o, t_inv[np.minimum(k, t_inv.size - 1)] + self.p.untenable_after_s, math.inf)
         return np.where(u < self.t_control, u, math.inf)
 

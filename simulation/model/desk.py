@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import insort_right
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop
 
@@ -64,6 +65,21 @@ def is_night(time_of_day: float) -> bool:
     return time_of_day >= NIGHT_START or time_of_day < NIGHT_END
 
 
+def _key(request: PriorityRequest) -> tuple:
+    return request.key
+
+
+class DeskQueue(SortedQueue):
+    """SimPy's sorted request queue without a length limit: a plain list's construction, and a new request
+    put at its place by bisection — where SimPy's stable re-sort of the whole queue puts it (after equal keys)."""
+
+    maxlen = None
+    __init__ = list.__init__  # no maxlen to set per instance
+
+    def append(self, item: PriorityRequest) -> None:
+        insort_right(self, item, key=_key)
+
+
 class DeskLine(simpy.PriorityResource):
     """The queue at a duty desk: SimPy's ``PriorityResource``, built without SimPy's per-instance binding of its
     event constructors (``BoundClass.bind_early``: ~10 µs of a ~14 µs build; desks are built per replication).
@@ -71,7 +87,7 @@ class DeskLine(simpy.PriorityResource):
 
     def __init__(self, env: simpy.Environment, capacity: int) -> None:  # noqa: D107 — the state SimPy's sets
         self._env, self._capacity = env, capacity
-        self.put_queue = self.queue = SortedQueue()
+        self.put_queue = self.queue = DeskQueue()
         self.get_queue: list = []
         self.users: list = []
 
