@@ -5,9 +5,10 @@ from __future__ import annotations
 from bisect import insort_right
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop
+from types import MethodType
 
 import simpy
-from simpy.core import URGENT
+from simpy.core import URGENT, BoundClass
 from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
 from simulation.model.records import DeskUse
@@ -27,6 +28,12 @@ class CountingEnvironment(simpy.Environment):
     def __init__(self) -> None:
         super().__init__()
         self.events_processed = 0
+        # SimPy binds its event constructors (timeout, event, process, all_of, any_of) to the instance only
+        # for attributes of the instance's own class: a subclass would otherwise build a bound method
+        # through a Python descriptor on every ``env.timeout(…)``.
+        for name, obj in vars(simpy.Environment).items():
+            if type(obj) is BoundClass:
+                setattr(self, name, MethodType(obj.cls, self))
 
     def step(self) -> None:
         self.events_processed += 1
