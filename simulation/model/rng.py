@@ -11,9 +11,10 @@ Streams are created lazily, on their first draw: most entities of a large scenar
 value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
 hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
 OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
-generator state, bit for bit. Most streams draw one buffer per replication: that buffer comes from one
-scratch generator re-keyed to the stream (:meth:`Streams.scratch`); only a stream that needs more gets a
-generator of its own (``tests/unit/test_rng_streams.py`` checks the draws against the original definition).
+generator state, bit for bit. Most streams draw once per replication: that value comes from one scratch
+generator re-keyed to the stream (:meth:`Streams.scratch`), as a single scalar draw where the distribution
+allows; only a stream that needs more gets a generator of its own (``tests/unit/test_rng_streams.py`` checks
+the draws against the original definition).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class _Key(ISeedSequence):
 
 
 FIRST = 4
-"""Size of a stream's first buffer of draws."""
+"""Size of a stream's first buffer of draws, for a distribution without a single ``draw`` (Empirical)."""
 
 _ZERO4 = (0, 0, 0, 0)
 
@@ -83,65 +84,76 @@ class Constant:
 class Draws:
     """Buffered draws of one distribution from one named stream.
 
-    The buffer starts small (most streams draw once or twice per replication) and grows to 64, keeping
-    ``numpy`` call overhead off the engine's hot path. The first buffer is drawn on the replication's
-    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: a few µs, against ~10 µs to build a
-    generator); a stream that needs a second buffer gets a generator of its own, which replays the first
-    buffer's draws to reach the same point of the stream — the same values, bit for bit.
+    Most streams draw once per replication. The first value comes from the replication's scratch generator
+    re-keyed to this stream (:meth:`Streams.scratch`: ~1 µs, against ~10 µs to build a generator) — as one
+    scalar draw where the distribution offers ``draw`` (its values do not depend on how many are drawn at
+    once), else as a first buffer of :data:`FIRST`. A stream that needs more gets a generator of its own,
+    which replays what the scratch generator drew to reach the same point of the stream, then draws in
+    buffers of 16 and 64 (``numpy`` call overhead off the hot path) — the same values, bit for bit.
     """
 
-    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_size")
+    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_one", "_rng", "_buf", "_i", "_size", "_first")
 
     def __init__(self, dist: Distribution, streams: Streams, purpose: str, entity: str) -> None:
         self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
+        self._one = getattr(dist, "draw", None)  # one value without an array (sequential distributions)
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._size = 0, FIRST
+        self._i, self._size, self._first = 0, 16, True
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            rng = self._rng
-            if rng is None:
-                if self._size == FIRST:
-                    rng = self._streams.scratch(self._purpose, self._entity)
-                else:
-                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
-                    self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
-            self._buf = self._dist.sample(rng, self._size).tolist()
-            self._size = min(self._size * 4, 64)
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+        i = self._i
+        if i < len(self._buf):
+            self._i = i + 1
+            return self._buf[i]
+        return self._more()
+
+    def _more(self) -> float:
+        rng, one = self._rng, self._one
+        if rng is None:
+            if self._first:  # the stream's first value(s), on the scratch generator
+                self._first = False
+                scratch = self._streams.scratch(self._purpose, self._entity)
+                if one is not None:
+                    return one(scratch)
+                self._buf, self._i = self._dist.sample(scratch, FIRST).tolist(), 1
+                return self._buf[0]
+            rng = self._rng = self._streams.generator(self._purpose, self._entity)
+            if one is not None:  # replay what the scratch generator drew
+                one(rng)
+            else:
+                self._dist.sample(rng, FIRST)
+        self._buf, self._i = self._dist.sample(rng, self._size).tolist(), 1
+        self._size = 64
+        return self._buf[0]
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage); the first 64 on the scratch
-    generator, as :class:`Draws` does."""
+    """Buffered U(0,1) draws (for reliability and detector coverage): the first value on the scratch
+    generator, then a generator of its own (replaying it) in buffers of 64, as :class:`Draws` does."""
 
-    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_fills")
+    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_first")
 
     def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
         self._streams, self._purpose, self._entity = streams, purpose, entity
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i = self._fills = 0
+        self._i, self._first = 0, True
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            rng = self._rng
-            if rng is None:
-                if self._fills == 0:
-                    rng = self._streams.scratch(self._purpose, self._entity)
-                else:
-                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
-                    rng.random(64)  # replay the first buffer
-            self._buf = rng.random(64).tolist()
-            self._fills += 1
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+        i = self._i
+        if i < len(self._buf):
+            self._i = i + 1
+            return self._buf[i]
+        rng = self._rng
+        if rng is None:
+            if self._first:
+                self._first = False
+                return self._streams.scratch(self._purpose, self._entity).random()
+            rng = self._rng = self._streams.generator(self._purpose, self._entity)
+            rng.random()  # replay the first value
+        self._buf, self._i = rng.random(64).tolist(), 1
+        return self._buf[0]
 
 
 class Streams:
