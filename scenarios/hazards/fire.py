@@ -39,6 +39,7 @@ Extension points: other detectors in :meth:`FireModel.detection_time`; a differe
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,22 @@ def link_activation_time(
 def required_flow_lpm(q_kw: float, efficiency: float = 0.3) -> float:
     """Water flow (L/min) whose effective cooling (2.6 MJ/kg × η) matches the HRR."""
     return 60.0 * (q_kw / 1000.0) / (WATER_MJ_PER_KG * efficiency)
+
+
+@lru_cache(maxsize=64)
+def occupant_layout(origin: int, storeys: int, per_floor: int) -> tuple[np.ndarray, ...]:
+    """The occupants in evacuation order — fire floor, floors above, then floors below: each one's floor,
+    whether they take the stairs (floor 1 walks out), their place in the stair queue (1-based) and their
+    floor's place in the rescue order (1-based). It depends on the building only, so it is computed once
+    per building (read-only arrays) rather than each time a replication's casualties are counted."""
+    order = np.array(list(range(origin, storeys + 1)) + list(range(origin - 1, 0, -1)), dtype=int)
+    floors = np.repeat(order, per_floor)
+    in_stairs = floors > 1
+    place = np.cumsum(in_stairs)
+    rank = np.repeat(np.arange(order.size), per_floor) + 1
+    for a in (floors, in_stairs, place, rank):
+        a.setflags(write=False)
+    return floors, in_stairs, place, rank
 
 
 @register("fire")
@@ -261,24 +278,16 @@ class FireModel(InterventionLog):
                                                   p.riser_tread, p.floor_height_m, p.premovement_s)
         return ev
 
-    def _floor_order(self) -> np.ndarray:
-        o, n = self.p.floor_of_origin, self.p.storeys
-        return np.array(list(range(o, n + 1)) + list(range(o - 1, 0, -1)), dtype=int)
-
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
         """(floor, departure time) per occupant from evacuation and rescue recorded so far."""
-        order = self._floor_order()
-        per = self.p.occupants_per_floor
-        floors = np.repeat(order, per)
+        floors, in_stairs, place, rank = occupant_layout(self.p.floor_of_origin, self.p.storeys,
+                                                         self.p.occupants_per_floor)
         dep = np.full(floors.shape, math.inf)
         if self.t_evacuate is not None and floors.size:
             start = self.t_evacuate + self.p.premovement_s
-            in_stairs = floors > 1
-            pos = np.cumsum(in_stairs) - 1
-            dep = np.where(in_stairs, start + (pos + 1) / self.stair_flow, start)
-        rank = np.repeat(np.arange(order.size), per)
+            dep = np.where(in_stairs, start + place / self.stair_flow, start)
         for t_r, s in self.rescues:
-            dep = np.minimum(dep, t_r + (rank + 1) * s)
+            dep = np.minimum(dep, t_r + rank * s)
         return floors, dep
 
     def untenable_time(self, floor: np.ndarray) -> np.ndarray:
