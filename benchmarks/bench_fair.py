@@ -22,8 +22,11 @@ of events in the same numbers per replication as the engine:
 * every value drawn in bulk once per replication from one seeded generator; records kept as tuples.
 
 Timing: the engine (hazard models on), the minimal model and raw SimPy on the engine's event count run
-interleaved within each repeat, each figure the median over repeats (other engineers share the cores).
-There is no assertion on time: record the figures in ``benchmarks/README.md``.
+interleaved within each repeat, each figure the median over repeats (other engineers share the cores);
+wall seconds (``perf_counter``) and CPU seconds (``process_time``: on a shared machine, time spent waiting
+for a core is not cost) are both recorded. The engine runs its replications inside ``settled_world``, as
+the runner does (``--unsettled``: without). There is no assertion on time: record the figures in
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
