@@ -266,6 +266,7 @@ def minimal_mix(n: int) -> tuple[dict[str, int], list[int]]:
 
 
 def measure(n: int, repeats: int) -> dict:
+    load_before = os.getloadavg()
     sc = load_scenario(FLAGSHIP)
     world = build_world(sc, str(FLAGSHIP))
     engine_pass(world, min(n, 10))  # warm-up: imports, caches, lazy paths
@@ -298,7 +299,7 @@ def measure(n: int, repeats: int) -> dict:
         "mix_engine": e_mix, "mix_minimal": m_mix,
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "simpy": simpy.__version__,
                     "numpy": np.__version__, "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
-                    "load_before": os.getloadavg()},
+                    "load_before": load_before},
     }
 
 
