@@ -84,22 +84,24 @@ class Constant:
 class Draws:
     """Buffered draws of one distribution from one named stream.
 
-    Most streams draw once per replication. The first value comes from the replication's scratch generator
-    re-keyed to this stream (:meth:`Streams.scratch`: ~1 µs, against ~10 µs to build a generator) — as one
-    scalar draw where the distribution offers ``draw`` (its values do not depend on how many are drawn at
-    once), else as a first buffer of :data:`FIRST`. A stream that needs more gets a generator of its own,
-    which replays what the scratch generator drew to reach the same point of the stream, then draws in
-    buffers of 16 and 64 (``numpy`` call overhead off the hot path) — the same values, bit for bit.
+    Most streams draw once or a few times per replication. Their first values come from the replication's
+    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: ~1 µs, against ~10 µs to build a
+    generator): the very first as one scalar draw where the distribution offers ``draw`` (its values do not
+    depend on how many are drawn at once), then a first buffer of :data:`FIRST` (drawn again from the
+    stream's start; the value already used is skipped). A stream that needs more gets a generator of its
+    own, which replays that first buffer to reach the same point of the stream, then draws in buffers of 16
+    and 64 (``numpy`` call overhead off the hot path) — the same values, bit for bit.
     """
 
-    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_one", "_rng", "_buf", "_i", "_size", "_first")
+    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_one", "_rng", "_buf", "_i", "_size", "_stage")
 
     def __init__(self, dist: Distribution, streams: Streams, purpose: str, entity: str) -> None:
         self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
         self._one = getattr(dist, "draw", None)  # one value without an array (sequential distributions)
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._size, self._first = 0, 16, True
+        self._i, self._size = 0, 16
+        self._stage = 0 if self._one is not None else 1  # 0: the first value next, as a scalar draw
 
     def __call__(self) -> float:
         i = self._i
@@ -109,49 +111,54 @@ class Draws:
         return self._more()
 
     def _more(self) -> float:
-        rng, one = self._rng, self._one
+        stage = self._stage
+        if stage < 2:  # from the stream's start on the scratch generator: one value, then the first buffer
+            self._stage = stage + 1
+            scratch = self._streams.scratch(self._purpose, self._entity)
+            if stage == 0:
+                return self._one(scratch)  # type: ignore[misc]
+            self._buf = self._dist.sample(scratch, FIRST).tolist()
+            self._i = 1 + (self._one is not None)  # past the scalar already used, if there was one
+            return self._buf[self._i - 1]
+        rng = self._rng
         if rng is None:
-            if self._first:  # the stream's first value(s), on the scratch generator
-                self._first = False
-                scratch = self._streams.scratch(self._purpose, self._entity)
-                if one is not None:
-                    return one(scratch)
-                self._buf, self._i = self._dist.sample(scratch, FIRST).tolist(), 1
-                return self._buf[0]
             rng = self._rng = self._streams.generator(self._purpose, self._entity)
-            if one is not None:  # replay what the scratch generator drew
-                one(rng)
-            else:
-                self._dist.sample(rng, FIRST)
+            self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
         self._buf, self._i = self._dist.sample(rng, self._size).tolist(), 1
         self._size = 64
         return self._buf[0]
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage): the first value on the scratch
-    generator, then a generator of its own (replaying it) in buffers of 64, as :class:`Draws` does."""
+    """Buffered U(0,1) draws (for reliability and detector coverage), as :class:`Draws` does: the first value
+    as one scalar draw on the scratch generator, then a first buffer of 64 there, then a generator of its own
+    (replaying that buffer) in buffers of 64."""
 
-    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_first")
+    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_stage")
 
     def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
         self._streams, self._purpose, self._entity = streams, purpose, entity
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._first = 0, True
+        self._i = self._stage = 0
 
     def __call__(self) -> float:
         i = self._i
         if i < len(self._buf):
             self._i = i + 1
             return self._buf[i]
+        stage = self._stage
+        if stage < 2:
+            self._stage = stage + 1
+            scratch = self._streams.scratch(self._purpose, self._entity)
+            if stage == 0:
+                return scratch.random()
+            self._buf, self._i = scratch.random(64).tolist(), 2  # past the first value, already used
+            return self._buf[1]
         rng = self._rng
         if rng is None:
-            if self._first:
-                self._first = False
-                return self._streams.scratch(self._purpose, self._entity).random()
             rng = self._rng = self._streams.generator(self._purpose, self._entity)
-            rng.random()  # replay the first value
+            rng.random(64)  # replay the first buffer
         self._buf, self._i = rng.random(64).tolist(), 1
         return self._buf[0]
 
