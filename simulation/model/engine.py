@@ -12,7 +12,8 @@ Policy, and wires the collaborators, each in its own module:
   — the processes of one incident and of its tasks;
 * :class:`~simulation.model.ledger.Ledger` — records, and routine tallies for long runs.
 
-Hot path rules: no logging, no dict building per event; draws come from buffered named streams.
+Hot path rules: no logging, no dict building per event; draws come from buffered named streams. A batch of
+replications runs inside :func:`settled_world` (the runner does), so the collector leaves the world alone.
 Extension points: :class:`~simulation.model.policy.Policy`; hazard models via ``scenarios.hazards``.
 """
 
