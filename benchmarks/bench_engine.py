@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -44,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scenarios.loader import load_scenario  # noqa: E402
 from scenarios.schema import Scenario  # noqa: E402
-from simulation.model.engine import Replication  # noqa: E402
+from simulation.model.engine import Replication, settled_world  # noqa: E402
 from simulation.model.world import World, build_world  # noqa: E402
 
 FLAGSHIP = Path(__file__).resolve().parents[1] / "scenarios" / "library" / "high_rise_fire.yaml"
@@ -53,10 +54,15 @@ SEED = 7
 # -- the engine ----------------------------------------------------------------------------------------
 
 
+SETTLED = True
+"""Run the replications inside :func:`settled_world`, as ``linkage run`` does (``False``: without it)."""
+
+
 def engine_pass(world: World, n: int) -> tuple[float, list[int]]:
-    """Seconds for ``n`` replications and the events each processed."""
+    """Seconds for ``n`` replications and the events each processed (as the runner runs them)."""
     t0 = time.perf_counter()
-    events = [Replication(world, SEED, r).run().env.events_processed for r in range(n)]
+    with settled_world() if SETTLED else contextlib.nullcontext():
+        events = [Replication(world, SEED, r).run().env.events_processed for r in range(n)]
     return time.perf_counter() - t0, events
 
 
@@ -73,6 +79,7 @@ def event_mix(world: World, n: int) -> dict[str, int]:
             step()
 
         env.step = counted  # type: ignore[method-assign]
+        env.run = lambda until=None, env=env: simpy.Environment.run(env, until)  # SimPy's loop: calls step
         rep.run()
     return dict(mix.most_common())
 

@@ -22,8 +22,11 @@ of events in the same numbers per replication as the engine:
 * every value drawn in bulk once per replication from one seeded generator; records kept as tuples.
 
 Timing: the engine (hazard models on), the minimal model and raw SimPy on the engine's event count run
-interleaved within each repeat, each figure the median over repeats (other engineers share the cores).
-There is no assertion on time: record the figures in ``benchmarks/README.md``.
+interleaved within each repeat, each figure the median over repeats (other engineers share the cores);
+wall seconds (``perf_counter``) and CPU seconds (``process_time``: on a shared machine, time spent waiting
+for a core is not cost) are both recorded. The engine runs its replications inside ``settled_world``, as
+the runner does (``--unsettled``: without). There is no assertion on time: record the figures in
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import simpy
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bench_engine  # noqa: E402
 from bench_engine import FLAGSHIP, SEED, check_raw_count, engine_pass, event_mix, raw_pass  # noqa: E402
 
 from scenarios.loader import load_scenario  # noqa: E402
@@ -262,6 +266,7 @@ def minimal_mix(n: int) -> tuple[dict[str, int], list[int]]:
 
 
 def measure(n: int, repeats: int) -> dict:
+    load_before = os.getloadavg()
     sc = load_scenario(FLAGSHIP)
     world = build_world(sc, str(FLAGSHIP))
     engine_pass(world, min(n, 10))  # warm-up: imports, caches, lazy paths
@@ -270,25 +275,31 @@ def measure(n: int, repeats: int) -> dict:
     delays = np.random.default_rng(SEED).exponential(60.0, size=5 * max(events) + 16).tolist()
     check_raw_count(events, delays)
     t_eng, t_min, t_raw = [], [], []
+    cpu: dict[str, list[float]] = {"engine": [], "minimal": [], "raw": []}
+    passes = (("engine", t_eng, lambda: engine_pass(world, n)[0]), ("minimal", t_min, lambda: minimal_pass(n)),
+              ("raw", t_raw, lambda: raw_pass(events, delays)))
     for _ in range(repeats):  # interleaved: load from other jobs hits every variant alike
-        t_eng.append(engine_pass(world, n)[0])
-        t_min.append(minimal_pass(n))
-        t_raw.append(raw_pass(events, delays))
+        for name, wall, run in passes:
+            c0 = time.process_time()  # CPU seconds too: on a shared machine, waiting for a core is not cost
+            wall.append(run())
+            cpu[name].append(time.process_time() - c0)
     e_mix = event_mix(world, min(n, 100))
     m_mix, m_events = minimal_mix(min(n, 100))
     med = {k: statistics.median(v) for k, v in (("engine", t_eng), ("minimal", t_min), ("raw", t_raw))}
     return {
-        "replications": n, "repeats": repeats, "seed": SEED,
+        "replications": n, "repeats": repeats, "seed": SEED, "engine_settled": bench_engine.SETTLED,
         "seconds_median": med, "seconds_all": {"engine": t_eng, "minimal": t_min, "raw": t_raw},
         "reps_per_s": {k: n / v for k, v in med.items()},
         "ratio_engine_minimal": med["minimal"] / med["engine"],
+        "cpu_seconds_median": {k: statistics.median(v) for k, v in cpu.items()},
+        "ratio_engine_minimal_cpu": statistics.median(cpu["minimal"]) / statistics.median(cpu["engine"]),
         "ratio_engine_raw_events": med["raw"] / med["engine"],
         "ratio_minimal_raw_events": (sum(m_events) / min(n, 100) * n / med["minimal"]) / (sum(events) / med["raw"]),
         "events_per_rep": {"engine": sum(events) / n, "minimal": sum(m_events) / len(m_events)},
         "mix_engine": e_mix, "mix_minimal": m_mix,
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "simpy": simpy.__version__,
                     "numpy": np.__version__, "date": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
-                    "load_before": os.getloadavg()},
+                    "load_before": load_before},
     }
 
 
@@ -296,10 +307,12 @@ def print_table(res: dict) -> None:
     m = res["machine"]
     print(f"flagship, {res['replications']} replications, seed {res['seed']}, median of {res['repeats']} interleaved "
           f"repeats · {m['cores']} cores · Python {m['python']} · SimPy {m['simpy']} · {m['date']} · "
-          f"load {m['load_before'][0]:.1f} → {m.get('load_after', (float('nan'),))[0]:.1f}")
+          f"load {m['load_before'][0]:.1f} → {m.get('load_after', (float('nan'),))[0]:.1f} · engine "
+          + ("in settled_world (as linkage run)" if res["engine_settled"] else "without settled_world"))
     for k in ("engine", "minimal", "raw"):
         print(f"  {k:8} {res['seconds_median'][k]:7.3f} s   {res['reps_per_s'][k]:8.1f} replications/s")
-    print(f"engine ÷ minimal model (replications/s): {res['ratio_engine_minimal']:.3f}")
+    print(f"engine ÷ minimal model (replications/s): {res['ratio_engine_minimal']:.3f} wall, "
+          f"{res['ratio_engine_minimal_cpu']:.3f} CPU")
     print(f"engine ÷ raw SimPy (events/s, same event count): {res['ratio_engine_raw_events']:.3f}")
     print(f"minimal model ÷ raw SimPy (events/s): {res['ratio_minimal_raw_events']:.3f}")
     for who in ("engine", "minimal"):
@@ -314,7 +327,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-n", "--replications", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--unsettled", action="store_true",
+                    help="run the engine's replications without settled_world (the collector's freeze)")
     args = ap.parse_args(argv)
+    if args.unsettled:
+        bench_engine.SETTLED = False
     res = measure(args.replications, args.repeats)
     res["machine"]["load_after"] = os.getloadavg()
     print(json.dumps(res, indent=2) if args.json else "", end="")

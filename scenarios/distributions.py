@@ -5,7 +5,10 @@ or a bare number, which means ``fixed``. Every distribution is non-negative (the
 draws vectorised samples from a ``numpy.random.Generator`` it is given — never from global state.
 
 Extension point: add a model with a new ``dist`` literal and a ``sample`` / ``mean`` pair, then add it
-to :data:`Distribution`.
+to :data:`Distribution`. A model whose ``sample(rng, n)`` gives the same values as ``n`` single draws one
+after another (numpy's continuous distributions do; a choice among values does not) may add
+``draw(rng) -> float``: a stream then takes its first value without building an array
+(``simulation/model/rng.py``; ``tests/unit/test_rng_streams.py`` checks the equality).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class Exponential(Frozen):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_, size)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.exponential(self.mean_)
+
     def mean(self) -> float:
         return self.mean_
 
@@ -67,6 +73,9 @@ class LogNormal(Frozen):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(math.log(self.median), self.sigma, size)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.lognormal(math.log(self.median), self.sigma)
+
     def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)
 
@@ -86,6 +95,9 @@ class Triangular(Frozen):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, size)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.triangular(self.low, self.mode, self.high)
+
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
@@ -103,6 +115,9 @@ class Uniform(Frozen):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.uniform(self.low, self.high)
 
     def mean(self) -> float:
         return (self.low + self.high) / 2

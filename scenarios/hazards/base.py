@@ -15,6 +15,7 @@ bookkeeping (non-decreasing times, unknown action -> ``ValueError``) and :meth:`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -151,7 +152,7 @@ class InterventionLog:
     def _record(self, action: str, t: float, kw: dict[str, Any]) -> Intervention:
         if action not in self.actions:
             raise ValueError(f"unknown action {action!r} for {type(self).__name__} (known: {', '.join(self.actions)})")
-        if not np.isfinite(t) or t < 0:
+        if not math.isfinite(t) or t < 0:  # math: a float's check without a numpy call (per intervention)
             raise ValueError(f"intervention time must be finite and >= 0, got {t!r}")
         if self.log and t < self.log[-1].t:
             raise ValueError(f"interventions must come in non-decreasing time ({t} < {self.log[-1].t})")

@@ -39,6 +39,7 @@ Extension points: other detectors in :meth:`FireModel.detection_time`; a differe
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,22 @@ def required_flow_lpm(q_kw: float, efficiency: float = 0.3) -> float:
     return 60.0 * (q_kw / 1000.0) / (WATER_MJ_PER_KG * efficiency)
 
 
+@lru_cache(maxsize=64)
+def occupant_layout(origin: int, storeys: int, per_floor: int) -> tuple[np.ndarray, ...]:
+    """The occupants in evacuation order — fire floor, floors above, then floors below: each one's floor,
+    whether they take the stairs (floor 1 walks out), their place in the stair queue (1-based) and their
+    floor's place in the rescue order (1-based). It depends on the building only, so it is computed once
+    per building (read-only arrays) rather than each time a replication's casualties are counted."""
+    order = np.array(list(range(origin, storeys + 1)) + list(range(origin - 1, 0, -1)), dtype=int)
+    floors = np.repeat(order, per_floor)
+    in_stairs = floors > 1
+    place = np.cumsum(in_stairs)
+    rank = np.repeat(np.arange(order.size), per_floor) + 1
+    for a in (floors, in_stairs, place, rank):
+        a.setflags(write=False)
+    return floors, in_stairs, place, rank
+
+
 @register("fire")
 class FireModel(InterventionLog):
     """High-rise fire behind the :class:`~scenarios.hazards.base.HazardModel` protocol."""
@@ -162,7 +179,10 @@ class FireModel(InterventionLog):
         control."""
         if t >= self.t_control_manual:
             return 0.0
-        return float(hrr_t2(min(t, self.t_hold), self.alpha, self.p.hrr_max_kw))
+        te = max(min(t, self.t_hold), 0.0)  # hrr_t2 on one float, in plain floats (the same operations)
+        q = self.alpha * (te * te)
+        cap = self.p.hrr_max_kw
+        return q if cap is None else min(q, cap)
 
     @property
     def t_control(self) -> float:
@@ -173,9 +193,8 @@ class FireModel(InterventionLog):
         t = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
         return t if t is not None and t < self.t_hold else None
 
-    def _t_involved(self, k: int) -> float:
-        """Time the k-th floor above the origin becomes fire-involved (inf if never)."""
-        tfo = self.t_flashover
+    def _t_involved(self, k: int, tfo: float | None) -> float:
+        """Time the k-th floor above the origin becomes fire-involved (inf if never); ``tfo``: :attr:`t_flashover`."""
         if tfo is None or k > self.p.storeys - self.p.floor_of_origin:
             return math.inf
         if k == 0:
@@ -251,28 +270,24 @@ class FireModel(InterventionLog):
         return self.t_control_manual - t
 
     def _evacuation(self) -> StairEvacuation:
-        p = self.p
-        return building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs, p.riser_tread,
-                                   p.floor_height_m, p.premovement_s)
-
-    def _floor_order(self) -> np.ndarray:
-        o, n = self.p.floor_of_origin, self.p.storeys
-        return np.array(list(range(o, n + 1)) + list(range(o - 1, 0, -1)), dtype=int)
+        """The building's stair evacuation (depends on the parameters only: computed once per model)."""
+        ev = self.__dict__.get("_evac")
+        if ev is None:
+            p = self.p
+            ev = self._evac = building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs,
+                                                  p.riser_tread, p.floor_height_m, p.premovement_s)
+        return ev
 
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
         """(floor, departure time) per occupant from evacuation and rescue recorded so far."""
-        order = self._floor_order()
-        per = self.p.occupants_per_floor
-        floors = np.repeat(order, per)
+        floors, in_stairs, place, rank = occupant_layout(self.p.floor_of_origin, self.p.storeys,
+                                                         self.p.occupants_per_floor)
         dep = np.full(floors.shape, math.inf)
         if self.t_evacuate is not None and floors.size:
             start = self.t_evacuate + self.p.premovement_s
-            in_stairs = floors > 1
-            pos = np.cumsum(in_stairs) - 1
-            dep = np.where(in_stairs, start + (pos + 1) / self.stair_flow, start)
-        rank = np.repeat(np.arange(order.size), per)
+            dep = np.where(in_stairs, start + place / self.stair_flow, start)
         for t_r, s in self.rescues:
-            dep = np.minimum(dep, t_r + (rank + 1) * s)
+            dep = np.minimum(dep, t_r + rank * s)
         return floors, dep
 
     def untenable_time(self, floor: np.ndarray) -> np.ndarray:
@@ -280,7 +295,8 @@ class FireModel(InterventionLog):
         floor = np.asarray(floor, dtype=int)
         o = self.p.floor_of_origin
         k = np.maximum(floor - self.p.smoke_floors_above, o) - o
-        t_inv = np.array([self._t_involved(int(i)) for i in range(self.p.storeys - o + 1)] + [math.inf])
+        tfo = self.t_flashover
+        t_inv = np.array([self._t_involved(i, tfo) for i in range(self.p.storeys - o + 1)] + [math.inf])
         u = np.where(floor >= o, t_inv[np.minimum(k, t_inv.size - 1)] + self.p.untenable_after_s, math.inf)
         return np.where(u < self.t_control, u, math.inf)
 

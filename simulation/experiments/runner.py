@@ -32,7 +32,7 @@ from simulation.experiments.outputs import (
     replications_schema,
     table,
 )
-from simulation.model.engine import Replication
+from simulation.model.engine import Replication, settled_world
 from simulation.model.policy import Policy
 from simulation.model.records import GAP_PARTS, TASK_STAGES, WORK_ORDER_TIMES
 from simulation.model.rng import replication_seed
@@ -158,13 +158,14 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
     col = Collector(scenario.arrangement.name)
     t0 = time.perf_counter()
     last = None
-    for r in range(first_replication, first_replication + replications):
-        policy = policy_factory(world) if policy_factory else None
-        rep = Replication(world, seed, r, policy, trace=keep_last, keep_routine=keep_routine).run()
-        col.add(r, seed, rep)
-        last = rep
-        if progress is not None:
-            progress(1)
+    with settled_world():
+        for r in range(first_replication, first_replication + replications):
+            policy = policy_factory(world) if policy_factory else None
+            rep = Replication(world, seed, r, policy, trace=keep_last, keep_routine=keep_routine).run()
+            col.add(r, seed, rep)
+            last = rep
+            if progress is not None:
+                progress(1)
     wall = time.perf_counter() - t0
     reps, incs, hands, tasks, orders = col.tables()
     summary = {

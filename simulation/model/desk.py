@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from bisect import insort_right
+from collections.abc import Callable, Generator, Sequence
+from heapq import heappop
+from types import MethodType
 
 import simpy
+from simpy.core import URGENT, BoundClass
+from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
 from simulation.model.records import DeskUse
 
@@ -13,19 +18,91 @@ NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts processed events (for ``events_processed``)."""
+    """A SimPy environment that counts processed events (for ``events_processed``).
+
+    :meth:`run` to a time is SimPy's own loop with :meth:`step` inlined — the engine's hottest loop, two
+    Python calls fewer per event; the same events in the same order, the same count (the stop event
+    included, as SimPy's loop counts it). A drill steps the clock with :meth:`step`, counted too.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.events_processed = 0
+        # SimPy binds its event constructors (timeout, event, process, all_of, any_of) to the instance only
+        # for attributes of the instance's own class: a subclass would otherwise build a bound method
+        # through a Python descriptor on every ``env.timeout(…)``.
+        for name, obj in vars(simpy.Environment).items():
+            if type(obj) is BoundClass:
+                setattr(self, name, MethodType(obj.cls, self))
 
     def step(self) -> None:
         self.events_processed += 1
         super().step()
 
+    def run(self, until=None):  # noqa: ANN001, ANN201 — SimPy's signature
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        stop = simpy.Event(self)  # as SimPy does: an urgent event at ``at``, before regular timeouts
+        stop._ok, stop._value = True, None
+        self.schedule(stop, URGENT, at - self._now)
+        queue, n = self._queue, 0
+        try:
+            while True:
+                self._now, _, _, event = heappop(queue)
+                n += 1
+                if event is stop:  # SimPy's StopSimulation path: the stop event is put back, due at once
+                    stop.callbacks = []
+                    self.schedule(stop, -1)
+                    return None
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    exc = type(event._value)(*event._value.args)  # a failed, undefused event crashes the run
+                    exc.__cause__ = event._value
+                    raise exc
+        finally:
+            self.events_processed += n
+
 
 def is_night(time_of_day: float) -> bool:
     return time_of_day >= NIGHT_START or time_of_day < NIGHT_END
+
+
+def _key(request: PriorityRequest) -> tuple:
+    return request.key
+
+
+class DeskQueue(SortedQueue):
+    """SimPy's sorted request queue without a length limit: a plain list's construction, and a new request
+    put at its place by bisection — where SimPy's stable re-sort of the whole queue puts it (after equal keys)."""
+
+    maxlen = None
+    __init__ = list.__init__  # no maxlen to set per instance
+
+    def append(self, item: PriorityRequest) -> None:
+        insort_right(self, item, key=_key)
+
+
+class DeskLine(simpy.PriorityResource):
+    """The queue at a duty desk: SimPy's ``PriorityResource``, built without SimPy's per-instance binding of its
+    event constructors (``BoundClass.bind_early``: ~10 µs of a ~14 µs build; desks are built per replication).
+    The same requests, releases and queue order — only the construction is cheaper."""
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:  # noqa: D107 — the state SimPy's sets
+        self._env, self._capacity = env, capacity
+        self.put_queue = self.queue = DeskQueue()
+        self.get_queue: list = []
+        self.users: list = []
+
+    def request(self, priority: int = 0, preempt: bool = True) -> PriorityRequest:
+        return PriorityRequest(self, priority, preempt)
+
+    def release(self, request: PriorityRequest) -> Release:
+        return Release(self, request)
 
 
 class Desk:
@@ -49,7 +126,7 @@ class Desk:
         trace: bool,
     ) -> None:
         self.name, self.staff, self.handling = name, staff, handling
-        self.res = simpy.PriorityResource(env, capacity=staff)
+        self.res = DeskLine(env, staff)
         self.uses: list[DeskUse] | None = [] if trace else None
         if night_staff is not None and night_staff < staff:
             for _ in range(staff - night_staff):
@@ -57,12 +134,18 @@ class Desk:
 
     def handle(self, env: simpy.Environment) -> Generator:
         """Receive one message: queue for a person on duty, then the handling time (``yield from`` it)."""
-        with self.res.request(priority=0) as req:
+        res = self.res
+        req = res.request(0)
+        try:  # ``with res.request() as req`` without its four Python calls on the way out
             yield req
             start = env.now
             yield env.timeout(self.handling())
             if self.uses is not None:
                 self.uses.append(DeskUse(self.name, start, env.now, self.staff))
+        except BaseException as exc:  # an interrupt, or the generator closed: what the with statement does
+            req.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        res.release(req)
 
     def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
         while True:
@@ -91,7 +174,7 @@ class DeskRoster(dict):
     the event order, and so the results, unchanged.
     """
 
-    def __init__(self, make: Callable[[str], Desk], night_staffed: list[str]) -> None:
+    def __init__(self, make: Callable[[str], Desk], night_staffed: Sequence[str]) -> None:
         super().__init__()
         self._make = make
         for agency in night_staffed:

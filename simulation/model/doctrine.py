@@ -82,6 +82,7 @@ class Doctrine:
         self.arrangement: Arrangement = world.scenario.arrangement
         self._plans: dict[tuple[str, str], IncidentPlan] = {}
         self._unit_agencies: dict[str, frozenset[str]] = {}
+        self._senders: dict[tuple[str, str, str], frozenset[str] | None] = {}
 
     # -- intake -------------------------------------------------------------------------------------
 
@@ -226,7 +227,12 @@ class Doctrine:
 
     def senders(self, incident_type: str, task: str, owner: str) -> frozenset[str] | None:
         """Whose units may go for ``owner``'s task: the owner's own, or ``None`` — anyone's nearest (就近)."""
-        return None if self.dispatch_rule(incident_type, task) == "nearest" else frozenset((owner,))
+        key = (incident_type, task, owner)
+        got = self._senders.get(key, self)
+        if got is self:  # asked per dispatch: the same set object each time (the dispatch index keys on it)
+            got = self._senders[key] = (
+                None if self.dispatch_rule(incident_type, task) == "nearest" else frozenset((owner,)))
+        return got  # type: ignore[return-value]
 
 
 # -- hidden hazards (隐患): the same doctrine for the hazard loop, without a built world -----------------

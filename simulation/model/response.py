@@ -107,28 +107,30 @@ class ResponseLevels(Collaborator):
 
     def _watch(self, st: IncidentState) -> Generator:
         """The commander's periodic look at the hazard and the clock (escalation, 升级响应)."""
-        env = self.env
+        env, rec, hazard, onset = self.env, st.rec, st.hazard, st.spec.onset
         spec = self.sc.incident_types[st.spec.type].response
+        every, horizon, raise_after, raise_when = spec.check_every, self.sc.horizon, spec.raise_after, spec.raise_when
         fired: set[int] = set()
         timer_fired = False
         decided_at = env.now
-        until = self.sc.horizon - st.spec.onset
-        while env.now + spec.check_every <= self.sc.horizon:
-            yield env.timeout(spec.check_every)
-            if not math.isnan(st.rec.t_control) and st.rec.t_control <= env.now:
+        until = horizon - onset
+        while env.now + every <= horizon:
+            yield env.timeout(every)
+            now = env.now
+            if rec.t_control <= now:  # (NaN compares false: not under control yet)
                 return  # under control: nothing more to escalate
-            triggers_done = st.hazard is None or len(fired) == len(spec.raise_when)
-            if st.level == 1 or (triggers_done and (timer_fired or spec.raise_after is None)):
+            triggers_done = hazard is None or len(fired) == len(raise_when)
+            if st.level == 1 or (triggers_done and (timer_fired or raise_after is None)):
                 return  # at level I, or every trigger has fired: nothing left to watch for
             reasons = []
-            if spec.raise_after is not None and not timer_fired and env.now - decided_at >= spec.raise_after:
+            if raise_after is not None and not timer_fired and now - decided_at >= raise_after:
                 timer_fired = True
                 reasons.append("no_control")
-            if st.hazard is not None:
-                for k, trig in enumerate(spec.raise_when):
+            if hazard is not None:
+                for k, trig in enumerate(raise_when):
                     if k in fired:
                         continue
-                    v = st.hazard.measure(trig.metric, env.now - st.spec.onset, until)
+                    v = hazard.measure(trig.metric, now - onset, until)
                     if v is not None and v >= trig.at_least:
                         fired.add(k)
                         reasons.append(trig.metric)

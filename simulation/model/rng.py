@@ -11,9 +11,10 @@ Streams are created lazily, on their first draw: most entities of a large scenar
 value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
 hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
 OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
-generator state, bit for bit. Most streams draw one buffer per replication: that buffer comes from one
-scratch generator re-keyed to the stream (:meth:`Streams.scratch`); only a stream that needs more gets a
-generator of its own (``tests/unit/test_rng_streams.py`` checks the draws against the original definition).
+generator state, bit for bit. Most streams draw once per replication: that value comes from one scratch
+generator re-keyed to the stream (:meth:`Streams.scratch`), as a single scalar draw where the distribution
+allows; only a stream that needs more gets a generator of its own (``tests/unit/test_rng_streams.py`` checks
+the draws against the original definition).
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ def replication_seed(seed: int, replication: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _entity_key(purpose: str, entity: str) -> np.ndarray:
-    """The 128-bit key of ``purpose/entity`` (read-only: shared by every replication that asks)."""
+def _entity_key(purpose: str, entity: str) -> tuple[int, int]:
+    """The 128-bit key of ``purpose/entity`` as two 64-bit words (little-endian, as ``np.uint64`` reads them)."""
     digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
-    return np.frombuffer(digest, dtype=np.uint64)
+    return int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
 
 
 class _Key(ISeedSequence):
@@ -63,9 +64,9 @@ class _Key(ISeedSequence):
 
 
 FIRST = 4
-"""Size of a stream's first buffer of draws."""
+"""Size of a stream's first buffer of draws, for a distribution without a single ``draw`` (Empirical)."""
 
-_ZERO4 = np.zeros(4, dtype=np.uint64)
+_ZERO4 = (0, 0, 0, 0)
 
 
 class Constant:
@@ -83,65 +84,83 @@ class Constant:
 class Draws:
     """Buffered draws of one distribution from one named stream.
 
-    The buffer starts small (most streams draw once or twice per replication) and grows to 64, keeping
-    ``numpy`` call overhead off the engine's hot path. The first buffer is drawn on the replication's
-    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: a few µs, against ~10 µs to build a
-    generator); a stream that needs a second buffer gets a generator of its own, which replays the first
-    buffer's draws to reach the same point of the stream — the same values, bit for bit.
+    Most streams draw once or a few times per replication. Their first values come from the replication's
+    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: ~1 µs, against ~10 µs to build a
+    generator): the very first as one scalar draw where the distribution offers ``draw`` (its values do not
+    depend on how many are drawn at once), then a first buffer of :data:`FIRST` (drawn again from the
+    stream's start; the value already used is skipped). A stream that needs more gets a generator of its
+    own, which replays that first buffer to reach the same point of the stream, then draws in buffers of 16
+    and 64 (``numpy`` call overhead off the hot path) — the same values, bit for bit.
     """
 
-    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_size")
+    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_one", "_rng", "_buf", "_i", "_size", "_stage")
 
     def __init__(self, dist: Distribution, streams: Streams, purpose: str, entity: str) -> None:
         self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
+        self._one = getattr(dist, "draw", None)  # one value without an array (sequential distributions)
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i, self._size = 0, FIRST
+        self._i, self._size = 0, 16
+        self._stage = 0 if self._one is not None else 1  # 0: the first value next, as a scalar draw
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            rng = self._rng
-            if rng is None:
-                if self._size == FIRST:
-                    rng = self._streams.scratch(self._purpose, self._entity)
-                else:
-                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
-                    self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
-            self._buf = self._dist.sample(rng, self._size).tolist()
-            self._size = min(self._size * 4, 64)
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+        i = self._i
+        if i < len(self._buf):
+            self._i = i + 1
+            return self._buf[i]
+        return self._more()
+
+    def _more(self) -> float:
+        stage = self._stage
+        if stage < 2:  # from the stream's start on the scratch generator: one value, then the first buffer
+            self._stage = stage + 1
+            scratch = self._streams.scratch(self._purpose, self._entity)
+            if stage == 0:
+                return self._one(scratch)  # type: ignore[misc]
+            self._buf = self._dist.sample(scratch, FIRST).tolist()
+            self._i = 1 + (self._one is not None)  # past the scalar already used, if there was one
+            return self._buf[self._i - 1]
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = self._streams.generator(self._purpose, self._entity)
+            self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
+        self._buf, self._i = self._dist.sample(rng, self._size).tolist(), 1
+        self._size = 64
+        return self._buf[0]
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage); the first 64 on the scratch
-    generator, as :class:`Draws` does."""
+    """Buffered U(0,1) draws (for reliability and detector coverage), as :class:`Draws` does: the first value
+    as one scalar draw on the scratch generator, then a first buffer of 64 there, then a generator of its own
+    (replaying that buffer) in buffers of 64."""
 
-    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_fills")
+    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_stage")
 
     def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
         self._streams, self._purpose, self._entity = streams, purpose, entity
         self._rng: np.random.Generator | None = None
         self._buf: list[float] = []
-        self._i = self._fills = 0
+        self._i = self._stage = 0
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            rng = self._rng
-            if rng is None:
-                if self._fills == 0:
-                    rng = self._streams.scratch(self._purpose, self._entity)
-                else:
-                    rng = self._rng = self._streams.generator(self._purpose, self._entity)
-                    rng.random(64)  # replay the first buffer
-            self._buf = rng.random(64).tolist()
-            self._fills += 1
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+        i = self._i
+        if i < len(self._buf):
+            self._i = i + 1
+            return self._buf[i]
+        stage = self._stage
+        if stage < 2:
+            self._stage = stage + 1
+            scratch = self._streams.scratch(self._purpose, self._entity)
+            if stage == 0:
+                return scratch.random()
+            self._buf, self._i = scratch.random(64).tolist(), 2  # past the first value, already used
+            return self._buf[1]
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = self._streams.generator(self._purpose, self._entity)
+            rng.random(64)  # replay the first buffer
+        self._buf, self._i = rng.random(64).tolist(), 1
+        return self._buf[0]
 
 
 class Streams:
@@ -149,7 +168,8 @@ class Streams:
 
     def __init__(self, seed: int, replication: int) -> None:
         self.seed, self.replication = seed, replication
-        self._base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
+        b0, b1 = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64).tolist()
+        self._b0, self._b1 = b0, b1  # the base key as Python ints: XOR with an entity key costs no numpy call
         self._draws: dict[tuple[str, str], Draws] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
         self._scratch_bits: np.random.Philox | None = None
@@ -158,18 +178,22 @@ class Streams:
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
         """A generator of its own for the stream ``purpose/entity``, at the stream's start."""
         _check(purpose)
-        return np.random.Generator(np.random.Philox(_Key(self._base ^ _entity_key(purpose, entity))))
+        return np.random.Generator(np.random.Philox(_Key(np.array(self._key(purpose, entity), dtype=np.uint64))))
+
+    def _key(self, purpose: str, entity: str) -> tuple[int, int]:
+        """The stream's Philox key: the replication's base XOR the entity's hash."""
+        k0, k1 = _entity_key(purpose, entity)
+        return self._b0 ^ k0, self._b1 ^ k1
 
     def scratch(self, purpose: str, entity: str) -> np.random.Generator:
         """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
         draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
-        building one."""
-        _check(purpose)
-        key = self._base ^ _entity_key(purpose, entity)
+        building one. (``purpose`` was checked when the stream's :class:`Draws` or :class:`Uniforms` was made.)"""
+        key = self._key(purpose, entity)
         if self._scratch_bits is None:
-            self._scratch_bits = np.random.Philox(_Key(key))
+            self._scratch_bits = np.random.Philox(_Key(np.array(key, dtype=np.uint64)))
             self._scratch = np.random.Generator(self._scratch_bits)
-        else:
+        else:  # plain ints and tuples: the state setter indexes them far faster than numpy arrays
             self._scratch_bits.state = {"bit_generator": "Philox", "state": {"counter": _ZERO4, "key": key},
                                         "buffer": _ZERO4, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
         return self._scratch  # type: ignore[return-value]
@@ -181,6 +205,7 @@ class Streams:
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
+            _check(purpose)
             d = self._draws[k] = Draws(dist, self, purpose, entity)
         return d
 

@@ -60,9 +60,7 @@ class UnitPool(Collaborator):
         self.free = [True] * len(self.world.units)
         self.index = self.world.nearest
         # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
-        self.free_of_kind: dict[str, set[int]] = {
-            k: {u.index for u in us} for k, us in self.world.units_by_kind.items()
-        }
+        self.free_of_kind: dict[str, set[int]] = {k: set(us) for k, us in self.world.unit_indices_by_kind.items()}
         # kind → requests waiting for a unit of that kind, first come first served
         self.waiting: dict[str, deque[UnitRequest]] = {}
         # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
@@ -168,9 +166,8 @@ class UnitPool(Collaborator):
 
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
         """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
-        travel, factor = self.world.travel, self.road_factor()
-        arrivals = [self.streams.draws("turnout", u.name, u.turnout)() + float(travel[u.station_row, grid]) * factor
-                    for u in units]
+        item, factor, draws = self.world.travel.item, self.road_factor(), self.streams.draws
+        arrivals = [draws("turnout", u.name, u.turnout)() + item(u.station_row, grid) * factor for u in units]
         first = min(arrivals)
         return first, units[arrivals.index(first)].name
 
@@ -180,9 +177,9 @@ class UnitPool(Collaborator):
 
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""
-        w, env, factor = self.world, self.env, self.road_factor()
+        item, env, factor = self.world.travel.item, self.env, self.road_factor()
         for u in units:
-            back = float(w.travel[u.station_row, grid]) * factor
+            back = item(u.station_row, grid) * factor
             if on_back is not None:
                 on_back(u, env.now + back)
             env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))

@@ -75,9 +75,34 @@ class World:
             out.setdefault(u.kind, []).append(u)
         return out
 
+    @cached_property
+    def unit_indices_by_kind(self) -> dict[str, tuple[int, ...]]:
+        """Kind → its units' indices (each replication's unit pool starts from a copy: all free)."""
+        return {k: tuple(u.index for u in us) for k, us in self.units_by_kind.items()}
+
+    @cached_property
+    def agency_by_id(self) -> dict[str, object]:
+        """Agency id → its spec (read per replication to build the duty desks)."""
+        return {a.id: a for a in self.scenario.agencies}
+
+    @cached_property
+    def night_staffed(self) -> tuple[str, ...]:
+        """Agencies with fewer staff at night: their desks are built at the start of every replication."""
+        return tuple(a.id for a in self.scenario.agencies
+                     if a.desk.night_staff is not None and a.desk.night_staff < a.desk.staff)
+
+    @cached_property
+    def _resolved(self) -> dict[tuple[str, str], str | None]:
+        return {}
+
     def resolve(self, ref: str, grid: str) -> str | None:
-        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction)."""
-        return resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
+        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction); remembered per
+        (reference, grid) — asked several times per incident, the answer never changes."""
+        key = (ref, grid)
+        got = self._resolved.get(key, self)
+        if got is self:
+            got = self._resolved[key] = resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
+        return got  # type: ignore[return-value]
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""

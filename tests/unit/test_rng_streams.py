@@ -2,8 +2,9 @@
 
 The reference is the stream as first defined: ``Generator(Philox(key=base ^ BLAKE2(purpose/entity)))``,
 drawn in buffers of 4, 16, 64, 64 … (``Draws``) or 64 (``Uniforms``). The engine now draws each stream's
-first buffer on one scratch generator re-keyed per stream and builds a stream's own generator only for a
-second buffer, replaying the first; fixed values draw from no stream. Streams are drawn interleaved, so a
+first values (a single scalar draw where the distribution has ``draw``, then a first buffer) on one scratch
+generator re-keyed per stream and builds a stream's own generator only for more, replaying the first; fixed
+values draw from no stream. Streams are drawn interleaved, so a
 re-keyed scratch generator that leaked state from one stream into another would show.
 """
 
@@ -14,7 +15,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from scenarios.distributions import Fixed, LogNormal, Triangular
+from scenarios.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform
 from simulation.model.rng import Streams
 
 
@@ -32,11 +33,16 @@ def reference_draws(rng: np.random.Generator, dist, n: int) -> list[float]:
     return out[:n]
 
 
-@pytest.mark.parametrize("n", [1, 4, 5, 20, 21, 150])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 20, 21, 64, 65, 150])
 def test_draws_and_uniforms_equal_a_generator_of_their_own(n: int) -> None:
     dists = {"a": LogNormal(dist="lognormal", median=60, p90=240),
              "b": Triangular(dist="triangular", low=1, mode=2, high=5),
-             "c": LogNormal(dist="lognormal", median=5, p90=9)}
+             "c": LogNormal(dist="lognormal", median=5, p90=9),
+             # a first value as a single draw (``draw``) and an Empirical choice (a first buffer): both paths
+             "d": Exponential(dist="exponential", mean=30),
+             "e": Uniform(dist="uniform", low=2, high=9),
+             "f": Empirical(dist="empirical", values=[1, 5, 20]),
+             "g": Empirical(dist="empirical", values=[1, 5, 20], weights=[1, 1, 3])}
     s = Streams(17, 3)
     draws = {e: s.draws("latency", e, d) for e, d in dists.items()}
     unis = {e: s.uniforms("reliability", e) for e in ("u", "v")}
