@@ -25,6 +25,7 @@ from scenarios.defect_loop import DefectLoopSpec
 from scenarios.hazards.base import HAZARD_MODELS
 from scenarios.specs import (
     AgencySpec,
+    AreaRule,
     ChannelKind,
     ChannelSpec,
     DetectorKind,
@@ -50,6 +51,7 @@ from scenarios.specs import (
 __all__ = [
     "Scenario",
     "AgencySpec",
+    "AreaRule",
     "ChannelKind",
     "ChannelSpec",
     "DetectorKind",

@@ -22,6 +22,7 @@ from simulation.model.coordination import CoordinationGraph
 if TYPE_CHECKING:
     from simulation.model.dispatch_index import NearestIndex
     from simulation.model.doctrine import Doctrine
+    from simulation.model.station_areas import StationAreas
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,17 @@ class World:
         from simulation.model.dispatch_index import NearestIndex
 
         return NearestIndex(self)
+
+    @cached_property
+    def areas(self) -> StationAreas | None:
+        """Station areas (辖区) and the rule for leaving them, or ``None`` when the scenario has none (or
+        dispatches by preference lists)."""
+        d = self.scenario.dispatch
+        if d.areas is None or d.order == "preference":
+            return None
+        from simulation.model.station_areas import StationAreas
+
+        return StationAreas(self)
 
     @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:
