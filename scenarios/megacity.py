@@ -46,16 +46,18 @@ class MegacityConfig(Frozen):
     """The city and its four services; the defaults are the Chongqing-size year (see :data:`SOURCES`)."""
 
     name: str = "megacity_year"
-    streets: int = 1000
-    communities_per_street: int = 17
-    grids_per_community: int = 4
+    streets: int = 782
+    communities_per_street: int = 29
+    grids_per_community: int = 3
+    """782 streets of 87 grids = 68,034 grids on a 261-column lattice: three streets to a row, none wrapping
+    from the east edge to the west (the generated city lays grids out row by row)."""
     districts: int = 38
     grid_size_m: float = 400.0
     days: float = 365.0
     aid_within_s: float = 1200.0
     district_aid_within_s: float = 900.0
     police: Service = Service(
-        calls_per_year=8.8e6, unit_share=0.37, spacing_km=6.0, units_per_station=3,
+        calls_per_year=8.8e6, unit_share=0.37, spacing_km=6.0, units_per_station=4,
         hourly=[0.7, 0.55, 0.45, 0.4, 0.4, 0.45, 0.6, 0.85, 1.05, 1.15, 1.2, 1.2,
                 1.15, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4, 1.4, 1.35, 1.15, 0.9],
         weekly=[0.97, 0.96, 0.96, 0.97, 1.02, 1.07, 1.05])
@@ -98,12 +100,14 @@ def scaled(cfg: MegacityConfig, spacing_km: dict[str, float] | None = None, unit
 
 
 SMALL_SPACING = {"police": 2.4, "ambulance": 3.2, "fire": 4.0}
-"""Station spacing of the small test city (816 grids, 11.6 km across): 25 police, 16 ambulance, 9 fire stations."""
+"""Station spacing of the small test city (841 grids, 11.6 km across): 25 police, 16 ambulance, 9 fire stations."""
 
 
 def small_city(days: float = 14.0, **more: float) -> MegacityConfig:
-    """The megacity's calls per grid on 816 grids in 3 districts, one unit per station (tests, examples)."""
-    return scaled(MegacityConfig(), SMALL_SPACING, 1, streets=12, districts=3, days=days, **more)
+    """The megacity's calls per grid on 841 grids (29 streets, one lattice row each) in 3 districts, one unit
+    per station (tests, examples)."""
+    return scaled(MegacityConfig(), SMALL_SPACING, 1, streets=29, communities_per_street=29, grids_per_community=1,
+                  districts=3, days=days, **more)
 
 
 SOURCES = {
@@ -139,9 +143,9 @@ SOURCES = {
               "enquiries (Changde, January 2021: 9,707 of 19,197); 5 % needing a grid worker on site is an "
               "assumption"},
     "city": {
-        "zh": "6.8万个网格（重庆，domain.md）；38个区县、约1,000个街道、400米网格、站点间距、车辆数、"
+        "zh": "6.8万个网格（重庆，domain.md）；38个区县、782个街道、400米网格、站点间距、车辆数、"
               "出动与现场时间均为假设",
-        "en": "68,000 grids (Chongqing, domain.md); 38 districts, ≈1,000 streets, 400 m grids, station spacing, fleet "
+        "en": "68,000 grids (Chongqing, domain.md); 38 districts, 782 streets, 400 m grids, station spacing, fleet "
               "sizes, turnout and on-scene times are assumptions"},
 }
 """Every figure of the bundled year, its source and year (zh and en); "assumption" where none was found."""
@@ -161,13 +165,15 @@ def _grid_id(cfg: MegacityConfig, idx: int) -> str:
 
 
 def _district_of_street(cfg: MegacityConfig, street: int) -> int:
-    """0-based district of 0-based street: the city cut into a ⌈√D⌉ × ⌈D/⌈√D⌉⌉ block of tiles by the street's
-    first grid, tiles numbered row by row and shared out in order among the D districts (compact districts,
-    not bands)."""
+    """0-based district of 0-based street: the city cut into a × b tiles by the street's first grid — a the
+    streets to a lattice row when they fit it exactly (each street then lies in one tile), else ⌈√D⌉ —, tiles
+    numbered row by row and shared out in order among the D districts."""
     n = cfg.n_grids
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    a = math.ceil(math.sqrt(cfg.districts))
+    per_street = cfg.communities_per_street * cfg.grids_per_community
+    a = cols // per_street if cols % per_street == 0 else math.ceil(math.sqrt(cfg.districts))
+    a = min(a, cfg.districts)
     b = math.ceil(cfg.districts / a)
     first = street * cfg.communities_per_street * cfg.grids_per_community
     r, c = divmod(first, cols)

@@ -92,13 +92,20 @@ class StationAreas:
         return (tiers == OWN) | ((tiers == AREA) & near) | ((tiers == DISTRICT) & far & r.cross_district)
 
     def tier_of(self, unit: Unit, grid: int) -> int:
-        """The tier of one unit for ``grid``."""
-        return int(self.tiers(np.array([unit.index]), grid, unit.kind)[0])
+        """The tier of one unit for ``grid`` (scalar look-ups: called once per dispatch)."""
+        if unit.station_row == self.area_row[unit.kind][grid]:
+            return OWN
+        return AREA if self.covers[unit.index, self.street[grid]] else DISTRICT
 
     def may_go(self, unit: Unit, grid: int) -> bool:
         """Whether the rule lets ``unit`` go to ``grid``."""
-        t = np.array([self.tier_of(unit, grid)])
-        return bool(self.allowed(t, np.array([self.world.travel[unit.station_row, grid]]))[0])
+        tier, r = self.tier_of(unit, grid), self.rule
+        if tier == OWN:
+            return True
+        travel = float(self.world.travel[unit.station_row, grid])
+        if tier == AREA:
+            return r.aid_within is None or travel <= r.aid_within
+        return r.cross_district and (r.district_aid_within is None or travel <= r.district_aid_within)
 
     def sort_key(self, grid: int):
         """(tier, travel, unit order): the rule's order as a sort key on units."""

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from simulation.model.station_areas import StationAreas
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One resource that travels (engine, patrol car, ambulance …) — 单元."""
@@ -88,8 +91,17 @@ class World:
         return out
 
     def resolve(self, ref: str, grid: str) -> str | None:
-        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction)."""
-        return resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
+        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction); cached per
+        (reference, street): a city of many districts has hundreds of agencies to scan."""
+        key = (ref, self.citymap.street_of(grid))
+        got = self._resolved.get(key, _UNSET)
+        if got is _UNSET:
+            got = self._resolved[key] = resolve_ref(self.scenario.agencies, ref, key[1])
+        return got
+
+    @cached_property
+    def _resolved(self) -> dict[tuple[str, str], str | None]:
+        return {}
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""
