@@ -124,25 +124,21 @@ def markdown(path: Path) -> str:
 
 
 def chart(path: Path, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Mutual-aid share and mean first arrival per month and service, as a PNG (Altair + vl-convert)."""
+    import altair as alt
+    import pandas as pd
     import pyarrow.parquet as pq
 
-    rows = [r for r in pq.read_table(path).to_pylist() if r["type"] != "hotline_case"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    for t in sorted({r["type"] for r in rows}):
-        rs = sorted((r for r in rows if r["type"] == t), key=lambda r: r["month"])
-        months = [r["month"] for r in rs]
-        a.plot(months, [100 * r["mutual_aid_share"] for r in rs], marker="o", label=t)
-        b.plot(months, [r["first_arrival_mean_min"] for r in rs], marker="o", label=t)
-    a.set(title="Mutual aid (first unit not from the own station area) 跨辖区增援占比", xlabel="month",
-          ylabel="% of dispatched incidents", ylim=(0, None))
-    b.set(title="Mean first arrival 平均首车到场", xlabel="month", ylabel="minutes from onset", ylim=(0, None))
-    a.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    df = pd.DataFrame([r for r in pq.read_table(path).to_pylist() if r["type"] != "hotline_case"])
+    df["mutual_aid_pct"] = 100 * df["mutual_aid_share"]
+    base = alt.Chart(df).encode(x=alt.X("month:O", title="month 月"), color=alt.Color("type:N", title="service"))
+    aid = base.mark_line(point=True).encode(
+        y=alt.Y("mutual_aid_pct:Q", title="first unit not from own area, % 跨辖区增援占比")).properties(
+        width=320, height=220, title="Mutual-aid share per month")
+    arrival = base.mark_line(point=True).encode(
+        y=alt.Y("first_arrival_mean_min:Q", title="mean first arrival, min 平均首车到场")).properties(
+        width=320, height=220, title="Mean first arrival per month")
+    (aid | arrival).save(str(out), scale_factor=1.5)
 
 
 def main() -> None:
