@@ -64,8 +64,8 @@ def one(days: float, seed: int, out: Path) -> dict:
             "peak_rss_mb": _rss_mb(), "months_sha256": _sha(res.months)}
 
 
-def split(days: float, seed: int, by: str, executor: str, workers: int) -> dict:
-    """The year in parts on a local pool or a Dask LocalCluster."""
+def split(days: float, seed: int, by: str, executor: str, workers: int, out: Path | None = None) -> dict:
+    """The year in parts on a local pool or a Dask LocalCluster (the month table written to ``out``)."""
     from simulation.experiments.megacity import run_year
     from simulation.experiments.sweep_pool import Pool
 
@@ -87,6 +87,10 @@ def split(days: float, seed: int, by: str, executor: str, workers: int) -> dict:
             res = run_year(sc, seed, by=by, executor=pool.executor)
             wall = time.perf_counter() - t1
         workers_rss = _rss_mb(resource.RUSAGE_CHILDREN)
+    if out is not None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(res.months, out)
     return {"days": days, "by": by, "executor": executor, "workers": workers, "wall_s": wall,
             "wall_with_start_s": time.perf_counter() - t0, "parent_rss_mb": _rss_mb(),
             "worker_peak_rss_mb": workers_rss, "months_sha256": _sha(res.months),
@@ -157,7 +161,9 @@ def main() -> None:
         print(json.dumps(r))
         print(markdown(out))
     elif a.mode == "split":
-        print(json.dumps(split(a.days, a.seed, a.by, a.executor, a.workers)))
+        print(json.dumps(split(a.days, a.seed, a.by, a.executor, a.workers, a.out)))
+        if a.out is not None:
+            print(markdown(a.out))
     else:
         chart(MONTHS, a.out or MONTHS.with_suffix(".png"))
 
