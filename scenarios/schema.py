@@ -24,6 +24,7 @@ from scenarios.city import City
 from scenarios.defect_loop import DefectLoopSpec
 from scenarios.specs import (
     AgencySpec,
+    AreaRule,
     ChannelKind,
     ChannelSpec,
     DetectorKind,
@@ -49,6 +50,7 @@ from scenarios.specs import (
 __all__ = [
     "Scenario",
     "AgencySpec",
+    "AreaRule",
     "ChannelKind",
     "ChannelSpec",
     "DetectorKind",

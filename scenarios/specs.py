@@ -256,6 +256,13 @@ class StreamSpec(Frozen):
     severity: Annotated[int, Field(ge=1, le=4)] = 4
     start: Seconds = 0.0
     end: Seconds | None = None
+    unit_share: Probability = 1.0
+    """Share of the contacts (calls) that become an incident someone must go to (出警 / 出车 / 派单); the others
+    are answered at the desk (咨询, 无效, 重复) and only counted. ``rate_per_hour`` then counts contacts."""
+    weekly: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=7, max_length=7)] | None = None
+    """7 day-of-week multipliers; day 0 of the horizon takes the first (a week's profile, 周分布)."""
+    monthly: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=12, max_length=12)] | None = None
+    """12 multipliers by month of the horizon (a month is 365/12 days; the season, 季节分布)."""
 
 
 class WorkOrderSpec(Frozen):
@@ -307,6 +314,21 @@ class WhistleSpec(Frozen):
     """From the call reaching the department to its people on scene (the department's "report within")."""
 
 
+class AreaRule(Frozen):
+    """Station areas (辖区) and when a unit may leave its own: each grid belongs to the area of the station, among
+    those with units of the kind, nearest it by road; that station sends first. When its units are all busy, a
+    station of another area of the same district (the unit's agency covers the grid's street) may send one if it
+    can reach the grid within ``aid_within`` seconds; another district's unit (跨区增援) only when
+    ``cross_district`` and within ``district_aid_within``. Nobody allowed is free: ``when_all_busy``."""
+
+    aid_within: Seconds | None = None
+    """Longest travel, in seconds, for a unit of a neighbouring station area (调派距离); ``null``: any."""
+    cross_district: bool = False
+    """Whether another district's units may come at all (跨区调派)."""
+    district_aid_within: Seconds | None = None
+    """Longest travel for another district's unit when ``cross_district``; ``null``: any."""
+
+
 class DispatchSpec(Frozen):
     """How a free unit is chosen, and what happens when every eligible unit is busy (调度规则)."""
 
@@ -319,6 +341,9 @@ class DispatchSpec(Frozen):
     """``queue``: wait first-come-first-served; ``mutual_aid``: a neighbouring district sends a unit (跨区支援)."""
     mutual_aid_travel: Distribution = Fixed(value=1800.0)
     """Time for the mutual-aid unit to arrive after the request."""
+    areas: AreaRule | None = None
+    """Station areas (辖区) and the rule for leaving them (with ``order: nearest`` or ``own_jurisdiction``; a grid's
+    ``preference`` list still wins); ``null``: any eligible unit in dispatch order."""
     travel_factor_by_hour: Annotated[list[Annotated[float, Field(ge=0.5, le=5)]],
                                      Field(min_length=24, max_length=24)] | None = None
     """Multiplier on every road travel time by hour of day (0–23, from ``clock_start``): the rush hour's

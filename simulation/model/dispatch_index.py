@@ -2,7 +2,9 @@
 
 The scenario's dispatch order is a fixed ranking of the units for a grid — ``nearest``: by travel time
 from the unit's station, ties by unit order; ``own_jurisdiction``: the street's own stations first;
-``preference``: the grid's listed units. Only *which units are free* changes while a replication runs, so
+``preference``: the grid's listed units; with station areas (``dispatch.areas``), the rule's tiers
+(:mod:`simulation.model.station_areas`: own area, neighbour area, other district) before travel, and only
+the units the rule lets go. Only *which units are free* changes while a replication runs, so
 the ranking is computed once per (kind, senders, grid), on the first request from that grid, and shared by
 every replication of the world. A request then walks the ranking and stops at the ``count``-th free
 unit: its cost grows with the busy units nearer than that, not with the fleet.
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 PREFIX = 128
 """Ranks kept per (kind, senders, grid): beyond them, every nearer unit is busy — the overload path."""
+TIER_STEP = 1e9
+"""Seconds added per station-area tier, so that (tier, travel) sorts as one key (travel is far below it)."""
 
 
 class NearestIndex:
@@ -68,6 +72,11 @@ class NearestIndex:
         ok = np.isfinite(t)
         if not ok.all():
             idx, t, streets = idx[ok], t[ok], streets[ok]
+        if w.areas is not None:  # 辖区: the rule's tiers first, then travel; units it does not allow never go
+            tiers = w.areas.tiers(idx, grid, kind)
+            ok = w.areas.allowed(tiers, t)
+            ranked, cut = _first_k(idx[ok], tiers[ok] * TIER_STEP + t[ok], PREFIX)
+            return ranked.astype(np.int32), cut
         if self.order_kind != "own_jurisdiction":
             ranked, cut = _first_k(idx, t, PREFIX)  # travel, then unit order (the stable sort the pool used)
             return ranked.astype(np.int32), cut
@@ -78,9 +87,16 @@ class NearestIndex:
         rest, cut = _first_k(idx[~own], t[~own], PREFIX - len(first))
         return np.concatenate([first, rest]).astype(np.int32), cut
 
+    def may_go(self, unit_index: int, grid: int) -> bool:
+        """Whether the station-area rule lets the unit go to ``grid`` (always, without areas)."""
+        areas = self.world.areas
+        return areas is None or areas.may_go(self.world.units[unit_index], grid)
+
     def sort_key(self, grid: int):
         """The dispatch order as a sort key on units (for ranking a few free units directly)."""
         w, travel = self.world, self.world.travel
+        if w.areas is not None:
+            return w.areas.sort_key(grid)
         if self.order_kind == "own_jurisdiction":
             street = int(w.citymap.street[grid])
             return lambda u: (w.unit_street[u.index] != street, travel[u.station_row, grid], u.index)

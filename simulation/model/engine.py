@@ -135,7 +135,7 @@ class Replication:
         for day in range(int(math.ceil(sc.horizon / 86400.0))):
             routine: list[IncidentSpec] = []
             for stream in sc.streams:
-                routine.extend(draw_stream(stream, sc, self.world.citymap, self.streams, day))
+                routine.extend(draw_stream(stream, sc, self.world.citymap, self.streams, day, self.ledger.calls))
             routine.sort(key=lambda i: (i.onset, i.id))
             for spec in routine:
                 if spec.onset > env.now:

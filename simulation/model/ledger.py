@@ -30,6 +30,8 @@ class Ledger:
         self.work_orders: list[WorkOrderRecord] = []
         self.routine: RoutineTally | None = None if keep_routine else RoutineTally()
         self._open_routine: dict[str, IncidentState] = {}
+        # contacts per stream, counted as they are drawn (the tally's own dict when tallying)
+        self.calls: dict[str, int] = self.routine.calls if self.routine is not None else {}
 
     def _tallied(self, st: IncidentState) -> bool:
         return self.routine is not None and st.spec.stream is not None

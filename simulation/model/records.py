@@ -133,7 +133,7 @@ class IncidentRecord:
                  "t_dispatch", "t_first_arrival", "t_control", "t_close", "queue_wait", "first_unit",
                  "mutual_aid", "detected_by", "receiver", "lead", "outcomes", "level_max", "t_command_post",
                  "command_post", "reinforcements", "command_tier", "t_city_command",
-                 "access_blocked")
+                 "access_blocked", "aid_tier")
 
     def __init__(self, incident: str, type_: str, grid: str, onset: float) -> None:
         self.incident, self.type, self.grid, self.t_start = incident, type_, grid, onset
@@ -153,6 +153,7 @@ class IncidentRecord:
         self.access_blocked: bool | None = None  # the site's access was blocked (a fire lane full of cars)
         self.command_tier: str | None = None  # who commands: 'district' or 'city' (市级指挥), once a level is set
         self.t_city_command = NAN  # the city's headquarters took over
+        self.aid_tier: int | None = None  # where the first unit came from (station_areas.TIERS), once dispatched
 
 
 class UnitUse:

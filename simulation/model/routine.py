@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from simulation.model.monthly import MonthlyTally
 from simulation.model.records import IncidentRecord, TaskRecord
 
 TALLIED = (
@@ -27,7 +28,8 @@ TALLIED = (
 class RoutineTally:
     """Counts, sums and sums of squares per metric (durations from onset; queue_wait as is)."""
 
-    __slots__ = ("incidents", "mutual_aid", "handoffs", "gap_total", "gap_max", "ownerless", "n", "sum", "sumsq")
+    __slots__ = ("incidents", "mutual_aid", "handoffs", "gap_total", "gap_max", "ownerless", "n", "sum", "sumsq",
+                 "months", "calls")
 
     def __init__(self) -> None:
         self.incidents = self.mutual_aid = self.handoffs = 0
@@ -35,9 +37,12 @@ class RoutineTally:
         self.n = dict.fromkeys(TALLIED, 0)
         self.sum = dict.fromkeys(TALLIED, 0.0)
         self.sumsq = dict.fromkeys(TALLIED, 0.0)
+        self.months = MonthlyTally()  # per type and month: where the first unit came from, first arrivals
+        self.calls: dict[str, int] = {}  # contacts per stream (a call is not an incident: StreamSpec.unit_share)
 
     def add(self, inc: IncidentRecord, tasks: list[TaskRecord], horizon: float) -> None:
         self.incidents += 1
+        self.months.add(inc)
         self.mutual_aid += bool(inc.mutual_aid)
         for m in TALLIED:
             v = getattr(inc, m)

@@ -22,6 +22,7 @@ from simulation.model.enforcement import Enforcement
 from simulation.model.policy import decided
 from simulation.model.records import IncidentRecord, TaskRecord
 from simulation.model.response import ResponseLevels
+from simulation.model.station_areas import EXTERNAL
 from simulation.model.unit_pool import MUTUAL_AID
 from simulation.model.workorder import WorkOrders
 from simulation.model.world import Unit
@@ -146,7 +147,11 @@ class TaskLifecycle(Collaborator):
             rec.units = ["mutual_aid"]
             first = "mutual_aid"
             units = []
+            if st.rec.aid_tier is None:
+                st.rec.aid_tier = EXTERNAL
         else:
+            if st.rec.aid_tier is None:  # own station area, a neighbour's, another district's (辖区/跨区)
+                st.rec.aid_tier = self.pool.aid_tier(units, grid)
             delay, first = self.pool.first_arrival(units, grid)
             yield env.timeout(delay)
             rec.units = [u.name for u in units]

@@ -112,9 +112,9 @@ class UnitPool(Collaborator):
         if not cut:
             return out
         # Every ranked unit nearer than the cut is busy: rank the free ones directly (few, under such load).
-        travel = self.world.travel
+        travel, index = self.world.travel, self.index
         more = [units[i] for i in free_set if (agencies is None or units[i].agency in agencies)
-                and math.isfinite(travel[units[i].station_row, grid])]
+                and math.isfinite(travel[units[i].station_row, grid]) and index.may_go(i, grid)]
         more.sort(key=self.index.sort_key(grid))
         return more[:limit]
 
@@ -136,8 +136,11 @@ class UnitPool(Collaborator):
             if free[u.index]
             and (agencies is None or u.agency in agencies)
             and math.isfinite(travel[u.station_row, grid])
+            and (w.areas is None or w.areas.may_go(u, grid))
         ]
-        if order == "own_jurisdiction":
+        if w.areas is not None:
+            cand.sort(key=w.areas.sort_key(grid))
+        elif order == "own_jurisdiction":
             street = int(w.citymap.street[grid])
             cand.sort(key=lambda u: (w.unit_street[u.index] != street, travel[u.station_row, grid], u.index))
         else:
@@ -208,4 +211,10 @@ class UnitPool(Collaborator):
             pref = self.world.preferences.get(req.grid)
             if pref is not None:
                 return unit.index in pref
-        return math.isfinite(self.world.travel[unit.station_row, req.grid])
+        return math.isfinite(self.world.travel[unit.station_row, req.grid]) and self.index.may_go(unit.index, req.grid)
+
+    def aid_tier(self, units: list[Unit], grid: int) -> int:
+        """Where the first of ``units`` came from (:data:`~simulation.model.station_areas.TIERS`; own area
+        without station areas)."""
+        areas = self.world.areas
+        return 0 if areas is None or not units else areas.tier_of(units[0], grid)

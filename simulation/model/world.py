@@ -22,6 +22,10 @@ from simulation.model.coordination import CoordinationGraph
 if TYPE_CHECKING:
     from simulation.model.dispatch_index import NearestIndex
     from simulation.model.doctrine import Doctrine
+    from simulation.model.station_areas import StationAreas
+
+
+_UNSET = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,17 @@ class World:
         return NearestIndex(self)
 
     @cached_property
+    def areas(self) -> StationAreas | None:
+        """Station areas (辖区) and the rule for leaving them, or ``None`` when the scenario has none (or
+        dispatches by preference lists)."""
+        d = self.scenario.dispatch
+        if d.areas is None or d.order == "preference":
+            return None
+        from simulation.model.station_areas import StationAreas
+
+        return StationAreas(self)
+
+    @cached_property
     def units_by_kind(self) -> dict[str, list[Unit]]:
         out: dict[str, list[Unit]] = {}
         for u in self.units:
@@ -91,18 +106,18 @@ class World:
         return tuple(a.id for a in self.scenario.agencies
                      if a.desk.night_staff is not None and a.desk.night_staff < a.desk.staff)
 
+    def resolve(self, ref: str, grid: str) -> str | None:
+        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction); cached per
+        (reference, street): a city of many districts has hundreds of agencies to scan."""
+        key = (ref, self.citymap.street_of(grid))
+        got = self._resolved.get(key, _UNSET)
+        if got is _UNSET:
+            got = self._resolved[key] = resolve_ref(self.scenario.agencies, ref, key[1])
+        return got
+
     @cached_property
     def _resolved(self) -> dict[tuple[str, str], str | None]:
         return {}
-
-    def resolve(self, ref: str, grid: str) -> str | None:
-        """The agency a role reference means for an incident in ``grid`` (属地: by jurisdiction); remembered per
-        (reference, grid) — asked several times per incident, the answer never changes."""
-        key = (ref, grid)
-        got = self._resolved.get(key, self)
-        if got is self:
-            got = self._resolved[key] = resolve_ref(self.scenario.agencies, ref, self.citymap.street_of(grid))
-        return got  # type: ignore[return-value]
 
     def capable(self, capability: str, grid: str) -> list[str]:
         """Agencies present for ``grid`` that can do ``capability`` (in scenario order)."""

@@ -15,7 +15,16 @@ def test_three_flagships_are_bundled():
     assert {p.stem for p in bundled_scenarios()} >= {"high_rise_fire", "chemical_leak", "crowd_crush"}
 
 
-@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+STREAM_ONLY = {"megacity_year": "tests/integration/test_megacity.py::test_bundled_megacity_year_runs_a_small_horizon"}
+"""Bundled scenarios of routine streams only (a city's year, no flagship incident): each is run, on a short
+horizon, by the test named here — three full replications of a year would take an hour."""
+
+
+def test_every_stream_only_scenario_has_its_own_run_test():
+    assert {p.stem for p in bundled_scenarios() if not load_scenario(p).incidents} == set(STREAM_ONLY)
+
+
+@pytest.mark.parametrize("path", [p for p in bundled_scenarios() if p.stem not in STREAM_ONLY], ids=lambda p: p.stem)
 def test_bundled_scenario_runs(path):
     sc = load_scenario(path)
     assert sc.description.zh and sc.description.en
