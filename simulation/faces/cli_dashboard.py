@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +16,14 @@ from typing import Annotated
 import typer
 
 from scenarios.errors import InputError
+
+
+def serve(cmd: list[str], env: dict[str, str]) -> None:
+    """Become the Streamlit server (exec, not a child): a signal sent to ``linkage dashboard`` or
+    ``linkage drill room`` reaches the server itself, so stopping the command never leaves a server behind."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(cmd[0], cmd, env)
 
 
 def app_file() -> Path:
@@ -75,10 +82,4 @@ def register(app: typer.Typer) -> None:
         """Start the planner dashboard (scenarios, arrangements, comparison) in Streamlit."""
         if not 1 <= port <= 65535:
             raise InputError.one("--port", None, "port", f"must be between 1 and 65535 (got {port})")
-        env = {**os.environ, DISTRICTS_ENV: district_paths(district or [])}
-        try:
-            code = subprocess.call(command(port, address, headless), env=env)
-        except KeyboardInterrupt:
-            code = 0
-        if code:
-            raise typer.Exit(code)
+        serve(command(port, address, headless), {**os.environ, DISTRICTS_ENV: district_paths(district or [])})

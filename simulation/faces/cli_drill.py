@@ -236,9 +236,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The drill pages only (facilitator and player), for the training room's LAN — never the planner
         pages — over HTTPS with a self-signed certificate (its fingerprint is printed to read aloud)."""
-        import subprocess
-
-        from simulation.faces.cli_dashboard import command
+        from simulation.faces.cli_dashboard import command, serve
         from simulation.faces.drill_tls import ensure_certificate, fingerprint, names_for
 
         if not 1 <= port <= 65535:
@@ -259,9 +257,4 @@ def register(app: typer.Typer) -> None:
         else:
             env.pop("LINKAGE_DRILL_SERVER", None)
         out.print(f"drill pages on {'https' if tls else 'http'}://{address}:{port}/ (facilitator, player)")
-        try:
-            code = subprocess.call([*command(port, address, True), *extra], env=env)
-        except KeyboardInterrupt:
-            code = 0
-        if code:
-            raise typer.Exit(code)
+        serve([*command(port, address, True), *extra], env)

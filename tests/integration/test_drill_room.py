@@ -101,3 +101,7 @@ def test_room_serves_drill_pages_over_tls_and_no_planner_page(tmp_path: Path) ->
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+    # stopping the command stops the server: nothing is left listening on the port (an orphan once)
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
