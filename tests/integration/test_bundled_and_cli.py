@@ -17,7 +17,8 @@ def test_three_flagships_are_bundled():
 
 STREAM_ONLY = {
     "megacity_year": "tests/integration/test_megacity.py::test_bundled_megacity_year_runs_a_small_horizon",
-    "routine_load": "tests/validation/test_calibration_recovery.py::test_every_known_parameter_lies_inside_its_interval",
+    "routine_load":
+        "tests/validation/test_calibration_recovery.py::test_every_known_parameter_lies_inside_its_interval",
 }
 """Bundled scenarios of routine streams only (a city's year, no flagship incident): each is run, on a short
 horizon, by the test named here — three full replications of a year would take an hour."""
