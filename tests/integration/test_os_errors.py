@@ -148,9 +148,11 @@ def test_graph_to_an_existing_folder_is_refused_and_the_folder_untouched(tmp_pat
 
 def test_compare_refuses_an_unknown_metric_before_the_comparison(tmp_path: Path) -> None:
     """A million replications per arm would take hours: the refusal comes from the one-replication probe,
-    before any of them (the subprocess's timeout fails the test otherwise)."""
+    before any of them (the subprocess's timeout fails the test otherwise); --allow-large, since the size check
+    would refuse the million first."""
     line = one_line(linkage("compare", FLAGSHIP, "-a", "sectoral_lead", "-a", "integrated_grid", "-n", "1000000",
-                            "-m", "t_close", "-m", "t_clsoe", "--out", tmp_path / "out", timeout=120))
+                            "-m", "t_close", "-m", "t_clsoe", "--allow-large", "--out", tmp_path / "out",
+                            timeout=120))
     assert line.startswith("-m: unknown metric(s): t_clsoe (have: ") and "t_close" in line
     assert list(tmp_path.iterdir()) == []
 
