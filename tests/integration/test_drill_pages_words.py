@@ -61,6 +61,7 @@ def test_drill_pages_show_names_not_ids(tmp_path: Path, monkeypatch: pytest.Monk
     player_seat = next(s.id for s in spec.seats if s.role == "player")
     data = {s.id for s in spec.seats} | {code} | {i.from_ for i in msel.injects} | {
         "HSEEP", "JSON", "html", "docx", "Language"}  # an evaluation method, file formats, the toggle's own name
+    data |= set(re.findall(r"[A-Za-z_]{4,}", code))  # the code's letter runs, as the word finder cuts them (T6XSZS)
     for lang in ("zh", "en"):
         fac = page("facilitator", lang, code, "facilitator", pins["facilitator"])
         if lang == "zh":
