@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.i18n import catalogue
-from tests.helpers import ROOT
+from tests.helpers import ROOT, streamlit_command
 
 APP = str(ROOT / "dashboards" / "app.py")
 TIMEOUT = 180
@@ -98,3 +106,44 @@ def null_cells(at: AppTest) -> list[tuple[str, Any]]:
                         isinstance(v, str) and v.strip() in ("None", "nan", "NaN", "null")):
                     out.append((str(col), v))
     return out
+
+
+def app_page(lang: str, page: str | None = None) -> AppTest:
+    """The dashboard in ``lang``, run once, on ``page`` (a module of ``views/``) if given; no exception."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.run()
+    if page is not None:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@contextmanager
+def running_dashboard(port: int, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A real Streamlit server of the dashboard on ``port`` (its output in ``log``), until the block ends;
+    yields its URL once its health check answers, fails the test with the log if it never does."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(streamlit_command(APP, port), cwd=ROOT, env=env or dict(os.environ),
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{log.read_text(errors='replace')}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)

@@ -22,17 +22,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboards.i18n import catalogue
-from tests.dashboard_helpers import APP, CJK, LANG_NAMES, TIMEOUT, english_only_labels, visible_texts
+from tests.dashboard_helpers import APP, CJK, LANG_NAMES, app_page, english_only_labels, visible_texts
 
 
 def app(lang: str = "zh-CN", page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["lang"] = lang
-    at.run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return app_page(lang, page)
 
 
 def assert_language(at: AppTest, lang: str, clean: Callable[[str], str] = lambda s: s) -> None:

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard_apptest import assert_language  # as every page
 
 from scenarios.loader import load_scenario
-from tests.dashboard_helpers import APP, TIMEOUT
+from tests.dashboard_helpers import app_page
 from tests.helpers import FLAGSHIP, ROOT
 
 PUTUO = ROOT / "agencies" / "library" / "putuo_district.yaml"
@@ -34,13 +34,7 @@ def fresh_caches():
 
 
 def app(lang: str = "en", page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["lang"] = lang
-    at.run()
-    if page is not None:
-        at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return app_page(lang, page)
 
 
 def on_putuo(lang: str = "en", page: str | None = None) -> AppTest:

@@ -13,15 +13,12 @@ of these). Skips only when /usr/bin/chromium is absent.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, free_port, streamlit_command
+from tests.dashboard_helpers import running_dashboard
+from tests.helpers import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -53,29 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, DISTRICTS_ENV: district_paths([PUTUO])}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(streamlit_command(ROOT / "dashboards" / "app.py", port), cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (exit {proc.poll()}):\n{log.read_text(errors='replace')}")
-            time.sleep(0.5)
+    with running_dashboard(port, log, env) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 FILLED_SHAPES = """() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer .trace path.js-fill')]
