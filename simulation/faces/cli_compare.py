@@ -187,7 +187,7 @@ def print_arrangement(arr: Arrangement, incident_type: str | None = None, consol
         console.print(t)
 
 
-def check_metrics(metric: list[str], scenario: Path, baseline, sets: list[str], seed: int,  # noqa: ANN001
+def check_metrics(metric: list[str], scenario, baseline, sets: list[str], seed: int,  # noqa: ANN001
                   allow_large: bool = False) -> None:
     """Refuse a ``-m`` name no run of this scenario produces — before the comparison, not after it.
 
@@ -259,7 +259,7 @@ def register(app: typer.Typer) -> None:
                 from simulation.experiments.compare import load_arms
 
                 load_arms(target, variants, n, set_ or (), allow_large)  # the size, before the probe run
-                check_metrics(metric, scenario, variants[0], set_ or (), seed, allow_large)  # before the comparison
+                check_metrics(metric, target, variants[0], set_ or (), seed, allow_large)  # before the comparison
             with _progress() as prog:
                 task = prog.add_task("compare", total=n * len(variants))
                 result = api.compare(target, variants, n, seed, set_ or (),

@@ -146,3 +146,13 @@ def test_validate_knows_a_district_file(cli, tmp_path) -> None:
                                f"grids_file: {PUTUO.with_name('putuo_district.grids.parquet')}"), encoding="utf-8")
     r = cli("validate", broken)
     assert r.returncode == 1 and "unknown agency 'fire_brigad'" in r.stderr
+
+
+@pytest.mark.slow
+def test_compare_metric_probe_runs_on_the_district(cli) -> None:
+    """``compare -m`` probes one replication for the metric names on the *district* scenario: a fire put on a
+    grid only the district has (``--set``) must not be refused by a probe run on the scenario's own city."""
+    r = cli("compare", FLAGSHIP, "--district", PUTUO, "-a", "sectoral_lead", "-a", "territorial_lead", "-n", "2",
+            "--set", "incidents.fire1.grid=putuo-S8-C1-G1", "-m", "handoff_gap_total")
+    assert r.returncode == 0, r.stderr
+    assert "handoff_gap_total" in r.stdout
