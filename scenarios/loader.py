@@ -34,7 +34,7 @@ from scenarios.paths import (  # re-exported: callers import the libraries and p
 )
 from scenarios.problems import UNION_TAGS, validation_problems  # re-exported (the drill, the API, sweeps)
 from scenarios.schema import Scenario
-from scenarios.yamlsrc import SrcDict, SrcList, deep_merge, load_file, load_text, to_plain
+from scenarios.yamlsrc import SrcDict, SrcList, deep_merge, id_list, load_file, load_text, to_plain
 
 __all__ = ["AGENCY_LIBRARY", "ARRANGEMENT_LIBRARY", "GRID_COLUMNS", "LIBRARIES", "MAX_EXTENDS", "SCENARIO_LIBRARY",
            "SET_SRC", "UNION_TAGS", "anchor_side_files", "apply_set", "bundled_arrangements", "bundled_scenarios",
@@ -84,9 +84,10 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> SrcDict:
 
 
 def replaced_lists(path: str | Path) -> list[str]:
-    """Lists an ``extends`` file gives that *replace* the extended file's list (extends merges mappings, not
-    lists) — ``FILE:LINE: field: …`` warnings, so adding one channel does not silently drop the other 81.
-    Nested mappings are followed (``city.grids``); an empty file or one without ``extends`` has none."""
+    """Lists an ``extends`` file gives that *replace* the extended file's list (extends merges mappings, and
+    lists of items with ``id`` item by item, but replaces other lists) — ``FILE:LINE: field: …`` warnings, so
+    adding one channel does not silently drop the other 81. Nested mappings and id-matched items are followed
+    (``city.grids``, ``units[engine].…``); an empty file or one without ``extends`` has none."""
     p = Path(path)
     try:
         data = load_file(p)
@@ -107,6 +108,12 @@ def replaced_lists(path: str | Path) -> list[str]:
             if k == "extends" or k not in old:
                 continue
             at = f"{where}.{k}" if where else str(k)
+            if id_list(v) and id_list(old[k]):  # merged item by item (deep_merge): an item may still replace
+                olds = {i["id"]: i for i in old[k]}
+                for item in v:
+                    if item["id"] in olds:
+                        walk(item, olds[item["id"]], f"{at}[{item['id']}]")
+                continue
             if isinstance(v, list) and isinstance(old[k], list) and len(old[k]) > len(v):
                 line = own.src.get(k, (str(p), None))[1] if isinstance(own, SrcDict) else None
                 out.append(f"{p}:{line}: {at}: these {len(v)} item(s) replace the {len(old[k])} of "

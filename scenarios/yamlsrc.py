@@ -177,7 +177,7 @@ def deep_merge(base: Any, over: Any) -> Any:
             out[k] = deep_merge(base[k], v) if k in base else v
             out.src[k] = over.src.get(k, ("?", None)) if isinstance(over, SrcDict) else ("?", None)
         return out
-    if _id_list(base) and _id_list(over):
+    if id_list(base) and id_list(over):
         out_l = SrcList()
         pos = {}
         for i, item in enumerate(base):
@@ -207,5 +207,5 @@ def _retagged(base: dict, over: dict) -> bool:
     return any(k in over and k in base and over[k] != base[k] for k in TAGS)
 
 
-def _id_list(x: Any) -> bool:
+def id_list(x: Any) -> bool:
     return isinstance(x, list) and bool(x) and all(isinstance(i, dict) and "id" in i for i in x)

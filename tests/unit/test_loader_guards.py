@@ -108,3 +108,25 @@ def test_allow_large_lifts_the_compare_and_sweep_refusals(tmp_path: Path) -> Non
     lifted = linkage("sweep", FLAGSHIP, *sweep, "--allow-large", timeout=120, env=NOT_LIFTED)
     assert lifted.returncode == 1 and lifted.stderr.startswith("--scheduler: cannot reach"), lifted.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_id_list_in_an_extending_file_merges_without_a_warning(tmp_path: Path) -> None:
+    """``extends`` merges a list of items with ``id`` item by item (one agency's desk changed, the other agencies
+    kept), so no "replace" warning for it; a plain list (the incident type's detection) still replaces and
+    still says so, also inside an id-matched item."""
+    from scenarios.loader import replaced_lists
+
+    f = tmp_path / "more_staff.yaml"
+    f.write_text(textwrap.dedent(f"""\
+        extends: {FLAGSHIP}
+        agencies:
+          - {{id: emergency_bureau, desk: {{staff: 3}}}}
+        incident_types:
+          high_rise_fire:
+            detection:
+              - {{kind: citizen_call, delay: 60, report_to: centre_119}}
+        """))
+    sc = load_scenario(f)
+    assert len(sc.agencies) > 1 and next(a for a in sc.agencies if a.id == "emergency_bureau").desk.staff == 3
+    [w] = replaced_lists(f)
+    assert w.startswith(f"{f}:6: incident_types.high_rise_fire.detection: these 1 item(s) replace the 3 of")
