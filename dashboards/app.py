@@ -16,7 +16,9 @@ from dashboards.i18n import DEFAULT_LANG, LANG_KEY, LANGS, t
 from dashboards.state import relabel
 from dashboards.views import district_map, drill_facilitator, drill_player
 
-st.set_page_config(page_title="Linkage · 联动", page_icon=":material/emergency:", layout="wide")
+# An emoji, not a :material: icon: Streamlit draws an emoji favicon in the page (an SVG data URL) but fetches a
+# material one from fonts.gstatic.com — the dashboard must work on a district bureau's offline network.
+st.set_page_config(page_title="Linkage · 联动", page_icon="🚨", layout="wide")
 if st.session_state.get(LANG_KEY) not in LANGS:
     st.session_state[LANG_KEY] = DEFAULT_LANG
 

@@ -90,6 +90,9 @@ def test_compare_runs_in_a_real_browser(server: str) -> None:
         page.get_by_role("tab", name="交接间隙").click()
         expect(page.locator(".st-key-compare-heat_mode")).to_contain_text("与基准安排之差", timeout=WAIT_MS)
         assert page.locator("[data-testid='stException']").count() == 0
+        # offline use: the tab icon is drawn in the page, not fetched from a font server (fonts.gstatic.com)
+        icon = page.locator("link[rel='shortcut icon']").get_attribute("href") or ""
+        assert icon.startswith(("data:", server, "/", "./")), icon
         page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside; show more of it
         page.wait_for_timeout(2000)  # charts finish drawing
         ARTIFACTS.mkdir(exist_ok=True)
