@@ -1,5 +1,5 @@
 """The library API of Linkage (notebooks, the dashboards, the CLI): :func:`prepare`, :func:`run`,
-:func:`compare`, :func:`sweep`.
+:func:`compare`, :func:`sweep`, :func:`year`.
 
 Each takes a scenario file path *or* a loaded :class:`~scenarios.schema.Scenario` alike (same seed, same
 results). Bad input raises :class:`~scenarios.errors.InputError`; a bad *parameter* is a
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from simulation.experiments.compare import ComparisonResult, Variant
     from simulation.experiments.designs import Factor
     from simulation.experiments.district import OnDistrict
+    from simulation.experiments.megacity import YearResult
     from simulation.experiments.runner import RunResult
     from simulation.experiments.sweep_archive import SweepResult, SweepStatus
     from simulation.model.policy import Policy
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 ScenarioLike = str | Path | Scenario
 """A scenario file path or a loaded scenario."""
 
-ORIGINS = ("prepare", "run", "compare", "sweep", "analyze", "out")
+ORIGINS = ("prepare", "run", "compare", "sweep", "analyze", "out", "year")
 """``Problem.file`` of a problem with a parameter (its ``path`` is the parameter's name)."""
 
 
@@ -215,5 +216,32 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
                         batch, progress, executor, common_seeds, allow_large)
 
 
+def year(scenario: ScenarioLike, replications: int = 1, seed: int = 0, *, by: str = "replication",
+         workers: int | None = None, scheduler: str | None = None, executor: cf.Executor | None = None,
+         progress: Callable[[int, int], None] | None = None, district: str | Path | None = None,
+         allow_large: bool = False) -> YearResult:
+    """Routine years of a scenario with ``streams:`` (全年日常警情), split ``by`` replication or district and run
+    in this process (one worker, no scheduler), on ``workers`` local processes, a Dask ``scheduler`` or a given
+    ``executor``; the same tables for the same seed whatever runs them. Only routine incidents are tallied
+    (months and calls, :data:`~simulation.experiments.outputs.YEAR_TABLES`); see
+    :mod:`simulation.experiments.megacity`."""
+    from simulation.experiments.megacity import BY, run_year
+    from simulation.experiments.sweep_pool import Pool
+
+    at_least("year", "replications", replications, 1)
+    at_least("year", "workers", workers, 1)
+    non_negative_seed("year", seed)
+    if by not in BY:
+        raise bad_parameter("year", "by", f"must be one of {', '.join(BY)} (got {by!r})")
+    sc = load(with_district(scenario, district), allow_large=allow_large)
+    if not sc.streams:
+        raise InputError.one(source_name(scenario), None, "streams", "no routine streams, so a year of this scenario "
+                             "has nothing to tally; give one with streams (e.g. megacity_year.yaml)")
+    if executor is None and not scheduler and (workers or 1) == 1:
+        return run_year(sc, seed, by=by, replications=replications, progress=progress)
+    with Pool(workers or 1, scheduler, executor) as pool:
+        return run_year(sc, seed, by=by, replications=replications, executor=pool.executor, progress=progress)
+
+
 __all__ = ["ORIGINS", "ScenarioLike", "compare", "document", "load", "on_district", "prepare", "run", "source_name",
-           "sweep", "with_district"]
+           "sweep", "with_district", "year"]

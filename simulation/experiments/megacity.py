@@ -19,7 +19,9 @@ functions of (scenario, seed, part), and their tallies are summed in part order,
 from __future__ import annotations
 
 import concurrent.futures as cf
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -92,17 +94,37 @@ class YearResult:
 
     months: pa.Table
     calls: pa.Table
+    type_names: dict[str, str] | None = None
+    """Incident type id → "中文 / English" from the scenario (``None``: not known)."""
+
+    def write(self, out: str | Path) -> None:
+        """``months.parquet`` and ``calls.parquet`` (:data:`~simulation.experiments.outputs.YEAR_TABLES`) as one
+        folder: an earlier output folder at ``out`` is replaced whole; on failure it is left as it was."""
+        import pyarrow.parquet as pq
+
+        from simulation.experiments.outputs import YEAR_TABLES, output_folder
+
+        with output_folder(out, "year") as tmp:
+            for name in YEAR_TABLES:
+                pq.write_table(getattr(self, name), tmp / f"{name}.parquet")
 
 
 def run_year(sc: Scenario, seed: int = 0, *, by: str = "replication", replications: int = 1,
-             executor: cf.Executor | None = None) -> YearResult:
+             executor: cf.Executor | None = None, progress: Callable[[int, int], None] | None = None) -> YearResult:
     """``replications`` years of ``sc``, split ``by`` replication or district and run on ``executor`` (a local
-    process pool, a Dask client's executor; ``None``: in this process)."""
+    process pool, a Dask client's executor; ``None``: in this process). ``progress(done, total)`` is called as
+    parts finish (in the order they finish; the tables are summed in part order all the same)."""
     work = parts(sc, by, replications)
+    tick = progress or (lambda done, total: None)
     if executor is None:
-        tallies = [run_part(s, p, seed) for p, s in work]
+        tallies = []
+        for p, s in work:
+            tallies.append(run_part(s, p, seed))
+            tick(len(tallies), len(work))
     else:
         futures = [executor.submit(run_part, s, p, seed) for p, s in work]
+        for k, _ in enumerate(cf.as_completed(futures), 1):
+            tick(k, len(work))
         tallies = [f.result() for f in futures]  # in part order, whichever finished first
     return tables(sc, [p for p, _ in work], tallies)
 
@@ -128,4 +150,5 @@ def tables(sc: Scenario, work: list[Part], tallies: list[RoutineTally]) -> YearR
             n = sum(row["incidents"] for row in rows if row["type"] == type_of.get(stream))
             calls.append({"replication": r, "stream": stream, "type": type_of.get(stream), "calls": per_stream[stream],
                           "incidents": n})
-    return YearResult(pa.Table.from_pylist(months), pa.Table.from_pylist(calls))
+    names = {k: f"{t.name.zh} / {t.name.en}" for k, t in sc.incident_types.items() if t.name is not None}
+    return YearResult(pa.Table.from_pylist(months), pa.Table.from_pylist(calls), names)

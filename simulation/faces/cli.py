@@ -206,10 +206,12 @@ def _mount_subcommands() -> None:
         cli_drill,
         cli_hazard,
         cli_sweep,
+        cli_year,
     )
 
     app.add_typer(cli_hazard.app, name="hazard", help="Hazard calculator: fire, plume, crowd and evacuation numbers.")
-    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district, cli_calibrate):
+    for module in (cli_compare, cli_sweep, cli_defect_loop, cli_drill, cli_dashboard, cli_district, cli_calibrate,
+                   cli_year):
         module.register(app)
 
 

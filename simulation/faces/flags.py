@@ -32,10 +32,11 @@ FLAGS = {
     "arrangements": "-a",
     "arrangement": "--arrangement",
     "first_replication": "--first-replication",
+    "by": "--by",
 }
 """Flag of each parameter, the same in every command that has it."""
 
-ORIGINS = ("prepare", "run", "compare", "sweep", "analyze", "out")
+ORIGINS = ("prepare", "run", "compare", "sweep", "analyze", "out", "year")
 """The library functions that name parameters (``simulation.experiments.api.ORIGINS``; repeated here so that
 ``linkage --help`` does not import the experiments)."""
 

@@ -139,3 +139,45 @@ def test_bundled_megacity_year_runs_a_small_horizon():
     assert all(0 < r["incidents"] <= r["calls"] for k, r in calls.items() if k != "s119")
     police = next(r for r in res.months.to_pylist() if r["type"] == "police_call")
     assert police["own_area"] > police["neighbour_area"] + police["other_district"] + police["external"]
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    f = tmp_path_factory.mktemp("megacity_cli") / "small.yaml"
+    f.write_text(megacity_yaml(small_city(days=7)), encoding="utf-8")
+    return f
+
+
+@pytest.mark.slow
+def test_linkage_year_writes_the_split_tables(cli, small, small_file, tmp_path):
+    """``linkage year --by district --workers 2 --out``: the month and call tables are those of ``run_year`` in this
+    process (bit for bit), the printout names the services, and progress does not reach stdout."""
+    import pyarrow.parquet as pq
+
+    r = cli("year", small_file, "--by", "district", "--workers", "2", "--seed", "4", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    ref = run_year(small, 4, by="district")
+    assert pq.read_table(tmp_path / "o" / "months.parquet").equals(ref.months)
+    assert pq.read_table(tmp_path / "o" / "calls.parquet").equals(ref.calls)
+    assert "110警情 / 110 police call" in r.stdout and "s12345:" in r.stdout and "parts" not in r.stdout
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["--by", "county"], "--by: by: must be one of replication, district (got 'county')"),
+    (["-n", "0"], "-n: replications: must be at least 1 (got 0)"),
+    (["--workers", "0"], "--workers: workers: must be at least 1 (got 0)"),
+])
+def test_linkage_year_refuses_bad_parameters(cli, small_file, tmp_path, args, line):
+    r = cli("year", small_file, *args, "--out", tmp_path / "o")
+    assert (r.returncode, r.stderr.strip()) == (1, line)
+    assert not (tmp_path / "o").exists()
+
+
+def test_linkage_year_refuses_a_scenario_without_streams(cli, tmp_path):
+    from tests.helpers import FLAGSHIP
+
+    r = cli("year", FLAGSHIP, "--out", tmp_path / "o")
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"{FLAGSHIP}: streams: no routine streams, so a year of this scenario has nothing to "
+                                "tally; give one with streams (e.g. megacity_year.yaml)")
+    assert not (tmp_path / "o").exists()
