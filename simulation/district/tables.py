@@ -35,7 +35,8 @@ TABLES: dict[str, dict[str, tuple[str, bool]]] = {
     "incident_log": {  # a 119/110/120/12345 log for `linkage calibrate` (simulation/district/incident_log.py)
         "incident_id": ("事件编号", True), "service": ("接警台", True), "type": ("事件类型", False),
         "grid": ("网格", True), "street": ("街道", False), "station": ("出动站点", False),
-        "call_time": ("接警时间", True), "dispatch_time": ("调派时间", False), "arrival_time": ("到场时间", False),
+        "call_time": ("接警时间", True), "dispatch_time": ("调派时间", False), "left_time": ("出动时间", False),
+        "arrival_time": ("到场时间", False),
         "action_time": ("开始处置时间", False), "close_time": ("结束时间", False),
     },
 }

@@ -1,11 +1,13 @@
 """The back-test of a calibration (回测): the engine rerun with the fitted parameters against the held-out log.
 
 The calibrated scenario (the scenario with the overlay) runs ``replications`` times; each interval the log
-shows — call → dispatch, dispatch → arrival, arrival → close — is compared, per service, between the
+shows — call → dispatch, dispatch → left the station (the turnout, when the log has it), dispatch → arrival,
+arrival → close — is compared, per service, between the
 simulated incidents and the days of the log the fit never saw: both medians and 90th percentiles, the
 two-sample Kolmogorov–Smirnov statistic with its p-value, and each side's n. Calls per day and, for 119,
 the share of arrivals within 5 minutes of the dispatch (the 5-minute turnout-and-travel norm of
-城市消防站建设标准 建标152-2017) are compared as well.
+城市消防站建设标准 建标152-2017) are compared as well, and per service the share of turnouts within 60 s and
+within 80 s (NFPA 1710 (2020) §4.1.2.1: 60 s for EMS, 80 s for fire and special operations).
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import numpy as np
 
 from scenarios.schema import Scenario
 from simulation.experiments.calibration import SERVICE_ROLE, Call, Fit
+from simulation.experiments.calibration_turnout import engine_left
 from simulation.model.world import World
 
 INTERVALS = (
     ("call_dispatch", "接警→调派", "call → dispatch"),
+    ("dispatch_left", "调派→出动", "dispatch → left"),
     ("dispatch_arrival", "调派→到场", "dispatch → arrival"),
     ("arrival_close", "到场→结束", "arrival → close"),
 )
 """The intervals compared: key, Chinese and English label."""
 FIVE_MINUTES = 300.0
+TURNOUT_NORMS = (60.0, 80.0)
+"""Turnout targets of NFPA 1710 (2020) §4.1.2.1: 60 s (EMS), 80 s (fire and special operations)."""
 
 
 @dataclass
@@ -49,6 +55,8 @@ class BackTest:
     rows: list[Row]
     calls_per_day: dict[str, tuple[float, float]]  # service → (log, simulated)
     within_5min: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    turnout_within: dict[tuple[str, float], tuple[float, float]] = field(default_factory=dict)
+    """(service, seconds) → (held-out log's share, engine's share) of turnouts within that many seconds."""
     replications: int = 0
     seed: int = 0
     held_out_days: int = 0
@@ -58,8 +66,8 @@ class BackTest:
 def _logged(calls: list[Call]) -> dict[tuple[str, str], np.ndarray]:
     out: dict[tuple[str, str], list[float]] = {}
     for c in calls:
-        for key, a, b in (("call_dispatch", c.call, c.dispatch), ("dispatch_arrival", c.dispatch, c.arrival),
-                          ("arrival_close", c.arrival, c.close)):
+        for key, a, b in (("call_dispatch", c.call, c.dispatch), ("dispatch_left", c.dispatch, c.left),
+                          ("dispatch_arrival", c.dispatch, c.arrival), ("arrival_close", c.arrival, c.close)):
             if not math.isnan(a) and not math.isnan(b):
                 out.setdefault((c.service, key), []).append(b - a)
     return {k: np.asarray(v) for k, v in out.items()}
@@ -69,6 +77,7 @@ def _simulated(sc: Scenario, world: World, replications: int, seed: int) -> tupl
     from simulation.experiments.runner import run
 
     res = run(sc, replications, seed, world=world)
+    left = engine_left(sc, world)
     role = {a.id: a.role for a in sc.agencies}
     service_of = {r: s for s, r in SERVICE_ROLE.items()}
     out: dict[tuple[str, str], list[float]] = {}
@@ -78,8 +87,10 @@ def _simulated(sc: Scenario, world: World, replications: int, seed: int) -> tupl
         if service is None or r["t_detect"] is None:
             continue
         counts[service] = counts.get(service, 0) + 1
-        for key, a, b in (("call_dispatch", "t_detect", "t_dispatch"), ("dispatch_arrival", "t_dispatch",
-                          "t_first_arrival"), ("arrival_close", "t_first_arrival", "t_close")):
+        r = {**r, "t_left": left(r)}
+        for key, a, b in (("call_dispatch", "t_detect", "t_dispatch"), ("dispatch_left", "t_dispatch", "t_left"),
+                          ("dispatch_arrival", "t_dispatch", "t_first_arrival"),
+                          ("arrival_close", "t_first_arrival", "t_close")):
             if r[a] is not None and r[b] is not None:
                 out.setdefault((service, key), []).append(r[b] - r[a])
     return {k: np.asarray(v) for k, v in out.items()}, counts
@@ -97,6 +108,8 @@ def backtest(fit: Fit, sc: Scenario, world: World, replications: int = 3, seed: 
     rows = []
     for service in sorted({c.service for c in calls}):
         for key, _zh, _en in INTERVALS:
+            if key == "dispatch_left" and (service, key) not in logged:
+                continue  # the log has no left times (出动时间): nothing to compare
             row = Row(service, key, logged.get((service, key), np.empty(0)), simulated.get((service, key), np.empty(0)))
             if row.log.size and row.sim.size:
                 res = stats.ks_2samp(row.log, row.sim)
@@ -108,6 +121,10 @@ def backtest(fit: Fit, sc: Scenario, world: World, replications: int = 3, seed: 
     bt = BackTest(rows, per_day, replications=replications, seed=seed, held_out_days=held_days,
                   in_sample=not fit.held_out)
     for row in rows:
+        if row.interval == "dispatch_left" and row.log.size and row.sim.size:
+            for norm in TURNOUT_NORMS:
+                bt.turnout_within[(row.service, norm)] = (float(np.mean(row.log <= norm)),
+                                                          float(np.mean(row.sim <= norm)))
         if row.service == "119" and row.interval == "dispatch_arrival":
             bt.within_5min["119"] = tuple(  # type: ignore[assignment]
                 float(np.mean(x <= FIVE_MINUTES)) if x.size else None for x in (row.log, row.sim))

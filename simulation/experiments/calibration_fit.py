@@ -11,6 +11,13 @@ inside its interval" has the stated confidence for the whole fit, not for each n
   observed information gives var μ̂ = σ²/n, var σ̂ = σ²/2n (independent), so log median = μ and
   log p90 = μ + z₉₀σ have normal intervals on the log scale.
 * Exponential times: the MLE is the mean, its exact interval 2S/χ²₂ₙ (Epstein and Sobel 1953).
+* Uniform times (a turnout drawn between two bounds): the MLE is (min, max); with R = max − min the pivot
+  (min − low)/R has P(> c) = (1 + c)^−(n−1) whatever the bounds (the joint density of the extremes), so
+  low ∈ [min − cR, min] and high ∈ [max, max + cR] are exact one-sided intervals; each widened by the log's
+  one-second resolution.
+* A fixed time (every interval the same to the log's resolution): the interval is the observed [min, max].
+* A share (an order rejected, 退单率): binomial MLE k/n with the Wilson score interval (Wilson 1927,
+  *JASA* 22:209).
 * The road level (a scale ``s`` on the district's free-flow travel times): a Gaussian MLE with one error
   variance per service, maximised over ``s`` with the variances profiled out; its interval from the
   profile likelihood's curvature (the observed information of ``s``).
@@ -35,7 +42,9 @@ class Estimate:
 
     ``kind`` is ``poisson`` (``a`` = count, ``b`` = exposure), ``log`` (``a`` = log value, ``b`` = its
     standard error), ``normal`` (``a`` = value, ``b`` = standard error), ``chi2_mean`` (``a`` = n,
-    ``b`` = sum) or ``point`` (no interval: a fixed value)."""
+    ``b`` = sum), ``uniform_low`` / ``uniform_high`` (``a`` = the sample's min / max, ``b`` = its range),
+    ``binomial`` (``a`` = successes, ``b`` = trials), ``bounds`` (``a``, ``b`` = the observed min and max of a
+    fixed time: no sampling error) or ``point`` (no interval)."""
 
     path: str
     what: str
@@ -57,7 +66,7 @@ def set_intervals(estimates: list[Estimate], confidence: float) -> float:
     """Give every estimate its interval at family-wise ``confidence``; returns the per-interval level."""
     from scipy import stats
 
-    m = max(1, sum(e.kind != "point" for e in estimates))
+    m = max(1, sum(e.kind not in ("point", "bounds") for e in estimates))
     alpha = (1.0 - confidence) / m
     z = float(stats.norm.ppf(1.0 - alpha / 2))
     for e in estimates:
@@ -69,6 +78,16 @@ def set_intervals(estimates: list[Estimate], confidence: float) -> float:
             e.low, e.high = math.exp(e.a - z * e.b), math.exp(e.a + z * e.b)
         elif e.kind == "normal":
             e.low, e.high = e.a - z * e.b, e.a + z * e.b
+        elif e.kind in ("uniform_low", "uniform_high"):
+            c = alpha ** (-1.0 / max(e.n - 1, 1)) - 1.0  # P((min − low)/R > c) = (1 + c)^−(n−1) = α
+            if e.kind == "uniform_low":
+                e.low, e.high = max(e.a - c * e.b - RESOLUTION, 0.0), e.a + RESOLUTION
+            else:
+                e.low, e.high = e.a - RESOLUTION, e.a + c * e.b + RESOLUTION
+        elif e.kind == "binomial":
+            e.low, e.high = wilson(e.a, e.b, z)
+        elif e.kind == "bounds":
+            e.low, e.high = e.a, e.b
         elif e.kind == "chi2_mean":
             n, s = e.a, e.b
             e.low = 2 * s / stats.chi2.ppf(1 - alpha / 2, 2 * n)
@@ -76,6 +95,21 @@ def set_intervals(estimates: list[Estimate], confidence: float) -> float:
         else:
             e.low = e.high = e.value
     return 1.0 - alpha
+
+
+def wilson(k: float, n: float, z: float) -> tuple[float, float]:
+    """The Wilson score interval of a share k/n at normal quantile ``z``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def share(path: str, what: str, k: int, n: int) -> Estimate:
+    """A binomial share (an order rejected): MLE k/n, Wilson interval later."""
+    return Estimate(path, what, k / n if n else math.nan, n, "binomial", float(k), float(n))
 
 
 def poisson_rate(path: str, what: str, count: int, exposure: float, scale: float = 1.0) -> Estimate:
@@ -123,16 +157,32 @@ def exponential(path: str, what: str, x: np.ndarray) -> TimeFit:
                    {"exponential": 2 - 2 * loglik})
 
 
-def duration(path: str, what: str, x: np.ndarray) -> TimeFit:
+def uniform(path: str, what: str, x: np.ndarray) -> TimeFit:
+    """Uniform MLE (min, max); exact intervals from the extremes' pivot (see the module's notes)."""
+    x = np.asarray(x, dtype=float)
+    lo, hi = float(x.min()), float(x.max())
+    r = hi - lo
+    loglik = -x.size * math.log(max(r, RESOLUTION))
+    return TimeFit({"dist": "uniform", "low": _round(lo), "high": _round(hi)},
+                   [Estimate(f"{path}.low", f"{what} low", lo, x.size, "uniform_low", lo, r),
+                    Estimate(f"{path}.high", f"{what} high", hi, x.size, "uniform_high", hi, r)],
+                   {"uniform": 4 - 2 * loglik})
+
+
+def duration(path: str, what: str, x: np.ndarray, with_uniform: bool = False) -> TimeFit:
     """The engine's family that fits ``x`` best: fixed when every value is the same (to the log's
-    resolution), else log-normal or exponential, whichever has the lower AIC (both reported)."""
+    resolution; its interval the observed min and max), else log-normal or exponential — or uniform, with
+    ``with_uniform`` (a turnout) — whichever has the lowest AIC (all reported)."""
     x = np.asarray(x, dtype=float)
     if np.ptp(x) <= RESOLUTION:
         v = float(np.median(x))
-        return TimeFit({"dist": "fixed", "value": _round(v)}, [Estimate(path, what, v, x.size, "point")], {})
-    ln, ex = lognormal(path, what, x), exponential(path, what, x)
-    best = ln if ln.aic["lognormal"] <= ex.aic["exponential"] else ex
-    return TimeFit(best.dist, best.estimates, {**ln.aic, **ex.aic})
+        return TimeFit({"dist": "fixed", "value": _round(v)},
+                       [Estimate(path, what, v, x.size, "bounds", float(x.min()), float(x.max()))], {})
+    fits = [(lognormal(path, what, x), "lognormal"), (exponential(path, what, x), "exponential")]
+    if with_uniform:
+        fits.append((uniform(path, what, x), "uniform"))
+    best = min(fits, key=lambda f: f[0].aic[f[1]])[0]
+    return TimeFit(best.dist, best.estimates, {k: v for f, _ in fits for k, v in f.aic.items()})
 
 
 def road_level(y: np.ndarray, tau: np.ndarray, group: np.ndarray) -> tuple[float, float, dict]:

@@ -4,7 +4,9 @@ It is what ``linkage calibrate`` is checked on: a log the engine generated from 
 be fitted back to them (tests/validation/test_calibration_recovery.py), and it is the shipped example
 log (``simulation/district/examples/routine_log/``). One replication's routine incidents become one row
 each: the service from the intake centre that took the call (its role), the call received (the engine's
-``t_detect``: the call reaching the centre), dispatched (``t_dispatch``), arrived (``t_first_arrival``),
+``t_detect``: the call reaching the centre), dispatched (``t_dispatch``), left the station (the first unit's
+turnout ended: its arrival less its road time at the dispatch hour's factor — the engine's travel is
+deterministic, so this is the turnout it drew), arrived (``t_first_arrival``),
 first action (the dispatching task's ``started``), closed (``t_close``) and the first unit's station.
 Times are clock times from ``day_one`` at midnight plus the scenario's ``clock_start``, cut to whole
 seconds as a real log keeps them.
@@ -18,12 +20,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from scenarios.schema import Scenario
+from simulation.experiments.calibration_turnout import engine_left
 from simulation.model.world import World
 
 HEADERS_EN = ("incident_id", "service", "type", "grid", "street", "station", "call_time", "dispatch_time",
-              "arrival_time", "action_time", "close_time")
-HEADERS_ZH = ("事件编号", "接警台", "事件类型", "网格", "街道", "出动站点", "接警时间", "调派时间", "到场时间",
-              "开始处置时间", "结束时间")
+              "left_time", "arrival_time", "action_time", "close_time")
+HEADERS_ZH = ("事件编号", "接警台", "事件类型", "网格", "街道", "出动站点", "接警时间", "调派时间", "出动时间",
+              "到场时间", "开始处置时间", "结束时间")
 ROLE_SERVICE = {"centre_119": "119", "centre_110": "110", "centre_120": "120", "hotline_12345": "12345"}
 
 
@@ -39,6 +42,7 @@ def engine_log(sc: Scenario, world: World, seed: int, day_one: datetime = dateti
     station = {u.name: u.station for u in world.units}
     first_task = {k: next((t.id for t in it.tasks if t.unit is not None and not t.after), None)
                   for k, it in sc.incident_types.items()}
+    left = engine_left(sc, world)
     origin = day_one + timedelta(seconds=sc.clock_start)
 
     def stamp(t: float | None) -> str:
@@ -54,7 +58,8 @@ def engine_log(sc: Scenario, world: World, seed: int, day_one: datetime = dateti
         grid = r["grid"]
         rows.append([r["incident"], service, r["type"], grid, world.citymap.street_of(grid),
                      station.get(r["first_unit"] or "", ""), stamp(r["t_detect"]), stamp(r["t_dispatch"]),
-                     stamp(r["t_first_arrival"]), stamp(started.get((r["incident"], first_task[r["type"]]))),
+                     stamp(left(r)), stamp(r["t_first_arrival"]),
+                     stamp(started.get((r["incident"], first_task[r["type"]]))),
                      stamp(r["t_close"])])
     return rows
 

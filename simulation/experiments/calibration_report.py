@@ -4,7 +4,7 @@ Chinese and English (标定报告).
 The chart puts, per service and interval, the held-out log's empirical distribution beside the calibrated
 engine's (Vega-Lite rendered offline by vl-convert, CJK fonts from the system). The report lists every fitted
 parameter with its interval and n, the back-test table (medians, p90, KS statistic and p-value, n on each
-side), calls per day, the 119 five-minute share, and the fit's notes.
+side), calls per day, the 119 five-minute share, the turnout shares within 60 and 80 s, and the fit's notes.
 """
 
 from __future__ import annotations
@@ -142,6 +142,17 @@ def markdown(fit: Fit, bt: BackTest, meta: dict, lang: str) -> str:
                       f"引擎 {_num(None if b is None else 100 * b)}%。",
                       f"119 arrivals within 5 minutes of the dispatch: log {_num(None if a is None else 100 * a)}%, "
                       f"engine {_num(None if b is None else 100 * b)}%.")]
+    if bt.turnout_within:
+        out += ["", t("| 接警台 | 出动时间不超过 | 日志（留出） | 引擎 |",
+                      "| service | turnout within | log (held out) | engine |"),
+                "|---|---:|---:|---:|"]
+        for (s, norm), (a, b) in sorted(bt.turnout_within.items()):
+            name, unit = SERVICE_NAME[s][0 if zh else 1], t("秒", "s")
+            out.append(f"| {name} | {norm:.0f} {unit} | {_num(100 * a)}% | {_num(100 * b)}% |")
+        out += ["", t("60 秒与 80 秒为 NFPA 1710（2020）§4.1.2.1 的出动时间目标（急救 60 秒，灭火与特种救援 80 秒）；"
+                      "n 见上表“调派→出动”一行。",
+                      "60 s and 80 s are the turnout targets of NFPA 1710 (2020) §4.1.2.1 (60 s EMS, 80 s fire and "
+                      "special operations); n is on the dispatch → left row above.")]
     if bt.in_sample:
         out += ["", t("注意：未留出数据（--holdout 0），回测与拟合所用的同一批日志比较（样本内），不能检验预测能力。",
                       "Note: nothing was held out (--holdout 0): the back-test compares the engine with the very days "

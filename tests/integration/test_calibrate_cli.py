@@ -4,9 +4,11 @@ one's own scenario gets its overlay beside it (issue 15, calibration from incide
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.helpers import ROOT, SCENARIO_LIBRARY, linkage
 
@@ -42,8 +44,8 @@ def _refused(tmp_path: Path, rows: list[list[str]], where: str, *words: str) -> 
 
 def test_a_misspelled_header_names_its_column(tmp_path) -> None:
     rows = _rows()[:50]
-    rows[0][8] = "arival_time"
-    _refused(tmp_path, rows, "1: column I:", "unknown incident_log column 'arival_time'", "did you mean 'arrival_time'")
+    rows[0][9] = "arival_time"
+    _refused(tmp_path, rows, "1: column J:", "unknown incident_log column 'arival_time'", "did you mean 'arrival_time'")
 
 
 def test_an_unparsable_time_names_row_and_column(tmp_path) -> None:
@@ -54,8 +56,17 @@ def test_an_unparsable_time_names_row_and_column(tmp_path) -> None:
 
 def test_an_arrival_before_the_call_is_refused(tmp_path) -> None:
     rows = _rows()[:50]
-    rows[10][8] = "2026-03-01 23:00:00"  # the day before the call
+    rows[10][9] = "2026-03-01 23:00:00"  # the day before the call
     _refused(tmp_path, rows, "11: incident_log.arrival_time:", "is before call_time")
+
+
+def test_a_unit_leaving_before_its_dispatch_is_refused(tmp_path) -> None:
+    """出动时间 earlier than 调派时间: the turnout would be negative."""
+    rows = _rows()[:50]
+    assert rows[0][7:9] == ["dispatch_time", "left_time"]
+    assert rows[12][6:8] == ["2026-03-02 07:50:44", "2026-03-02 07:51:43"]
+    rows[12][8] = "2026-03-02 07:51:00"  # after the call, before the dispatch
+    _refused(tmp_path, rows, "13: incident_log.left_time:", "is before dispatch_time")
 
 
 def test_an_unknown_grid_is_refused(tmp_path) -> None:
@@ -72,6 +83,24 @@ def test_an_unknown_service_and_station_are_refused(tmp_path) -> None:
     fire = next(i for i, r in enumerate(rows) if r[1] == "119")
     rows[fire][5] = "ps1"  # a police station sends no engine
     _refused(tmp_path, rows, f"{fire + 1}: incident_log.station:", "station 'ps1' has no engine")
+
+
+@pytest.mark.slow
+def test_a_log_without_left_times_calibrates_the_rest_and_says_why_turnout_is_not(tmp_path) -> None:
+    """The left_time column is optional: without it every other parameter is fitted, the overlay keeps the
+    scenario's units, and the report says the turnout was not fitted and why (zh and en)."""
+    rows = [r[:8] + r[9:] for r in _rows()]
+    log = _write(tmp_path / "log.csv", rows)
+    r = linkage("calibrate", log, "--scenario", SCENARIO, "--out", tmp_path / "out", "-n", "1")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads((tmp_path / "out" / "fit.json").read_text(encoding="utf-8"))
+    paths = {e["path"] for e in fit["estimates"]}
+    assert not any(p.startswith("units[") for p in paths) and "dispatch.travel_factor_by_hour" in paths
+    overlay = YAML(typ="safe").load((tmp_path / "out" / "routine_load.calibrated.yaml").read_text(encoding="utf-8"))
+    assert "units" not in overlay and "dispatch" in overlay
+    assert "the turnout is not fitted" in (tmp_path / "out" / "report.en.md").read_text(encoding="utf-8")
+    zh = (tmp_path / "out" / "report.zh.md").read_text(encoding="utf-8")
+    assert "出动时间未标定" in zh and "调派→出动" not in zh
 
 
 def test_an_xlsx_log_with_chinese_headers_reads_like_the_csv(tmp_path) -> None:

@@ -11,7 +11,10 @@ The known values: per stream the rate per grid per hour times the profile's mean
 with its profile normalised to mean 1) and each hour's rate × profile[h]; each intake centre's desk
 handling (log-normal median and p90: with verify 0 and one-button dispatch the call → dispatch interval is
 that desk); the road level, the mean of ``dispatch.travel_factor_by_hour`` (its hourly shape is the
-scenario's); each routine task's set-up and duration (log-normal median and p90).
+scenario's); each routine task's set-up and duration (log-normal median and p90); each dispatched unit kind's
+turnout (出动时间, from the log's left − dispatched: engines fixed at 60 s and patrol cars at 30 s, whose
+interval is the observed range of whole-second differences; ambulances uniform on 60–180 s, whose bounds have
+exact intervals from the extremes' pivot).
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ def known_parameters(sc) -> dict[str, float]:
             out[f"agencies[{a.id}].desk.handling.median"] = a.desk.handling.median
             out[f"agencies[{a.id}].desk.handling.p90"] = a.desk.handling.p90
     out["dispatch.travel_factor_by_hour"] = float(np.mean(sc.dispatch.travel_factor_by_hour))
+    for kind in ("engine", "patrol", "ambulance"):
+        (turnout,) = {u.turnout for u in sc.units if u.kind == kind}  # one turnout per kind in routine_load
+        if turnout.dist == "fixed":
+            out[f"units[{kind}].turnout"] = turnout.value
+        else:
+            out[f"units[{kind}].turnout.low"], out[f"units[{kind}].turnout.high"] = turnout.low, turnout.high
     for name in ("routine_fire", "police_call", "medical_call"):
         task = sc.incident_types[name].tasks[0]
         for key in ("setup", "duration"):
@@ -90,6 +99,9 @@ def test_a_wrong_parameter_lies_outside(calibrated) -> None:
         if "×profile" in path:
             continue
         assert not e["low"] <= 1.5 * known[path] <= e["high"], path
+    for kind in ("engine", "patrol"):  # a fixed turnout 2 s off (finer than any lognormal's interval here)
+        e = got[f"units[{kind}].turnout"]
+        assert not e["low"] <= known[f"units[{kind}].turnout"] + 2 <= e["high"], kind
     level = got["dispatch.travel_factor_by_hour"]
     assert not level["low"] <= 1.01 * known["dispatch.travel_factor_by_hour"] <= level["high"]
     flat = known["streams[police].rate_per_hour"]
@@ -117,6 +129,11 @@ def test_the_overlay_validates_and_the_back_test_report_is_written(calibrated) -
     assert fit["fit_days"] == 10 and fit["days"] == 14 and held > 300
     for service in ("119 fire", "110 police", "120 ambulance"):
         rows = [line for line in en.splitlines() if line.startswith(f"| {service} |")]
-        assert len(rows) == 4, service  # three intervals and calls per day
+        assert len(rows) == 7, service  # four intervals, calls per day, and turnouts within 60 s and 80 s
     assert "| 119 火警 | 调派→到场 |" in zh and "KS" in zh and "![back-test](backtest.png)" in zh
+    assert "| 119 火警 | 调派→出动 |" in zh and "| 120 急救 | 80 秒 |" in zh
+    amb = next(line for line in en.splitlines() if line.startswith("| 120 ambulance | 80 s |"))
+    log_share, engine_share = (float(c.strip().rstrip("%")) for c in amb.split("|")[3:5])
+    # uniform 60–180 s: 1/6 of turnouts within 80 s; the held-out log's ~100 and the engine's ~700 turnouts
+    assert abs(engine_share - 100 / 6) < 6 and abs(log_share - 100 / 6) < 12, amb
     assert f"({held} incidents) are held out" in en
