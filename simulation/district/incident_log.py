@@ -29,17 +29,18 @@ TIMES = ("call_time", "dispatch_time", "left_time", "arrival_time", "action_time
 TABLE = "incident_log"
 
 
-def _time(path: Path, row: Row, key: str) -> datetime | None:
+def parse_time(path: Path, row: Row, key: str, table: str = TABLE) -> datetime | None:
+    """The cell as a local time (blank → None), else one error line naming the file, row and column."""
     text = row.get(key)
     if not text:
         return None
     try:
         t = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise InputError.one(str(path), row.line, f"{TABLE}.{key}",
+        raise InputError.one(str(path), row.line, f"{table}.{key}",
                              f"{text!r} is not a time (YYYY-MM-DD HH:MM:SS)") from None
     if t.tzinfo is not None:
-        raise InputError.one(str(path), row.line, f"{TABLE}.{key}",
+        raise InputError.one(str(path), row.line, f"{table}.{key}",
                              f"{text!r} carries a time zone: give the district's local time without one")
     return t
 
@@ -54,7 +55,7 @@ def _record(path: Path, row: Row) -> dict:
                  "station": row.get("station") or None}
     earlier: list[tuple[str, datetime]] = []
     for key in TIMES:
-        t = _time(path, row, key)
+        t = parse_time(path, row, key)
         rec[key.removesuffix("_time")] = t
         if t is None:
             continue

@@ -39,6 +39,13 @@ TABLES: dict[str, dict[str, tuple[str, bool]]] = {
         "arrival_time": ("到场时间", False),
         "action_time": ("开始处置时间", False), "close_time": ("结束时间", False),
     },
+    "workorder_log": {  # a 12345 export for `linkage calibrate --orders` (simulation/district/workorder_log.py)
+        "order_id": ("工单编号", True), "dispatch_no": ("派单序号", True), "type": ("事件类型", False),
+        "task": ("任务", False), "grid": ("网格", True), "agency": ("承办单位", True), "status": ("状态", True),
+        "ruling": ("审定", False), "dispatch_time": ("派单时间", True), "sign_time": ("签收时间", False),
+        "reject_time": ("退单时间", False), "reject_reason": ("退单理由", False),
+        "redispatch_time": ("改派时间", False), "withdraw_time": ("撤回时间", False), "close_time": ("办结时间", False),
+    },
 }
 """Table → column (English header) → (Chinese header, required)."""
 DAY = ("day", "白班", "日班")

@@ -32,6 +32,7 @@ import numpy as np
 from scenarios.errors import InputError
 from scenarios.schema import Scenario, TaskSpec
 from simulation.experiments.calibration_fit import Estimate, duration, lognormal, poisson_rate, road_level
+from simulation.experiments.calibration_orders import Order, fit_orders, link, split
 from simulation.experiments.calibration_turnout import fit_turnout, nearest_station
 from simulation.model.world import World
 
@@ -74,6 +75,8 @@ class Fit:
     fitted: list[Call] = field(default_factory=list)
     held_out: list[Call] = field(default_factory=list)
     level: float = 1.0
+    orders_fitted: list[Order] = field(default_factory=list)  # the 12345 export's (calibration_orders)
+    orders_held_out: list[Order] = field(default_factory=list)
 
 
 def _err(source: str, line: int, column: str, message: str) -> InputError:
@@ -148,10 +151,10 @@ class _Linker:
                     rec["call"].hour, hour(rec["dispatch"]))
 
 
-def window(records: list[dict], holdout: float, source: str) -> tuple[datetime, int, int]:
-    """(first midnight, whole days the log spans, days used for the fit)."""
-    first = min(r["call"] for r in records)
-    last = max(r["call"] for r in records)
+def window(records: list[dict], holdout: float, source: str, key: str = "call") -> tuple[datetime, int, int]:
+    """(first midnight, whole days the log spans, days used for the fit), by each record's ``key`` time."""
+    first = min(r[key] for r in records)
+    last = max(r[key] for r in records)
     start = datetime(first.year, first.month, first.day)
     days = (last.date() - first.date()).days + 1
     if holdout <= 0:
@@ -178,6 +181,23 @@ def calibrate(records: list[dict], sc: Scenario, world: World, source: str, hold
     fit_turnout(fit, sc, world)
     _roads(fit, sc, world)
     _on_scene(fit)
+    return fit
+
+
+def calibrate_orders(fit: Fit | None, records: list[dict], sc: Scenario, world: World, source: str,
+                     holdout: float = 0.3) -> Fit:
+    """Add the 12345 export ``records`` (from :func:`read_workorder_log`) to ``fit`` — on the incident log's window
+    and cut when there is one, else on the export's own — and fit the ``work_orders`` parameters
+    (:mod:`simulation.experiments.calibration_orders`)."""
+    from simulation.experiments.calibration_orders import window as export_window
+
+    first, end = export_window(records)
+    if fit is None:
+        start, days, fit_days = window(records, holdout, source, key="dispatch")
+        fit = Fit(start, days, fit_days, [], {})
+    orders = link(records, sc, world, source, fit.start)
+    fit.orders_fitted, fit.orders_held_out = split(orders, fit.fit_days * DAY)
+    fit_orders(fit, sc, world, end + (first - fit.start).total_seconds())
     return fit
 
 

@@ -1,5 +1,5 @@
-"""``linkage calibrate`` through the installed console script: bad logs refused in one line, nothing written;
-one's own scenario gets its overlay beside it (issue 15, calibration from incident logs)."""
+"""``linkage calibrate`` through the installed console script: bad logs and 12345 exports refused in one line,
+nothing written; one's own scenario gets its overlay beside it (issue 15, calibration from incident logs)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from ruamel.yaml import YAML
 from tests.helpers import ROOT, SCENARIO_LIBRARY, linkage
 
 EXAMPLE = ROOT / "simulation" / "district" / "examples" / "routine_log" / "incident_log.csv"
+ORDERS = EXAMPLE.with_name("workorder_log.csv")
 SCENARIO = SCENARIO_LIBRARY / "routine_load.yaml"
 
 
-def _rows() -> list[list[str]]:
-    with EXAMPLE.open(encoding="utf-8-sig", newline="") as f:
+def _rows(path: Path = EXAMPLE) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.reader(f))
 
 
@@ -27,12 +28,14 @@ def _write(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _refused(tmp_path: Path, rows: list[list[str]], where: str, *words: str) -> None:
-    """The log is refused: exit 1, one stderr line starting with ``FILE:where`` and holding ``words``, and
-    nothing at all written (no output folder, no overlay, no temporary file beside them)."""
-    log = _write(tmp_path / "log.csv", rows)
+def _refused(tmp_path: Path, rows: list[list[str]], where: str, *words: str, orders: bool = False) -> None:
+    """The log (or, with ``orders``, the 12345 export beside the example log) is refused: exit 1, one stderr
+    line starting with ``FILE:where`` and holding ``words``, and nothing at all written (no output folder, no
+    overlay, no temporary file beside them)."""
+    log = _write(tmp_path / ("orders.csv" if orders else "log.csv"), rows)
     before = sorted(p.name for p in tmp_path.iterdir())
-    r = linkage("calibrate", log, "--scenario", SCENARIO, "--out", tmp_path / "out")
+    args = (EXAMPLE, "--orders", log) if orders else (log,)
+    r = linkage("calibrate", *args, "--scenario", SCENARIO, "--out", tmp_path / "out")
     assert r.returncode == 1, r.stdout + r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
@@ -64,9 +67,9 @@ def test_a_unit_leaving_before_its_dispatch_is_refused(tmp_path) -> None:
     """出动时间 earlier than 调派时间: the turnout would be negative."""
     rows = _rows()[:50]
     assert rows[0][7:9] == ["dispatch_time", "left_time"]
-    assert rows[12][6:8] == ["2026-03-02 07:50:44", "2026-03-02 07:51:43"]
-    rows[12][8] = "2026-03-02 07:51:00"  # after the call, before the dispatch
-    _refused(tmp_path, rows, "13: incident_log.left_time:", "is before dispatch_time")
+    row = next(i for i, r in enumerate(rows) if i > 0 and r[6] < r[7])  # dispatched after the call
+    rows[row][8] = rows[row][6]  # left at the call itself: not before the call, before the dispatch
+    _refused(tmp_path, rows, f"{row + 1}: incident_log.left_time:", "is before dispatch_time")
 
 
 def test_an_unknown_grid_is_refused(tmp_path) -> None:
@@ -141,3 +144,62 @@ def test_own_scenario_gets_its_overlay_beside_it(tmp_path) -> None:
     assert v.returncode == 0, v.stderr
     assert {p.name for p in (tmp_path / "report").iterdir()} >= {"fit.json", "backtest.png", "report.en.md",
                                                                   "report.zh.md"}
+
+
+def test_an_export_with_a_misspelled_header_names_its_column(tmp_path) -> None:
+    rows = _rows(ORDERS)[:40]
+    assert rows[0][9] == "sign_time"
+    rows[0][9] = "signed_time"
+    _refused(tmp_path, rows, "1: column J:", "unknown workorder_log column 'signed_time'",
+             "did you mean 'sign_time'", orders=True)
+
+
+def test_an_unknown_status_in_the_export_is_refused(tmp_path) -> None:
+    rows = _rows(ORDERS)[:40]
+    rows[5][6] = "已转办"
+    _refused(tmp_path, rows, "6: workorder_log.status:", "unknown status '已转办'", "signed/已签收", orders=True)
+
+
+def test_an_order_signed_before_its_dispatch_is_refused(tmp_path) -> None:
+    rows = _rows(ORDERS)[:40]
+    row = next(i for i, r in enumerate(rows) if i > 0 and r[9])  # a signed order
+    rows[row][9] = "2026-03-01 00:00:00"
+    _refused(tmp_path, rows, f"{row + 1}: workorder_log.sign_time:", "is before dispatch_time", orders=True)
+
+
+def test_an_export_naming_an_unknown_agency_is_refused(tmp_path) -> None:
+    rows = _rows(ORDERS)[:40]
+    rows[7][5] = "street_S9"
+    _refused(tmp_path, rows, "8: workorder_log.agency:", "unknown agency 'street_S9'", orders=True)
+
+
+def test_neither_log_nor_export_is_one_line(tmp_path) -> None:
+    r = linkage("calibrate", "--scenario", SCENARIO, "--out", tmp_path / "out")
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "--orders" in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_engine_writes_the_templates_headers() -> None:
+    """The engine's log and export (calibration_log, which may not import the district's tables) carry the
+    very headers the district's reader and templates know."""
+    from simulation.district.tables import TABLES
+    from simulation.experiments.calibration_log import HEADERS
+
+    for table, (en, zh) in HEADERS.items():
+        assert en == tuple(TABLES[table]) and zh == tuple(z for z, _ in TABLES[table].values()), table
+    assert tuple(_rows(ORDERS)[0]) == HEADERS["workorder_log"][0]
+
+
+@pytest.mark.slow
+def test_an_export_alone_fits_the_work_orders(tmp_path) -> None:
+    """Without an incident log the 12345 export is fitted on its own window: only work-order parameters, the
+    overlay's ``work_orders`` validates, and the report compares the held-out rejection shares."""
+    r = linkage("calibrate", "--orders", ORDERS, "-s", SCENARIO, "--out", tmp_path / "out", "-n", "1")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads((tmp_path / "out" / "fit.json").read_text(encoding="utf-8"))
+    assert {e["path"].split(".")[0] for e in fit["estimates"]} == {"work_orders"} and fit["calls_fitted"] == 0
+    assert fit["orders_fitted"] > 400 and fit["orders_held_out"] > 100
+    v = linkage("validate", tmp_path / "out" / "routine_load.calibrated.yaml")
+    assert v.returncode == 0, v.stderr
+    en = (tmp_path / "out" / "report.en.md").read_text(encoding="utf-8")
+    assert "| 12345 hotline | dispatch → sign |" in en and "| shared duties (listed with others) |" in en
