@@ -84,8 +84,10 @@ def _err(source: str, line: int, column: str, message: str) -> InputError:
 
 
 def dispatching_task(sc: Scenario, itype: str) -> TaskSpec | None:
-    """The task that sends the first unit: the first task with a unit and nothing before it."""
-    return next((t for t in sc.incident_types[itype].tasks if t.unit is not None and not t.after), None)
+    """The task that sends the first unit on a command: the first task with a unit and nothing before it that
+    does not go by work order (a work order's times are the 12345 export's)."""
+    return next((t for t in sc.incident_types[itype].tasks if t.unit is not None and not t.after and t.by == "command"),
+                None)
 
 
 class _Linker:
@@ -136,7 +138,9 @@ class _Linker:
         itype = self._type(rec, centre, rec["grid"])
         task = dispatching_task(self.sc, itype)
         if task is None:
-            raise _err(self.source, line, "type", f"incident type '{itype}' has no task that sends a unit")
+            orders = any(t.by == "work_order" for t in self.sc.incident_types[itype].tasks)
+            raise _err(self.source, line, "type", f"incident type '{itype}' has no task that sends a unit on a "
+                       "command" + (" (its work orders are fitted from the 12345 export: --orders)" if orders else ""))
         grid = w.citymap.index[rec["grid"]]
 
         def sec(t: datetime | None) -> float:

@@ -146,6 +146,14 @@ def test_own_scenario_gets_its_overlay_beside_it(tmp_path) -> None:
                                                                   "report.zh.md"}
 
 
+def test_a_work_order_case_in_the_incident_log_points_to_the_export(tmp_path) -> None:
+    """A 12345 request that goes by work order has no unit sent on a command: its times belong in --orders."""
+    rows = _rows()[:50]
+    rows[9][1:3] = ["12345", "hotline_listed"]
+    _refused(tmp_path, rows, "10: incident_log.type:", "'hotline_listed' has no task that sends a unit",
+             "--orders")
+
+
 def test_an_export_with_a_misspelled_header_names_its_column(tmp_path) -> None:
     rows = _rows(ORDERS)[:40]
     assert rows[0][9] == "sign_time"
