@@ -181,6 +181,11 @@ def _decide(fit, mine: list[Order], world: World, end: float, overlay: dict) -> 
                           for key, (a, c) in sorted(groups.items())])
     fit.estimates += tf.estimates
     overlay["decide"] = tf.dist
+    fit.notes.append(("签收决定时间已扣除工单送达承办单位值班台的时间（按情景的渠道与值班台分布，不计排队）：值班台繁忙"
+                      "（平台通知多）时送达更慢，拟合的决定时间偏长",
+                      "the decision time nets out the order's way to the agency's desk by the scenario's channels and "
+                      "desks without their queues: where the desks are busy (many platform notices) the way is "
+                      "slower and the fitted decision comes out too long"))
     if censored := sum(len(c) for _, c in groups.values()):
         fit.notes.append((f"{censored} 张工单在答复前被督办撤回或至导出结束仍未签收：按删失数据计入签收时间拟合",
                           f"{censored} orders were withdrawn by supervision or still open when the export ends "

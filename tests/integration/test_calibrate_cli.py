@@ -211,3 +211,53 @@ def test_an_export_alone_fits_the_work_orders(tmp_path) -> None:
     assert v.returncode == 0, v.stderr
     en = (tmp_path / "out" / "report.en.md").read_text(encoding="utf-8")
     assert "| 12345 hotline | dispatch → sign |" in en and "| shared duties (listed with others) |" in en
+
+
+@pytest.mark.slow
+def test_on_an_imported_district_the_desks_and_turnouts_go_into_a_district_overlay(tmp_path) -> None:
+    """``--district``: the log of the scenario on the bundled Putuo district (written by the engine there) is
+    fitted on the district's grids, stations and agencies. The district brings its agencies and units, so the
+    fitted desks and turnouts go into an overlay of the district (in --out: it is bundled), the rest into the
+    scenario's; both validate, the pair runs, and each desk's and turnout's true value lies in its interval."""
+    from simulation.experiments import api
+    from simulation.experiments.calibration_log import engine_log, write_log
+    from simulation.model.world import build_world
+
+    putuo = ROOT / "agencies" / "library" / "putuo_district.yaml"
+    own = tmp_path / "plans"
+    own.mkdir()
+    scenario = own / "small.yaml"
+    scenario.write_text("extends: routine_load.yaml\nname: small_routine\nhorizon: 259200\nstreams:\n"
+                        "  - {id: fires, rate_per_hour: 0.0015}\n  - {id: police, rate_per_hour: 0.004}\n"
+                        "  - {id: medical, rate_per_hour: 0.0012}\n", encoding="utf-8")
+    sc = api.on_district(scenario, putuo).scenario
+    log = write_log(engine_log(sc, build_world(sc), 5), tmp_path / "log.csv")
+    r = linkage("calibrate", log, "-s", scenario, "--district", putuo, "--out", tmp_path / "out", "-n", "1")
+    assert r.returncode == 0, r.stderr
+    mine, theirs = own / "small.calibrated.yaml", tmp_path / "out" / "putuo_district.calibrated.yaml"
+    yaml = YAML(typ="safe")
+    mine_doc, theirs_doc = (yaml.load(p.read_text(encoding="utf-8")) for p in (mine, theirs))
+    assert theirs_doc["extends"] == "putuo_district.yaml" and {"agencies", "units"} <= set(theirs_doc)
+    assert not {"agencies", "units"} & set(mine_doc) and {"streams", "dispatch"} <= set(mine_doc)
+    for p in (mine, theirs):
+        v = linkage("validate", p)
+        assert v.returncode == 0, v.stderr
+    run = linkage("run", mine, "--district", theirs, "-n", "1")
+    assert run.returncode == 0, run.stderr
+    fit = json.loads((tmp_path / "out" / "fit.json").read_text(encoding="utf-8"))
+    agencies = {a.id: a for a in sc.agencies}
+    checked = 0
+    for e in fit["estimates"]:
+        path = e["path"]
+        if path.startswith("agencies["):
+            aid, key = path.split("[")[1].split("]")[0], path.rsplit(".", 1)[1]
+            truth = getattr(agencies[aid].desk.handling, key)
+        elif path.startswith("units["):
+            kind = path.split("[")[1].split("]")[0]
+            (turnout,) = {u.turnout for u in sc.units if u.kind == kind}
+            truth = turnout.value if path.endswith(".turnout") else getattr(turnout, path.rsplit(".", 1)[1])
+        else:
+            continue
+        checked += 1
+        assert e["low"] <= truth <= e["high"], (path, truth, e["low"], e["high"])
+    assert checked >= 9  # three desks' median and p90, three kinds' turnouts
