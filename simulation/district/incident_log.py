@@ -4,7 +4,8 @@ One row per incident, columns with an English or a Chinese header (the ``inciden
 :mod:`simulation.district.tables`; templates under ``simulation/district/templates/``): incident id (事件编号),
 service (接警台: 119, 110, 120 or 12345), incident type (事件类型, optional), grid (网格), street (街道),
 the station of the first unit on scene (出动站点, optional), and the times — call received (接警时间),
-dispatched (调派时间), arrived (到场时间), first action (开始处置时间) and closed (结束时间). A time is
+dispatched (调派时间), left the station (出动时间, optional: the first unit on scene rolls out; without it the
+turnout is not fitted), arrived (到场时间), first action (开始处置时间) and closed (结束时间). A time is
 ``YYYY-MM-DD HH:MM:SS`` (``T`` or ``/`` also read, fractions of a second kept) or a spreadsheet date cell;
 later times may be blank (a call cancelled before dispatch), never out of order.
 
@@ -23,22 +24,23 @@ from simulation.district.tables import Row, read_table
 
 SERVICES = ("119", "110", "120", "12345")
 """The intake services a log may come from (火警 119, 报警 110, 急救 120, 市民热线 12345)."""
-TIMES = ("call_time", "dispatch_time", "arrival_time", "action_time", "close_time")
+TIMES = ("call_time", "dispatch_time", "left_time", "arrival_time", "action_time", "close_time")
 """The times of one incident, in the order they must come."""
 TABLE = "incident_log"
 
 
-def _time(path: Path, row: Row, key: str) -> datetime | None:
+def parse_time(path: Path, row: Row, key: str, table: str = TABLE) -> datetime | None:
+    """The cell as a local time (blank → None), else one error line naming the file, row and column."""
     text = row.get(key)
     if not text:
         return None
     try:
         t = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise InputError.one(str(path), row.line, f"{TABLE}.{key}",
+        raise InputError.one(str(path), row.line, f"{table}.{key}",
                              f"{text!r} is not a time (YYYY-MM-DD HH:MM:SS)") from None
     if t.tzinfo is not None:
-        raise InputError.one(str(path), row.line, f"{TABLE}.{key}",
+        raise InputError.one(str(path), row.line, f"{table}.{key}",
                              f"{text!r} carries a time zone: give the district's local time without one")
     return t
 
@@ -53,7 +55,7 @@ def _record(path: Path, row: Row) -> dict:
                  "station": row.get("station") or None}
     earlier: list[tuple[str, datetime]] = []
     for key in TIMES:
-        t = _time(path, row, key)
+        t = parse_time(path, row, key)
         rec[key.removesuffix("_time")] = t
         if t is None:
             continue
@@ -67,7 +69,8 @@ def _record(path: Path, row: Row) -> dict:
 
 def read_incident_log(path: str | Path) -> list[dict]:
     """The log's incidents as plain records (``line``, ``incident``, ``service``, ``type``, ``grid``, ``street``,
-    ``station`` and the times ``call``, ``dispatch``, ``arrival``, ``action``, ``close`` as datetimes or None)."""
+    ``station`` and the times ``call``, ``dispatch``, ``left``, ``arrival``, ``action``, ``close`` as datetimes or
+    None; ``left`` is None throughout for a log without that column)."""
     path = Path(path)
     rows = read_table(path, TABLE)
     if not rows:

@@ -35,8 +35,16 @@ TABLES: dict[str, dict[str, tuple[str, bool]]] = {
     "incident_log": {  # a 119/110/120/12345 log for `linkage calibrate` (simulation/district/incident_log.py)
         "incident_id": ("事件编号", True), "service": ("接警台", True), "type": ("事件类型", False),
         "grid": ("网格", True), "street": ("街道", False), "station": ("出动站点", False),
-        "call_time": ("接警时间", True), "dispatch_time": ("调派时间", False), "arrival_time": ("到场时间", False),
+        "call_time": ("接警时间", True), "dispatch_time": ("调派时间", False), "left_time": ("出动时间", False),
+        "arrival_time": ("到场时间", False),
         "action_time": ("开始处置时间", False), "close_time": ("结束时间", False),
+    },
+    "workorder_log": {  # a 12345 export for `linkage calibrate --orders` (simulation/district/workorder_log.py)
+        "order_id": ("工单编号", True), "dispatch_no": ("派单序号", True), "type": ("事件类型", False),
+        "task": ("任务", False), "grid": ("网格", True), "agency": ("承办单位", True), "status": ("状态", True),
+        "ruling": ("审定", False), "dispatch_time": ("派单时间", True), "sign_time": ("签收时间", False),
+        "reject_time": ("退单时间", False), "reject_reason": ("退单理由", False),
+        "redispatch_time": ("改派时间", False), "withdraw_time": ("撤回时间", False), "close_time": ("办结时间", False),
     },
 }
 """Table → column (English header) → (Chinese header, required)."""

@@ -7,8 +7,10 @@ What a 119/110/120/12345 log shows, and the engine parameter each interval is (t
 * call received → dispatched → the intake centre's desk: ``agencies[CENTRE].desk.handling`` (one-button dispatch,
   一键调度: the centre that takes the call sends the unit once it has handled it and the type's ``verify`` —
   whose mean is subtracted; a scenario whose task waits for the owner's notice and decision is warned about);
-* dispatched → arrived → the unit's turnout (the scenario's, not fitted: the log has no "left station" time)
-  plus the road travel time from the first unit's station (出动站点; the nearest station with a unit of the task's
+* dispatched → left the station (出动) → the first unit's ``units[…].turnout``, one distribution per unit kind
+  (:mod:`simulation.experiments.calibration_turnout`; not fitted when the log has no ``left_time``);
+* left → arrived (dispatched → arrived less the scenario's turnout where the log has no ``left_time``) → the
+  road travel time from the first unit's station (出动站点; the nearest station with a unit of the task's
   kind when the log does not say) × the hour's congestion factor: ``dispatch.travel_factor_by_hour``, whose hourly
   shape is the scenario's (flat if it has none) and whose level the log fixes;
 * arrived → first action → closed → the dispatching task's ``setup`` and ``duration`` (log-normal or exponential,
@@ -30,6 +32,8 @@ import numpy as np
 from scenarios.errors import InputError
 from scenarios.schema import Scenario, TaskSpec
 from simulation.experiments.calibration_fit import Estimate, duration, lognormal, poisson_rate, road_level
+from simulation.experiments.calibration_orders import Order, fit_orders, link, split
+from simulation.experiments.calibration_turnout import fit_turnout, nearest_station
 from simulation.model.world import World
 
 SERVICE_ROLE = {"119": "centre_119", "110": "centre_110", "120": "centre_120", "12345": "hotline_12345"}
@@ -50,6 +54,7 @@ class Call:
     station: str | None
     call: float
     dispatch: float
+    left: float
     arrival: float
     action: float
     close: float
@@ -70,6 +75,8 @@ class Fit:
     fitted: list[Call] = field(default_factory=list)
     held_out: list[Call] = field(default_factory=list)
     level: float = 1.0
+    orders_fitted: list[Order] = field(default_factory=list)  # the 12345 export's (calibration_orders)
+    orders_held_out: list[Order] = field(default_factory=list)
 
 
 def _err(source: str, line: int, column: str, message: str) -> InputError:
@@ -77,8 +84,10 @@ def _err(source: str, line: int, column: str, message: str) -> InputError:
 
 
 def dispatching_task(sc: Scenario, itype: str) -> TaskSpec | None:
-    """The task that sends the first unit: the first task with a unit and nothing before it."""
-    return next((t for t in sc.incident_types[itype].tasks if t.unit is not None and not t.after), None)
+    """The task that sends the first unit on a command: the first task with a unit and nothing before it that
+    does not go by work order (a work order's times are the 12345 export's)."""
+    return next((t for t in sc.incident_types[itype].tasks if t.unit is not None and not t.after and t.by == "command"),
+                None)
 
 
 class _Linker:
@@ -129,7 +138,9 @@ class _Linker:
         itype = self._type(rec, centre, rec["grid"])
         task = dispatching_task(self.sc, itype)
         if task is None:
-            raise _err(self.source, line, "type", f"incident type '{itype}' has no task that sends a unit")
+            orders = any(t.by == "work_order" for t in self.sc.incident_types[itype].tasks)
+            raise _err(self.source, line, "type", f"incident type '{itype}' has no task that sends a unit on a "
+                       "command" + (" (its work orders are fitted from the 12345 export: --orders)" if orders else ""))
         grid = w.citymap.index[rec["grid"]]
 
         def sec(t: datetime | None) -> float:
@@ -139,14 +150,15 @@ class _Linker:
             return -1 if t is None else t.hour
 
         return Call(line, rec["service"], centre, itype, task, grid, self._station(rec, task),
-                    sec(rec["call"]), sec(rec["dispatch"]), sec(rec["arrival"]), sec(rec["action"]), sec(rec["close"]),
+                    sec(rec["call"]), sec(rec["dispatch"]), sec(rec.get("left")), sec(rec["arrival"]),
+                    sec(rec["action"]), sec(rec["close"]),
                     rec["call"].hour, hour(rec["dispatch"]))
 
 
-def window(records: list[dict], holdout: float, source: str) -> tuple[datetime, int, int]:
-    """(first midnight, whole days the log spans, days used for the fit)."""
-    first = min(r["call"] for r in records)
-    last = max(r["call"] for r in records)
+def window(records: list[dict], holdout: float, source: str, key: str = "call") -> tuple[datetime, int, int]:
+    """(first midnight, whole days the log spans, days used for the fit), by each record's ``key`` time."""
+    first = min(r[key] for r in records)
+    last = max(r[key] for r in records)
     start = datetime(first.year, first.month, first.day)
     days = (last.date() - first.date()).days + 1
     if holdout <= 0:
@@ -170,8 +182,26 @@ def calibrate(records: list[dict], sc: Scenario, world: World, source: str, hold
               held_out=[c for c in calls if c.call >= cut])
     _rates(fit, sc, world)
     _desks(fit, sc, _waited(calls, sc, world))
+    fit_turnout(fit, sc, world)
     _roads(fit, sc, world)
     _on_scene(fit)
+    return fit
+
+
+def calibrate_orders(fit: Fit | None, records: list[dict], sc: Scenario, world: World, source: str,
+                     holdout: float = 0.3) -> Fit:
+    """Add the 12345 export ``records`` (from :func:`read_workorder_log`) to ``fit`` — on the incident log's window
+    and cut when there is one, else on the export's own — and fit the ``work_orders`` parameters
+    (:mod:`simulation.experiments.calibration_orders`)."""
+    from simulation.experiments.calibration_orders import window as export_window
+
+    first, end = export_window(records)
+    if fit is None:
+        start, days, fit_days = window(records, holdout, source, key="dispatch")
+        fit = Fit(start, days, fit_days, [], {})
+    orders = link(records, sc, world, source, fit.start)
+    fit.orders_fitted, fit.orders_held_out = split(orders, fit.fit_days * DAY)
+    fit_orders(fit, sc, world, end + (first - fit.start).total_seconds())
     return fit
 
 
@@ -219,7 +249,7 @@ def _waited(calls: list[Call], sc: Scenario, world: World) -> set[int]:
     for c in calls:
         if math.isnan(c.dispatch):
             continue
-        station = c.station or _nearest_station(world, c.task.unit, c.grid)
+        station = c.station or nearest_station(world, c.task.unit, c.grid)
         if math.isnan(c.close):
             end = math.inf  # still out when the log ends
         else:
@@ -266,11 +296,6 @@ def _desks(fit: Fit, sc: Scenario, waited: set[int]) -> None:
         fit.overlay["agencies"] = agencies
 
 
-def _nearest_station(world: World, kind: str, grid: int) -> str:
-    rows = {u.station: u.station_row for u in world.units if u.kind == kind}
-    return min(rows, key=lambda s: (float(world.travel[rows[s], grid]), s))
-
-
 def _roads(fit: Fit, sc: Scenario, world: World) -> None:
     by_hour = sc.dispatch.travel_factor_by_hour
     base = np.ones(24) if by_hour is None else np.asarray(by_hour, dtype=float)
@@ -281,11 +306,13 @@ def _roads(fit: Fit, sc: Scenario, world: World) -> None:
     for c in fit.fitted:
         if math.isnan(c.dispatch) or math.isnan(c.arrival):
             continue
-        station = c.station or _nearest_station(world, c.task.unit, c.grid)
+        station = c.station or nearest_station(world, c.task.unit, c.grid)
         free = float(world.travel[rows[station], c.grid])
         if not math.isfinite(free):
             continue
-        y.append(c.arrival - c.dispatch - turnout[(station, c.task.unit)])
+        # the road time itself where the log says when the unit left; else less the scenario's mean turnout
+        y.append(c.arrival - c.left if not math.isnan(c.left) else
+                 c.arrival - c.dispatch - turnout[(station, c.task.unit)])
         tau.append(free * shape[c.dispatch_hour])
         group.append(c.service)
     if len(y) < 2 or not any(tau):

@@ -4,7 +4,8 @@ Chinese and English (标定报告).
 The chart puts, per service and interval, the held-out log's empirical distribution beside the calibrated
 engine's (Vega-Lite rendered offline by vl-convert, CJK fonts from the system). The report lists every fitted
 parameter with its interval and n, the back-test table (medians, p90, KS statistic and p-value, n on each
-side), calls per day, the 119 five-minute share, and the fit's notes.
+side), calls per day, the 119 five-minute share, the turnout shares within 60 and 80 s, the 12345 rejection
+shares, and the fit's notes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def fit_json(fit: Fit, level: float, confidence: float, source: str, scenario: s
     return {
         "log": source, "scenario": scenario, "window_start": fit.start.isoformat(), "days": fit.days,
         "fit_days": fit.fit_days, "calls_fitted": len(fit.fitted), "calls_held_out": len(fit.held_out),
+        "orders_fitted": len(fit.orders_fitted), "orders_held_out": len(fit.orders_held_out),
         "confidence_family": confidence, "confidence_each": level,
         "estimates": [{"path": e.path, "what": e.what, "value": e.value, "low": e.low, "high": e.high, "n": e.n}
                       for e in fit.estimates],
@@ -98,6 +100,11 @@ def markdown(fit: Fit, bt: BackTest, meta: dict, lang: str) -> str:
           f"后 {held} 天（{len(fit.held_out)} 起）留作回测。",
           f"The log spans {fit.days} days from {fit.start:%Y-%m-%d}: the first {fit.fit_days} ({len(fit.fitted)} "
           f"incidents) are fitted, the last {held} ({len(fit.held_out)} incidents) are held out for the back-test."),
+        *([t(f"12345 工单导出 `{meta.get('orders')}`：{len(fit.orders_fitted)} 条派单记录用于拟合，"
+             f"{len(fit.orders_held_out)} 条（首次派单在留出天数内的工单）留作回测。",
+             f"12345 export `{meta.get('orders')}`: {len(fit.orders_fitted)} dispatches fitted, "
+             f"{len(fit.orders_held_out)} (of the cases first dispatched in the held-out days) held out.")]
+          if fit.orders_fitted or fit.orders_held_out else []),
         t(f"所有区间合起来的置信水平为 {meta['confidence']:.0%}（Bonferroni：每个区间 {meta['level']:.4%}）。",
           f"The intervals hold together with {meta['confidence']:.0%} confidence (Bonferroni: each at "
           f"{meta['level']:.4%})."),
@@ -142,6 +149,19 @@ def markdown(fit: Fit, bt: BackTest, meta: dict, lang: str) -> str:
                       f"引擎 {_num(None if b is None else 100 * b)}%。",
                       f"119 arrivals within 5 minutes of the dispatch: log {_num(None if a is None else 100 * a)}%, "
                       f"engine {_num(None if b is None else 100 * b)}%.")]
+    if bt.turnout_within:
+        out += ["", t("| 接警台 | 出动时间不超过 | 日志（留出） | 引擎 |",
+                      "| service | turnout within | log (held out) | engine |"),
+                "|---|---:|---:|---:|"]
+        for (s, norm), (a, b) in sorted(bt.turnout_within.items()):
+            name, unit = SERVICE_NAME[s][0 if zh else 1], t("秒", "s")
+            out.append(f"| {name} | {norm:.0f} {unit} | {_num(100 * a)}% | {_num(100 * b)}% |")
+        out += ["", t("60 秒与 80 秒为 NFPA 1710（2020）§4.1.2.1 的出动时间目标（急救 60 秒，灭火与特种救援 80 秒）；"
+                      "n 见上表“调派→出动”一行。",
+                      "60 s and 80 s are the turnout targets of NFPA 1710 (2020) §4.1.2.1 (60 s EMS, 80 s fire and "
+                      "special operations); n is on the dispatch → left row above.")]
+    if bt.rejections:
+        out += _rejections(bt, t)
     if bt.in_sample:
         out += ["", t("注意：未留出数据（--holdout 0），回测与拟合所用的同一批日志比较（样本内），不能检验预测能力。",
                       "Note: nothing was held out (--holdout 0): the back-test compares the engine with the very days "
@@ -150,6 +170,26 @@ def markdown(fit: Fit, bt: BackTest, meta: dict, lang: str) -> str:
     if fit.notes:
         out += [t("## 说明", "## Notes"), ""] + [f"- {z if zh else e}" for z, e in fit.notes] + [""]
     return "\n".join(out)
+
+
+REJECTION_CLASS = {"shared": ("职能交叉（清单列多个单位）", "shared duties (listed with others)"),
+                   "unlisted": ("职能不符或权属不清（清单未列该单位）", "not listed for the agency (or for nobody)"),
+                   "all": ("全部（含清单只列该单位的）", "all (with those listed for the agency alone)")}
+
+
+def _rejections(bt: BackTest, t) -> list[str]:
+    """The held-out export's rejection shares against the engine's, each with its n."""
+    out = ["", t("| 12345 工单 | 退单率 日志（留出） | n 日志 | 退单率 引擎 | n 引擎 |",
+                 "| 12345 orders | rejected, log (held out) | n log | rejected, engine | n engine |"),
+           "|---|---:|---:|---:|---:|"]
+    for k, ((a, n), (b, m)) in bt.rejections.items():
+        zh, en = REJECTION_CLASS[k]
+        out.append(f"| {t(zh, en)} | {_num(100 * a / n if n else None)}% | {n} | {_num(100 * b / m if m else None)}% "
+                   f"| {m} |")
+    out += ["", t("n 为已答复（签收或退单）的非审定工单数；签收时间见上表“派单→签收”一行。",
+                  "n counts the answered (signed or rejected) orders not issued on a ruling; the sign times are on the "
+                  "dispatch → sign row above.")]
+    return out
 
 
 def write_report(folder: Path, fit: Fit, bt: BackTest, meta: dict) -> list[Path]:

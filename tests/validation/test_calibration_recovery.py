@@ -11,7 +11,14 @@ The known values: per stream the rate per grid per hour times the profile's mean
 with its profile normalised to mean 1) and each hour's rate × profile[h]; each intake centre's desk
 handling (log-normal median and p90: with verify 0 and one-button dispatch the call → dispatch interval is
 that desk); the road level, the mean of ``dispatch.travel_factor_by_hour`` (its hourly shape is the
-scenario's); each routine task's set-up and duration (log-normal median and p90).
+scenario's); each routine task's set-up and duration (log-normal median and p90); each dispatched unit kind's
+turnout (出动时间, from the log's left − dispatched: engines fixed at 60 s and patrol cars at 30 s, whose
+interval is the observed range of whole-second differences; ambulances uniform on 60–180 s, whose bounds have
+exact intervals from the extremes' pivot); and from the same replication's 12345 export, the work orders'
+decision time (``work_orders.decide``, log-normal: the export's dispatch → answer is the order's way to the
+agency's desk plus the decision, so the fit mixes over that way's distribution and censors withdrawn and open
+orders), the rejection rates of shared (职能交叉) and unlisted (权属不清) tasks (binomial, Wilson intervals —
+Wilson 1927, *JASA* 22:209) and the re-dispatch time (log-normal).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 import pytest
 
 from scenarios.loader import load_scenario
-from simulation.experiments.calibration_log import engine_log, write_log
+from simulation.experiments.calibration_log import engine_exports, write_log
 from simulation.model.world import build_world
 from tests.helpers import SCENARIO_LIBRARY
 
@@ -35,6 +42,8 @@ def known_parameters(sc) -> dict[str, float]:
     """Every parameter the fit estimates, as the engine used it, by the fit's path."""
     out: dict[str, float] = {}
     for s in sc.streams:
+        if s.type.startswith("hotline_"):  # 12345 requests go by work order: the 12345 export's, not the log's
+            continue
         profile = np.asarray(s.profile, dtype=float)
         out[f"streams[{s.id}].rate_per_hour"] = s.rate_per_hour * profile.mean()
         for h in range(24):
@@ -44,24 +53,37 @@ def known_parameters(sc) -> dict[str, float]:
             out[f"agencies[{a.id}].desk.handling.median"] = a.desk.handling.median
             out[f"agencies[{a.id}].desk.handling.p90"] = a.desk.handling.p90
     out["dispatch.travel_factor_by_hour"] = float(np.mean(sc.dispatch.travel_factor_by_hour))
+    for kind in ("engine", "patrol", "ambulance"):
+        (turnout,) = {u.turnout for u in sc.units if u.kind == kind}  # one turnout per kind in routine_load
+        if turnout.dist == "fixed":
+            out[f"units[{kind}].turnout"] = turnout.value
+        else:
+            out[f"units[{kind}].turnout.low"], out[f"units[{kind}].turnout.high"] = turnout.low, turnout.high
     for name in ("routine_fire", "police_call", "medical_call"):
         task = sc.incident_types[name].tasks[0]
         for key in ("setup", "duration"):
             d = getattr(task, key)
             out[f"incident_types[{name}].tasks[{task.id}].{key}.median"] = d.median
             out[f"incident_types[{name}].tasks[{task.id}].{key}.p90"] = d.p90
+    wo = sc.work_orders
+    out |= {"work_orders.decide.median": wo.decide.median, "work_orders.decide.p90": wo.decide.p90,
+            "work_orders.reject_shared": wo.reject_shared, "work_orders.reject_unlisted": wo.reject_unlisted,
+            "work_orders.redispatch.median": wo.redispatch.median, "work_orders.redispatch.p90": wo.redispatch.p90}
     return out
 
 
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory) -> tuple[Path, dict, dict[str, float]]:
-    """The engine's log of SEED, calibrated through the real console script; (out folder, fit.json, known)."""
+    """The engine's log and 12345 export of SEED (the export with Chinese headers), calibrated through the real
+    console script; (out folder, fit.json, known)."""
     from tests.helpers import linkage
 
     sc = load_scenario(SCENARIO)
     work = tmp_path_factory.mktemp("calib")
-    log = write_log(engine_log(sc, build_world(sc), SEED), work / "log.csv")
-    r = linkage("calibrate", log, "--scenario", SCENARIO, "--out", work / "out", "--seed", "3")
+    rows, orders = engine_exports(sc, build_world(sc), SEED)
+    log = write_log(rows, work / "log.csv")
+    export = write_log(orders, work / "orders.csv", zh=True, table="workorder_log")
+    r = linkage("calibrate", log, "--orders", export, "--scenario", SCENARIO, "--out", work / "out", "--seed", "3")
     assert r.returncode == 0, r.stderr
     return work / "out", json.loads((work / "out" / "fit.json").read_text(encoding="utf-8")), known_parameters(sc)
 
@@ -87,9 +109,15 @@ def test_a_wrong_parameter_lies_outside(calibrated) -> None:
     _, fit, known = calibrated
     got = {e["path"]: e for e in fit["estimates"]}
     for path, e in got.items():
-        if "×profile" in path:
+        if "×profile" in path or path == "work_orders.reject_unlisted":
             continue
         assert not e["low"] <= 1.5 * known[path] <= e["high"], path
+    unlisted = got["work_orders.reject_unlisted"]  # 0.6: half as much again is 0.9, so ask 0.3 off either way
+    assert not unlisted["low"] <= known["work_orders.reject_unlisted"] + 0.3 <= unlisted["high"]
+    assert not unlisted["low"] <= known["work_orders.reject_unlisted"] - 0.3 <= unlisted["high"]
+    for kind in ("engine", "patrol"):  # a fixed turnout 2 s off (finer than any lognormal's interval here)
+        e = got[f"units[{kind}].turnout"]
+        assert not e["low"] <= known[f"units[{kind}].turnout"] + 2 <= e["high"], kind
     level = got["dispatch.travel_factor_by_hour"]
     assert not level["low"] <= 1.01 * known["dispatch.travel_factor_by_hour"] <= level["high"]
     flat = known["streams[police].rate_per_hour"]
@@ -117,6 +145,11 @@ def test_the_overlay_validates_and_the_back_test_report_is_written(calibrated) -
     assert fit["fit_days"] == 10 and fit["days"] == 14 and held > 300
     for service in ("119 fire", "110 police", "120 ambulance"):
         rows = [line for line in en.splitlines() if line.startswith(f"| {service} |")]
-        assert len(rows) == 4, service  # three intervals and calls per day
+        assert len(rows) == 7, service  # four intervals, calls per day, and turnouts within 60 s and 80 s
     assert "| 119 火警 | 调派→到场 |" in zh and "KS" in zh and "![back-test](backtest.png)" in zh
+    assert "| 119 火警 | 调派→出动 |" in zh and "| 120 急救 | 80 秒 |" in zh
+    amb = next(line for line in en.splitlines() if line.startswith("| 120 ambulance | 80 s |"))
+    log_share, engine_share = (float(c.strip().rstrip("%")) for c in amb.split("|")[3:5])
+    # uniform 60–180 s: 1/6 of turnouts within 80 s; the held-out log's ~100 and the engine's ~700 turnouts
+    assert abs(engine_share - 100 / 6) < 6 and abs(log_share - 100 / 6) < 12, amb
     assert f"({held} incidents) are held out" in en
