@@ -19,6 +19,7 @@ from dashboards.i18n import agency_name, label, t, text
 from simulation.experiments import (
     CONDITIONS,
     attribution_difference,
+    desk_holds,
     outcome_rows,
     package_version,
     start_difference,
@@ -54,8 +55,9 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
         rows = [r for r in comp if r["arrangement"] == arm]
         diffs = attribution_difference(result.attribution, base, arm)
         starts = start_difference(result.runs, base, arm, inc.id if inc else None)
+        holds = desk_holds(result.runs, base, arm, inc.id if inc else None)
         findings.append(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
-                                          result.replications, starts, acting, lang))
+                                          result.replications, starts, acting, lang, holds))
         cards.append({"arm": labels.get(arm, arm), "cards": [_card(r, result.replications, lang)
                                                              for m in CARDS for r in rows if r["metric"] == m]})
         moved[labels.get(arm, arm)] = diffs

@@ -30,6 +30,9 @@ STAGE_COLOURS = {
     "travel": "#4C78A8",
     "enforcement": "#54A24B",
     "setup": "#72B7B2",
+    "desk_night_empty": "#54278F",  # a duty desk that held the hand-off (holds.DESK_HOLDS)
+    "desk_night_short": "#756BB1",
+    "desk_busy": "#9E9AC8",
 }
 
 

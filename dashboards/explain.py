@@ -2,7 +2,10 @@
 
 Built from the comparison (which metrics differ clearly, by how much, how sure, over which replications)
 and the hand-off attribution difference (``simulation.experiments.attribution_difference``: which agency
-pair, which stage — the mechanism — took more or less time). The same paragraph heads the briefing.
+pair, which stage — the mechanism — took more or less time). Time a hand-off waited at a duty desk is charged
+to that desk (caller → desk, under the desk's reason: ``simulation.experiments.ATTRIBUTION_STAGES``), and the
+paragraph names the desk, why it held the call, and how (``desk_holds``: its own desk, or an earlier call on
+a serial relay's list). The same paragraph heads the briefing.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 from dashboards import numbers
 from dashboards.i18n import label, t
-from simulation.experiments import HAZARD_METRICS
+from simulation.experiments import BLOCK_VALUES, HAZARD_METRICS
 
 CLEAR = ("better", "worse")
 TOP_PAIRS = 2
@@ -20,10 +23,12 @@ MIN_SHIFT_S = 30.0
 
 
 def paragraph(rows: list[dict], diffs: list[dict], names: dict[str, str], base: str, arm: str, total: int,
-              starts: list[dict] = (), acting: set[str] = frozenset(), lang: str | None = None) -> str:
+              starts: list[dict] = (), acting: set[str] = frozenset(), lang: str | None = None,
+              holds: list[dict] = ()) -> str:
     """``rows``: the comparison rows of ``arm`` against the baseline; ``diffs``: its attribution difference;
     ``starts``: when each task started, arm − baseline (``start_difference``); ``acting``: the tasks whose
-    start acts on the hazard (an ``intervention``) — what moves casualties."""
+    start acts on the hazard (an ``intervention``) — what moves casualties; ``holds``: which desks held
+    hand-offs up, arm − baseline (``desk_holds``)."""
     clear = [r for r in rows if r["verdict"] in CLEAR and r["metric"] != "handoff_count"]
     if clear:
         parts = [t("compare.explain_metric", lang, metric=label("metric", r["metric"], lang),
@@ -37,10 +42,7 @@ def paragraph(rows: list[dict], diffs: list[dict], names: dict[str, str], base: 
     text = t("compare.explain_head", lang, arm=arm, base=base) + head
     moved = [d for d in diffs if abs(d["diff"]) >= MIN_SHIFT_S][:TOP_PAIRS]
     if moved:
-        pairs = ("、" if _zh(lang) else "; ").join(
-            t("compare.explain_pair", lang, src=names.get(d["from_agency"], d["from_agency"]),
-              dst=names.get(d["to_agency"], d["to_agency"]), stage=label("stage", d["stage"], lang),
-              diff=f"{d['diff'] / 60:+.1f}") for d in moved)
+        pairs = ("、" if _zh(lang) else "; ").join(_pair(d, names, holds, lang) for d in moved)
         text += " " + t("compare.explain_gap", lang, pairs=pairs)
     else:
         text += " " + t("compare.explain_same", lang)
@@ -54,6 +56,19 @@ def paragraph(rows: list[dict], diffs: list[dict], names: dict[str, str], base: 
                         harm=("、" if _zh(lang) else ", ").join(label("metric", r["metric"], lang) for r in harms),
                         tasks=tasks or t("compare.explain_no_shift", lang))
     return text
+
+
+def _pair(d: dict, names: dict[str, str], holds: list[dict], lang: str | None) -> str:
+    """One pair × stage that moved; a duty desk's hold names the desk, why, and how it held the call."""
+    src, dst = names.get(d["from_agency"], d["from_agency"]), names.get(d["to_agency"], d["to_agency"])
+    diff = f"{d['diff'] / 60:+.1f}"
+    if d["stage"] not in BLOCK_VALUES["block_reason"]:
+        return t("compare.explain_pair", lang, src=src, dst=dst, stage=label("stage", d["stage"], lang), diff=diff)
+    how = [h for h in holds if (h["blocked_caller"], h["blocked_by"], h["block_reason"])
+           == (d["from_agency"], d["to_agency"], d["stage"])]
+    path = max(how, key=lambda h: abs(h["diff"]))["block_path"] if how else "own_desk"
+    return t("compare.explain_desk", lang, src=src, dst=dst, reason=label("hold_reason", d["stage"], lang),
+             path=t(f"compare.explain_path_{path}", lang), diff=diff)
 
 
 def _zh(lang: str | None) -> bool:

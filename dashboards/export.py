@@ -20,9 +20,12 @@ from simulation.experiments import SHARES, is_duration
 
 SECONDS = {"available", "owner_known", "notified", "decided", "unit_assigned", "arrived", "started", "done",
            "first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
-           "powers_present", "gap", "queue_wait", "t_start", "seconds_mean"}
+           "powers_present", "gap", "queue_wait", "t_start", "seconds_mean", "blocked_time"}
 """Columns in seconds of simulated time besides the metrics (``is_duration``) and the gap parts."""
-AGENCY_COLUMNS = ("from_agency", "to_agency", "owner", "receiver", "lead", "enforcer", "command_post")
+AGENCY_COLUMNS = ("from_agency", "to_agency", "owner", "receiver", "lead", "enforcer", "command_post", "blocked_by",
+                  "blocked_caller")
+WORD_COLUMNS = {"block_reason": "stage", "block_stage": "stage", "block_path": "hold_path"}
+"""Columns whose values are words of a locale section (a desk hold's reason, gap part and place)."""
 PER_ROW = ("mean_baseline", "mean_arrangement", "diff_mean", "ci_low", "ci_high", "ci_low_unpaired",
            "ci_high_unpaired")
 """Comparison columns whose unit is the row's metric's."""
@@ -67,6 +70,8 @@ def localized(tbl: pa.Table, lang: str, names: dict[str, str], arms: dict[str, s
             v = v.map(lambda m: numbers.name(m, lang))
         elif col in ("task", "stage", "verdict"):
             v = v.map(lambda x, c=col: label(c, x, lang) if isinstance(x, str) else x)
+        elif col in WORD_COLUMNS:
+            v = v.map(lambda x, c=WORD_COLUMNS[col]: label(c, x, lang) if isinstance(x, str) else x)
         out[header(col, lang) if col not in SHARES else numbers.name(col, lang)] = v
     return out
 

@@ -27,6 +27,19 @@ FLAGSHIP = SCENARIO_LIBRARY / "high_rise_fire.yaml"
 CLI_ENV = {"COLUMNS": "200"}
 
 
+NIGHT_FIRE = str(FLAGSHIP)  # the flagship fire at 23:00: street offices and the bureau run their night desks
+FIRE_STREET = "street_S3"  # the street office of the fire's grid (S3-C2-G2)
+
+
+def street_night_staff(path: str | Path, staff: int) -> str:
+    """The ``--set`` giving the fire's street office ``staff`` people at its night desk (22:00–06:00)."""
+    from scenarios.loader import load_scenario
+
+    sc = load_scenario(path)
+    k = next(i for i, a in enumerate(sc.agencies) if a.id == FIRE_STREET)
+    return f"agencies.{k}.desk.night_staff={staff}"
+
+
 def linkage_exe() -> Path:
     """The ``linkage`` console script of the interpreter running the tests (its venv's ``bin/``)."""
     here = Path(sys.executable).parent / "linkage"

@@ -24,6 +24,7 @@ from scenarios.errors import InputError
 from simulation.experiments import (
     HIGHER_IS_BETTER,
     attribution_difference,
+    desk_holds,
     is_duration,
     outcome_rows,
     start_difference,
@@ -116,8 +117,9 @@ def _cards(result: Any, labels: dict[str, str], scenario: Any) -> None:
                 _card(col, m, by[m], result.replications)
         diffs = attribution_difference(result.attribution, base, arm)
         starts = start_difference(result.runs, base, arm, inc.id if inc else None)
+        holds = desk_holds(result.runs, base, arm, inc.id if inc else None)
         st.markdown(explain.paragraph(rows, diffs, names, labels.get(base, base), labels.get(arm, arm),
-                                      result.replications, starts, acting))
+                                      result.replications, starts, acting, holds=holds))
     st.caption(t("compare.table_help"))
     table.show(_table(every, labels, result.replications), "compare.table", hide_index=True, width="stretch")
 

@@ -17,88 +17,8 @@ from dashboards.i18n import LANG_KEY as APP_LANG_KEY
 from dashboards.views import drill_words as dw
 from simulation.faces.drill_service import format_time
 
-W = {
-    "zh": {
-        "title": "桌面推演 · 参演席位",
-        "code": "场次代码",
-        "seat": "席位",
-        "pin": "PIN",
-        "join": "加入",
-        "refresh": "刷新",
-        "clock": "情景时间",
-        "pending": "待决事项",
-        "none": "暂无",
-        "decide": "提交决策",
-        "messages": "收到的信息",
-        "tasks": "本单位任务",
-        "units": "本单位力量",
-        "ack": "签收",
-        "notify": "抄告",
-        "message": "发送消息",
-        "to": "发给",
-        "from": "以…名义",
-        "text": "内容",
-        "kind": "类型",
-        "send": "发送",
-        "incident": "事件",
-        "leave": "退出",
-        "deadline": "时限",
-        "plan": "预案默认",
-        "ended": "推演已结束",
-        "lang": "语言",
-        "level": "响应级别",
-        "reply": "工单",
-        "whistle": "吹哨（召集执法部门到场）",
-        "reply_sign": "签收",
-        "reply_reject": "退单",
-        "targets": "通知对象（顺序）",
-        "owner": "责任单位",
-        "units_n": "派出数量",
-        "action": "处置措施",
-        "no_measure": "不采取措施",
-        "args": "参数",
-    },
-    "en": {
-        "title": "Tabletop drill · player seat",
-        "code": "Session code",
-        "seat": "Seat",
-        "pin": "PIN",
-        "join": "Join",
-        "refresh": "Refresh",
-        "clock": "Scenario time",
-        "pending": "Decisions waiting",
-        "none": "none",
-        "decide": "Decide",
-        "messages": "Messages received",
-        "tasks": "Our tasks",
-        "units": "Our units",
-        "ack": "Acknowledge",
-        "notify": "Copy-notify",
-        "message": "Send a message",
-        "to": "To",
-        "from": "As",
-        "text": "Text",
-        "kind": "Kind",
-        "send": "Send",
-        "incident": "Incident",
-        "leave": "Leave",
-        "deadline": "deadline",
-        "plan": "plan's default",
-        "ended": "The drill has ended",
-        "lang": "Language",
-        "level": "Response level",
-        "reply": "Work order",
-        "whistle": "Whistle (call the department to the scene)",
-        "reply_sign": "Sign (签收)",
-        "reply_reject": "Reject (退单)",
-        "targets": "Agencies to notify (in order)",
-        "owner": "Owner agency",
-        "units_n": "Units to send",
-        "action": "Measure",
-        "no_measure": "no measure",
-        "args": "arguments",
-    },
-}
+W = dw.page_words("player")
+"""The page's fixed words by language (``drill_page.player.*`` of the locales)."""
 
 
 @st.cache_resource
@@ -118,7 +38,7 @@ def client() -> Any:
     try:
         return _local_service(os.environ.get("LINKAGE_DRILL_DIR", "drills"))
     except ValueError as e:  # FolderBusy: a drill server serves this folder already (one writer per folder)
-        st.error(f"{e} — set LINKAGE_DRILL_SERVER to its URL")
+        st.error(f"{e} — {W[lang()]['folder_busy']}")
         st.stop()
 
 
@@ -171,7 +91,7 @@ def join_form(prefix: str, roles: tuple[str, ...]) -> dict | None:
             st.error(str(e))
             return None
         if auth["role"] not in roles:
-            st.error(f"{auth['role']}: {'请使用对应页面' if lang() == 'zh' else 'use the page for this role'}")
+            st.error(f"{auth['role']}: {w['wrong_role']}")
             return None
         st.session_state[key] = auth
         st.rerun()
@@ -227,7 +147,7 @@ def _decision_widgets(p: dict, names: dict, view: dict) -> dict:
         return {"reply": r}
     if p["kind"] in ("response_level", "raise_level"):
         lv = st.selectbox(w["level"], o["levels"], index=o["levels"].index(p["plan"]["level"]), key=f"{k}.level",
-                          format_func=lambda x: "Ⅰ Ⅱ Ⅲ Ⅳ".split()[x - 1])
+                          format_func=lambda x: w["levels"].split()[x - 1])
         return {"level": lv}
     if p["kind"] == "notify_order":
         return {"targets": st.multiselect(w["targets"], o["targets"], default=p["plan"]["targets"], key=f"{k}.targets",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards.i18n import has, t
+from dashboards.i18n import catalogue, has, t
 from simulation.faces.drill_service import format_time
 
 AGENCY_KEYS = ("agency", "owner", "from", "to", "receiver", "holder", "target", "by")
@@ -19,6 +19,14 @@ STAGES = ("available", "owner_known", "notified", "decided", "unit_assigned", "a
 
 def full(lang: str) -> str:
     return "zh-CN" if lang == "zh" else "en"
+
+
+def page_words(page: str) -> dict[str, dict[str, str]]:
+    """A drill page's fixed words, ``drill_page.<page>.*`` of the locales (the house's one home for words), by
+    the drill pages' language code (``zh``/``en``): ``page_words("player")["zh"]["join"]`` → ``加入``."""
+    prefix = f"drill_page.{page}."
+    return {lang: {k[len(prefix):]: v for k, v in catalogue(full(lang)).items() if k.startswith(prefix)}
+            for lang in ("zh", "en")}
 
 
 def name(view: dict, section: str, ident: Any, lang: str) -> str:

@@ -25,7 +25,8 @@ _EXPORTS: dict[str, str] = {
     "METRICS": "outputs", "TIME_METRICS": "outputs", "HANDOFF_METRICS": "outputs", "HAZARD_METRICS": "outputs",
     "NOT_METRICS": "outputs", "RUN_TABLES": "outputs", "COMPARISON_SCHEMA": "outputs",
     "ATTRIBUTION_SCHEMA": "outputs", "MARKER": "outputs", "package_version": "outputs", "nan_to_none": "outputs",
-    "is_duration": "outputs", "CONDITIONS": "outputs", "SHARES": "outputs",
+    "is_duration": "outputs", "CONDITIONS": "outputs", "SHARES": "outputs", "BLOCK_COLUMNS": "outputs",
+    "BLOCK_VALUES": "outputs", "ATTRIBUTION_STAGES": "outputs", "desk_holds": "why",
     "output_folder": "outputs", "check_out": "outputs",
     # statistics, queries and analysis
     "summarize": "metrics", "load_sweep": "results", "query": "results", "analyze": "analysis",

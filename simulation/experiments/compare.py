@@ -19,7 +19,9 @@ run therefore gets the derived metric ``controlled`` (1 = held by the horizon, e
 whose mean is the share of replications held — compare that, and the harms, not the held-subset mean.
 
 The hand-off attribution splits every gap into :data:`STAGES` (``records.GAP_PARTS``: ownership,
-notification, decision, unit_wait, travel, setup) per agency pair and task.
+notification, decision, unit_wait, travel, setup …) per agency pair and task; the time a hand-off waited at a
+duty desk (``handoffs.blocked_time``) is charged to that desk — caller → desk, under the desk's reason
+(``holds.DESK_HOLDS``) — so an empty night desk holding up a serial relay's calls shows where it is.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from simulation.experiments.api import (
 from simulation.experiments.metrics import summarize
 from simulation.experiments.outputs import (
     ATTRIBUTION_SCHEMA,
+    ATTRIBUTION_STAGES,
+    BLOCK_COLUMNS,
     COMPARISON_SCHEMA,
     CONDITIONS,
     NOT_METRICS,
@@ -60,9 +64,10 @@ from simulation.experiments.runner import RunResult, run
 from simulation.experiments.structure import indicators
 from simulation.model.records import GAP_PARTS, GAP_TIMES, split_gap
 
-STAGES = GAP_PARTS
+STAGES = ATTRIBUTION_STAGES
 """Hand-off stages of the attribution table: the mechanism that held each part of a gap (``records.GAP_PARTS``:
-ownership, bounce, arbitration, signing, notification, decision, unit_wait, travel, enforcement, setup)."""
+ownership, bounce, arbitration, signing, notification, decision, unit_wait, travel, enforcement, setup), and the
+duty desk that held it (``holds.DESK_HOLDS``: desk_night_empty, desk_night_short, desk_busy)."""
 
 NOT_COMPARABLE = "not comparable"
 """Verdict when fewer than 2 replications have the metric in both arms."""
@@ -290,7 +295,9 @@ def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[
     ``enforcement`` for an owner waiting for someone with the powers it lacks, ``decision`` the owner's own
     deliberation (notified → decided), kept apart from ``unit_wait`` (decided → unit assigned). Only the
     primary incident counts (as for ``handoff_gap_total``). A hand-off that never started by the horizon is
-    charged up to the horizon to the stage it was stuck in, like the censored gap.
+    charged up to the horizon to the stage it was stuck in, like the censored gap. The seconds a hand-off
+    waited at a duty desk (``blocked_time``, taken out of ``block_stage``) go to ``blocked_caller → blocked_by``
+    under the desk's ``block_reason``: the desk that held it, not the pair whose message came late.
     """
     inc = scenario.primary_incident()
     primary = None if inc is None else inc.id  # a stream-only scenario: every incident counts
@@ -298,7 +305,8 @@ def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[
     h = result.handoffs
     acc: dict[tuple[str, str, str, str], float] = {}
     if h.num_rows:
-        cols = {c: h.column(c).to_pylist() for c in ("incident", "task", "from_agency", "to_agency", *GAP_TIMES)}
+        cols = {c: h.column(c).to_pylist()
+                for c in ("incident", "task", "from_agency", "to_agency", *GAP_TIMES, *BLOCK_COLUMNS)}
         for i in range(h.num_rows):
             if primary is not None and cols["incident"][i] != primary:
                 continue
@@ -306,7 +314,15 @@ def attribution_rows(label: str, result: RunResult, scenario: Scenario) -> list[
             parts = split_gap({k: math.nan if cols[k][i] is None else cols[k][i] for k in GAP_TIMES}, scenario.horizon)
             src = cols["from_agency"][i] or "(start)"
             dst = cols["to_agency"][i] or "(no owner)"
-            for stage, seconds in zip(STAGES, parts):
+            held = cols["blocked_time"][i]
+            if held:  # the wait at a duty desk: out of its part, onto the desk that held it
+                parts = list(parts)
+                k = GAP_PARTS.index(cols["block_stage"][i])
+                parts[k] = max(0.0, parts[k] - held)
+                key = (cols["blocked_caller"][i] or "(start)", cols["blocked_by"][i], cols["task"][i],
+                       cols["block_reason"][i])
+                acc[key] = acc.get(key, 0.0) + held
+            for stage, seconds in zip(GAP_PARTS, parts):
                 key = (src, dst, cols["task"][i], stage)
                 acc[key] = acc.get(key, 0.0) + seconds
     total = sum(acc.values())

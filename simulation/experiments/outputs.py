@@ -38,6 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from scenarios.errors import InputError
+from simulation.model.holds import DESK_HOLDS, HOLD_PATHS, HOLD_STAGES
 from simulation.model.records import GAP_PARTS, TASK_STAGES, WORK_ORDER_TIMES
 
 # -- metric names -----------------------------------------------------------------------------------------
@@ -117,8 +118,20 @@ INCIDENTS = ("replication", "arrangement", "incident", "type", "grid", *INCIDENT
 EXTRA_TIMES = ("first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "powers_requested",
                "powers_present")
 """A task's work-order and enforcement moments (null where the mechanism did not apply)."""
+BLOCK_COLUMNS = ("blocked_by", "blocked_caller", "block_reason", "block_path", "block_stage", "blocked_time")
+"""Which duty desk held a hand-off up longest (值班台受阻, ``simulation/model/holds.py``), null where no desk did:
+``blocked_by`` the agency whose desk the message waited at; ``blocked_caller`` whose call it was (the relay on its
+call list, the work-order dispatcher, the agency passing it on); ``block_reason`` one of :data:`DESK_HOLDS`
+(``desk_night_empty`` nobody on duty at night, ``desk_night_short`` fewer on duty at night and all busy,
+``desk_busy`` everyone on duty busy); ``block_path`` one of :data:`HOLD_PATHS` (``own_desk`` the addressee's
+own desk, ``serial_relay`` an earlier call on a serial relay's list, ``relay_notice`` the relay itself told late,
+``on_path`` a desk passing the message on); ``block_stage`` the gap part it lies in (:data:`HOLD_STAGES`:
+``notification`` or ``signing``); ``blocked_time`` the seconds of that part spent waiting there (censored at the
+horizon, as the attribution counts it). Last in the table: the columns before them are unchanged."""
+BLOCK_VALUES = {"block_reason": DESK_HOLDS, "block_path": HOLD_PATHS, "block_stage": HOLD_STAGES}
+"""The values a hand-off's block columns take (null where no desk held it)."""
 HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency", *TASK_STAGES, *EXTRA_TIMES,
-            *GAP_PARTS, "gap", "escalated", "censored")
+            *GAP_PARTS, "gap", "escalated", "censored", *BLOCK_COLUMNS)
 TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, *EXTRA_TIMES, "units",
          "enforcer", "whistled")
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
@@ -133,7 +146,7 @@ COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workor
 
 INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
 BOOL_COLUMNS = {"access_blocked", "mutual_aid", "escalated", "censored", "whistled"}
-FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap"}
+FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap", "blocked_time"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
 
@@ -168,6 +181,11 @@ COMPARISON_SCHEMA = pa.schema([
 ])
 """``n`` counts replications where both arms have the metric; ``missing_*`` count replications where it is
 null (does not apply, or never reached by the horizon, e.g. ``t_close`` of an incident still open)."""
+ATTRIBUTION_STAGES = (*GAP_PARTS, *DESK_HOLDS)
+"""Stages of the attribution table: the gap parts, and the desk holds (:data:`DESK_HOLDS`) — the time a hand-off
+waited at a duty desk (``blocked_time``) is taken out of its part (``block_stage``) and charged to the pair
+``blocked_caller → blocked_by`` under its ``block_reason``: an empty night desk that holds up a serial relay's
+calls shows at that desk, not at the pairs whose notices came late."""
 ATTRIBUTION_SCHEMA = pa.schema([
     ("arrangement", pa.string()), ("from_agency", pa.string()), ("to_agency", pa.string()), ("stage", pa.string()),
     ("task", pa.string()), ("seconds_mean", pa.float64()), ("share", pa.float64()),

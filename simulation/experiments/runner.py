@@ -22,6 +22,7 @@ from scenarios.schema import Scenario
 from simulation.experiments.api import at_least, non_negative_seed
 from simulation.experiments.metrics import censored_gap, metric_names, replication_metrics, summarize
 from simulation.experiments.outputs import (
+    BLOCK_COLUMNS,
     COLUMNS,
     EXTRA_TIMES,
     INCIDENT_COLUMNS,
@@ -67,7 +68,8 @@ _stage_values = attrgetter(*_STAGES)
 _TASK_HEAD = ("replication", "arrangement", "incident", "task", "owner", "status")
 _TASK_TAIL = ("units", "enforcer", "whistled")
 _HAND_HEAD = ("replication", "arrangement", "incident", "task", "from_agency", "to_agency")
-_HAND_TAIL = ("gap", "escalated", "censored")
+_HAND_TAIL = ("gap", "escalated", "censored", *BLOCK_COLUMNS)
+_blocks = attrgetter(*BLOCK_COLUMNS)
 for _name, _cols in (("tasks", (*_TASK_HEAD, *_STAGES, *_TASK_TAIL)),
                      ("handoffs", (*_HAND_HEAD, *_STAGES, *GAP_PARTS, *_HAND_TAIL))):
     if sorted(_cols) != sorted(COLUMNS[_name]):  # a column of the contract the collector does not fill
@@ -118,7 +120,8 @@ class Collector:
                 continue
             gap, censored = censored_gap(t, horizon)
             row = [r, arrangement, t.incident, t.task, t.from_agency, t.owner, *stages,
-                   *[nan_to_none(v) for v in t.gap_parts()], gap, t.escalated, censored]
+                   *[nan_to_none(v) for v in t.gap_parts()], gap, t.escalated, censored,
+                   *[nan_to_none(v) for v in _blocks(t)]]
             for col, v in zip(hand_cols, row):
                 col.append(v)
 

@@ -2,7 +2,8 @@
 
 Built on :mod:`simulation.experiments.compare`'s tables, for the faces that explain a verdict (the compare
 page's paragraph, the briefing): which agency pair and stage took more or less hand-off time
-(:func:`attribution_difference`), which tasks began earlier or later (:func:`start_difference` — hazard
+(:func:`attribution_difference`), which duty desks held hand-offs up and how (:func:`desk_holds`: an empty
+night desk on a serial relay's call list), which tasks began earlier or later (:func:`start_difference` — hazard
 outcomes follow from when the measures began), and the incident's outcome as paired comparison rows
 (:func:`outcome_rows`: the share of replications closed, the tasks never finished).
 """
@@ -36,6 +37,33 @@ def attribution_difference(attribution: pa.Table, baseline: str, arrangement: st
     rows = [{"from_agency": k[0], "to_agency": k[1], "stage": k[2], "baseline": v[0], "arrangement": v[1],
              "diff": v[1] - v[0]} for k, v in acc.items()]
     rows.sort(key=lambda r: (-abs(r["diff"]), r["from_agency"], r["to_agency"], r["stage"]))
+    return rows
+
+
+def desk_holds(runs: dict[str, RunResult], baseline: str, arrangement: str, incident: str | None) -> list[dict]:
+    """Which duty desks held the hand-offs up (值班台受阻), arrangement against baseline: per (caller, desk,
+    reason, path) of the hand-offs table's block columns, the seconds held per replication in each arm and their
+    difference, largest change first (``incident``: the primary incident's id; ``None`` counts every incident).
+    ``block_path`` says how: the addressee's own desk, or an earlier call on a serial relay's list (every agency
+    after it waited too), or the relay's own notice."""
+    def per_rep(r: RunResult) -> dict[tuple, float]:
+        h, n, out = r.handoffs, max(r.replications.num_rows, 1), {}
+        if not h.num_rows:
+            return out
+        cols = [h.column(c).to_pylist() for c in ("incident", "blocked_caller", "blocked_by", "block_reason",
+                                                  "block_path", "blocked_time")]
+        for inc, caller, desk, reason, path, held in zip(*cols):
+            if held and incident in (None, inc):
+                key = (caller, desk, reason, path)
+                out[key] = out.get(key, 0.0) + held / n
+        return out
+
+    b, o = per_rep(runs[baseline]), per_rep(runs[arrangement])
+    rows = [{"blocked_caller": k[0], "blocked_by": k[1], "block_reason": k[2], "block_path": k[3],
+             "baseline": b.get(k, 0.0), "arrangement": o.get(k, 0.0), "diff": o.get(k, 0.0) - b.get(k, 0.0)}
+            for k in set(b) | set(o)]
+    rows.sort(key=lambda r: (-abs(r["diff"]), *(str(r[c]) for c in ("blocked_by", "blocked_caller", "block_reason",
+                                                                      "block_path"))))
     return rows
 
 

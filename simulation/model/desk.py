@@ -11,6 +11,7 @@ import simpy
 from simpy.core import URGENT, BoundClass
 from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
+from simulation.model.holds import Route
 from simulation.model.records import DeskUse
 
 NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
@@ -132,13 +133,18 @@ class Desk:
             for _ in range(staff - night_staff):
                 env.process(self._off_duty(env, clock_start, horizon))
 
-    def handle(self, env: simpy.Environment) -> Generator:
-        """Receive one message: queue for a person on duty, then the handling time (``yield from`` it)."""
+    def handle(self, env: simpy.Environment, route: Route | None = None) -> Generator:
+        """Receive one message: queue for a person on duty, then the handling time (``yield from`` it).
+
+        With ``route``, a message that cannot be taken at once is recorded there as a hold (and why)."""
         res = self.res
         req = res.request(0)
+        hold = None if route is None or req.triggered else route.wait(self.name, env.now, self.hold_reason())
         try:  # ``with res.request() as req`` without its four Python calls on the way out
             yield req
             start = env.now
+            if hold is not None:
+                hold.end = start
             yield env.timeout(self.handling())
             if self.uses is not None:
                 self.uses.append(DeskUse(self.name, start, env.now, self.staff))
@@ -146,6 +152,13 @@ class Desk:
             req.__exit__(type(exc), exc, exc.__traceback__)
             raise
         res.release(req)
+
+    def hold_reason(self) -> str:
+        """Why a message must wait now (``holds.DESK_HOLDS``): the off-duty holders of the night shift's empty
+        chairs (priority −1, in a slot or about to take one) are counted against the staff."""
+        res = self.res
+        off = sum(1 for r in res.users if r.priority < 0) + sum(1 for r in res.queue if r.priority < 0)
+        return "desk_night_empty" if off >= self.staff else "desk_night_short" if off else "desk_busy"
 
     def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
         while True:

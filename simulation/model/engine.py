@@ -32,6 +32,7 @@ from simulation.model.arrivals import draw_stream
 from simulation.model.context import Context
 from simulation.model.desk import CountingEnvironment, Desk, DeskRoster
 from simulation.model.doctrine import Doctrine
+from simulation.model.holds import mark_blocks
 from simulation.model.incident import IncidentLifecycle, IncidentState
 from simulation.model.ledger import Ledger
 from simulation.model.messaging import Messaging
@@ -125,6 +126,8 @@ class Replication:
         """Close the books at the horizon: unfinished tasks are abandoned, hazard outcomes are read."""
         self.ledger.finish()
         for st in self.ledger.states:
+            for rec in st.tasks.values():  # which duty desk held each hand-off up (holds.py)
+                mark_blocks(st, rec, self.sc.horizon, not self.doctrine.on_alarm(st.spec.type, rec.task))
             if st.hazard is not None:
                 st.rec.outcomes = dict(st.hazard.outcomes(self.sc.horizon - st.spec.onset))
         return self

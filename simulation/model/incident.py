@@ -22,6 +22,7 @@ from scenarios.hazards.base import Site
 from scenarios.schema import IncidentSpec
 from simulation.model.context import Collaborator, Context
 from simulation.model.doctrine import IncidentPlan
+from simulation.model.holds import Route
 from simulation.model.policy import IncidentView, decided
 from simulation.model.records import IncidentRecord, TaskRecord, WorkOrderRecord
 from simulation.model.response import ResponseLevels
@@ -53,6 +54,11 @@ class IncidentState:
     access_blocked: bool | None = None  # the site's fire lane is blocked (drawn once, when a vehicle task sets up)
     city_up: simpy.Event | None = None  # the city's command has taken over (市级指挥), once a level calls for it
     crews: dict[str, int] = field(default_factory=dict)  # task → units working on it (first alarm + reinforcement)
+    # desk holds (holds.py): the ways a notice may still reach each agency, the one that did, each task's orders
+    routes: dict[str, list[Route]] = field(default_factory=dict)
+    told_by: dict[str, Route | None] = field(default_factory=dict)
+    order_routes: dict[str, Route] = field(default_factory=dict)
+    dispatchers: dict[str, str] = field(default_factory=dict)  # task → who issues its work orders
     hazard: Any = None
 
     @property
@@ -126,16 +132,27 @@ class IncidentLifecycle(Collaborator):
         for t in itype.tasks:
             env.process(self.tasks.run(st, t))
 
-        # Notification: intake → relay, then the relay notifies lead, owners and informed (通知/抄告).
-        yield from msg.notify(st, receiver, st.relay)
+        # Notification: intake → relay, then the relay notifies lead, owners and informed (通知/抄告). Until the
+        # relay's call reaches a target, the target waits on the relay's notice and on its earlier calls: one
+        # route collects the desk waits of all of them (holds.py).
+        calls = Route()
         targets = [a for a in plan.targets if a != st.relay]
+        for a in (st.relay, *targets):
+            if not st.knows(a):
+                msg.trying(st, a, calls)
+        yield from msg.notify(st, receiver, st.relay, calls)
+        told = st.told_by.get(st.relay)
+        if told is not None and told is not calls:  # the relay knew already: what held it up holds its calls
+            calls.holds[:0] = told.holds
         order = yield from decided(self.policy.notify_order(view, st.relay, targets))
+        for a in (x for x in targets if x not in order):  # left off the list (a drill player's): not waiting on it
+            st.routes[a] = [r for r in st.routes.get(a, ()) if r is not calls]
         if sc.arrangement.fan_out == "parallel":
             for a in order:
-                env.process(msg.notify(st, st.relay, a))
+                env.process(msg.notify(st, st.relay, a, Route(calls.holds)))
         else:
             for a in order:
-                yield from msg.notify(st, st.relay, a)
+                yield from msg.notify(st, st.relay, a, calls)
 
     def _detect(self, st: IncidentState) -> tuple[float, Any] | None:
         """The winning detector and its delay from now, or ``None`` if nobody notices (发现)."""

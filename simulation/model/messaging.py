@@ -17,6 +17,7 @@ import simpy
 from simulation.model.context import Collaborator, Context
 from simulation.model.coordination import Hop
 from simulation.model.desk import Desk
+from simulation.model.holds import Route
 
 if TYPE_CHECKING:
     from simulation.model.incident import IncidentState
@@ -29,8 +30,9 @@ class Messaging(Collaborator):
         super().__init__(ctx)
         self.desks: dict[str, Desk] = ctx.desks
 
-    def hop(self, hop: Hop) -> Generator:
-        """One message over one channel: wait out outages, latency, loss and retry, then the desk."""
+    def hop(self, hop: Hop, route: Route | None = None) -> Generator:
+        """One message over one channel: wait out outages, latency, loss and retry, then the desk (a wait there
+        is recorded on ``route``, if given)."""
         env, spec = self.env, hop.spec
         lat = self.streams.draws("latency", hop.key, spec.latency)
         lost = self.streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
@@ -42,20 +44,23 @@ class Messaging(Collaborator):
             if lost is None or lost() < spec.reliability:
                 break
             yield env.timeout(spec.retry_after)  # the sender notices no acknowledgement and calls again
-        yield from self.desks[hop.dst].handle(env)
+        yield from self.desks[hop.dst].handle(env, route)
 
     def at_desk(self, agency: str) -> Generator:
         """A report handled at ``agency``'s duty desk (the first report, taken in person or by phone)."""
         yield from self.desks[agency].handle(self.env)
 
-    def send(self, src: str, dst: str, st: IncidentState | None = None) -> Generator:
-        """A message from ``src`` to ``dst``; an intake centre it passes alerts its own service."""
+    def send(self, src: str, dst: str, st: IncidentState | None = None, route: Route | None = None) -> Generator:
+        """A message from ``src`` to ``dst``; an intake centre it passes alerts its own service; the desks it
+        waits at are recorded on ``route`` (if given)."""
         path = self.world.graph.path(src, dst)
+        if route is not None:  # whose call, to whom (a desk on the way records its wait under both)
+            route.sender, route.to = src, dst
         if path is None:
             # No channel at all: the message never arrives; the run records the consequence.
             yield self.env.event()
         for hop in path or ():
-            yield from self.hop(hop)
+            yield from self.hop(hop, route)
             if st is not None and hop.dst != dst and self.doctrine.passing_service(hop.dst, dst) is not None:
                 self._passing_intake(st, hop.dst)
 
@@ -68,13 +73,17 @@ class Messaging(Collaborator):
         if not self.notified_event(st, service).triggered:
             self.env.process(self.notify(st, centre, service))
 
-    def notify(self, st: IncidentState, src: str, dst: str) -> Generator:
-        """Tell ``dst`` of incident ``st`` (once: a second notice to an agency that knows is not sent)."""
+    def notify(self, st: IncidentState, src: str, dst: str, route: Route | None = None) -> Generator:
+        """Tell ``dst`` of incident ``st`` (once: a second notice to an agency that knows is not sent).
+
+        ``route``: the desk waits this notice inherits and adds to (a relay's call list); a new one if none."""
         ev = self.notified_event(st, dst)
         if ev.triggered:
             return
-        yield from self.send(src, dst, st)
+        route = self.trying(st, dst, route)
+        yield from self.send(src, dst, st, route)
         if not ev.triggered:
+            st.told_by[dst] = route
             ev.succeed(self.env.now)
             if dst == st.lead:
                 st.rec.t_notify_lead = self.env.now
@@ -87,11 +96,21 @@ class Messaging(Collaborator):
             ev = st.notified[agency] = self.env.event()
         return ev
 
-    def mark_known(self, st: IncidentState, agency: str, post: bool = True) -> None:
-        """``agency`` knows of ``st`` now (it took the report, or the case reached its desk); a platform member
-        puts it on the platform unless ``post`` is false (a first report is posted once verified)."""
+    def trying(self, st: IncidentState, agency: str, route: Route | None = None) -> Route:
+        """``route`` (or a new one) is now a way a notice may reach ``agency``: while none has, the desk waits
+        on every such way are what ``agency`` waits on (:func:`holds.notice_holds`)."""
+        route = Route() if route is None else route
+        ways = st.routes.setdefault(agency, [])
+        if not any(r is route for r in ways):
+            ways.append(route)
+        return route
+
+    def mark_known(self, st: IncidentState, agency: str, post: bool = True, route: Route | None = None) -> None:
+        """``agency`` knows of ``st`` now (it took the report, or the case reached its desk — over ``route``); a
+        platform member puts it on the platform unless ``post`` is false (a first report is posted once verified)."""
         ev = self.notified_event(st, agency)
         if not ev.triggered:
+            st.told_by[agency] = route
             ev.succeed(self.env.now)
             if post:
                 self.post(st, agency)
@@ -108,16 +127,19 @@ class Messaging(Collaborator):
         st.on_platform = True
         for member, hop in links.items():
             if member != agency and not self.notified_event(st, member).triggered:
-                self.env.process(self._platform_view(st, member, hop))
+                self.env.process(self._platform_view(st, agency, member, hop))
 
-    def _platform_view(self, st: IncidentState, member: str, hop: Hop) -> Generator:
+    def _platform_view(self, st: IncidentState, poster: str, member: str, hop: Hop) -> Generator:
         env = self.env
         yield env.timeout(self.streams.draws("latency", f"platform:{member}", hop.spec.latency)())
         if any(start <= env.now < end for start, end in hop.spec.down):
             return  # the platform is down for this member: the case does not reach it this way
-        yield from self.desks[member].handle(env)  # somebody on duty has to read it (an empty night desk waits)
+        route = self.trying(st, member)
+        route.sender, route.to = poster, member
+        yield from self.desks[member].handle(env, route)  # somebody on duty has to read it (an empty night desk waits)
         ev = self.notified_event(st, member)
         if not ev.triggered:
+            st.told_by[member] = route
             ev.succeed(env.now)
             if member == st.lead:
                 st.rec.t_notify_lead = env.now

@@ -57,7 +57,8 @@ class TaskRecord:
     __slots__ = ("incident", "task", "owner", "from_agency", "escalated", "status", "units", "queue_wait",
                  "dispatch_request", "first_dispatch", "arbitration_start", "arbitrated", "last_dispatch", "enforcer",
                  "whistled",
-                 "powers_requested", "powers_present", *TASK_STAGES)
+                 "powers_requested", "powers_present", "blocked_by", "blocked_caller", "block_reason", "block_path",
+                 "block_stage", "blocked_time", *TASK_STAGES)
 
     def __init__(self, incident: str, task: str) -> None:
         self.incident, self.task = incident, task
@@ -72,6 +73,13 @@ class TaskRecord:
         self.enforcer: str | None = None  # the agency that brought the powers the owner lacked
         self.whistled = False  # … called by 吹哨报到 (else through the superior)
         self.powers_requested = self.powers_present = NAN
+        # the duty desk that held the hand-off longest (holds.mark_blocks, at the horizon); None/NaN if none did
+        self.blocked_by: str | None = None
+        self.blocked_caller: str | None = None
+        self.block_reason: str | None = None
+        self.block_path: str | None = None
+        self.block_stage: str | None = None
+        self.blocked_time = NAN
         for s in TASK_STAGES:
             setattr(self, s, NAN)
 

@@ -25,6 +25,7 @@ import simpy
 
 from scenarios.schema import TaskSpec
 from simulation.model.context import Collaborator, Context
+from simulation.model.holds import Route
 from simulation.model.policy import decided
 from simulation.model.records import TaskRecord, WorkOrderRecord
 
@@ -53,7 +54,8 @@ class WorkOrders(Collaborator):
         """Dispatch ``task`` until an agency signs it (``yield from``; returns the owner)."""
         env, msg, spec = self.env, self.messaging, self.spec
         # Once an on-scene command post is up, orders go through it (现场指挥部统一派单).
-        dispatcher = st.command_post or self.doctrine.work_order_dispatcher(st.plan, st.spec.grid)
+        dispatcher = st.dispatchers[task.id] = st.command_post or self.doctrine.work_order_dispatcher(st.plan,
+                                                                                                   st.spec.grid)
         ev = msg.notified_event(st, dispatcher)
         if not ev.triggered:
             yield ev  # the dispatcher issues orders only for incidents it knows of
@@ -63,14 +65,15 @@ class WorkOrders(Collaborator):
         redispatch = self.streams.draws("work_order", entity + ".redispatch", spec.redispatch)
         reject = self.streams.uniforms("work_order", entity + ".reject")
         rec.first_dispatch = env.now
+        route = st.order_routes[task.id] = Route()  # the desks the task's orders wait at (holds.py)
         # 督办: at the deadline an order still unsigned is taken up by the superior (see _supervised).
         deadline = env.timeout(spec.sign_deadline) if spec.sign_deadline is not None else None
         rejections, k = 0, 0
         while True:
             agency = candidates[k % len(candidates)]
             order = self._issue(st, task.id, dispatcher, agency)
-            yield from msg.send(dispatcher, agency, st)  # the order reaches the agency's desk
-            msg.mark_known(st, agency)  # … and tells it of the incident
+            yield from msg.send(dispatcher, agency, st, route)  # the order reaches the agency's desk
+            msg.mark_known(st, agency, route=route)  # … and tells it of the incident
             reason = self.doctrine.listing(st.plan, task.id, agency)
             thinking = env.timeout(decide())
             if not _passed(deadline):
@@ -124,8 +127,9 @@ class WorkOrders(Collaborator):
         rec.arbitrated = env.now
         order = self._issue(st, task.id, superior, owner)
         order.t_arbitrated = env.now
-        yield from msg.send(superior, owner, st)
-        msg.mark_known(st, owner)
+        route = st.order_routes.setdefault(task.id, Route())
+        yield from msg.send(superior, owner, st, route)
+        msg.mark_known(st, owner, route=route)
         order.t_signed, order.outcome = env.now, "signed"  # binding: no second refusal
         return owner
 

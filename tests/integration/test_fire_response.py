@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.loader import load_scenario
 from simulation.experiments import api
+from tests.helpers import street_night_staff
 
 NIGHT = "scenarios/library/high_rise_fire.yaml"
 DAY = "scenarios/library/high_rise_fire_day.yaml"
 NORM_ON_SCENE = 180.0  # seconds from the alarm taken to the micro station on scene (3 min)
-
-
-def street_night_staff(path: str, staff: int) -> str:
-    sc = load_scenario(path)
-    k = next(i for i, a in enumerate(sc.agencies) if a.id == "street_S3")  # the fire's street
-    return f"agencies.{k}.desk.night_staff={staff}"
 
 
 def gaps(path: str, staff: int, arrangement: str | None = None) -> list[float]:

@@ -227,9 +227,12 @@ def test_no_metric_is_made_up():
 
 def test_attribution_splits_every_gap_part_including_the_owners_decision(tmp_path):
     """The attribution table's stages are records.GAP_PARTS, each charged the time between the two task
-    stages that bound it — so per task and stage it equals the mean of that column of handoffs.parquet.
+    stages that bound it — so per task and stage it equals the mean of that column of handoffs.parquet —
+    except the seconds a hand-off waited at a duty desk (``blocked_time``), moved out of its ``block_stage``
+    into the desk's ``block_reason`` (``holds.DESK_HOLDS``) on the pair caller → desk (issue 18).
     ``decision`` (notified → decided: housing's 15-minute median ruling on a structural assessment) is
     kept apart from ``unit_wait`` (decided → unit assigned)."""
+    from simulation.experiments.outputs import ATTRIBUTION_STAGES
     from simulation.model.records import GAP_PARTS
 
     n = 6
@@ -246,13 +249,20 @@ def test_attribution_splits_every_gap_part_including_the_owners_decision(tmp_pat
         want: dict[tuple[str, str], float] = {}
         for x in h:
             if x["arrangement"] == arm:
+                held = x["blocked_time"] or 0.0
                 for part in GAP_PARTS:
-                    if x[part] > 0:
-                        want[(x["task"], part)] = want.get((x["task"], part), 0.0) + x[part] / n
+                    v = x[part] - (held if part == x["block_stage"] else 0.0)
+                    if v > 0:
+                        want[(x["task"], part)] = want.get((x["task"], part), 0.0) + v / n
+                if held:
+                    k = (x["task"], x["block_reason"])
+                    want[k] = want.get(k, 0.0) + held / n
+                    assert any(a["from_agency"] == x["blocked_caller"] and a["to_agency"] == x["blocked_by"]
+                               and a["stage"] == x["block_reason"] for a in att)
         assert got.keys() == want.keys(), arm
         for k in want:
             assert got[k] == pytest.approx(want[k]), (arm, k)
-        assert {s for _, s in got} <= set(GAP_PARTS)
+        assert {s for _, s in got} <= set(ATTRIBUTION_STAGES)
         assert got[("structural_assessment", "decision")] > 5 * 60, arm  # housing deliberates
         # shares of one arm add up to 1
         assert sum(a["share"] for a in att if a["arrangement"] == arm) == pytest.approx(1.0)
