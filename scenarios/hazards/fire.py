@@ -144,6 +144,27 @@ def occupant_layout(origin: int, storeys: int, per_floor: int) -> tuple[np.ndarr
     return floors, in_stairs, place, rank
 
 
+@lru_cache(maxsize=64, typed=True)
+def _stair_times(origin: int, storeys: int, per_floor: int, stair_flow: float) -> np.ndarray:
+    """Seconds after the start of the stair evacuation each occupant is out (``place / stair_flow``), per building
+    and stair flow — computed once rather than per replication."""
+    t = occupant_layout(origin, storeys, per_floor)[2] / stair_flow
+    t.setflags(write=False)
+    return t
+
+
+@lru_cache(maxsize=64, typed=True)
+def _rescue_times(origin: int, storeys: int, per_floor: int, s_per_floor: float) -> np.ndarray:
+    """Seconds after a search starts each occupant's floor is cleared (``rank · s_per_floor``)."""
+    t = occupant_layout(origin, storeys, per_floor)[3] * s_per_floor
+    t.setflags(write=False)
+    return t
+
+
+_FLOORS = np.arange(1, 1001)
+_FLOORS.setflags(write=False)
+
+
 @register("fire")
 class FireModel(InterventionLog):
     """High-rise fire behind the :class:`~scenarios.hazards.base.HazardModel` protocol."""
@@ -280,14 +301,15 @@ class FireModel(InterventionLog):
 
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
         """(floor, departure time) per occupant from evacuation and rescue recorded so far."""
-        floors, in_stairs, place, rank = occupant_layout(self.p.floor_of_origin, self.p.storeys,
-                                                         self.p.occupants_per_floor)
+        p = self.p
+        floors, in_stairs, _place, rank = occupant_layout(p.floor_of_origin, p.storeys, p.occupants_per_floor)
         dep = np.full(floors.shape, math.inf)
         if self.t_evacuate is not None and floors.size:
-            start = self.t_evacuate + self.p.premovement_s
-            dep = np.where(in_stairs, start + place / self.stair_flow, start)
+            start = self.t_evacuate + p.premovement_s
+            dep = np.where(in_stairs, start + _stair_times(p.floor_of_origin, p.storeys, p.occupants_per_floor,
+                                                           self.stair_flow), start)
         for t_r, s in self.rescues:
-            dep = np.minimum(dep, t_r + rank * s)
+            dep = np.minimum(dep, t_r + _rescue_times(p.floor_of_origin, p.storeys, p.occupants_per_floor, s))
         return floors, dep
 
     def untenable_time(self, floor: np.ndarray) -> np.ndarray:
@@ -304,7 +326,8 @@ class FireModel(InterventionLog):
         floors, dep = self._occupants()
         if floors.size == 0:
             return 0.0, 0.0
-        u = self.untenable_time(floors)
+        # each floor's time once, then per occupant (the same values as untenable_time(floors), element by element)
+        u = self.untenable_time(_FLOORS[: self.p.storeys])[floors - 1]
         end = np.minimum(np.minimum(dep, t_end), self.t_control + self.p.smoke_clear_s)
         dur = np.where(np.isfinite(u), np.maximum(end - u, 0.0), 0.0)
         exposed = dur > 0
