@@ -53,6 +53,7 @@ class IncidentState:
     access_blocked: bool | None = None  # the site's fire lane is blocked (drawn once, when a vehicle task sets up)
     city_up: simpy.Event | None = None  # the city's command has taken over (市级指挥), once a level calls for it
     crews: dict[str, int] = field(default_factory=dict)  # task → units working on it (first alarm + reinforcement)
+    tasks_done: int = 0  # tasks whose done event has fired (the incident closes when all have)
     hazard: Any = None
 
     @property
