@@ -161,6 +161,7 @@ def _rescue_times(origin: int, storeys: int, per_floor: int, s_per_floor: float)
     return t
 
 
+_UNSET = object()
 _FLOORS = np.arange(1, 1001)
 _FLOORS.setflags(write=False)
 
@@ -211,8 +212,16 @@ class FireModel(InterventionLog):
 
     @property
     def t_flashover(self) -> float | None:
-        t = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
+        t = self._t_flashover_free
         return t if t is not None and t < self.t_hold else None
+
+    @property
+    def _t_flashover_free(self) -> float | None:
+        """When the origin floor would flash over if nothing held it (parameters only: computed once per model)."""
+        got = self.__dict__.get("_tfo_free", _UNSET)
+        if got is _UNSET:
+            got = self._tfo_free = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
+        return got
 
     def _t_involved(self, k: int, tfo: float | None) -> float:
         """Time the k-th floor above the origin becomes fire-involved (inf if never); ``tfo``: :attr:`t_flashover`."""
