@@ -337,10 +337,12 @@ class FireModel(InterventionLog):
             return 0.0, 0.0
         # each floor's time once, then per occupant (the same values as untenable_time(floors), element by element)
         u = self.untenable_time(_FLOORS[: self.p.storeys])[floors - 1]
-        end = np.minimum(np.minimum(dep, t_end), self.t_control + self.p.smoke_clear_s)
-        dur = np.where(np.isfinite(u), np.maximum(end - u, 0.0), 0.0)
-        exposed = dur > 0
-        return float(exposed.sum()), float(np.minimum(dur / self.p.casualty_exposure_s, 1.0).sum())
+        # min is exact, so the bound is taken once; ``end`` is finite (t_end is), so a floor never untenable
+        # (u = inf) gives end − u = −inf and no exposure — the same values as masking it out
+        dur = np.maximum(np.minimum(dep, min(t_end, self.t_control + self.p.smoke_clear_s)) - u, 0.0)
+        exposed = np.count_nonzero(dur)  # dur ≥ 0: the occupants exposed at all
+        np.divide(dur, self.p.casualty_exposure_s, out=dur)
+        return float(exposed), float(np.minimum(dur, 1.0, out=dur).sum())
 
     def measure(self, name: str, t: float, until: float | None = None) -> float | None:
         if name == "floors_involved":  # the escalation trigger: no need for the occupants' whole state
