@@ -189,7 +189,7 @@ class Desk:
         env: simpy.Environment,
         name: str,
         staff: int,
-        handling,  # a Draws callable: seconds per message
+        handling,  # a named stream (rng.Streams.draws): seconds per message
         night_staff: int | None,
         clock_start: float,
         horizon: float,
