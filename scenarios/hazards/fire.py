@@ -144,6 +144,28 @@ def occupant_layout(origin: int, storeys: int, per_floor: int) -> tuple[np.ndarr
     return floors, in_stairs, place, rank
 
 
+@lru_cache(maxsize=64, typed=True)
+def _stair_times(origin: int, storeys: int, per_floor: int, stair_flow: float) -> np.ndarray:
+    """Seconds after the start of the stair evacuation each occupant is out (``place / stair_flow``), per building
+    and stair flow — computed once rather than per replication."""
+    t = occupant_layout(origin, storeys, per_floor)[2] / stair_flow
+    t.setflags(write=False)
+    return t
+
+
+@lru_cache(maxsize=64, typed=True)
+def _rescue_times(origin: int, storeys: int, per_floor: int, s_per_floor: float) -> np.ndarray:
+    """Seconds after a search starts each occupant's floor is cleared (``rank · s_per_floor``)."""
+    t = occupant_layout(origin, storeys, per_floor)[3] * s_per_floor
+    t.setflags(write=False)
+    return t
+
+
+_UNSET = object()
+_FLOORS = np.arange(1, 1001)
+_FLOORS.setflags(write=False)
+
+
 @register("fire")
 class FireModel(InterventionLog):
     """High-rise fire behind the :class:`~scenarios.hazards.base.HazardModel` protocol."""
@@ -190,8 +212,16 @@ class FireModel(InterventionLog):
 
     @property
     def t_flashover(self) -> float | None:
-        t = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
+        t = self._t_flashover_free
         return t if t is not None and t < self.t_hold else None
+
+    @property
+    def _t_flashover_free(self) -> float | None:
+        """When the origin floor would flash over if nothing held it (parameters only: computed once per model)."""
+        got = self.__dict__.get("_tfo_free", _UNSET)
+        if got is _UNSET:
+            got = self._tfo_free = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
+        return got
 
     def _t_involved(self, k: int, tfo: float | None) -> float:
         """Time the k-th floor above the origin becomes fire-involved (inf if never); ``tfo``: :attr:`t_flashover`."""
@@ -280,14 +310,15 @@ class FireModel(InterventionLog):
 
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
         """(floor, departure time) per occupant from evacuation and rescue recorded so far."""
-        floors, in_stairs, place, rank = occupant_layout(self.p.floor_of_origin, self.p.storeys,
-                                                         self.p.occupants_per_floor)
+        p = self.p
+        floors, in_stairs, _place, rank = occupant_layout(p.floor_of_origin, p.storeys, p.occupants_per_floor)
         dep = np.full(floors.shape, math.inf)
         if self.t_evacuate is not None and floors.size:
-            start = self.t_evacuate + self.p.premovement_s
-            dep = np.where(in_stairs, start + place / self.stair_flow, start)
+            start = self.t_evacuate + p.premovement_s
+            dep = np.where(in_stairs, start + _stair_times(p.floor_of_origin, p.storeys, p.occupants_per_floor,
+                                                           self.stair_flow), start)
         for t_r, s in self.rescues:
-            dep = np.minimum(dep, t_r + rank * s)
+            dep = np.minimum(dep, t_r + _rescue_times(p.floor_of_origin, p.storeys, p.occupants_per_floor, s))
         return floors, dep
 
     def untenable_time(self, floor: np.ndarray) -> np.ndarray:
@@ -304,11 +335,14 @@ class FireModel(InterventionLog):
         floors, dep = self._occupants()
         if floors.size == 0:
             return 0.0, 0.0
-        u = self.untenable_time(floors)
-        end = np.minimum(np.minimum(dep, t_end), self.t_control + self.p.smoke_clear_s)
-        dur = np.where(np.isfinite(u), np.maximum(end - u, 0.0), 0.0)
-        exposed = dur > 0
-        return float(exposed.sum()), float(np.minimum(dur / self.p.casualty_exposure_s, 1.0).sum())
+        # each floor's time once, then per occupant (the same values as untenable_time(floors), element by element)
+        u = self.untenable_time(_FLOORS[: self.p.storeys])[floors - 1]
+        # min is exact, so the bound is taken once; ``end`` is finite (t_end is), so a floor never untenable
+        # (u = inf) gives end − u = −inf and no exposure — the same values as masking it out
+        dur = np.maximum(np.minimum(dep, min(t_end, self.t_control + self.p.smoke_clear_s)) - u, 0.0)
+        exposed = np.count_nonzero(dur)  # dur ≥ 0: the occupants exposed at all
+        np.divide(dur, self.p.casualty_exposure_s, out=dur)
+        return float(exposed), float(np.minimum(dur, 1.0, out=dur).sum())
 
     def measure(self, name: str, t: float, until: float | None = None) -> float | None:
         if name == "floors_involved":  # the escalation trigger: no need for the occupants' whole state

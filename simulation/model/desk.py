@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bisect import insort_right
 from collections.abc import Callable, Generator, Sequence
-from heapq import heappop
+from heapq import heappop, heappush
 from types import MethodType
 
 import simpy
-from simpy.core import URGENT, BoundClass
+from simpy.core import NORMAL, URGENT, BoundClass
+from simpy.events import Initialize, Process, Timeout
 from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
 from simulation.model.holds import Route
@@ -18,12 +19,20 @@ NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
 """Night shift, seconds after midnight: desks with fewer night staff lose slots from 22:00 to 06:00."""
 
 
+_new = object.__new__
+_BOUND = tuple((name, obj.cls) for name, obj in vars(simpy.Environment).items()
+               if type(obj) is BoundClass and name not in ("timeout", "process"))
+"""SimPy's event constructors bound per instance (:meth:`CountingEnvironment.timeout` and ``process`` have
+their own)."""
+
+
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that counts processed events (for ``events_processed``).
 
     :meth:`run` to a time is SimPy's own loop with :meth:`step` inlined — the engine's hottest loop, two
     Python calls fewer per event; the same events in the same order, the same count (the stop event
     included, as SimPy's loop counts it). A drill steps the clock with :meth:`step`, counted too.
+    :meth:`timeout` and :meth:`process` build and schedule SimPy's own events in one call (SimPy's take three).
     """
 
     def __init__(self) -> None:
@@ -32,9 +41,34 @@ class CountingEnvironment(simpy.Environment):
         # SimPy binds its event constructors (timeout, event, process, all_of, any_of) to the instance only
         # for attributes of the instance's own class: a subclass would otherwise build a bound method
         # through a Python descriptor on every ``env.timeout(…)``.
-        for name, obj in vars(simpy.Environment).items():
-            if type(obj) is BoundClass:
-                setattr(self, name, MethodType(obj.cls, self))
+        for name, cls in _BOUND:
+            setattr(self, name, MethodType(cls, self))
+
+    def timeout(self, delay: float = 0, value: object = None) -> Timeout:
+        """SimPy's ``env.timeout``: the same ``Timeout`` event, scheduled the same way (``Timeout.__init__``
+        and ``Environment.schedule`` inlined — a replication makes ~130 of them)."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        ev = _new(Timeout)
+        ev.env = self
+        ev.callbacks = []
+        ev._value = value
+        ev._delay = delay
+        ev._ok = True
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
+        return ev
+
+    def process(self, generator: Generator) -> Process:
+        """SimPy's ``env.process``: the same ``Process`` and its urgent ``Initialize`` event, built inline."""
+        if not hasattr(generator, "throw"):
+            raise ValueError(f"{generator} is not a generator.")
+        proc = _new(Process)
+        proc.env, proc.callbacks, proc._generator = self, [], generator
+        init = _new(Initialize)
+        init.env, init.callbacks, init._value, init._ok = self, [proc._resume], None, True
+        heappush(self._queue, (self._now, URGENT, next(self._eid), init))
+        proc._target = init
+        return proc
 
     def step(self) -> None:
         self.events_processed += 1
@@ -100,10 +134,46 @@ class DeskLine(simpy.PriorityResource):
         self.users: list = []
 
     def request(self, priority: int = 0, preempt: bool = True) -> PriorityRequest:
-        return PriorityRequest(self, priority, preempt)
+        """SimPy's ``PriorityRequest``, queued by its key; the queue's head is served at once if a person is
+        free (SimPy's ``_trigger_put``, which stops after the head). The request's own callback
+        ``_trigger_get`` is left out: the get queue only ever holds a release while it is being made."""
+        env = self._env
+        req = _new(PriorityRequest)
+        now = env._now
+        req.priority, req.preempt, req.time, req.key = priority, preempt, now, (priority, now, not preempt)
+        req.env, req.callbacks, req.resource, req.proc = env, [], self, env._active_proc
+        queue = self.put_queue
+        insort_right(queue, req, key=_key)
+        if len(self.users) < self._capacity:
+            self._serve(queue.pop(0), env, now)
+        return req
 
     def release(self, request: PriorityRequest) -> Release:
-        return Release(self, request)
+        """SimPy's ``Release``: the user leaves at once; the event, when processed, serves the queue's head."""
+        env = self._env
+        rel = _new(Release)
+        rel.request, rel.env, rel.resource, rel.proc = request, env, self, env._active_proc
+        rel.callbacks = [self._trigger_put]
+        try:
+            self.users.remove(request)
+        except ValueError:
+            pass
+        rel._ok, rel._value = True, None
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), rel))
+        return rel
+
+    def _trigger_put(self, _event: object) -> None:
+        """SimPy's loop over the put queue for a ``PriorityResource``: it serves the head if a person is free."""
+        queue = self.put_queue
+        if queue and len(self.users) < self._capacity:
+            env = self._env
+            self._serve(queue.pop(0), env, env._now)
+
+    def _serve(self, req: PriorityRequest, env: simpy.Environment, now: float) -> None:
+        self.users.append(req)
+        req.usage_since = now
+        req._ok, req._value = True, None
+        heappush(env._queue, (now, NORMAL, next(env._eid), req))
 
 
 class Desk:
@@ -120,7 +190,7 @@ class Desk:
         env: simpy.Environment,
         name: str,
         staff: int,
-        handling,  # a Draws callable: seconds per message
+        handling,  # a named stream (rng.Streams.draws): seconds per message
         night_staff: int | None,
         clock_start: float,
         horizon: float,

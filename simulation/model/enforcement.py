@@ -32,8 +32,14 @@ class Enforcement(Collaborator):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        roles = role_catalogue()
-        self._powers = {a.id: roles[a.role].powers for a in self.sc.agencies}
+        self._powers_of: dict[str, frozenset] | None = None  # built on the first task that needs powers
+
+    @property
+    def _powers(self) -> dict[str, frozenset]:
+        if self._powers_of is None:
+            roles = role_catalogue()
+            self._powers_of = {a.id: roles[a.role].powers for a in self.sc.agencies}
+        return self._powers_of
 
     def lacks(self, owner: str, task: TaskSpec) -> bool:
         return bool(task.powers) and not set(task.powers) <= self._powers[owner]

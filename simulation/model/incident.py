@@ -59,6 +59,7 @@ class IncidentState:
     told_by: dict[str, Route | None] = field(default_factory=dict)
     order_routes: dict[str, Route] = field(default_factory=dict)
     dispatchers: dict[str, str] = field(default_factory=dict)  # task → who issues its work orders
+    tasks_done: int = 0  # tasks whose done event has fired (the incident closes when all have)
     hazard: Any = None
 
     @property

@@ -51,6 +51,18 @@ class UnitRequest:
     task: str
 
 
+class _FreeOfKind(dict):
+    """Kind → the set of its free units, each made from the world's list (all free) when first asked for."""
+
+    def __init__(self, indices: dict[str, tuple[int, ...]]) -> None:
+        super().__init__()
+        self._indices = indices
+
+    def __missing__(self, kind: str) -> set[int]:
+        free = self[kind] = set(self._indices.get(kind, ()))
+        return free
+
+
 class UnitPool(Collaborator):
     """Which units are free, and who waits for one."""
 
@@ -59,8 +71,9 @@ class UnitPool(Collaborator):
         self.dispatch = self.sc.dispatch
         self.free = [True] * len(self.world.units)
         self.index = self.world.nearest
-        # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
-        self.free_of_kind: dict[str, set[int]] = {k: set(us) for k, us in self.world.unit_indices_by_kind.items()}
+        # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy); a
+        # kind's set is made on its first use (a replication uses few of a city's kinds)
+        self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.world.unit_indices_by_kind)
         # kind → requests waiting for a unit of that kind, first come first served
         self.waiting: dict[str, deque[UnitRequest]] = {}
         # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
@@ -95,7 +108,7 @@ class UnitPool(Collaborator):
         return self._all_free(kind, agencies, grid)
 
     def _first_free(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int) -> list[Unit]:
-        free_set = self.free_of_kind.get(kind)
+        free_set = self.free_of_kind[kind]
         if not free_set:
             return []
         ranked, cut = self.index.ranking(kind, agencies, grid)

@@ -66,3 +66,16 @@ def test_a_fixed_value_needs_no_stream_and_a_typo_in_a_purpose_is_refused() -> N
         s.draws("durations", "x", Fixed(dist="fixed", value=30))
     with pytest.raises(KeyError):
         s.uniforms("relability", "x")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 11, 2**32 - 1, 2**32, 2**40 + 5, 2**130 + 3, 123456789])
+def test_base_key_is_numpys_seed_sequence(seed: int) -> None:
+    """The replication's base key, hashed in plain integers (``rng.base_key``), is numpy's
+    ``SeedSequence(seed, spawn_key=(replication,))`` state word for word — for seeds of one to five 32-bit
+    words and replications beyond 32 bits — and the recorded 32-bit label is its first word."""
+    from simulation.model.rng import base_key, replication_seed
+
+    for r in (0, 1, 5, 399, 2**32 - 1, 2**33 + 7):
+        ss = np.random.SeedSequence(seed, spawn_key=(r,))
+        assert base_key(seed, r) == tuple(ss.generate_state(2, dtype=np.uint64).tolist()), (seed, r)
+        assert replication_seed(seed, r) == int(ss.generate_state(1)[0])
