@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.district_chart import agency_colours
 from dashboards.i18n import label, t, text
 from simulation.experiments import is_duration
 
@@ -125,6 +126,7 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
     by_agency: dict[str, list] = {}
     for s in sc.stations:
         by_agency.setdefault(s.agency, []).append(s)
+    colours = agency_colours(len(by_agency))  # one colour per agency, never reused (8 were, for 25 agencies)
     for k, (agency, sts) in enumerate(by_agency.items()):
         xs = [float(cm.x[cm.index[s.grid]]) + (k % 5 - 2) * cm.grid_size_m * 0.08 for s in sts]
         ys = [float(cm.y[cm.index[s.grid]]) + (k // 5 % 3 - 1) * cm.grid_size_m * 0.08 for s in sts]
@@ -133,7 +135,7 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
             f"<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
         ]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=9, symbol="diamond",
-                                 color=PALETTE[k % len(PALETTE)], line=dict(width=1, color="white")),
+                                 color=colours[k], line=dict(width=1, color="white")),
                                  name=names.get(agency, agency), text=hover, hoverinfo="text",
                                  customdata=[s.grid for s in sts]))
     for inc in sc.incidents:
