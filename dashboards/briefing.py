@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards import explain, numbers
+from dashboards.briefing_map import map_spec
 from dashboards.i18n import agency_name, label, t, text
 from simulation.experiments import (
     CONDITIONS,
@@ -72,7 +73,8 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
             "n": result.replications, "seed": result.seed, "version": package_version(), "sets": list(sets),
             "baseline": labels.get(base, base), "findings": findings, "cards": cards,
             "heat": _heat_spec(moved, names, lang), "table": _card_table(cards) if len(cards) > 1 else None,
-            "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats}
+            "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats,
+            "map": map_spec(sc, lang)}
 
 
 def _card(r: dict, total: int, lang: str) -> dict[str, str]:
