@@ -1,9 +1,10 @@
-"""The comparison briefing's content (对比简报): finding, cards, heat-map, timeline, caveats — as data.
+"""The comparison briefing's content (对比简报): finding, cards, heat-map, timeline, map, caveats — as data.
 
 What the compare page shows, in the order a director reads it on two A4 pages: the generated finding
 (one paragraph per arrangement, :mod:`dashboards.explain`), the cards (mean, difference, 95 % CI, verdict,
 condition and n), where the hand-off time moved (a difference heat-map per arrangement against the
-baseline), one replication — the same for every arrangement — as a timeline, and the caveats. Charts are
+baseline), one replication — the same for every arrangement — as a timeline, the map (grids, stations, the
+incident: :mod:`dashboards.briefing_map`) and the caveats. Charts are
 Vega-Lite specs rendered by ``vl-convert`` (SVG for HTML/PDF, PNG for Word) with the CJK font of the system.
 """
 
