@@ -21,6 +21,8 @@ from simulation.experiments.district_map import fire_seconds, grid_outlines, map
 
 WIDTH, HEIGHT = 250, 190
 """Pixels of the plot in the spec (the PDF scales the SVG to its box; Word's picture is sized in mm)."""
+CLASSES = 8
+"""Most colour classes of the travel time (equal round steps: a printed key of swatches reads at a glance)."""
 OUTLINED = 300
 """Up to this many grids each is outlined; beyond, the colour classes alone show them."""
 WHERE = {"longitude": {"field": "x", "type": "quantitative"}, "latitude": {"field": "y", "type": "quantitative"}}
@@ -51,9 +53,11 @@ def map_spec(sc: Any, lang: str) -> dict:
         {"data": geo, "transform": [{"filter": "isValid(datum.properties.min)"}],
          "mark": {"type": "geoshape", **edge},
          "encoding": {"color": {"field": "properties.min", "type": "quantitative", "title": t("report.map_fire", lang),
-                                "scale": {"scheme": "yelloworangered"},
-                                "legend": {"orient": "top", "direction": "horizontal", "gradientLength": 140,
-                                           "titleFontSize": 9, "labelFontSize": 8}}}},
+                                # classes with a key of swatches: WeasyPrint does not paint an SVG gradient
+                                "scale": _classes(minutes),
+                                "legend": {"orient": "top", "direction": "horizontal", "titleFontSize": 9,
+                                           "labelFontSize": 8, "symbolType": "square", "symbolSize": 70,
+                                           "format": "~g"}}}},
         {"data": {"values": stations}, "mark": {"type": "point", "shape": "diamond", "filled": True, "size": 45,
                                                 "stroke": "#222222", "strokeWidth": 0.5, "opacity": 1},
          "encoding": {**WHERE, "color": {
@@ -73,6 +77,20 @@ def map_spec(sc: Any, lang: str) -> dict:
                     "encoding": {**WHERE, "text": {"field": "label"}}}]
     return {"width": WIDTH, "height": HEIGHT, "projection": projection, "layer": layers,
             "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}}}
+
+
+def _classes(values: np.ndarray) -> dict:
+    """A threshold scale of at most :data:`CLASSES` classes in round steps (1, 2, 2.5 or 5 × 10ⁿ minutes)."""
+    import plotly.colors as pc
+
+    finite = values[np.isfinite(values)]
+    top = float(finite.max()) if finite.size else 1.0
+    raw = max(top / CLASSES, 1e-9)
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    cuts = [round(k * step, 6) for k in range(1, CLASSES) if k * step < top]
+    return {"type": "threshold", "domain": cuts,
+            "range": pc.sample_colorscale("YlOrRd", [(k + 0.5) / (len(cuts) + 1) for k in range(len(cuts) + 1)])}
 
 
 def _feature(gid: str, rings: tuple[list, list], minutes: float) -> dict:

@@ -48,6 +48,10 @@ def test_the_map_draws_every_grid_with_the_city_maps_travel_times() -> None:
     assert np.allclose(got, np.round(want, 1))
     for g in fire:  # a station's own grid: no road to travel, only the access time into the grid
         assert got[g] == pytest.approx(round(cm.access / 60, 1)) and got[g] == got.min()
+    scale = spec["layer"][1]["encoding"]["color"]["scale"]  # swatches, not a gradient (WeasyPrint paints none)
+    cuts = np.array(scale["domain"])
+    assert scale["type"] == "threshold" and len(scale["range"]) == len(cuts) + 1 >= 3
+    assert np.allclose(np.diff(cuts), cuts[0]) and cuts[-1] < got.max() <= cuts[-1] + cuts[0]
     stations = spec["layer"][2]
     assert len(stations["data"]["values"]) == len(sc.stations)
     colour = stations["encoding"]["color"]["scale"]
