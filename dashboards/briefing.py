@@ -1,9 +1,10 @@
-"""The comparison briefing's content (对比简报): finding, cards, heat-map, timeline, caveats — as data.
+"""The comparison briefing's content (对比简报): finding, cards, heat-map, timeline, map, caveats — as data.
 
 What the compare page shows, in the order a director reads it on two A4 pages: the generated finding
 (one paragraph per arrangement, :mod:`dashboards.explain`), the cards (mean, difference, 95 % CI, verdict,
 condition and n), where the hand-off time moved (a difference heat-map per arrangement against the
-baseline), one replication — the same for every arrangement — as a timeline, and the caveats. Charts are
+baseline), one replication — the same for every arrangement — as a timeline, the map (grids, stations, the
+incident: :mod:`dashboards.briefing_map`) and the caveats. Charts are
 Vega-Lite specs rendered by ``vl-convert`` (SVG for HTML/PDF, PNG for Word) with the CJK font of the system.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from dashboards import explain, numbers
+from dashboards.briefing_map import map_spec
 from dashboards.i18n import agency_name, label, t, text
 from simulation.experiments import (
     CONDITIONS,
@@ -74,7 +76,8 @@ def content(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: t
             "n": result.replications, "seed": result.seed, "version": package_version(), "sets": list(sets),
             "baseline": labels.get(base, base), "findings": findings, "cards": cards,
             "heat": _heat_spec(moved, names, lang), "table": _card_table(cards) if len(cards) > 1 else None,
-            "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats}
+            "timeline": _timeline_spec(result, labels, names, rep, lang), "replication": rep, "caveats": caveats,
+            "map": map_spec(sc, lang)}
 
 
 def _card(r: dict, total: int, lang: str) -> dict[str, str]:

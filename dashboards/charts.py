@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.district_chart import agency_colours
 from dashboards.i18n import label, t, text
 from simulation.experiments import is_duration
 
@@ -112,7 +113,7 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
     fig.add_trace(go.Scatter(x=cm.x, y=cm.y, mode="markers", marker=dict(size=4, color="#999"), name=t("map.grid"),
                              text=[f"{g}<br>{t('map.population')}: {int(p)}<br>{t('map.grid_workers')}: {w:g}"
                                    for g, p, w in zip(cm.grid_ids, cm.population, cm.grid_workers)],
-                             hoverinfo="text", showlegend=False))
+                             customdata=list(cm.grid_ids), hoverinfo="text", showlegend=False))
     if footprint and footprint["kind"] == "plume":
         for z in (1, 2, 3):
             idx = np.nonzero(footprint["zone"] == z)[0]
@@ -128,6 +129,7 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
     by_agency: dict[str, list] = {}
     for s in sc.stations:
         by_agency.setdefault(s.agency, []).append(s)
+    colours = agency_colours(len(by_agency))  # one colour per agency, never reused (8 were, for 25 agencies)
     for k, (agency, sts) in enumerate(by_agency.items()):
         xs = [float(cm.x[cm.index[s.grid]]) + (k % 5 - 2) * cm.grid_size_m * 0.08 for s in sts]
         ys = [float(cm.y[cm.index[s.grid]]) + (k // 5 % 3 - 1) * cm.grid_size_m * 0.08 for s in sts]
@@ -136,8 +138,9 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
             f"<br>{(units_by_station or {}).get(s.id, '')}" for s in sts
         ]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker=dict(size=9, symbol="diamond",
-                                 color=PALETTE[k % len(PALETTE)], line=dict(width=1, color="white")),
-                                 name=names.get(agency, agency), text=hover, hoverinfo="text"))
+                                 color=colours[k], line=dict(width=1, color="white")),
+                                 name=names.get(agency, agency), text=hover, hoverinfo="text",
+                                 customdata=[s.grid for s in sts]))
     for inc in sc.incidents:
         i = cm.index[inc.grid]
         note = ""
@@ -148,7 +151,7 @@ def city_map(world: Any, names: dict[str, str], footprint: dict[str, Any] | None
         shown = f"{label('incident_type', inc.type)} {note}".strip()  # the incident's kind, not its id
         fig.add_trace(go.Scatter(x=[cm.x[i]], y=[cm.y[i]], mode="markers+text", text=[shown],
                                  textposition="top center", marker=dict(size=18, symbol="star", color="#D62728",
-                                 line=dict(width=1, color="black")), name=t("map.incident")))
+                                 line=dict(width=1, color="black")), name=t("map.incident"), customdata=[inc.grid]))
     fig.update_xaxes(title=t("map.x"), showgrid=False, zeroline=False)
     fig.update_yaxes(title=t("map.y"), scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
     _layout(fig, t("map.title"), 620)

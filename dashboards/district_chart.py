@@ -63,7 +63,7 @@ def district_map(world: Any, values: np.ndarray, measure: str, names: dict[str, 
     fig.add_trace(go.Scatter(
         x=cm.x, y=cm.y, mode="markers", marker=marker, showlegend=False, name=t("district_map.grid"),
         text=[f"{gid}<br>{cm.street_ids[int(s)]}<br>{title}: {v}" for gid, s, v in zip(cm.grid_ids, cm.street, shown)],
-        hoverinfo="text"))
+        customdata=list(cm.grid_ids), hoverinfo="text"))  # the grid's code: what a click on the map picks
     _stations(fig, world, names)
     _incidents(fig, world)
     fig.update_xaxes(visible=False)
@@ -124,7 +124,7 @@ def _stations(fig: go.Figure, world: Any, names: dict[str, str]) -> None:
             x=[cm.x[cm.index[s.grid]] for s in sts], y=[cm.y[cm.index[s.grid]] for s in sts], mode="markers",
             marker=dict(size=11, symbol="diamond", color=colour, line=dict(width=1, color="white")),
             name=names.get(agency, agency), text=[f"{s.id} · {names.get(agency, agency)}<br>{s.grid}" for s in sts],
-            hoverinfo="text"))
+            customdata=[s.grid for s in sts], hoverinfo="text"))
 
 
 def _incidents(fig: go.Figure, world: Any) -> None:
@@ -135,4 +135,5 @@ def _incidents(fig: go.Figure, world: Any) -> None:
     fig.add_trace(go.Scatter(x=cm.x[idx], y=cm.y[idx], mode="markers", name=t("district_map.incident"),
                              marker=dict(size=16, symbol="star", color=INCIDENT_COLOUR, line=dict(width=1,
                                                                                                    color="white")),
-                             text=[f"{i.id}<br>{i.grid}" for i in sc.incidents], hoverinfo="text"))
+                             text=[f"{i.id}<br>{i.grid}" for i in sc.incidents],
+                             customdata=[i.grid for i in sc.incidents], hoverinfo="text"))

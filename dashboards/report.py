@@ -3,7 +3,8 @@
 Page one: the finding (one generated paragraph per arrangement, built from the attribution), the cards
 (mean, difference, 95 % CI, verdict, and the condition and ``n`` of a conditional metric), where the
 hand-off time moved (difference heat-map against the baseline). Page two: one replication — the same for
-every arrangement — as a timeline, and the caveats. The content is :func:`dashboards.briefing.content`;
+every arrangement — as a timeline, the map (grids, stations, the incident; :mod:`dashboards.briefing_map`)
+beside the caveats. The content is :func:`dashboards.briefing.content`;
 this module lays it out. Self-contained: no scripts, nothing fetched (charts are inline SVG).
 """
 
@@ -33,6 +34,8 @@ h3 { font-size: 9.5pt; margin: 2mm 0 1mm; }
 .card .v { font-size: 12pt; font-weight: bold; } .card .s { font-size: 7.5pt; color: #555; }
 .better { color: #1a7f37; } .worse { color: #c62828; } .no-clear-difference, .not-comparable { color: #777; }
 .chart svg { max-width: 100%; height: auto; } .page2 { break-before: page; }
+.where { display: flex; gap: 4mm; align-items: flex-start; } .where .map { width: 104mm; flex: none; }
+.where .map svg { width: 100%; height: auto; } .where .side { flex: 1; font-size: 8pt; }
 .tbl { border-collapse: collapse; width: 100%; font-size: 8pt; } .tbl th, .tbl td { border: 1px solid #d6dee6;
   padding: 0.6mm 1.2mm; vertical-align: top; text-align: left; } .tbl .s { font-size: 7pt; color: #555; }
 ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.6mm 0; }
@@ -64,8 +67,10 @@ ul { margin: 1mm 0; padding-left: 5mm; } li { margin: 0.6mm 0; }
 <div class="page2">
 <h2>{{ T('report.timeline', r=d.replication) }}</h2>
 <div class="chart">{{ d.timeline_svg }}</div>
-<h2>{{ T('report.caveats') }}</h2>
-<ul>{% for c in d.caveats %}<li>{{ c }}</li>{% endfor %}</ul>
+<div class="where"><div class="map"><h2>{{ T('report.map') }}</h2>{{ d.map_svg }}
+<p class="meta">{{ T('report.map_help') }}</p></div>
+<div class="side"><h2>{{ T('report.caveats') }}</h2>
+<ul>{% for c in d.caveats %}<li>{{ c }}</li>{% endfor %}</ul></div></div>
 <p class="meta">{{ d.description }}</p>
 </div>
 </body></html>
@@ -79,6 +84,7 @@ def render(result: Any, labels: dict[str, str], sc: Any, scenario: str, sets: tu
     d = briefing.content(result, labels, sc, scenario, sets, lang)
     d["heat_svg"] = Markup(briefing.svg(d["heat"])) if d["heat"] else None
     d["timeline_svg"] = Markup(briefing.svg(d["timeline"]))
+    d["map_svg"] = Markup(briefing.svg(d["map"]))
 
     def T(key: str, **fmt: Any) -> str:  # the template's name for the translator
         return t(key, lang, **fmt)

@@ -1,7 +1,7 @@
 """The comparison briefing as a Word document (python-docx): the same content and order as the PDF.
 
-A4, narrow margins, page one (finding, cards, heat-maps) and page two (timeline, caveats) split by a
-page break; the charts are the same Vega-Lite specs rendered to PNG.
+A4, narrow margins, page one (finding, cards, heat-maps) and page two (timeline, the map beside the
+caveats) split by a page break; the charts are the same Vega-Lite specs rendered to PNG.
 """
 
 from __future__ import annotations
@@ -65,9 +65,7 @@ def render_docx(result: Any, labels: dict[str, str], sc: Any, scenario: str, set
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading(t("report.timeline", lang, r=d["replication"]), 1)
     doc.add_picture(io.BytesIO(briefing.png(d["timeline"])), width=Mm(180))
-    doc.add_heading(t("report.caveats", lang), 1)
-    for c in d["caveats"]:
-        doc.add_paragraph(c, style="List Bullet")
+    _map_and_caveats(doc, d, lang)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -116,3 +114,22 @@ def _cards(doc: Any, cards: list[dict], lang: str) -> None:
                                    + (f" · {k['cond']}" if k["cond"] else ""))
         for r in small.runs:
             r.font.size = Pt(7.5)
+
+
+def _map_and_caveats(doc: Any, d: dict, lang: str) -> None:
+    """Page two's foot, as the PDF's: the map (its heading, picture and key) beside the caveats."""
+    table = doc.add_table(rows=1, cols=2)
+    table.autofit = False
+    left, right = table.rows[0].cells
+    left.width, right.width = Mm(98), Mm(88)
+    _cell_heading(left.paragraphs[0], t("report.map", lang))
+    left.add_paragraph().add_run().add_picture(io.BytesIO(briefing.png(d["map"])), width=Mm(94))
+    left.add_paragraph(t("report.map_help", lang)).runs[0].font.size = Pt(7)
+    _cell_heading(right.paragraphs[0], t("report.caveats", lang))
+    for c in d["caveats"]:
+        right.add_paragraph(c, style="List Bullet").runs[0].font.size = Pt(8)
+
+
+def _cell_heading(p: Any, text: str) -> None:
+    run = p.add_run(text)
+    run.bold, run.font.size = True, Pt(11)

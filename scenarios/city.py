@@ -68,6 +68,10 @@ class GridSpec(Frozen):
     """Row of the road network's node nearest the grid's centroid (with ``city.explicit.road_network``)."""
     access_s: Annotated[float, Field(ge=0)] = 0.0
     """Seconds from that road node to the grid's centroid (straight line at the access speed)."""
+    station_area: Ident | None = None
+    """The station whose area (辖区) the grid is in, from an imported station-area layer (``linkage district
+    import --station-areas``): that station's units come first for the kinds it has, when the scenario's
+    dispatch uses station areas (``dispatch.areas``). ``null``: the nearest station by road."""
 
 
 class RoadSpec(Frozen):

@@ -90,7 +90,7 @@ def find_arrangement(ref: str, here: Path | None = None, name: str = "", line: i
 
 
 GRID_COLUMNS = ("id", "street", "community", "x", "y", "households", "population", "grid_workers", "name", "lon",
-                "lat", "road_node", "access_s")
+                "lat", "road_node", "access_s", "station_area")
 """Columns of a district's grid table (``city.explicit.grids_file``) that are grid fields."""
 
 

@@ -145,6 +145,10 @@ class Scenario(Frozen):
         for i, u in enumerate(self.units):
             if u.station not in station_ids:
                 raise RefError(f"unit '{u.kind}' is at unknown station '{u.station}'", "units", i, "station")
+        for g in self.city.explicit.grids if self.city.explicit is not None else ():
+            if g.station_area is not None and g.station_area not in station_ids:
+                raise RefError(f"grid '{g.id}' is in the area of unknown station '{g.station_area}'", "city",
+                               "explicit", "grids", g.id, "station_area")
         return self
 
     @model_validator(mode="after")

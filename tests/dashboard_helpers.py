@@ -147,3 +147,39 @@ def running_dashboard(port: int, log: Path, env: dict[str, str] | None = None) -
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+
+
+def click_map(at: AppTest, chart_key: str, grid: str) -> AppTest:
+    """Rerun ``at`` as after a click on ``grid``'s marker on the selectable map under ``chart_key``.
+
+    AppTest has no Plotly element (the chart is an unknown element in its tree), so the click is sent the
+    way the browser sends it: the page's widget states plus the chart's selection event — Streamlit's
+    ``{"selection": {"points": [...]}}`` JSON, one point whose ``customdata`` is the marker's. The point is
+    the chart's own: the marker whose ``customdata`` is ``grid``, found in the chart's spec."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{chart_key}"))
+    spec = json.loads(chart.proto.spec)
+    # the grid's own marker (the trace of every grid), not a station's or the incident's on the same grid
+    traces = sorted(enumerate(spec["data"]), key=lambda kt: -len(kt[1].get("customdata") or []))
+    curve, index, trace = next((k, i, tr) for k, tr in traces
+                               for i, code in enumerate(tr.get("customdata") or []) if code == grid)
+    point = {"curve_number": curve, "point_number": index, "point_index": index, "customdata": grid,
+             "x": _at(trace["x"], index), "y": _at(trace["y"], index)}
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    w = states.widgets.add()
+    w.id = chart.proto.id
+    w.string_value = json.dumps({"selection": {"points": [point], "point_indices": [index], "box": [], "lasso": []}})
+    return at._run(states)
+
+
+def _at(values: Any, i: int) -> float:
+    """Element ``i`` of a Plotly array (a plain list or Plotly's typed array ``{"dtype", "bdata"}``)."""
+    if isinstance(values, dict):
+        import base64
+
+        import numpy as np
+
+        return float(np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])[i])
+    return float(values[i])

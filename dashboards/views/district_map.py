@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from dashboards import district_chart, state
+from dashboards import district_chart, grid_pick, state
 from dashboards.i18n import agency_names, t
 from simulation.experiments.district_map import CATEGORICAL, MEASURES, NEEDS_RUN, grid_measure, has_polygons
 
 PICK_KEY = "district.pick"
 MAP_RUN = "cfg.district_map_run"  # the cache-key arguments of the run behind the first-arrival map
 DEFAULT_MEASURE = "fire_minutes"
+CHART = "district_map.chart"
+INCIDENT_FIELD = "district_map.incident_grid"
 
 
 def district_label(path: str) -> str:
@@ -85,6 +87,27 @@ def _summary(values: np.ndarray, measure: str) -> str:
              hi=f"{finite.max():,.1f}", grids=finite.size)
 
 
+def _incident_field(choice: state.ScenarioChoice, grids: list[str]) -> bool:
+    """The primary incident's grid (事发网格): typed, chosen from the list or clicked on the map; a change is
+    the scenario page's own override of that field. True when the incident moved."""
+    from dashboards.params import knobs
+
+    inc = choice.scenario.primary_incident() if choice.scenario is not None else None
+    if inc is None:
+        return False
+    ss = st.session_state
+    if grid_pick.fill(INCIDENT_FIELD, CHART, set(grids)) is None and ss.get(INCIDENT_FIELD) not in grids:
+        ss[INCIDENT_FIELD] = inc.grid
+    value = st.selectbox(t("district_map.incident_grid"), grids, key=INCIDENT_FIELD,
+                         help=t("district_map.incident_grid_help"))
+    if value == inc.grid:
+        return False
+    base, _ = state.validate(choice.path, district=choice.district)  # the file's values: what --set overrides
+    knob = next(k for k in knobs(base) if k.key == f"scenario.incident.{inc.id}.grid")
+    grid_pick.set_override(knob, value)
+    return True
+
+
 def render() -> None:
     choice = state.scenario_page("district_map")
     if choice is None:
@@ -96,14 +119,16 @@ def render() -> None:
     if not has_polygons(world):
         st.info(t("district_map.no_polygons"), icon=":material/info:")
         return
+    if _incident_field(choice, world.citymap.grid_ids):  # the incident moved: the world it stands in too
+        choice = state.current_choice()
+        world = _world(choice.hash, choice.path, choice.sets, choice.district)
     measure = state.remembered_select("district_map.metric", t("district_map.metric"), MEASURES, DEFAULT_MEASURE,
                                       {m: t(f"district_map.measure.{m}") for m in MEASURES}.__getitem__,
                                       help=t("district_map.metric_help"))
     incidents = _first_arrival(choice) if measure in NEEDS_RUN else None
     values = grid_measure(world, measure, incidents)
     st.caption(_summary(values, measure))
-    st.plotly_chart(district_chart.district_map(world, values, measure, agency_names(world.scenario)),
-                    key="district_map.chart", width="stretch")
+    grid_pick.selectable(district_chart.district_map(world, values, measure, agency_names(world.scenario)), CHART)
 
 
 if __name__ == "__main__":

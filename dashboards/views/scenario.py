@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, numbers, state, table
+from dashboards import charts, grid_pick, numbers, state, table
 from dashboards.i18n import agency_names, label, minutes, t, text
 from dashboards.params import CHANNEL_RELIABILITY, Knob, knobs, latency_override, latency_parts
 from scenarios.loader import replaced_lists
@@ -27,6 +27,8 @@ KEY_METRICS = (
     "ownerless_time",
 )
 SOURCES = ("bundled", "upload", "paste")
+MAP_KEY = "scenario.map"
+MAP_TARGET = "scenario.map_target"  # which grid field a click on the map fills (an incident's or a micro station's)
 
 
 def _source() -> bool:
@@ -108,6 +110,8 @@ def _is_knob(key: str) -> bool:
         "preview_n",
         "preview_seed",
         "preview_run",
+        "map",
+        "map_target",
     )
 
 
@@ -257,6 +261,7 @@ def _edits(sc: Any) -> list[str]:
     stations = station_names(sc, names)
     incidents = incident_names(sc)
     all_knobs = knobs(sc)
+    _apply_map_pick(all_knobs)
     sets: list[str] = []
     st.subheader(t("scenario.edit"))
     st.caption(t("scenario.edit_help"))
@@ -277,6 +282,37 @@ def _edits(sc: Any) -> list[str]:
                 if over is not None:
                     sets.append(over)
     return sets
+
+
+def grid_fields(all_knobs: list[Knob]) -> list[Knob]:
+    """The knobs that ask for a grid code: each incident's grid, then each micro station's."""
+    incidents = [k for k in all_knobs if k.group == "incidents" and k.label.get("what") == "grid"]
+    return incidents + [k for k in all_knobs if k.group == "micro_stations" and k.options]
+
+
+def _apply_map_pick(all_knobs: list[Knob]) -> None:
+    """A grid clicked on the map goes into the chosen grid field (before the field is drawn)."""
+    fields = {k.key: k for k in grid_fields(all_knobs)}
+    target = st.session_state.get(MAP_TARGET)
+    if target not in fields:
+        target = next(iter(fields), None)
+    if target is None:
+        return
+    code = grid_pick.fill(target, MAP_KEY, fields[target].options)
+    if code is not None:
+        state.remember(target, code)
+        st.toast(t("scenario.map_picked", grid=code), icon=":material/place:")
+
+
+def _map_target(sc: Any) -> None:
+    """Which field a click on the map fills; shown only when there is a field to fill."""
+    names = agency_names(sc)
+    fields = grid_fields(knobs(sc))
+    if not fields:
+        return
+    labels = {k.key: _knob_label(k, names, station_names(sc, names), incident_names(sc)) for k in fields}
+    state.remembered_select(MAP_TARGET, t("scenario.map_target"), list(labels), fields[0].key, labels.__getitem__,
+                            help=t("scenario.map_target_help"))
 
 
 def lang_zh() -> bool:
@@ -365,8 +401,8 @@ def render() -> None:
     from simulation.experiments import prepare
 
     st.subheader(t("map.title"))
-    st.plotly_chart(charts.city_map(prepare(choice.scenario)[1], agency_names(choice.scenario)), key="scenario.map",
-                    width="stretch")
+    _map_target(sc)
+    grid_pick.selectable(charts.city_map(prepare(choice.scenario)[1], agency_names(choice.scenario)), MAP_KEY)
     _preview(choice)
 
 

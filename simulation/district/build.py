@@ -43,6 +43,8 @@ class ImportRequest:
     max_access_m: float = 1000.0
     agencies: Path | None = None
     stations: Path | None = None
+    station_areas: Path | None = None
+    station_area_column: str | None = None
     rosters: Path | None = None
     contacts: Path | None = None
     table_crs: str | None = None
@@ -170,6 +172,9 @@ def run_import(req: ImportRequest) -> Imported:
         tcrs = parse_crs(req.table_crs, "--table-crs") if req.table_crs else layer.crs
         doc["stations"], doc["units"] = agencies_in.read_stations(req.stations, agency_ids, layer, tcrs)
         files.append(str(req.stations))
+    if req.station_areas is not None:
+        _station_areas(req, doc, layer)
+        files.append(str(req.station_areas))
     if req.contacts is not None:
         doc["channels"] = agencies_in.read_contacts(req.contacts, agency_ids)
         files.append(str(req.contacts))
@@ -181,6 +186,20 @@ def run_import(req: ImportRequest) -> Imported:
         files.append(str(req.responsibility))
     check_district(doc, req)
     return Imported(doc, layer, graph, arrangement, side_paths(req))
+
+
+def _station_areas(req: ImportRequest, doc: dict[str, Any], layer: GridLayer) -> None:
+    """Each grid's imported station area (辖区), from the polygon containing its centroid."""
+    from simulation.district.areas_in import read_station_areas
+
+    if req.stations is None:
+        raise InputError.one("district import", None, "--stations", "station areas name stations: give the "
+                             "stations table too")
+    ids = {s["id"] for s in doc["stations"]}
+    areas = read_station_areas(req.station_areas, ids, layer, req.crs, req.station_area_column)
+    for g, station in zip(doc["city"]["explicit"]["grids"], areas):
+        if station is not None:
+            g["station_area"] = station
 
 
 def check_district(doc: dict[str, Any], req: ImportRequest) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from scenarios.errors import InputError
+from simulation.model import grid_shapes
 
 MEASURES = {"fire_minutes": ("消防到达（分钟）<br>fire travel (min)", "YlOrRd"),
             "households": ("户数<br>households", "Blues")}
@@ -51,7 +52,7 @@ def district_figure(path: Path, name: str = "fire_minutes"):
     cm = build_citymap(sc.city)
     values = measure(sc, cm, name)
     title, scale = MEASURES[name]
-    rings = _rings(e.grids_file, e.source.projected_crs, cm.grid_ids)
+    rings = grid_shapes.grid_rings(e.grids_file, e.source.projected_crs, tuple(cm.grid_ids))
     fig = go.Figure()
     _choropleth(fig, rings, values, scale)
     if e.road_network is not None:
@@ -69,23 +70,6 @@ def district_figure(path: Path, name: str = "fire_minutes"):
                       margin=dict(l=300, r=10, t=50, b=10),
                       legend=dict(orientation="v", x=-0.02, xanchor="right", y=1.0, font=dict(size=11)))
     return fig
-
-
-def _rings(file: str, projected: str, order: list[str]) -> list[tuple[list, list]]:
-    """Each grid's polygon rings in the district's metres, in ``order``."""
-    import geopandas as gpd
-    import shapely
-
-    gdf = gpd.read_parquet(file)[["id", "geometry"]].set_index("id").loc[order].to_crs(projected)
-    out = []
-    for geom in gdf.geometry.values:
-        xs, ys = [], []
-        for poly in shapely.get_parts(geom):
-            x, y = poly.exterior.xy
-            xs += [*x, None]
-            ys += [*y, None]
-        out.append((xs, ys))
-    return out
 
 
 def _choropleth(fig, rings, values: np.ndarray, scale: str) -> None:
@@ -110,16 +94,8 @@ def _choropleth(fig, rings, values: np.ndarray, scale: str) -> None:
 
 def _roads(file: str, projected: str):
     import plotly.graph_objects as go
-    import pyarrow.parquet as pq
 
-    from simulation.district.crs import Projector
-
-    t = pq.read_table(file, columns=["lon_u", "lat_u", "lon_v", "lat_v"]).to_pydict()
-    p = Projector(projected)
-    xu, yu = p.xy(np.array(t["lon_u"]), np.array(t["lat_u"]))
-    xv, yv = p.xy(np.array(t["lon_v"]), np.array(t["lat_v"]))
-    xs = np.column_stack([xu, xv, np.full(len(xu), np.nan)]).ravel()
-    ys = np.column_stack([yu, yv, np.full(len(yu), np.nan)]).ravel()
+    xs, ys = grid_shapes.road_polyline(file, projected)
     return go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=0.8, color="#333"), name="道路 roads",
                       hoverinfo="skip", connectgaps=False)
 

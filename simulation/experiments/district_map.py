@@ -14,10 +14,12 @@ so a map needs no geographic base layer and fetches nothing. Measures, one value
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from simulation.model import grid_shapes
 
 MEASURES = ("households", "fire_5_min", "fire_10_min", "fire_minutes", "first_arrival")
 CATEGORICAL = {"fire_5_min": 300.0, "fire_10_min": 600.0}
@@ -31,28 +33,10 @@ def has_polygons(world: Any) -> bool:
     return e is not None and e.grids_file is not None and e.source is not None
 
 
-@lru_cache(maxsize=4)
-def _rings(file: str, projected: str, order: tuple[str, ...]) -> tuple[list[list[float | None]], ...]:
-    import geopandas as gpd
-    import shapely
-
-    gdf = gpd.read_parquet(file)[["id", "geometry"]].set_index("id").loc[list(order)].to_crs(projected)
-    out = []
-    for geom in gdf.geometry.values:
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for poly in shapely.get_parts(geom):
-            x, y = poly.exterior.xy
-            xs += [*map(float, x), None]
-            ys += [*map(float, y), None]
-        out.append((xs, ys))
-    return tuple(out)
-
-
 def grid_rings(world: Any) -> tuple[tuple[list, list], ...]:
     """Each grid's outline rings (x, y in metres, rings separated by None), in the city map's grid order."""
     e = world.scenario.city.explicit
-    return _rings(e.grids_file, e.source.projected_crs, tuple(world.citymap.grid_ids))
+    return grid_shapes.grid_rings(e.grids_file, e.source.projected_crs, tuple(world.citymap.grid_ids))
 
 
 def road_lines(world: Any) -> tuple[np.ndarray, np.ndarray] | None:
@@ -60,15 +44,7 @@ def road_lines(world: Any) -> tuple[np.ndarray, np.ndarray] | None:
     e = world.scenario.city.explicit
     if e is None or e.road_network is None or e.source is None:
         return None
-    import pyarrow.parquet as pq
-    from pyproj import Transformer
-
-    t = pq.read_table(e.road_network.file, columns=["lon_u", "lat_u", "lon_v", "lat_v"]).to_pydict()
-    fwd = Transformer.from_crs("EPSG:4326", e.source.projected_crs, always_xy=True)
-    xu, yu = fwd.transform(np.array(t["lon_u"]), np.array(t["lat_u"]))
-    xv, yv = fwd.transform(np.array(t["lon_v"]), np.array(t["lat_v"]))
-    gap = np.full(len(xu), np.nan)
-    return np.column_stack([xu, xv, gap]).ravel(), np.column_stack([yu, yv, gap]).ravel()
+    return grid_shapes.road_polyline(e.road_network.file, e.source.projected_crs)
 
 
 def fire_seconds(world: Any) -> np.ndarray:
@@ -105,3 +81,29 @@ def grid_measure(world: Any, name: str, incidents: Any = None) -> np.ndarray:
     for grid, vals in sums.items():
         out[cm.index[grid]] = float(np.mean(vals)) / 60.0
     return out
+
+
+def grid_outlines(world: Any) -> tuple[tuple[list, list], ...]:
+    """Each grid's outline: its polygon on an imported district, else the square cell the map draws a
+    listed or generated grid as (side ``grid_size_m`` around its centroid)."""
+    if has_polygons(world):
+        return grid_rings(world)
+    cm = world.citymap
+    h = (cm.grid_size_m or 100.0) / 2
+    return tuple(([x - h, x + h, x + h, x - h, x - h, None], [y - h, y - h, y + h, y + h, y - h, None])
+                 for x, y in zip(map(float, cm.x), map(float, cm.y)))
+
+
+@dataclass(frozen=True)
+class MapWorld:
+    """What a map needs of a world: the scenario and its city map (no units, no coordination graph)."""
+
+    scenario: Any
+    citymap: Any
+
+
+def map_world(scenario: Any) -> MapWorld:
+    """The city map of a loaded scenario (on its district when it was loaded on one), for drawing."""
+    from simulation.model.citymap import build_citymap
+
+    return MapWorld(scenario, build_citymap(scenario.city))

@@ -43,6 +43,11 @@ def _import(
                                                                      "network.")] = 1000.0,
     agencies: Annotated[Path | None, typer.Option("--agencies", help="Agencies table (.csv/.xlsx).")] = None,
     stations: Annotated[Path | None, typer.Option("--stations", help="Stations and units table.")] = None,
+    station_areas: Annotated[Path | None, typer.Option("--station-areas", help="Station-area polygons (辖区: "
+                                                       ".geojson, .shp or .gpkg) with a station id column.")] = None,
+    station_area_column: Annotated[str | None, typer.Option("--station-area-column", help="Station id column "
+                                                             "of --station-areas (default: station_id, 站点编码 …).")
+                                   ] = None,
     rosters: Annotated[Path | None, typer.Option("--rosters", help="Duty roster table (值班表).")] = None,
     contacts: Annotated[Path | None, typer.Option("--contacts", help="Contacts table (通讯录).")] = None,
     table_crs: Annotated[str | None, typer.Option("--table-crs", help="CRS of the stations' lon/lat "
@@ -67,7 +72,8 @@ def _import(
                         households_per_grid=households_per_grid, persons_per_household=persons_per_household,
                         streets=streets, crs=crs, id_column=id_column, roads=roads, circuity=circuity,
                         max_access_m=max_access,
-                        agencies=agencies, stations=stations, rosters=rosters,
+                        agencies=agencies, stations=stations, rosters=rosters, station_areas=station_areas,
+                        station_area_column=station_area_column,
                         contacts=contacts, table_crs=table_crs, responsibility=responsibility,
                         arrangement_out=arrangement_out, illustrative=illustrative or [])
     written = write_district(run_import(req))

@@ -2,8 +2,9 @@
 
 Each grid belongs, for each unit kind, to the area of the station with units of that kind nearest it by road
 among the stations of its own district (whose agency covers the grid's street; any station when the district
-has none of that kind), ties by station order — a station's area stops at the district line. A request is
-served in *tiers*:
+has none of that kind), ties by station order — a station's area stops at the district line; a grid of an
+imported area layer (``GridSpec.station_area``) belongs to that station instead, for each kind it has. A
+request is served in *tiers*:
 
 * ``OWN`` (0) — the units of the grid's own station area;
 * ``AREA`` (1) — another station area of the same district (the unit's agency covers the grid's street, or
@@ -61,6 +62,17 @@ class StationAreas:
                 first.setdefault(u.station_row, u.index)
             rows = np.array(sorted(first), dtype=np.int64)
             self.area_row[kind] = self._nearest_in_district(rows, self.covers[[first[r] for r in rows]])
+        self._imported(sc, cm)
+
+    def _imported(self, sc, cm) -> None:
+        """Grids with an imported area (``GridSpec.station_area``): that station's, for each kind it has units of."""
+        e = sc.city.explicit
+        given = [(cm.index[g.id], g.station_area) for g in (e.grids if e is not None else ()) if g.station_area]
+        for kind, us in self.world.units_by_kind.items():
+            row_of = {u.station: u.station_row for u in us}
+            for grid, station in given:
+                if station in row_of:
+                    self.area_row[kind][grid] = row_of[station]
 
     def _nearest_in_district(self, rows: np.ndarray, covers: np.ndarray) -> np.ndarray:
         """Per grid, the nearest of ``rows`` whose district covers the grid's street (else the nearest of all);

@@ -112,7 +112,7 @@ def test_the_word_briefing_has_the_same_sections_on_a4(result, lang: str) -> Non
     doc = Document(io.BytesIO(blob))
     sec = doc.sections[0]
     assert (sec.page_width.mm, sec.page_height.mm) == pytest.approx((210, 297), abs=0.1)  # Word keeps twips
-    assert len(doc.inline_shapes) == 2  # the heat-map and the timeline
+    assert len(doc.inline_shapes) == 3  # the heat-map, the timeline and the map
     body = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
         c.text for t in doc.tables for r in t.rows for c in r.cells)
     assert LABELS[lang]["unified_command"] in body and not ID.findall(body)
@@ -124,7 +124,7 @@ def test_the_html_briefing_is_self_contained(result) -> None:
     html = render(res, LABELS["en"], sc, "high_rise_fire", ("agencies.police.desk.staff=4",), lang="en")
     assert "<script" not in html and "http" not in html.split("</style>", 1)[1].replace(
         'xmlns="http://www.w3.org/2000/svg"', "").replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "")
-    assert "agencies.police.desk.staff=4" in html and html.count("<svg") == 2
+    assert "agencies.police.desk.staff=4" in html and html.count("<svg") == 3
 
 
 @pytest.mark.slow
@@ -153,5 +153,5 @@ def test_two_a4_pages_for_two_to_four_arrangements_as_pdf_and_word(k: int, lang:
                            check=True).stdout
     assert page2.lstrip().startswith("同一次重复" if lang == "zh-CN" else "One replication"), page2[:80]
     doc = Document(str(docx))
-    assert len(doc.inline_shapes) == 2 and doc.element.body.xml.count('w:type="page"') == 1
+    assert len(doc.inline_shapes) == 3 and doc.element.body.xml.count('w:type="page"') == 1
     assert not ID.findall(flat)

@@ -321,7 +321,7 @@ def test_report_is_one_self_contained_page_in_each_language() -> None:
         body = html.split("</style>", 1)[1].replace('"http://www.w3.org/2000/svg"', "").replace(
             '"http://www.w3.org/1999/xlink"', "")
         assert "<script" not in html and "http" not in body
-        assert html.count("<svg") == 2  # the briefing's heat-map and timeline (tests/integration/test_briefing.py)
+        assert html.count("<svg") == 3  # the heat-map, the timeline and the map (tests/integration/test_briefing.py)
 
 
 def test_dashboard_command_starts_streamlit_on_the_app(cli) -> None:

@@ -92,3 +92,49 @@ def test_district_map_page_draws_the_choropleth(server: str) -> None:
     # Streamlit loads from fonts.gstatic.com), not the map's
     assert all(u.startswith(ICON) for u in outside), outside[:5]
     assert (ARTIFACTS / "dashboard_district_map.png").stat().st_size > 50_000
+
+
+PICKABLE = """() => {
+  // a grid whose marker lies at least 40 px from every station's and the incident's: a click there can only
+  // mean the grid; its code and its place on the screen, from Plotly's own axes
+  const gd = document.querySelector('.js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const px = (x, y) => [xa._offset + xa.l2p(x), ya._offset + ya.l2p(y)];
+  const grid = gd._fullData.find(t => t.customdata && t.customdata.length > 100);
+  const others = gd._fullData.filter(t => t !== grid && t.customdata && t.mode === 'markers')
+    .flatMap(t => Array.from(t.x, (x, i) => px(x, t.y[i])));
+  for (let i = Math.floor(grid.x.length / 3); i < grid.x.length; i++) {
+    const [u, v] = px(grid.x[i], grid.y[i]);
+    if (others.every(([a, b]) => Math.hypot(a - u, b - v) > 40)) { return {code: grid.customdata[i], u, v}; }
+  }
+  return null;
+}"""
+
+
+def test_a_click_on_a_grid_of_the_map_fills_the_incident_grid_field(server: str) -> None:
+    """The planner clicks a grid of the district map; its code appears in the incident-grid field and the
+    incident's star moves there (the same page, redrawn)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1250}, device_scale_factor=1)
+        page.set_default_timeout(WAIT_MS)
+        page.goto(server + "/district-map")
+        page.locator(".js-plotly-plot .scatterlayer .trace path.js-fill").first.wait_for()
+        page.wait_for_timeout(1500)
+        field = page.get_by_role("combobox", name="事发网格（在地图上点击网格，或输入其编码）")
+        before = field.input_value()
+        target = page.evaluate(PICKABLE)
+        assert before.startswith("putuo-") and target is not None and target["code"] != before
+        box = page.locator(".js-plotly-plot").first.bounding_box()
+        page.mouse.move(box["x"] + target["u"], box["y"] + target["v"])
+        page.wait_for_timeout(300)
+        page.mouse.click(box["x"] + target["u"], box["y"] + target["v"])
+        expect(field).to_have_value(target["code"], timeout=WAIT_MS)
+        page.wait_for_function("""code => { const gd = document.querySelector('.js-plotly-plot');
+            const star = gd && gd._fullData.find(t => t.marker && t.marker.symbol === 'star');
+            return star && star.customdata[0] === code; }""", arg=target["code"], timeout=WAIT_MS)
+        exceptions = page.locator("[data-testid='stException']").count()
+        browser.close()
+    assert exceptions == 0
