@@ -98,6 +98,14 @@ def test_compare_runs_in_a_real_browser(server: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "compare.png"))
         assert (ARTIFACTS / "compare.png").stat().st_size > 10_000
+        # the same comparison read in English (the answer is kept; the page relabels it)
+        page.locator(".st-key-lang").get_by_text("English").click()
+        expect(page.get_by_role("heading", name="Compare arrangements")).to_be_visible(timeout=WAIT_MS)
+        expect(page.get_by_text("The change in hand-off gaps comes mostly from").first).to_be_visible(timeout=WAIT_MS)
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(ARTIFACTS / "compare-en.png"))
+        assert (ARTIFACTS / "compare-en.png").stat().st_size > 10_000
 
 
 def test_language_toggle_relabels_choices_in_the_browser(server: str) -> None:
