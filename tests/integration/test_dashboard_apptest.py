@@ -92,6 +92,9 @@ ASCII_ALLOWED = {
     "docx",
     "html",
     "extends",
+    "HSEEP",
+    "JSON",
+    "LINKAGE_DRILL_SERVER",  # an environment variable's name is typed as it is
 }
 
 
