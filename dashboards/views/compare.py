@@ -247,8 +247,9 @@ def _export(result: Any, labels: dict[str, str], choice: state.ScenarioChoice, r
     c2.download_button(t("compare.download_csv"), csv,
                        file_name=f"{name}.csv", mime="text/csv", key="compare.download_csv",
                        help=t("compare.csv_help"))
-    fmt = c3.selectbox(t("compare.report_format"), REPORT_FORMATS, key="compare.report_format",
-                       format_func={f: t(f"compare.report_{f}") for f in REPORT_FORMATS}.__getitem__)
+    fmt = state.remembered_select("compare.report_format", t("compare.report_format"), list(REPORT_FORMATS), "pdf",
+                                  {f: t(f"compare.report_{f}") for f in REPORT_FORMATS}.__getitem__,
+                                  widget=c3.selectbox)  # relabelled when the language changes
     blob = _briefing(st.session_state.get(state.CFG_RESULT), current(), fmt, labels, choice.display, choice.sets,
                      result, choice.scenario)
     c3.download_button(t("compare.download_report"), blob, file_name=f"linkage-briefing.{fmt}",

@@ -102,6 +102,11 @@ def test_compare_runs_in_a_real_browser(server: str) -> None:
         page.locator(".st-key-lang").get_by_text("English").click()
         expect(page.get_by_role("heading", name="Compare arrangements")).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_text("The change in hand-off gaps comes mostly from").first).to_be_visible(timeout=WAIT_MS)
+        # the briefing is built again in English last: until then the old (zh) button is still on the page
+        expect(page.locator(".st-key-compare-download_report")).to_contain_text("Download the briefing",
+                                                                               timeout=WAIT_MS)
+        expect(page.locator(".st-key-compare-report_format")).to_match_aria_snapshot(
+            '- combobox "Briefing format": PDF (two A4 pages)', timeout=WAIT_MS)  # relabelled, not the zh choice
         assert page.locator("[data-testid='stException']").count() == 0
         page.wait_for_timeout(2000)
         page.screenshot(path=str(ARTIFACTS / "compare-en.png"))
