@@ -67,6 +67,9 @@ def summarise(path: Path) -> dict[str, Any]:
         "stations": len(sc.stations),
         "fire_stations": n_fire,
         "units": int(sum(u.count for u in sc.units)),
+        # imported station areas (辖区, --station-areas): grids that carry one, and the stations they name
+        "station_area_grids": sum(1 for g in e.grids if g.station_area),
+        "station_area_stations": len({g.station_area for g in e.grids if g.station_area}),
         "roads": roads,
         "fire_within_5_min": within5,
         "fire_within_10_min": within10,

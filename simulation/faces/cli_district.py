@@ -103,7 +103,10 @@ def _show(file: Annotated[Path, typer.Argument(help="District file.")],
         ("网格 grids", s["grids"]), ("街道 streets", s["streets"]), ("社区 communities", s["communities"]),
         ("户数 households", f"{s['households']:,}"), ("人口 population", f"{s['population']:,}"),
         ("单位 agencies", s["agencies"]), ("站点 stations", f"{s['stations']} ({s['fire_stations']} fire)"),
-        ("力量 units", s["units"]), ("路网 roads", road), ("坐标系 source CRS", s["source_crs"] or "—"),
+        ("力量 units", s["units"]),
+        ("辖区 station areas", (f"{s['station_area_grids']} of {s['grids']} grids, {s['station_area_stations']} "
+                               "stations (imported)") if s["station_area_grids"] else "nearest station (not imported)"),
+        ("路网 roads", road), ("坐标系 source CRS", s["source_crs"] or "—"),
         ("5分钟消防覆盖 fire ≤ 5 min", pct(s["fire_within_5_min"])),
         ("10分钟消防覆盖 fire ≤ 10 min", pct(s["fire_within_10_min"])),
     ]:

@@ -78,6 +78,9 @@ def test_imported_areas_are_written_and_followed_by_the_engine(cli, tmp_path) ->
     followed = _engine_areas(out)
     assert followed["G22"] == "fs1"  # the bureau's own line, not the nearer station
     assert followed == grids
+    shown = cli("district", "show", out)
+    assert "12 of 12 grids, 2 stations (imported)" in shown.stdout, shown.stdout
+    assert "nearest station (not imported)" in cli("district", "show", plain).stdout
 
 
 def _refused(r, out: Path, *parts: str) -> None:
