@@ -113,13 +113,21 @@ def _heat_spec(moved: dict[str, list[dict]], names: dict[str, str], lang: str) -
               for arm, p, s, d in zip(df["arm"], df["pair"], df["stage"], df["diff"])]
     y = {"field": "pair", "type": "nominal", "sort": list(top), "title": None, "axis": {"labelLimit": 360}}
     x = {"field": "stage", "type": "nominal", "title": None, "axis": {"labelAngle": -30}}
+    # classes in a symmetric domain, shown as a key of swatches: WeasyPrint paints no SVG gradient, so a
+    # continuous key would be blank in the PDF (the cells print their own values)
+    top_abs = max((abs(v["min"]) for v in values), default=0.0) or 1.0
     colour = {"field": "min", "type": "quantitative", "title": t("common.min", lang),
-              "scale": {"scheme": "redblue", "reverse": True, "domainMid": 0}}
+              "scale": {"type": "quantize", "domain": [-top_abs, top_abs],
+                        "scheme": {"name": "redblue", "count": 7}, "reverse": True},  # odd: 0 in the pale middle
+              "legend": {"format": "+.1f"}}
     text_enc = {"y": y, "x": x, "text": {"field": "min", "type": "quantitative", "format": "+.1f"}}
+    panel = max(90, 300 // len(moved))
     return {"data": {"values": values},
             "facet": {"column": {"field": "arm", "type": "nominal", "title": None, "sort": list(moved),
-                                 "header": {"labelFontSize": 9, "labelLimit": 160}}},
-            "spec": {"width": max(90, 300 // len(moved)), "height": 20 * len(top),
+                                 "header": {"labelFontSize": 9, "labelLimit": panel}}},  # names never overlap
+            # a short key (Vega-Lite takes a facet's legend sizes from the config, not from the encoding)
+            "config": {"legend": {"gradientLength": 60, "gradientThickness": 10, "labelFontSize": 7}},
+            "spec": {"width": panel, "height": 20 * len(top),
                      "layer": [{"mark": {"type": "rect"}, "encoding": {"y": y, "x": x, "color": colour}},
                                {"mark": {"type": "text", "fontSize": 8}, "encoding": text_enc}]}}
 
@@ -153,9 +161,10 @@ def _timeline_spec(result: Any, labels: dict[str, str], names: dict[str, str], r
 
 
 def _full(spec: dict) -> dict:
+    own = spec.get("config", {})
     return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", **spec,
-            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 9},
-                       "legend": {"labelFontSize": 9}}}
+            "config": {"font": FONT, "view": {"stroke": None}, "axis": {"labelFontSize": 9}, **own,
+                       "legend": {"labelFontSize": 9, **own.get("legend", {})}}}
 
 
 @cache
