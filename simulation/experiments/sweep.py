@@ -348,8 +348,9 @@ def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id:
             status.replications_done += t.count
             shown.update()
     except BaseException:
-        for f in futures:
-            f.cancel()
+        if not pool.renewable:  # a cluster's tasks are stopped by cancelling them; a local pool is killed whole
+            for f in futures:  # (Pool._shutdown) — a future cancelled as the killed pool fails them would kill
+                f.cancel()  # its manager thread on InvalidStateError (CPython 3.11) and hang the exit
         raise
     return sorted(lost, key=lambda t: (t.point, t.first))
 

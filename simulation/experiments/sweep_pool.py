@@ -103,9 +103,13 @@ class Pool:
         if ex is None or self.given is not None:
             return
         if kill:  # the local workers, now (an interrupted sweep does not wait for running tasks)
-            ex.shutdown(wait=False, cancel_futures=True)
             for p in set(mp.active_children()) - self.others:
                 p.kill()
+            # no cancel_futures here: the pool, broken by the kill, fails its pending futures from its own thread,
+            # and cancelling them at the same time makes that thread die on InvalidStateError (CPython's
+            # terminate_broken sets an exception on a cancelled future) — then shutdown never returns
+            ex.shutdown(wait=True)
+            return
         ex.shutdown(wait=True, cancel_futures=True)
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
