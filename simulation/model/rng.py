@@ -63,15 +63,25 @@ def _words(n: int) -> list[int]:
             return out
 
 
+def _hashmix(value: int, h: int, mult: int) -> tuple[int, int]:
+    """SeedSequence's ``hashmix``: the mixed value and the next hash constant."""
+    v = value ^ h
+    h = (h * mult) & _M32
+    v = (v * h) & _M32
+    return v ^ (v >> 16), h
+
+
+def _mix(pool: list[int], d: int, v: int) -> None:
+    """SeedSequence's ``mix(pool[d], v)`` in place."""
+    r = (_MIX_L * pool[d] - _MIX_R * v) & _M32
+    pool[d] = r ^ (r >> 16)
+
+
 def _mix_in(pool: list[int], word: int, h: int) -> int:
     """SeedSequence's ``mix(pool[d], hashmix(word))`` into every word of the pool; the new hash constant."""
     for d in range(4):
-        v = word ^ h
-        h = (h * _MULT_A) & _M32
-        v = (v * h) & _M32
-        v ^= v >> 16
-        r = (_MIX_L * pool[d] - _MIX_R * v) & _M32
-        pool[d] = r ^ (r >> 16)
+        v, h = _hashmix(word, h, _MULT_A)
+        _mix(pool, d, v)
     return h
 
 
@@ -82,19 +92,13 @@ def _seed_pool(seed: int) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
     run += [0] * (4 - len(run))  # padded to the pool size, as SeedSequence does when a spawn key follows
     h, pool = _INIT_A, []
     for i in range(4):
-        v = run[i] ^ h
-        h = (h * _MULT_A) & _M32
-        v = (v * h) & _M32
-        pool.append(v ^ (v >> 16))
+        v, h = _hashmix(run[i], h, _MULT_A)
+        pool.append(v)
     for src in range(4):
         for d in range(4):
             if src != d:
-                v = pool[src] ^ h
-                h = (h * _MULT_A) & _M32
-                v = (v * h) & _M32
-                v ^= v >> 16
-                r = (_MIX_L * pool[d] - _MIX_R * v) & _M32
-                pool[d] = r ^ (r >> 16)
+                v, h = _hashmix(pool[src], h, _MULT_A)
+                _mix(pool, d, v)
     return tuple(pool), h, tuple(run[4:])
 
 
@@ -109,10 +113,8 @@ def base_key(seed: int, replication: int) -> tuple[int, int]:
         h = _mix_in(pool, word, h)
     h, st = _INIT_B, []
     for i in range(4):
-        v = pool[i] ^ h
-        h = (h * _MULT_B) & _M32
-        v = (v * h) & _M32
-        st.append(v ^ (v >> 16))
+        v, h = _hashmix(pool[i], h, _MULT_B)
+        st.append(v)
     return st[0] | st[1] << 32, st[2] | st[3] << 32
 
 
