@@ -101,9 +101,8 @@ SWEEP_TABLES = ("incidents", "handoffs", "workorders", "replications")
 written in this order, ``replications`` last."""
 
 YEAR_TABLES = ("months", "calls")
-"""Tables of ``linkage year`` (a routine year split across workers): ``months`` per replication, type and month
-(own area, neighbour area, other district, mutual-aid share, first arrival); ``calls`` per replication and stream
-(contacts and the incidents they became — a call is not an incident)."""
+"""``linkage year``: ``months`` per replication, type and month (areas, mutual aid, first arrival); ``calls`` per
+replication and stream (contacts and the incidents they became)."""
 
 REPLICATION_KEYS = ("replication", "seed", "arrangement")
 """The first columns of ``replications.parquet``; the metrics follow, then ``events_processed``."""
