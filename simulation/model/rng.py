@@ -2,19 +2,22 @@
 
 One run seed → per replication a base key ``SeedSequence(seed, spawn_key=(replication,))``; every
 purpose (detection, latency, durations, hazard …) and entity (a channel, a task, a desk) gets its own
-counter-based Philox generator keyed by that base XOR a 128-bit BLAKE2 hash of ``purpose/entity``.
+stream, keyed by that base and a 128-bit BLAKE2 hash of ``purpose/entity``.
 Every replication, purpose and entity thus draws from its own stream: two arrangements run with the
 same seed see the same incidents and the same draws wherever their behaviour is the same (common
 random numbers), and results never depend on how replications are spread over workers.
 
-Streams are created lazily, on their first draw: most entities of a large scenario never draw. A fixed
-value (``dist: fixed``) needs no stream at all: :meth:`Streams.draws` hands back the constant. Keys are
-hashed once per process (:func:`_entity_key` is cached) and a generator is keyed directly, without the
-OS-entropy gathering ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`) — the same
-generator state, bit for bit. Most streams draw once per replication: that value comes from one scratch
-generator re-keyed to the stream (:meth:`Streams.scratch`), as a single scalar draw where the distribution
-allows; only a stream that needs more gets a generator of its own (``tests/unit/test_rng_streams.py`` checks
-the draws against the original definition).
+The engine's single draws (a duration, a latency, a desk's handling, a coin for loss or refusal) come from
+*counter-based* streams (:class:`Draws`, :class:`Uniforms`): the stream's i-th value is SplitMix64 of
+``key + i·γ`` put through the distribution's inverse CDF — a few integer operations, no generator object.
+Bulk draws (a day's routine arrivals, the hazard loop) come from a Philox ``numpy`` generator of the same
+purpose and entity (:meth:`Streams.generator`), keyed directly, without the OS-entropy gathering
+``Philox(key=…)`` does for a seed it then discards (:class:`_Key`). Streams are created lazily, on their first
+draw; a fixed value (``dist: fixed``) needs no stream at all; entity keys are hashed once per process
+(:func:`_entity_key` is cached).
+
+The counter-based streams replaced per-stream Philox generators on 2026-12-01 (issue 17): a deliberate change
+of draws — every seeded figure changed once, and the documentation's figures were regenerated with it.
 """
 
 from __future__ import annotations
@@ -125,6 +128,13 @@ def _entity_key(purpose: str, entity: str) -> tuple[int, int]:
     return int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
 
 
+@lru_cache(maxsize=1 << 16)
+def _entity_word(purpose: str, entity: str) -> int:
+    """The entity's 128-bit hash folded to one 64-bit word (the counter-based stream's share of its key)."""
+    k0, k1 = _entity_key(purpose, entity)
+    return k0 ^ k1
+
+
 class _Key(ISeedSequence):
     """Hands ``Philox`` its key as the seed sequence's state: ``Philox(_Key(k))`` is ``Philox(key=k)``
     (counter 0) without the throw-away ``SeedSequence()`` that gathers OS entropy on every stream."""
@@ -139,14 +149,34 @@ class _Key(ISeedSequence):
         return self.key
 
 
-FIRST = 4
-"""Size of a stream's first buffer of draws, for a distribution without a single ``draw`` (Empirical)."""
+# -- counter-based streams: SplitMix64 (Steele, Lea & Flood 2014; Vigna's splitmix64.c) ----------------------
+# A stream's i-th value (i = 1, 2, …) is the SplitMix64 finaliser of ``key + i·γ``, turned into a uniform in
+# (0, 1) and put through the distribution's inverse CDF. No generator object, no numpy call: a stream costs a
+# few integer operations per value, and its values depend only on its key and its index (common random numbers
+# per purpose and entity, whatever else was drawn). ``tests/validation/test_rng_counter.py`` checks the
+# reference outputs, the distributions (KS against scipy) and the independence of neighbouring streams.
+_M64 = (1 << 64) - 1
+GAMMA = 0x9E3779B97F4A7C15
+"""SplitMix64's increment: the odd integer nearest 2⁶⁴/φ."""
+_C1, _C2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_UNIT = 2.0**-53
 
-_ZERO4 = (0, 0, 0, 0)
+
+def splitmix64(z: int) -> int:
+    """SplitMix64's output function (``mix64`` variant 13 of Stafford's finalisers) of a 64-bit word."""
+    z = ((z ^ (z >> 30)) * _C1) & _M64
+    z = ((z ^ (z >> 27)) * _C2) & _M64
+    return z ^ (z >> 31)
+
+
+def unit(z: int) -> float:
+    """A uniform in the open interval (0, 1) from a 64-bit word: its top 53 bits, centred in their cell
+    (so the inverse CDF of an unbounded distribution never sees 0 or 1)."""
+    return ((z >> 11) + 0.5) * _UNIT
 
 
 class Constant:
-    """A fixed value's draws: no stream, no buffer (most durations and delays of a scenario are fixed)."""
+    """A fixed value's draws: no stream (most durations and delays of a scenario are fixed)."""
 
     __slots__ = ("value",)
 
@@ -158,85 +188,34 @@ class Constant:
 
 
 class Draws:
-    """Buffered draws of one distribution from one named stream.
+    """Draws of one distribution from one named stream: the inverse CDF of the stream's next uniform."""
 
-    Most streams draw once or a few times per replication. Their first values come from the replication's
-    scratch generator re-keyed to this stream (:meth:`Streams.scratch`: ~1 µs, against ~10 µs to build a
-    generator): the very first as one scalar draw where the distribution offers ``draw`` (its values do not
-    depend on how many are drawn at once), then a first buffer of :data:`FIRST` (drawn again from the
-    stream's start; the value already used is skipped). A stream that needs more gets a generator of its
-    own, which replays that first buffer to reach the same point of the stream, then draws in buffers of 16
-    and 64 (``numpy`` call overhead off the hot path) — the same values, bit for bit.
-    """
+    __slots__ = ("_quantile", "_state")
 
-    __slots__ = ("_dist", "_streams", "_purpose", "_entity", "_one", "_rng", "_buf", "_i", "_size", "_stage")
-
-    def __init__(self, dist: Distribution, streams: Streams, purpose: str, entity: str) -> None:
-        self._dist, self._streams, self._purpose, self._entity = dist, streams, purpose, entity
-        self._one = getattr(dist, "draw", None)  # one value without an array (sequential distributions)
-        self._rng: np.random.Generator | None = None
-        self._buf: list[float] = []
-        self._i, self._size = 0, 16
-        self._stage = 0 if self._one is not None else 1  # 0: the first value next, as a scalar draw
+    def __init__(self, dist: Distribution, key: int) -> None:
+        self._quantile = dist.quantile
+        self._state = key
 
     def __call__(self) -> float:
-        i = self._i
-        if i < len(self._buf):
-            self._i = i + 1
-            return self._buf[i]
-        return self._more()
-
-    def _more(self) -> float:
-        stage = self._stage
-        if stage < 2:  # from the stream's start on the scratch generator: one value, then the first buffer
-            self._stage = stage + 1
-            scratch = self._streams.scratch(self._purpose, self._entity)
-            if stage == 0:
-                return self._one(scratch)  # type: ignore[misc]
-            self._buf = self._dist.sample(scratch, FIRST).tolist()
-            self._i = 1 + (self._one is not None)  # past the scalar already used, if there was one
-            return self._buf[self._i - 1]
-        rng = self._rng
-        if rng is None:
-            rng = self._rng = self._streams.generator(self._purpose, self._entity)
-            self._dist.sample(rng, FIRST)  # replay the first buffer (drawn on the scratch generator)
-        self._buf, self._i = self._dist.sample(rng, self._size).tolist(), 1
-        self._size = 64
-        return self._buf[0]
+        z = self._state = (self._state + GAMMA) & _M64
+        z = ((z ^ (z >> 30)) * _C1) & _M64  # splitmix64, inlined: this is the engine's hottest draw
+        z = ((z ^ (z >> 27)) * _C2) & _M64
+        return self._quantile((((z ^ (z >> 31)) >> 11) + 0.5) * _UNIT)
 
 
 class Uniforms:
-    """Buffered U(0,1) draws (for reliability and detector coverage), as :class:`Draws` does: the first value
-    as one scalar draw on the scratch generator, then a first buffer of 64 there, then a generator of its own
-    (replaying that buffer) in buffers of 64."""
+    """U(0, 1) draws from one named stream (reliability, detector coverage, refusals)."""
 
-    __slots__ = ("_streams", "_purpose", "_entity", "_rng", "_buf", "_i", "_stage")
+    __slots__ = ("_state",)
 
-    def __init__(self, streams: Streams, purpose: str, entity: str) -> None:
-        self._streams, self._purpose, self._entity = streams, purpose, entity
-        self._rng: np.random.Generator | None = None
-        self._buf: list[float] = []
-        self._i = self._stage = 0
+    def __init__(self, key: int) -> None:
+        self._state = key
 
     def __call__(self) -> float:
-        i = self._i
-        if i < len(self._buf):
-            self._i = i + 1
-            return self._buf[i]
-        stage = self._stage
-        if stage < 2:
-            self._stage = stage + 1
-            scratch = self._streams.scratch(self._purpose, self._entity)
-            if stage == 0:
-                return scratch.random()
-            self._buf, self._i = scratch.random(64).tolist(), 2  # past the first value, already used
-            return self._buf[1]
-        rng = self._rng
-        if rng is None:
-            rng = self._rng = self._streams.generator(self._purpose, self._entity)
-            rng.random(64)  # replay the first buffer
-        self._buf, self._i = rng.random(64).tolist(), 1
-        return self._buf[0]
+        z = self._state = (self._state + GAMMA) & _M64
+        z = ((z ^ (z >> 30)) * _C1) & _M64
+        z = ((z ^ (z >> 27)) * _C2) & _M64
+        return (((z ^ (z >> 31)) >> 11) + 0.5) * _UNIT
 
 
 class Streams:
@@ -245,43 +224,34 @@ class Streams:
     def __init__(self, seed: int, replication: int) -> None:
         self.seed, self.replication = seed, replication
         self._b0, self._b1 = base_key(seed, replication)  # as Python ints: XOR with an entity key costs no numpy call
+        self._b = self._b0 ^ self._b1
         self._draws: dict[tuple[str, str], Draws] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
-        self._scratch_bits: np.random.Philox | None = None
-        self._scratch: np.random.Generator | None = None
 
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
-        """A generator of its own for the stream ``purpose/entity``, at the stream's start."""
+        """A ``numpy`` generator of its own for the stream ``purpose/entity`` — for bulk draws (a day's routine
+        arrivals, the hazard loop): Philox keyed by the replication's base XOR the entity's hash."""
         _check(purpose)
-        return np.random.Generator(np.random.Philox(_Key(np.array(self._key(purpose, entity), dtype=np.uint64))))
-
-    def _key(self, purpose: str, entity: str) -> tuple[int, int]:
-        """The stream's Philox key: the replication's base XOR the entity's hash."""
         k0, k1 = _entity_key(purpose, entity)
-        return self._b0 ^ k0, self._b1 ^ k1
+        key = np.array((self._b0 ^ k0, self._b1 ^ k1), dtype=np.uint64)
+        return np.random.Generator(np.random.Philox(_Key(key)))
 
-    def scratch(self, purpose: str, entity: str) -> np.random.Generator:
-        """The replication's one scratch generator, set to the start of stream ``purpose/entity`` — for a
-        draw used at once (the next call re-keys it): the state a fresh ``Philox(key=…)`` has, without
-        building one. (``purpose`` was checked when the stream's :class:`Draws` or :class:`Uniforms` was made.)"""
-        key = self._key(purpose, entity)
-        if self._scratch_bits is None:
-            self._scratch_bits = np.random.Philox(_Key(np.array(key, dtype=np.uint64)))
-            self._scratch = np.random.Generator(self._scratch_bits)
-        else:  # plain ints and tuples: the state setter indexes them far faster than numpy arrays
-            self._scratch_bits.state = {"bit_generator": "Philox", "state": {"counter": _ZERO4, "key": key},
-                                        "buffer": _ZERO4, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
-        return self._scratch  # type: ignore[return-value]
+    def key(self, purpose: str, entity: str) -> int:
+        """The 64-bit key of the counter-based stream ``purpose/entity``: the replication's base and the entity's
+        hash, each folded to 64 bits, XORed (the finaliser mixes every value drawn, so no further mixing is
+        needed; two streams coincide only if their 64-bit keys differ by a multiple of γ within their length)."""
+        return self._b ^ _entity_word(purpose, entity)
 
     def draws(self, purpose: str, entity: str, dist: Distribution) -> Draws | Constant:
         if type(dist) is Fixed:  # the value Fixed.sample would give, without a stream
-            _check(purpose)
+            if purpose not in PURPOSES:
+                _check(purpose)
             return Constant(float(dist.value))
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
             _check(purpose)
-            d = self._draws[k] = Draws(dist, self, purpose, entity)
+            d = self._draws[k] = Draws(dist, self.key(purpose, entity))
         return d
 
     def uniforms(self, purpose: str, entity: str) -> Uniforms:
@@ -289,5 +259,5 @@ class Streams:
         u = self._unis.get(k)
         if u is None:
             _check(purpose)
-            u = self._unis[k] = Uniforms(self, purpose, entity)
+            u = self._unis[k] = Uniforms(self.key(purpose, entity))
         return u

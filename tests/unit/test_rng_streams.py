@@ -1,11 +1,10 @@
-"""Named streams give the draws a generator of their own would give (issue 17: speed without new draws).
+"""Named streams draw what their definition says (issue 17: counter-based streams).
 
-The reference is the stream as first defined: ``Generator(Philox(key=base ^ BLAKE2(purpose/entity)))``,
-drawn in buffers of 4, 16, 64, 64 … (``Draws``) or 64 (``Uniforms``). The engine now draws each stream's
-first values (a single scalar draw where the distribution has ``draw``, then a first buffer) on one scratch
-generator re-keyed per stream and builds a stream's own generator only for more, replaying the first; fixed
-values draw from no stream. Streams are drawn interleaved, so a
-re-keyed scratch generator that leaked state from one stream into another would show.
+The definition, written out here independently of ``rng.py``: the replication's base key is numpy's
+``SeedSequence(seed, spawn_key=(replication,))`` state (2 × 64 bits), the entity's key the 128-bit BLAKE2 hash
+of ``purpose/entity``; the stream's 64-bit key XORs all four words; its i-th value (i = 1, 2, …) is SplitMix64's
+finaliser of ``key + i·γ`` mod 2⁶⁴, its top 53 bits centred in (0, 1), through the distribution's inverse CDF
+(scipy's ``ppf`` here). Streams are drawn interleaved, so one stream's state leaking into another would show.
 """
 
 from __future__ import annotations
@@ -14,31 +13,48 @@ import hashlib
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from scenarios.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform
 from simulation.model.rng import Streams
 
+M64 = (1 << 64) - 1
 
-def reference(seed: int, replication: int, purpose: str, entity: str) -> np.random.Generator:
-    base = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64)
+
+def reference_uniforms(seed: int, replication: int, purpose: str, entity: str, n: int) -> list[float]:
+    b0, b1 = np.random.SeedSequence(seed, spawn_key=(replication,)).generate_state(2, dtype=np.uint64).tolist()
     digest = hashlib.blake2b(f"{purpose}/{entity}".encode(), digest_size=16).digest()
-    return np.random.Generator(np.random.Philox(key=base ^ np.frombuffer(digest, dtype=np.uint64)))
+    k0, k1 = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
+    key, out = b0 ^ b1 ^ k0 ^ k1, []
+    for i in range(1, n + 1):
+        z = (key + i * 0x9E3779B97F4A7C15) & M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        z ^= z >> 31
+        out.append(((z >> 11) + 0.5) / 2.0**53)
+    return out
 
 
-def reference_draws(rng: np.random.Generator, dist, n: int) -> list[float]:
-    out, size = [], 4
-    while len(out) < n:
-        out += dist.sample(rng, size).tolist()
-        size = min(size * 4, 64)
-    return out[:n]
+def ppf(dist, u: float) -> float:
+    """The distribution's inverse CDF by scipy (the empirical one by its cumulative weights)."""
+    if isinstance(dist, Exponential):
+        return float(stats.expon(scale=dist.mean_).ppf(u))
+    if isinstance(dist, LogNormal):
+        return float(stats.lognorm(s=dist.sigma, scale=dist.median).ppf(u))
+    if isinstance(dist, Triangular):
+        c = (dist.mode - dist.low) / (dist.high - dist.low)
+        return float(stats.triang(c, loc=dist.low, scale=dist.high - dist.low).ppf(u))
+    if isinstance(dist, Uniform):
+        return float(stats.uniform(loc=dist.low, scale=dist.high - dist.low).ppf(u))
+    w = np.asarray(dist.weights or [1.0] * len(dist.values))
+    return float(dist.values[int(np.searchsorted(np.cumsum(w) / w.sum(), u, side="right"))])
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 20, 21, 64, 65, 150])
-def test_draws_and_uniforms_equal_a_generator_of_their_own(n: int) -> None:
+@pytest.mark.parametrize("n", [1, 2, 5, 64, 150])
+def test_draws_and_uniforms_follow_the_definition(n: int) -> None:
     dists = {"a": LogNormal(dist="lognormal", median=60, p90=240),
              "b": Triangular(dist="triangular", low=1, mode=2, high=5),
              "c": LogNormal(dist="lognormal", median=5, p90=9),
-             # a first value as a single draw (``draw``) and an Empirical choice (a first buffer): both paths
              "d": Exponential(dist="exponential", mean=30),
              "e": Uniform(dist="uniform", low=2, high=9),
              "f": Empirical(dist="empirical", values=[1, 5, 20]),
@@ -47,15 +63,22 @@ def test_draws_and_uniforms_equal_a_generator_of_their_own(n: int) -> None:
     draws = {e: s.draws("latency", e, d) for e, d in dists.items()}
     unis = {e: s.uniforms("reliability", e) for e in ("u", "v")}
     got: dict[str, list[float]] = {e: [] for e in (*dists, *unis)}
-    for _ in range(n):  # interleaved: every call may re-key the scratch generator
+    for _ in range(n):  # interleaved
         for e, f in (*draws.items(), *unis.items()):
             got[e].append(f())
     for e, d in dists.items():
-        assert got[e] == reference_draws(reference(17, 3, "latency", e), d, n), e
+        want = [ppf(d, u) for u in reference_uniforms(17, 3, "latency", e, n)]
+        assert got[e] == pytest.approx(want, rel=1e-12, abs=1e-12), e
     for e in unis:
-        rng = reference(17, 3, "reliability", e)
-        want = [v for _ in range(-(-n // 64)) for v in rng.random(64).tolist()][:n]
-        assert got[e] == want, e
+        assert got[e] == reference_uniforms(17, 3, "reliability", e, n), e
+
+
+def test_a_stream_asked_for_again_goes_on_where_it_was() -> None:
+    s = Streams(5, 1)
+    d = LogNormal(dist="lognormal", median=60, p90=240)
+    first = s.draws("duration", "x", d)()
+    assert s.draws("duration", "x", d)() != first  # the second value, not the first again
+    assert Streams(5, 1).draws("duration", "x", d)() == first  # the same seed: the same first value
 
 
 def test_a_fixed_value_needs_no_stream_and_a_typo_in_a_purpose_is_refused() -> None:
