@@ -61,12 +61,12 @@ class IncidentState:
     dispatchers: dict[str, str] = field(default_factory=dict)  # task → who issues its work orders
     tasks_done: int = 0  # tasks whose done event has fired (the incident closes when all have)
     hazard: Any = None
+    key: str = field(init=False)
+    """Name of this incident's random streams: its id, or its stream's for routine incidents (one stream per
+    routine source keeps memory flat however many incidents arrive)."""
 
-    @property
-    def key(self) -> str:
-        """Name of this incident's random streams: its id, or its stream's for routine incidents
-        (one stream per routine source keeps memory flat however many incidents arrive)."""
-        return self.spec.stream or self.spec.id
+    def __post_init__(self) -> None:
+        self.key = self.spec.stream or self.spec.id
 
     def knows(self, agency: str) -> bool:
         """Whether a notice of this incident has reached ``agency``'s desk."""

@@ -187,6 +187,10 @@ class Constant:
         return self.value
 
 
+_CONSTANTS: dict[float, Constant] = {}
+"""Fixed values' :class:`Constant` by value (immutable, so shared by every replication; bounded)."""
+
+
 class Draws:
     """Draws of one distribution from one named stream: the inverse CDF of the stream's next uniform."""
 
@@ -246,7 +250,12 @@ class Streams:
         if type(dist) is Fixed:  # the value Fixed.sample would give, without a stream
             if purpose not in PURPOSES:
                 _check(purpose)
-            return Constant(float(dist.value))
+            c = _CONSTANTS.get(dist.value)
+            if c is None:  # one object per value: a replication asks for ~40 fixed values
+                if len(_CONSTANTS) >= 4096:
+                    _CONSTANTS.clear()
+                c = _CONSTANTS[dist.value] = Constant(float(dist.value))
+            return c
         k = (purpose, entity)
         d = self._draws.get(k)
         if d is None:
