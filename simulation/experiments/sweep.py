@@ -63,6 +63,8 @@ from simulation.experiments.sweep_archive import (
     repair_list,
     write_task,
 )
+from simulation.experiments.sweep_disk import DiskBudget
+from simulation.experiments.sweep_disk import reserve as disk_reserve
 from simulation.experiments.sweep_integrity import drop_task, input_files, lock_folder, provenance, scan_parts
 from simulation.experiments.sweep_pool import Pool, Progress, watch_parent
 
@@ -196,6 +198,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
     non_negative_seed("sweep", seed)
     at_least("sweep", "workers", workers, 1)
     at_least("sweep", "batch", batch, 1)
+    keep_free = disk_reserve()  # a bad LINKAGE_DISK_RESERVE is refused before anything is written
     if out.exists() and not out.is_dir():
         raise bad_parameter("sweep", "out", f"'{out}' exists and is not a folder")
     old = read_manifest(out) if resume else None
@@ -254,7 +257,7 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
             if old is not None:
                 reopen_folder(out, sweep_id, points)
             result = _resume_and_run(out, sweep_id, des, seeds, replications, batch, docs, source, pool, progress,
-                                     allow_large)
+                                     allow_large, DiskBudget(out, keep_free))
         finally:
             os.close(lock)
     result.wall_seconds = time.perf_counter() - t0
@@ -263,7 +266,8 @@ def sweep(scenario: ScenarioLike, factors: Sequence[str | Factor], design: str =
 
 def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], replications: int, batch: int,
                     docs: dict, scenario_path: str, pool: Pool,
-                    progress: bool | Callable[[SweepStatus], None] | None, allow_large: bool = False) -> SweepResult:
+                    progress: bool | Callable[[SweepStatus], None] | None, allow_large: bool,
+                    budget: DiskBudget) -> SweepResult:
     """List what is done (verified parts, recorded failures), then run only the missing tasks — and again
     any task whose parts are damaged, truncated or missing, or were never recorded as complete."""
     for tmp in out.rglob(".*.tmp"):  # left by a killed run (this process holds the folder's lock)
@@ -290,19 +294,19 @@ def _resume_and_run(out: Path, sweep_id: str, des: Design, seeds: list[int], rep
     with Progress(progress, status) as shown:
         for (k, first), why in sorted(repair.items()):
             shown.note(f"point {k}, replications from {first}: run again — {why}")
-        _run_tasks(todo, docs, scenario_path, out, sweep_id, des, pool, shown, left, result)
+        _run_tasks(todo, docs, scenario_path, out, sweep_id, des, pool, shown, left, result, budget)
     return result
 
 
 def _run_tasks(todo: list[Task], docs: dict, scenario_path: str, out: Path, sweep_id: str, des: Design, pool: Pool,
-               shown: Progress, left: dict[int, int], result: SweepResult) -> None:
+               shown: Progress, left: dict[int, int], result: SweepResult, budget: DiskBudget) -> None:
     """Submit the tasks; write each result as it comes; on a lost local worker, run the unfinished tasks
     again on a new pool (at most :data:`LOSSES_IN_A_ROW` losses with nothing finished in between)."""
     path_s = str(Path(scenario_path).resolve()) if Path(scenario_path).is_file() else scenario_path
     shared = {k: pool.share(doc) for k, doc in docs.items()}
     in_a_row = 0
     while todo:
-        lost = _one_round(todo, shared, path_s, out, sweep_id, des, pool, shown, left, result)
+        lost = _one_round(todo, shared, path_s, out, sweep_id, des, pool, shown, left, result, budget)
         in_a_row = in_a_row + 1 if len(lost) == len(todo) else 1 if lost else 0
         todo = lost
         if not lost:
@@ -320,7 +324,7 @@ def _run_tasks(todo: list[Task], docs: dict, scenario_path: str, out: Path, swee
 
 
 def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id: str, des: Design, pool: Pool,
-               shown: Progress, left: dict[int, int], result: SweepResult) -> list[Task]:
+               shown: Progress, left: dict[int, int], result: SweepResult, budget: DiskBudget) -> list[Task]:
     """Run ``todo`` on the current pool; the tasks lost with a broken pool are returned."""
     status = shown.status
     futures: dict[cf.Future, Task] = {pool.executor.submit(evaluate, t, shared[t.arrangement], path_s): t
@@ -341,7 +345,7 @@ def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id:
                         continue
                     outcome = None
                 if outcome is not None:
-                    _take(outcome, out, sweep_id, des, by_point, result, status)
+                    _take(outcome, out, sweep_id, des, by_point, result, status, budget)
             left[t.point] -= 1
             if left[t.point] == 0 and t.point not in result.failed:
                 status.points_done += 1
@@ -356,7 +360,7 @@ def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id:
 
 
 def _take(outcome: Outcome, out: Path, sweep_id: str, des: Design, by_point: dict[int, list[cf.Future]],
-          result: SweepResult, status: SweepStatus) -> None:
+          result: SweepResult, status: SweepStatus, budget: DiskBudget) -> None:
     """One finished task: its parts written (then its checksum record), or its point's failure recorded."""
     t = outcome.task
     result.tasks_run += 1
@@ -368,4 +372,5 @@ def _take(outcome: Outcome, out: Path, sweep_id: str, des: Design, by_point: dic
             for other in by_point[t.point]:
                 other.cancel()
     elif t.point not in result.failed:
-        write_task(out, sweep_id, t.point, t.first, outcome.tables)
+        budget.wrote(write_task(out, sweep_id, t.point, t.first, outcome.tables), t.count)
+        budget.check(status.replications_total - status.replications_done - t.count)

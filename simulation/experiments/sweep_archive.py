@@ -117,13 +117,14 @@ def _normalise(table: pa.Table) -> pa.Table:
 part_path = part_file
 
 
-def write_task(out: Path, sweep_id: str, point: int, first: int, tables: dict[str, pa.Table]) -> None:
-    """A finished task's parts, then its checksum record (the mark that it is done)."""
+def write_task(out: Path, sweep_id: str, point: int, first: int, tables: dict[str, pa.Table]) -> int:
+    """A finished task's parts, then its checksum record (the mark that it is done); the bytes of the parts."""
     parts = {}
     for name in TABLES:
         parts[name] = part_path(out, name, sweep_id, point, first)
         write_table(parts[name], _normalise(tables[name]))
     write_record(out, sweep_id, point, first, parts)
+    return sum(p.stat().st_size for p in parts.values())
 
 
 def _points_table(design: Design, seeds: list[int]) -> pa.Table:
