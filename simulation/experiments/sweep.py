@@ -345,7 +345,9 @@ def _one_round(todo: list[Task], shared: dict, path_s: str, out: Path, sweep_id:
                         continue
                     outcome = None
                 if outcome is not None:
-                    _take(outcome, out, sweep_id, des, by_point, result, status, budget)
+                    # a cluster's futures are cancelled; a local pool's are left to finish (see _one_round's except)
+                    siblings = by_point if not pool.renewable else {}
+                    _take(outcome, out, sweep_id, des, siblings, result, status, budget)
             left[t.point] -= 1
             if left[t.point] == 0 and t.point not in result.failed:
                 status.points_done += 1
@@ -369,7 +371,7 @@ def _take(outcome: Outcome, out: Path, sweep_id: str, des: Design, by_point: dic
             _record_failure(out, sweep_id, des, t, outcome.error)
             result.failed[t.point] = outcome.error
             status.points_failed += 1
-            for other in by_point[t.point]:
+            for other in by_point.get(t.point, ()):  # the point's other tasks are not needed (cluster only)
                 other.cancel()
     elif t.point not in result.failed:
         budget.wrote(write_task(out, sweep_id, t.point, t.first, outcome.tables), t.count)
