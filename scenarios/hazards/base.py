@@ -215,6 +215,6 @@ def argument_problem(kind: str, value: Any, grids: frozenset[str] | set[str],
 def check_nonneg(name: str, value: float) -> float:
     """Keyword arguments of ``intervene`` are not pydantic-validated: reject negatives / non-finite."""
     v = float(value)
-    if not np.isfinite(v) or v < 0:
+    if not math.isfinite(v) or v < 0:  # math: no numpy call per intervention
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return v

@@ -161,6 +161,9 @@ def _rescue_times(origin: int, storeys: int, per_floor: int, s_per_floor: float)
     return t
 
 
+_building_evacuation = lru_cache(maxsize=64, typed=True)(building_evacuation)
+"""The building's stair evacuation by its parameters (a frozen result: one per building, not per replication)."""
+
 _UNSET = object()
 _FLOORS = np.arange(1, 1001)
 _FLOORS.setflags(write=False)
@@ -304,8 +307,8 @@ class FireModel(InterventionLog):
         ev = self.__dict__.get("_evac")
         if ev is None:
             p = self.p
-            ev = self._evac = building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs,
-                                                  p.riser_tread, p.floor_height_m, p.premovement_s)
+            ev = self._evac = _building_evacuation(p.storeys, p.occupants_per_floor, p.stair_width_m, p.stairs,
+                                                   p.riser_tread, p.floor_height_m, p.premovement_s)
         return ev
 
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
