@@ -59,7 +59,7 @@ class JointDispatch(Collaborator):
             if not ev.triggered:
                 yield ev  # an assistant acts only once the incident has reached it
             decision = w.graph.agency[agency].decision
-            yield env.timeout(self.streams.draws("decision", f"{st.key}.{task.id}.assist.{agency}", decision)())
+            yield env.timeout(self.streams.draw("decision", f"{st.key}.{task.id}.assist.{agency}", decision))
             if st.done[task.id].triggered:
                 return  # the work ended before this agency moved
         grid = w.citymap.index[st.spec.grid]

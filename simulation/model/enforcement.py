@@ -74,6 +74,6 @@ class Enforcement(Collaborator):
             yield from msg.send(superior, holder, st)
             msg.mark_known(st, holder)
             decision = self.world.graph.agency[holder].decision
-            yield env.timeout(self.streams.draws("decision", f"{st.key}.{task.id}.enforcer", decision)())
-        yield env.timeout(self.streams.draws("decision", f"{st.key}.{task.id}.report", self.sc.whistle.report)())
+            yield env.timeout(self.streams.draw("decision", f"{st.key}.{task.id}.enforcer", decision))
+        yield env.timeout(self.streams.draw("decision", f"{st.key}.{task.id}.report", self.sc.whistle.report))
         rec.enforcer, rec.powers_present = holder, env.now  # … and the department reports (报到)

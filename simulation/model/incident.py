@@ -114,7 +114,7 @@ class IncidentLifecycle(Collaborator):
         msg.mark_known(st, receiver, post=False)
         if receiver == st.lead:
             rec.t_notify_lead = env.now
-        yield env.timeout(self.streams.draws("verify", st.key, itype.verify)())
+        yield env.timeout(self.streams.draw("verify", st.key, itype.verify))
         st.verified.succeed(env.now)
         msg.post(st, receiver)  # a verified case goes onto the shared platform, if the receiver is on it
         service = self.doctrine.intake_service(receiver)
@@ -162,7 +162,7 @@ class IncidentLifecycle(Collaborator):
             entity = f"{st.key}.{d.kind}{k}"
             if d.probability < 1.0 and self.streams.uniforms("detection", entity)() >= d.probability:
                 continue
-            delay = self.streams.draws("detection", entity, d.delay)()
+            delay = self.streams.draw("detection", entity, d.delay)
             if d.hazard_detector is not None and st.hazard is not None:
                 fires_at = st.hazard.detection_time(d.hazard_detector)
                 if fires_at is None:

@@ -131,7 +131,7 @@ class Messaging(Collaborator):
 
     def _platform_view(self, st: IncidentState, poster: str, member: str, hop: Hop) -> Generator:
         env = self.env
-        yield env.timeout(self.streams.draws("latency", f"platform:{member}", hop.spec.latency)())
+        yield env.timeout(self.streams.draw("latency", f"platform:{member}", hop.spec.latency))
         if any(start <= env.now < end for start, end in hop.spec.down):
             return  # the platform is down for this member: the case does not reach it this way
         route = self.trying(st, member)

@@ -71,7 +71,7 @@ class ResponseLevels(Collaborator):
         if not ev.triggered:
             yield ev  # the post's lead sets it up only once it knows of the incident
         spec = self.sc.incident_types[st.spec.type].response
-        yield self.env.timeout(self.streams.draws("decision", f"{st.key}.command_post", spec.command_post_setup)())
+        yield self.env.timeout(self.streams.draw("decision", f"{st.key}.command_post", spec.command_post_setup))
         if st.command_post is None:
             st.command_post = st.rec.command_post = lead
             st.rec.t_command_post = self.env.now
@@ -97,7 +97,7 @@ class ResponseLevels(Collaborator):
             yield ev
         yield from msg.notify(st, src, city)
         spec = self.sc.incident_types[st.spec.type].response
-        yield env.timeout(self.streams.draws("decision", f"{st.key}.city_command", spec.city_command_setup)())
+        yield env.timeout(self.streams.draw("decision", f"{st.key}.city_command", spec.city_command_setup))
         st.command_post = st.rec.command_post = city
         st.rec.command_tier, st.rec.t_city_command = "city", env.now
         if math.isnan(st.rec.t_command_post):  # the city's post is the first one up

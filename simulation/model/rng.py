@@ -263,6 +263,19 @@ class Streams:
             d = self._draws[k] = Draws(dist, self.key(purpose, entity))
         return d
 
+    def draw(self, purpose: str, entity: str, dist: Distribution) -> float:
+        """The next value of the stream ``purpose/entity`` — ``draws(purpose, entity, dist)()`` in one call, for
+        the many streams a replication draws once (a task's duration, a decision)."""
+        if type(dist) is Fixed:
+            if purpose not in PURPOSES:
+                _check(purpose)
+            return float(dist.value)
+        d = self._draws.get((purpose, entity))
+        if d is None:
+            _check(purpose)
+            d = self._draws[(purpose, entity)] = Draws(dist, self._b ^ _entity_word(purpose, entity))
+        return d()
+
     def uniforms(self, purpose: str, entity: str) -> Uniforms:
         k = (purpose, entity)
         u = self._unis.get(k)

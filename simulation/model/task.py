@@ -71,7 +71,7 @@ class TaskLifecycle(Collaborator):
                 yield ev  # the owner acts only on what has reached it
             rec.notified = env.now
             agency = w.graph.agency[owner]
-            usual = self.streams.draws("decision", f"{st.key}.{task.id}", agency.decision)()
+            usual = self.streams.draw("decision", f"{st.key}.{task.id}", agency.decision)
             yield env.timeout(self.levels.decision_time(st, owner, usual))
         planned = self.levels.unit_count(st, task)
         count = yield from decided(self.policy.task_order(st.view, task.id, owner, task.unit, planned))
@@ -102,7 +102,7 @@ class TaskLifecycle(Collaborator):
             measure = yield from decided(
                 self.policy.intervention(st.view, task.id, owner, task.intervention, dict(task.intervention_args))
             )
-        yield env.timeout(self.streams.draws("duration", f"{st.key}.{task.id}.setup", task.setup)()
+        yield env.timeout(self.streams.draw("duration", f"{st.key}.{task.id}.setup", task.setup)
                           + self._clearing(st, task))
         rec.started = env.now
         st.crews[task.id] = st.crews.get(task.id, 0) + (ordered if task.unit is not None else task.count)
@@ -170,7 +170,7 @@ class TaskLifecycle(Collaborator):
             st.rec.access_blocked = st.access_blocked
         if not st.access_blocked:
             return 0.0
-        return self.streams.draws("access", f"{st.key}.{task.id}", access.clearing)()
+        return self.streams.draw("access", f"{st.key}.{task.id}", access.clearing)
 
     def _intervene(self, st: IncidentState, task: TaskSpec, measure: tuple | None = None) -> tuple[float, float | None]:
         """(task duration, seconds until the task's effect holds or ``None`` if it never does).
@@ -178,7 +178,7 @@ class TaskLifecycle(Collaborator):
         Without a hazard model the effect holds when the work is done. With one, the model says when
         the intervention takes hold; the crews stay for at least the task's own duration.
         """
-        nominal = self.streams.draws("duration", f"{st.key}.{task.id}", task.duration)()
+        nominal = self.streams.draw("duration", f"{st.key}.{task.id}", task.duration)
         if task.intervention is None or st.hazard is None:
             return nominal, nominal
         action, kw = measure if measure is not None else (task.intervention, task.intervention_args)

@@ -182,14 +182,14 @@ class UnitPool(Collaborator):
 
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
         """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
-        item, factor, draws = self.world.travel.item, self.road_factor(), self.streams.draws
-        arrivals = [draws("turnout", u.name, u.turnout)() + item(u.station_row, grid) * factor for u in units]
+        item, factor, draw = self.world.travel.item, self.road_factor(), self.streams.draw
+        arrivals = [draw("turnout", u.name, u.turnout) + item(u.station_row, grid) * factor for u in units]
         first = min(arrivals)
         return first, units[arrivals.index(first)].name
 
     def mutual_aid_delay(self) -> float:
         """Seconds until a neighbouring district's unit is on scene (跨区支援)."""
-        return self.streams.draws("turnout", "mutual_aid", self.dispatch.mutual_aid_travel)()
+        return self.streams.draw("turnout", "mutual_aid", self.dispatch.mutual_aid_travel)
 
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""

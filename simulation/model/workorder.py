@@ -121,8 +121,8 @@ class WorkOrders(Collaborator):
         superior = self.world.graph.lowest_common_superior(sorted({*candidates, dispatcher})) or dispatcher
         yield from msg.send(dispatcher, superior)
         msg.mark_known(st, superior)
-        yield env.timeout(self.streams.draws("work_order", f"{st.key}.{task.id}.arbitration",
-                                             self.spec.arbitration)())
+        yield env.timeout(self.streams.draw("work_order", f"{st.key}.{task.id}.arbitration",
+                                             self.spec.arbitration))
         owner = yield from decided(self.policy.settle_owner(st.view, task.id, superior, list(candidates)))
         rec.arbitrated = env.now
         order = self._issue(st, task.id, superior, owner)
@@ -159,5 +159,5 @@ class WorkOrders(Collaborator):
             order = self._issue(st, order.task, order.dispatcher, owner, rework=True)
             yield from self.messaging.send(order.dispatcher, owner, st)
             order.t_signed, order.outcome = env.now, "signed"
-            yield env.timeout(self.streams.draws("duration", key + ".rework", task.duration)())
+            yield env.timeout(self.streams.draw("duration", key + ".rework", task.duration))
             order.t_handled = env.now

@@ -102,3 +102,14 @@ def test_base_key_is_numpys_seed_sequence(seed: int) -> None:
         ss = np.random.SeedSequence(seed, spawn_key=(r,))
         assert base_key(seed, r) == tuple(ss.generate_state(2, dtype=np.uint64).tolist()), (seed, r)
         assert replication_seed(seed, r) == int(ss.generate_state(1)[0])
+
+
+def test_draw_is_draws_called_once_and_shares_its_stream() -> None:
+    d = LogNormal(dist="lognormal", median=60, p90=240)
+    a, b = Streams(9, 2), Streams(9, 2)
+    one = [a.draw("duration", "t", d), a.draw("duration", "t", d), a.draws("duration", "t", d)()]
+    f = b.draws("duration", "t", d)
+    assert one == [f(), f(), f()]
+    assert a.draw("duration", "fixed", Fixed(dist="fixed", value=12)) == 12.0
+    with pytest.raises(KeyError):
+        a.draw("durations", "t", d)
