@@ -9,7 +9,9 @@ random numbers), and results never depend on how replications are spread over wo
 
 The engine's single draws (a duration, a latency, a desk's handling, a coin for loss or refusal) come from
 *counter-based* streams (:class:`Draws`, :class:`Uniforms`): the stream's i-th value is SplitMix64 of
-``key + i·γ`` put through the distribution's inverse CDF — a few integer operations, no generator object.
+``key + i·γ``, its top 52 bits centred in (0, 1), put through the distribution's inverse CDF — a few integer
+operations, no generator object. A coin stream (:meth:`Streams.uniforms`) is keyed apart from the value stream
+of the same purpose and entity.
 Bulk draws (a day's routine arrivals, the hazard loop) come from a Philox ``numpy`` generator of the same
 purpose and entity (:meth:`Streams.generator`), keyed directly, without the OS-entropy gathering
 ``Philox(key=…)`` does for a seed it then discards (:class:`_Key`). Streams are created lazily, on their first
@@ -159,7 +161,7 @@ _M64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
 """SplitMix64's increment: the odd integer nearest 2⁶⁴/φ."""
 _C1, _C2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-_UNIT = 2.0**-53
+_UNIT = 2.0**-52
 
 
 def splitmix64(z: int) -> int:
@@ -170,9 +172,15 @@ def splitmix64(z: int) -> int:
 
 
 def unit(z: int) -> float:
-    """A uniform in the open interval (0, 1) from a 64-bit word: its top 53 bits, centred in their cell
-    (so the inverse CDF of an unbounded distribution never sees 0 or 1)."""
-    return ((z >> 11) + 0.5) * _UNIT
+    """A uniform in the open interval (0, 1) from a 64-bit word: its top 52 bits, centred in their cell of width
+    2⁻⁵² — exact in a double (k + ½ for k < 2⁵² needs 53 bits), so never 0 or 1 and the inverse CDF of an
+    unbounded distribution is always finite. (53 bits centred would round to even above ½ and give 1.0 for the
+    top word.)"""
+    return ((z >> 12) + 0.5) * _UNIT
+
+
+COIN = "#coin"
+"""Suffix of a coin stream's entity (:meth:`Streams.uniforms`)."""
 
 
 class Constant:
@@ -204,7 +212,7 @@ class Draws:
         z = self._state = (self._state + GAMMA) & _M64
         z = ((z ^ (z >> 30)) * _C1) & _M64  # splitmix64, inlined: this is the engine's hottest draw
         z = ((z ^ (z >> 27)) * _C2) & _M64
-        return self._quantile((((z ^ (z >> 31)) >> 11) + 0.5) * _UNIT)
+        return self._quantile((((z ^ (z >> 31)) >> 12) + 0.5) * _UNIT)
 
 
 class Uniforms:
@@ -219,7 +227,7 @@ class Uniforms:
         z = self._state = (self._state + GAMMA) & _M64
         z = ((z ^ (z >> 30)) * _C1) & _M64
         z = ((z ^ (z >> 27)) * _C2) & _M64
-        return (((z ^ (z >> 31)) >> 11) + 0.5) * _UNIT
+        return (((z ^ (z >> 31)) >> 12) + 0.5) * _UNIT
 
 
 class Streams:
@@ -277,9 +285,13 @@ class Streams:
         return d()
 
     def uniforms(self, purpose: str, entity: str) -> Uniforms:
+        """The coin stream of ``purpose/entity`` — keyed as ``purpose/entity#coin``, never the key of a value
+        stream of the same name: a detector's coin (does it notice?) and its delay must not share their uniforms
+        (they did until 2026-12-01: a detector that noticed always drew its delay from the lowest part of its
+        distribution)."""
         k = (purpose, entity)
         u = self._unis.get(k)
         if u is None:
             _check(purpose)
-            u = self._unis[k] = Uniforms(self.key(purpose, entity))
+            u = self._unis[k] = Uniforms(self.key(purpose, entity + COIN))
         return u

@@ -3,8 +3,9 @@
 The definition, written out here independently of ``rng.py``: the replication's base key is numpy's
 ``SeedSequence(seed, spawn_key=(replication,))`` state (2 × 64 bits), the entity's key the 128-bit BLAKE2 hash
 of ``purpose/entity``; the stream's 64-bit key XORs all four words; its i-th value (i = 1, 2, …) is SplitMix64's
-finaliser of ``key + i·γ`` mod 2⁶⁴, its top 53 bits centred in (0, 1), through the distribution's inverse CDF
-(scipy's ``ppf`` here). Streams are drawn interleaved, so one stream's state leaking into another would show.
+finaliser of ``key + i·γ`` mod 2⁶⁴, its top 52 bits centred in (0, 1), through the distribution's inverse CDF
+(scipy's ``ppf`` here); a coin stream (``uniforms``) is the stream of ``purpose/entity#coin``. Streams are drawn
+interleaved, so one stream's state leaking into another would show.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def reference_uniforms(seed: int, replication: int, purpose: str, entity: str, n
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
         z ^= z >> 31
-        out.append(((z >> 11) + 0.5) / 2.0**53)
+        out.append(((z >> 12) + 0.5) / 2.0**52)
     return out
 
 
@@ -70,7 +71,7 @@ def test_draws_and_uniforms_follow_the_definition(n: int) -> None:
         want = [ppf(d, u) for u in reference_uniforms(17, 3, "latency", e, n)]
         assert got[e] == pytest.approx(want, rel=1e-12, abs=1e-12), e
     for e in unis:
-        assert got[e] == reference_uniforms(17, 3, "reliability", e, n), e
+        assert got[e] == reference_uniforms(17, 3, "reliability", e + "#coin", n), e
 
 
 def test_a_stream_asked_for_again_goes_on_where_it_was() -> None:
