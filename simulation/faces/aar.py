@@ -2,7 +2,8 @@
 
 Structure follows AQ/T 9009-2015's evaluation report (演练概况, 评估内容, 存在问题, 改进建议) and HSEEP's
 After-Action Report / Improvement Plan: exercise overview; timeline per agency; decision latencies;
-hand-off gaps and their stages; expected actions met or missed against their time criteria; the drill
+hand-off gaps and their stages, with the duty desk that held each hand-off up, whose call it was, why
+and for how long (``aar_holds``); expected actions met or missed against their time criteria; the drill
 against the plan's automatic play of the same scenario and seed; a Monte-Carlo counterfactual with the
 plan's decisions; strengths; improvement items with an owner agency and a due date.
 """
@@ -21,6 +22,7 @@ from simulation.drill.msel import format_time
 from simulation.drill.session import DrillSession
 from simulation.drill.store import DrillStore
 from simulation.experiments.metrics import replication_metrics
+from simulation.faces.aar_holds import desk_holds, held_cell
 from simulation.faces.aar_plan import comparison, counterfactual, delivered_by_hand, plan_play
 from simulation.faces.aar_score import findings, score_expected
 from simulation.faces.aar_text import GAP_PART, STAGE, T, event_text
@@ -70,9 +72,7 @@ def _report(session: DrillSession, fin: DrillSession, lang: str, replications: i
     L = T[lang]
     rep, spec, sc = fin.rep, fin.spec, fin.scenario
     events = sorted(fin.store.events(), key=lambda r: (r["sim_time"], r["seq"]))
-    names = {
-        a.id: (a.name.get(lang) if a.name else fin.world.graph.graph.nodes[a.id][f"name_{lang}"]) for a in sc.agencies
-    }
+    names = {a.id: _agency_name(a, fin.world.graph.graph.nodes[a.id][f"name_{lang}"], lang) for a in sc.agencies}
     nm = Namer(sc, lang, names)
     played = {a for s in fin.seats.values() if s["role"] == "player" for a in s["agencies"]}
     today = today or date.today()
@@ -109,6 +109,7 @@ def _report(session: DrillSession, fin: DrillSession, lang: str, replications: i
         "timeline": _timeline(events, nm),
         "decisions": decisions,
         "handoffs": handoffs,
+        "holds": desk_holds(rep, nm, spec.seed, cf["holds"], n),
         "expected": expected,
         "comparison": comp,
         "plan_injects": L["plan_injects"].format(injects=", ".join(sorted(by_hand))) if by_hand else "",
@@ -120,6 +121,17 @@ def _report(session: DrillSession, fin: DrillSession, lang: str, replications: i
         "stage_names": STAGE[lang],
         "gap_part_names": GAP_PART[lang],
     }
+
+
+def _agency_name(a: Any, role_name: str, lang: str) -> str:
+    """An agency's own name, else its role's with its streets (街道办事处（S3）) — the dashboard's rule, so that the
+    four street offices of a district are four names."""
+    if a.name:
+        return a.name.get(lang)
+    if not a.jurisdiction:
+        return role_name
+    streets = a.jurisdiction
+    return f"{role_name}（{'、'.join(streets)}）" if lang == "zh" else f"{role_name} ({', '.join(streets)})"
 
 
 def _timeline(events: list[dict], nm: Namer) -> dict[str, list[dict]]:
@@ -158,16 +170,18 @@ def _decisions(events: list[dict], nm: Namer) -> list[dict]:
 
 
 def _handoffs(rep: Any, sc: Any, nm: Namer) -> list[dict]:
-    """Hand-offs (交接间隙) and their stages."""
+    """Hand-offs (交接间隙) and their stages: the hand-offs of the ``handoffs`` table (another agency's work
+    before the task, a disputed owner, or a work order), with the duty desk that held each up (``held``)."""
     out = []
     for t in rep.tasks:
-        if not (t.is_handoff or t.escalated) or math.isnan(t.available):
+        if not t.counts_as_handoff or math.isnan(t.available):
             continue
         parts = dict(zip(GAP_PARTS, t.gap_parts()))
         gap = (t.started if not math.isnan(t.started) else sc.horizon) - t.available
         out.append({"task": nm.task(t.task), "from": nm.agency(t.from_agency), "to": nm.agency(t.owner),
                     "to_id": t.owner, "gap_s": gap, "censored": math.isnan(t.started),
-                    "parts": {k: _mins(v) for k, v in parts.items()}, "escalated": t.escalated})
+                    "parts": {k: _mins(v) for k, v in parts.items()}, "escalated": t.escalated,
+                    "held": held_cell(t, nm)})
     return out
 
 

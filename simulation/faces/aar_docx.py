@@ -74,10 +74,19 @@ def render_docx(d: dict) -> bytes:
     )
 
     doc.add_heading(L["handoffs"], 1)
+    holds = d["holds"]
+    doc.add_paragraph(holds["top_sentence"]).runs[0].bold = True
+    if holds["plan_sentence"]:
+        doc.add_paragraph(holds["plan_sentence"]).runs[0].italic = True
     parts = d["gap_part_names"]
-    _table(doc, [L["task"], L["from"], L["to"], L["gap"], *parts.values()],
+    _table(doc, [L["task"], L["from"], L["to"], L["gap"], *parts.values(), holds["L"]["held"]],
            [[x["task"], x["from"], x["to"], _m(x["gap_s"]) + (f" ({L['censored']})" if x["censored"] else ""),
-             *(x["parts"][k] for k in parts)] for x in d["handoffs"]])
+             *(x["parts"][k] for k in parts), x["held"]] for x in d["handoffs"]])
+    if holds["rows"]:
+        doc.add_heading(holds["L"]["holds"], 2)
+        for r in holds["rows"]:
+            doc.add_paragraph(r["sentence"], style="List Bullet")
+        doc.add_paragraph(holds["note"]).runs[0].italic = True
 
     doc.add_heading(L["expected"], 1)
     doc.add_paragraph(L["criterion_from"]).runs[0].italic = True

@@ -67,6 +67,10 @@ def counterfactual(fin: Any, n: int, by_hand: dict[str, float], drill: dict, pla
     """``n`` replications with the plan's decisions; each explained metric's difference split in two."""
     mc = run(fin.scenario, n, fin.spec.seed, world=fin.world, policy_factory=plan_policy(fin, by_hand))
     out: dict[str, Any] = {"n": n, "explained": []}
+    h = mc.handoffs
+    # the duty-desk holds of the plan's replications (the handoffs table's block columns), for the hand-off section
+    out["holds"] = [r for r in h.select(["replication", "blocked_by", "block_reason", "blocked_time"]).to_pylist()
+                    if r["blocked_time"]] if h.num_rows else []
     for m in EXPLAINED:
         if m not in mc.replications.column_names:
             continue

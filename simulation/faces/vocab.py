@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 LOCALES = Path(__file__).resolve().parents[2] / "dashboards" / "locales"
-SECTIONS = ("task", "metric", "unit_kind", "incident_type", "detector", "stage", "scenario_name")
+SECTIONS = ("task", "metric", "unit_kind", "incident_type", "detector", "stage", "scenario_name", "hold_reason")
+"""The locale sections the reports read (``hold_reason``: why a duty desk held a call, ``holds.DESK_HOLDS``)."""
 
 ACTIONS = {
     "zh": {"skip_metro_stop": "地铁甩站", "restrict_inflow": "限流", "marshals": "疏导人员", "open_exit": "开放出口",

@@ -18,6 +18,7 @@ from simulation.drill.session import DrillSession
 from simulation.drill.spec import DrillSpec, load_drill
 from simulation.faces.aar import build_report, write_docx, write_html
 from simulation.faces.aar_text import T
+from tests.drill_helpers import WallClock, play_as_plan
 
 SURGE = {"id": "I07", "from": "metro_control", "to": "transport", "method": "radio",
          "text": {"zh": "地铁调度：两列满载列车同时到站。", "en": "Metro control: two full trains arrive at once."},
@@ -25,39 +26,11 @@ SURGE = {"id": "I07", "from": "metro_control", "to": "transport", "method": "rad
 """A manual inject (no time, no trigger) whose effect changes the casualty figure of seed 7."""
 
 
-class WallClock:
-    """The drill's wall clock, moved by the script (seconds)."""
-
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def session(tmp_path: Path, clock: WallClock, extra: list[dict] = (), **kw) -> DrillSession:
     spec, sc, m = load_drill("crowd_crush_drill")
     msel = Msel(injects=[*m.injects, *(Inject.model_validate(x) for x in extra)])
     spec = DrillSpec.model_validate({**spec.model_dump(mode="json", by_alias=True), **kw})
     return DrillSession.create(spec, sc, msel, tmp_path, clock=clock)[0]
-
-
-def play_as_plan(s: DrillSession, clock: WallClock, think_s: float = 90.0,
-                 deliver: dict[str, float] | None = None) -> None:
-    """Every decision answered with the plan's value after ``think_s`` of wall time; each manual inject
-    delivered by hand at the first stop of the facilitator's clock at or after its time."""
-    due = dict(deliver or {})
-    while s.now < s.horizon:
-        s.clock("facilitator", "step")
-        for p in list(s.policy.pending.values()):
-            if not p.resolved:
-                clock.t += think_s
-                s.decide(p.seat, [p.agency], p.key, p.plan)
-        for i in [i for i, t in due.items() if t <= s.now and s.now < s.horizon]:
-            s.deliver("facilitator", i)
-            del due[i]
-    if not s.ended:
-        s.clock("facilitator", "end")
 
 
 @pytest.fixture(scope="module")
