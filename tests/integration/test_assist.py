@@ -30,8 +30,8 @@ def test_shares_split_the_requirement_owner_first():
 
 
 def test_the_assistants_units_appear_on_the_task():
-    alone, _ = first_attack((TWO,))
-    helped, rep = first_attack((TWO, NEIGHBOUR))
+    alone, _ = first_attack((TWO,), seed=1)
+    helped, rep = first_attack((TWO, NEIGHBOUR), seed=1)
     agencies_alone = {u.split(".")[1] for u in alone.units}
     agencies_helped = {u.split(".")[1] for u in helped.units}
     assert agencies_alone == {"street_S3"}
@@ -39,6 +39,20 @@ def test_the_assistants_units_appear_on_the_task():
     # the assistant moved only after the incident reached it
     st = rep.incident_states[0]
     assert st.knows("street_S2") and st.notified["street_S2"].value <= helped.done
+
+
+def test_an_assistant_whose_decision_outlasts_the_work_sends_nothing():
+    """Seed 3: the owner (street S3) dispatches at 13.4 min and calls on street S2, which knew of the fire already;
+    S2's own decision (its agency's decision time, drawn from its stream) ends after the first attack's work is
+    done — it never moves, and only S3's units are listed."""
+    from simulation.model.rng import Streams
+
+    helped, rep = first_attack((TWO, NEIGHBOUR), seed=3)
+    st = rep.incident_states[0]
+    decision = Streams(3, 0).draw("decision", f"{st.key}.first_attack.assist.street_S2",
+                                  rep.world.graph.agency["street_S2"].decision)
+    assert st.notified["street_S2"].value < helped.decided < helped.done < helped.decided + decision
+    assert {u.split(".")[1] for u in helped.units} == {"street_S3"}
 
 
 def test_an_assistant_that_is_never_told_sends_nothing():
