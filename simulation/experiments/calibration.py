@@ -189,10 +189,11 @@ def calibrate(records: list[dict], sc: Scenario, world: World, source: str, hold
 
 
 def calibrate_orders(fit: Fit | None, records: list[dict], sc: Scenario, world: World, source: str,
-                     holdout: float = 0.3) -> Fit:
+                     holdout: float = 0.3, way: str = "engine") -> Fit:
     """Add the 12345 export ``records`` (from :func:`read_workorder_log`) to ``fit`` — on the incident log's window
     and cut when there is one, else on the export's own — and fit the ``work_orders`` parameters
-    (:mod:`simulation.experiments.calibration_orders`)."""
+    (:mod:`simulation.experiments.calibration_orders`; ``way``: how the order's way to the desk is sampled,
+    :func:`~simulation.experiments.calibration_orders.fit_orders`)."""
     from simulation.experiments.calibration_orders import window as export_window
 
     first, end = export_window(records)
@@ -201,7 +202,7 @@ def calibrate_orders(fit: Fit | None, records: list[dict], sc: Scenario, world: 
         fit = Fit(start, days, fit_days, [], {})
     orders = link(records, sc, world, source, fit.start)
     fit.orders_fitted, fit.orders_held_out = split(orders, fit.fit_days * DAY)
-    fit_orders(fit, sc, world, end + (first - fit.start).total_seconds())
+    fit_orders(fit, sc, world, end + (first - fit.start).total_seconds(), way)
     return fit
 
 

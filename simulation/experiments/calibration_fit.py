@@ -19,8 +19,8 @@ inside its interval" has the stated confidence for the whole fit, not for each n
 * A log-normal time seen only after a known delay, and sometimes only as "longer than" (a work order's
   decision, 签收/退单: the log shows dispatch → answer, the order's way to the agency's desk included; an
   order withdrawn or still open is censored): the likelihood of each time mixes the log-normal over that
-  delay's quantiles (its distribution from the scenario), a censored one by the survival function; MLE by
-  Nelder–Mead, intervals from the observed information (a numerical Hessian).
+  delay's quantiles (its distribution from the engine at the export's load), a censored one by the survival
+  function; MLE by Nelder–Mead, intervals from the observed information (a numerical Hessian).
 * A share (an order rejected, 退单率): binomial MLE k/n with the Wilson score interval (Wilson 1927,
   *JASA* 22:209).
 * The road level (a scale ``s`` on the district's free-flow travel times): a Gaussian MLE with one error

@@ -3,11 +3,14 @@
 What the export shows, and the engine parameter it is (:mod:`simulation.model.workorder`):
 
 * dispatched → signed or rejected (派单 → 签收/退单) → ``work_orders.decide``: the engine sends the order over the
-  coordination graph to the agency's duty desk (channel latency and the desk's handling, per hop) and the agency
-  then decides; so the log's interval is that way plus ``decide``. The way's distribution is the scenario's (a
-  seeded sample of each dispatcher → agency path; desk queues and outages not counted), and ``decide`` is the
-  log-normal whose sum with it fits best (:func:`~simulation.experiments.calibration_fit.lognormal_after`); an
-  order withdrawn by supervision (督办, 撤回) or still open when the export ends is censored there;
+  coordination graph to the agency's duty desk (per hop the channel's outages, latency and re-sending, then the
+  desk's queue and handling) and the agency then decides; so the log's interval is that way plus ``decide``. The
+  way's distribution is the engine's own, per dispatcher → agency pair, from runs at the export's load
+  (:mod:`~simulation.experiments.calibration_way`: dispatch → ``t_received``, the desk's queues included; the
+  scenario's channels and desks without queues only where no such run can be made, and the report says which),
+  and ``decide`` is the log-normal whose sum with it fits best
+  (:func:`~simulation.experiments.calibration_fit.lognormal_after`), its interval widened by the spread between
+  the runs; an order withdrawn by supervision (督办, 撤回) or still open when the export ends is censored there;
 * signed or rejected, by how the responsibility list gives the task to the agency (:meth:`Doctrine.listing`) →
   ``work_orders.reject_shared`` (listed with others, 职能交叉) and ``work_orders.reject_unlisted`` (listed for
   someone else or nobody, 职能不符 / 权属不清): binomial shares with Wilson intervals; an order listed for the
@@ -122,8 +125,9 @@ def split(orders: list[Order], cut: float) -> tuple[list[Order], list[Order]]:
 
 def transmission(world: World, src: str, dst: str) -> np.ndarray:
     """Quantiles of the time an order takes from ``src`` to ``dst``'s desk under the scenario (per hop: the
-    channel's latency, re-sent after ``retry_after`` when lost, and the receiving desk's handling), from a sample
-    of a seeded stream of its own — the same every time."""
+    channel's latency, re-sent after ``retry_after`` when lost, and the receiving desk's handling — no queue, no
+    outage), from a sample of a seeded stream of its own — the same every time. The fallback of the engine's way
+    (:mod:`~simulation.experiments.calibration_way`)."""
     from simulation.model.rng import Streams
 
     rng = Streams(0, 0).generator("work_order", f"calibration.transmission.{src}->{dst}")
@@ -139,21 +143,26 @@ def transmission(world: World, src: str, dst: str) -> np.ndarray:
     return np.quantile(total, (np.arange(QUANTILES) + 0.5) / QUANTILES)
 
 
-def fit_orders(fit, sc: Scenario, world: World, end: float) -> None:
-    """The ``work_orders`` estimates, overlay and notes of ``fit.orders_fitted`` (orders open at ``end`` censored)."""
+def fit_orders(fit, sc: Scenario, world: World, end: float, way: str = "engine") -> None:
+    """The ``work_orders`` estimates, overlay and notes of ``fit.orders_fitted`` (orders open at ``end`` censored).
+
+    ``way``: how the order's way to the desk is sampled for the decision time — ``engine`` (the engine at the
+    export's load, :mod:`~simulation.experiments.calibration_way`; the static way only where that cannot be run)
+    or ``static`` (the scenario's channels and desks without their queues: kept to show what the queues do)."""
     mine = [o for o in fit.orders_fitted if not o.ruling]
     if rulings := len(fit.orders_fitted) - len(mine):
         fit.notes.append((f"{rulings} 张工单为审定派单（不可退回），不计入签收时间与退单率",
                           f"{rulings} orders were issued on a ruling (审定, binding): left out of the decision time "
                           "and the rejection rates"))
     overlay: dict = {}
-    _decide(fit, mine, world, end, overlay)
     _rejections(fit, mine, overlay)
     gaps = np.array([o.redispatch - o.answer for o in mine if o.rejected and not math.isnan(o.redispatch)])
     if gaps.size >= 2:
         tf = duration("work_orders.redispatch", "退单→改派 / rejection → re-dispatch", gaps)
         fit.estimates += tf.estimates
         overlay["redispatch"] = tf.dist
+    # the decision last: the engine that samples the way runs with the rejections and re-dispatches just fitted
+    _decide(fit, mine, sc, world, end, overlay, way)
     fit.notes.append(("12345 导出无法识别、沿用情景值的工单参数：" + "、".join(NOT_FITTED) +
                       "（审定次数与督办时限是规则；审定用时、核查用时与核查不合格率需要导出中没有的时间）",
                       "work-order parameters such an export cannot identify, kept as the scenario has them: " +
@@ -163,7 +172,9 @@ def fit_orders(fit, sc: Scenario, world: World, end: float) -> None:
         fit.overlay["work_orders"] = overlay
 
 
-def _decide(fit, mine: list[Order], world: World, end: float, overlay: dict) -> None:
+def _decide(fit, mine: list[Order], sc: Scenario, world: World, end: float, overlay: dict, how: str) -> None:
+    from simulation.experiments.calibration_way import Way, engine_way, way_note, widen
+
     groups: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     for o in mine:
         seen, censored = groups.setdefault((o.dispatcher, o.agency), ([], []))
@@ -175,21 +186,33 @@ def _decide(fit, mine: list[Order], world: World, end: float, overlay: dict) -> 
             censored.append(end - o.dispatch)
     if sum(len(a) for a, _ in groups.values()) < 2:
         return
-    tf = lognormal_after("work_orders.decide", "工单签收/退单决定（派单送达后）/ work-order decision (after the order "
-                         "reaches the desk)",
-                         [(np.asarray(a, float), np.asarray(c, float), transmission(world, *key))
-                          for key, (a, c) in sorted(groups.items())])
+    way = engine_way(sc, world, fit.orders_fitted, fit.fit_days, {"streams": fit.overlay.get("streams", ()),
+                                                                   "work_orders": overlay}) \
+        if how == "engine" else Way(why_not="static")
+    what = "工单签收/退单决定（派单送达后）/ work-order decision (after the order reaches the desk)"
+    data, static = _way_data(groups, way, world)
+    tf = lognormal_after("work_orders.decide", what, data)
+    spread = widen(tf.estimates, [lognormal_after("work_orders.decide", what, _way_data(groups, way, world, r)[0])
+                                  .estimates for r in range(len(way.runs))]) if len(way.runs) >= 2 else None
     fit.estimates += tf.estimates
     overlay["decide"] = tf.dist
-    fit.notes.append(("签收决定时间已扣除工单送达承办单位值班台的时间（按情景的渠道与值班台分布，不计排队）：值班台繁忙"
-                      "（平台通知多）时送达更慢，拟合的决定时间偏长",
-                      "the decision time nets out the order's way to the agency's desk by the scenario's channels and "
-                      "desks without their queues: where the desks are busy (many platform notices) the way is "
-                      "slower and the fitted decision comes out too long"))
+    fit.notes.append(way_note(way, static, sum(len(a) + len(c) for a, c in groups.values()), spread))
     if censored := sum(len(c) for _, c in groups.values()):
         fit.notes.append((f"{censored} 张工单在答复前被督办撤回或至导出结束仍未签收：按删失数据计入签收时间拟合",
                           f"{censored} orders were withdrawn by supervision or still open when the export ends "
                           "before an answer: censored in the decision-time fit"))
+
+
+def _way_data(groups: dict, way, world: World, run: int | None = None) -> tuple[list, int]:
+    """(per pair: observed, censored, the way's quantiles — the engine's, of ``run`` alone if given, else the
+    scenario's channels and desks without queues; how many orders took the latter)."""
+    data, static = [], 0
+    for key, (a, c) in sorted(groups.items()):
+        q = way.quantiles(key, run)
+        if q is None:
+            q, static = transmission(world, *key), static + len(a) + len(c)
+        data.append((np.asarray(a, float), np.asarray(c, float), q))
+    return data, static
 
 
 def _rejections(fit, mine: list[Order], overlay: dict) -> None:

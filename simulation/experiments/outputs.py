@@ -133,19 +133,24 @@ HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to
             *GAP_PARTS, "gap", "escalated", "censored", *BLOCK_COLUMNS)
 TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, *EXTRA_TIMES, "units",
          "enforcer", "whistled")
+RECEIVED_COLUMNS = ("t_received",)
+"""A work order's arrival at the agency's duty desk, taken up (after the channels, the desk's queue and its
+handling: the agency starts to decide); null while on its way. Last in the table: the columns before it are
+unchanged (records only — no draw, no event)."""
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
-              *WORK_ORDER_TIMES, "reject_reason", "outcome")
+              *WORK_ORDER_TIMES, "reject_reason", "outcome", *RECEIVED_COLUMNS)
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
 ``outcome`` signed, rejected, reopened (failed verification, 核查不合格: a new order follows), cancelled
 (supervision found it unsigned with an agency not listed for the task: the superior rules, 提级督办) or open
 at the horizon; ``reject_reason`` not_our_function 职能不符, overlapping_duties 职能交叉 or ownership_unclear
-权属不清)."""
+权属不清; ``t_received`` see :data:`RECEIVED_COLUMNS`)."""
 COLUMNS = {"incidents": INCIDENTS, "handoffs": HANDOFFS, "tasks": TASKS, "workorders": WORKORDERS}
 """Column order of the incidents, handoffs, tasks and workorders tables."""
 
 INT_COLUMNS = {"replication", "level", "level_max", "reinforcements", "order_no"}
 BOOL_COLUMNS = {"access_blocked", "mutual_aid", "escalated", "censored", "whistled"}
-FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, "gap", "blocked_time"}
+FLOAT_COLUMNS = {*TASK_STAGES, *EXTRA_TIMES, *GAP_PARTS, *INCIDENT_COLUMNS, *WORK_ORDER_TIMES, *RECEIVED_COLUMNS,
+                 "gap", "blocked_time"}
 CANON = {**{c: pa.int64() for c in sorted(INT_COLUMNS)}, **{c: pa.bool_() for c in sorted(BOOL_COLUMNS)}}
 """Types of the columns that cannot be guessed when a whole batch of a sweep holds only nulls."""
 

@@ -130,7 +130,7 @@ class Collector:
             row = {"replication": r, "arrangement": self.arrangement, "incident": o.incident, "task": o.task,
                    "order_no": o.order_no, "dispatcher": o.dispatcher, "to_agency": o.to_agency,
                    **{c: nan_to_none(getattr(o, c)) for c in WORK_ORDER_TIMES},
-                   "reject_reason": o.reject_reason, "outcome": o.outcome}
+                   "reject_reason": o.reject_reason, "outcome": o.outcome, "t_received": nan_to_none(o.t_received)}
             for k, v in row.items():
                 self.orders[k].append(v)
 

@@ -114,18 +114,20 @@ class WorkOrderRecord:
     """One work order (工单): dispatched to one agency, then signed, rejected, or still open.
 
     ``order_no`` is 1 for the first dispatch of a task and grows by one per re-dispatch; an arbitrated
-    order (审定) is binding and signed when it is issued."""
+    order (审定) is binding and signed when it is issued. ``t_received``: the order reached the agency's duty desk
+    and was taken up there (after the channels, the desk's queue and its handling) — the moment the agency
+    starts to decide (签收/退单); NaN while still on its way."""
 
     __slots__ = ("incident", "task", "order_no", "dispatcher", "to_agency", "t_dispatched", "t_signed",
                  "t_rejected", "reject_reason", "t_arbitrated", "t_supervised", "t_handled", "t_reported",
-                 "t_verified", "outcome")
+                 "t_verified", "outcome", "t_received")
 
     def __init__(self, incident: str, task: str, order_no: int, dispatcher: str, to_agency: str,
                  t_dispatched: float) -> None:
         self.incident, self.task, self.order_no = incident, task, order_no
         self.dispatcher, self.to_agency, self.t_dispatched = dispatcher, to_agency, t_dispatched
         self.t_signed = self.t_rejected = self.t_arbitrated = self.t_supervised = NAN
-        self.t_handled = self.t_reported = self.t_verified = NAN
+        self.t_handled = self.t_reported = self.t_verified = self.t_received = NAN
         self.reject_reason: str | None = None
         self.outcome = "open"
 

@@ -73,6 +73,7 @@ class WorkOrders(Collaborator):
             agency = candidates[k % len(candidates)]
             order = self._issue(st, task.id, dispatcher, agency)
             yield from msg.send(dispatcher, agency, st, route)  # the order reaches the agency's desk
+            order.t_received = env.now  # … through its queue and handling: the agency starts to decide
             msg.mark_known(st, agency, route=route)  # … and tells it of the incident
             reason = self.doctrine.listing(st.plan, task.id, agency)
             thinking = env.timeout(decide())
@@ -130,7 +131,8 @@ class WorkOrders(Collaborator):
         route = st.order_routes.setdefault(task.id, Route())
         yield from msg.send(superior, owner, st, route)
         msg.mark_known(st, owner, route=route)
-        order.t_signed, order.outcome = env.now, "signed"  # binding: no second refusal
+        order.t_received = order.t_signed = env.now  # binding: no second refusal
+        order.outcome = "signed"
         return owner
 
     def handled(self, st: IncidentState, task: str, owner: str) -> None:
@@ -158,6 +160,7 @@ class WorkOrders(Collaborator):
             order.outcome = "reopened"  # 核查不合格: back to the same agency, binding
             order = self._issue(st, order.task, order.dispatcher, owner, rework=True)
             yield from self.messaging.send(order.dispatcher, owner, st)
-            order.t_signed, order.outcome = env.now, "signed"
+            order.t_received = order.t_signed = env.now
+            order.outcome = "signed"
             yield env.timeout(self.streams.draw("duration", key + ".rework", task.duration))
             order.t_handled = env.now

@@ -87,7 +87,10 @@ def test_work_order_invariants(tmp_path, case):
         decided_at = o.t_signed if o.outcome == "signed" else o.t_rejected
         assert le(o.t_dispatched, decided_at) and le(o.t_dispatched, o.t_supervised)
         assert le(o.t_signed, o.t_handled) and le(o.t_handled, o.t_reported) and le(o.t_reported, o.t_verified)
+        # the order reached the desk and was taken up (t_received) before any answer; the agency decides after
+        assert le(o.t_dispatched, o.t_received) and le(o.t_received, decided_at)
         if not math.isnan(decided_at):
+            assert not math.isnan(o.t_received)
             known = st_.notified.get(o.to_agency)
             assert known is not None and known.triggered and known.value <= decided_at + 1e-9
     task = next(t for t in rep.tasks if t.task == "repair")

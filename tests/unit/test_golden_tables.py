@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from simulation.experiments.api import run
-from simulation.experiments.outputs import BLOCK_COLUMNS, RUN_TABLES
+from simulation.experiments.outputs import BLOCK_COLUMNS, RECEIVED_COLUMNS, RUN_TABLES
 from tests.helpers import SCENARIO_LIBRARY
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -47,9 +47,11 @@ CASES: dict[str, dict] = {
 }
 
 
-ADDED = {"handoffs": BLOCK_COLUMNS}
-"""Columns added after the golden digests were made: issue 18's desk holds (which duty desk held a hand-off),
-records only — no draw, no event."""
+ADDED = {"handoffs": BLOCK_COLUMNS, "workorders": RECEIVED_COLUMNS}
+"""Columns added after the golden digests were made, records only — no draw, no event: issue 18's desk holds
+(which duty desk held a hand-off), and when a work order reached the agency's desk and was taken up
+(``t_received``, what ``linkage calibrate`` nets out of the decision time; its digest ``workorders+`` made on
+2026-12-01 with every older digest unchanged)."""
 
 
 def table_digest(table) -> str:
