@@ -47,7 +47,11 @@ def test_a_vague_list_bounces_work_orders_and_a_clear_one_does_not(tmp_path):
     orders = pq.read_table(tmp_path / "cmp" / "workorders.parquet").to_pylist()
     vague = [o for o in orders if o["arrangement"] == "ambiguous"]
     clear = [o for o in orders if o["arrangement"] == "sectoral_lead"]
-    assert clear and all(o["outcome"] == "signed" and o["order_no"] == 1 for o in clear)
+    # a clear list: every order signed by its first addressee — or still being decided when the run ends (seed 5,
+    # replication 5: the street office's decision on resettlement draws 7,770 s, its log-normal's 99.99th
+    # percentile, and runs past the horizon); never rejected, never re-dispatched
+    assert clear and all(o["outcome"] in ("signed", "open") and o["order_no"] == 1 for o in clear)
+    assert all(o["t_rejected"] is None for o in clear) and sum(o["outcome"] == "signed" for o in clear) >= 20
     assert any(o["outcome"] == "rejected" for o in vague)  # 退单
     assert any(o["order_no"] > 1 for o in vague)  # 改派
     assert any(o["t_arbitrated"] is not None for o in vague)  # 审定
