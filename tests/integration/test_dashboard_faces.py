@@ -27,7 +27,7 @@ from tests.helpers import ROOT
 
 FIRE = str(ROOT / "scenarios" / "library" / "high_rise_fire.yaml")
 ARMS = ("sectoral_lead", "unified_command")
-N, SEED = 10, 9  # a seed where the two arms' own median replications differ
+N, SEED = 10, 1  # a seed where the two arms' own median replications differ and one replication is left unclosed
 
 
 def app(lang: str, page: str) -> AppTest:
