@@ -36,10 +36,12 @@ def session(tmp_path: Path, clock: WallClock, extra: list[dict] = (), **kw) -> D
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[DrillSession, dict, dict]:
     """One scripted drill: players take 90 s of wall time per decision, answer as the plan, and the
-    facilitator delivers the manual surge I07 by hand at T+1:00:00; the report in zh and en."""
+    facilitator delivers the manual surge I07 by hand at T+0:40:00 (before the police restrict the inflow at about
+    T+1:18; delivered at T+1:00 the surge now peaks at 4.0 P/m² and kills nobody — the crowd is restricted
+    first); the report in zh and en."""
     clock = WallClock()
     s = session(tmp_path_factory.mktemp("drill"), clock, [SURGE])
-    play_as_plan(s, clock, 90.0, {"I07": 3600.0})
+    play_as_plan(s, clock, 90.0, {"I07": 2400.0})
     return s, build_report(s, "zh", replications=4), build_report(s, "en", replications=4)
 
 
@@ -85,7 +87,7 @@ def test_an_action_before_its_inject_is_scored_as_such(tmp_path: Path) -> None:
 def test_plan_play_with_the_facilitators_inject_reproduces_the_drill(played) -> None:
     """Every decision equals the plan's, so the drill and the plan's play of the same replication (same
     seed, same draws, the same hand-delivered surge at the same time) are the same run: equal casualties.
-    Without I07 the plan's play has none (0 vs 163.6, seed 7) — the difference the surge makes."""
+    Without I07 the plan's play has none (0 vs 414.4, seed 7) — the difference the surge makes."""
     from simulation.drill.policy import DrillPolicy
     from simulation.experiments.metrics import replication_metrics
     from simulation.model.engine import Replication
