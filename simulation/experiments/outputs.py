@@ -134,9 +134,8 @@ HANDOFFS = ("replication", "arrangement", "incident", "task", "from_agency", "to
 TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *TASK_STAGES, *EXTRA_TIMES, "units",
          "enforcer", "whistled")
 RECEIVED_COLUMNS = ("t_received",)
-"""A work order's arrival at the agency's duty desk, taken up (after the channels, the desk's queue and its
-handling: the agency starts to decide); null while on its way. Last in the table: the columns before it are
-unchanged (records only — no draw, no event)."""
+"""When a work order was taken up at the agency's duty desk (after channels, queue and handling: it starts to decide);
+null while on its way. Last in the table, records only (no draw, no event)."""
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
               *WORK_ORDER_TIMES, "reject_reason", "outcome", *RECEIVED_COLUMNS)
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;
