@@ -35,37 +35,58 @@ SECTORAL_FAMILY = ("ambiguous", "nearest_first", "parallel_grids", "sectoral_lea
 SAME_ROUTE = "same route: the hazard is acted on by law's commanders reached by the intake centre's direct alert"
 WHISTLE_IDLE = "吹哨报到 never fires: no task of this flagship needs enforcement powers"
 FIRST_ATTACK = "the micro station's first attack (300 L/min) is inert against this fire; " + SAME_ROUTE
-RESCUE_POST = ("the district's command post (territorial lead) sets when the fire brigade decides its floor search, "
-               "which is inert too: the stair evacuation is ahead of the search")
+FIRE_SEARCH = ("the floor search follows the property's evacuation (119 rings the fire-control room itself) and "
+               "the fire brigade decides it before any command post is up, so no arrangement's post changes when")
 TERRITORIAL_POST = frozenset(("territorial_lead", "street_whistle"))
-CROWD_AIDS = "station closure and guidance are inert next to the police's inflow restriction (commanded by law)"
+CHEM_BUREAU = ("the emergency bureau leads in both and hears first, from the enterprise: its warning goes out at the "
+               "same time, its first call is the fire brigade (reconnaissance, plugging), and the street office, "
+               "called in turn or at once, hears before the reconnaissance ends — which the shelter notice waits for")
+CROWD_DECIDED = ("the crowd is decided before any arrangement-dependent task acts: the CCTV density alarm is the first "
+                 "report, 110's police (same route) restrict the inflow before the density reaches critical — no "
+                 "casualties, the peak set by when the police act — and the station closure and guidance start on a "
+                 "crowd already thinning, so they are inert")
 
 
 def _pairs(names: tuple[str, ...]) -> list[frozenset[str]]:
     return [frozenset(p) for p in itertools.combinations(names, 2)]
 
 
-# flagship → pair → (the hazard-acting tasks that start differently in the two, the mechanism in words)
+# flagship → pair → (the hazard-acting tasks that start differently in the two, the mechanism in words).
+# The figures in the comments: compare(flagship, ARRANGEMENTS, replications=N, seed=SEED), its tasks, incidents
+# and replications tables, run 2026-12-01 after the counter-based streams and the two stream fixes.
 EXPLAINED: dict[str, dict[frozenset[str], tuple[tuple[str, ...], str]]] = {
     "high_rise_fire": {
-        # every arrangement but the integrated grid: since 119 rings the building's fire-control room itself, no
-        # relay (street, bureau) carries the evacuation order, and the commanders by law are reached directly
-        **{p: ((("first_attack", "search_rescue"), FIRST_ATTACK + "; " + RESCUE_POST)
-               if len(p & TERRITORIAL_POST) == 1 else (("first_attack",), FIRST_ATTACK))
+        # every arrangement but the integrated grid: fire_attack (119 alerts the brigade) and first_response (119
+        # rings the property) start at the same times in all seven; search_rescue too, in all eight: the earliest
+        # command post is up at 1668 s, after the last search decision (1555 s), so the district's later post
+        # under the territorial lead no longer shifts it. Only the micro station's first attack differs.
+        **{p: (("first_attack",), FIRST_ATTACK + "; " + FIRE_SEARCH)
            for p in _pairs((*SECTORAL_FAMILY, "unified_command", *TERRITORIAL_POST))},
         frozenset(("parallel_grids", "sectoral_lead")): ((), "a grid patrol rarely detects first; " + SAME_ROUTE),
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },
     "chemical_leak": {
-        # with the dense-gas plume and the public warning, who is told when now changes exposure: only the pairs
-        # whose routes are the same everywhere stay identical
-        frozenset(("parallel_grids", "sectoral_lead")): ((), SAME_ROUTE),
+        # the gas detector reports to the enterprise in all 8 replications; the enterprise tells the emergency
+        # bureau (the lead in these three) at 122-362 s, which calls fire at 185-428 s in all three. The street
+        # office hears at 550-1633 s under the serial lists (235-872 s at once under unified command), always
+        # before the reconnaissance ends (1287-1976 s; the closest, 89 s before), so the shelter notice starts
+        # when the reconnaissance ends under all three. (Before the stream fixes the reconnaissance sometimes
+        # ended first and the serial call held the notice: unified command differed.)
+        **{p: ((), CHEM_BUREAU) for p in _pairs(("parallel_grids", "sectoral_lead", "unified_command"))},
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },
     "crowd_crush": {
-        **{p: (("station_closure", "guidance") if {"ambiguous", "unified_command"} & p else (),
-               CROWD_AIDS if {"ambiguous", "unified_command"} & p else SAME_ROUTE)
-           for p in _pairs((*SECTORAL_FAMILY, "unified_command"))},
+        # with these draws the CCTV density alarm (p = 0.8) is the first report in all 8 replications: the alert
+        # density (2.15 P/m²) is crossed at 4154 s, the venue operator calls 110 and the police hear at 4309-4699 s
+        # in all seven; they restrict the inflow at 4575-4965 s, the density peaks at the end of the metro
+        # discharge begun before they act (at 4680 or 4920 s) at 2.47-2.83 P/m², below the critical 4.0 (reached at
+        # 6120 s untouched), and is at most 1.9 P/m² and falling at 6600 s; the station closure starts at 6633 s or
+        # later, guidance at 8739 s or later. In run(crowd_crush, 200, 2024, arrangement="sectoral_lead") 25
+        # replications are first reported by a citizen call at the critical density, and exactly those 25 have
+        # casualties; none of them is among these 8, so the identity is a property of these draws.
+        **{p: (("station_closure", "guidance"), CROWD_DECIDED)
+           for p in _pairs((*SECTORAL_FAMILY, "unified_command", *TERRITORIAL_POST))},
+        **{p: ((), SAME_ROUTE) for p in _pairs(("nearest_first", "parallel_grids", "sectoral_lead"))},
         frozenset(("street_whistle", "territorial_lead")): ((), WHISTLE_IDLE),
     },
 }
