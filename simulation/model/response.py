@@ -151,7 +151,8 @@ class ResponseLevels(Collaborator):
         self._to_city(st, new)
         for task in self.sc.incident_types[st.spec.type].tasks:
             rec = st.tasks[task.id]
-            if task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None:
+            if (task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None
+                    or st.done[task.id].triggered):  # a finished task needs no second alarm
                 continue
             extra = weighted_count(task.count, spec.weight, new) - weighted_count(task.count, spec.weight, old)
             if extra > 0:
@@ -162,11 +163,15 @@ class ResponseLevels(Collaborator):
         agencies = self.doctrine.senders(st.spec.type, task.id, owner)
         grid = self.world.citymap.index[st.spec.grid]
         req = self.pool.request(task.unit, agencies, grid, count, st.view, task.id)
-        if not req.triggered and st.city_up is not None:
-            # The district's units are all out: the city's headquarters orders another district's (跨区增援)
-            # as soon as it commands; until then the request waits for a local unit to come back.
-            yield req | st.city_up
+        done = st.done[task.id]
+        if not req.triggered:
+            # The district's units are all out: the request waits for a local unit to come back — unless the city's
+            # headquarters commands first and orders another district's (跨区增援), or the work ends first and the
+            # second alarm is stood down (a unit assigned then would only turn back).
+            yield self.env.any_of([req, done] if st.city_up is None else [req, st.city_up, done])
             if not req.triggered and self.pool.withdraw(req):
+                if done.triggered:
+                    return
                 req = self.env.event().succeed(MUTUAL_AID)
         units = yield req
         rec = st.tasks[task.id]

@@ -77,3 +77,21 @@ def test_a_trigger_on_a_measure_the_model_lacks_is_refused_up_front():
     typo = "incident_types.high_rise_fire.response.raise_when=[{metric: floor_involved, at_least: 3}]"
     with pytest.raises(InputError, match=r"raise_when\[0\]\.metric: .*no measure 'floor_involved'"):
         load_scenario(FLAGSHIP, sets=[typo])
+
+
+def test_a_second_alarm_is_not_sent_to_finished_work_nor_kept_waiting_past_it():
+    """Seed 3, both micro engines asked for: street S3's one micro engine goes, the level rises while it works and
+    the second alarm's request waits for a micro engine to come back — until the first attack ends, when it is stood
+    down (it used to take the returning engine only to turn it back, listing it twice and counting it as a
+    reinforcement). And over seeds 1–11 no task lists a unit twice, and no unit is booked twice at once."""
+    sc = load_scenario(FLAGSHIP, "integrated_grid", ["incident_types.high_rise_fire.tasks.first_attack.count=2"])
+    rep = Replication(build_world(sc), seed=3, replication=0).run()
+    attack = next(t for t in rep.tasks if t.task == "first_attack")
+    assert rep.incidents[0].level_max < rep.incidents[0].level  # the level rose
+    assert attack.units == ["demo.street_S3.ms_S3.micro_engine1"]
+    assert [u.task for u in rep.unit_uses if u.unit == attack.units[0]] == ["first_attack"]
+    for seed in range(1, 12):
+        _, tasks = run_at(3, seed=seed)
+        for t in tasks.values():
+            real = [u for u in t.units if u != "mutual_aid"]
+            assert len(real) == len(set(real)), (seed, t.task, t.units)

@@ -4,8 +4,10 @@ The three flagships and a routine city are run with fixed seeds; every output ta
 SHA-256 of its exact contents (column names, then every value's ``repr`` — floats round-trip exactly)
 and compared with ``tests/golden/tables.json``. A refactor that changes a single draw, an event's order, a
 count of processed events or a record fails here. The digests were made before the speed work and
-regenerated once, on 2026-12-01, for a deliberate change of draws (counter-based named streams, commit
-70573c1); every speed change since has kept them.
+regenerated on 2026-12-01 for three deliberate changes of results: the counter-based named streams (commit
+70573c1); their two fixes (52-bit uniforms, coin streams keyed apart from value streams); and the second alarm,
+no longer sent to finished tasks and stood down when its task ends (the fire flagship only). Every speed change
+since has kept them.
 
 Columns added later without changing any draw or event (:data:`ADDED`) are kept out of their table's digest —
 so the golden digest still proves every older column bit-identical — and get a digest of their own
