@@ -78,11 +78,16 @@ class JointDispatch(Collaborator):
             return
         units = list(units)
         rec.units.extend(u.name for u in units)
+        assigned = env.now
+        for u in units:  # each share's own times (UnitUse), not the task's earliest
+            st.unit_times[u.index] = (assigned, math.nan)
         if st.done[task.id].triggered:  # assigned after the work ended: they turn back at once
             self.pool.release(units, grid, self.ledger.unit_use_recorder(st, rec))
             return
         sent.extend(units)
         delay, first = self.pool.first_arrival(units, grid)
         yield env.timeout(delay)
+        for u in units:
+            st.unit_times[u.index] = (assigned, env.now)
         if not on_scene.triggered:
             on_scene.succeed(first)

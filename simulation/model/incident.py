@@ -51,6 +51,9 @@ class IncidentState:
     level: int | None = None  # the current response level (I = 1 … IV = 4)
     command_post: str | None = None  # the agency leading the on-scene command post, once it is up
     extra_units: dict[str, list[Unit]] = field(default_factory=dict)  # task → reinforcement units on it
+    # unit index → (assigned, arrived) of a unit whose own times are not its task's (a second alarm's, an assistant's
+    # share); read when it is released (``Ledger.unit_use_recorder``); arrived NaN for a unit that turned back
+    unit_times: dict[int, tuple[float, float]] = field(default_factory=dict)
     access_blocked: bool | None = None  # the site's fire lane is blocked (drawn once, when a vehicle task sets up)
     city_up: simpy.Event | None = None  # the city's command has taken over (市级指挥), once a level calls for it
     crews: dict[str, int] = field(default_factory=dict)  # task → units working on it (first alarm + reinforcement)

@@ -68,7 +68,8 @@ class Ledger:
         incident = st.spec.id
 
         def record(u: Unit, free: float) -> None:
-            self.unit_uses.append(UnitUse(u.name, incident, rec.task, rec.unit_assigned, rec.arrived, free))
+            assigned, arrived = st.unit_times.pop(u.index, (rec.unit_assigned, rec.arrived))
+            self.unit_uses.append(UnitUse(u.name, incident, rec.task, assigned, arrived, free))
 
         return record
 

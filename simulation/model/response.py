@@ -185,12 +185,17 @@ class ResponseLevels(Collaborator):
         sent: list[Unit] = list(units)
         st.rec.reinforcements += len(sent)
         rec.units.extend(u.name for u in sent)
+        assigned = self.env.now
+        for u in sent:  # their own times, not the task's first alarm's (UnitUse)
+            st.unit_times[u.index] = (assigned, math.nan)
         if st.done[task.id].triggered:  # the work ended while they were assigned: they turn back
             self.pool.release(sent, grid, self.ledger.unit_use_recorder(st, rec))
             return
         st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units
         delay, _first = self.pool.first_arrival(sent, grid)
         yield self.env.timeout(delay)
+        for u in sent:
+            st.unit_times[u.index] = (assigned, self.env.now)
         self._on_scene(st, task, len(sent))
 
     def _on_scene(self, st: IncidentState, task: TaskSpec, count: int) -> None:

@@ -95,3 +95,17 @@ def test_a_second_alarm_is_not_sent_to_finished_work_nor_kept_waiting_past_it():
         for t in tasks.values():
             real = [u for u in t.units if u != "mutual_aid"]
             assert len(real) == len(set(real)), (seed, t.task, t.units)
+
+
+def test_a_second_alarms_units_are_booked_from_their_own_dispatch():
+    """The units a raised level adds are booked (``unit_uses``) from when their own request was met and on scene
+    when they arrived — not from the first alarm's dispatch and arrival (seed 1: three floors burn, a second alarm)."""
+    sc = load_scenario(FLAGSHIP, sets=[RESPONSE, "incidents.0.severity=3"])
+    rep = Replication(build_world(sc), seed=1, replication=0).run()
+    attack = next(t for t in rep.tasks if t.task == "fire_attack")
+    uses = [u for u in rep.unit_uses if u.task == "fire_attack"]
+    first = [u for u in uses if u.assigned == attack.unit_assigned]
+    later = [u for u in uses if u.assigned > attack.unit_assigned]
+    assert rep.incidents[0].reinforcements > 0 and first and later
+    assert all(u.arrived == attack.arrived for u in first)
+    assert all(u.arrived > attack.arrived and u.assigned < u.arrived < u.free for u in later)
