@@ -306,6 +306,21 @@ def remembered_select(key: str, label: str, options: Sequence, default: Any,
     return value
 
 
+def replications_and_seed(c_n: Any, c_seed: Any, n_key: str, seed_key: str, n_label: str, default_n: int,
+                          max_n: int = 1000, n_help: str | None = None) -> tuple[int, int]:
+    """The two number inputs a page's run asks for — replications (``n_key``) and the seed (``seed_key``) — in
+    the columns given, kept across page changes (:func:`restore`, :func:`remember`)."""
+    from dashboards.i18n import t
+
+    restore(n_key, default_n)
+    restore(seed_key, 7)
+    n = c_n.number_input(n_label, min_value=2, max_value=max_n, step=10, key=n_key, help=n_help)
+    seed = c_seed.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key=seed_key)
+    remember(n_key, n)
+    remember(seed_key, seed)
+    return int(n), int(seed)
+
+
 def restore(key: str, default: Any) -> None:
     """Seed a widget's state from the kept value before the widget is created."""
     if key not in st.session_state:

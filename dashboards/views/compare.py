@@ -72,15 +72,11 @@ def _controls(refs: dict[str, str]) -> tuple[list[str], int, int, bool]:
                                    labels.__getitem__, widget=st.multiselect, max_selections=4,
                                    help=t("compare.arrangements_help"))
     c1, c2, c3 = st.columns([1, 1, 1])
-    state.restore("compare.n", 50)
-    state.restore("compare.seed", 7)
-    n = c1.number_input(t("compare.n"), min_value=2, max_value=5000, step=10, key="compare.n", help=t("compare.n_help"))
-    seed = c2.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key="compare.seed")
-    state.remember("compare.n", n)
-    state.remember("compare.seed", seed)
+    n, seed = state.replications_and_seed(c1, c2, "compare.n", "compare.seed", t("compare.n"), 50, max_n=5000,
+                                          n_help=t("compare.n_help"))
     c3.markdown("&nbsp;")
     clicked = c3.button(t("compare.run"), key="compare.run", type="primary", width="stretch")
-    return arms, int(n), int(seed), clicked
+    return arms, n, seed, clicked
 
 
 

@@ -59,15 +59,10 @@ def _world(scenario_key: str, path: str, sets: tuple[str, ...], district: str) -
 def _first_arrival(choice: state.ScenarioChoice) -> Any:
     """The run behind the first-arrival map: N and seed, a button; the incidents table once run."""
     c1, c2, c3 = st.columns([1, 1, 1])
-    state.restore("district_map.n", 20)
-    state.restore("district_map.seed", 7)
-    n = c1.number_input(t("district_map.n"), min_value=2, max_value=1000, step=10, key="district_map.n")
-    seed = c2.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key="district_map.seed")
-    state.remember("district_map.n", n)
-    state.remember("district_map.seed", seed)
+    n, seed = state.replications_and_seed(c1, c2, "district_map.n", "district_map.seed", t("district_map.n"), 20)
     c3.markdown("&nbsp;")
     clicked = c3.button(t("district_map.run"), key="district_map.run", type="primary")
-    args = (choice.hash, None, int(n), int(seed), choice.sets, choice.path, choice.district)
+    args = (choice.hash, None, n, seed, choice.sets, choice.path, choice.district)
     if clicked:
         st.session_state[MAP_RUN] = args
     if st.session_state.get(MAP_RUN) != args:

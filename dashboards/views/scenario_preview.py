@@ -31,14 +31,10 @@ def render(choice: state.ScenarioChoice) -> None:
     """A quick check of the (edited) scenario: a few replications, the key figures with their conditions."""
     st.subheader(t("scenario.preview"))
     c1, c2, c3 = st.columns([1, 1, 1])
-    state.restore("scenario.preview_n", 30)
-    state.restore("scenario.preview_seed", 7)
-    n = c1.number_input(t("scenario.preview_n"), min_value=2, max_value=1000, step=10, key="scenario.preview_n")
-    seed = c2.number_input(t("common.seed"), min_value=0, max_value=2**31 - 1, step=1, key="scenario.preview_seed")
-    state.remember("scenario.preview_n", n)
-    state.remember("scenario.preview_seed", seed)
+    n, seed = state.replications_and_seed(c1, c2, "scenario.preview_n", "scenario.preview_seed",
+                                          t("scenario.preview_n"), 30)
     clicked = c3.button(t("scenario.preview_run"), key="scenario.preview_run", type="primary")
-    args = (choice.hash, None, int(n), int(seed), choice.sets, choice.path, choice.district)
+    args = (choice.hash, None, n, seed, choice.sets, choice.path, choice.district)
     if clicked:
         st.session_state["cfg.preview"] = args
     if st.session_state.get("cfg.preview") != args:
