@@ -274,15 +274,7 @@ class Streams:
     def draw(self, purpose: str, entity: str, dist: Distribution) -> float:
         """The next value of the stream ``purpose/entity`` — ``draws(purpose, entity, dist)()`` in one call, for
         the many streams a replication draws once (a task's duration, a decision)."""
-        if type(dist) is Fixed:
-            if purpose not in PURPOSES:
-                _check(purpose)
-            return float(dist.value)
-        d = self._draws.get((purpose, entity))
-        if d is None:
-            _check(purpose)
-            d = self._draws[(purpose, entity)] = Draws(dist, self._b ^ _entity_word(purpose, entity))
-        return d()
+        return self.draws(purpose, entity, dist)()
 
     def uniforms(self, purpose: str, entity: str) -> Uniforms:
         """The coin stream of ``purpose/entity`` — keyed as ``purpose/entity#coin``, never the key of a value
