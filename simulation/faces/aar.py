@@ -25,7 +25,7 @@ from simulation.experiments.metrics import replication_metrics
 from simulation.faces.aar_holds import desk_holds, held_cell
 from simulation.faces.aar_plan import comparison, counterfactual, delivered_by_hand, plan_play
 from simulation.faces.aar_score import findings, score_expected
-from simulation.faces.aar_text import GAP_PART, STAGE, T, event_text
+from simulation.faces.aar_text import GAP_PART, STAGE, T, event_text, mins
 from simulation.faces.vocab import Namer
 from simulation.model.records import GAP_PARTS
 
@@ -54,8 +54,6 @@ def _finished(session: DrillSession) -> Iterator[DrillSession]:
             store.close()
 
 
-def _mins(x: float | None) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 60:.1f}"
 
 
 def build_report(session: DrillSession, lang: str = "zh", replications: int | None = None,
@@ -163,7 +161,7 @@ def _decisions(events: list[dict], nm: Namer) -> list[dict]:
                     "agency": nm.agency(r["agency"]), "agency_id": r["agency"],
                     "asked": format_time(r["payload"]["asked_at"]), "decided": format_time(r["sim_time"]),
                     "latency_s": r["sim_time"] - r["payload"]["asked_at"], "wall_s": wall,
-                    "wall_min": _mins(wall), "fallback": r["fallback"],
+                    "wall_min": mins(wall), "fallback": r["fallback"],
                     "value": nm.value(r["payload"]["kind"], r["payload"]["value"]),
                     "as_plan": r["payload"]["value"] == plan})
     return out
@@ -180,7 +178,7 @@ def _handoffs(rep: Any, sc: Any, nm: Namer) -> list[dict]:
         gap = (t.started if not math.isnan(t.started) else sc.horizon) - t.available
         out.append({"task": nm.task(t.task), "from": nm.agency(t.from_agency), "to": nm.agency(t.owner),
                     "to_id": t.owner, "gap_s": gap, "censored": math.isnan(t.started),
-                    "parts": {k: _mins(v) for k, v in parts.items()}, "escalated": t.escalated,
+                    "parts": {k: mins(v) for k, v in parts.items()}, "escalated": t.escalated,
                     "held": held_cell(t, nm)})
     return out
 
@@ -201,7 +199,7 @@ def write_html(data: dict, path: str | Path) -> None:
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html", "j2"])
     )
-    env.filters["mins"] = _mins
+    env.filters["mins"] = mins
     html = env.get_template("aar.html.j2").render(**data)
     _atomic(path, html.encode("utf-8"))
 

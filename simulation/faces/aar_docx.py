@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from typing import Any
 
 from docx import Document
@@ -11,9 +10,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-
-def _m(x: Any) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 60:.1f}"
+from simulation.faces.aar_text import mins
 
 
 def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> None:
@@ -69,7 +66,7 @@ def render_docx(d: dict) -> bytes:
     _table(
         doc,
         [L["decision"], L["agency"], L["asked"], L["decided"], L["wall"], L["latency"], L["fallback"], L["as_plan"]],
-        [[f"{x['label']} = {x['value']}", x["agency"], x["asked"], x["decided"], x["wall_min"], _m(x["latency_s"]),
+        [[f"{x['label']} = {x['value']}", x["agency"], x["asked"], x["decided"], x["wall_min"], mins(x["latency_s"]),
           L["yes"] if x["fallback"] else L["no"], L["yes"] if x["as_plan"] else L["no"]] for x in d["decisions"]],
     )
 
@@ -80,7 +77,7 @@ def render_docx(d: dict) -> bytes:
         doc.add_paragraph(holds["plan_sentence"]).runs[0].italic = True
     parts = d["gap_part_names"]
     _table(doc, [L["task"], L["from"], L["to"], L["gap"], *parts.values(), holds["L"]["held"]],
-           [[x["task"], x["from"], x["to"], _m(x["gap_s"]) + (f" ({L['censored']})" if x["censored"] else ""),
+           [[x["task"], x["from"], x["to"], mins(x["gap_s"]) + (f" ({L['censored']})" if x["censored"] else ""),
              *(x["parts"][k] for k in parts), x["held"]] for x in d["handoffs"]])
     if holds["rows"]:
         doc.add_heading(holds["L"]["holds"], 2)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation.faces.aar_text import GAP_PART
+from simulation.faces.aar_text import GAP_PART, mins
 from simulation.faces.vocab import Namer, word
 
 STAGE_END = {"ownership": "first_dispatch", "signing": "owner_known", "notification": "notified"}
@@ -76,8 +76,6 @@ HOLD_TEXT: dict[str, dict[str, Any]] = {
 }
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.1f}"
 
 
 def held(t: Any) -> float:
@@ -104,7 +102,7 @@ def hold_rows(rep: Any, nm: Namer) -> list[dict]:
                "caller_id": t.blocked_caller, "reason_id": t.block_reason,
                "reason": word("hold_reason", t.block_reason, nm.lang), "path_id": t.block_path,
                "stage_id": stage, "stage": GAP_PART[nm.lang].get(stage, stage), "held_s": held(t),
-               "minutes": _minutes(held(t)), "to_end": still}
+               "minutes": mins(held(t)), "to_end": still}
         path = H["path"].get(t.block_path, "").format(to=to or ("—" if nm.lang == "zh" else "the owner"))
         row["sentence"] = H["row"].format(task=row["task"], pair=pair, desk=row["desk"], reason=row["reason"],
                                           caller=row["caller"], what=H["what"].get(stage, H["what"]["notification"]),
@@ -126,7 +124,7 @@ def by_desk(rows: list[dict], lang: str) -> list[dict]:
             d["reason_ids"].append(r["reason_id"])
     out = sorted(acc.values(), key=lambda d: (-d["held_s"], d["desk"]))
     for d in out:
-        d["minutes"] = _minutes(d["held_s"])
+        d["minutes"] = mins(d["held_s"])
         d["reasons"] = HOLD_TEXT[lang]["sep"].join(word("hold_reason", x, lang) for x in d["reason_ids"])
     return out
 
@@ -150,7 +148,7 @@ def desk_holds(rep: Any, nm: Namer, seed: int, plan_rows: list[dict] = (), n: in
     sentence = H["top"].format(desk=top["desk"], minutes=top["minutes"], n=top["n"], reasons=top["reasons"]) \
         if top else H["none"]
     plan = plan_holds(list(plan_rows), top["desk_id"], n) if top and n else None
-    plan_sentence = H["plan"].format(n=n, desk=top["desk"], mean=_minutes(plan["held_s_mean"]),
+    plan_sentence = H["plan"].format(n=n, desk=top["desk"], mean=mins(plan["held_s_mean"]),
                                      k=plan["k"]) if plan else ""
     return {"L": H, "rows": rows, "desks": desks, "top": top, "top_sentence": sentence,
             "note": H["note"].format(seed=seed), "plan": plan, "plan_sentence": plan_sentence}
@@ -158,4 +156,4 @@ def desk_holds(rep: Any, nm: Namer, seed: int, plan_rows: list[dict] = (), n: in
 
 def held_cell(t: Any, nm: Namer) -> str:
     """The hand-off table's cell: the desk that held the hand-off and its minutes in this drill, or '—'."""
-    return f"{nm.agency(t.blocked_by)} {_minutes(held(t))}" if held(t) > 0 else "—"
+    return f"{nm.agency(t.blocked_by)} {mins(held(t))}" if held(t) > 0 else "—"

@@ -21,6 +21,7 @@ from simulation.drill.policy import DrillPolicy
 from simulation.experiments.metrics import replication_metrics
 from simulation.experiments.outputs import is_duration
 from simulation.experiments.runner import run
+from simulation.faces.aar_text import mins
 from simulation.model.engine import Replication
 
 COMPARE = ("t_report", "t_notify_lead", "t_dispatch", "t_first_arrival", "t_control", "t_close",
@@ -101,7 +102,6 @@ def _signed(metric: str, v: float, lang: str) -> str:
 
 
 def _control_summary(xs: list[float], drill_value: float | None, n: int, L: dict) -> dict[str, Any]:
-    mins = lambda x: "—" if x is None else f"{x / 60:.1f}"  # noqa: E731
     out: dict[str, Any] = {"controlled": len(xs), "drill": mins(drill_value)}
     if len(xs) >= 2:
         s = sorted(xs)

@@ -7,6 +7,11 @@ from typing import Any
 from simulation.drill.msel import format_time
 from simulation.faces.vocab import Namer, word
 
+
+def mins(seconds: float | None) -> str:
+    """Seconds as minutes to one decimal for the report; "—" where there is no value (None or NaN)."""
+    return "—" if seconds is None or seconds != seconds else f"{seconds / 60:.1f}"
+
 STAGE = {
     "zh": {
         "available": "可开展",
