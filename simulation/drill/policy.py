@@ -234,8 +234,11 @@ class DrillPolicy(AutomaticPolicy):
                 n = int(payload.get("units"))
                 if o["unit_kind"] is None:
                     return {"units": 0}
-                if not 1 <= n <= max(o["max"], 1):
-                    raise DrillError(f"units must be between 1 and {o['max']} ({o['unit_kind']})")
+                # The plan's own count is always an answer (a raised level may ask for more units than the
+                # district has; the engine sends the free ones, as it does without players).
+                top = max(o["max"], o["planned"], 1)
+                if not 1 <= n <= top:
+                    raise DrillError(f"units must be between 1 and {top} ({o['unit_kind']})")
                 return {"units": n}
             if p.kind == "intervention":
                 action, args = payload.get("action"), payload.get("args") or {}

@@ -122,3 +122,28 @@ def test_branch_continues_from_a_past_point(tmp_path: Path) -> None:
     assert math.isnan(s.rep.incidents[0].t_control)  # nothing controlled it in the original
     assert alt["t_control"] is not None and alt["peak_density"] < orig["peak_density"]
     assert alt["casualties"] <= orig["casualties"]
+
+
+def test_the_plans_own_unit_count_is_an_answer_where_the_district_has_fewer_units(tmp_path: Path) -> None:
+    """A task may ask for more units of a kind than the district has (a raised response level doubles the first
+    alarm): the plan's own count must be accepted from the player (it was refused as above the fleet), and the
+    engine then sends the free units, as it does without players."""
+    spec, sc, m = load_drill("crowd_crush_drill")
+    crowd = sc.incident_types["crowd_crush"]
+    tasks = [t.model_copy(update={"count": 3}) if t.id == "station_closure" else t for t in crowd.tasks]
+    sc = sc.model_copy(update={"incident_types": {**sc.incident_types,
+                                                  "crowd_crush": crowd.model_copy(update={"tasks": tasks})}})
+    spec = DrillSpec.model_validate({**spec.model_dump(mode="json", by_alias=True), "seats": SEATS})
+    s = DrillSession.create(spec, sc, m, tmp_path)[0]
+    assert len(s.world.units_by_kind["metro_staff"]) == 2
+    key = "task_order:crowd1:station_closure"
+    while key not in s.policy.pending:
+        s.clock("facilitator", "step")
+    p = s.policy.pending[key]
+    assert p.plan == {"units": 3} and p.options["max"] == 2
+    with pytest.raises(ValueError, match="between 1 and 3"):
+        s.decide("metro", ["transport"], key, {"units": 4})
+    s.decide("metro", ["transport"], key, p.plan)
+    s.clock("facilitator", "forward", 1800)
+    closure = next(t for t in s.rep.tasks if t.task == "station_closure")
+    assert len(closure.units) == 2
