@@ -17,19 +17,19 @@ One place for
   after it). The writer holds an advisory lock (``flock``) on its temporary folder while it writes: a
   temporary folder whose lock is free was left by a killed process and is removed by the next writer.
 - :func:`check_file_out` / :func:`write_file`: the same for one file (``results --csv``, ``graph --out``).
+
+The file-system steps of putting a folder or file in place whole (locks, the exchange, a killed writer's
+left-overs) are :mod:`simulation.experiments.folder_swap`'s.
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import fcntl
 import json
 import math
 import os
 import secrets
 import shutil
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -38,6 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from scenarios.errors import InputError
+from simulation.experiments.folder_swap import fresh_sibling, place_folder, remove_stale, try_lock
 from simulation.model.holds import DESK_HOLDS, HOLD_PATHS, HOLD_STAGES
 from simulation.model.records import GAP_PARTS, TASK_STAGES, WORK_ORDER_TIMES
 
@@ -237,7 +238,7 @@ def probe_write(target: Path, origin: str, param: str) -> None:
     if where is None:
         return
     try:
-        os.rmdir(_sibling(where / target.name, "probe"))
+        os.rmdir(fresh_sibling(where / target.name, "probe"))
     except OSError as e:
         raise _bad(origin, param, f"'{target}' cannot be written: {e.strerror or e} (in '{where}')") from None
 
@@ -277,90 +278,6 @@ def check_file_out(path: str | Path, origin: str = "out", param: str = "out") ->
     return path
 
 
-def _lock(fd: int) -> bool:
-    """Take the advisory lock of an open temporary file or folder; False if a live process holds it."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-
-
-def _sibling(out: Path, kind: str) -> Path:
-    """Create a fresh hidden folder beside ``out`` (``.<name>.<kind>-XXXX``), with the umask's permissions."""
-    for _ in range(100):
-        p = out.parent / f".{out.name}.{kind}-{secrets.token_hex(4)}"
-        try:
-            p.mkdir()
-            return p
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name beside {out}")
-
-
-def remove_stale(out: Path) -> list[Path]:
-    """Remove what a killed writer left beside ``out``: temporary folders and files whose lock is free
-    (their writer is gone; a live writer holds its lock), and folders set aside by a swap that died half-way."""
-    removed = []
-    live = False
-    for p in sorted(out.parent.glob(f".{out.name}.tmp-*")) + sorted(out.parent.glob(f".{out.name}.*.tmp")):
-        try:
-            fd = os.open(p, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            if not _lock(fd):
-                live = True
-                continue
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-            removed.append(p)
-        finally:
-            os.close(fd)
-    if not live:  # an old folder set aside while no writer is at work: its swap was killed
-        for p in sorted(out.parent.glob(f".{out.name}.old-*")):
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
-    return removed
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the OS cannot."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    at_fdcwd, rename_exchange = -100, 2
-    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
-        return False  # file system or kernel without the exchange: fall back
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def place_folder(new: Path, out: Path) -> None:
-    """Put the finished folder ``new`` at ``out`` whole; whatever was at ``out`` is gone afterwards."""
-    if not out.exists():
-        os.rename(new, out)
-        return
-    if _exchange(new, out):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
-        return
-    aside = _sibling(out, "old")
-    os.rmdir(aside)
-    os.rename(out, aside)
-    try:
-        os.rename(new, out)
-    except BaseException:
-        os.rename(aside, out)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
-
-
 @contextmanager
 def output_folder(out: str | Path, command: str, origin: str = "out") -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; when the block ends without error, put it at ``out`` whole
@@ -369,10 +286,10 @@ def output_folder(out: str | Path, command: str, origin: str = "out") -> Iterato
     out = Path(os.path.abspath(check_out(out, origin)))  # a name and a parent even for "." or "sub/.."
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
-    tmp = _sibling(out, "tmp")
+    tmp = fresh_sibling(out, "tmp")
     fd = os.open(tmp, os.O_RDONLY)
     try:
-        _lock(fd)  # held until the folder is in place: a writer killed meanwhile leaves a free lock
+        try_lock(fd)  # held until the folder is in place: a writer killed meanwhile leaves a free lock
         yield tmp
         write_marker(tmp, command)
         check_out(out, origin)  # still ours (nothing else appeared meanwhile)
@@ -395,7 +312,7 @@ def write_file(path: str | Path, data: bytes | str) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        _lock(fd)
+        try_lock(fd)
         with os.fdopen(os.dup(fd), "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

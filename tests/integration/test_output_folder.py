@@ -16,8 +16,7 @@ import pyarrow as pa
 import pytest
 
 from scenarios.errors import InputError
-from simulation.experiments import MARKER, RUN_TABLES
-from simulation.experiments import outputs as outputs_module
+from simulation.experiments import MARKER, RUN_TABLES, folder_swap
 from simulation.experiments.api import run, sweep
 from tests.helpers import FLAGSHIP, cli
 
@@ -71,7 +70,7 @@ def test_a_failure_with_no_previous_folder_leaves_no_folder(tmp_path: Path, brea
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2-exchange", "rename-aside"])
 def test_run_replaces_a_compare_folder_whole(tmp_path: Path, exchange: bool, monkeypatch) -> None:  # noqa: ANN001
     if not exchange:  # the fallback where the OS offers no atomic exchange
-        monkeypatch.setattr(outputs_module, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(folder_swap, "_exchange", lambda a, b: False)
     out = tmp_path / "out"
     r = cli("compare", FLAGSHIP, "-a", "sectoral_lead", "-a", "integrated_grid", "-n", "2", "--out", out)
     assert r.returncode == 0, r.stderr
