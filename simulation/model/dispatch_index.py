@@ -35,6 +35,7 @@ class NearestIndex:
         self.world = world
         self.order_kind = world.scenario.dispatch.order
         self._eligible: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._stations: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray]] = {}
         self._rank: dict[tuple[str, frozenset[str] | None, int], tuple[np.ndarray, bool]] = {}
 
     def eligible(self, kind: str, agencies: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,6 +51,17 @@ class NearestIndex:
                 np.array([self.world.unit_street[u.index] for u in us], dtype=np.int64),
             )
         return got
+
+    def travel(self, kind: str, agencies: frozenset[str] | None, grid: int) -> np.ndarray:
+        """Each eligible unit's travel time to ``grid`` (in :meth:`eligible`'s order), read once per *station*:
+        a station's units share its row, and the rows of the travel table lie far apart in memory, so reading
+        one value per station rather than per unit is what keeps a grid's first request cheap in a big fleet."""
+        key = (kind, agencies)
+        got = self._stations.get(key)
+        if got is None:
+            got = self._stations[key] = np.unique(self.eligible(kind, agencies)[1], return_inverse=True)
+        station_rows, unit_station = got
+        return self.world.travel[station_rows, grid][unit_station]
 
     def ranking(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:
         """(the first :data:`PREFIX` eligible unit indices in dispatch order, whether more were cut off)."""
@@ -67,8 +79,8 @@ class NearestIndex:
                 units = w.units
                 return np.array([i for i in pref if units[i].kind == kind
                                  and (agencies is None or units[i].agency in agencies)], dtype=np.int32), False
-        idx, rows, streets = self.eligible(kind, agencies)
-        t = w.travel[rows, grid]
+        idx, _rows, streets = self.eligible(kind, agencies)
+        t = self.travel(kind, agencies, grid)
         ok = np.isfinite(t)
         if not ok.all():
             idx, t, streets = idx[ok], t[ok], streets[ok]
