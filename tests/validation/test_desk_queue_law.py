@@ -1,0 +1,237 @@
+"""Validation of the duty desk (值班台, simulation/model/desk.py) against exact queueing results.
+
+Set-up: citizens' reports of a routine stream (Poisson: the stream draws Poisson counts per hour and places
+them uniformly in the hour) reach one agency's duty desk with ``delay: 0``; the desk has c people on duty all
+day (no ``night_staff``) and handling times exponential or fixed; nothing else ever reaches that desk (the
+tests assert it: one desk use per report). A report's own record gives its arrival at the desk
+(``t_detect``) and the end of its handling (``t_report``); the desk's trace (``Desk.uses``, one ``DeskUse``
+per message) gives the moment a person took it up, so each report's wait in queue is
+``DeskUse.start − t_detect`` — the engine's own records, matched by the end of handling (= ``t_report``).
+
+Desks serve messages first come, first served: every message requests a slot at priority 0
+(:meth:`Desk.handle`); the only other priority is the night shift's off-duty holders (−1), absent here. So
+there is no two-class priority law (Cobham 1954) for messages to check; instead the *discipline* is checked by
+the second moment of the wait, which FCFS fixes and a LIFO or random order (same mean) does not.
+
+Laws, with offered load a = λ/μ, ρ = a/c:
+
+* M/M/c (Erlang C; Larson & Odoni, *Urban Operations Research* 1981 §5.4.4; Gross, Shortle, Thompson &
+  Harris, *Fundamentals of Queueing Theory* 4th ed. 2008, ch. 2): P(wait) = C(c, a), Wq = C/(cμ − λ). Under
+  FCFS a waiting arrival's wait is exponential with rate cμ − λ, so E[Wq²] = 2C/(cμ − λ)².
+  M/M/1 (c = 1): C = ρ. M/M/2: C = 2ρ²/(1 + ρ); at ρ = 0.8, C = 32/45. M/M/4 at a = 3: C = 27/53.
+* M/D/1 (Pollaczek–Khinchine; Kleinrock, *Queueing Systems* vol. 1 1975 ch. 5; Gross & Harris ch. 5):
+  Wq = λE[S²]/(2(1 − ρ)) = ρ/(2μ(1 − ρ)) for fixed S = 1/μ; Takács's second moment
+  E[Wq²] = 2Wq² + λE[S³]/(3(1 − ρ)) with E[S³] = S³.
+* Little's law (Little 1961, *Operations Research* 9(3):383–387): the time-average number at the desk
+  L = λW, in queue Lq = λWq, in service a (busy people). On each replication's records the time averages
+  are computed from the intervals [t_detect, start), [start, end) over [0, T], independently of the
+  per-message means; both must match the exact λW, λWq, a.
+
+Each check runs R independent replications and asserts the exact value lies inside the 99 % t-interval of
+the replication means, and that the interval is narrow enough for the check to bite (as
+tests/validation/test_queueing_engine.py does). The few reports still waiting at the horizon are censored
+(left out of the per-message means; counted to the horizon in the time averages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from scenarios.loader import load_scenario
+from simulation.model.engine import Replication
+from simulation.model.world import build_world
+from tests.oracles.queueing import erlang_c, erlang_c_wq
+
+S = 600.0  # mean handling time (s), μ = 1/S
+
+
+def desk_scenario(tmp_path: Path, c: int, a: float, handling: str, days: int, night: str = "",
+                  clock_start: float = 36000.0):
+    """One police desk with ``c`` staff and ``handling`` (YAML); reports at λ = a/S reach it directly.
+    ``night``: e.g. ``", night_staff: 0"``."""
+    text = f"""
+name: desk_law
+description: {{zh: 值班台排队检验, en: duty desk queueing check}}
+horizon: {days * 86400}
+clock_start: {clock_start}
+city:
+  explicit:
+    district: q
+    grids:
+      - {{id: g1, street: s1, x: 0, y: 0}}
+      - {{id: g2, street: s1, x: 0, y: 0}}
+    roads:
+      - {{from: g1, to: g2, length_m: 0.001, speed_kmh: 130}}
+agencies:
+  - {{id: police, role: police, desk: {{staff: {c}, handling: {handling}{night}}}, decision: 0}}
+arrangement:
+  name: direct
+  incident_types:
+    call:
+      lead: police
+      tasks: {{log: {{lead: [police]}}}}
+incident_types:
+  call:
+    detection: [{{kind: citizen_call, delay: 0, report_to: police}}]
+    verify: 0
+    tasks: [{{id: log, capability: cordon, duration: 0}}]
+streams:
+  - {{id: calls, type: call, rate_per_hour: {a / S * 3600!r}, grids: [g1]}}
+"""
+    path = tmp_path / f"desk_{c}_{a}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return build_world(load_scenario(path))
+
+
+@dataclass
+class DeskRun:
+    """Per-replication estimates from one replication's records."""
+
+    lam: float  # arrivals per second
+    wq: float  # mean wait in queue per served report
+    wq2: float  # mean squared wait
+    p_wait: float  # share of reports that waited
+    w: float  # mean time at the desk (wait + handling)
+    lq: float  # time-average number waiting
+    busy: float  # time-average number in service
+    l_sys: float  # time-average number at the desk
+
+
+def desk_runs(world, seed: int, n: int) -> list[DeskRun]:
+    horizon = world.scenario.horizon
+    out = []
+    for r in range(n):
+        rep = Replication(world, seed=seed, replication=r, trace=True).run()
+        assert set(rep.desks) == {"police"}  # the only desk any message reaches
+        uses = rep.desks["police"].uses
+        start_of = {u.end: u.start for u in uses}
+        arrive = np.array([i.t_detect for i in rep.incidents])
+        report = np.array([i.t_report for i in rep.incidents])
+        done = ~np.isnan(report)
+        assert len(uses) == done.sum() and np.all(np.isin(report[done], list(start_of)))  # one use per report
+        start = np.array([start_of.get(x, np.nan) for x in report])
+        wq = start[done] - arrive[done]
+        assert np.all(wq >= 0)
+        # time averages over [0, T] from the records' intervals (a message unfinished at T counts to T)
+        taken = np.where(np.isnan(start), horizon, np.minimum(start, horizon))
+        left = np.where(done, np.minimum(report, horizon), horizon)
+        out.append(DeskRun(
+            lam=arrive.size / horizon, wq=float(wq.mean()), wq2=float((wq**2).mean()),
+            p_wait=float((wq > 1e-9).mean()), w=float((report[done] - arrive[done]).mean()),
+            lq=float((taken - arrive).sum() / horizon),
+            busy=float(sum(min(u.end, horizon) - u.start for u in uses) / horizon),
+            l_sys=float((left - arrive).sum() / horizon)))
+    return out
+
+
+def assert_in_ci(samples, exact: float, what: str, max_rel_half_width: float) -> None:
+    x = np.asarray(samples, dtype=float)
+    half = stats.t.ppf(0.995, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    assert abs(x.mean() - exact) <= half, f"{what}: simulated {x.mean():.5g} ± {half:.5g}, exact {exact:.5g}"
+    assert half <= max_rel_half_width * exact, f"{what}: interval ±{half:.5g} too wide to test {exact:.5g}"
+
+
+def check_mmc(runs: list[DeskRun], c: int, a: float) -> None:
+    lam, mu = a / S, 1 / S
+    p_wait = erlang_c(c, a)
+    wq = erlang_c_wq(c, lam, mu)
+    assert wq == pytest.approx(p_wait / (c * mu - lam), rel=1e-12)
+    assert_in_ci([r.p_wait for r in runs], p_wait, f"M/M/{c} P(wait)", 0.08)
+    assert_in_ci([r.wq for r in runs], wq, f"M/M/{c} Wq (s)", 0.15)
+    assert_in_ci([r.wq2 for r in runs], 2 * p_wait / (c * mu - lam) ** 2, f"M/M/{c} E[Wq²] (s²)", 0.3)
+    check_little(runs, lam, wq, S)
+
+
+def check_little(runs: list[DeskRun], lam: float, wq: float, s: float) -> None:
+    """Little's law on the records: the time averages against λW, λWq, a (exact) and against the
+    replication's own λ̂·W̄ (a sample-path identity, up to the horizon's edge)."""
+    assert_in_ci([r.lq for r in runs], lam * wq, "Lq = λWq", 0.2)
+    assert_in_ci([r.busy for r in runs], lam * s, "busy = λ/μ", 0.05)
+    assert_in_ci([r.l_sys for r in runs], lam * (wq + s), "L = λW", 0.15)
+    for r in runs:
+        assert r.l_sys == pytest.approx(r.lam * r.w, rel=0.02)
+
+
+@pytest.mark.slow
+def test_one_person_desk_is_mm1(tmp_path: Path) -> None:
+    """M/M/1 at ρ = 0.7: P(wait) = 0.7, Wq = ρ/(μ − λ) = 1400 s, E[Wq²] = 2ρ/(μ − λ)² = 5.6e6 s²,
+    L = λW = ρ/(1 − ρ) = 2.333."""
+    world = desk_scenario(tmp_path, 1, 0.7, f"{{dist: exponential, mean: {S}}}", 60)
+    runs = desk_runs(world, 20261201, 16)
+    assert erlang_c_wq(1, 0.7 / S, 1 / S) == pytest.approx(1400.0)
+    check_mmc(runs, 1, 0.7)
+
+
+@pytest.mark.slow
+def test_two_person_desk_at_high_load_is_mm2(tmp_path: Path) -> None:
+    """M/M/2 at ρ = 0.8 (a = 1.6): C = 2ρ²/(1 + ρ) = 32/45, Wq = C/(2μ − λ) = 1066.7 s."""
+    world = desk_scenario(tmp_path, 2, 1.6, f"{{dist: exponential, mean: {S}}}", 60)
+    assert erlang_c(2, 1.6) == pytest.approx(32 / 45, rel=1e-12)
+    check_mmc(desk_runs(world, 20261202, 16), 2, 1.6)
+
+
+@pytest.mark.slow
+def test_four_person_desk_is_mm4(tmp_path: Path) -> None:
+    """M/M/4 at a = 3 (ρ = 0.75): C = 27/53, Wq = C/(4μ − λ) = 305.7 s."""
+    world = desk_scenario(tmp_path, 4, 3.0, f"{{dist: exponential, mean: {S}}}", 30)
+    assert erlang_c(4, 3.0) == pytest.approx(27 / 53, rel=1e-12)
+    check_mmc(desk_runs(world, 20261203, 16), 4, 3.0)
+
+
+@pytest.mark.slow
+def test_fixed_handling_is_md1_pollaczek_khinchine(tmp_path: Path) -> None:
+    """M/D/1 at ρ = 0.75, S = 600 s fixed: Wq = ρS/(2(1 − ρ)) = 900 s (half M/M/1's 1800 s);
+    E[Wq²] = 2Wq² + λS³/(3(1 − ρ)) = 1.62e6 + 0.36e6 = 1.98e6 s²; P(wait) = ρ (the desk is busy a share ρ of
+    the time and Poisson arrivals see time averages)."""
+    rho = 0.75
+    world = desk_scenario(tmp_path, 1, rho, f"{S}", 60)
+    runs = desk_runs(world, 20261204, 16)
+    lam = rho / S
+    wq = rho * S / (2 * (1 - rho))
+    assert wq == pytest.approx(900.0)
+    assert_in_ci([r.p_wait for r in runs], rho, "M/D/1 P(wait)", 0.08)
+    assert_in_ci([r.wq for r in runs], wq, "M/D/1 Wq (s)", 0.15)
+    assert_in_ci([r.wq2 for r in runs], 2 * wq**2 + lam * S**3 / (3 * (1 - rho)), "M/D/1 E[Wq²] (s²)", 0.3)
+    check_little(runs, lam, wq, S)
+
+
+@pytest.mark.parametrize("clock_start", [36000.0, 79000.0])
+def test_an_empty_night_desk_finishes_the_message_in_hand_and_reopens_at_six(tmp_path: Path, clock_start) -> None:
+    """Night shift (desk.py: ``night_staff: 0``, nobody on duty 22:00–06:00). One person, fixed handling S,
+    FCFS: a message can be taken up only by day, and the day officer finishes the message in hand at 22:00
+    before going off duty (the off-duty hold is a non-preemptive request ahead of every message). So each
+    message's end follows a Lindley recursion with the night gap: start = max(arrival, previous end), moved
+    to the next 06:00 if that falls at night; end = start + S. The engine's ``t_report`` must equal it for
+    every report (to float rounding), from a day start (10:00) and a night start (21:56:40); a report not
+    done by the horizon must be one the recursion ends at or after it."""
+    world = desk_scenario(tmp_path, 1, 0.5, f"{S}", 10, ", night_staff: 0", clock_start)
+    horizon, night_end, night_start = world.scenario.horizon, 6 * 3600.0, 22 * 3600.0
+    crossed = 0
+
+    def shift(t: float) -> float:  # which day shift (from 22:00 to 22:00) the clock is in at t
+        return (clock_start + t - night_start) // 86400
+
+    for r in range(3):
+        rep = Replication(world, seed=20261205, replication=r, trace=True).run()
+        arrive = np.array([i.t_detect for i in rep.incidents])
+        report = np.array([i.t_report for i in rep.incidents])
+        free, ends = 0.0, []
+        for t in arrive:
+            start = max(t, free)
+            tod = (clock_start + start) % 86400
+            if tod >= night_start or tod < night_end:
+                start += (night_end - tod) % 86400
+            free = start + S
+            ends.append(free)
+            crossed += shift(start) != shift(free)  # in hand at a 22:00
+        ends = np.array(ends)
+        done = ~np.isnan(report)
+        assert np.allclose(report[done], ends[done], rtol=0, atol=1e-6)
+        assert np.all(ends[~done] >= horizon)
+        assert done.sum() > 600
+    assert crossed > 0  # some message was in hand at 22:00 and finished after it
