@@ -22,6 +22,7 @@ Laws, with offered load a = λ/μ, ρ = a/c:
 * M/D/1 (Pollaczek–Khinchine; Kleinrock, *Queueing Systems* vol. 1 1975 ch. 5; Gross & Harris ch. 5):
   Wq = λE[S²]/(2(1 − ρ)) = ρ/(2μ(1 − ρ)) for fixed S = 1/μ; Takács's second moment
   E[Wq²] = 2Wq² + λE[S³]/(3(1 − ρ)) with E[S³] = S³.
+* M/G/1 with log-normal handling: Pollaczek–Khinchine's Wq = λE[S²]/(2(1 − ρ)) with the log-normal's moments.
 * Little's law (Little 1961, *Operations Research* 9(3):383–387): the time-average number at the desk
   L = λW, in queue Lq = λWq, in service a (busy people). On each replication's records the time averages
   are computed from the intervals [t_detect, start), [start, end) over [0, T], independently of the
@@ -35,6 +36,7 @@ tests/validation/test_queueing_engine.py does). The few reports still waiting at
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +53,9 @@ S = 600.0  # mean handling time (s), μ = 1/S
 
 
 def desk_scenario(tmp_path: Path, c: int, a: float, handling: str, days: int, night: str = "",
-                  clock_start: float = 36000.0):
-    """One police desk with ``c`` staff and ``handling`` (YAML); reports at λ = a/S reach it directly.
-    ``night``: e.g. ``", night_staff: 0"``."""
+                  clock_start: float = 36000.0, mean: float = S):
+    """One police desk with ``c`` staff and ``handling`` (YAML) of mean ``mean``; reports at λ = a/mean reach
+    it directly. ``night``: e.g. ``", night_staff: 0"``."""
     text = f"""
 name: desk_law
 description: {{zh: 值班台排队检验, en: duty desk queueing check}}
@@ -81,7 +83,7 @@ incident_types:
     verify: 0
     tasks: [{{id: log, capability: cordon, duration: 0}}]
 streams:
-  - {{id: calls, type: call, rate_per_hour: {a / S * 3600!r}, grids: [g1]}}
+  - {{id: calls, type: call, rate_per_hour: {a / mean * 3600!r}, grids: [g1]}}
 """
     path = tmp_path / f"desk_{c}_{a}.yaml"
     path.write_text(text, encoding="utf-8")
@@ -198,6 +200,25 @@ def test_fixed_handling_is_md1_pollaczek_khinchine(tmp_path: Path) -> None:
     assert_in_ci([r.wq for r in runs], wq, "M/D/1 Wq (s)", 0.15)
     assert_in_ci([r.wq2 for r in runs], 2 * wq**2 + lam * S**3 / (3 * (1 - rho)), "M/D/1 E[Wq²] (s²)", 0.3)
     check_little(runs, lam, wq, S)
+
+
+@pytest.mark.slow
+def test_lognormal_handling_is_mg1_pollaczek_khinchine(tmp_path: Path) -> None:
+    """M/G/1 with log-normal handling given by median m = 400 s and p90 = 1000 s (distributions.LogNormal:
+    σ = ln(p90/m)/z₀.₉, z₀.₉ = 1.28155): E[S] = m·e^{σ²/2} = 516.5 s, E[S²] = m²·e^{2σ²}; at ρ = λE[S] = 0.6,
+    Pollaczek–Khinchine gives Wq = λE[S²]/(2(1 − ρ)) = 645.9 s, and P(wait) = ρ. This checks the desk with
+    the log-normal's own moments (a wrong σ moves E[S²] and so Wq)."""
+    median, p90, rho = 400.0, 1000.0, 0.6
+    sigma = math.log(p90 / median) / 1.2815515655446004
+    es, es2 = median * math.exp(sigma**2 / 2), median**2 * math.exp(2 * sigma**2)
+    world = desk_scenario(tmp_path, 1, rho, f"{{dist: lognormal, median: {median}, p90: {p90}}}", 60, mean=es)
+    runs = desk_runs(world, 20261206, 16)
+    lam = rho / es
+    wq = lam * es2 / (2 * (1 - rho))
+    assert wq == pytest.approx(645.9, abs=0.1)
+    assert_in_ci([r.p_wait for r in runs], rho, "M/G/1 P(wait)", 0.08)
+    assert_in_ci([r.wq for r in runs], wq, "M/G/1 Wq (s)", 0.15)
+    check_little(runs, lam, wq, es)
 
 
 @pytest.mark.parametrize("clock_start", [36000.0, 79000.0])
