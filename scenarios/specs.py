@@ -286,8 +286,9 @@ class WorkOrderSpec(Frozen):
     sign_deadline: Seconds | None = 3600.0
     """Seconds from the first dispatch after which an order not yet signed is supervised (督办): an agency the
     list gives the task to alone is pressed and signs once it has decided; an order held by any other agency
-    is cancelled and the superior rules at once (提级督办), as it does when the deadline comes between
-    re-dispatches. ``null``: no supervision."""
+    is cancelled and the superior rules at once (提级督办) — an order still on its way to that agency's desk, or
+    in its queue, is withdrawn then — as it does when the deadline comes between re-dispatches. ``null``: no
+    supervision."""
     verify: Distribution = Fixed(value=300.0)
     """Time the dispatcher spends verifying the agency's report back (核查) before closing the order."""
     verify_fail: Annotated[float, Field(ge=0, lt=1)] = 0.0

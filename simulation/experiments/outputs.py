@@ -136,7 +136,8 @@ TASKS = ("replication", "arrangement", "incident", "task", "owner", "status", *T
          "enforcer", "whistled")
 RECEIVED_COLUMNS = ("t_received",)
 """When a work order was taken up at the agency's duty desk (after channels, queue and handling: it starts to decide);
-null while on its way. Last in the table, records only (no draw, no event)."""
+null while on its way (and for an order supervision withdrew on its way, 督办). Last in the table, records only
+(no draw, no event)."""
 WORKORDERS = ("replication", "arrangement", "incident", "task", "order_no", "dispatcher", "to_agency",
               *WORK_ORDER_TIMES, "reject_reason", "outcome", *RECEIVED_COLUMNS)
 """``workorders.parquet``: one row per work order (``order_no`` 1 for the first dispatch, +1 per re-dispatch;

@@ -220,6 +220,8 @@ class Desk:
                 self.uses.append(DeskUse(self.name, start, env.now, self.staff))
         except BaseException as exc:  # an interrupt, or the generator closed: what the with statement does
             req.__exit__(type(exc), exc, exc.__traceback__)
+            if hold is not None and isinstance(exc, simpy.Interrupt) and hold.end != hold.end:
+                hold.end = env.now  # withdrawn from the queue (a supervised work order): the wait ends here
             raise
         res.release(req)
 

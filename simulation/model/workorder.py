@@ -4,7 +4,8 @@
 candidate → after ``arbitration_after`` rejections, 审定: the dispatcher's superior rules and the order is
 binding → an order not signed by ``sign_deadline`` is supervised (督办): an agency the list gives the task to
 alone is pressed and signs; any other holder's order is cancelled and the superior rules (提级督办), as after
-a dispute, and so it does when the deadline finds the order between re-dispatches → 处置 handling →
+a dispute — at the deadline, even with the order still on its way to the agency's desk or in its queue (it is
+withdrawn then) — and so it does when the deadline finds the order between re-dispatches → 处置 handling →
 反馈 report back → 核查 verification (a failed check, with probability ``verify_fail``, reopens the order: the
 agency redoes the work under a new, binding order and reports back again).
 
@@ -43,6 +44,28 @@ def _until(event: simpy.Event, deadline: simpy.Event | None) -> simpy.Event:
     return event if deadline is None or deadline.processed else event | deadline
 
 
+def _delivered(env: simpy.Environment, sending: Generator, deadline: simpy.Event) -> Generator:
+    """``yield from`` an order's way to the agency's desk (``sending``); ``False`` if the supervision deadline
+    came first: the order is withdrawn from its way then (from a channel, or from the desk's queue or hands,
+    whose hold ends there) — 督办 takes it up at the deadline, not once the desk has got to it."""
+    if deadline.processed:
+        return False
+    proc, on_way = env.active_process, [True]
+
+    def supervise(_event: simpy.Event) -> None:
+        if on_way[0]:
+            proc.interrupt("sign_deadline")
+
+    deadline.callbacks.append(supervise)
+    try:
+        yield from sending
+    except simpy.Interrupt:
+        return False
+    finally:
+        on_way[0] = False
+    return True
+
+
 class WorkOrders(Collaborator):
     """Issues, bounces, arbitrates, supervises and closes the work orders of one replication."""
 
@@ -72,10 +95,15 @@ class WorkOrders(Collaborator):
         while True:
             agency = candidates[k % len(candidates)]
             order = self._issue(st, task.id, dispatcher, agency)
-            yield from msg.send(dispatcher, agency, st, route)  # the order reaches the agency's desk
+            reason = self.doctrine.listing(st.plan, task.id, agency)
+            sending = msg.send(dispatcher, agency, st, route)  # the order reaches the agency's desk
+            if reason is None or deadline is None:
+                yield from sending
+            elif not (yield from _delivered(env, sending, deadline)):  # still on its way at the deadline
+                order.t_supervised, order.outcome = rec.first_dispatch + spec.sign_deadline, "cancelled"
+                return (yield from self._arbitrate(st, task, rec, dispatcher, candidates))
             order.t_received = env.now  # … through its queue and handling: the agency starts to decide
             msg.mark_known(st, agency, route=route)  # … and tells it of the incident
-            reason = self.doctrine.listing(st.plan, task.id, agency)
             thinking = env.timeout(decide())
             if not _passed(deadline):
                 yield _until(thinking, deadline)
