@@ -109,3 +109,29 @@ def test_a_second_alarms_units_are_booked_from_their_own_dispatch():
     assert rep.incidents[0].reinforcements > 0 and first and later
     assert all(u.arrived == attack.arrived for u in first)
     assert all(u.arrived > attack.arrived and u.assigned < u.arrived < u.free for u in later)
+
+
+def test_units_are_listed_on_their_task_when_sent_not_when_on_scene():
+    """A level-IV task sends one engine with a 10-minute turnout; a minute after the level decision the clock raises
+    the level to III (weight 2), and a second engine goes while the first is still at its station. Both are listed on
+    the task — the first-alarm list used to be written on arrival, over the second alarm's engine (booked on the
+    task but missing from it) — and with the horizon cut while both are on their way, both are the task's still
+    (it used to list only the second). Found by tests/property/test_mechanism_properties.py."""
+    from tests.property.strategies import tiny
+
+    def edit(doc: dict) -> None:
+        doc["units"] = [{"station": "fs", "kind": "engine", "count": 2, "turnout": 600}]
+        doc["incident_types"]["it"]["tasks"][0]["unit"] = "engine"
+        doc["incident_types"]["it"]["response"] = {"weight": {3: 2, 4: 1}, "raise_after": 60, "check_every": 30}
+        doc["incidents"][0]["severity"] = 4
+
+    both = ["district.fire.fs.engine1", "district.fire.fs.engine2"]
+    for horizon in (3600.0, 700.0):
+        rep = Replication(build_world(tiny(edit, horizon=horizon)), seed=1, replication=0).run()
+        (task,) = rep.tasks
+        assert rep.incidents[0].level_max == 3 and rep.incidents[0].reinforcements == 1
+        assert task.units == both, (horizon, task.units)
+        if horizon == 3600.0:
+            assert task.status == "done" and sorted(u.unit for u in rep.unit_uses) == both
+        else:
+            assert task.status == "abandoned" and math.isnan(task.arrived) and not rep.unit_uses
