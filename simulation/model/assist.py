@@ -69,9 +69,10 @@ class JointDispatch(Collaborator):
             # Every unit this party may send is out: its share waits for one to come back — unless the work ends
             # first (another party's units got there and did it), when the share is stood down (a unit assigned
             # then would only turn back), as a second alarm is.
+            self.pool.stand_down_when(req, done)
             yield env.any_of([req, done])
-            if not req.triggered and self.pool.withdraw(req):
-                return
+            if not req.triggered:
+                return  # stood down
         units = yield req
         if math.isnan(rec.unit_assigned) or env.now < rec.unit_assigned:
             rec.unit_assigned = env.now

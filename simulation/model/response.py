@@ -167,12 +167,14 @@ class ResponseLevels(Collaborator):
         if not req.triggered:
             # The district's units are all out: the request waits for a local unit to come back — unless the city's
             # headquarters commands first and orders another district's (跨区增援), or the work ends first and the
-            # second alarm is stood down (a unit assigned then would only turn back).
+            # second alarm is stood down (a unit assigned then would only turn back) the moment the work ends.
+            self.pool.stand_down_when(req, done)
             yield self.env.any_of([req, done] if st.city_up is None else [req, st.city_up, done])
-            if not req.triggered and self.pool.withdraw(req):
+            if not req.triggered:
                 if done.triggered:
-                    return
-                req = self.env.event().succeed(MUTUAL_AID)
+                    return  # stood down
+                if self.pool.withdraw(req):
+                    req = self.env.event().succeed(MUTUAL_AID)
         units = yield req
         rec = st.tasks[task.id]
         if units is MUTUAL_AID:

@@ -135,3 +135,23 @@ def test_units_are_listed_on_their_task_when_sent_not_when_on_scene():
             assert task.status == "done" and sorted(u.unit for u in rep.unit_uses) == both
         else:
             assert task.status == "abandoned" and math.isnan(task.arrived) and not rep.unit_uses
+
+
+def test_a_second_alarm_is_stood_down_before_a_unit_back_at_that_instant_is_offered_to_it():
+    """The only engine stands in the incident's grid (no travel back). The level rises while it works and the second
+    alarm waits for an engine; the work ends and the engine is free at that same instant. The second alarm is stood
+    down first: it used to be offered the engine in between (the stand-down waited for its process to resume), which
+    was sent to the finished task only to turn back — listed twice, booked twice. Found by
+    tests/property/test_mechanism_properties.py."""
+    from tests.property.strategies import tiny
+
+    def edit(doc: dict) -> None:
+        doc["incidents"][0].update(grid="g0", severity=4)
+        doc["incident_types"]["it"]["tasks"][0]["unit"] = "engine"
+        doc["incident_types"]["it"]["response"] = {"weight": {3: 2, 4: 1}, "raise_after": 60, "check_every": 30}
+
+    rep = Replication(build_world(tiny(edit)), seed=1, replication=0).run()
+    (task,) = rep.tasks
+    assert task.status == "done" and rep.incidents[0].level_max == 3
+    assert task.units == ["district.fire.fs.engine1"] and rep.incidents[0].reinforcements == 0
+    assert [(u.assigned, u.free) for u in rep.unit_uses] == [(task.unit_assigned, task.done)]
