@@ -97,6 +97,8 @@ class JointDispatch(Collaborator):
         sent.extend(units)
         delay, first = self.pool.first_arrival(units, grid)
         yield env.timeout(delay)
+        if st.done[task.id].triggered:
+            return  # the work ended on their way: released and booked then (turned back); nothing to note now
         for u in units:
             st.unit_times[u.index] = (assigned, env.now)
         if not on_scene.triggered:

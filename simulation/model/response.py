@@ -196,6 +196,8 @@ class ResponseLevels(Collaborator):
         st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units
         delay, _first = self.pool.first_arrival(sent, grid)
         yield self.env.timeout(delay)
+        if st.done[task.id].triggered:
+            return  # the work ended on their way: released and booked then (turned back); nothing to note now
         for u in sent:
             st.unit_times[u.index] = (assigned, self.env.now)
         self._on_scene(st, task, len(sent))

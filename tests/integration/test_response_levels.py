@@ -155,3 +155,33 @@ def test_a_second_alarm_is_stood_down_before_a_unit_back_at_that_instant_is_offe
     assert task.status == "done" and rep.incidents[0].level_max == 3
     assert task.units == ["district.fire.fs.engine1"] and rep.incidents[0].reinforcements == 0
     assert [(u.assigned, u.free) for u in rep.unit_uses] == [(task.unit_assigned, task.done)]
+
+
+def test_a_unit_turned_back_on_its_way_is_booked_from_its_next_dispatch():
+    """The clock raises the level 10 minutes after the decision (t = 670 s); the second alarm's engine is on its way
+    when the first task ends (700 s), so it turns back. The next task takes it and the first engine once both are
+    back (800 s), and its booking starts then: the second alarm used to note the engine's times on reaching, at 730 s,
+    a scene it had already left, and the next task's booking took them up (670 s) — the engine booked on two tasks
+    at once. Found by tests/property/test_mechanism_properties.py."""
+    from tests.property.strategies import tiny
+
+    def edit(doc: dict) -> None:
+        doc["units"] = [{"station": "fs", "kind": "engine", "count": 2}]
+        doc["incidents"][0]["severity"] = 4
+        doc["agencies"][0]["decision"] = 100  # the next task asks for engines once both are back
+        t0 = doc["incident_types"]["it"]["tasks"][0]
+        t0.update(unit="engine", duration=470, controls=False)
+        doc["incident_types"]["it"]["tasks"].append(
+            {"id": "t1", "capability": "fire_attack", "after": ["t0"], "unit": "engine", "duration": 600})
+        doc["arrangement"]["incident_types"]["it"]["tasks"]["t1"] = {"lead": ["fire"]}
+        doc["incident_types"]["it"]["response"] = {"weight": {3: 2, 4: 1}, "raise_after": 600, "check_every": 30}
+
+    rep = Replication(build_world(tiny(edit)), seed=1, replication=0).run()
+    t0, t1 = rep.tasks
+    assert rep.incidents[0].reinforcements == 1 and t0.status == t1.status == "done" and len(t1.units) == 2
+    uses = sorted(rep.unit_uses, key=lambda u: (u.unit, u.assigned))
+    turned_back = [u for u in uses if u.task == "t0" and math.isnan(u.arrived)]
+    assert turned_back, "the second alarm's engine turned back"
+    for a, b in zip(uses, uses[1:]):
+        assert a.unit != b.unit or a.free <= b.assigned, (a.unit, a.task, a.free, b.task, b.assigned)
+    assert all(u.assigned == t1.unit_assigned for u in uses if u.task == "t1")
