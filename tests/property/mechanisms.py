@@ -4,7 +4,7 @@
 knob is independent and each document still passes ``Scenario.model_validate`` and ``build_world``:
 
 * ``levels`` — the incident type's ``response``: weights per level (more units at a more severe level), a
-  ``raise_after`` that often fires (0 s to 30 min without control), a command post at some levels, and
+  ``raise_after`` that often fires (0 s to 2 h without control), a command post at some levels, and
   sometimes a city tier (a ``city_government`` agency is added with a channel) that takes over at some levels;
 * ``assist`` — task assignments list assisting agencies, mostly ones with stations of the task's unit kind;
 * ``work_orders`` — some tasks go ``by: work_order`` under a random work-order process (rejection, re-dispatch,
@@ -29,7 +29,7 @@ def _levels(draw: st.DrawFn, doc: dict) -> None:
     w1 = w2 + draw(st.sampled_from([0.0, 1.0, 2.0]))
     response: dict[str, Any] = {
         "weight": {1: w1, 2: w2, 3: w3, 4: 1.0},
-        "raise_after": draw(st.sampled_from([None, 0.0, 60.0, 600.0, 1200.0, 1800.0, 3600.0])),
+        "raise_after": draw(st.sampled_from([None, 0.0, 900.0, 1800.0, 3600.0, 7200.0])),
         "check_every": draw(st.sampled_from([1.0, 30.0, 60.0, 300.0])),
         "decision_factor": draw(st.floats(0.1, 1.0)),
     }
