@@ -151,8 +151,9 @@ class ResponseLevels(Collaborator):
         self._to_city(st, new)
         for task in self.sc.incident_types[st.spec.type].tasks:
             rec = st.tasks[task.id]
-            if (task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None
-                    or st.done[task.id].triggered):  # a finished task needs no second alarm
+            # Dispatched (decided: its request made, met or still waiting in line) and not finished: a second alarm.
+            if (task.by != "command" or task.unit is None or math.isnan(rec.decided) or rec.owner is None
+                    or st.done[task.id].triggered):
                 continue
             extra = weighted_count(task.count, spec.weight, new) - weighted_count(task.count, spec.weight, old)
             if extra > 0:

@@ -208,3 +208,25 @@ def test_the_work_starts_when_the_first_unit_of_anyone_is_on_scene():
     second = next(u for u in rep.unit_uses if u.unit == "district.fire.fb.engine1")
     assert second.arrived < 1070.0 and rep.incidents[0].reinforcements == 1
     assert task.arrived <= second.arrived
+
+
+def test_a_rise_reaches_a_task_whose_request_waits_for_a_unit():
+    """Two fires, two engines: the first (level III) takes both; the second, declared at level IV, asks for one and
+    waits in line. Its level rises to III while it waits (weight 2): the second alarm goes for it too, and it gets
+    both engines when they are back. The rise used to reach only tasks whose units had been assigned, so a task still
+    waiting kept the old weight for good (found by tests/property/test_mechanism_properties.py)."""
+    from tests.property.strategies import tiny
+
+    def edit(doc: dict) -> None:
+        doc["units"] = [{"station": "fs", "kind": "engine", "count": 2}]
+        doc["incident_types"]["it"]["tasks"][0].update(unit="engine", duration=1200)
+        doc["incident_types"]["it"]["response"] = {"weight": {3: 2, 4: 1}, "raise_after": 300, "check_every": 30}
+        doc["incidents"] = [{"id": "inc0", "type": "it", "grid": "g1", "severity": 3},
+                            {"id": "inc1", "type": "it", "grid": "g1", "severity": 4, "onset": 10}]
+
+    rep = Replication(build_world(tiny(edit)), seed=1, replication=0).run()
+    first, second = rep.tasks
+    assert len(first.units) == 2 and second.decided < first.done < second.unit_assigned
+    inc1 = rep.incidents[1]
+    assert (inc1.level, inc1.level_max, inc1.reinforcements) == (4, 3, 1)
+    assert sorted(second.units) == ["district.fire.fs.engine1", "district.fire.fs.engine2"]
