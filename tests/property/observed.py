@@ -36,6 +36,7 @@ class Request:
     incident: str
     task: str
     at: float
+    count: int
     event: simpy.Event
     withdrawn_at: float | None = None
 
@@ -99,7 +100,7 @@ def observe(sc: Scenario, seed: int, replication: int = 0) -> Observed:
 
     def _request(kind, agencies, grid, count, view, task):
         ev = request(kind, agencies, grid, count, view, task)
-        obs.requests.append(Request(view.incident, task, env.now, ev))
+        obs.requests.append(Request(view.incident, task, env.now, count, ev))
         return ev
 
     def _withdraw(event):

@@ -246,6 +246,16 @@ def test_the_level_rises_only_when_its_rule_held_and_reinforcement_follows_a_ris
             assert raises, (rec.incident, first.time, due, rec.t_control)
         if not raises:
             assert rec.reinforcements == 0, rec.incident
+        for d in raises:  # the new weight reaches every command task dispatched before the rise and still at work
+            for task in sc.incident_types["it"].tasks:
+                t = tasks[(rec.incident, task.id)]
+                if task.by != "command" or task.unit is None or not (t.decided < d.time) or t.done <= d.time:
+                    continue
+                w = resp.weight
+                more = weighted_count(task.count, w, d.answer) - weighted_count(task.count, w, d.level)
+                asked = sum(r.count for r in obs.requests if (r.incident, r.task) == (rec.incident, task.id)
+                            and r.at >= d.time)
+                assert asked >= more, f"{rec.incident}.{task.id}: the rise at {d.time} asked for {asked}, not {more}"
         levels = range(rec.level_max, rec.level + 1)
         extra = 0
         for task in sc.incident_types["it"].tasks:
