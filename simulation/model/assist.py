@@ -63,7 +63,17 @@ class JointDispatch(Collaborator):
             if st.done[task.id].triggered:
                 return  # the work ended before this agency moved
         grid = w.citymap.index[st.spec.grid]
-        units = yield self.pool.request(task.unit, agencies, grid, n, st.view, task.id)
+        req = self.pool.request(task.unit, agencies, grid, n, st.view, task.id)
+        done = st.done[task.id]
+        if not req.triggered:
+            # Every unit this party may send is out: its share waits for one to come back — unless the work ends
+            # first (another party's units got there and did it), when the share is stood down (a unit assigned
+            # then would only turn back), as a second alarm is.
+            self.pool.stand_down_when(req, done)
+            yield env.any_of([req, done])
+            if not req.triggered:
+                return  # stood down
+        units = yield req
         if math.isnan(rec.unit_assigned) or env.now < rec.unit_assigned:
             rec.unit_assigned = env.now
             rec.queue_wait = env.now - rec.dispatch_request
@@ -87,6 +97,8 @@ class JointDispatch(Collaborator):
         sent.extend(units)
         delay, first = self.pool.first_arrival(units, grid)
         yield env.timeout(delay)
+        if st.done[task.id].triggered:
+            return  # the work ended on their way: released and booked then (turned back); nothing to note now
         for u in units:
             st.unit_times[u.index] = (assigned, env.now)
         if not on_scene.triggered:

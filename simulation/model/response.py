@@ -151,8 +151,9 @@ class ResponseLevels(Collaborator):
         self._to_city(st, new)
         for task in self.sc.incident_types[st.spec.type].tasks:
             rec = st.tasks[task.id]
-            if (task.by != "command" or task.unit is None or math.isnan(rec.unit_assigned) or rec.owner is None
-                    or st.done[task.id].triggered):  # a finished task needs no second alarm
+            # Dispatched (decided: its request made, met or still waiting in line) and not finished: a second alarm.
+            if (task.by != "command" or task.unit is None or math.isnan(rec.decided) or rec.owner is None
+                    or st.done[task.id].triggered):
                 continue
             extra = weighted_count(task.count, spec.weight, new) - weighted_count(task.count, spec.weight, old)
             if extra > 0:
@@ -167,12 +168,14 @@ class ResponseLevels(Collaborator):
         if not req.triggered:
             # The district's units are all out: the request waits for a local unit to come back — unless the city's
             # headquarters commands first and orders another district's (跨区增援), or the work ends first and the
-            # second alarm is stood down (a unit assigned then would only turn back).
+            # second alarm is stood down (a unit assigned then would only turn back) the moment the work ends.
+            self.pool.stand_down_when(req, done)
             yield self.env.any_of([req, done] if st.city_up is None else [req, st.city_up, done])
-            if not req.triggered and self.pool.withdraw(req):
+            if not req.triggered:
                 if done.triggered:
-                    return
-                req = self.env.event().succeed(MUTUAL_AID)
+                    return  # stood down
+                if self.pool.withdraw(req):
+                    req = self.env.event().succeed(MUTUAL_AID)
         units = yield req
         rec = st.tasks[task.id]
         if units is MUTUAL_AID:
@@ -194,6 +197,8 @@ class ResponseLevels(Collaborator):
         st.extra_units.setdefault(task.id, []).extend(sent)  # released with the task's own units
         delay, _first = self.pool.first_arrival(sent, grid)
         yield self.env.timeout(delay)
+        if st.done[task.id].triggered:
+            return  # the work ended on their way: released and booked then (turned back); nothing to note now
         for u in sent:
             st.unit_times[u.index] = (assigned, self.env.now)
         self._on_scene(st, task, len(sent))

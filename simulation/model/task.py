@@ -141,21 +141,23 @@ class TaskLifecycle(Collaborator):
         )
         rec.unit_assigned = env.now
         rec.queue_wait = env.now - rec.dispatch_request
+        # Listed on the task when sent, not when on scene: one still on its way at the horizon is the task's (and
+        # a second alarm sent while the first is on its way adds to the list, rec.units.extend, not under it).
         if units is MUTUAL_AID:
             # A neighbouring district's unit comes; local units stay free (跨区支援).
             st.rec.mutual_aid = True
-            yield env.timeout(self.pool.mutual_aid_delay())
             rec.units = ["mutual_aid"]
+            yield env.timeout(self.pool.mutual_aid_delay())
             first = "mutual_aid"
             units = []
             if st.rec.aid_tier is None:
                 st.rec.aid_tier = EXTERNAL
         else:
+            rec.units = [u.name for u in units]
             if st.rec.aid_tier is None:  # own station area, a neighbour's, another district's (辖区/跨区)
                 st.rec.aid_tier = self.pool.aid_tier(units, grid)
             delay, first = self.pool.first_arrival(units, grid)
             yield env.timeout(delay)
-            rec.units = [u.name for u in units]
         rec.arrived = env.now
         _on_arrival(st.rec, rec, first)
         return units

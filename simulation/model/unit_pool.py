@@ -100,6 +100,14 @@ class UnitPool(Collaborator):
                     return True
         return False
 
+    def stand_down_when(self, event: simpy.Event, done: simpy.Event) -> None:
+        """Withdraw the waiting request ``event`` the moment ``done`` (the end of its work) is processed — before a
+        unit released at that instant comes back and is offered to it (a same-instant return, travel 0)."""
+        if done.processed:
+            self.withdraw(event)
+        else:
+            done.callbacks.append(lambda _e: self.withdraw(event))
+
     def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int | None = None) -> list[Unit]:
         """Free eligible units in the scenario's dispatch order (ties broken by unit order); with ``limit``,
         only the first ``limit`` of them — found by walking the grid's ranking, not by sorting the fleet."""

@@ -87,3 +87,25 @@ def test_the_assistants_units_are_in_tasks_parquet(tmp_path):
     assert rows and all("street_S3" in r["units"] for r in rows)  # the owner's share, always
     # the assistant's share, where it heard of the fire and decided before the work was over
     assert any("street_S2" in r["units"] for r in rows)
+
+
+def test_a_share_still_waiting_when_the_work_ends_is_stood_down():
+    """The owner (fire, nearest dispatch) sends the street office's only engine; the street office's own share waits
+    for that engine to come back — and the work is over before it does. The waiting share is stood down, as a second
+    alarm is: the engine used to be sent again to the finished task only to turn back, listed twice on it and
+    booked for a second, empty trip (found by tests/property/test_mechanism_properties.py)."""
+    from tests.property.strategies import tiny
+
+    def edit(doc: dict) -> None:
+        doc["agencies"].append({"id": "so", "role": "street_office", "parent": "fire", "desk": {"staff": 1}})
+        doc["stations"].append({"id": "ss", "agency": "so", "grid": "g0"})
+        doc["units"] = [{"station": "ss", "kind": "engine"}]
+        doc["channels"] = [{"from": "fire", "to": "so"}]
+        doc["incident_types"]["it"]["tasks"][0].update(count=2, unit="engine")
+        doc["arrangement"]["incident_types"]["it"]["tasks"]["t0"].update(assist=["so"], dispatch="nearest")
+
+    rep = Replication(build_world(tiny(edit)), seed=1, replication=0).run()
+    (task,) = rep.tasks
+    assert task.status == "done" and task.units == ["district.so.ss.engine1"]
+    assert [(u.task, u.assigned) for u in rep.unit_uses] == [("t0", task.unit_assigned)]
+    assert not rep.units.waiting.get("engine")  # nothing left in line for finished work

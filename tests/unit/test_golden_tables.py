@@ -7,7 +7,10 @@ count of processed events or a record fails here. The digests were made before t
 regenerated on 2026-12-01 for three deliberate changes of results: the counter-based named streams (commit
 70573c1); their two fixes (52-bit uniforms, coin streams keyed apart from value streams); and the second alarm,
 no longer sent to finished tasks and stood down when its task ends (the fire flagship only). Every speed change
-since has kept them.
+since has kept them. The ``tasks`` digests of ``high_rise_fire`` and ``routine_queue`` were regenerated on 2026-12-01
+for one deliberate change of records (its ``units`` column only, no draw or event): a task lists its units when they
+are sent, not when they are on scene — the fire flagship's second-alarm engines were written over by the first
+alarm's list on its arrival (4 rows), and a routine engine on its way at the horizon was on no task (1 row).
 
 Columns added later without changing any draw or event (:data:`ADDED`) are kept out of their table's digest —
 so the golden digest still proves every older column bit-identical — and get a digest of their own
