@@ -17,6 +17,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import simpy
 
@@ -51,6 +52,17 @@ class UnitRequest:
     task: str
 
 
+class PoolWatcher(Protocol):
+    """Extension point: told of every move of the pool, in order (the property tests keep an account of their own
+    from it; a tracer could). It must not change what the pool does."""
+
+    def requested(self, req: UnitRequest) -> None: ...
+    def handed_out(self, req: UnitRequest, units: list[Unit]) -> None: ...
+    def withdrawn(self, req: UnitRequest) -> None: ...
+    def released(self, unit: Unit) -> None: ...
+    def back(self, unit: Unit) -> None: ...
+
+
 class _FreeOfKind(dict):
     """Kind → the set of its free units, each made from the world's list (all free) when first asked for."""
 
@@ -78,12 +90,16 @@ class UnitPool(Collaborator):
         self.waiting: dict[str, deque[UnitRequest]] = {}
         # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
         self._first_only = getattr(type(self.policy).choose_units, "takes_first", False)
+        self.watcher: PoolWatcher | None = None
+        """Told of every move (:class:`PoolWatcher`); none in a normal run."""
 
     def request(
         self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView, task: str
     ) -> simpy.Event:
         """Ask for ``count`` units of ``kind`` for ``grid``; the event's value is the units or MUTUAL_AID."""
         req = UnitRequest(self.env.event(), kind, agencies, grid, count, view, task)
+        if self.watcher is not None:
+            self.watcher.requested(req)
         if not self._try_assign(req):
             if self.dispatch.when_all_busy == "mutual_aid":
                 req.event.succeed(MUTUAL_AID)
@@ -97,6 +113,8 @@ class UnitPool(Collaborator):
             for req in line:
                 if req.event is event:
                     line.remove(req)
+                    if self.watcher is not None:
+                        self.watcher.withdrawn(req)
                     return True
         return False
 
@@ -178,6 +196,8 @@ class UnitPool(Collaborator):
         for u in chosen:
             self.free[u.index] = False
             self.free_of_kind[u.kind].discard(u.index)
+        if self.watcher is not None:
+            self.watcher.handed_out(req, list(chosen))
         req.event.succeed(list(chosen))
         return True
 
@@ -203,6 +223,8 @@ class UnitPool(Collaborator):
         """The units leave the scene for their stations; each is free again when it is back."""
         item, env, factor = self.world.travel.item, self.env, self.road_factor()
         for u in units:
+            if self.watcher is not None:
+                self.watcher.released(u)
             back = item(u.station_row, grid) * factor
             if on_back is not None:
                 on_back(u, env.now + back)
@@ -214,6 +236,8 @@ class UnitPool(Collaborator):
         Requests of other kinds, and those this unit may not serve, found no free unit when they last
         tried and nothing they could use has come back since — so they are not tried again.
         """
+        if self.watcher is not None:
+            self.watcher.back(unit)
         self.free[unit.index] = True
         self.free_of_kind[unit.kind].add(unit.index)
         line = self.waiting.get(unit.kind)

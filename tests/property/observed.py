@@ -16,7 +16,8 @@ import simpy
 from scenarios.schema import Scenario
 from simulation.model.engine import Replication
 from simulation.model.policy import AutomaticPolicy, IncidentView
-from simulation.model.world import build_world
+from simulation.model.unit_pool import UnitRequest
+from simulation.model.world import Unit, build_world
 
 
 @dataclass
@@ -78,49 +79,42 @@ class Observed:
     requests: list[Request] = field(default_factory=list)
 
 
+class PoolLog:
+    """The pool's moves as :class:`Move` and :class:`Request` records (the pool's
+    :class:`~simulation.model.unit_pool.PoolWatcher`), asserting on the way that a unit is never handed out while
+    out, nor released twice."""
+
+    def __init__(self, obs: Observed, env: simpy.Environment) -> None:
+        self.obs, self.env = obs, env
+        self.out: dict[int, Move] = {}  # unit index → its move in progress
+
+    def requested(self, req: UnitRequest) -> None:
+        self.obs.requests.append(Request(req.view.incident, req.task, self.env.now, req.count, req.event))
+
+    def handed_out(self, req: UnitRequest, units: list[Unit]) -> None:
+        for u in units:
+            assert u.index not in self.out, f"{u.name} handed out while out on {self.out[u.index]}"
+            self.out[u.index] = m = Move(u.name, req.view.incident, req.task, self.env.now)
+            self.obs.moves[u.name].append(m)
+
+    def withdrawn(self, req: UnitRequest) -> None:
+        next(r for r in self.obs.requests if r.event is req.event).withdrawn_at = self.env.now
+
+    def released(self, unit: Unit) -> None:
+        m = self.out.get(unit.index)
+        assert m is not None and m.released is None, f"{unit.name} released twice, or while not out: {m}"
+        m.released = self.env.now
+
+    def back(self, unit: Unit) -> None:
+        self.out.pop(unit.index).back = self.env.now
+
+
 def observe(sc: Scenario, seed: int, replication: int = 0) -> Observed:
     """Run one traced replication of ``sc`` with the pool and the policy watched."""
     world = build_world(sc)
     policy = LoggingPolicy(world)
     rep = Replication(world, seed, replication, trace=True, policy=policy)
     obs = Observed(rep, policy)
-    pool, env = rep.units, rep.env
-    request, try_assign, withdraw = pool.request, pool._try_assign, pool.withdraw
-    release, unit_back = pool.release, pool._unit_back
-    out: dict[int, Move] = {}  # unit index → its move in progress
-
-    def _try_assign(req):
-        ok = try_assign(req)
-        if ok:
-            for u in req.event.value:
-                assert u.index not in out, f"{u.name} handed out while out on {out[u.index]}"
-                out[u.index] = m = Move(u.name, req.view.incident, req.task, env.now)
-                obs.moves[u.name].append(m)
-        return ok
-
-    def _request(kind, agencies, grid, count, view, task):
-        ev = request(kind, agencies, grid, count, view, task)
-        obs.requests.append(Request(view.incident, task, env.now, count, ev))
-        return ev
-
-    def _withdraw(event):
-        done = withdraw(event)
-        if done:
-            next(r for r in obs.requests if r.event is event).withdrawn_at = env.now
-        return done
-
-    def _release(units, grid, on_back=None):
-        for u in units:
-            m = out.get(u.index)
-            assert m is not None and m.released is None, f"{u.name} released twice, or while not out: {m}"
-            m.released = env.now
-        return release(units, grid, on_back)
-
-    def _unit_back(unit):
-        out.pop(unit.index).back = env.now
-        return unit_back(unit)
-
-    pool._try_assign, pool.request, pool.withdraw = _try_assign, _request, _withdraw
-    pool.release, pool._unit_back = _release, _unit_back
+    rep.units.watcher = PoolLog(obs, rep.env)
     rep.run()
     return obs
