@@ -22,7 +22,8 @@ import pytest
 from tests.helpers import FLAGSHIP as HRF
 from tests.helpers import ROOT as REPO
 from tests.helpers import linkage
-from tests.integration.bad_input_cases import BAD, CLI_CASES, FILE_CASES, QUICK, Case
+from tests.integration.bad_input_cases import BAD, FILE_CASES, QUICK, Case
+from tests.integration.bad_input_cli_cases import CLI_CASES
 
 
 def _expand(s: str, env: dict[str, Path]) -> str:
