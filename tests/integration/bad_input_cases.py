@@ -296,4 +296,5 @@ QUICK = {
     "set-unknown-path",
     "arrangement-unknown-name",
     "out-is-a-file",
+    "table-gbk-csv",
 }

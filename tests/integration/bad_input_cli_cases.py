@@ -122,3 +122,31 @@ CLI_CASES: dict[str, Case] = {
 }
 
 
+def district(*tables: str, where: str, line: int | None, path: str, message: str) -> Case:
+    """``linkage district import`` of the one-grid layer ``{inp}/grid.geojson`` with the given table options."""
+    return Case(("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid.geojson",
+                 *tables), where, line, path, message)
+
+
+LOG_SCENARIO = "{repo}/scenarios/library/routine_load.yaml"
+
+
+def calibrate(log: str, line: int, path: str, message: str) -> Case:
+    """``linkage calibrate {inp}/LOG -s routine_load``, refused on LOG's line ``line``."""
+    return Case(("calibrate", f"{{inp}}/{log}", "-s", LOG_SCENARIO, "--out", "{out}", "-n", "1"), f"{{inp}}/{log}",
+                line, path, message)
+
+
+TABLE_CASES: dict[str, Case] = {
+    # -- the planner's tables (district import) and logs (calibrate): bytes and layout ----------------------
+    "table-gbk-csv": district("--agencies", "{inp}/agencies_gbk.csv", where="{inp}/agencies_gbk.csv", line=1,
+                              path="", message="not UTF-8 text: byte 0xb1"),
+    "table-utf16-csv": district("--agencies", "{inp}/agencies_utf16.csv", where="{inp}/agencies_utf16.csv", line=1,
+                                path="", message="not UTF-8 text: byte 0xff"),
+    "table-csv-named-xlsx": district("--agencies", "{inp}/agencies_csv.xlsx", where="{inp}/agencies_csv.xlsx",
+                                     line=None, path="", message="not an Excel .xlsx workbook"),
+    "responsibility-not-xlsx": district("--responsibility", "{inp}/agencies_csv.xlsx",
+                                        where="{inp}/agencies_csv.xlsx", line=None, path="",
+                                        message="not an Excel .xlsx workbook"),
+    "log-gbk-csv": calibrate("log_gbk.csv", 1, "", "not UTF-8 text: byte 0xca"),
+}

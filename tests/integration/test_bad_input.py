@@ -15,6 +15,7 @@ caught by comparing the folder before and after.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from tests.helpers import FLAGSHIP as HRF
 from tests.helpers import ROOT as REPO
 from tests.helpers import linkage
 from tests.integration.bad_input_cases import BAD, FILE_CASES, QUICK, Case
-from tests.integration.bad_input_cli_cases import CLI_CASES
+from tests.integration.bad_input_cli_cases import CLI_CASES, TABLE_CASES
 
 
 def _expand(s: str, env: dict[str, Path]) -> str:
@@ -54,6 +55,26 @@ def make_inputs(inp: Path) -> None:
     (inp / "roads_user.yaml").write_text(district + "    road_network: {file: roads.parquet, nodes: 2, edges: 1}\n")
     for k in range(40):
         (inp / "chain" / f"c{k}.yaml").write_text(f"extends: c{k + 1}.yaml\n" if k < 39 else f"extends: {HRF}\n")
+    make_tables(inp)
+
+
+AGENCIES = "编号,角色,中文名称\ndistrict_gov,district_government,区政府\nfire_brigade,fire,消防救援支队\n"
+LOG_HEAD = ("incident_id,service,type,grid,street,station,call_time,dispatch_time,left_time,arrival_time,action_time,"
+            "close_time\n")
+LOG_ROW = "f-1,119,fire,S1-C1-G1,S1,,2026-03-02 01:00:46,2026-03-02 01:02:22,,,,"
+
+
+def make_tables(inp: Path) -> None:
+    """The planner's side files a case breaks: a one-grid GeoJSON layer, an agencies table saved as GBK or
+    UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx; an incident log in GBK."""
+    ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
+    feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
+               "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    (inp / "grid.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    (inp / "agencies_gbk.csv").write_bytes(AGENCIES.encode("gbk"))
+    (inp / "agencies_utf16.csv").write_bytes(AGENCIES.encode("utf-16"))
+    (inp / "agencies_csv.xlsx").write_text(AGENCIES, encoding="utf-8")
+    (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
 
 
 def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
@@ -62,7 +83,7 @@ def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
     inp.mkdir()
     make_inputs(inp)
     (work / "existing.txt").write_text("not a folder\n")
-    env = {"bad": BAD, "hrf": HRF, "out": work / "out", "work": work, "inp": inp}
+    env = {"bad": BAD, "hrf": HRF, "out": work / "out", "work": work, "inp": inp, "repo": REPO}
     before = _snapshot(work)
     proc = linkage(*(_expand(a, env) for a in case.args), cwd=work, timeout=120, env={"PYTHONDONTWRITEBYTECODE": "1"})
     both = proc.stdout + proc.stderr
@@ -94,6 +115,11 @@ def test_bad_file(case: Case, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", _params(CLI_CASES))
 def test_bad_command_line(case: Case, tmp_path: Path) -> None:
+    check(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", _params(TABLE_CASES))
+def test_bad_table(case: Case, tmp_path: Path) -> None:
     check(case, tmp_path)
 
 
@@ -131,7 +157,7 @@ def test_python_tag_is_never_executed(tmp_path: Path) -> None:
 
 
 def test_quick_subset_names_real_cases() -> None:
-    assert QUICK <= set(FILE_CASES) | set(CLI_CASES)
+    assert QUICK <= set(FILE_CASES) | set(CLI_CASES) | set(TABLE_CASES)
 
 
 def test_corpus_is_complete() -> None:
