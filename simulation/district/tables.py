@@ -138,6 +138,10 @@ def read_table(path: Path, table: str) -> list[Row]:
             known = ", ".join(f"{en}/{zh}" for en, (zh, _) in spec.items())
             raise InputError.one(str(path), 1, f"column {_column_letter(i)}",
                                  f"unknown {table} column '{h}' ({hint}columns: {known})")
+        twice = next((j for j, en in cols.items() if en == names[h]), None)
+        if twice is not None:  # the later column would silently replace the earlier one in every row
+            raise InputError.one(str(path), 1, f"column {_column_letter(i)}",
+                                 f"{table} column '{names[h]}' is also column {_column_letter(twice)} · 表头列重复")
         cols[i] = names[h]
     for en, (zh, required) in spec.items():
         if required and en not in cols.values():
@@ -146,6 +150,11 @@ def read_table(path: Path, table: str) -> list[Row]:
     for n, r in enumerate(raw[1:], start=2):
         if not any(c.strip() for c in r):
             continue
+        extra = next((i for i, c in enumerate(r) if i not in cols and c.strip()), None)
+        if extra is not None:  # a value under no header (a comma inside an unquoted cell, a shifted row): never dropped
+            raise InputError.one(str(path), n, f"column {_column_letter(extra)}",
+                                 f"value {r[extra].strip()[:40]!r} has no column header (the header has "
+                                 f"{len(raw[0])} columns) · 该单元格没有对应的表头列")
         row = Row(n, {cols[i]: c for i, c in enumerate(r) if i in cols})
         for en, (_zh, required) in spec.items():
             if required and not row.get(en):

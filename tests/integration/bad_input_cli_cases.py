@@ -148,5 +148,11 @@ TABLE_CASES: dict[str, Case] = {
     "responsibility-not-xlsx": district("--responsibility", "{inp}/agencies_csv.xlsx",
                                         where="{inp}/agencies_csv.xlsx", line=None, path="",
                                         message="not an Excel .xlsx workbook"),
+    "table-value-without-header": district("--agencies", "{inp}/agencies_long_row.csv",
+                                           where="{inp}/agencies_long_row.csv", line=3, path="column F",
+                                           message="value 'x' has no column header"),
+    "table-header-twice": district("--agencies", "{inp}/agencies_id_twice.csv", where="{inp}/agencies_id_twice.csv",
+                                   line=1, path="column D", message="agencies column 'id' is also column A"),
+    "log-value-without-header": calibrate("log_long_row.csv", 2, "column M", "value 'x' has no column header"),
     "log-gbk-csv": calibrate("log_gbk.csv", 1, "", "not UTF-8 text: byte 0xca"),
 }

@@ -66,7 +66,8 @@ LOG_ROW = "f-1,119,fire,S1-C1-G1,S1,,2026-03-02 01:00:46,2026-03-02 01:02:22,,,,
 
 def make_tables(inp: Path) -> None:
     """The planner's side files a case breaks: a one-grid GeoJSON layer, an agencies table saved as GBK or
-    UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx; an incident log in GBK."""
+    UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value under no header, a header naming
+    a column twice; incident logs in GBK, with a value under no header."""
     ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
     feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
                "geometry": {"type": "Polygon", "coordinates": [ring]}}
@@ -74,7 +75,12 @@ def make_tables(inp: Path) -> None:
     (inp / "agencies_gbk.csv").write_bytes(AGENCIES.encode("gbk"))
     (inp / "agencies_utf16.csv").write_bytes(AGENCIES.encode("utf-16"))
     (inp / "agencies_csv.xlsx").write_text(AGENCIES, encoding="utf-8")
+    rows = AGENCIES.splitlines()
+    (inp / "agencies_long_row.csv").write_text("\n".join([*rows[:2], rows[2] + ",,,x"]) + "\n", encoding="utf-8")
+    (inp / "agencies_id_twice.csv").write_text("\n".join(r + ",x" for r in rows).replace(",x", ",编号", 1) + "\n",
+                                               encoding="utf-8")
     (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
+    (inp / "log_long_row.csv").write_text(LOG_HEAD + LOG_ROW + ",x\n", encoding="utf-8")
 
 
 def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
