@@ -297,4 +297,5 @@ QUICK = {
     "arrangement-unknown-name",
     "out-is-a-file",
     "table-gbk-csv",
+    "log-date-without-time",
 }
