@@ -102,7 +102,12 @@ def _raw_rows(path: Path) -> list[list[str]]:
             wb.close()
     if path.suffix.lower() != ".csv":
         raise InputError.one(str(path), None, "", "expected a .csv or .xlsx file")
-    return [list(r) for r in csv.reader(io.StringIO(csv_text(path), newline=""))]
+    reader = csv.reader(io.StringIO(csv_text(path), newline=""))
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as e:  # a cell past the csv module's field limit (131,072 characters): no table has one
+        raise InputError.one(str(path), reader.line_num, "",
+                             f"not a readable CSV table: {e} · 无法读取的 CSV 表格") from None
 
 
 def _cell_text(v: object) -> str:

@@ -155,6 +155,8 @@ TABLE_CASES: dict[str, Case] = {
                                    line=1, path="column D", message="agencies column 'id' is also column A"),
     "log-gbk-csv": calibrate("log_gbk.csv", 1, "", "not UTF-8 text: byte 0xca"),
     "log-value-without-header": calibrate("log_long_row.csv", 2, "column M", "value 'x' has no column header"),
+    "log-cell-too-long": calibrate("log_long_cell.csv", 2, "",
+                                   "not a readable CSV table: field larger than field limit"),
     "log-date-without-time": calibrate("log_date_only.csv", 2, "incident_log.call_time",
                                        "'2026-03-02' has a date but no time of day"),
 }

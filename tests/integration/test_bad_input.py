@@ -67,7 +67,8 @@ LOG_ROW = "f-1,119,fire,S1-C1-G1,S1,,2026-03-02 01:00:46,2026-03-02 01:02:22,,,,
 def make_tables(inp: Path) -> None:
     """The planner's side files a case breaks: a one-grid GeoJSON layer, an agencies table saved as GBK or
     UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value under no header, a header naming
-    a column twice; incident logs in GBK, with a value under no header, with a date and no time of day."""
+    a column twice; incident logs in GBK, with a value under no header, with a 200,000-character cell, with a
+    date and no time of day."""
     ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
     feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
                "geometry": {"type": "Polygon", "coordinates": [ring]}}
@@ -81,6 +82,7 @@ def make_tables(inp: Path) -> None:
                                                encoding="utf-8")
     (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
     (inp / "log_long_row.csv").write_text(LOG_HEAD + LOG_ROW + ",x\n", encoding="utf-8")
+    (inp / "log_long_cell.csv").write_text(LOG_HEAD + LOG_ROW.replace("f-1", "f" * 200_000) + "\n", encoding="utf-8")
     (inp / "log_date_only.csv").write_text(LOG_HEAD + LOG_ROW.replace("2026-03-02 01:00:46", "2026-03-02") + "\n",
                                            encoding="utf-8")
 
