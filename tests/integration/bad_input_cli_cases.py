@@ -159,4 +159,22 @@ TABLE_CASES: dict[str, Case] = {
                                    "not a readable CSV table: field larger than field limit"),
     "log-date-without-time": calibrate("log_date_only.csv", 2, "incident_log.call_time",
                                        "'2026-03-02' has a date but no time of day"),
+    # -- district import's numbers: checked before any file is read -------------------------------------------
+    "district-max-access-nan": district("--max-access-m", "nan", where="--max-access-m", line=None, path="",
+                                        message="must be a finite distance of 0 m or more (got nan)"),
+    "district-persons-per-household-zero": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
+         "--population", "5000", "--persons-per-household", "0"), "--persons-per-household", None, "",
+        "must be a finite number above 0 (got 0.0)"),
+    "district-households-per-grid-zero": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
+         "--population", "5000", "--households-per-grid", "0"), "--households-per-grid", None, "",
+        "must be at least 1 (got 0)"),
+    "district-streets-zero": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
+         "--population", "5000", "--streets", "0"), "--streets", None, "", "must be at least 1 (got 0)"),
+    "district-population-too-large": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
+         "--population", "99999999999999", "--households-per-grid", "1"), "--population", None, "",
+        "would cut about 38,461,538,461,538 grids (more than 200,000)"),
 }
