@@ -177,4 +177,14 @@ TABLE_CASES: dict[str, Case] = {
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
          "--population", "99999999999999", "--households-per-grid", "1"), "--population", None, "",
         "would cut about 38,461,538,461,538 grids (more than 200,000)"),
+    # -- district import's grid layer ----------------------------------------------------------------------------
+    "grids-huge-households": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_huge_households.geojson"),
+        "{inp}/grid_huge_households.geojson", None, "features[G1].households", "is not a count of zero or more"),
+    "grids-off-the-globe": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_in_metres.geojson"),
+        "{inp}/grid_in_metres.geojson", None, "features[G1].geometry", "is off the globe in EPSG:4326"),
+    "grids-a-table": Case(
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_table.csv"),
+        "{inp}/grid_table.csv", None, "", "the file holds no geometries"),
 }
