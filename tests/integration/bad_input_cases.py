@@ -95,6 +95,8 @@ FILE_CASES: dict[str, Case] = {
     "unknown-desk-key": run_file("unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"),
     "wrong-type-horizon": run_file("wrong_type_horizon.yaml", 3, "horizon", "valid number"),
     "negative-horizon": run_file("negative_horizon.yaml", 3, "horizon", "greater than 0"),
+    "bool-for-number": run_file("bool_for_number.yaml", 6, "agencies[police].desk.staff",
+                                "must be a number (got true)"),
     "name-not-an-id": run_file("bad_name_id.yaml", 3, "name", "'high rise fire' is not an id"),
     "nan-latency": run_file("nan_latency.yaml", 4, "channels[0].latency", "finite number (got nan"),
     "inf-duration": run_file("inf_duration.yaml", 7, f"{TASKS}[cordon].duration", "finite number (got inf"),

@@ -29,6 +29,7 @@ CLI_CASES: dict[str, Case] = {
     "set-into-plain-value": set_hrf("horizon.x=3", "horizon.x", "cannot descend into a plain value"),
     "set-bad-yaml-value": set_hrf("horizon=[1", "horizon", "value '[1' is not valid"),
     "set-nan": set_hrf("horizon=.nan", "horizon", "finite number (got nan"),
+    "set-bool-for-number": set_hrf("horizon=true", "horizon", "must be a number (got true)"),
     "set-no-incidents": set_hrf("incidents=[]", "incidents", "at least one incident"),
     "arrangement-unknown-name": run_hrf(
         "-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"
