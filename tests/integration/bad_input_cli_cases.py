@@ -30,6 +30,13 @@ CLI_CASES: dict[str, Case] = {
     "set-bad-yaml-value": set_hrf("horizon=[1", "horizon", "value '[1' is not valid"),
     "set-nan": set_hrf("horizon=.nan", "horizon", "finite number (got nan"),
     "set-bool-for-number": set_hrf("horizon=true", "horizon", "must be a number (got true)"),
+    # a distribution's mean must be a number: the engine ranks channels by it (braces doubled: args are formatted)
+    "lognormal-mean-overflows": set_hrf("channels.0.latency={{dist: lognormal, median: 41, p90: 1.7e308}}",
+                                        "channels[0].latency", "the mean is beyond the largest number"),
+    "triangular-mean-overflows": set_hrf("channels.0.latency={{dist: triangular, low: 0, mode: 1e308, high: 1.7e308}}",
+                                         "channels[0].latency", "low + mode + high is more than the largest number"),
+    "uniform-mean-overflows": set_hrf("channels.0.latency={{dist: uniform, low: 1e308, high: 1.7e308}}",
+                                      "channels[0].latency", "low + high is more than the largest number"),
     "set-no-incidents": set_hrf("incidents=[]", "incidents", "at least one incident"),
     "arrangement-unknown-name": run_hrf(
         "-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"
