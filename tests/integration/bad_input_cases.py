@@ -272,6 +272,9 @@ FILE_CASES: dict[str, Case] = {
         "drill_one_way_no_direction", "yaml", 9, "one_way (crowd_network) needs the argument 'direction'"),
     "drill-evacuate-unknown-grid": drill_file(
         "drill_evacuate_unknown_grid", "yaml", 9, "grids names unknown grid 'S9-C9-G9'"),
+    "drill-msel-value-without-header": Case(
+        ("drill", "new", "{bad}/drill_msel_value_without_header.yaml", "--dir", "{out}"),
+        "{bad}/drill_msel_value_without_header.csv", 2, "injects[X1]", "1 value(s) beyond the header's columns"),
 }
 
 # One representative per kind of fault runs in quick runs (-m "not slow"); every process pays its start-up

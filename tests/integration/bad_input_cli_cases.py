@@ -195,4 +195,6 @@ TABLE_CASES: dict[str, Case] = {
     "grids-a-table": Case(
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_table.csv"),
         "{inp}/grid_table.csv", None, "", "the file holds no geometries"),
+    "drill-msel-cell-too-long": Case(("drill", "new", "{inp}/drill_long_cell.yaml", "--dir", "{out}"),
+                                     "{inp}/drill_long_cell.csv", 2, "", "not a readable CSV table"),
 }

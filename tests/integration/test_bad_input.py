@@ -69,7 +69,7 @@ def make_tables(inp: Path) -> None:
     households, in metres under a WGS-84 label, as a CSV table), an agencies table saved as GBK or
     UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value under no header, a header naming
     a column twice; incident logs in GBK, with a value under no header, with a 200,000-character cell, with a
-    date and no time of day."""
+    date and no time of day; a drill whose MSEL has a 200,000-character cell."""
     ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
     feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
                "geometry": {"type": "Polygon", "coordinates": [ring]}}
@@ -88,6 +88,10 @@ def make_tables(inp: Path) -> None:
                                                encoding="utf-8")
     (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
     (inp / "log_long_row.csv").write_text(LOG_HEAD + LOG_ROW + ",x\n", encoding="utf-8")
+    (inp / "drill_long_cell.yaml").write_text((BAD / "drill_msel_value_without_header.yaml").read_text(
+        encoding="utf-8").replace("drill_msel_value_without_header.csv", "drill_long_cell.csv"), encoding="utf-8")
+    (inp / "drill_long_cell.csv").write_text("id,time,to,inject_zh,inject_en\nX1,T+0:30,police,来电," + "x" * 200_000
+                                             + "\n", encoding="utf-8")
     (inp / "log_long_cell.csv").write_text(LOG_HEAD + LOG_ROW.replace("f-1", "f" * 200_000) + "\n", encoding="utf-8")
     (inp / "log_date_only.csv").write_text(LOG_HEAD + LOG_ROW.replace("2026-03-02 01:00:46", "2026-03-02") + "\n",
                                            encoding="utf-8")
