@@ -22,6 +22,7 @@ from scenarios.yamlsrc import SrcDict, load_file, to_plain
 from simulation.drill.msel import Msel, format_time
 from simulation.drill.msel_io import msel_from_data, read_msel
 from simulation.drill.policy import DECISION_KINDS
+from simulation.experiments.api import MAX_SEED
 
 DRILL_LIBRARY = SCENARIO_LIBRARY / "drills"
 Role = Literal["facilitator", "player", "evaluator", "observer"]
@@ -41,7 +42,8 @@ class DrillSpec(Frozen):
     scenario: str
     """Scenario file (relative to the drill file) or bundled scenario name."""
     arrangement: str | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    """Stored as a 64-bit integer, as every run seed (a larger one made a session whose report could not run)."""
     msel: str | list[dict[str, Any]] = Field(default_factory=list)
     """A MSEL file (.csv/.xlsx, relative to the drill file) or the injects inline."""
     seats: Annotated[list[SeatSpec], Field(min_length=1)]

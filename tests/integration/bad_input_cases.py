@@ -272,6 +272,8 @@ FILE_CASES: dict[str, Case] = {
         "drill_one_way_no_direction", "yaml", 9, "one_way (crowd_network) needs the argument 'direction'"),
     "drill-evacuate-unknown-grid": drill_file(
         "drill_evacuate_unknown_grid", "yaml", 9, "grids names unknown grid 'S9-C9-G9'"),
+    "drill-seed-too-large": Case(("drill", "new", "{bad}/drill_seed_too_large.yaml", "--dir", "{out}"),
+                                 "{bad}/drill_seed_too_large.yaml", 5, "seed", "less than or equal to 922337203685477"),
     "drill-msel-value-without-header": Case(
         ("drill", "new", "{bad}/drill_msel_value_without_header.yaml", "--dir", "{out}"),
         "{bad}/drill_msel_value_without_header.csv", 2, "injects[X1]", "1 value(s) beyond the header's columns"),

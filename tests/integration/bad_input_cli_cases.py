@@ -18,6 +18,8 @@ CLI_CASES: dict[str, Case] = {
     "n-not-a-number": Case(
         ("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"
     ),
+    "drill-seed-too-large": Case(("drill", "new", "crowd_crush_drill", "--dir", "{out}", "--seed", str(2**64)),
+                                 "--seed", None, "seed", "must be at most 2**63 - 1"),
     "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
     "set-unknown-path": set_hrf("nosuch.path=1", "nosuch", "no such field"),
     "set-unknown-item": set_hrf("agencies.nosuch.desk.staff=2", "agencies.nosuch", "no item 'nosuch'"),
