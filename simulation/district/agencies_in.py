@@ -88,14 +88,23 @@ def read_agencies(path: Path, streets: set[str]) -> list[dict]:
 def apply_rosters(path: Path, agencies: list[dict]) -> None:
     """值班表: day and night staff on each agency's duty desk."""
     by_id = {a["id"]: a for a in agencies}
+    seen: dict[tuple[str, str], int] = {}
     for r in read_table(path, "rosters"):
         aid = r.get("agency")
         if aid not in by_id:
             raise InputError.one(str(path), r.line, "rosters.agency", f"unknown agency '{aid}' (not in the "
                                  "agencies table)")
-        staff = int(number(path, r, "staff", "rosters", 0, 500) or 0)
+        count = number(path, r, "staff", "rosters", 0, 500) or 0
+        if count != int(count):  # int() would cut 2.5 people to 2
+            raise InputError.one(str(path), r.line, "rosters.staff", f"'{r.get('staff')}' is not a whole number of "
+                                 "people · 在岗人数应为整数")
+        staff, shift = int(count), shift_of(path, r)
+        if (aid, shift) in seen:  # the later row would replace the earlier one
+            raise InputError.one(str(path), r.line, "rosters.shift", f"{aid}'s {shift} shift is also on row "
+                                 f"{seen[aid, shift]} · 同一单位同一班次重复")
+        seen[aid, shift] = r.line
         desk = by_id[aid]["desk"]
-        if shift_of(path, r) == "day":
+        if shift == "day":
             if staff < 1:
                 raise InputError.one(str(path), r.line, "rosters.staff", "the day shift needs at least one person")
             desk["staff"] = staff

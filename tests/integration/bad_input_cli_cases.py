@@ -199,4 +199,11 @@ TABLE_CASES: dict[str, Case] = {
         "{inp}/grid_table.csv", None, "", "the file holds no geometries"),
     "drill-msel-cell-too-long": Case(("drill", "new", "{inp}/drill_long_cell.yaml", "--dir", "{out}"),
                                      "{inp}/drill_long_cell.csv", 2, "", "not a readable CSV table"),
+    # -- district tables' cells that were read as something else -------------------------------------------------
+    "rosters-half-person": district("--agencies", "{inp}/agencies.csv", "--rosters", "{inp}/rosters_half_person.csv",
+                                    where="{inp}/rosters_half_person.csv", line=2, path="rosters.staff",
+                                    message="'2.5' is not a whole number of people"),
+    "rosters-shift-twice": district("--agencies", "{inp}/agencies.csv", "--rosters", "{inp}/rosters_shift_twice.csv",
+                                    where="{inp}/rosters_shift_twice.csv", line=3, path="rosters.shift",
+                                    message="district_gov's day shift is also on row 2"),
 }
