@@ -16,7 +16,11 @@ import numpy as np
 from scenarios.errors import InputError
 from simulation.district.crs import Projector, SourceCRS, to_wgs84
 from simulation.district.grids import GridLayer
-from simulation.district.tables import number, parse_units, read_table, shift_of
+from simulation.district.tables import Row, number, parse_units, read_table, shift_of
+
+YES = ("true", "yes", "y", "1", "是")
+NO = ("false", "no", "n", "0", "否")
+"""The words a yes/no cell may hold (``both_ways`` 双向)."""
 
 DEFAULT_DISTRICT = Path(__file__).resolve().parents[2] / "agencies" / "library" / "default_district.yaml"
 
@@ -36,10 +40,17 @@ def _defaults() -> tuple[dict[str, dict], dict[str, Any]]:
     return roles, turnout
 
 
-def _lognormal(median: float | None, p90: float | None, fallback: Any) -> Any:
+def _lognormal(path: Path, row: Row, key: str, table: str, fallback: Any) -> Any:
+    """The ``KEY_median_s`` and ``KEY_p90_s`` cells as a log-normal (a p90 equal to the median, or none: fixed).
+    A p90 below its median is refused: dropping it silently would leave a fixed time the table does not say."""
+    median = number(path, row, f"{key}_median_s", table)
+    p90 = number(path, row, f"{key}_p90_s", table)
     if median is None:
         return fallback
-    if p90 is None or p90 <= median:
+    if p90 is not None and p90 < median:
+        raise InputError.one(str(path), row.line, f"{table}.{key}_p90_s",
+                             f"p90 {p90:g} s is below the median {median:g} s · P90 小于中位数")
+    if p90 is None or p90 == median:
         return median
     return {"dist": "lognormal", "median": median, "p90": p90}
 
@@ -61,8 +72,7 @@ def read_agencies(path: Path, streets: set[str]) -> list[dict]:
                                  f"unknown role '{role}' (known: {', '.join(sorted(roles))})")
         base = defaults.get(role, {})
         desk = dict(base.get("desk", {"staff": 2}))
-        desk["handling"] = _lognormal(number(path, r, "handling_median_s", "agencies"),
-                                      number(path, r, "handling_p90_s", "agencies"), desk.get("handling", 0))
+        desk["handling"] = _lognormal(path, r, "handling", "agencies", desk.get("handling", 0))
         a: dict[str, Any] = {"id": aid, "role": role}
         if r.get("name_zh") or r.get("name_en"):
             a["name"] = {"zh": r.get("name_zh") or r.get("name_en"), "en": r.get("name_en") or r.get("name_zh")}
@@ -174,12 +184,15 @@ def read_contacts(path: Path, agencies: set[str]) -> list[dict]:
         for key in ("kind", "medium"):
             if r.get(key):
                 c[key] = r.get(key)
-        c["latency"] = _lognormal(number(path, r, "latency_median_s", "contacts"),
-                                  number(path, r, "latency_p90_s", "contacts"), 0)
+        c["latency"] = _lognormal(path, r, "latency", "contacts", 0)
         rel = number(path, r, "reliability", "contacts", 0.0001, 1)
         if rel is not None:
             c["reliability"] = rel
         if r.get("both_ways"):
-            c["both_ways"] = r.get("both_ways").lower() not in ("false", "no", "否", "0")
+            word = r.get("both_ways").lower()
+            if word not in (*YES, *NO):  # any other word was read as yes
+                raise InputError.one(str(path), r.line, "contacts.both_ways",
+                                     f"'{r.get('both_ways')}' is not yes/是 or no/否")
+            c["both_ways"] = word in YES
         out.append(c)
     return out

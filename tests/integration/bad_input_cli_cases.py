@@ -206,4 +206,11 @@ TABLE_CASES: dict[str, Case] = {
     "rosters-shift-twice": district("--agencies", "{inp}/agencies.csv", "--rosters", "{inp}/rosters_shift_twice.csv",
                                     where="{inp}/rosters_shift_twice.csv", line=3, path="rosters.shift",
                                     message="district_gov's day shift is also on row 2"),
+    "contacts-p90-below-median": district("--agencies", "{inp}/agencies.csv", "--contacts",
+                                          "{inp}/contacts_p90_below.csv", where="{inp}/contacts_p90_below.csv",
+                                          line=2, path="contacts.latency_p90_s",
+                                          message="p90 30 s is below the median 60 s"),
+    "contacts-both-ways-maybe": district("--agencies", "{inp}/agencies.csv", "--contacts",
+                                         "{inp}/contacts_both_maybe.csv", where="{inp}/contacts_both_maybe.csv",
+                                         line=2, path="contacts.both_ways", message="'maybe' is not yes/是 or no/否"),
 }
