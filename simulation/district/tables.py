@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,7 +207,7 @@ def parse_units(path: Path, row: Row) -> list[tuple[str, int, float | None]]:
             t = float(turnout) if turnout else None
         except ValueError:
             n, t = 0, None
-        if not kind.strip() or n < 1 or (t is not None and t < 0):
+        if not kind.strip() or n < 1 or (t is not None and not (math.isfinite(t) and t >= 0)):
             raise InputError.one(str(path), row.line, "stations.units",
                                  f"'{part}' is not KIND:COUNT or KIND:COUNT@TURNOUT_SECONDS")
         out.append((kind.strip(), n, t))

@@ -213,4 +213,7 @@ TABLE_CASES: dict[str, Case] = {
     "contacts-both-ways-maybe": district("--agencies", "{inp}/agencies.csv", "--contacts",
                                          "{inp}/contacts_both_maybe.csv", where="{inp}/contacts_both_maybe.csv",
                                          line=2, path="contacts.both_ways", message="'maybe' is not yes/是 or no/否"),
+    "stations-nan-turnout": district("--agencies", "{inp}/agencies.csv", "--stations",
+                                     "{inp}/stations_nan_turnout.csv", where="{inp}/stations_nan_turnout.csv",
+                                     line=2, path="stations.units", message="'engine:2@nan' is not KIND:COUNT"),
 }

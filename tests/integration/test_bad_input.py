@@ -69,7 +69,7 @@ def make_tables(inp: Path) -> None:
     households, in metres under a WGS-84 label, as a CSV table), an agencies table saved as GBK or UTF-16
     (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value under no header, a header naming a
     column twice, rosters with half a person or one shift twice, contacts with a p90 below the median or a
-    both-ways 'maybe'; incident logs in GBK, with a value under no header,
+    both-ways 'maybe', a station whose turnout is nan; incident logs in GBK, with a value under no header,
     with a 200,000-character cell, with a date and no time of day; a drill whose MSEL has a 200,000-character
     cell."""
     ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
@@ -95,6 +95,8 @@ def make_tables(inp: Path) -> None:
     contacts = "from,to,latency_median_s,latency_p90_s,both_ways\ndistrict_gov,fire_brigade,"
     (inp / "contacts_p90_below.csv").write_text(contacts + "60,30,\n", encoding="utf-8")
     (inp / "contacts_both_maybe.csv").write_text(contacts + "60,,maybe\n", encoding="utf-8")
+    (inp / "stations_nan_turnout.csv").write_text("id,agency,grid,units\nfs1,fire_brigade,G1,engine:2@nan\n",
+                                                  encoding="utf-8")
     (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
     (inp / "log_long_row.csv").write_text(LOG_HEAD + LOG_ROW + ",x\n", encoding="utf-8")
     (inp / "drill_long_cell.yaml").write_text((BAD / "drill_msel_value_without_header.yaml").read_text(
