@@ -99,9 +99,10 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
     if roles.count("facilitator") != 1:
         problems.append(Problem(name, line("seats"), "seats", "a drill needs exactly one facilitator seat (导调)"))
     ids = [s.id for s in spec.seats]
-    for s in spec.seats:
-        if ids.count(s.id) > 1:
-            problems.append(Problem(name, line("seats"), f"seats[{s.id}].id", f"seat '{s.id}' is defined twice"))
+    for k, s in enumerate(spec.seats):
+        if s.id in ids[:k]:  # once, at the repeat (each copy said it: the same line twice)
+            problems.append(Problem(name, line("seats"), f"seats[{s.id}].id", f"seat '{s.id}' is defined twice "
+                                    f"(seats {ids.index(s.id) + 1} and {k + 1})"))
         if s.role == "player" and not s.agencies:
             problems.append(
                 Problem(name, line("seats"), f"seats[{s.id}].agencies", "a player seat plays at least one agency")
