@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,10 @@ def read_layer(path: Path, crs_text: str | None):
     import geopandas as gpd
 
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():  # GDAL's and geopandas' asides ('non closed ring', 'could not parse column
+            warnings.simplefilter("ignore", UserWarning)  # as JSON') are extra stderr lines; what they are about
+            warnings.simplefilter("ignore", RuntimeWarning)  # is refused below as one line, or read as text
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as e:  # pyogrio raises its own DataSourceError family for unreadable files
         raise InputError.one(str(path), None, "", f"cannot read as GeoJSON, Shapefile or GeoPackage: {e}") from None
     if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio reads a CSV or a spreadsheet as a plain table

@@ -191,6 +191,9 @@ TABLE_CASES: dict[str, Case] = {
     "grids-huge-households": Case(
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_huge_households.geojson"),
         "{inp}/grid_huge_households.geojson", None, "features[G1].households", "is not a count of zero or more"),
+    "grids-households-text": Case(  # geopandas warned on stderr first (a column of numbers and text): 3 lines
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_households_text.geojson"),
+        "{inp}/grid_households_text.geojson", None, "features[G2].households", "'lots' is not a count"),
     "grids-off-the-globe": Case(
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_in_metres.geojson"),
         "{inp}/grid_in_metres.geojson", None, "features[G1].geometry", "is off the globe in EPSG:4326"),

@@ -66,18 +66,22 @@ LOG_ROW = "f-1,119,fire,S1-C1-G1,S1,,2026-03-02 01:00:46,2026-03-02 01:02:22,,,,
 
 def make_tables(inp: Path) -> None:
     """The planner's side files a case breaks: a one-grid GeoJSON layer (and the same grid with 1e308
-    households, in metres under a WGS-84 label, as a CSV table), an agencies table saved as GBK or UTF-16
-    (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value under no header, a header naming a
-    column twice, rosters with half a person or one shift twice, contacts with a p90 below the median or a
-    both-ways 'maybe', a station whose turnout is nan; incident logs in GBK, with a value under no header,
-    with a 200,000-character cell, with a date and no time of day; a drill whose MSEL has a 200,000-character
-    cell."""
+    households, beside a second whose households is 'lots', in metres under a WGS-84 label, as a CSV table), an
+    agencies table saved as GBK or UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value
+    under no header, a header naming a column twice, rosters with half a person or one shift twice, contacts
+    with a p90 below the median or a both-ways 'maybe', a station whose turnout is nan; incident logs in GBK,
+    with a value under no header, with a 200,000-character cell, with a date and no time of day; a drill whose
+    MSEL has a 200,000-character cell."""
     ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
     feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
                "geometry": {"type": "Polygon", "coordinates": [ring]}}
     (inp / "grid.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     huge = {**feature, "properties": {**feature["properties"], "households": 1e308}}
     (inp / "grid_huge_households.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [huge]}))
+    east = {"type": "Polygon", "coordinates": [[[x + 0.004, y] for x, y in ring]]}  # beside G1, not over it
+    lots = [feature, {"type": "Feature", "geometry": east,
+                      "properties": {**feature["properties"], "grid_id": "G2", "households": "lots"}}]
+    (inp / "grid_households_text.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": lots}))
     metres = {**feature, "geometry": {"type": "Polygon", "coordinates": [[[x * 1000, y * 1000] for x, y in ring]]}}
     (inp / "grid_in_metres.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [metres]}))
     (inp / "grid_table.csv").write_text("grid_id,street,households\nG1,S1,300\n", encoding="utf-8")
