@@ -32,6 +32,8 @@ CLI_CASES: dict[str, Case] = {
     "set-bad-yaml-value": set_hrf("horizon=[1", "horizon", "value '[1' is not valid"),
     "set-nan": set_hrf("horizon=.nan", "horizon", "finite number (got nan"),
     "set-bool-for-number": set_hrf("horizon=true", "horizon", "must be a number (got true)"),
+    "road-speed-subnormal": set_hrf("city.generated.road_speed_kmh=5e-324", "city.generated.road_speed_kmh",
+                                    "greater than or equal to 1"),
     # a distribution's mean must be a number: the engine ranks channels by it (braces doubled: args are formatted)
     "lognormal-mean-overflows": set_hrf("channels.0.latency={{dist: lognormal, median: 41, p90: 1.7e308}}",
                                         "channels[0].latency", "the mean is beyond the largest number"),
