@@ -18,6 +18,8 @@ CLI_CASES: dict[str, Case] = {
     "n-not-a-number": Case(
         ("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"
     ),
+    "defect-loop-seed-too-large": Case(("defect-loop", "--grids", "4", "--days", "2", "--seed", str(2**64), "--out",
+                                        "{out}"), "linkage defect-loop", None, "--seed", "must be at most 2**63 - 1"),
     "drill-seed-too-large": Case(("drill", "new", "crowd_crush_drill", "--dir", "{out}", "--seed", str(2**64)),
                                  "--seed", None, "seed", "must be at most 2**63 - 1"),
     "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
