@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from tests.integration.bad_input_cases import Case, run_hrf, set_hrf
 
+LOG_SCENARIO = "{repo}/scenarios/library/routine_load.yaml"
+"""A bundled scenario with routine streams (calibrate's and year's)."""
+
 CLI_CASES: dict[str, Case] = {
     "n-zero": Case(
         ("run", "{hrf}", "-n", "0", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got 0)"
@@ -104,6 +107,8 @@ CLI_CASES: dict[str, Case] = {
         ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5", "-n", "1000000", "--batch", "1000000",
          "--out", "{out}"), "--batch", None, "batch", "a task of 1,000,000 replications would keep",
     ),
+    "year-too-large": Case(("year", LOG_SCENARIO, "-n", "100000000", "--out", "{out}"), "-n", None, "replications",
+                           "100,000,000 years would simulate"),
     "extends-symlink-loop": Case(
         ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
         "a symlink loop",
@@ -140,9 +145,6 @@ def district(*tables: str, where: str, line: int | None, path: str, message: str
     """``linkage district import`` of the one-grid layer ``{inp}/grid.geojson`` with the given table options."""
     return Case(("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid.geojson",
                  *tables), where, line, path, message)
-
-
-LOG_SCENARIO = "{repo}/scenarios/library/routine_load.yaml"
 
 
 def calibrate(log: str, line: int, path: str, message: str) -> Case:
