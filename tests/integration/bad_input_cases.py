@@ -272,6 +272,9 @@ FILE_CASES: dict[str, Case] = {
         "drill_one_way_no_direction", "yaml", 9, "one_way (crowd_network) needs the argument 'direction'"),
     "drill-evacuate-unknown-grid": drill_file(
         "drill_evacuate_unknown_grid", "yaml", 9, "grids names unknown grid 'S9-C9-G9'"),
+    "drill-msel-minutes-past-59": Case(
+        ("drill", "new", "{bad}/drill_msel_minutes_past_59.yaml", "--dir", "{out}"),
+        "{bad}/drill_msel_minutes_past_59.csv", 2, "injects[X1].time", "'T+0:75' is not a scenario time"),
     "drill-seat-twice": Case(("drill", "new", "{bad}/drill_seat_twice.yaml", "--dir", "{out}"),
                              "{bad}/drill_seat_twice.yaml", 5, "seats[police].id",
                              "seat 'police' is defined twice (seats 2 and 3)"),
