@@ -6,9 +6,10 @@ the real ``linkage`` console script."""
 
 from __future__ import annotations
 
+from tests.helpers import SCENARIO_LIBRARY
 from tests.integration.bad_input_cases import Case, run_hrf, set_hrf
 
-LOG_SCENARIO = "{repo}/scenarios/library/routine_load.yaml"
+LOG_SCENARIO = str(SCENARIO_LIBRARY / "routine_load.yaml")
 """A bundled scenario with routine streams (calibrate's and year's)."""
 
 CLI_CASES: dict[str, Case] = {
@@ -39,12 +40,12 @@ CLI_CASES: dict[str, Case] = {
     "set-bool-for-number": set_hrf("horizon=true", "horizon", "must be a number (got true)"),
     "road-speed-subnormal": set_hrf("city.generated.road_speed_kmh=5e-324", "city.generated.road_speed_kmh",
                                     "greater than or equal to 1"),
-    # a distribution's mean must be a number: the engine ranks channels by it (braces doubled: args are formatted)
-    "lognormal-mean-overflows": set_hrf("channels.0.latency={{dist: lognormal, median: 41, p90: 1.7e308}}",
+    # a distribution's mean must be a number: the engine ranks channels by it
+    "lognormal-mean-overflows": set_hrf("channels.0.latency={dist: lognormal, median: 41, p90: 1.7e308}",
                                         "channels[0].latency", "the mean is beyond the largest number"),
-    "triangular-mean-overflows": set_hrf("channels.0.latency={{dist: triangular, low: 0, mode: 1e308, high: 1.7e308}}",
+    "triangular-mean-overflows": set_hrf("channels.0.latency={dist: triangular, low: 0, mode: 1e308, high: 1.7e308}",
                                          "channels[0].latency", "low + mode + high is more than the largest number"),
-    "uniform-mean-overflows": set_hrf("channels.0.latency={{dist: uniform, low: 1e308, high: 1.7e308}}",
+    "uniform-mean-overflows": set_hrf("channels.0.latency={dist: uniform, low: 1e308, high: 1.7e308}",
                                       "channels[0].latency", "low + high is more than the largest number"),
     "set-no-incidents": set_hrf("incidents=[]", "incidents", "at least one incident"),
     "arrangement-unknown-name": run_hrf(
