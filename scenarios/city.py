@@ -12,6 +12,9 @@ from scenarios import limits
 from scenarios.distributions import Distribution, Uniform
 
 Pos = Annotated[float, Field(gt=0)]
+Speed = Annotated[float, Field(ge=1, le=130)]
+"""A road speed in km/h: at least 1 (below walking pace no vehicle moves; a subnormal speed such as 5e-324 became
+0 m/s when divided by 3.6, and every travel time a division by zero), at most 130 as before."""
 
 
 class GeneratedCity(Frozen):
@@ -29,8 +32,8 @@ class GeneratedCity(Frozen):
     households: Distribution = Uniform(dist="uniform", low=300, high=500)
     persons_per_household: Annotated[float, Field(gt=0, le=20)] = 2.6
     grid_workers_per_grid: Annotated[float, Field(ge=0, le=50)] = 1.0
-    road_speed_kmh: Annotated[float, Field(gt=0, le=130)] = 25.0
-    arterial_speed_kmh: Annotated[float, Field(gt=0, le=130)] = 40.0
+    road_speed_kmh: Speed = 25.0
+    arterial_speed_kmh: Speed = 40.0
     arterial_every: Annotated[int, Field(ge=0, le=1000)] = 4
     """Every k-th lattice row and column is an arterial road (0: none)."""
     seed: Annotated[int, Field(ge=0)] = 0
@@ -78,7 +81,7 @@ class RoadSpec(Frozen):
     from_: Ident = Field(alias="from")
     to: Ident
     length_m: Pos
-    speed_kmh: Annotated[float, Field(gt=0, le=130)] = 30.0
+    speed_kmh: Speed = 30.0
 
     @model_validator(mode="after")
     def verify_travel_time(self) -> RoadSpec:
@@ -114,7 +117,7 @@ class StraightLine(Frozen):
     """
 
     circuity: Annotated[float, Field(ge=1, le=3)] = 1.2
-    speed_kmh: Annotated[float, Field(gt=0, le=130)] = 30.0
+    speed_kmh: Speed = 30.0
     """Average speed along the route: 30 km/h is the limit on an urban road without a centre line
     (道路交通安全法实施条例 第四十五条)."""
 

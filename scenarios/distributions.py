@@ -18,6 +18,7 @@ then add it to :data:`Distribution`.
 from __future__ import annotations
 
 import math
+import sys
 from bisect import bisect_right
 from itertools import accumulate
 from statistics import NormalDist
@@ -30,6 +31,8 @@ from agencies.base import Frozen
 
 # z-score of the 90th percentile of the standard normal distribution.
 _Z90 = 1.2815515655446004
+_LOG_MAX = math.log(sys.float_info.max)
+"""Natural log of the largest float: a mean whose log passes it is infinite."""
 
 _norm_ppf = NormalDist().inv_cdf
 """The standard normal's inverse CDF (the standard library's: Wichura's AS241, relative error ~1e-16)."""
@@ -77,6 +80,9 @@ class LogNormal(Frozen):
     def _p90_above_median(self) -> LogNormal:
         if self.p90 <= self.median:
             raise ValueError(f"p90 ({self.p90}) must be greater than median ({self.median})")
+        if math.log(self.median) + self.sigma**2 / 2 > _LOG_MAX:  # mean = median·exp(σ²/2) would overflow
+            raise ValueError(f"p90 ({self.p90}) is so far above median ({self.median}) that the mean is beyond the "
+                             f"largest number (σ = {self.sigma:.3g}) · p90 与中位数相差过大，均值溢出")
         return self
 
     @property
@@ -103,6 +109,8 @@ class Triangular(Frozen):
     def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
             raise ValueError(f"need low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})")
+        if not math.isfinite(self.mean()):
+            raise ValueError("low + mode + high is more than the largest number (the mean would overflow)")
         return self
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -127,6 +135,8 @@ class Uniform(Frozen):
     def _ordered(self) -> Uniform:
         if self.low >= self.high:
             raise ValueError(f"low ({self.low}) must be less than high ({self.high})")
+        if not math.isfinite(self.mean()):
+            raise ValueError("low + high is more than the largest number (the mean would overflow)")
         return self
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -118,6 +118,16 @@ def runs_size(arms: Sequence[Scenario], replications: int, keep_routine: bool = 
     return None
 
 
+def year_size(sc: Scenario, replications: int) -> str | None:
+    """Why ``replications`` routine years of ``sc`` would not fit (``None`` when they do). A year keeps tallies,
+    not records, so what must fit is the work: ``year -n 100000000`` ran until it was killed."""
+    total = replications * (len(sc.incidents) + expected_routine(sc))
+    if total > MAX_SIMULATED_INCIDENTS or not math.isfinite(total):
+        return (f"{replications:,} years would simulate ≈{total:,.0f} incidents (more than "
+                f"{MAX_SIMULATED_INCIDENTS:,}): fewer replications, or {OVERRIDE}")
+    return None
+
+
 def sweep_size(sc: Scenario, points: int, replications: int, batch: int) -> tuple[str, str] | None:
     """Why a sweep of ``points`` × ``replications`` of ``sc`` would not fit: ``(parameter, reason)``, or ``None``.
 

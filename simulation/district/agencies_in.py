@@ -16,7 +16,11 @@ import numpy as np
 from scenarios.errors import InputError
 from simulation.district.crs import Projector, SourceCRS, to_wgs84
 from simulation.district.grids import GridLayer
-from simulation.district.tables import number, parse_units, read_table, shift_of
+from simulation.district.tables import Row, number, parse_units, read_table, shift_of
+
+YES = ("true", "yes", "y", "1", "是")
+NO = ("false", "no", "n", "0", "否")
+"""The words a yes/no cell may hold (``both_ways`` 双向)."""
 
 DEFAULT_DISTRICT = Path(__file__).resolve().parents[2] / "agencies" / "library" / "default_district.yaml"
 
@@ -36,10 +40,17 @@ def _defaults() -> tuple[dict[str, dict], dict[str, Any]]:
     return roles, turnout
 
 
-def _lognormal(median: float | None, p90: float | None, fallback: Any) -> Any:
+def _lognormal(path: Path, row: Row, key: str, table: str, fallback: Any) -> Any:
+    """The ``KEY_median_s`` and ``KEY_p90_s`` cells as a log-normal (a p90 equal to the median, or none: fixed).
+    A p90 below its median is refused: dropping it silently would leave a fixed time the table does not say."""
+    median = number(path, row, f"{key}_median_s", table)
+    p90 = number(path, row, f"{key}_p90_s", table)
     if median is None:
         return fallback
-    if p90 is None or p90 <= median:
+    if p90 is not None and p90 < median:
+        raise InputError.one(str(path), row.line, f"{table}.{key}_p90_s",
+                             f"p90 {p90:g} s is below the median {median:g} s · P90 小于中位数")
+    if p90 is None or p90 == median:
         return median
     return {"dist": "lognormal", "median": median, "p90": p90}
 
@@ -61,8 +72,7 @@ def read_agencies(path: Path, streets: set[str]) -> list[dict]:
                                  f"unknown role '{role}' (known: {', '.join(sorted(roles))})")
         base = defaults.get(role, {})
         desk = dict(base.get("desk", {"staff": 2}))
-        desk["handling"] = _lognormal(number(path, r, "handling_median_s", "agencies"),
-                                      number(path, r, "handling_p90_s", "agencies"), desk.get("handling", 0))
+        desk["handling"] = _lognormal(path, r, "handling", "agencies", desk.get("handling", 0))
         a: dict[str, Any] = {"id": aid, "role": role}
         if r.get("name_zh") or r.get("name_en"):
             a["name"] = {"zh": r.get("name_zh") or r.get("name_en"), "en": r.get("name_en") or r.get("name_zh")}
@@ -88,14 +98,23 @@ def read_agencies(path: Path, streets: set[str]) -> list[dict]:
 def apply_rosters(path: Path, agencies: list[dict]) -> None:
     """值班表: day and night staff on each agency's duty desk."""
     by_id = {a["id"]: a for a in agencies}
+    seen: dict[tuple[str, str], int] = {}
     for r in read_table(path, "rosters"):
         aid = r.get("agency")
         if aid not in by_id:
             raise InputError.one(str(path), r.line, "rosters.agency", f"unknown agency '{aid}' (not in the "
                                  "agencies table)")
-        staff = int(number(path, r, "staff", "rosters", 0, 500) or 0)
+        count = number(path, r, "staff", "rosters", 0, 500) or 0
+        if count != int(count):  # int() would cut 2.5 people to 2
+            raise InputError.one(str(path), r.line, "rosters.staff", f"'{r.get('staff')}' is not a whole number of "
+                                 "people · 在岗人数应为整数")
+        staff, shift = int(count), shift_of(path, r)
+        if (aid, shift) in seen:  # the later row would replace the earlier one
+            raise InputError.one(str(path), r.line, "rosters.shift", f"{aid}'s {shift} shift is also on row "
+                                 f"{seen[aid, shift]} · 同一单位同一班次重复")
+        seen[aid, shift] = r.line
         desk = by_id[aid]["desk"]
-        if shift_of(path, r) == "day":
+        if shift == "day":
             if staff < 1:
                 raise InputError.one(str(path), r.line, "rosters.staff", "the day shift needs at least one person")
             desk["staff"] = staff
@@ -165,12 +184,15 @@ def read_contacts(path: Path, agencies: set[str]) -> list[dict]:
         for key in ("kind", "medium"):
             if r.get(key):
                 c[key] = r.get(key)
-        c["latency"] = _lognormal(number(path, r, "latency_median_s", "contacts"),
-                                  number(path, r, "latency_p90_s", "contacts"), 0)
+        c["latency"] = _lognormal(path, r, "latency", "contacts", 0)
         rel = number(path, r, "reliability", "contacts", 0.0001, 1)
         if rel is not None:
             c["reliability"] = rel
         if r.get("both_ways"):
-            c["both_ways"] = r.get("both_ways").lower() not in ("false", "no", "否", "0")
+            word = r.get("both_ways").lower()
+            if word not in (*YES, *NO):  # any other word was read as yes
+                raise InputError.one(str(path), r.line, "contacts.both_ways",
+                                     f"'{r.get('both_ways')}' is not yes/是 or no/否")
+            c["both_ways"] = word in YES
         out.append(c)
     return out

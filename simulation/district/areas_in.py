@@ -34,7 +34,7 @@ def read_station_areas(path: Path, stations: set[str], layer: GridLayer, crs_tex
     for i, g in enumerate(geoms):
         if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
             raise InputError.one(str(path), None, f"features[{i}].geometry", "not a polygon (a station area is one)")
-    wgs, _, _ = reproject(geoms, crs)
+    wgs, _, _ = reproject(geoms, crs, path)
     proj = Projector(layer.projected)
     areas = shapely.transform(wgs, lambda xy: np.column_stack(proj.xy(xy[:, 0], xy[:, 1])))
     for i, a in enumerate(areas):

@@ -10,6 +10,7 @@ arrangement file.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,31 @@ def side_paths(req: ImportRequest) -> dict[str, Path]:
     return {"district": req.out, "grids": req.out.with_name(f"{stem}.grids.parquet"),
             "roads": req.out.with_name(f"{stem}.roads.parquet"),
             "arrangement": req.arrangement_out or req.out.with_name(f"{stem}.arrangement.yaml")}
+
+
+def check_request(req: ImportRequest) -> None:
+    """The planner's numbers before any file is read: each flag within what it can mean. A NaN would pass every
+    later comparison (``--max-access-m nan`` would let a grid lie any distance from the roads), a zero would be
+    divided by, a negative would cut a district into no grids."""
+    from scenarios import limits
+
+    def bad(flag: str, message: str) -> InputError:
+        return InputError.one(flag, None, "", message)
+
+    if not (math.isfinite(req.persons_per_household) and req.persons_per_household > 0):
+        raise bad("--persons-per-household", f"must be a finite number above 0 (got {req.persons_per_household})")
+    if not (math.isfinite(req.max_access_m) and req.max_access_m >= 0):
+        raise bad("--max-access-m", f"must be a finite distance of 0 m or more (got {req.max_access_m})")
+    for flag, value in (("--households-per-grid", req.households_per_grid), ("--streets", req.streets),
+                        ("--population", req.population)):
+        if value is not None and value < 1:
+            raise bad(flag, f"must be at least 1 (got {value})")
+    if req.population is not None and req.grids is None:
+        cut = req.population / req.persons_per_household / req.households_per_grid
+        if cut > limits.MAX_GRIDS and not limits.allow_large():
+            raise bad("--population", f"{req.population:,} residents in grids of {req.households_per_grid:,} "
+                      f"households would cut about {cut:,.0f} grids (more than {limits.MAX_GRIDS:,}): a larger "
+                      f"--households-per-grid, or set {limits.ALLOW_ENV}=1 on a machine big enough")
 
 
 def grid_layer(req: ImportRequest) -> tuple[GridLayer, list[str]]:
@@ -146,6 +172,7 @@ def city_doc(req: ImportRequest, layer: GridLayer, graph, files: list[str]) -> d
 
 def run_import(req: ImportRequest) -> Imported:
     """Read and check everything; nothing is written here."""
+    check_request(req)
     layer, files = grid_layer(req)
     graph = None
     if req.roads is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ COLUMNS = {
     "name": ("name", "网格名称", "名称"),
 }
 """Attribute columns a grid layer may carry, English and Chinese names (first match wins)."""
+MAX_COUNT = 10**9
+"""Most households or residents one grid may hold: a billion in one grid is a typo (and a count past 2⁶³ cannot
+be stored at all)."""
 OVERLAP_M2 = 1.0
 """Two grids sharing more than this area overlap (less is digitising noise along a shared border)."""
 _ID_RE = re.compile(ID_PATTERN)
@@ -54,9 +58,15 @@ def read_layer(path: Path, crs_text: str | None):
     import geopandas as gpd
 
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        with warnings.catch_warnings():  # GDAL's and geopandas' asides ('non closed ring', 'could not parse column
+            warnings.simplefilter("ignore", UserWarning)  # as JSON') are extra stderr lines; what they are about
+            warnings.simplefilter("ignore", RuntimeWarning)  # is refused below as one line, or read as text
+            gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as e:  # pyogrio raises its own DataSourceError family for unreadable files
         raise InputError.one(str(path), None, "", f"cannot read as GeoJSON, Shapefile or GeoPackage: {e}") from None
+    if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio reads a CSV or a spreadsheet as a plain table
+        raise InputError.one(str(path), None, "", "the file holds no geometries (a table, not GeoJSON, Shapefile "
+                             "or GeoPackage polygons) · 文件中没有几何图形")
     if len(gdf) == 0:
         raise InputError.one(str(path), None, "", "the file holds no features")
     own = f"EPSG:{gdf.crs.to_epsg()}" if gdf.crs is not None and gdf.crs.to_epsg() is not None else None
@@ -74,8 +84,11 @@ def read_layer(path: Path, crs_text: str | None):
     raise InputError.one(str(path), None, "crs", "unknown CRS: the file names none (no .prj); give --crs")
 
 
-def reproject(geoms: np.ndarray, crs: SourceCRS) -> tuple[np.ndarray, np.ndarray, str]:
-    """Polygons in WGS-84 and in the UTM zone of their centroid, and that zone's EPSG code."""
+def reproject(geoms: np.ndarray, crs: SourceCRS, path: Path,
+              ids: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Polygons in WGS-84 and in the UTM zone of their centroid, and that zone's EPSG code. A feature whose
+    longitude or latitude falls off the globe (projected metres in a file labelled WGS-84, the wrong ``--crs``)
+    is refused by its id (``ids``) or index: there is no UTM zone to put it in."""
     import shapely
 
     def to_lonlat(xy: np.ndarray) -> np.ndarray:
@@ -83,6 +96,13 @@ def reproject(geoms: np.ndarray, crs: SourceCRS) -> tuple[np.ndarray, np.ndarray
         return np.column_stack([lon, lat])
 
     wgs = shapely.transform(geoms, to_lonlat)
+    for i, g in enumerate(wgs):
+        x0, y0, x1, y1 = g.bounds
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            label = ids[i] if ids is not None else i
+            raise InputError.one(str(path), None, f"features[{label}].geometry",
+                                 f"lon/lat {x0:.6g}…{x1:.6g}, {y0:.6g}…{y1:.6g} is off the globe in {crs.label} "
+                                 f"(feature index {i}): is --crs right? · 经纬度超出范围，请检查坐标系 --crs")
     c = shapely.centroid(shapely.union_all(shapely.envelope(wgs)))
     projected = utm_for(c.x, c.y)
     proj = Projector(projected)
@@ -159,7 +179,7 @@ def read_grids(path: Path, crs_text: str | None, id_column: str | None, persons_
     for i, g in enumerate(geoms):  # before reprojecting: a missing geometry cannot be transformed
         if g is None or g.is_empty:
             raise InputError.one(str(path), None, f"features[{ids[i]}].geometry", f"empty geometry (feature index {i})")
-    wgs, utm, projected = reproject(geoms, crs)
+    wgs, utm, projected = reproject(geoms, crs, path, ids)
     check_geometry(ids, wgs, utm, path)
     street = _text_column(gdf, _column(gdf, "street", None, path), ids, path, "street", required=True)
     community = _text_column(gdf, _column(gdf, "community", None, path), ids, path, "community", required=False)
@@ -210,9 +230,9 @@ def _counts(gdf, col: str, ids: list[str], path: Path) -> np.ndarray:
             f = float(v)
         except (TypeError, ValueError):
             f = math.nan
-        if not math.isfinite(f) or f < 0:
+        if not math.isfinite(f) or f < 0 or f > MAX_COUNT:
             raise InputError.one(str(path), None, f"features[{gid}].{col}",
-                                 f"{v!r} is not a count of zero or more (feature index {i})")
+                                 f"{v!r} is not a count of zero or more (at most {MAX_COUNT:,}; feature index {i})")
         out[i] = round(f)
     return out
 
@@ -228,7 +248,7 @@ def read_boundary(path: Path, crs_text: str | None):
             why = "empty" if g is None or g.is_empty else (
                 g.geom_type if g.geom_type not in ("Polygon", "MultiPolygon") else shapely.is_valid_reason(g))
             raise InputError.one(str(path), None, f"features[{i}].geometry", f"not a valid district polygon: {why}")
-    wgs, utm, projected = reproject(geoms, crs)
+    wgs, utm, projected = reproject(geoms, crs, path)
     return shapely.union_all(wgs), shapely.union_all(utm), crs, projected
 
 

@@ -16,6 +16,7 @@ the calibration against it (:mod:`simulation.experiments.calibration`).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,8 @@ SERVICES = ("119", "110", "120", "12345")
 TIMES = ("call_time", "dispatch_time", "left_time", "arrival_time", "action_time", "close_time")
 """The times of one incident, in the order they must come."""
 TABLE = "incident_log"
+_CLOCK = re.compile(r"[ T]\d{1,2}:\d{2}")
+"""A time of day after the date: hours and minutes at least."""
 
 
 def parse_time(path: Path, row: Row, key: str, table: str = TABLE) -> datetime | None:
@@ -42,6 +45,9 @@ def parse_time(path: Path, row: Row, key: str, table: str = TABLE) -> datetime |
     if t.tzinfo is not None:
         raise InputError.one(str(path), row.line, f"{table}.{key}",
                              f"{text!r} carries a time zone: give the district's local time without one")
+    if not _CLOCK.search(text):  # '2026-03-02' alone reads as midnight: a silent wrong interval
+        raise InputError.one(str(path), row.line, f"{table}.{key}",
+                             f"{text!r} has a date but no time of day (YYYY-MM-DD HH:MM:SS) · 缺少时刻")
     return t
 
 

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from agencies.arrangement import Arrangement
 from agencies.catalogue import role_catalogue
 from scenarios.errors import InputError
+from simulation.district.tables import open_workbook
 
 MARKS = {"lead": "lead", "牵头": "lead", "l": "lead", "assist": "assist", "协助": "assist", "配合": "assist",
          "a": "assist", "informed": "informed", "知会": "informed", "i": "informed"}
@@ -41,13 +42,11 @@ BILINGUAL = ("title", "doctrine")
 
 
 def _sheets(path: Path) -> tuple[list[list[str]], list[list[str]], list[list[str]], str]:
-    from openpyxl import load_workbook
-
     if not path.is_file():
         raise InputError.one(str(path), None, "", "file not found")
     if path.suffix.lower() != ".xlsx":
         raise InputError.one(str(path), None, "", "a responsibility list is an .xlsx workbook")
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = open_workbook(path)
     try:
         def rows(ws) -> list[list[str]]:
             return [["" if c is None else str(c).strip() for c in r] for r in ws.iter_rows(values_only=True)]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,13 +66,36 @@ class Row:
         return self.cells.get(key, "").strip()
 
 
+def open_workbook(path: Path):
+    """``path`` opened read-only with openpyxl; a file that is no XLSX workbook (a CSV or an old .xls renamed, a
+    damaged download) is one line naming it instead of openpyxl's traceback."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError) as e:  # KeyError: a zip without a workbook part
+        raise InputError.one(str(path), None, "", f"not an Excel .xlsx workbook ({type(e).__name__}): save it as "
+                             ".xlsx or .csv · 不是 Excel .xlsx 工作簿，请另存为 .xlsx 或 .csv") from None
+
+
+def csv_text(path: Path) -> str:
+    """A CSV file's text (UTF-8, with or without BOM). Other bytes — a GBK file saved by Chinese Excel as plain
+    'CSV', UTF-16 — are refused on the line of the first bad byte, never guessed at."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise InputError.one(str(path), line, "", f"not UTF-8 text: byte 0x{raw[e.start]:02x} (save the table as "
+                             "'CSV UTF-8' · 请将表格另存为“CSV UTF-8”格式)") from None
+
+
 def _raw_rows(path: Path) -> list[list[str]]:
     if not path.is_file():
         raise InputError.one(str(path), None, "", "file not found")
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = open_workbook(path)
         try:
             ws = wb.worksheets[0]
             return [["" if c is None else _cell_text(c) for c in r] for r in ws.iter_rows(values_only=True)]
@@ -77,8 +103,12 @@ def _raw_rows(path: Path) -> list[list[str]]:
             wb.close()
     if path.suffix.lower() != ".csv":
         raise InputError.one(str(path), None, "", "expected a .csv or .xlsx file")
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return [list(r) for r in csv.reader(f)]
+    reader = csv.reader(io.StringIO(csv_text(path), newline=""))
+    try:
+        return [list(r) for r in reader]
+    except csv.Error as e:  # a cell past the csv module's field limit (131,072 characters): no table has one
+        raise InputError.one(str(path), reader.line_num, "",
+                             f"not a readable CSV table: {e} · 无法读取的 CSV 表格") from None
 
 
 def _cell_text(v: object) -> str:
@@ -114,6 +144,10 @@ def read_table(path: Path, table: str) -> list[Row]:
             known = ", ".join(f"{en}/{zh}" for en, (zh, _) in spec.items())
             raise InputError.one(str(path), 1, f"column {_column_letter(i)}",
                                  f"unknown {table} column '{h}' ({hint}columns: {known})")
+        twice = next((j for j, en in cols.items() if en == names[h]), None)
+        if twice is not None:  # the later column would silently replace the earlier one in every row
+            raise InputError.one(str(path), 1, f"column {_column_letter(i)}",
+                                 f"{table} column '{names[h]}' is also column {_column_letter(twice)} · 表头列重复")
         cols[i] = names[h]
     for en, (zh, required) in spec.items():
         if required and en not in cols.values():
@@ -122,6 +156,11 @@ def read_table(path: Path, table: str) -> list[Row]:
     for n, r in enumerate(raw[1:], start=2):
         if not any(c.strip() for c in r):
             continue
+        extra = next((i for i, c in enumerate(r) if i not in cols and c.strip()), None)
+        if extra is not None:  # a value under no header (a comma inside an unquoted cell, a shifted row): never dropped
+            raise InputError.one(str(path), n, f"column {_column_letter(extra)}",
+                                 f"value {r[extra].strip()[:40]!r} has no column header (the header has "
+                                 f"{len(raw[0])} columns) · 该单元格没有对应的表头列")
         row = Row(n, {cols[i]: c for i, c in enumerate(r) if i in cols})
         for en, (_zh, required) in spec.items():
             if required and not row.get(en):
@@ -168,7 +207,7 @@ def parse_units(path: Path, row: Row) -> list[tuple[str, int, float | None]]:
             t = float(turnout) if turnout else None
         except ValueError:
             n, t = 0, None
-        if not kind.strip() or n < 1 or (t is not None and t < 0):
+        if not kind.strip() or n < 1 or (t is not None and not (math.isfinite(t) and t >= 0)):
             raise InputError.one(str(path), row.line, "stations.units",
                                  f"'{part}' is not KIND:COUNT or KIND:COUNT@TURNOUT_SECONDS")
         out.append((kind.strip(), n, t))

@@ -85,12 +85,26 @@ def _row_to_doc(row: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _xlsx_row(header: list[str], cells: tuple) -> dict[Any, Any]:
+    """A sheet row by header; cells right of the header under the key ``None``, as csv.DictReader keeps them."""
+    row: dict[Any, Any] = dict(zip(header, cells))
+    if len(cells) > len(header):
+        row[None] = list(cells[len(header):])
+    return row
+
+
 def validate_rows(rows: list[tuple[int | None, dict[str, Any]]], name: str,
                    clock_start: float | None = None) -> Msel:
     problems: list[Problem] = []
     injects: list[Inject] = []
     lines: dict[str, int | None] = {}
     for line, row in rows:
+        beyond = [v for v in row.get(None) or [] if str(v if v is not None else "").strip()]
+        if beyond:  # values right of the last header (an unquoted comma in a cell): never silently dropped
+            problems.append(Problem(name, line, f"injects[{row.get('id') or row.get('编号') or line}]",
+                                    f"{len(beyond)} value(s) beyond the header's columns, first "
+                                    f"{str(beyond[0])[:40]!r} (a comma inside an unquoted cell?) · 超出表头列"))
+            continue
         doc = _row_to_doc(row)
         unknown = [k for k in doc if k not in {"id", "time", "trigger", "incident", "from", "to", "method", "text",
                                                   "expected", "effect", "objective", "notes"}]
@@ -144,17 +158,23 @@ def read_msel(path: str | Path, clock_start: float | None = None) -> Msel:
         it = ws.iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(it, [])]
         check_header(header, name)
-        rows = [(i, dict(zip(header, r))) for i, r in enumerate(it, start=2) if any(c not in (None, "") for c in r)]
+        rows = [(i, _xlsx_row(header, r)) for i, r in enumerate(it, start=2) if any(c not in (None, "") for c in r)]
     elif p.suffix.lower() == ".csv":
         try:
             text = p.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise InputError.one(name, None, "", "not UTF-8 text (save the CSV as UTF-8)") from None
         reader = csv.DictReader(io.StringIO(text))
-        check_header(list(reader.fieldnames or []), name)
-        rows = [
-            (reader.line_num, r) for r in reader if any((v or "").strip() for v in r.values() if isinstance(v, str))
-        ]
+        rows, done = [], 0  # done: the last line of the last row read; a bad row starts on the next
+        try:
+            check_header(list(reader.fieldnames or []), name)
+            done = reader.line_num
+            for r in reader:
+                if any((v or "").strip() for v in r.values() if isinstance(v, str)) or r.get(None):
+                    rows.append((reader.line_num, r))
+                done = reader.line_num
+        except csv.Error as e:  # a cell past the csv module's field limit (131,072 characters)
+            raise InputError.one(name, done + 1, "", f"not a readable CSV table: {e} · 无法读取的 CSV 表格") from None
     else:
         raise InputError.one(name, None, "", "a MSEL file must be .csv or .xlsx")
     return validate_rows(rows, name, clock_start)

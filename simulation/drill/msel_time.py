@@ -41,7 +41,7 @@ def parse_time(v: Any, clock_start: float | None = None) -> Any:
         elapsed = s[2:].strip() if s[:2].upper() == "T+" else None
         if elapsed is not None:
             m, n = _ELAPSED_RE.match(elapsed), _MINUTES_RE.match(elapsed)
-            if m:
+            if m and int(m.group(2)) < 60 and float(m.group(3) or 0) < 60:  # T+0:75 is no time: a typo of what?
                 h, mm, ss = m.groups()
                 return int(h) * 3600 + int(mm) * 60 + float(ss or 0)
             if n:

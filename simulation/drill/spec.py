@@ -22,6 +22,7 @@ from scenarios.yamlsrc import SrcDict, load_file, to_plain
 from simulation.drill.msel import Msel, format_time
 from simulation.drill.msel_io import msel_from_data, read_msel
 from simulation.drill.policy import DECISION_KINDS
+from simulation.experiments.api import MAX_SEED
 
 DRILL_LIBRARY = SCENARIO_LIBRARY / "drills"
 Role = Literal["facilitator", "player", "evaluator", "observer"]
@@ -41,7 +42,8 @@ class DrillSpec(Frozen):
     scenario: str
     """Scenario file (relative to the drill file) or bundled scenario name."""
     arrangement: str | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    """Stored as a 64-bit integer, as every run seed (a larger one made a session whose report could not run)."""
     msel: str | list[dict[str, Any]] = Field(default_factory=list)
     """A MSEL file (.csv/.xlsx, relative to the drill file) or the injects inline."""
     seats: Annotated[list[SeatSpec], Field(min_length=1)]
@@ -97,9 +99,10 @@ def check_drill(spec: DrillSpec, sc: Scenario, msel: Msel, name: str, line: Any 
     if roles.count("facilitator") != 1:
         problems.append(Problem(name, line("seats"), "seats", "a drill needs exactly one facilitator seat (导调)"))
     ids = [s.id for s in spec.seats]
-    for s in spec.seats:
-        if ids.count(s.id) > 1:
-            problems.append(Problem(name, line("seats"), f"seats[{s.id}].id", f"seat '{s.id}' is defined twice"))
+    for k, s in enumerate(spec.seats):
+        if s.id in ids[:k]:  # once, at the repeat (each copy said it: the same line twice)
+            problems.append(Problem(name, line("seats"), f"seats[{s.id}].id", f"seat '{s.id}' is defined twice "
+                                    f"(seats {ids.index(s.id) + 1} and {k + 1})"))
         if s.role == "player" and not s.agencies:
             problems.append(
                 Problem(name, line("seats"), f"seats[{s.id}].agencies", "a player seat plays at least one agency")

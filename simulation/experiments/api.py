@@ -237,6 +237,11 @@ def year(scenario: ScenarioLike, replications: int = 1, seed: int = 0, *, by: st
     if not sc.streams:
         raise InputError.one(source_name(scenario), None, "streams", "no routine streams, so a year of this scenario "
                              "has nothing to tally; give one with streams (e.g. megacity_year.yaml)")
+    from scenarios import limits
+
+    why = None if limits.allow_large(allow_large) else limits.year_size(sc, replications)
+    if why is not None:
+        raise bad_parameter("year", "replications", why)
     if executor is None and not scheduler and (workers or 1) == 1:
         return run_year(sc, seed, by=by, replications=replications, progress=progress)
     with Pool(workers or 1, scheduler, executor) as pool:

@@ -154,10 +154,13 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON, not a table.")] = False,
     ) -> None:
         """The hidden-hazard loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效) under arrangements; times in days."""
+        from simulation.experiments.api import MAX_SEED
         from simulation.experiments.loop import compare_loop
 
         if seed < 0:
             raise InputError.one(CMD, None, "--seed", f"must be non-negative (got {seed})")
+        if seed > MAX_SEED:  # the tables store it as int64: a larger seed ran the whole loop, then failed writing
+            raise InputError.one(CMD, None, "--seed", f"must be at most 2**63 - 1 = {MAX_SEED} (got {seed})")
         if not 1 <= replications <= 1000:
             raise InputError.one(CMD, None, "--replications", f"must be between 1 and 1000 (got {replications})")
         spec = _spec(grids, workers_per_grid, days, not no_follow_up)

@@ -60,11 +60,13 @@ def register(app: typer.Typer) -> None:
         """Create a session from a drill definition; prints the session code and each seat's PIN."""
         from simulation.drill.session import DrillSession
         from simulation.drill.spec import load_drill
+        from simulation.experiments.api import non_negative_seed
+        from simulation.faces.flags import cli_flags
 
         spec, sc, msel = load_drill(definition)
         if seed is not None:
-            if seed < 0:
-                raise InputError.one("--seed", None, "seed", f"must be non-negative (got {seed})")
+            with cli_flags():  # the run seed's own bounds: non-negative, at most 2**63 - 1 (stored as int64)
+                non_negative_seed("run", seed)
             spec = spec.model_copy(update={"seed": seed})
         session, pins = DrillSession.create(spec, sc, msel, _dir(directory))
         out.print(f"created {_dir(directory) / (session.code + '.sqlite')}")

@@ -1,5 +1,7 @@
-"""The bad-input corpus's cases (坏输入用例表): one broken file or command line each, and the single line it must
-print — the table :mod:`tests.integration.test_bad_input` runs through the real ``linkage`` console script."""
+"""The bad-input corpus's scenario cases (坏输入用例表：情景文件): one broken scenario, arrangement or drill file
+each, and the single line it must print; the shared :class:`Case` and its builders. The command-line cases
+(options, paths, side tables) are in :mod:`tests.integration.bad_input_cli_cases`; the table
+:mod:`tests.integration.test_bad_input` runs both through the real ``linkage`` console script."""
 
 from __future__ import annotations
 
@@ -93,6 +95,8 @@ FILE_CASES: dict[str, Case] = {
     "unknown-desk-key": run_file("unknown_desk_key.yaml", 6, "agencies[police].desk.staf", "unknown field"),
     "wrong-type-horizon": run_file("wrong_type_horizon.yaml", 3, "horizon", "valid number"),
     "negative-horizon": run_file("negative_horizon.yaml", 3, "horizon", "greater than 0"),
+    "bool-for-number": run_file("bool_for_number.yaml", 6, "agencies[police].desk.staff",
+                                "must be a number (got true)"),
     "name-not-an-id": run_file("bad_name_id.yaml", 3, "name", "'high rise fire' is not an id"),
     "nan-latency": run_file("nan_latency.yaml", 4, "channels[0].latency", "finite number (got nan"),
     "inf-duration": run_file("inf_duration.yaml", 7, f"{TASKS}[cordon].duration", "finite number (got inf"),
@@ -268,121 +272,18 @@ FILE_CASES: dict[str, Case] = {
         "drill_one_way_no_direction", "yaml", 9, "one_way (crowd_network) needs the argument 'direction'"),
     "drill-evacuate-unknown-grid": drill_file(
         "drill_evacuate_unknown_grid", "yaml", 9, "grids names unknown grid 'S9-C9-G9'"),
+    "drill-msel-minutes-past-59": Case(
+        ("drill", "new", "{bad}/drill_msel_minutes_past_59.yaml", "--dir", "{out}"),
+        "{bad}/drill_msel_minutes_past_59.csv", 2, "injects[X1].time", "'T+0:75' is not a scenario time"),
+    "drill-seat-twice": Case(("drill", "new", "{bad}/drill_seat_twice.yaml", "--dir", "{out}"),
+                             "{bad}/drill_seat_twice.yaml", 5, "seats[police].id",
+                             "seat 'police' is defined twice (seats 2 and 3)"),
+    "drill-seed-too-large": Case(("drill", "new", "{bad}/drill_seed_too_large.yaml", "--dir", "{out}"),
+                                 "{bad}/drill_seed_too_large.yaml", 5, "seed", "less than or equal to 922337203685477"),
+    "drill-msel-value-without-header": Case(
+        ("drill", "new", "{bad}/drill_msel_value_without_header.yaml", "--dir", "{out}"),
+        "{bad}/drill_msel_value_without_header.csv", 2, "injects[X1]", "1 value(s) beyond the header's columns"),
 }
-
-CLI_CASES: dict[str, Case] = {
-    "n-zero": Case(
-        ("run", "{hrf}", "-n", "0", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got 0)"
-    ),
-    "n-negative": Case(
-        ("run", "{hrf}", "-n", "-3", "--out", "{out}"), "-n", None, "replications", "must be at least 1 (got -3)"
-    ),
-    "n-not-a-number": Case(
-        ("run", "{hrf}", "-n", "abc", "--out", "{out}"), "linkage run", None, "", "'-n' / '--replications'"
-    ),
-    "seed-negative": run_hrf("--seed", "-1", where="--seed", path="seed", message="must be non-negative (got -1)"),
-    "set-unknown-path": set_hrf("nosuch.path=1", "nosuch", "no such field"),
-    "set-unknown-item": set_hrf("agencies.nosuch.desk.staff=2", "agencies.nosuch", "no item 'nosuch'"),
-    "set-schema-violation": set_hrf(
-        "agencies.police.desk.staff=0", "agencies[police].desk.staff", "greater than or equal to 1"
-    ),
-    "set-without-equals": set_hrf("horizon", "horizon", "expected PATH=VALUE"),
-    "set-empty-segment": set_hrf("agencies..staff=2", "agencies..staff", "empty segment in path"),
-    "set-into-plain-value": set_hrf("horizon.x=3", "horizon.x", "cannot descend into a plain value"),
-    "set-bad-yaml-value": set_hrf("horizon=[1", "horizon", "value '[1' is not valid"),
-    "set-nan": set_hrf("horizon=.nan", "horizon", "finite number (got nan"),
-    "set-no-incidents": set_hrf("incidents=[]", "incidents", "at least one incident"),
-    "arrangement-unknown-name": run_hrf(
-        "-a", "nosuch", where="--arrangement", path="arrangement", message="unknown arrangement 'nosuch'"
-    ),
-    "arrangement-file-missing-task": run_hrf(
-        "-a",
-        "{bad}/arrangement_missing_task.arr.yaml",
-        where="{bad}/arrangement_missing_task.arr.yaml",
-        line=8,
-        path="arrangement.incident_types.high_rise_fire.tasks",
-        message="does not assign task 'resettlement'",
-    ),
-    "scenario-missing": Case(
-        ("run", "{bad}/no_such_scenario.yaml", "-n", "2", "--out", "{out}"),
-        "{bad}/no_such_scenario.yaml",
-        None,
-        "",
-        "cannot read file: No such file or directory",
-    ),
-    "scenario-is-a-folder": Case(
-        ("run", "{bad}", "-n", "2", "--out", "{out}"), "{bad}", None, "", "not a file (a folder)"
-    ),
-    "zero-byte-file": Case(
-        ("run", "{inp}/zero.yaml", "-n", "2", "--out", "{out}"), "{inp}/zero.yaml", 1, "", "the file is empty"
-    ),
-    "out-is-a-file": Case(
-        ("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt"), "--out", None, "", "exists and is not a folder"
-    ),
-    "out-under-a-file": Case(
-        ("run", "{hrf}", "-n", "2", "--out", "{work}/existing.txt/sub"), "--out", None, "", "is a file, not a folder"
-    ),
-    # -- issue 16: the clock must advance, sizes are checked before allocation, paths stay confined --------
-    "issue-retry-loop": run_hrf(
-        "--set", "channels.0.reliability=1.0e-300", "--set", "channels.0.retry_after=1.0e-300",
-        "--set", "channels.0.latency=0", where="--set", path="channels[0].retry_after",
-        message="greater than or equal to 1",
-    ),
-    "retry-resends-bounded": run_hrf(
-        "--set", "channels.0.reliability=1.0e-300", "--set", "channels.0.retry_after=1", where="--set",
-        path="channels[0].reliability", message="re-sent up to",
-    ),
-    "n-too-large": Case(
-        ("run", "{hrf}", "-n", "10000000", "--out", "{out}"), "-n", None, "replications", "--allow-large"
-    ),
-    # compare and sweep check their whole size as run does: before any world is built or any folder written
-    "compare-too-large": Case(
-        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "--out", "{out}"),
-        "-n", None, "replications", "2 arrangements × 10,000,000 replications would keep",
-    ),
-    "compare-metric-too-large": Case(
-        ("compare", "{hrf}", "-a", "sectoral_lead", "-a", "unified_command", "-n", "10000000", "-m", "t_close",
-         "--out", "{out}"), "-n", None, "replications", "--allow-large",
-    ),
-    "sweep-too-large": Case(
-        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5,0.7,0.9", "-n", "10000000", "--out", "{out}"),
-        "-n", None, "replications", "3 points × 10,000,000 replications would simulate ≈30,000,000 incidents",
-    ),
-    "sweep-batch-too-large": Case(
-        ("sweep", "{hrf}", "--vary", "channels.0.reliability=0.5", "-n", "1000000", "--batch", "1000000",
-         "--out", "{out}"), "--batch", None, "batch", "a task of 1,000,000 replications would keep",
-    ),
-    "extends-symlink-loop": Case(
-        ("run", "{inp}/loop_user.yaml", "-n", "2", "--out", "{out}"), "{inp}/loop_user.yaml", 1, "extends",
-        "a symlink loop",
-    ),
-    "extends-symlink-outside": Case(
-        ("validate", "{inp}/escape_user.yaml"), "{inp}/escape_user.yaml", 1, "extends",
-        "'escape.yaml' lies outside the file's folder",
-    ),
-    "extends-chain-too-long": Case(
-        ("validate", "{inp}/chain/c0.yaml"), "{inp}/chain/c31.yaml", 1, "extends",
-        "extends chain is longer than 32 files (started at c0.yaml)",
-    ),
-    # a district's side files are confined like extends (issue 15): to the file's folder and the libraries
-    "grids-file-absolute": Case(
-        ("validate", "{inp}/grids_abs.yaml"), "{inp}/grids_abs.yaml", 4, "city.explicit.grids_file",
-        "'/etc/passwd' lies outside the file's folder",
-    ),
-    "grids-file-dotdot": Case(
-        ("run", "{inp}/sub/grids_up.yaml", "-n", "1", "--out", "{out}"), "{inp}/sub/grids_up.yaml", 4,
-        "city.explicit.grids_file", "'../outside.parquet' lies outside the file's folder",
-    ),
-    "road-network-symlink-outside": Case(
-        ("validate", "{inp}/roads_user.yaml"), "{inp}/roads_user.yaml", 4, "city.explicit.road_network.file",
-        "'roads.parquet' lies outside the file's folder",
-    ),
-    "scenario-symlink-loop": Case(
-        ("validate", "{inp}/loop.yaml"), "{inp}/loop.yaml", None, "",
-        "cannot read file: Too many levels of symbolic links",
-    ),
-}
-
 
 # One representative per kind of fault runs in quick runs (-m "not slow"); every process pays its start-up
 # (imports, ~0.6 s) and many run the engine, so the full table (~75 processes) is marked slow.
@@ -408,4 +309,6 @@ QUICK = {
     "set-unknown-path",
     "arrangement-unknown-name",
     "out-is-a-file",
+    "table-gbk-csv",
+    "log-date-without-time",
 }

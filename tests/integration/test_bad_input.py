@@ -15,6 +15,7 @@ caught by comparing the folder before and after.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,15 @@ import pytest
 from tests.helpers import FLAGSHIP as HRF
 from tests.helpers import ROOT as REPO
 from tests.helpers import linkage
-from tests.integration.bad_input_cases import BAD, CLI_CASES, FILE_CASES, QUICK, Case
+from tests.integration.bad_input_cases import BAD, FILE_CASES, QUICK, Case
+from tests.integration.bad_input_cli_cases import CLI_CASES, TABLE_CASES
 
 
 def _expand(s: str, env: dict[str, Path]) -> str:
-    return s.format(**{k: str(v) for k, v in env.items()})
+    """Only the corpus's own placeholders (as test_hostile_corpus expands them): a value like {x: 1} stays."""
+    for k, v in env.items():
+        s = s.replace(f"{{{k}}}", str(v))
+    return s
 
 
 def _snapshot(folder: Path) -> set[str]:
@@ -53,6 +58,61 @@ def make_inputs(inp: Path) -> None:
     (inp / "roads_user.yaml").write_text(district + "    road_network: {file: roads.parquet, nodes: 2, edges: 1}\n")
     for k in range(40):
         (inp / "chain" / f"c{k}.yaml").write_text(f"extends: c{k + 1}.yaml\n" if k < 39 else f"extends: {HRF}\n")
+    make_tables(inp)
+
+
+AGENCIES = "编号,角色,中文名称\ndistrict_gov,district_government,区政府\nfire_brigade,fire,消防救援支队\n"
+LOG_HEAD = ("incident_id,service,type,grid,street,station,call_time,dispatch_time,left_time,arrival_time,action_time,"
+            "close_time\n")
+LOG_ROW = "f-1,119,fire,S1-C1-G1,S1,,2026-03-02 01:00:46,2026-03-02 01:02:22,,,,"
+
+
+def make_tables(inp: Path) -> None:
+    """The planner's side files a case breaks: a one-grid GeoJSON layer (and the same grid with 1e308
+    households, beside a second whose households is 'lots', in metres under a WGS-84 label, as a CSV table), an
+    agencies table saved as GBK or UTF-16 (Chinese Excel's plain 'CSV'), a CSV named .xlsx, a row with a value
+    under no header, a header naming a column twice, rosters with half a person or one shift twice, contacts
+    with a p90 below the median or a both-ways 'maybe', a station whose turnout is nan; incident logs in GBK,
+    with a value under no header, with a 200,000-character cell, with a date and no time of day; a drill whose
+    MSEL has a 200,000-character cell."""
+    ring = [[121.40, 31.24], [121.404, 31.24], [121.404, 31.2436], [121.40, 31.2436], [121.40, 31.24]]
+    feature = {"type": "Feature", "properties": {"grid_id": "G1", "street": "S1", "households": 300},
+               "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    (inp / "grid.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    huge = {**feature, "properties": {**feature["properties"], "households": 1e308}}
+    (inp / "grid_huge_households.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [huge]}))
+    east = {"type": "Polygon", "coordinates": [[[x + 0.004, y] for x, y in ring]]}  # beside G1, not over it
+    lots = [feature, {"type": "Feature", "geometry": east,
+                      "properties": {**feature["properties"], "grid_id": "G2", "households": "lots"}}]
+    (inp / "grid_households_text.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": lots}))
+    metres = {**feature, "geometry": {"type": "Polygon", "coordinates": [[[x * 1000, y * 1000] for x, y in ring]]}}
+    (inp / "grid_in_metres.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [metres]}))
+    (inp / "grid_table.csv").write_text("grid_id,street,households\nG1,S1,300\n", encoding="utf-8")
+    (inp / "agencies_gbk.csv").write_bytes(AGENCIES.encode("gbk"))
+    (inp / "agencies_utf16.csv").write_bytes(AGENCIES.encode("utf-16"))
+    (inp / "agencies_csv.xlsx").write_text(AGENCIES, encoding="utf-8")
+    rows = AGENCIES.splitlines()
+    (inp / "agencies_long_row.csv").write_text("\n".join([*rows[:2], rows[2] + ",,,x"]) + "\n", encoding="utf-8")
+    (inp / "agencies_id_twice.csv").write_text("\n".join(r + ",x" for r in rows).replace(",x", ",编号", 1) + "\n",
+                                               encoding="utf-8")
+    (inp / "agencies.csv").write_text(AGENCIES, encoding="utf-8")
+    (inp / "rosters_half_person.csv").write_text("单位,班次,在岗人数\ndistrict_gov,白班,2.5\n", encoding="utf-8")
+    (inp / "rosters_shift_twice.csv").write_text("单位,班次,在岗人数\ndistrict_gov,白班,3\ndistrict_gov,day,5\n",
+                                                 encoding="utf-8")
+    contacts = "from,to,latency_median_s,latency_p90_s,both_ways\ndistrict_gov,fire_brigade,"
+    (inp / "contacts_p90_below.csv").write_text(contacts + "60,30,\n", encoding="utf-8")
+    (inp / "contacts_both_maybe.csv").write_text(contacts + "60,,maybe\n", encoding="utf-8")
+    (inp / "stations_nan_turnout.csv").write_text("id,agency,grid,units\nfs1,fire_brigade,G1,engine:2@nan\n",
+                                                  encoding="utf-8")
+    (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
+    (inp / "log_long_row.csv").write_text(LOG_HEAD + LOG_ROW + ",x\n", encoding="utf-8")
+    (inp / "drill_long_cell.yaml").write_text((BAD / "drill_msel_value_without_header.yaml").read_text(
+        encoding="utf-8").replace("drill_msel_value_without_header.csv", "drill_long_cell.csv"), encoding="utf-8")
+    (inp / "drill_long_cell.csv").write_text("id,time,to,inject_zh,inject_en\nX1,T+0:30,police,来电," + "x" * 200_000
+                                             + "\n", encoding="utf-8")
+    (inp / "log_long_cell.csv").write_text(LOG_HEAD + LOG_ROW.replace("f-1", "f" * 200_000) + "\n", encoding="utf-8")
+    (inp / "log_date_only.csv").write_text(LOG_HEAD + LOG_ROW.replace("2026-03-02 01:00:46", "2026-03-02") + "\n",
+                                           encoding="utf-8")
 
 
 def check(case: Case, tmp_path: Path, expected_lines: int = 1) -> None:
@@ -96,6 +156,11 @@ def test_bad_command_line(case: Case, tmp_path: Path) -> None:
     check(case, tmp_path)
 
 
+@pytest.mark.parametrize("case", _params(TABLE_CASES))
+def test_bad_table(case: Case, tmp_path: Path) -> None:
+    check(case, tmp_path)
+
+
 def test_validate_reports_each_file_on_its_own_line(tmp_path: Path) -> None:
     """Two single-fault files → exactly two lines, one per file, in the order given."""
     case = Case(
@@ -130,7 +195,7 @@ def test_python_tag_is_never_executed(tmp_path: Path) -> None:
 
 
 def test_quick_subset_names_real_cases() -> None:
-    assert QUICK <= set(FILE_CASES) | set(CLI_CASES)
+    assert QUICK <= set(FILE_CASES) | set(CLI_CASES) | set(TABLE_CASES)
 
 
 def test_corpus_is_complete() -> None:
