@@ -22,6 +22,9 @@ from agencies.base import RefError
 if TYPE_CHECKING:
     from scenarios.schema import Scenario
 
+MAX_SEED = 2**63 - 1
+"""Largest run seed: seeds are stored as 64-bit integers (a sweep's points table, the outputs' ``seed``, a drill
+file's seed)."""
 MAX_GRIDS = 200_000
 """Grids of a generated city (≈ 65 MB and 1.5 s to build; Chongqing has 68,000)."""
 MAX_ROUTINE = 5_000_000

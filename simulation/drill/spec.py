@@ -16,13 +16,13 @@ from pydantic import Field, ValidationError
 from agencies.base import Bilingual, Frozen, Ident
 from scenarios.checks import intervention_problem
 from scenarios.errors import InputError, Problem
+from scenarios.limits import MAX_SEED
 from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, load_file, to_plain
 from simulation.drill.msel import Msel, format_time
 from simulation.drill.msel_io import msel_from_data, read_msel
 from simulation.drill.policy import DECISION_KINDS
-from simulation.experiments.api import MAX_SEED
 
 DRILL_LIBRARY = SCENARIO_LIBRARY / "drills"
 Role = Literal["facilitator", "player", "evaluator", "observer"]

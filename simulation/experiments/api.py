@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scenarios.errors import InputError
+from scenarios.limits import MAX_SEED
 from scenarios.schema import Scenario
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ def at_least(origin: str, param: str, value: int | None, minimum: int, why: str 
     """Refuse an integer parameter below ``minimum`` (None = not given, allowed)."""
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < minimum):
         raise bad_parameter(origin, param, f"{why} at least {minimum}{' ' + unit if unit else ''} (got {value!r})")
-
-
-MAX_SEED = 2**63 - 1
-"""Largest run seed: seeds are stored as 64-bit integers (a sweep's points table, the outputs' ``seed``)."""
 
 
 def non_negative_seed(origin: str, seed: int) -> None:

@@ -154,7 +154,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the summaries as JSON, not a table.")] = False,
     ) -> None:
         """The hidden-hazard loop (排查发现 → 抄告联勤 → 联动整治 → 固化成效) under arrangements; times in days."""
-        from simulation.experiments.api import MAX_SEED
+        from scenarios.limits import MAX_SEED
         from simulation.experiments.loop import compare_loop
 
         if seed < 0:
