@@ -112,6 +112,10 @@ def register(app: typer.Typer) -> None:
             _err.print(f"worker processes lost {res.workers_lost} time(s); their tasks were run again", markup=False)
         tables = ", ".join(f"{t}/" for t in SWEEP_TABLES)
         _out.print(f"wrote {out}/manifest.json, {out}/{tables}, points/, checksums/", markup=False)
+        if res.points and len(res.failed) == res.points:  # nothing to analyse: a script must not read it as success
+            _err.print(f"every point failed (所有设计点均失败): no results; the errors are in {out}/errors/",
+                       markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
 
     @app.command("results")
     def results_cmd(

@@ -135,6 +135,16 @@ def test_experiment_error_in_one_point_is_recorded_and_the_sweep_completes(tmp_p
     assert again.tasks_run == 0 and set(again.failed) == {0}
 
 
+def test_a_sweep_whose_every_point_failed_exits_non_zero(tmp_path: Path) -> None:
+    """Failed points are recorded and the sweep goes on; but when none is left there is nothing to analyse, and a
+    batch script must not read the run as a success (it exited 0)."""
+    out = tmp_path / "s"
+    res = cli("sweep", FLAGSHIP, "--vary", "horizon=-5,-3", "-n", "2", "--workers", "1", "--out", out)
+    assert res.returncode == 1, res.stdout
+    assert "every point failed" in res.stderr and "Traceback" not in res.stderr
+    assert {p.name for p in (out / "errors").iterdir()} == {"point=0.json", "point=1.json"}
+
+
 def test_a_genuine_bug_in_a_worker_is_not_swallowed() -> None:
     from scenarios.loader import read_document
     from scenarios.yamlsrc import to_plain
