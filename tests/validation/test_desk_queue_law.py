@@ -44,11 +44,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from scenarios.loader import load_scenario
 from simulation.model.engine import Replication
 from simulation.model.world import build_world
+from tests.oracles.intervals import assert_in_ci
 from tests.oracles.queueing import erlang_c, erlang_c_wq
 
 S = 600.0  # mean handling time (s), μ = 1/S
@@ -131,13 +131,6 @@ def desk_runs(world, seed: int, n: int) -> list[DeskRun]:
             busy=float(sum(min(u.end, horizon) - u.start for u in uses) / horizon),
             l_sys=float((left - arrive).sum() / horizon)))
     return out
-
-
-def assert_in_ci(samples, exact: float, what: str, max_rel_half_width: float) -> None:
-    x = np.asarray(samples, dtype=float)
-    half = stats.t.ppf(0.995, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    assert abs(x.mean() - exact) <= half, f"{what}: simulated {x.mean():.5g} ± {half:.5g}, exact {exact:.5g}"
-    assert half <= max_rel_half_width * exact, f"{what}: interval ±{half:.5g} too wide to test {exact:.5g}"
 
 
 def check_mmc(runs: list[DeskRun], c: int, a: float) -> None:

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from scenarios.loader import load_scenario
 from simulation.experiments.runner import run
+from tests.oracles.intervals import assert_in_ci
 from tests.oracles.queueing import erlang_b, erlang_c, erlang_c_wq, hypercube
 
 MEAN_SERVICE = 600.0  # s; μ = 1/600 s⁻¹
@@ -72,13 +71,6 @@ def _load(tmp_path: Path, name: str, body: str):
     return load_scenario(f)
 
 
-def _assert_in_ci(samples: list[float], exact: float, what: str, max_rel_half_width: float) -> None:
-    x = np.asarray(samples, dtype=float)
-    half = stats.t.ppf(0.995, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    assert abs(x.mean() - exact) <= half, f"{what}: simulated {x.mean():.5f} ± {half:.5f}, exact {exact:.5f}"
-    assert half <= max_rel_half_width * exact, f"{what}: interval ±{half:.5f} too wide to test {exact:.5f}"
-
-
 @pytest.mark.slow
 def test_fcfs_queue_matches_erlang_c(tmp_path: Path) -> None:
     sc = _load(tmp_path, "erlang_c", f"""
@@ -94,8 +86,8 @@ streams:
     inc = inc[inc["queue_wait"].notna()]  # the few calls still waiting at the horizon are censored
     per_rep = inc.groupby("replication")["queue_wait"]
     assert per_rep.size().min() > 0.95 * LAMBDA_PER_HOUR * 24 * DAYS
-    _assert_in_ci(per_rep.apply(lambda w: float((w > 1e-6).mean())).tolist(), erlang_c(3, 1.5), "P(wait)", 0.15)
-    _assert_in_ci(per_rep.mean().tolist(), erlang_c_wq(3, 1.5 / MEAN_SERVICE, 1 / MEAN_SERVICE), "Wq (s)", 0.25)
+    assert_in_ci(per_rep.apply(lambda w: float((w > 1e-6).mean())).tolist(), erlang_c(3, 1.5), "P(wait)", 0.15)
+    assert_in_ci(per_rep.mean().tolist(), erlang_c_wq(3, 1.5 / MEAN_SERVICE, 1 / MEAN_SERVICE), "Wq (s)", 0.25)
     assert not inc["mutual_aid"].any()
 
 
@@ -129,7 +121,7 @@ def test_preference_lists_with_mutual_aid_match_the_hypercube_model(tmp_path: Pa
     inc = res.incidents.to_pandas()
     tasks = res.tasks.to_pandas()
     horizon = DAYS * 86400.0
-    _assert_in_ci(
+    assert_in_ci(
         inc.groupby("replication")["mutual_aid"].mean().tolist(), exact.loss_fraction, "mutual-aid fraction", 0.15
     )
     # per-unit workload: fraction of the horizon each engine is busy (assigned → done, travel is zero)
@@ -139,10 +131,10 @@ def test_preference_lists_with_mutual_aid_match_the_hypercube_model(tmp_path: Pa
         mine = tasks["units"].str.contains(f".{s}.engine", regex=False)
         per_rep = busy[mine].groupby(tasks.loc[mine, "replication"]).sum() / horizon
         assert len(per_rep) == R
-        _assert_in_ci(per_rep.tolist(), float(exact.workloads[n]), f"workload of {s}", 0.06)
+        assert_in_ci(per_rep.tolist(), float(exact.workloads[n]), f"workload of {s}", 0.06)
     # per-atom dispatch fractions: who answers g1's calls (first on the list when free, backups, mutual aid)
     g1 = inc[inc["grid"] == "g1"]
     first_fs1 = g1.groupby("replication")["first_unit"].apply(
         lambda u: float(u.str.contains(".fs1.", regex=False).mean())
     )
-    _assert_in_ci(first_fs1.tolist(), float(exact.dispatch[0, 0]), "share of g1's calls answered by fs1", 0.06)
+    assert_in_ci(first_fs1.tolist(), float(exact.dispatch[0, 0]), "share of g1's calls answered by fs1", 0.06)

@@ -58,6 +58,7 @@ from scipy import stats
 from scenarios.loader import load_scenario
 from simulation.model.engine import Replication
 from simulation.model.world import build_world
+from tests.oracles.intervals import assert_in_ci
 from tests.workorder_scenarios import scenario_text
 
 D, RE, A = 120.0, 300.0, 900.0  # decide, re-dispatch, arbitration (scenario_text's), seconds
@@ -85,13 +86,6 @@ def run_orders(tmp_path, n: int, seed: int, p: float, leads: str, desk: float = 
     return out
 
 
-def within_ci(x, expected: float, max_rel_half_width: float, level: float = 0.99) -> None:
-    x = np.asarray(x, dtype=float)
-    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    assert abs(x.mean() - expected) <= half, (x.mean(), half, expected)
-    assert half <= max_rel_half_width * expected, f"interval ±{half:.4g} too wide to test {expected:.4g}"
-
-
 def chi2_fits(counts: list[int], law: list[float]) -> None:
     assert sum(law) == pytest.approx(1.0, abs=1e-12)
     n = sum(counts)
@@ -116,12 +110,12 @@ def test_arbitration_after_k_rejections_truncates_the_geometric_law(tmp_path, p,
     assert m.max() == k + 1
     law = [p ** (n - 1) * (1 - p) for n in range(1, k + 1)] + [p**k]
     chi2_fits([int((m == n).sum()) for n in range(1, k + 2)], law)
-    within_ci(m, (1 - p ** (k + 1)) / (1 - p), 0.05)
+    assert_in_ci(m, (1 - p ** (k + 1)) / (1 - p), "dispatches", 0.05)
     assert (1 - p ** (k + 1)) / (1 - p) == pytest.approx(sum(n * q for n, q in zip(range(1, k + 2), law)))
     eb = (1 - p**k) * (D + (D + RE) * p / (1 - p)) + p**k * A
     assert eb == pytest.approx(sum(((n - 1) * (D + RE) + D) * q for n, q in zip(range(1, k + 1), law))
                                + p**k * (k * (D + RE) + A))
-    within_ci(b, eb, 0.08)
+    assert_in_ci(b, eb, "bounce time", 0.08)
 
 
 @pytest.mark.parametrize(("deadline", "desk", "m_decided", "cancels"),
@@ -158,7 +152,7 @@ def test_an_unsigned_order_at_the_deadline_goes_to_the_superior(tmp_path, deadli
     law = [p ** (n - 1) * (1 - p) for n in range(1, m_decided + 1)] + [p**m_decided]
     chi2_fits([int((outcome == n).sum()) for n in range(1, m_decided + 2)], law)
     eb = sum(((n - 1) * cycle + desk + D) * law[n - 1] for n in range(1, m_decided + 1))
-    within_ci(b, eb + p**m_decided * (deadline + A + desk), 0.08)
+    assert_in_ci(b, eb + p**m_decided * (deadline + A + desk), "bounce time", 0.08)
 
 
 def test_a_clear_list_is_pressed_at_the_deadline_and_signs_once_decided(tmp_path):
@@ -179,4 +173,4 @@ def test_an_unlisted_task_is_rejected_with_reject_unlisted(tmp_path):
         assert orders[-1].dispatcher == "police"
     law = [q ** (n - 1) * (1 - q) for n in (1, 2, 3)] + [q**3]
     chi2_fits([int((m == n).sum()) for n in (1, 2, 3)] + [int((m >= 4).sum())], law)
-    within_ci(m, 1 / (1 - q), 0.05)
+    assert_in_ci(m, 1 / (1 - q), "dispatches", 0.05)
