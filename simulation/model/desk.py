@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from bisect import insort_right
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappop, heappush
@@ -220,7 +221,7 @@ class Desk:
                 self.uses.append(DeskUse(self.name, start, env.now, self.staff))
         except BaseException as exc:  # an interrupt, or the generator closed: what the with statement does
             req.__exit__(type(exc), exc, exc.__traceback__)
-            if hold is not None and isinstance(exc, simpy.Interrupt) and hold.end != hold.end:
+            if hold is not None and isinstance(exc, simpy.Interrupt) and math.isnan(hold.end):
                 hold.end = env.now  # withdrawn from the queue (a supervised work order): the wait ends here
             raise
         res.release(req)
