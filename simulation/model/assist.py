@@ -69,8 +69,7 @@ class JointDispatch(Collaborator):
             # Every unit this party may send is out: its share waits for one to come back — unless the work ends
             # first (another party's units got there and did it), when the share is stood down (a unit assigned
             # then would only turn back), as a second alarm is.
-            self.pool.stand_down_when(req, done)
-            yield env.any_of([req, done])
+            yield self.pool.met_or_done(req, done)
             if not req.triggered:
                 return  # stood down
         units = yield req

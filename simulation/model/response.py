@@ -169,8 +169,7 @@ class ResponseLevels(Collaborator):
             # The district's units are all out: the request waits for a local unit to come back — unless the city's
             # headquarters commands first and orders another district's (跨区增援), or the work ends first and the
             # second alarm is stood down (a unit assigned then would only turn back) the moment the work ends.
-            self.pool.stand_down_when(req, done)
-            yield self.env.any_of([req, done] if st.city_up is None else [req, st.city_up, done])
+            yield self.pool.met_or_done(req, done, *(() if st.city_up is None else (st.city_up,)))
             if not req.triggered:
                 if done.triggered:
                     return  # stood down

@@ -118,13 +118,16 @@ class UnitPool(Collaborator):
                     return True
         return False
 
-    def stand_down_when(self, event: simpy.Event, done: simpy.Event) -> None:
-        """Withdraw the waiting request ``event`` the moment ``done`` (the end of its work) is processed — before a
-        unit released at that instant comes back and is offered to it (a same-instant return, travel 0)."""
+    def met_or_done(self, event: simpy.Event, done: simpy.Event, *also: simpy.Event) -> simpy.Event:
+        """For a request ``event`` still waiting for units of work already under way (a second alarm, an assisting
+        party's share): the event that fires when it is met, when ``also`` fires, or when its work ends (``done``).
+        In the last case it is stood down — withdrawn the moment ``done`` is processed, before a unit released at
+        that instant comes back and is offered to it (a same-instant return, travel 0) — and stays untriggered."""
         if done.processed:
             self.withdraw(event)
         else:
             done.callbacks.append(lambda _e: self.withdraw(event))
+        return self.env.any_of([event, *also, done])
 
     def candidates(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int | None = None) -> list[Unit]:
         """Free eligible units in the scenario's dispatch order (ties broken by unit order); with ``limit``,
