@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from agencies.arrangement import Arrangement
 from agencies.catalogue import role_catalogue
 from scenarios.errors import InputError
-from simulation.district.tables import open_workbook
+from scenarios.tabular import open_workbook
 
 MARKS = {"lead": "lead", "牵头": "lead", "l": "lead", "assist": "assist", "协助": "assist", "配合": "assist",
          "a": "assist", "informed": "informed", "知会": "informed", "i": "informed"}

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from scenarios.errors import InputError, Problem
+from scenarios.tabular import csv_text, open_workbook
 from simulation.drill.msel import COLUMNS, Inject, Msel
 
 HEADERS = {
@@ -149,22 +150,12 @@ def read_msel(path: str | Path, clock_start: float | None = None) -> Msel:
     if not p.is_file():
         raise InputError.one(name, None, "", "no such MSEL file")
     if p.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            ws = load_workbook(p, read_only=True, data_only=True).worksheets[0]
-        except Exception as e:  # a corrupt or non-Excel file: one clear line
-            raise InputError.one(name, None, "", f"not a readable XLSX workbook ({type(e).__name__})") from None
-        it = ws.iter_rows(values_only=True)
+        it = open_workbook(p).worksheets[0].iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(it, [])]
         check_header(header, name)
         rows = [(i, _xlsx_row(header, r)) for i, r in enumerate(it, start=2) if any(c not in (None, "") for c in r)]
     elif p.suffix.lower() == ".csv":
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError.one(name, None, "", "not UTF-8 text (save the CSV as UTF-8)") from None
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(csv_text(p), newline=""))
         rows, done = [], 0  # done: the last line of the last row read; a bad row starts on the next
         try:
             check_header(list(reader.fieldnames or []), name)
