@@ -1,16 +1,14 @@
-"""Duty desks (值班台) and the counting SimPy environment the engine runs in."""
+"""Duty desks (值班台): a SimPy priority resource per desk, with its night shift."""
 
 from __future__ import annotations
 
 import math
 from bisect import insort_right
 from collections.abc import Callable, Generator, Sequence
-from heapq import heappop, heappush
-from types import MethodType
+from heapq import heappush
 
 import simpy
-from simpy.core import NORMAL, URGENT, BoundClass
-from simpy.events import Initialize, Process, Timeout
+from simpy.core import NORMAL
 from simpy.resources.resource import PriorityRequest, Release, SortedQueue
 
 from simulation.model.holds import Route
@@ -21,87 +19,6 @@ NIGHT_START, NIGHT_END = 22 * 3600, 6 * 3600
 
 
 _new = object.__new__
-_BOUND = tuple((name, obj.cls) for name, obj in vars(simpy.Environment).items()
-               if type(obj) is BoundClass and name not in ("timeout", "process"))
-"""SimPy's event constructors bound per instance (:meth:`CountingEnvironment.timeout` and ``process`` have
-their own)."""
-
-
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts processed events (for ``events_processed``).
-
-    :meth:`run` to a time is SimPy's own loop with :meth:`step` inlined — the engine's hottest loop, two
-    Python calls fewer per event; the same events in the same order, the same count (the stop event
-    included, as SimPy's loop counts it). A drill steps the clock with :meth:`step`, counted too.
-    :meth:`timeout` and :meth:`process` build and schedule SimPy's own events in one call (SimPy's take three).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events_processed = 0
-        # SimPy binds its event constructors (timeout, event, process, all_of, any_of) to the instance only
-        # for attributes of the instance's own class: a subclass would otherwise build a bound method
-        # through a Python descriptor on every ``env.timeout(…)``.
-        for name, cls in _BOUND:
-            setattr(self, name, MethodType(cls, self))
-
-    def timeout(self, delay: float = 0, value: object = None) -> Timeout:
-        """SimPy's ``env.timeout``: the same ``Timeout`` event, scheduled the same way (``Timeout.__init__``
-        and ``Environment.schedule`` inlined — a replication makes ~130 of them)."""
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        ev = _new(Timeout)
-        ev.env = self
-        ev.callbacks = []
-        ev._value = value
-        ev._delay = delay
-        ev._ok = True
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
-        return ev
-
-    def process(self, generator: Generator) -> Process:
-        """SimPy's ``env.process``: the same ``Process`` and its urgent ``Initialize`` event, built inline."""
-        if not hasattr(generator, "throw"):
-            raise ValueError(f"{generator} is not a generator.")
-        proc = _new(Process)
-        proc.env, proc.callbacks, proc._generator = self, [], generator
-        init = _new(Initialize)
-        init.env, init.callbacks, init._value, init._ok = self, [proc._resume], None, True
-        heappush(self._queue, (self._now, URGENT, next(self._eid), init))
-        proc._target = init
-        return proc
-
-    def step(self) -> None:
-        self.events_processed += 1
-        super().step()
-
-    def run(self, until=None):  # noqa: ANN001, ANN201 — SimPy's signature
-        if until is None or isinstance(until, simpy.Event):
-            return super().run(until)
-        at = until if isinstance(until, int) else float(until)
-        if at <= self._now:
-            raise ValueError(f"until ({at}) must be greater than the current simulation time")
-        stop = simpy.Event(self)  # as SimPy does: an urgent event at ``at``, before regular timeouts
-        stop._ok, stop._value = True, None
-        self.schedule(stop, URGENT, at - self._now)
-        queue, n = self._queue, 0
-        try:
-            while True:
-                self._now, _, _, event = heappop(queue)
-                n += 1
-                if event is stop:  # SimPy's StopSimulation path: the stop event is put back, due at once
-                    stop.callbacks = []
-                    self.schedule(stop, -1)
-                    return None
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)  # a failed, undefused event crashes the run
-                    exc.__cause__ = event._value
-                    raise exc
-        finally:
-            self.events_processed += n
 
 
 def is_night(time_of_day: float) -> bool:

@@ -30,10 +30,11 @@ import simpy
 from scenarios.schema import IncidentSpec
 from simulation.model.arrivals import draw_stream
 from simulation.model.context import Context
-from simulation.model.desk import CountingEnvironment, Desk, DeskRoster
+from simulation.model.desk import Desk, DeskRoster
 from simulation.model.doctrine import Doctrine
 from simulation.model.holds import mark_blocks
 from simulation.model.incident import IncidentLifecycle, IncidentState
+from simulation.model.kernel import CountingEnvironment
 from simulation.model.ledger import Ledger
 from simulation.model.messaging import Messaging
 from simulation.model.policy import AutomaticPolicy, Policy

@@ -99,10 +99,16 @@ class Messaging(Collaborator):
     def trying(self, st: IncidentState, agency: str, route: Route | None = None) -> Route:
         """``route`` (or a new one) is now a way a notice may reach ``agency``: while none has, the desk waits
         on every such way are what ``agency`` waits on (:func:`holds.notice_holds`)."""
-        route = Route() if route is None else route
-        ways = st.routes.setdefault(agency, [])
-        if not any(r is route for r in ways):
-            ways.append(route)
+        if route is None:
+            route = Route()
+        ways = st.routes.get(agency)
+        if ways is None:
+            st.routes[agency] = [route]
+            return route
+        for r in ways:  # by identity: two routes with the same holds are still two ways
+            if r is route:
+                return route
+        ways.append(route)
         return route
 
     def mark_known(self, st: IncidentState, agency: str, post: bool = True, route: Route | None = None) -> None:

@@ -46,7 +46,8 @@ class TaskLifecycle(Collaborator):
         if task.after:
             yield env.all_of([st.done[p] for p in task.after])
             # The hand-off comes from whoever finished the last predecessor.
-            last = max(task.after, key=lambda p: (st.done[p].value, p))
+            after = task.after
+            last = after[0] if len(after) == 1 else max(after, key=lambda p: (st.done[p].value, p))
             rec.from_agency = st.owner.get(last)
         rec.available = env.now
         leads = st.plan.task_leads[task.id]
