@@ -168,10 +168,11 @@ class Doctrine:
 
     def helpers(self, plan: IncidentPlan, task: TaskSpec, owner: str) -> tuple[str, ...]:
         """Assisting agencies that can bring units of the task's kind (协助出动), in the list's order."""
-        if task.unit is None:
+        assists = plan.task_assists[task.id]
+        if task.unit is None or not assists:  # most tasks have none: no generator to build
             return ()
         has = self._agencies_with(task.unit)
-        return tuple(a for a in plan.task_assists[task.id] if a != owner and a in has)
+        return tuple(a for a in assists if a != owner and a in has)
 
     def _agencies_with(self, unit_kind: str) -> frozenset[str]:
         has = self._unit_agencies.get(unit_kind)

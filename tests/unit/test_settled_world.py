@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from simulation.model.engine import settled_world
+from simulation.model.engine import YOUNG_THRESHOLD, settled_world
 
 
 class _Node:
@@ -47,3 +47,17 @@ def test_a_cycle_dropped_during_the_batch_is_collected_after_it() -> None:
         assert ref() is not None  # set aside while the batch runs
     gc.collect()
     assert ref() is None
+
+
+def test_the_young_generation_threshold_is_raised_inside_the_batch_and_put_back_after() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(555, *before[1:])
+    try:
+        with settled_world():
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+            with settled_world():
+                assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+            assert gc.get_threshold()[0] == YOUNG_THRESHOLD  # the outer batch still runs
+        assert gc.get_threshold() == (555, *before[1:])
+    finally:
+        gc.set_threshold(*before)
