@@ -61,6 +61,9 @@ class DeskLine(simpy.PriorityResource):
         req.priority, req.preempt, req.time, req.key = priority, preempt, now, (priority, now, not preempt)
         req.env, req.callbacks, req.resource, req.proc = env, [], self, env._active_proc
         queue = self.put_queue
+        if not queue and len(self.users) < self._capacity:
+            self._serve(req, env, now)  # nobody waiting, a person free: SimPy queues it and serves the head, it
+            return req
         insort_right(queue, req, key=_key)
         if len(self.users) < self._capacity:
             self._serve(queue.pop(0), env, now)

@@ -237,7 +237,9 @@ class Streams:
         self.seed, self.replication = seed, replication
         self._b0, self._b1 = base_key(seed, replication)  # as Python ints: XOR with an entity key costs no numpy call
         self._b = self._b0 ^ self._b1
-        self._draws: dict[tuple[str, str], Draws] = {}
+        # A stream drawn only through :meth:`draw` (most are: one value a replication) is kept as its counter, an
+        # int; :meth:`draws` turns it into a :class:`Draws` where it left off when a caller wants the callable.
+        self._draws: dict[tuple[str, str], Draws | int] = {}
         self._unis: dict[tuple[str, str], Uniforms] = {}
 
     def generator(self, purpose: str, entity: str) -> np.random.Generator:
@@ -269,19 +271,28 @@ class Streams:
         if d is None:
             _check(purpose)
             d = self._draws[k] = Draws(dist, self._b ^ _entity_word(purpose, entity))  # self.key, inlined
+        elif type(d) is int:  # drawn so far by draw(): the callable goes on from that counter
+            d = self._draws[k] = Draws(dist, d)
         return d
 
     def draw(self, purpose: str, entity: str, dist: Distribution) -> float:
         """The next value of the stream ``purpose/entity`` — ``draws(purpose, entity, dist)()``, for the many
         streams a replication draws once (a task's duration, a decision): ``draws`` written out, one call fewer."""
-        if type(dist) is Fixed:
-            return self.draws(purpose, entity, dist)()
+        if type(dist) is Fixed:  # Constant(…)() without the object
+            if purpose not in PURPOSES:
+                _check(purpose)
+            return float(dist.value)
         k = (purpose, entity)
-        d = self._draws.get(k)
-        if d is None:
+        z = self._draws.get(k)
+        if z is None:
             _check(purpose)
-            d = self._draws[k] = Draws(dist, self._b ^ _entity_word(purpose, entity))
-        return d()
+            z = self._b ^ _entity_word(purpose, entity)  # self.key, inlined
+        elif type(z) is not int:
+            return z()
+        z = self._draws[k] = (z + GAMMA) & _M64  # Draws.__call__ on the counter kept as an int
+        z = ((z ^ (z >> 30)) * _C1) & _M64
+        z = ((z ^ (z >> 27)) * _C2) & _M64
+        return dist.quantile((((z ^ (z >> 31)) >> 12) + 0.5) * _UNIT)
 
     def uniforms(self, purpose: str, entity: str) -> Uniforms:
         """The coin stream of ``purpose/entity`` — keyed as ``purpose/entity#coin``, never the key of a value

@@ -108,9 +108,14 @@ def test_base_key_is_numpys_seed_sequence(seed: int) -> None:
 def test_draw_is_draws_called_once_and_shares_its_stream() -> None:
     d = LogNormal(dist="lognormal", median=60, p90=240)
     a, b = Streams(9, 2), Streams(9, 2)
-    one = [a.draw("duration", "t", d), a.draw("duration", "t", d), a.draws("duration", "t", d)()]
+    # the stream goes on whichever way it is drawn: draw, draw, the callable, draw again
+    one = [a.draw("duration", "t", d), a.draw("duration", "t", d), a.draws("duration", "t", d)(),
+           a.draw("duration", "t", d)]
     f = b.draws("duration", "t", d)
-    assert one == [f(), f(), f()]
+    assert one == [f(), f(), f(), f()]
     assert a.draw("duration", "fixed", Fixed(dist="fixed", value=12)) == 12.0
+    assert type(a.draw("duration", "fixed", Fixed(dist="fixed", value=12))) is float
     with pytest.raises(KeyError):
         a.draw("durations", "t", d)
+    with pytest.raises(KeyError):
+        a.draw("durations", "t", Fixed(dist="fixed", value=12))
