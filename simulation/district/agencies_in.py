@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from scenarios.errors import InputError
+from scenarios.specs import AgencySpec, ChannelSpec, StationSpec, UnitSpec
 from simulation.district.crs import Projector, SourceCRS, to_wgs84
 from simulation.district.grids import GridLayer
-from simulation.district.tables import Row, number, parse_units, read_table, shift_of
+from simulation.district.tables import Row, checked_row, number, parse_units, read_table, shift_of
 
 YES = ("true", "yes", "y", "1", "是")
 NO = ("false", "no", "n", "0", "否")
@@ -88,7 +89,7 @@ def read_agencies(path: Path, streets: set[str]) -> list[dict]:
         a["desk"] = desk
         decision = number(path, r, "decision_s", "agencies")
         a["decision"] = decision if decision is not None else base.get("decision", 0)
-        out.append(a)
+        out.append(checked_row(path, r, "agencies", AgencySpec, a))
     for r, a in zip(rows, out):
         if "parent" in a and a["parent"] not in seen:
             raise InputError.one(str(path), r.line, "agencies.parent", f"unknown parent agency '{a['parent']}'")
@@ -147,10 +148,11 @@ def read_stations(path: Path, agencies: set[str], layer: GridLayer, crs: SourceC
         s: dict[str, Any] = {"id": sid, "agency": agency, "grid": grid}
         if r.get("name_zh") or r.get("name_en"):
             s["name"] = {"zh": r.get("name_zh") or r.get("name_en"), "en": r.get("name_en") or r.get("name_zh")}
-        stations.append(s)
+        stations.append(checked_row(path, r, "stations", StationSpec, s))
         for kind, count, t in parse_units(path, r):
-            units.append({"station": sid, "kind": kind, "count": count,
-                          "turnout": t if t is not None else turnout.get(kind, 60)})
+            units.append(checked_row(path, r, "stations", UnitSpec, {
+                "station": sid, "kind": kind, "count": count, "turnout": t if t is not None else turnout.get(kind, 60)},
+                column="units"))
     return stations, units
 
 
@@ -194,5 +196,5 @@ def read_contacts(path: Path, agencies: set[str]) -> list[dict]:
                 raise InputError.one(str(path), r.line, "contacts.both_ways",
                                      f"'{r.get('both_ways')}' is not yes/是 or no/否")
             c["both_ways"] = word in YES
-        out.append(c)
+        out.append(checked_row(path, r, "contacts", ChannelSpec, c))
     return out

@@ -87,6 +87,9 @@ def check_request(req: ImportRequest) -> None:
         raise bad("--persons-per-household", f"must be a finite number above 0 (got {req.persons_per_household})")
     if not (math.isfinite(req.max_access_m) and req.max_access_m >= 0):
         raise bad("--max-access-m", f"must be a finite distance of 0 m or more (got {req.max_access_m})")
+    if not (math.isfinite(req.circuity) and 1 <= req.circuity <= 3):  # StraightLine's bounds: a route is no
+        # shorter than the straight line, and three times it is beyond any city's road network (Newell 1980: ~1.2)
+        raise bad("--circuity", f"must be a number from 1 to 3 (got {req.circuity}) · 绕行系数应在 1 到 3 之间")
     for flag, value in (("--households-per-grid", req.households_per_grid), ("--streets", req.streets),
                         ("--population", req.population)):
         if value is not None and value < 1:
@@ -245,8 +248,32 @@ def check_district(doc: dict[str, Any], req: ImportRequest) -> None:
         Scenario.model_validate(probe)
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise InputError.one(str(req.out), None, loc, first["msg"].removeprefix("Value error, ")) from None
+        where, field = _source_of(first["loc"], req, doc)
+        raise InputError.one(where, None, field, first["msg"].removeprefix("Value error, ")) from None
+
+
+_TABLE_OF = {"agencies": "agencies", "stations": "stations", "units": "stations", "channels": "contacts"}
+"""A district section → the planner's table it was read from (``--agencies`` …)."""
+
+
+def _source_of(loc: tuple, req: ImportRequest, doc: dict[str, Any]) -> tuple[str, str]:
+    """The input a refused value came from — the grid layer's feature, the table, the flag — never the district
+    file, which is not written. (Values a table row alone can break are refused on the row's line as it is read.)"""
+    path = ".".join(str(p) for p in loc)
+    if loc[:3] == ("city", "explicit", "grids") and len(loc) > 3 and isinstance(loc[3], int):
+        grid = doc["city"]["explicit"]["grids"][loc[3]]
+        source = str(req.grids) if req.grids is not None else str(req.boundary or f"--admin {req.admin}")
+        gid = str(grid.get("id"))
+        gid = gid if len(gid) <= 40 else gid[:40] + "…"  # the id itself may be what is too long
+        return source, f"features[{gid}]." + ".".join(str(p) for p in loc[4:])
+    table = _TABLE_OF.get(str(loc[0]))
+    if table is not None and getattr(req, table) is not None:
+        return str(getattr(req, table)), f"{table}: {path}"
+    if loc[0] == "description":
+        return f"--description-{loc[1]}" if len(loc) > 1 else "--description-zh", ""
+    if loc[0] == "name":
+        return "--name", ""
+    return "district import", path
 
 
 def write_district(imp: Imported) -> list[Path]:

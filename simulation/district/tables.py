@@ -209,3 +209,20 @@ def write_templates(folder: Path) -> list[Path]:
             wb.save(x)
             written += [p, x]
     return written
+
+
+def checked_row(path: Path, row: Row, table: str, model: type, doc: dict, column: str | None = None) -> dict:
+    """``doc``, built from one row of ``table``, as the scenario's ``model`` would take it — a value the scenario
+    refuses (a unit count over its limit, a name too long) is named here, on the row's line, not later on the
+    district file that was never written. ``column``: the table's column the whole ``doc`` came from."""
+    from pydantic import ValidationError
+
+    try:
+        model.model_validate(doc)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        field = column or ".".join(str(p) for p in first["loc"])
+        raise InputError.one(str(path), row.line, f"{table}.{field}",
+                             first["msg"].removeprefix("Value error, ")) from None
+    return doc
+

@@ -14,6 +14,8 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
+import simpy
+
 from scenarios.schema import TaskSpec
 from simulation.model.assist import JointDispatch
 from simulation.model.context import Collaborator, Context
@@ -75,7 +77,8 @@ class TaskLifecycle(Collaborator):
             usual = self.streams.draw("decision", f"{st.key}.{task.id}", agency.decision)
             yield env.timeout(self.levels.decision_time(st, owner, usual))
         planned = self.levels.unit_count(st, task)
-        count = yield from decided(self.policy.task_order(st.view, task.id, owner, task.unit, planned))
+        order = self.policy.task_order(st.view, task.id, owner, task.unit, planned)
+        count = (yield order) if isinstance(order, simpy.Event) else order  # policy.decided, without its generator
         rec.decided = env.now
         # An owner without the powers the work needs calls a holder now (吹哨报到 or via its superior).
         present = None
@@ -127,7 +130,9 @@ class TaskLifecycle(Collaborator):
             self.ledger.closed(st)
         if task.by == "work_order":
             self.work_orders.handled(st, task.id, owner)
-        units = list(units) + st.extra_units.pop(task.id, [])
+        extra = st.extra_units.pop(task.id, None)  # a second alarm's units, released with the first's
+        if extra:
+            units = [*units, *extra]
         if units:
             self.pool.release(units, w.citymap.index[spec.grid], self.ledger.unit_use_recorder(st, rec))
 

@@ -194,7 +194,16 @@ TABLE_CASES: dict[str, Case] = {
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--boundary", "{inp}/grid.geojson",
          "--population", "99999999999999", "--households-per-grid", "1"), "--population", None, "",
         "would cut about 38,461,538,461,538 grids (more than 200,000)"),
+    "district-circuity-zero": district("--circuity", "0", where="--circuity", line=None, path="",
+                                       message="must be a number from 1 to 3 (got 0.0)"),
     # -- district import's grid layer ----------------------------------------------------------------------------
+    "grids-id-too-long": Case(  # was named on the district file that is never written
+        ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_long_id.geojson"),
+        "{inp}/grid_long_id.geojson", None, f"features[{'G' * 40}…].id", "String should have at most 64 characters"),
+    "stations-unit-count-over-limit": district(  # was named on the district file that is never written
+        "--agencies", "{inp}/agencies.csv", "--stations", "{inp}/stations_many_units.csv",
+        where="{inp}/stations_many_units.csv", line=2, path="stations.units",
+        message="Input should be less than or equal to 1000"),
     "grids-huge-households": Case(
         ("district", "import", "--name", "d", "--out", "{out}/d.yaml", "--grids", "{inp}/grid_huge_households.geojson"),
         "{inp}/grid_huge_households.geojson", None, "features[G1].households", "is not a count of zero or more"),

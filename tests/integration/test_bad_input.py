@@ -102,6 +102,10 @@ def make_tables(inp: Path) -> None:
     contacts = "from,to,latency_median_s,latency_p90_s,both_ways\ndistrict_gov,fire_brigade,"
     (inp / "contacts_p90_below.csv").write_text(contacts + "60,30,\n", encoding="utf-8")
     (inp / "contacts_both_maybe.csv").write_text(contacts + "60,,maybe\n", encoding="utf-8")
+    (inp / "stations_many_units.csv").write_text("id,agency,grid,units\nfs1,fire_brigade,G1,engine:5000\n",
+                                                 encoding="utf-8")
+    long_id = {**feature, "properties": {**feature["properties"], "grid_id": "G" * 80}}
+    (inp / "grid_long_id.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [long_id]}))
     (inp / "stations_nan_turnout.csv").write_text("id,agency,grid,units\nfs1,fire_brigade,G1,engine:2@nan\n",
                                                   encoding="utf-8")
     (inp / "log_gbk.csv").write_bytes((LOG_HEAD.replace("incident_id", "事件编号") + LOG_ROW + "\n").encode("gbk"))
