@@ -17,7 +17,7 @@ from agencies.base import Bilingual, Frozen, Ident
 from scenarios.checks import intervention_problem
 from scenarios.errors import InputError, Problem
 from scenarios.limits import MAX_SEED
-from scenarios.loader import SCENARIO_LIBRARY, load_scenario, validation_problems
+from scenarios.loader import SCENARIO_LIBRARY, confined, load_scenario, validation_problems
 from scenarios.schema import Scenario
 from scenarios.yamlsrc import SrcDict, load_file, to_plain
 from simulation.drill.msel import Msel, format_time
@@ -76,14 +76,17 @@ def load_drill(ref: str | Path) -> tuple[DrillSpec, Scenario, Msel]:
     except ValidationError as e:
         raise InputError(validation_problems(e, doc, name)) from None
     line = lambda key: doc.src.get(key, (name, None))[1]  # noqa: E731
-    sc_path = path.parent / spec.scenario
-    if not sc_path.is_file():
-        sc_path = SCENARIO_LIBRARY / (spec.scenario if spec.scenario.endswith(".yaml") else f"{spec.scenario}.yaml")
-    if not sc_path.is_file():
+    # Confined as a scenario's extends (a shared or uploaded drill cannot make the engine read any other file of the
+    # host): the scenario beside or below the drill file, or bundled; the MSEL beside or below it.
+    sc_path = confined(spec.scenario, path, name, line("scenario"), "scenario", (SCENARIO_LIBRARY,))
+    if sc_path is None and not spec.scenario.endswith(".yaml"):
+        sc_path = confined(f"{spec.scenario}.yaml", path, name, line("scenario"), "scenario", (SCENARIO_LIBRARY,))
+    if sc_path is None:
         raise InputError.one(name, line("scenario"), "scenario", f"cannot find scenario '{spec.scenario}'")
     scenario = load_scenario(sc_path, spec.arrangement)
     if isinstance(spec.msel, str):
-        msel = read_msel(path.parent / spec.msel, scenario.clock_start)
+        msel_path = confined(spec.msel, path, name, line("msel"), "msel", ())
+        msel = read_msel(msel_path or path.parent / spec.msel, scenario.clock_start)
     else:
         msel = msel_from_data(doc.get("msel") or [], name, scenario.clock_start)
     check_drill(spec, scenario, msel, name, line)

@@ -278,6 +278,12 @@ FILE_CASES: dict[str, Case] = {
     "drill-seat-twice": Case(("drill", "new", "{bad}/drill_seat_twice.yaml", "--dir", "{out}"),
                              "{bad}/drill_seat_twice.yaml", 5, "seats[police].id",
                              "seat 'police' is defined twice (seats 2 and 3)"),
+    "drill-scenario-outside": Case(("drill", "new", "{bad}/drill_scenario_outside.yaml", "--dir", "{out}"),
+                                   "{bad}/drill_scenario_outside.yaml", 4, "scenario",
+                                   "lies outside the file's folder and the bundled libraries"),
+    "drill-msel-outside": Case(("drill", "new", "{bad}/drill_msel_outside.yaml", "--dir", "{out}"),
+                               "{bad}/drill_msel_outside.yaml", 5, "msel",
+                               "lies outside the file's folder and the bundled libraries"),
     "drill-seed-too-large": Case(("drill", "new", "{bad}/drill_seed_too_large.yaml", "--dir", "{out}"),
                                  "{bad}/drill_seed_too_large.yaml", 5, "seed", "less than or equal to 922337203685477"),
     "drill-msel-value-without-header": Case(
