@@ -33,25 +33,22 @@ Physics and sources
   control never lowers casualties.
 
 Extension points: other detectors in :meth:`FireModel.detection_time`; a different water rule in
-:func:`required_flow_lpm`; per-floor occupants by replacing :meth:`FireModel._occupants`.
+:func:`required_flow_lpm`; per-floor occupants in the occupant tables of
+:class:`~scenarios.hazards.fire_tables.FireConstants` (once per parameter set) and :meth:`FireModel._occupants`.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from scenarios.hazards.base import InterventionLog, check_nonneg, register
-from scenarios.hazards.evacuation import (
-    SFPE_K,
-    StairEvacuation,
-    building_evacuation,
-    effective_width,
-    sfpe_max_specific_flow,
-)
+from scenarios.hazards.evacuation import StairEvacuation, building_evacuation
+from scenarios.hazards.fire_tables import FireConstants, constants_for
 from scenarios.hazards.params import FireParams
 
 GROWTH_TG: dict[str, float] = {"slow": 600.0, "medium": 300.0, "fast": 150.0, "ultra_fast": 75.0}
@@ -128,45 +125,23 @@ def required_flow_lpm(q_kw: float, efficiency: float = 0.3) -> float:
     return 60.0 * (q_kw / 1000.0) / (WATER_MJ_PER_KG * efficiency)
 
 
-@lru_cache(maxsize=64)
-def occupant_layout(origin: int, storeys: int, per_floor: int) -> tuple[np.ndarray, ...]:
-    """The occupants in evacuation order — fire floor, floors above, then floors below: each one's floor,
-    whether they take the stairs (floor 1 walks out), their place in the stair queue (1-based) and their
-    floor's place in the rescue order (1-based). It depends on the building only, so it is computed once
-    per building (read-only arrays) rather than each time a replication's casualties are counted."""
-    order = np.array(list(range(origin, storeys + 1)) + list(range(origin - 1, 0, -1)), dtype=int)
-    floors = np.repeat(order, per_floor)
-    in_stairs = floors > 1
-    place = np.cumsum(in_stairs)
-    rank = np.repeat(np.arange(order.size), per_floor) + 1
-    for a in (floors, in_stairs, place, rank):
-        a.setflags(write=False)
-    return floors, in_stairs, place, rank
+def fire_constants(p: FireParams) -> FireConstants:
+    """``p``'s :class:`~scenarios.hazards.fire_tables.FireConstants` (computed once per parameters object)."""
+    return constants_for(p, _derive)
 
 
-@lru_cache(maxsize=64, typed=True)
-def _stair_times(origin: int, storeys: int, per_floor: int, stair_flow: float) -> np.ndarray:
-    """Seconds after the start of the stair evacuation each occupant is out (``place / stair_flow``), per building
-    and stair flow — computed once rather than per replication."""
-    t = occupant_layout(origin, storeys, per_floor)[2] / stair_flow
-    t.setflags(write=False)
-    return t
-
-
-@lru_cache(maxsize=64, typed=True)
-def _rescue_times(origin: int, storeys: int, per_floor: int, s_per_floor: float) -> np.ndarray:
-    """Seconds after a search starts each occupant's floor is cleared (``rank · s_per_floor``)."""
-    t = occupant_layout(origin, storeys, per_floor)[3] * s_per_floor
-    t.setflags(write=False)
-    return t
+def _derive(p: FireParams) -> FireConstants:
+    alpha = p.alpha_kw_s2 or growth_alpha(p.growth)
+    t_sprinkler = (
+        link_activation_time(alpha, p.hrr_max_kw, p.ceiling_height_m, p.radial_distance_m, p.sprinkler_rti,
+                             p.sprinkler_activation_c, p.ambient_c)
+        if p.sprinklers else None
+    )
+    return FireConstants(p, alpha, t_sprinkler, time_to_hrr(p.flashover_kw, alpha, p.hrr_max_kw))
 
 
 _building_evacuation = lru_cache(maxsize=64, typed=True)(building_evacuation)
 """The building's stair evacuation by its parameters (a frozen result: one per building, not per replication)."""
-
-_UNSET = object()
-_FLOORS = np.arange(1, 1001)
-_FLOORS.setflags(write=False)
 
 
 @register("fire")
@@ -185,18 +160,14 @@ class FireModel(InterventionLog):
     def __init__(self, params: FireParams) -> None:
         super().__init__()
         self.p = params
-        self.alpha = params.alpha_kw_s2 or growth_alpha(params.growth)
-        self.t_sprinkler = (
-            link_activation_time(self.alpha, params.hrr_max_kw, params.ceiling_height_m, params.radial_distance_m,
-                                 params.sprinkler_rti, params.sprinkler_activation_c, params.ambient_c)
-            if params.sprinklers else None
-        )
+        self.c = c = fire_constants(params)  # what the parameters alone decide: shared by the replications
+        self.alpha = c.alpha
+        self.t_sprinkler = c.t_sprinkler
+        self.stair_flow = c.stair_flow
         self.t_hold: float = math.inf if self.t_sprinkler is None else self.t_sprinkler
         self.t_control_manual: float = math.inf
         self.t_evacuate: float | None = None
         self.rescues: list[tuple[float, float]] = []
-        self.stair_flow = sfpe_max_specific_flow(SFPE_K[params.riser_tread]) * params.stairs * effective_width(
-            params.stair_width_m)
 
     # ---- fire size --------------------------------------------------------------------------
     def hrr(self, t: float) -> float:
@@ -215,45 +186,29 @@ class FireModel(InterventionLog):
 
     @property
     def t_flashover(self) -> float | None:
-        t = self._t_flashover_free
+        t = self.c.tfo_free
         return t if t is not None and t < self.t_hold else None
 
-    @property
-    def _t_flashover_free(self) -> float | None:
-        """When the origin floor would flash over if nothing held it (parameters only: computed once per model)."""
-        got = self.__dict__.get("_tfo_free", _UNSET)
-        if got is _UNSET:
-            got = self._tfo_free = time_to_hrr(self.p.flashover_kw, self.alpha, self.p.hrr_max_kw)
-        return got
-
-    def _t_involved(self, k: int, tfo: float | None) -> float:
-        """Time the k-th floor above the origin becomes fire-involved (inf if never); ``tfo``: :attr:`t_flashover`."""
-        if tfo is None or k > self.p.storeys - self.p.floor_of_origin:
-            return math.inf
-        if k == 0:
-            return tfo
-        rate = self.p.vertical_spread_floors_per_min
-        t = tfo + k * 60.0 / rate if rate > 0 else math.inf
-        return t if t < self.t_hold else math.inf
-
     def floors_involved(self, t: float) -> int:
-        """Floors on fire at ``t`` (the origin counts from ignition)."""
-        tfo = self.t_flashover
-        rate = self.p.vertical_spread_floors_per_min
-        if tfo is None or rate <= 0 or t <= tfo:
+        """Floors on fire at ``t`` (the origin counts from ignition): one more every 60/rate s after flashover
+        until the fire is held. The commander looks every minute, hence the precomputed constants."""
+        c, t_hold = self.c, self.t_hold
+        t0 = c.spread_from  # flashover if façade spread follows it, else inf
+        if t <= t0 or t_hold <= t0:  # not yet, never, or held before flashover
             return 1
-        te = min(t, self.t_hold)
-        n = 1 + int(math.floor(max(0.0, te - tfo) * rate / 60.0 + 1e-9))
-        return min(n, self.p.storeys - self.p.floor_of_origin + 1)
+        te = t if t <= t_hold else t_hold
+        n = 1 + int((te - t0) * c.rate / 60.0 + 1e-9)  # te > t0: positive, so int() is the floor
+        return n if n < c.max_floors else c.max_floors
 
-    def total_hrr(self, t: float) -> float:
+    def total_hrr(self, t: float, floors: int | None = None) -> float:
+        """Origin plus each further involved floor (``floors``: :meth:`floors_involved` at ``t`` if known)."""
         if t >= self.t_control_manual:
             return 0.0
-        return self.hrr(t) + (self.floors_involved(t) - 1) * self.p.floor_hrr_kw
+        return self.hrr(t) + ((floors or self.floors_involved(t)) - 1) * self.p.floor_hrr_kw
 
-    def available_flow(self, flow_lpm: float, t: float) -> float:
+    def available_flow(self, flow_lpm: float, t: float, floors: int | None = None) -> float:
         """Nominal flow reduced above the fire-water-deficient floor (at the highest involved floor)."""
-        top = self.p.floor_of_origin + self.floors_involved(t) - 1
+        top = self.p.floor_of_origin + (floors or self.floors_involved(t)) - 1
         lim = self.p.water_deficient_above_floor
         return flow_lpm * (self.p.upper_floor_water_fraction if lim is not None and top > lim else 1.0)
 
@@ -293,8 +248,9 @@ class FireModel(InterventionLog):
     def _suppress(self, t: float, flow_lpm: float) -> float | None:
         if t >= self.t_control_manual:
             return 0.0
-        need = required_flow_lpm(self.total_hrr(t), self.p.water_efficiency)
-        have = self.available_flow(flow_lpm, t)
+        n = self.floors_involved(t)  # once, for the fire's size and the water reaching its top floor
+        need = required_flow_lpm(self.total_hrr(t, n), self.p.water_efficiency)
+        have = self.available_flow(flow_lpm, t, n)
         if have <= 0 or have < need:
             return None
         duration = self.p.knockdown_s * need / have
@@ -312,39 +268,49 @@ class FireModel(InterventionLog):
         return ev
 
     def _occupants(self) -> tuple[np.ndarray, np.ndarray]:
-        """(floor, departure time) per occupant from evacuation and rescue recorded so far."""
-        p = self.p
-        floors, in_stairs, _place, rank = occupant_layout(p.floor_of_origin, p.storeys, p.occupants_per_floor)
-        dep = np.full(floors.shape, math.inf)
-        if self.t_evacuate is not None and floors.size:
-            start = self.t_evacuate + p.premovement_s
-            dep = np.where(in_stairs, start + _stair_times(p.floor_of_origin, p.storeys, p.occupants_per_floor,
-                                                           self.stair_flow), start)
+        """(floor, departure time) per occupant, in evacuation order, from evacuation and rescue so far."""
+        c = self.c
+        dep = c.never  # read-only: each step below makes a new array
+        if self.t_evacuate is not None:  # the stair queue from the start; floor 1 walks out (offset 0, start + 0.0)
+            dep = (self.t_evacuate + self.p.premovement_s) + c.stair_offset
         for t_r, s in self.rescues:
-            dep = np.minimum(dep, t_r + _rescue_times(p.floor_of_origin, p.storeys, p.occupants_per_floor, s))
-        return floors, dep
+            dep = np.minimum(dep, t_r + c.rescue_times(s))
+        return c.floors, dep
 
     def untenable_time(self, floor: np.ndarray) -> np.ndarray:
         """When each floor becomes untenable (inf if it never does before control)."""
         floor = np.asarray(floor, dtype=int)
         o = self.p.floor_of_origin
         k = np.maximum(floor - self.p.smoke_floors_above, o) - o
-        tfo = self.t_flashover
-        t_inv = np.array([self._t_involved(i, tfo) for i in range(self.p.storeys - o + 1)] + [math.inf])
+        # per k floors above the origin: involved at the free-burning time unless the fire is held first (they
+        # increase with k, flashover first, so a held fire spreads no further); trailing inf beyond the roof
+        t_free = self.c.t_free
+        t_inv = np.where(t_free < self.t_hold, t_free, math.inf)
         u = np.where(floor >= o, t_inv[np.minimum(k, t_inv.size - 1)] + self.p.untenable_after_s, math.inf)
         return np.where(u < self.t_control, u, math.inf)
+
+    def _untenable_prefix(self) -> int:
+        """How many occupants, in evacuation order, are on floors that become untenable before control. They
+        are a prefix: per floor, involvement time < hold and untenable time < control are thresholds on values
+        that never decrease along the order (:class:`FireConstants`); bisect_left counts the values below."""
+        c = self.c
+        return min(bisect_left(c.f_rank, self.t_hold), bisect_left(c.uf_rank, self.t_control)) * c.per_floor
 
     def _exposure(self, t_end: float) -> tuple[float, float]:
         floors, dep = self._occupants()
         if floors.size == 0:
             return 0.0, 0.0
-        # each floor's time once, then per occupant (the same values as untenable_time(floors), element by element)
-        u = self.untenable_time(_FLOORS[: self.p.storeys])[floors - 1]
-        # min is exact, so the bound is taken once; ``end`` is finite (t_end is), so a floor never untenable
-        # (u = inf) gives end − u = −inf and no exposure — the same values as masking it out
-        dur = np.maximum(np.minimum(dep, min(t_end, self.t_control + self.p.smoke_clear_s)) - u, 0.0)
-        exposed = np.count_nonzero(dur)  # dur ≥ 0: the occupants exposed at all
-        np.divide(dur, self.p.casualty_exposure_s, out=dur)
+        # per occupant max(min(dep, end) − u, 0), u = untenable_time(floor): the same values as element by element
+        # on untenable_time's array. ``end`` is finite (t_end is), so an occupant whose floor never becomes
+        # untenable (u = inf) gets exactly 0; the others are the first n, and their u is c.uf_occ.
+        dur = np.minimum(dep, min(t_end, self.t_control + self.p.smoke_clear_s))
+        n = self._untenable_prefix()
+        head = dur[:n]
+        np.subtract(head, self.c.uf_occ[:n], out=head)
+        np.maximum(head, 0.0, out=head)
+        dur[n:] = 0.0
+        exposed = np.count_nonzero(head)  # dur ≥ 0: the occupants exposed at all
+        np.divide(dur, self.p.casualty_exposure_s, out=dur)  # then summed whole, in the same order as ever
         return float(exposed), float(np.minimum(dur, 1.0, out=dur).sum())
 
     def measure(self, name: str, t: float, until: float | None = None) -> float | None:
@@ -353,7 +319,7 @@ class FireModel(InterventionLog):
         return super().measure(name, t, until)
 
     def state(self, t: float) -> dict[str, float]:
-        floors, dep = self._occupants()
+        _floors, dep = self._occupants()
         u = self.untenable_time(np.arange(1, self.p.storeys + 1))
         return {
             "hrr_kw": self.hrr(t),
