@@ -97,14 +97,12 @@ class DeskLine(simpy.PriorityResource):
         heappush(env._queue, (now, NORMAL, next(env._eid), req))
 
 
-class Desk:
-    """A duty desk: a SimPy resource with one slot per person on duty.
+class Desk(DeskLine):
+    """A duty desk: its queue (:class:`DeskLine`, one slot per person on duty), its name and handling time.
 
     When the agency has fewer staff at night, the missing slots are held by 'off-duty' requests with
     higher priority from 22:00 to 06:00, so messages queue for the people actually there.
     """
-
-    __slots__ = ("name", "res", "staff", "handling", "uses")
 
     def __init__(
         self,
@@ -117,8 +115,8 @@ class Desk:
         horizon: float,
         trace: bool,
     ) -> None:
+        super().__init__(env, staff)
         self.name, self.staff, self.handling = name, staff, handling
-        self.res = DeskLine(env, staff)
         self.uses: list[DeskUse] | None = [] if trace else None
         if night_staff is not None and night_staff < staff:
             for _ in range(staff - night_staff):
@@ -128,10 +126,9 @@ class Desk:
         """Receive one message: queue for a person on duty, then the handling time (``yield from`` it).
 
         With ``route``, a message that cannot be taken at once is recorded there as a hold (and why)."""
-        res = self.res
-        req = res.request(0)
+        req = self.request(0)
         hold = None if route is None or req.triggered else route.wait(self.name, env.now, self.hold_reason())
-        try:  # ``with res.request() as req`` without its four Python calls on the way out
+        try:  # ``with self.request() as req`` without its four Python calls on the way out
             yield req
             start = env.now
             if hold is not None:
@@ -144,13 +141,12 @@ class Desk:
             if hold is not None and isinstance(exc, simpy.Interrupt) and math.isnan(hold.end):
                 hold.end = env.now  # withdrawn from the queue (a supervised work order): the wait ends here
             raise
-        res.release(req)
+        self.release(req)
 
     def hold_reason(self) -> str:
         """Why a message must wait now (``holds.DESK_HOLDS``): the off-duty holders of the night shift's empty
         chairs (priority −1, in a slot or about to take one) are counted against the staff."""
-        res = self.res
-        off = sum(1 for r in res.users if r.priority < 0) + sum(1 for r in res.queue if r.priority < 0)
+        off = sum(1 for r in self.users if r.priority < 0) + sum(1 for r in self.queue if r.priority < 0)
         return "desk_night_empty" if off >= self.staff else "desk_night_short" if off else "desk_busy"
 
     def _off_duty(self, env: simpy.Environment, clock_start: float, horizon: float) -> Generator:
@@ -160,7 +156,7 @@ class Desk:
             if env.now + wait >= horizon:
                 return
             yield env.timeout(wait)
-            with self.res.request(priority=-1) as req:
+            with self.request(priority=-1) as req:
                 yield req  # the day officer finishes the message in hand, then goes off duty
                 tod = (clock_start + env.now) % 86400
                 if is_night(tod):

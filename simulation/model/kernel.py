@@ -56,12 +56,12 @@ class EngineProcess(Process):
                     exc.__cause__ = event._value
                     event = gen.throw(exc)
             except StopIteration as e:
-                event = None
+                event = self._resume_cb = None  # a finished process is no longer its own referrer (no cycle left)
                 self._ok, self._value = True, e.value
                 heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
                 break
             except BaseException as e:
-                event = None
+                event = self._resume_cb = None
                 self._ok = False
                 e.__traceback__ = e.__traceback__.tb_next  # as SimPy: this frame is no help to the reader
                 self._value = e

@@ -33,14 +33,14 @@ class Messaging(Collaborator):
     def hop(self, hop: Hop, route: Route | None = None) -> Generator:
         """One message over one channel: wait out outages, latency, loss and retry, then the desk (a wait there
         is recorded on ``route``, if given)."""
-        env, spec = self.env, hop.spec
-        lat = self.streams.draws("latency", hop.key, spec.latency)
-        lost = self.streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
+        env, spec, streams = self.env, hop.spec, self.streams
+        lost = streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
         while True:
             for start, end in spec.down:
                 if start <= env.now < end:
                     yield env.timeout(end - env.now)
-            yield env.timeout(lat())
+            # draw(), not a draws() callable: a channel carries one or two messages a replication
+            yield env.timeout(streams.draw("latency", hop.key, spec.latency))
             if lost is None or lost() < spec.reliability:
                 break
             yield env.timeout(spec.retry_after)  # the sender notices no acknowledgement and calls again
