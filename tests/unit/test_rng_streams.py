@@ -11,6 +11,7 @@ interleaved, so one stream's state leaking into another would show.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 import pytest
@@ -119,3 +120,17 @@ def test_draw_is_draws_called_once_and_shares_its_stream() -> None:
         a.draw("durations", "t", d)
     with pytest.raises(KeyError):
         a.draw("durations", "t", Fixed(dist="fixed", value=12))
+
+
+def test_the_lognormal_quantile_is_the_standard_librarys_normal_quantile() -> None:
+    """``LogNormal.quantile`` calls the C function behind ``statistics.NormalDist.inv_cdf`` directly: the same values
+    to the bit, and the same refusal outside (0, 1)."""
+    from statistics import NormalDist
+
+    d = LogNormal(dist="lognormal", median=60, p90=240)
+    rng = np.random.default_rng(3)
+    for u in [*rng.random(2000).tolist(), 1e-300, 0.075, 0.5, 0.925, 1 - 2**-53]:
+        assert d.quantile(u) == 60 * math.exp(math.log(240 / 60) / 1.2815515655446004 * NormalDist().inv_cdf(u))
+    for u in (0.0, 1.0):
+        with pytest.raises(ValueError):
+            d.quantile(u)
