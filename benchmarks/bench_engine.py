@@ -75,13 +75,18 @@ def event_mix(world: World, n: int) -> dict[str, int]:
 
         def counted(env: simpy.Environment = env, step: Callable[[], None] = step) -> None:  # bound per replication
             if env._queue:
-                mix[type(env._queue[0][3]).__name__] += 1
+                mix[simpy_class(env._queue[0][3])] += 1
             step()
 
         env.step = counted  # type: ignore[method-assign]
         env.run = lambda until=None, env=env: simpy.Environment.run(env, until)  # SimPy's loop: calls step
         rep.run()
     return dict(mix.most_common())
+
+
+def simpy_class(event: object) -> str:
+    """The SimPy class an event is (the engine's kernel subclasses some: ``EngineProcess`` is a ``Process``)."""
+    return next(c.__name__ for c in type(event).__mro__ if c.__module__.startswith("simpy."))
 
 
 def without_hazards(sc: Scenario) -> Scenario:

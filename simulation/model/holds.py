@@ -91,22 +91,26 @@ def mark_blocks(st: IncidentState, rec: TaskRecord, horizon: float, awaited_noti
     The owner's notice counts over [owner known, notified] (when the owner waited for it, ``awaited_notice``),
     a work order's dispatcher's notice over [available, first dispatch], the order over [last dispatch, owner
     known]; a stage not reached by the horizon runs to it (as the attribution's censored gap does)."""
-    def at(x: float) -> float:
-        return horizon if math.isnan(x) else min(x, horizon)
-
-    best: tuple[float, Hold, str] | None = None
-    spans = []  # (stage, the agency waited for, its holds, from, to)
+    spans = []  # (stage, the agency waited for, its holds, from, to): only stages with holds (most have none)
     dispatcher = st.dispatchers.get(rec.task)
     if dispatcher is not None and not math.isnan(rec.available):
-        spans.append(("ownership", dispatcher, notice_holds(st, dispatcher), rec.available, at(rec.first_dispatch)))
+        holds = notice_holds(st, dispatcher)
+        if holds:
+            spans.append(("ownership", dispatcher, holds, rec.available, rec.first_dispatch))
     order = st.order_routes.get(rec.task)
-    if order is not None and not math.isnan(rec.last_dispatch):
-        spans.append(("signing", None, order.holds, rec.last_dispatch, at(rec.owner_known)))
+    if order is not None and order.holds and not math.isnan(rec.last_dispatch):
+        spans.append(("signing", None, order.holds, rec.last_dispatch, rec.owner_known))
     if awaited_notice and rec.owner is not None and not math.isnan(rec.owner_known):
-        spans.append(("notification", rec.owner, notice_holds(st, rec.owner), rec.owner_known, at(rec.notified)))
+        holds = notice_holds(st, rec.owner)
+        if holds:
+            spans.append(("notification", rec.owner, holds, rec.owner_known, rec.notified))
+    if not spans:
+        return
+    best: tuple[float, Hold, str] | None = None
     addressee = {}
     for stage, agency, holds, start, end in spans:
         addressee[stage] = agency
+        end = horizon if math.isnan(end) else min(end, horizon)  # a stage not reached runs to the horizon
         for h in holds:
             s = _overlap(h, start, end, horizon)
             if s > 0 and (best is None or s > best[0]):
