@@ -30,37 +30,36 @@ class Messaging(Collaborator):
         super().__init__(ctx)
         self.desks: dict[str, Desk] = ctx.desks
 
-    def hop(self, hop: Hop, route: Route | None = None) -> Generator:
-        """One message over one channel: wait out outages, latency, loss and retry, then the desk (a wait there
-        is recorded on ``route``, if given)."""
-        env, spec, streams = self.env, hop.spec, self.streams
-        lost = streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
-        while True:
-            for start, end in spec.down:
-                if start <= env.now < end:
-                    yield env.timeout(end - env.now)
-            # draw(), not a draws() callable: a channel carries one or two messages a replication
-            yield env.timeout(streams.draw("latency", hop.key, spec.latency))
-            if lost is None or lost() < spec.reliability:
-                break
-            yield env.timeout(spec.retry_after)  # the sender notices no acknowledgement and calls again
-        yield from self.desks[hop.dst].handle(env, route)
-
     def at_desk(self, agency: str) -> Generator:
         """A report handled at ``agency``'s duty desk (the first report, taken in person or by phone)."""
         yield from self.desks[agency].handle(self.env)
 
     def send(self, src: str, dst: str, st: IncidentState | None = None, route: Route | None = None) -> Generator:
         """A message from ``src`` to ``dst``; an intake centre it passes alerts its own service; the desks it
-        waits at are recorded on ``route`` (if given)."""
+        waits at are recorded on ``route`` (if given).
+
+        Each hop waits out the channel's outages, its latency, loss and re-sending, then the receiving desk
+        (written out here, not a generator of its own: every resume of the desk passes through each frame)."""
+        env, streams = self.env, self.streams
         path = self.world.graph.path(src, dst)
         if route is not None:  # whose call, to whom (a desk on the way records its wait under both)
             route.sender, route.to = src, dst
         if path is None:
             # No channel at all: the message never arrives; the run records the consequence.
-            yield self.env.event()
+            yield env.event()
         for hop in path or ():
-            yield from self.hop(hop, route)
+            spec = hop.spec
+            lost = streams.uniforms("reliability", hop.key) if spec.reliability < 1.0 else None
+            while True:
+                for start, end in spec.down:
+                    if start <= env.now < end:
+                        yield env.timeout(end - env.now)
+                # draw(), not a draws() callable: a channel carries one or two messages a replication
+                yield env.timeout(streams.draw("latency", hop.key, spec.latency))
+                if lost is None or lost() < spec.reliability:
+                    break
+                yield env.timeout(spec.retry_after)  # the sender notices no acknowledgement and calls again
+            yield from self.desks[hop.dst].handle(env, route)
             if st is not None and hop.dst != dst and self.doctrine.passing_service(hop.dst, dst) is not None:
                 self._passing_intake(st, hop.dst)
 
