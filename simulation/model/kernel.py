@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from heapq import heappop, heappush
-from types import MethodType
+from types import GeneratorType, MethodType
 
 import simpy
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
@@ -108,7 +108,7 @@ class CountingEnvironment(simpy.Environment):
 
     def process(self, generator: Generator) -> Process:
         """SimPy's ``env.process``: an :class:`EngineProcess` and its urgent ``Initialize`` event, built inline."""
-        if not hasattr(generator, "throw"):
+        if type(generator) is not GeneratorType and not hasattr(generator, "throw"):  # SimPy's check, plain type first
             raise ValueError(f"{generator} is not a generator.")
         proc = _new(EngineProcess)
         proc.env, proc.callbacks, proc._generator = self, [], generator

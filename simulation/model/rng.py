@@ -130,11 +130,22 @@ def _entity_key(purpose: str, entity: str) -> tuple[int, int]:
     return int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little")
 
 
-@lru_cache(maxsize=1 << 16)
-def _entity_word(purpose: str, entity: str) -> int:
-    """The entity's 128-bit hash folded to one 64-bit word (the counter-based stream's share of its key)."""
-    k0, k1 = _entity_key(purpose, entity)
-    return k0 ^ k1
+_WORDS: dict[tuple[str, str], int] = {}
+"""``(purpose, entity)`` → :func:`_entity_word`, looked up with the tuple a stream is already filed under (an
+``lru_cache`` would build and hash its own key: ~60 look-ups a replication). Bounded like that cache was."""
+
+
+def _entity_word(purpose: str, entity: str, k: tuple[str, str] | None = None) -> int:
+    """The entity's 128-bit hash folded to one 64-bit word (the counter-based stream's share of its key);
+    ``k``: ``(purpose, entity)`` when the caller has it."""
+    k = (purpose, entity) if k is None else k
+    w = _WORDS.get(k)
+    if w is None:
+        if len(_WORDS) >= 1 << 16:
+            _WORDS.clear()
+        k0, k1 = _entity_key(purpose, entity)
+        w = _WORDS[k] = k0 ^ k1
+    return w
 
 
 class _Key(ISeedSequence):
@@ -270,7 +281,7 @@ class Streams:
         d = self._draws.get(k)
         if d is None:
             _check(purpose)
-            d = self._draws[k] = Draws(dist, self._b ^ _entity_word(purpose, entity))  # self.key, inlined
+            d = self._draws[k] = Draws(dist, self._b ^ _entity_word(purpose, entity, k))  # self.key, inlined
         elif type(d) is int:  # drawn so far by draw(): the callable goes on from that counter
             d = self._draws[k] = Draws(dist, d)
         return d
@@ -286,7 +297,8 @@ class Streams:
         z = self._draws.get(k)
         if z is None:
             _check(purpose)
-            z = self._b ^ _entity_word(purpose, entity)  # self.key, inlined
+            w = _WORDS.get(k)  # _entity_word, inlined: most streams a replication draws are the last one's
+            z = self._b ^ (_entity_word(purpose, entity, k) if w is None else w)
         elif type(z) is not int:
             return z()
         z = self._draws[k] = (z + GAMMA) & _M64  # Draws.__call__ on the counter kept as an int
