@@ -13,8 +13,6 @@ Only the first :data:`PREFIX` ranks are kept (memory: 4 bytes × grids × ``PREF
 them are busy the pool ranks its few free units directly (:meth:`UnitPool.candidates`). A ranking is kept as an
 ``array`` of C ints — as compact as a numpy array, but the pool walks it as Python ints without a numpy call
 (slicing and converting a numpy ranking cost more than the walk itself, issue 17).
-
-The index also keeps what every replication's pool starts from: each kind's units, all free (:attr:`all_free`).
 """
 
 from __future__ import annotations
@@ -41,9 +39,8 @@ class NearestIndex:
         self.order_kind = world.scenario.dispatch.order
         self._eligible: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._stations: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray]] = {}
-        self._rank: dict[tuple[str, frozenset[str] | None, int], tuple[array, bool]] = {}
-        self.all_free: dict[str, frozenset[int]] = {k: frozenset(ix) for k, ix in world.unit_indices_by_kind.items()}
-        """Kind → its units' indices: each replication's pool copies these sets rather than building them again."""
+        self.walks: dict[tuple[str, frozenset[str] | None, int], tuple[array, bool]] = {}
+        """(kind, senders, grid) → :meth:`walk`'s answer, once built (the pool reads it directly)."""
 
     def eligible(self, kind: str, agencies: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Units of ``kind`` that ``agencies`` may send (``None``: anyone's), in unit order: their indices,
@@ -74,10 +71,10 @@ class NearestIndex:
         """(the first :data:`PREFIX` eligible unit indices in dispatch order, whether more were cut off), the
         indices as an ``array`` of C ints for the pool to walk."""
         key = (kind, agencies, grid)
-        got = self._rank.get(key)
+        got = self.walks.get(key)
         if got is None:
             ranked, cut = self._build(kind, agencies, grid)
-            got = self._rank[key] = (array("i", ranked.astype(np.intc, copy=False).tobytes()), cut)
+            got = self.walks[key] = (array("i", ranked.astype(np.intc, copy=False).tobytes()), cut)
         return got
 
     def ranking(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:

@@ -64,15 +64,19 @@ class PoolWatcher(Protocol):
 
 
 class _FreeOfKind(dict):
-    """Kind → the set of its free units: a copy of each of the world's sets (all free) at the start — copying a set
-    costs a fraction of building it, and of a lazy per-kind call (issue 17); a kind the fleet lacks has none."""
+    """Kind → the set of its free units, made from the pool's free flags when first asked for and kept up to date
+    from then on. Only a kind whose ranking was cut off (a fleet larger than the ranking) is ever asked for, when all
+    its ranked units are busy: most replications make none (issue 17: making every kind's set cost ~1 % of a
+    flagship replication, and keeping them up to date about as much again)."""
 
-    def __init__(self, all_free: dict[str, frozenset[int]]) -> None:
-        super().__init__({k: set(ix) for k, ix in all_free.items()})
+    def __init__(self, free: list[bool], indices: dict[str, tuple[int, ...]]) -> None:
+        super().__init__()
+        self._free, self._indices = free, indices
 
     def __missing__(self, kind: str) -> set[int]:
-        free = self[kind] = set()
-        return free
+        free = self._free
+        got = self[kind] = {i for i in self._indices.get(kind, ()) if free[i]}
+        return got
 
 
 class UnitPool(Collaborator):
@@ -84,8 +88,9 @@ class UnitPool(Collaborator):
         self.units = self.world.units
         self.free = [True] * len(self.units)
         self.index = self.world.nearest
+        self._walks = self.index.walks  # the index's rankings, read directly: a request's hottest look-up
         # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
-        self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.index.all_free)
+        self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.free, self.world.unit_indices_by_kind)
         # read on every request and return: plain attributes, not chains through the scenario (issue 17)
         self._item = self.world.travel.item
         self._by_hour = self.dispatch.travel_factor_by_hour
@@ -101,15 +106,23 @@ class UnitPool(Collaborator):
         self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView, task: str
     ) -> simpy.Event:
         """Ask for ``count`` units of ``kind`` for ``grid``; the event's value is the units or MUTUAL_AID."""
-        req = UnitRequest(self.env.event(), kind, agencies, grid, count, view, task)
-        if self.watcher is not None:
+        event = self.env.event()
+        if self.watcher is None:  # the usual case: a request met at once needs no UnitRequest (issue 17)
+            sent = self._take(kind, agencies, grid, count, view, task)
+            if sent is not None:
+                event.succeed(sent)
+                return event
+            req = UnitRequest(event, kind, agencies, grid, count, view, task)
+        else:
+            req = UnitRequest(event, kind, agencies, grid, count, view, task)
             self.watcher.requested(req)
-        if not self._try_assign(req):
-            if self.dispatch.when_all_busy == "mutual_aid":
-                req.event.succeed(MUTUAL_AID)
-            else:
-                self.waiting.setdefault(kind, deque()).append(req)
-        return req.event
+            if self._try_assign(req):
+                return event
+        if self.dispatch.when_all_busy == "mutual_aid":
+            event.succeed(MUTUAL_AID)
+        else:
+            self.waiting.setdefault(kind, deque()).append(req)
+        return event
 
     def withdraw(self, event: simpy.Event) -> bool:
         """Take a waiting request out of the line (it will be met elsewhere); ``False`` if it is not waiting."""
@@ -141,10 +154,10 @@ class UnitPool(Collaborator):
         return self._all_free(kind, agencies, grid)
 
     def _first_free(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int) -> list[Unit]:
-        free_set = self.free_of_kind[kind]
-        if not free_set:
+        known = self.free_of_kind.get(kind)  # kept only for a kind that went past its ranking before
+        if known is not None and not known:
             return []
-        ranked, cut = self.index.walk(kind, agencies, grid)
+        ranked, cut = self._walks.get((kind, agencies, grid)) or self.index.walk(kind, agencies, grid)
         free, units = self.free, self.units
         out: list[Unit] = []
         for i in ranked:
@@ -156,7 +169,7 @@ class UnitPool(Collaborator):
             return out
         # Every ranked unit nearer than the cut is busy: rank the free ones directly (few, under such load).
         travel, index = self.world.travel, self.index
-        more = [units[i] for i in free_set if (agencies is None or units[i].agency in agencies)
+        more = [units[i] for i in self.free_of_kind[kind] if (agencies is None or units[i].agency in agencies)
                 and math.isfinite(travel[units[i].station_row, grid]) and index.may_go(i, grid)]
         more.sort(key=self.index.sort_key(grid))
         return more[:limit]
@@ -191,31 +204,42 @@ class UnitPool(Collaborator):
         return cand
 
     def _try_assign(self, req: UnitRequest) -> bool:
-        if self._first_only:
-            free = self._first_free(req.kind, req.agencies, req.grid, req.count)
-        else:
-            free = self._all_free(req.kind, req.agencies, req.grid)
-        if not free:
+        """Meet ``req`` now if units are free: ``True`` when it was."""
+        sent = self._take(req.kind, req.agencies, req.grid, req.count, req.view, req.task)
+        if sent is None:
             return False
-        chosen = self.policy.choose_units(req.view, req.task, req.count, free)
-        if isinstance(chosen, simpy.Event):  # a human picks: holding the units meanwhile is out of scope
-            chosen = free[: req.count]
-        sent = list(chosen)
-        is_free, free_of_kind = self.free, self.free_of_kind
-        for u in sent:
-            is_free[u.index] = False
-            free_of_kind[u.kind].discard(u.index)
         if self.watcher is not None:
             self.watcher.handed_out(req, list(sent))
         req.event.succeed(sent)
         return True
+
+    def _take(self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView,
+              task: str) -> list[Unit] | None:
+        """The units the Policy sends from the free candidates, now busy; ``None`` if no candidate is free."""
+        if self._first_only:
+            free = self._first_free(kind, agencies, grid, count)
+        else:
+            free = self._all_free(kind, agencies, grid)
+        if not free:
+            return None
+        chosen = self.policy.choose_units(view, task, count, free)
+        if isinstance(chosen, simpy.Event):  # a human picks: holding the units meanwhile is out of scope
+            chosen = free[:count]
+        sent = list(chosen)
+        is_free, free_of_kind = self.free, self.free_of_kind
+        for u in sent:
+            is_free[u.index] = False
+            of_kind = free_of_kind.get(u.kind)
+            if of_kind is not None:
+                of_kind.discard(u.index)
+        return sent
 
     def road_factor(self) -> float:
         """The hour's congestion multiplier on travel times (1 on free-flowing roads)."""
         by_hour = self._by_hour
         if by_hour is None:
             return 1.0
-        return by_hour[int((self._clock_start + self.env.now) % 86400 // 3600)]
+        return by_hour[int((self._clock_start + self.env._now) % 86400 // 3600)]
 
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
         """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
@@ -256,7 +280,9 @@ class UnitPool(Collaborator):
         if self.watcher is not None:
             self.watcher.back(unit)
         self.free[unit.index] = True
-        self.free_of_kind[unit.kind].add(unit.index)
+        of_kind = self.free_of_kind.get(unit.kind)
+        if of_kind is not None:
+            of_kind.add(unit.index)
         line = self.waiting.get(unit.kind)
         if not line:
             return
