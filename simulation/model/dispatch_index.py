@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from scenarios.distributions import Fixed
+
 if TYPE_CHECKING:
     from simulation.model.world import World
 
@@ -41,6 +43,10 @@ class NearestIndex:
         self._stations: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray]] = {}
         self.walks: dict[tuple[str, frozenset[str] | None, int], tuple[array, bool]] = {}
         """(kind, senders, grid) → :meth:`walk`'s answer, once built (the pool reads it directly)."""
+        self.fixed_turnout: list[float | None] = [
+            float(u.turnout.value) if type(u.turnout) is Fixed else None for u in world.units]
+        """Each unit's turnout when it is fixed — the value its stream would give, with no stream to ask (most units'
+        are fixed); ``None`` when it is drawn."""
 
     def eligible(self, kind: str, agencies: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Units of ``kind`` that ``agencies`` may send (``None``: anyone's), in unit order: their indices,

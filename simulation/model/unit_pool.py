@@ -89,6 +89,7 @@ class UnitPool(Collaborator):
         self.free = [True] * len(self.units)
         self.index = self.world.nearest
         self._walks = self.index.walks  # the index's rankings, read directly: a request's hottest look-up
+        self._fixed_turnout = self.index.fixed_turnout
         # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
         self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.free, self.world.unit_indices_by_kind)
         # read on every request and return: plain attributes, not chains through the scenario (issue 17)
@@ -243,12 +244,15 @@ class UnitPool(Collaborator):
 
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
         """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
-        item, factor, draws = self._item, self.road_factor(), self.streams.draws
+        item, factor, draws, fixed = self._item, self.road_factor(), self.streams.draws, self._fixed_turnout
         # min() and the first unit to reach it, without a list: each unit draws its turnout in order, and a later
         # unit replaces the first only when strictly earlier (as min() does; ties go to the first)
         first, who = None, units[0]
         for u in units:
-            t = draws("turnout", u.name, u.turnout)() + item(u.station_row, grid) * factor
+            turnout = fixed[u.index]
+            if turnout is None:
+                turnout = draws("turnout", u.name, u.turnout)()
+            t = turnout + item(u.station_row, grid) * factor
             if first is None or t < first:
                 first, who = t, u
         return first, who.name
