@@ -63,7 +63,7 @@ class Ledger:
 
     def unit_use_recorder(self, st: IncidentState, rec: TaskRecord) -> Callable[[Unit, float], None] | None:
         """A callback that records each unit's use for task ``rec`` (``None`` for a tallied incident)."""
-        if self.routine is not None and st.spec.stream is not None:  # _tallied, inline: once per task
+        if self._tallied(st):
             return None
         incident, times, uses = st.spec.id, st.unit_times, self.unit_uses
 
