@@ -10,14 +10,19 @@ every replication of the world. A request then walks the ranking and stops at th
 unit: its cost grows with the busy units nearer than that, not with the fleet.
 
 Only the first :data:`PREFIX` ranks are kept (memory: 4 bytes × grids × ``PREFIX``, not grids × fleet); when all of
-them are busy the pool ranks its few free units directly (:meth:`UnitPool.candidates`).
+them are busy the pool ranks its few free units directly (:meth:`UnitPool.candidates`). A ranking is kept as an
+``array`` of C ints — as compact as a numpy array, but the pool walks it as Python ints without a numpy call
+(slicing and converting a numpy ranking cost more than the walk itself, issue 17).
 """
 
 from __future__ import annotations
 
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from scenarios.distributions import Fixed
 
 if TYPE_CHECKING:
     from simulation.model.world import World
@@ -36,7 +41,12 @@ class NearestIndex:
         self.order_kind = world.scenario.dispatch.order
         self._eligible: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._stations: dict[tuple[str, frozenset[str] | None], tuple[np.ndarray, np.ndarray]] = {}
-        self._rank: dict[tuple[str, frozenset[str] | None, int], tuple[np.ndarray, bool]] = {}
+        self.walks: dict[tuple[str, frozenset[str] | None, int], tuple[array, bool]] = {}
+        """(kind, senders, grid) → :meth:`walk`'s answer, once built (the pool reads it directly)."""
+        self.fixed_turnout: list[float | None] = [
+            float(u.turnout.value) if type(u.turnout) is Fixed else None for u in world.units]
+        """Each unit's turnout when it is fixed — the value its stream would give, with no stream to ask (most units'
+        are fixed); ``None`` when it is drawn."""
 
     def eligible(self, kind: str, agencies: frozenset[str] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Units of ``kind`` that ``agencies`` may send (``None``: anyone's), in unit order: their indices,
@@ -63,13 +73,20 @@ class NearestIndex:
         station_rows, unit_station = got
         return self.world.travel[station_rows, grid][unit_station]
 
-    def ranking(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:
-        """(the first :data:`PREFIX` eligible unit indices in dispatch order, whether more were cut off)."""
+    def walk(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[array, bool]:
+        """(the first :data:`PREFIX` eligible unit indices in dispatch order, whether more were cut off), the
+        indices as an ``array`` of C ints for the pool to walk."""
         key = (kind, agencies, grid)
-        got = self._rank.get(key)
+        got = self.walks.get(key)
         if got is None:
-            got = self._rank[key] = self._build(kind, agencies, grid)
+            ranked, cut = self._build(kind, agencies, grid)
+            got = self.walks[key] = (array("i", ranked.astype(np.intc, copy=False).tobytes()), cut)
         return got
+
+    def ranking(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:
+        """:meth:`walk`'s ranking as a numpy array (a view of the same memory)."""
+        ranked, cut = self.walk(kind, agencies, grid)
+        return np.frombuffer(ranked, dtype=np.intc), cut  # "i" is C's int
 
     def _build(self, kind: str, agencies: frozenset[str] | None, grid: int) -> tuple[np.ndarray, bool]:
         w = self.world

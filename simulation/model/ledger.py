@@ -65,11 +65,14 @@ class Ledger:
         """A callback that records each unit's use for task ``rec`` (``None`` for a tallied incident)."""
         if self._tallied(st):
             return None
-        incident = st.spec.id
+        incident, times, uses = st.spec.id, st.unit_times, self.unit_uses
 
         def record(u: Unit, free: float) -> None:
-            assigned, arrived = st.unit_times.pop(u.index, (rec.unit_assigned, rec.arrived))
-            self.unit_uses.append(UnitUse(u.name, incident, rec.task, assigned, arrived, free))
+            got = times.pop(u.index, None)  # a unit of a later share (assist, a second alarm) has times of its own
+            if got is None:
+                uses.append(UnitUse(u.name, incident, rec.task, rec.unit_assigned, rec.arrived, free))
+            else:
+                uses.append(UnitUse(u.name, incident, rec.task, got[0], got[1], free))
 
         return record
 

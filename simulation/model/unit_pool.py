@@ -64,15 +64,19 @@ class PoolWatcher(Protocol):
 
 
 class _FreeOfKind(dict):
-    """Kind → the set of its free units, each made from the world's list (all free) when first asked for."""
+    """Kind → the set of its free units, made from the pool's free flags when first asked for and kept up to date
+    from then on. Only a kind whose ranking was cut off (a fleet larger than the ranking) is ever asked for, when all
+    its ranked units are busy: most replications make none (issue 17: making every kind's set cost ~1 % of a
+    flagship replication, and keeping them up to date about as much again)."""
 
-    def __init__(self, indices: dict[str, tuple[int, ...]]) -> None:
+    def __init__(self, free: list[bool], indices: dict[str, tuple[int, ...]]) -> None:
         super().__init__()
-        self._indices = indices
+        self._free, self._indices = free, indices
 
     def __missing__(self, kind: str) -> set[int]:
-        free = self[kind] = set(self._indices.get(kind, ()))
-        return free
+        free = self._free
+        got = self[kind] = {i for i in self._indices.get(kind, ()) if free[i]}
+        return got
 
 
 class UnitPool(Collaborator):
@@ -81,11 +85,17 @@ class UnitPool(Collaborator):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.dispatch = self.sc.dispatch
-        self.free = [True] * len(self.world.units)
+        self.units = self.world.units
+        self.free = [True] * len(self.units)
         self.index = self.world.nearest
-        # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy); a
-        # kind's set is made on its first use (a replication uses few of a city's kinds)
-        self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.world.unit_indices_by_kind)
+        self._walks = self.index.walks  # the index's rankings, read directly: a request's hottest look-up
+        self._fixed_turnout = self.index.fixed_turnout
+        # kind → the free units of that kind (for ranking a few directly when every ranked unit is busy)
+        self.free_of_kind: dict[str, set[int]] = _FreeOfKind(self.free, self.world.unit_indices_by_kind)
+        # read on every request and return: plain attributes, not chains through the scenario (issue 17)
+        self._item = self.world.travel.item
+        self._by_hour = self.dispatch.travel_factor_by_hour
+        self._clock_start = self.sc.clock_start
         # kind → requests waiting for a unit of that kind, first come first served
         self.waiting: dict[str, deque[UnitRequest]] = {}
         # A Policy that takes the first ``count`` candidates needs only those, not the whole ranked fleet.
@@ -97,15 +107,23 @@ class UnitPool(Collaborator):
         self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView, task: str
     ) -> simpy.Event:
         """Ask for ``count`` units of ``kind`` for ``grid``; the event's value is the units or MUTUAL_AID."""
-        req = UnitRequest(self.env.event(), kind, agencies, grid, count, view, task)
-        if self.watcher is not None:
+        event = self.env.event()
+        if self.watcher is None:  # the usual case: a request met at once needs no UnitRequest (issue 17)
+            sent = self._take(kind, agencies, grid, count, view, task)
+            if sent is not None:
+                event.succeed(sent)
+                return event
+            req = UnitRequest(event, kind, agencies, grid, count, view, task)
+        else:
+            req = UnitRequest(event, kind, agencies, grid, count, view, task)
             self.watcher.requested(req)
-        if not self._try_assign(req):
-            if self.dispatch.when_all_busy == "mutual_aid":
-                req.event.succeed(MUTUAL_AID)
-            else:
-                self.waiting.setdefault(kind, deque()).append(req)
-        return req.event
+            if self._try_assign(req):
+                return event
+        if self.dispatch.when_all_busy == "mutual_aid":
+            event.succeed(MUTUAL_AID)
+        else:
+            self.waiting.setdefault(kind, deque()).append(req)
+        return event
 
     def withdraw(self, event: simpy.Event) -> bool:
         """Take a waiting request out of the line (it will be met elsewhere); ``False`` if it is not waiting."""
@@ -137,25 +155,22 @@ class UnitPool(Collaborator):
         return self._all_free(kind, agencies, grid)
 
     def _first_free(self, kind: str, agencies: frozenset[str] | None, grid: int, limit: int) -> list[Unit]:
-        free_set = self.free_of_kind[kind]
-        if not free_set:
+        known = self.free_of_kind.get(kind)  # kept only for a kind that went past its ranking before
+        if known is not None and not known:
             return []
-        ranked, cut = self.index.ranking(kind, agencies, grid)
-        free, units = self.free, self.world.units
+        ranked, cut = self._walks.get((kind, agencies, grid)) or self.index.walk(kind, agencies, grid)
+        free, units = self.free, self.units
         out: list[Unit] = []
-        start, step, n = 0, 8, len(ranked)
-        while start < n:
-            for i in ranked[start:start + step].tolist():
-                if free[i]:
-                    out.append(units[i])
-                    if len(out) == limit:
-                        return out
-            start, step = start + step, step * 4
+        for i in ranked:
+            if free[i]:
+                out.append(units[i])
+                if len(out) == limit:
+                    return out
         if not cut:
             return out
         # Every ranked unit nearer than the cut is busy: rank the free ones directly (few, under such load).
         travel, index = self.world.travel, self.index
-        more = [units[i] for i in free_set if (agencies is None or units[i].agency in agencies)
+        more = [units[i] for i in self.free_of_kind[kind] if (agencies is None or units[i].agency in agencies)
                 and math.isfinite(travel[units[i].station_row, grid]) and index.may_go(i, grid)]
         more.sort(key=self.index.sort_key(grid))
         return more[:limit]
@@ -190,33 +205,57 @@ class UnitPool(Collaborator):
         return cand
 
     def _try_assign(self, req: UnitRequest) -> bool:
-        free = self.candidates(req.kind, req.agencies, req.grid, req.count if self._first_only else None)
-        if not free:
+        """Meet ``req`` now if units are free: ``True`` when it was."""
+        sent = self._take(req.kind, req.agencies, req.grid, req.count, req.view, req.task)
+        if sent is None:
             return False
-        chosen = self.policy.choose_units(req.view, req.task, req.count, free)
-        if isinstance(chosen, simpy.Event):  # a human picks: holding the units meanwhile is out of scope
-            chosen = free[: req.count]
-        for u in chosen:
-            self.free[u.index] = False
-            self.free_of_kind[u.kind].discard(u.index)
         if self.watcher is not None:
-            self.watcher.handed_out(req, list(chosen))
-        req.event.succeed(list(chosen))
+            self.watcher.handed_out(req, list(sent))
+        req.event.succeed(sent)
         return True
+
+    def _take(self, kind: str, agencies: frozenset[str] | None, grid: int, count: int, view: IncidentView,
+              task: str) -> list[Unit] | None:
+        """The units the Policy sends from the free candidates, now busy; ``None`` if no candidate is free."""
+        if self._first_only:
+            free = self._first_free(kind, agencies, grid, count)
+        else:
+            free = self._all_free(kind, agencies, grid)
+        if not free:
+            return None
+        chosen = self.policy.choose_units(view, task, count, free)
+        if isinstance(chosen, simpy.Event):  # a human picks: holding the units meanwhile is out of scope
+            chosen = free[:count]
+        sent = list(chosen)
+        is_free, free_of_kind = self.free, self.free_of_kind
+        for u in sent:
+            is_free[u.index] = False
+            of_kind = free_of_kind.get(u.kind)
+            if of_kind is not None:
+                of_kind.discard(u.index)
+        return sent
 
     def road_factor(self) -> float:
         """The hour's congestion multiplier on travel times (1 on free-flowing roads)."""
-        by_hour = self.dispatch.travel_factor_by_hour
+        by_hour = self._by_hour
         if by_hour is None:
             return 1.0
-        return by_hour[int((self.sc.clock_start + self.env.now) % 86400 // 3600)]
+        return by_hour[int((self._clock_start + self.env._now) % 86400 // 3600)]
 
     def first_arrival(self, units: list[Unit], grid: int) -> tuple[float, str]:
         """Seconds until the first of ``units`` is on scene (turnout + travel at this hour) and which unit."""
-        item, factor, draw = self.world.travel.item, self.road_factor(), self.streams.draw
-        arrivals = [draw("turnout", u.name, u.turnout) + item(u.station_row, grid) * factor for u in units]
-        first = min(arrivals)
-        return first, units[arrivals.index(first)].name
+        item, factor, draws, fixed = self._item, self.road_factor(), self.streams.draws, self._fixed_turnout
+        # min() and the first unit to reach it, without a list: each unit draws its turnout in order, and a later
+        # unit replaces the first only when strictly earlier (as min() does; ties go to the first)
+        first, who = None, units[0]
+        for u in units:
+            turnout = fixed[u.index]
+            if turnout is None:
+                turnout = draws("turnout", u.name, u.turnout)()
+            t = turnout + item(u.station_row, grid) * factor
+            if first is None or t < first:
+                first, who = t, u
+        return first, who.name
 
     def mutual_aid_delay(self) -> float:
         """Seconds until a neighbouring district's unit is on scene (跨区支援)."""
@@ -224,25 +263,30 @@ class UnitPool(Collaborator):
 
     def release(self, units: list[Unit], grid: int, on_back: Callable[[Unit, float], None] | None = None) -> None:
         """The units leave the scene for their stations; each is free again when it is back."""
-        item, env, factor = self.world.travel.item, self.env, self.road_factor()
+        item, env, factor, watcher, back_cb = self._item, self.env, self.road_factor(), self.watcher, self._unit_back
+        now = env.now
         for u in units:
-            if self.watcher is not None:
-                self.watcher.released(u)
+            if watcher is not None:
+                watcher.released(u)
             back = item(u.station_row, grid) * factor
             if on_back is not None:
-                on_back(u, env.now + back)
-            env.timeout(back).callbacks.append(lambda _e, u=u: self._unit_back(u))
+                on_back(u, now + back)
+            env.timeout(back, u).callbacks.append(back_cb)  # the unit rides on its timeout: no closure per unit
 
-    def _unit_back(self, unit: Unit) -> None:
-        """The unit is free again: the first request waiting for its kind that it may serve takes it.
+    def _unit_back(self, event: simpy.Event) -> None:
+        """The unit (the event's value) is free again: the first request waiting for its kind that it may serve
+        takes it.
 
         Requests of other kinds, and those this unit may not serve, found no free unit when they last
         tried and nothing they could use has come back since — so they are not tried again.
         """
+        unit = event._value
         if self.watcher is not None:
             self.watcher.back(unit)
         self.free[unit.index] = True
-        self.free_of_kind[unit.kind].add(unit.index)
+        of_kind = self.free_of_kind.get(unit.kind)
+        if of_kind is not None:
+            of_kind.add(unit.index)
         line = self.waiting.get(unit.kind)
         if not line:
             return
