@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 import sys
 from bisect import bisect_right
+from collections.abc import Mapping
+from functools import cached_property
 from itertools import accumulate
 from statistics import NormalDist
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
@@ -90,15 +92,24 @@ class LogNormal(Frozen):
                              f"largest number (σ = {self.sigma:.3g}) · p90 与中位数相差过大，均值溢出")
         return self
 
-    @property
+    @cached_property
     def sigma(self) -> float:
+        """σ of the underlying normal, computed once per distribution (:meth:`quantile` runs once per draw; pydantic
+        keeps a cached property out of the fields, equality and dumps)."""
         return math.log(self.p90 / self.median) / _Z90
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> LogNormal:
+        """A copy; with ``update`` its σ is computed again (a copy keeps the cached σ of the median and p90 it had)."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied.__dict__.pop("sigma", None)
+        return copied
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(math.log(self.median), self.sigma, size)
 
     def quantile(self, u: float) -> float:
-        return self.median * math.exp(math.log(self.p90 / self.median) / _Z90 * _inv_cdf(u, 0.0, 1.0))
+        return self.median * math.exp(self.sigma * _inv_cdf(u, 0.0, 1.0))
 
     def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)

@@ -45,10 +45,11 @@ class DeskLine(simpy.PriorityResource):
     event constructors (``BoundClass.bind_early``: ~10 µs of a ~14 µs build; desks are built per replication).
     The same requests, releases and queue order — only the construction is cheaper."""
 
+    get_queue: tuple = ()  # SimPy's queue of releases waiting to be made: a release here is made at once
+
     def __init__(self, env: simpy.Environment, capacity: int) -> None:  # noqa: D107 — the state SimPy's sets
         self._env, self._capacity = env, capacity
         self.put_queue = self.queue = DeskQueue()
-        self.get_queue: list = []
         self.users: list = []
 
     def request(self, priority: int = 0, preempt: bool = True) -> PriorityRequest:

@@ -134,3 +134,13 @@ def test_the_lognormal_quantile_is_the_standard_librarys_normal_quantile() -> No
     for u in (0.0, 1.0):
         with pytest.raises(ValueError):
             d.quantile(u)
+
+
+def test_a_lognormal_copied_with_new_parameters_computes_its_sigma_again() -> None:
+    """σ is cached on the distribution; a copy with another median or p90 must not keep the old one."""
+    d = LogNormal(dist="lognormal", median=20, p90=60)
+    first = d.quantile(0.3)  # σ cached
+    e = d.model_copy(update={"median": 30})
+    assert e.sigma == math.log(60 / 30) / 1.2815515655446004 != d.sigma
+    assert e.quantile(0.3) == LogNormal(dist="lognormal", median=30, p90=60).quantile(0.3) != first
+    assert d == LogNormal(dist="lognormal", median=20, p90=60) and "sigma" not in d.model_dump()
