@@ -7,7 +7,8 @@ compares the loop with SimPy's). What differs is the number of Python calls per 
 
 * :meth:`CountingEnvironment.run` is SimPy's ``run(until)`` with ``step`` inlined, counting events;
 * :meth:`CountingEnvironment.timeout` and :meth:`~CountingEnvironment.process` build and schedule SimPy's
-  events in one call (SimPy takes two and three);
+  events in one call (SimPy takes two and three), their constant state on the class (:class:`EngineTimeout`,
+  :class:`EngineInitialize`); a plain event's :meth:`EngineEvent.succeed` schedules it inline;
 * ``now`` is a plain attribute, set where the clock moves (SimPy's is a property: ~250 reads a replication);
 * :class:`EngineProcess` resumes its generator as SimPy's ``Process`` does, with the bound ``_resume`` made
   once per process (SimPy makes a new one on every ``yield``) and its end scheduled inline.
@@ -24,13 +25,41 @@ from types import GeneratorType, MethodType
 
 import simpy
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
-from simpy.events import Event, Initialize, Process, Timeout
+from simpy.events import PENDING, Event, Initialize, Process, Timeout
 
 _new = object.__new__
 _BOUND = tuple((name, obj.cls) for name, obj in vars(simpy.Environment).items()
-               if type(obj) is BoundClass and name not in ("timeout", "process"))
-"""SimPy's event constructors bound per instance (:meth:`CountingEnvironment.timeout` and ``process`` have
-their own)."""
+               if type(obj) is BoundClass and name not in ("timeout", "process", "event"))
+"""SimPy's event constructors bound per instance (``timeout``, ``process`` and ``event`` are the kernel's own)."""
+
+
+class EngineEvent(Event):
+    """SimPy's plain ``Event``, its :meth:`succeed` scheduling it inline (SimPy's calls ``Environment.schedule``):
+    the same check, value and queue entry."""
+
+    def succeed(self, value: object = None) -> EngineEvent:
+        if self._value is not PENDING:
+            raise RuntimeError(f"{self} has already been triggered")
+        self._ok = True
+        self._value = value
+        env = self.env
+        heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
+        return self
+
+
+class EngineTimeout(Timeout):
+    """SimPy's ``Timeout`` with the state every timeout has from birth — triggered, ok, no value unless given — on
+    the class instead of set on each (~130 a replication)."""
+
+    _ok = True
+    _value = None
+
+
+class EngineInitialize(Initialize):
+    """SimPy's ``Initialize`` (a process's urgent first step), its constant state on the class."""
+
+    _ok = True
+    _value = None
 
 
 class EngineProcess(Process):
@@ -97,13 +126,19 @@ class CountingEnvironment(simpy.Environment):
         and ``Environment.schedule`` inlined — a replication makes ~130 of them)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        ev = _new(Timeout)
+        ev = _new(EngineTimeout)
         ev.env = self
         ev.callbacks = []
-        ev._value = value
+        if value is not None:
+            ev._value = value
         ev._delay = delay
-        ev._ok = True
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ev))
+        return ev
+
+    def event(self) -> EngineEvent:
+        """SimPy's ``env.event``: a plain event, pending (an :class:`EngineEvent`)."""
+        ev = _new(EngineEvent)
+        ev.env, ev.callbacks = self, []
         return ev
 
     def process(self, generator: Generator) -> Process:
@@ -113,8 +148,8 @@ class CountingEnvironment(simpy.Environment):
         proc = _new(EngineProcess)
         proc.env, proc.callbacks, proc._generator = self, [], generator
         proc._resume_cb = resume = proc._resume
-        init = _new(Initialize)
-        init.env, init.callbacks, init._value, init._ok = self, [resume], None, True
+        init = _new(EngineInitialize)
+        init.env, init.callbacks = self, [resume]
         heappush(self._queue, (self._now, URGENT, next(self._eid), init))
         proc._target = init
         return proc
