@@ -84,7 +84,9 @@ def run_part(sc: Scenario, part: Part, seed: int) -> RoutineTally:
     from simulation.model.engine import Replication
     from simulation.model.world import build_world
 
-    return Replication(build_world(sc), seed, part.replication, keep_routine=False).run().routine
+    rep = Replication(build_world(sc), seed, part.replication, keep_routine=False).run()
+    rep.close()  # the tally is all that is read
+    return rep.routine
 
 
 @dataclass

@@ -161,12 +161,16 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
     col = Collector(scenario.arrangement.name)
     t0 = time.perf_counter()
     last = None
+    final = first_replication + replications - 1
     with settled_world():
-        for r in range(first_replication, first_replication + replications):
+        for r in range(first_replication, final + 1):
             policy = policy_factory(world) if policy_factory else None
             rep = Replication(world, seed, r, policy, trace=keep_last, keep_routine=keep_routine).run()
             col.add(r, seed, rep)
-            last = rep
+            if keep_last and r == final:
+                last = rep  # kept whole for the caller (traces)
+            else:
+                rep.close()  # read: its objects freed now, not by the cyclic collector
             if progress is not None:
                 progress(1)
     wall = time.perf_counter() - t0
@@ -178,4 +182,4 @@ def run(scenario: Scenario, replications: int = 30, seed: int = 0, *, world: Wor
         "metrics": {n: summarize(reps.column(n).to_pylist()) for n in reps.column_names
                     if n not in ("replication", "seed", "arrangement", "events_processed")},
     }
-    return RunResult(reps, incs, hands, tasks, orders, summary, last if keep_last else None)
+    return RunResult(reps, incs, hands, tasks, orders, summary, last)

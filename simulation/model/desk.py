@@ -52,6 +52,12 @@ class DeskLine(simpy.PriorityResource):
         self.put_queue = self.queue = DeskQueue()
         self.users: list = []
 
+    def clear(self) -> None:
+        """Empty the slots and the line once the run is over (a request holds its desk and the desk its requests:
+        left as they are, only the cyclic collector would free them)."""
+        self.users.clear()
+        self.put_queue.clear()
+
     def request(self, priority: int = 0, preempt: bool = True) -> PriorityRequest:
         """SimPy's ``PriorityRequest``, queued by its key; the queue's head is served at once if a person is
         free (SimPy's ``_trigger_put``, which stops after the head). The request's own callback

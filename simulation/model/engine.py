@@ -66,14 +66,14 @@ class Replication:
     ) -> None:
         sc = world.scenario
         self.world, self.sc, self.trace = world, sc, trace
-        self.env = CountingEnvironment()
-        self.streams = Streams(seed, replication)
+        self.env = env = CountingEnvironment()
+        self.streams = streams = Streams(seed, replication)
         self.policy: Policy = policy or AutomaticPolicy(world)
         agencies = world.agency_by_id
 
-        def make_desk(agency: str) -> Desk:
+        def make_desk(agency: str) -> Desk:  # refers to the environment and streams, not to the replication
             a = agencies[agency]
-            return Desk(self.env, a.id, a.desk.staff, self.streams.draws("desk", a.id, a.desk.handling),
+            return Desk(env, a.id, a.desk.staff, streams.draws("desk", a.id, a.desk.handling),
                         a.desk.night_staff, sc.clock_start, sc.horizon, trace)
 
         self.desks = DeskRoster(make_desk, world.night_staffed)  # the others on their first message
@@ -122,6 +122,15 @@ class Replication:
             self.env.process(self.lifecycle.run(inc))
         if self.sc.streams:
             self.env.process(self._arrivals())
+
+    def close(self) -> None:
+        """Let go of the replication once its records have been read (the runner does, after each): the
+        processes still waiting at the horizon are ended and the event queue emptied
+        (:meth:`CountingEnvironment.close`), so its thousand-odd objects are freed at once instead of by the
+        cyclic collector. The records, the counts and the clock stay; the replication cannot run on."""
+        self.env.close()
+        for desk in self.desks.values():
+            desk.clear()
 
     def finish(self) -> Replication:
         """Close the books at the horizon: unfinished tasks are abandoned, hazard outcomes are read."""

@@ -19,18 +19,15 @@ does), which keeps the count and the clock.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from heapq import heappop, heappush
-from types import GeneratorType, MethodType
+from types import GeneratorType
 
 import simpy
-from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
-from simpy.events import PENDING, Event, Initialize, Process, Timeout
+from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
+from simpy.events import PENDING, AllOf, AnyOf, Event, Initialize, Process, Timeout
 
 _new = object.__new__
-_BOUND = tuple((name, obj.cls) for name, obj in vars(simpy.Environment).items()
-               if type(obj) is BoundClass and name not in ("timeout", "process", "event"))
-"""SimPy's event constructors bound per instance (``timeout``, ``process`` and ``event`` are the kernel's own)."""
 
 
 class EngineEvent(Event):
@@ -86,11 +83,13 @@ class EngineProcess(Process):
                     event = gen.throw(exc)
             except StopIteration as e:
                 event = self._resume_cb = None  # a finished process is no longer its own referrer (no cycle left)
+                del env._live[self]
                 self._ok, self._value = True, e.value
                 heappush(env._queue, (env._now, NORMAL, next(env._eid), self))
                 break
             except BaseException as e:
                 event = self._resume_cb = None
+                env._live.pop(self, None)
                 self._ok = False
                 e.__traceback__ = e.__traceback__.tb_next  # as SimPy: this frame is no help to the reader
                 self._value = e
@@ -113,13 +112,22 @@ class CountingEnvironment(simpy.Environment):
     now: float = 0.0  # shadows SimPy's read-only property: an instance field, set wherever ``_now`` is
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # SimPy binds its event constructors to the instance, but only its own class's: none here
         self.now = self._now
         self.events_processed = 0
-        # SimPy binds its event constructors (event, all_of, any_of …) to the instance only for attributes of the
-        # instance's own class: a subclass would otherwise build a bound method through a descriptor per call.
-        for name, cls in _BOUND:
-            setattr(self, name, MethodType(cls, self))
+        # The processes not yet ended, in order of creation: :meth:`close` ends those still waiting at the horizon.
+        self._live: dict[EngineProcess, None] = {}
+
+    # SimPy's constructors are its ``BoundClass`` descriptors, bound per instance — an environment referring to
+    # itself, so a replication's whole object graph was garbage only the cyclic collector could free. The
+    # kernel's are plain methods.
+    def all_of(self, events: Iterable[Event]) -> AllOf:
+        """SimPy's ``env.all_of``."""
+        return AllOf(self, events)
+
+    def any_of(self, events: Iterable[Event]) -> AnyOf:
+        """SimPy's ``env.any_of``."""
+        return AnyOf(self, events)
 
     def timeout(self, delay: float = 0, value: object = None) -> Timeout:
         """SimPy's ``env.timeout``: the same ``Timeout`` event, scheduled the same way (``Timeout.__init__``
@@ -152,7 +160,30 @@ class CountingEnvironment(simpy.Environment):
         init.env, init.callbacks = self, [resume]
         heappush(self._queue, (self._now, URGENT, next(self._eid), init))
         proc._target = init
+        self._live[proc] = None
         return proc
+
+    def close(self) -> None:
+        """End what is left when the run is over: each process still waiting is closed (its generator gets the
+        ``GeneratorExit`` the cyclic collector would give it later: the same handlers run), its wait is dropped,
+        and the queue of events past the horizon is emptied. The replication's objects are then freed by
+        reference counting as soon as nobody refers to them, instead of by the collector traversing them all
+        (issue 17: ~60 → ~15 µs of a flagship replication). The environment cannot run on."""
+        live, self._live = self._live, {}
+        waits = []
+        for proc in live:
+            if proc._value is PENDING:  # suspended at the horizon
+                waits.append(proc._target)
+                gen, proc._generator, proc._target, proc._resume_cb = proc._generator, None, None, None
+                gen.close()
+        while waits:  # what they waited on holds them (and a condition itself) in its callbacks: dropped
+            ev = waits.pop()
+            if ev is not None and ev.callbacks:
+                ev.callbacks.clear()  # still pending (processed is callbacks None), waited on by nobody
+                waits.extend(getattr(ev, "_events", ()))  # a condition's events hold it the same way
+        for entry in self._queue:
+            entry[3].callbacks = None
+        self._queue.clear()
 
     def step(self) -> None:
         """SimPy's ``step``, counted, with ``now`` kept."""
