@@ -33,6 +33,14 @@ from simpy.events import PENDING, AllOf, AnyOf, Event, Initialize, Process, Time
 _new = object.__new__
 
 
+def _own_copy(failure: BaseException) -> BaseException:
+    """A failed event's exception as SimPy raises or throws it: a copy of its own, caused by the original (so one
+    process's traceback does not change another's)."""
+    exc = type(failure)(*failure.args)
+    exc.__cause__ = failure
+    return exc
+
+
 class EngineEvent(Event):
     """SimPy's plain ``Event``, its :meth:`succeed` scheduling it inline (SimPy's calls ``Environment.schedule``):
     the same check, value and queue entry."""
@@ -81,9 +89,7 @@ class EngineProcess(Process):
                     event = gen.send(event._value)
                 else:  # as SimPy: the process handles the failure or fails itself, with its own copy
                     event._defused = True
-                    exc = type(event._value)(*event._value.args)
-                    exc.__cause__ = event._value
-                    event = gen.throw(exc)
+                    event = gen.throw(_own_copy(event._value))
             except StopIteration as e:
                 event = self._resume_cb = None  # a finished process is no longer its own referrer (no cycle left)
                 del env._live[self]
@@ -205,9 +211,7 @@ class CountingEnvironment(simpy.Environment):
             self.schedule(event, -1)
             raise
         if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+            raise _own_copy(event._value)
 
     def run(self, until=None):  # noqa: ANN001, ANN201 — SimPy's signature
         if until is None or isinstance(until, simpy.Event):
@@ -232,8 +236,6 @@ class CountingEnvironment(simpy.Environment):
                 for callback in callbacks:
                     callback(event)
                 if not event._ok and not hasattr(event, "_defused"):
-                    exc = type(event._value)(*event._value.args)  # a failed, undefused event crashes the run
-                    exc.__cause__ = event._value
-                    raise exc
+                    raise _own_copy(event._value)  # a failed, undefused event crashes the run
         finally:
             self.events_processed += n

@@ -14,8 +14,6 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-import simpy
-
 from scenarios.schema import TaskSpec
 from simulation.model.assist import JointDispatch
 from simulation.model.context import Collaborator, Context
@@ -77,8 +75,7 @@ class TaskLifecycle(Collaborator):
             usual = self.streams.draw("decision", f"{st.key}.{task.id}", agency.decision)
             yield env.timeout(self.levels.decision_time(st, owner, usual))
         planned = self.levels.unit_count(st, task)
-        order = self.policy.task_order(st.view, task.id, owner, task.unit, planned)
-        count = (yield order) if isinstance(order, simpy.Event) else order  # policy.decided, without its generator
+        count = yield from decided(self.policy.task_order(st.view, task.id, owner, task.unit, planned))
         rec.decided = env.now
         # An owner without the powers the work needs calls a holder now (吹哨报到 or via its superior).
         present = None

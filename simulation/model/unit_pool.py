@@ -111,11 +111,9 @@ class UnitPool(Collaborator):
         if self.watcher is None:  # the usual case: a request met at once needs no UnitRequest (issue 17)
             sent = self._take(kind, agencies, grid, count, view, task)
             if sent is not None:
-                event.succeed(sent)
-                return event
-            req = UnitRequest(event, kind, agencies, grid, count, view, task)
-        else:
-            req = UnitRequest(event, kind, agencies, grid, count, view, task)
+                return event.succeed(sent)
+        req = UnitRequest(event, kind, agencies, grid, count, view, task)
+        if self.watcher is not None:  # watched: told of the request before it is met (or not)
             self.watcher.requested(req)
             if self._try_assign(req):
                 return event
