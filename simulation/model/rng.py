@@ -297,8 +297,7 @@ class Streams:
         z = self._draws.get(k)
         if z is None:
             _check(purpose)
-            w = _WORDS.get(k)  # _entity_word, inlined: most streams a replication draws are the last one's
-            z = self._b ^ (_entity_word(purpose, entity, k) if w is None else w)
+            z = self._b ^ _entity_word(purpose, entity, k)  # self.key, with the tuple the stream is filed under
         elif type(z) is not int:
             return z()
         z = self._draws[k] = (z + GAMMA) & _M64  # Draws.__call__ on the counter kept as an int
