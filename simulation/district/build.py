@@ -236,6 +236,7 @@ def check_district(doc: dict[str, Any], req: ImportRequest) -> None:
     """The district must validate as the base of a scenario (agencies, stations, units, channels)."""
     from pydantic import ValidationError
 
+    from scenarios.problems import validation_problems
     from scenarios.schema import Scenario
     from simulation.district.probe import probe_document
 
@@ -247,9 +248,9 @@ def check_district(doc: dict[str, Any], req: ImportRequest) -> None:
     try:
         Scenario.model_validate(probe)
     except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        where, field = _source_of(first["loc"], req, doc)
-        raise InputError.one(where, None, field, first["msg"].removeprefix("Value error, ")) from None
+        where, field = _source_of(e.errors(include_url=False)[0]["loc"], req, doc)
+        message = validation_problems(e, probe, str(req.out))[0].message  # the scenario's own wording
+        raise InputError.one(where, None, field, message) from None
 
 
 _TABLE_OF = {"agencies": "agencies", "stations": "stations", "units": "stations", "channels": "contacts"}

@@ -217,12 +217,12 @@ def checked_row(path: Path, row: Row, table: str, model: type, doc: dict, column
     district file that was never written. ``column``: the table's column the whole ``doc`` came from."""
     from pydantic import ValidationError
 
+    from scenarios.problems import validation_problems
+
     try:
         model.model_validate(doc)
     except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        field = column or ".".join(str(p) for p in first["loc"])
-        raise InputError.one(str(path), row.line, f"{table}.{field}",
-                             first["msg"].removeprefix("Value error, ")) from None
+        first = validation_problems(e, doc, str(path))[0]  # the scenario's own wording of the refusal
+        raise InputError.one(str(path), row.line, f"{table}.{column or first.path}", first.message) from None
     return doc
 
